@@ -1,0 +1,57 @@
+// swift-tools-version:6.0
+import PackageDescription
+
+let package = Package(
+    name: "Gregor",
+    products: [
+        .library(name: "KafkaProtocol", targets: ["KafkaProtocol"]),
+        .executable(name: "kafka-codegen", targets: ["kafka-codegen"]),
+    ],
+    dependencies: [
+        .package(url: "https://github.com/apple/swift-nio.git", from: "2.101.2"),
+        .package(url: "https://github.com/apple/swift-argument-parser.git", from: "1.8.2"),
+        .package(url: "https://github.com/apple/swift-crypto.git", from: "4.5.2"),
+    ],
+    targets: [
+        // zlib, zstd, lz4 and snappy from Debian's -dev packages (record compression).
+        .systemLibrary(
+            name: "CCompression",
+            path: "Sources/CCompression",
+            providers: [.apt(["zlib1g-dev", "libzstd-dev", "liblz4-dev", "libsnappy-dev"])]
+        ),
+        // CRC32C with the SSE4.2 instruction where the CPU has it, a table otherwise.
+        .target(name: "CKafkaCRC32C", path: "Sources/CKafkaCRC32C"),
+        .target(
+            name: "KafkaProtocol",
+            dependencies: [
+                .product(name: "NIOCore", package: "swift-nio"),
+                "CCompression",
+                "CKafkaCRC32C",
+            ]
+        ),
+        .target(name: "KafkaCodegen"),
+        .executableTarget(
+            name: "kafka-codegen",
+            dependencies: [
+                "KafkaCodegen",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+                .product(name: "Crypto", package: "swift-crypto"),
+            ]
+        ),
+        .executableTarget(
+            name: "codec-bench",
+            dependencies: ["KafkaProtocol", .product(name: "NIOCore", package: "swift-nio")]
+        ),
+        .testTarget(
+            name: "KafkaProtocolTests",
+            dependencies: ["KafkaProtocol", .product(name: "NIOCore", package: "swift-nio")],
+            resources: [.copy("Fixtures")]
+        ),
+        .testTarget(
+            name: "KafkaCodegenTests",
+            dependencies: ["KafkaCodegen"],
+            resources: [.copy("Fixtures")]
+        ),
+    ],
+    swiftLanguageModes: [.v6]
+)

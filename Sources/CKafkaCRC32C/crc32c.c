@@ -1,0 +1,127 @@
+// CRC32C (Castagnoli, reflected polynomial 0x82F63B78), the checksum of record batch v2
+// (KIP-98). The SSE4.2 `crc32` instruction is used when the CPU has it (checked once at load
+// time); otherwise a slicing-by-8 table. ARMv8 CRC instructions are used when the compiler
+// targets them (always the case on Apple silicon).
+#include "CKafkaCRC32C.h"
+#include <string.h>
+
+#if defined(__x86_64__) && (defined(__GNUC__) || defined(__clang__))
+#define GREGOR_CRC32C_X86 1
+#include <nmmintrin.h>
+#elif defined(__aarch64__) && defined(__ARM_FEATURE_CRC32)
+#define GREGOR_CRC32C_ARM 1
+#include <arm_acle.h>
+#endif
+
+#define POLY 0x82F63B78u
+
+static uint32_t table[8][256];
+static int use_hardware;
+
+static void init_table(void) {
+    for (uint32_t n = 0; n < 256; n++) {
+        uint32_t c = n;
+        for (int k = 0; k < 8; k++) c = (c & 1) ? (c >> 1) ^ POLY : c >> 1;
+        table[0][n] = c;
+    }
+    for (uint32_t n = 0; n < 256; n++) {
+        uint32_t c = table[0][n];
+        for (int t = 1; t < 8; t++) {
+            c = table[0][c & 0xFF] ^ (c >> 8);
+            table[t][n] = c;
+        }
+    }
+}
+
+// Runs when the library is loaded, before any Swift code can call in, so the table and the
+// CPU flag are immutable afterwards and need no synchronisation.
+__attribute__((constructor)) static void gregor_crc32c_init(void) {
+    init_table();
+#if GREGOR_CRC32C_X86
+    __builtin_cpu_init();
+    use_hardware = __builtin_cpu_supports("sse4.2") ? 1 : 0;
+#elif GREGOR_CRC32C_ARM
+    use_hardware = 1;
+#else
+    use_hardware = 0;
+#endif
+}
+
+static inline uint64_t load_le64(const unsigned char *p) {
+    uint64_t v;
+    memcpy(&v, p, 8);
+#if defined(__BYTE_ORDER__) && __BYTE_ORDER__ == __ORDER_BIG_ENDIAN__
+    v = __builtin_bswap64(v);
+#endif
+    return v;
+}
+
+static uint32_t crc32c_sw(uint32_t crc, const unsigned char *p, size_t len) {
+    while (len > 0 && ((uintptr_t)p & 7) != 0) {
+        crc = table[0][(crc ^ *p++) & 0xFF] ^ (crc >> 8);
+        len--;
+    }
+    while (len >= 8) {
+        uint64_t v = load_le64(p) ^ crc;
+        crc = table[7][v & 0xFF] ^ table[6][(v >> 8) & 0xFF] ^
+              table[5][(v >> 16) & 0xFF] ^ table[4][(v >> 24) & 0xFF] ^
+              table[3][(v >> 32) & 0xFF] ^ table[2][(v >> 40) & 0xFF] ^
+              table[1][(v >> 48) & 0xFF] ^ table[0][v >> 56];
+        p += 8;
+        len -= 8;
+    }
+    while (len-- > 0) crc = table[0][(crc ^ *p++) & 0xFF] ^ (crc >> 8);
+    return crc;
+}
+
+#if GREGOR_CRC32C_X86
+__attribute__((target("sse4.2")))
+static uint32_t crc32c_hw(uint32_t crc, const unsigned char *p, size_t len) {
+    while (len > 0 && ((uintptr_t)p & 7) != 0) {
+        crc = _mm_crc32_u8(crc, *p++);
+        len--;
+    }
+    uint64_t c = crc;
+    while (len >= 8) {
+        uint64_t v;
+        memcpy(&v, p, 8);
+        c = _mm_crc32_u64(c, v);
+        p += 8;
+        len -= 8;
+    }
+    crc = (uint32_t)c;
+    while (len-- > 0) crc = _mm_crc32_u8(crc, *p++);
+    return crc;
+}
+#elif GREGOR_CRC32C_ARM
+static uint32_t crc32c_hw(uint32_t crc, const unsigned char *p, size_t len) {
+    while (len > 0 && ((uintptr_t)p & 7) != 0) {
+        crc = __crc32cb(crc, *p++);
+        len--;
+    }
+    while (len >= 8) {
+        uint64_t v;
+        memcpy(&v, p, 8);
+        crc = __crc32cd(crc, v);
+        p += 8;
+        len -= 8;
+    }
+    while (len-- > 0) crc = __crc32cb(crc, *p++);
+    return crc;
+}
+#endif
+
+uint32_t gregor_crc32c(uint32_t crc, const void *data, size_t len) {
+    if (len == 0) return crc;
+#if GREGOR_CRC32C_X86 || GREGOR_CRC32C_ARM
+    if (use_hardware) return ~crc32c_hw(~crc, (const unsigned char *)data, len);
+#endif
+    return ~crc32c_sw(~crc, (const unsigned char *)data, len);
+}
+
+uint32_t gregor_crc32c_table(uint32_t crc, const void *data, size_t len) {
+    if (len == 0) return crc;
+    return ~crc32c_sw(~crc, (const unsigned char *)data, len);
+}
+
+int gregor_crc32c_hardware(void) { return use_hardware; }
