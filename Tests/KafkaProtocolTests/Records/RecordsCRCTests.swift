@@ -1,0 +1,79 @@
+import NIOCore
+import Testing
+
+@testable import KafkaProtocol
+
+@Suite struct RecordsCRCTests {
+    static let check = Array("123456789".utf8)
+
+    @Test func crc32cKnownVectors() {
+        Self.check.withUnsafeBytes { bytes in
+            #expect(CRC32C.checksum(bytes) == 0xE306_9283)
+            #expect(CRC32C.tableChecksum(bytes) == 0xE306_9283)
+        }
+        // RFC 3720 (iSCSI) B.4 vectors.
+        let zeros = [UInt8](repeating: 0, count: 32)
+        let ones = [UInt8](repeating: 0xFF, count: 32)
+        let ascending = (0..<32).map { UInt8($0) }
+        for (input, expected) in [(zeros, UInt32(0x8A91_36AA)), (ones, 0x62A8_AB43), (ascending, 0x46DD_794E)] {
+            input.withUnsafeBytes { bytes in
+                #expect(CRC32C.checksum(bytes) == expected)
+                #expect(CRC32C.tableChecksum(bytes) == expected)
+            }
+        }
+        [UInt8]().withUnsafeBytes { #expect(CRC32C.checksum($0) == 0) }
+    }
+
+    @Test func hardwareAndTableAgreeOnEveryAlignmentAndLength() {
+        var generator = SplitMix64(seed: 42)
+        let data = (0..<4096).map { _ in UInt8(truncatingIfNeeded: generator.next()) }
+        data.withUnsafeBytes { all in
+            for start in 0..<16 {
+                for length in [0, 1, 3, 7, 8, 9, 15, 16, 17, 63, 64, 65, 1000, 4000] {
+                    let slice = UnsafeRawBufferPointer(rebasing: all[start..<(start + length)])
+                    let table = CRC32C.tableChecksum(slice)
+                    #expect(CRC32C.checksum(slice) == table)
+                    // Continuing from a prefix gives the CRC of the whole.
+                    let cut = length / 3
+                    let prefix = CRC32C.checksum(UnsafeRawBufferPointer(rebasing: slice[..<cut]))
+                    #expect(CRC32C.checksum(UnsafeRawBufferPointer(rebasing: slice[cut...]), continuing: prefix) == table)
+                }
+            }
+        }
+    }
+
+    @Test func byteBufferRanges() {
+        var buffer = ByteBuffer(bytes: [0xAA, 0xBB] + Self.check)
+        buffer.moveReaderIndex(forwardBy: 1)
+        #expect(CRC32C.checksum(buffer, at: buffer.readerIndex + 1, length: 9) == 0xE306_9283)
+        buffer.moveReaderIndex(forwardBy: 1)
+        #expect(CRC32C.checksum(buffer) == 0xE306_9283)
+        #expect(CRC32.checksum(buffer, at: buffer.readerIndex, length: 9) == 0xCBF4_3926)
+    }
+
+    @Test func crc32KnownVector() {
+        Self.check.withUnsafeBytes { #expect(CRC32.checksum($0) == 0xCBF4_3926) }
+    }
+
+    @Test func xxHash32KnownVectors() {
+        [UInt8]().withUnsafeBytes { #expect(XXHash32.hash($0) == 0x02CC_5D05) }
+        Array("abc".utf8).withUnsafeBytes { #expect(XXHash32.hash($0) == 0x32D1_53FF) }
+        // Exercises the 16-byte stripe path (python-xxhash's documented example).
+        Array("Nobody inspects the spammish repetition".utf8).withUnsafeBytes {
+            #expect(XXHash32.hash($0) == 0xE229_3B2F)
+        }
+    }
+}
+
+/// A small deterministic generator for test data.
+struct SplitMix64: RandomNumberGenerator {
+    var state: UInt64
+    init(seed: UInt64) { state = seed }
+    mutating func next() -> UInt64 {
+        state &+= 0x9E37_79B9_7F4A_7C15
+        var z = state
+        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
+        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
+        return z ^ (z >> 31)
+    }
+}
