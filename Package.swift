@@ -38,9 +38,11 @@ let package = Package(
                 .product(name: "Crypto", package: "swift-crypto"),
             ]
         ),
+        // Counts heap allocations; linked into benchmarks only.
+        .target(name: "CMallocCounter", path: "Sources/CMallocCounter"),
         .executableTarget(
             name: "codec-bench",
-            dependencies: ["KafkaProtocol", .product(name: "NIOCore", package: "swift-nio")]
+            dependencies: ["KafkaProtocol", "CMallocCounter", .product(name: "NIOCore", package: "swift-nio")]
         ),
         .testTarget(
             name: "KafkaProtocolTests",
