@@ -11,6 +11,7 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-nio.git", from: "2.101.2"),
         .package(url: "https://github.com/apple/swift-argument-parser.git", from: "1.8.2"),
         .package(url: "https://github.com/apple/swift-crypto.git", from: "4.5.2"),
+        .package(url: "https://github.com/apple/swift-log.git", from: "1.16.2"),
     ],
     targets: [
         // zlib, zstd, lz4 and snappy from Debian's -dev packages (record compression).
@@ -27,6 +28,15 @@ let package = Package(
                 .product(name: "NIOCore", package: "swift-nio"),
                 "CCompression",
                 "CKafkaCRC32C",
+            ]
+        ),
+        // Partition logs in Kafka's on-disk layout; speaks in domain types, never generated messages.
+        .target(
+            name: "GregorStorage",
+            dependencies: [
+                "KafkaProtocol",
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "Logging", package: "swift-log"),
             ]
         ),
         .target(name: "KafkaCodegen"),
@@ -48,6 +58,10 @@ let package = Package(
             name: "KafkaProtocolTests",
             dependencies: ["KafkaProtocol", .product(name: "NIOCore", package: "swift-nio")],
             resources: [.copy("Fixtures")]
+        ),
+        .testTarget(
+            name: "GregorStorageTests",
+            dependencies: ["GregorStorage", "KafkaProtocol", .product(name: "NIOCore", package: "swift-nio")]
         ),
         .testTarget(
             name: "KafkaCodegenTests",

@@ -1,0 +1,129 @@
+import Logging
+import NIOCore
+import Synchronization
+
+/// Every partition log of the broker across its log dirs: loading and recovery at startup,
+/// creation, deletion, the flush and retention passes, and clean shutdown.
+public final class LogManager: Sendable {
+    public static let cleanShutdownFile = ".kafka_cleanshutdown"
+    public static let recoveryPointFile = "recovery-point-offset-checkpoint"
+    public static let logStartFile = "log-start-offset-checkpoint"
+
+    public let logDirs: [String]
+    public let cache: FileCache
+    let logger: Logger
+    let clock: @Sendable () -> Int64
+    private let logs = Mutex<[TopicPartition: (log: PartitionLog, dir: String)]>([:])
+
+    /// - Parameters:
+    ///   - clock: milliseconds since the epoch; injected so tests control time.
+    public init(logDirs: [String], fileCacheCapacity: Int = 4096, logger: Logger, clock: @escaping @Sendable () -> Int64) {
+        self.logDirs = logDirs
+        self.cache = FileCache(capacity: fileCacheCapacity)
+        self.logger = logger
+        self.clock = clock
+    }
+
+    /// Opens every partition found in the log dirs, recovering those of a dir that was not shut
+    /// down cleanly. `config` gives each partition's settings.
+    @discardableResult
+    public func startup(config: (TopicPartition) -> LogConfig) throws(StorageError) -> [RecoveryReport] {
+        var reports: [RecoveryReport] = []
+        for dir in logDirs {
+            try FS.mkdirs(dir)
+            let marker = dir + "/" + Self.cleanShutdownFile
+            let clean = FS.exists(marker)
+            let recovery = OffsetCheckpoint.read(dir + "/" + Self.recoveryPointFile)
+            let starts = OffsetCheckpoint.read(dir + "/" + Self.logStartFile)
+            for name in try FS.list(dir) {
+                if name.hasSuffix("-delete") {
+                    try FS.removeTree(dir + "/" + name)
+                    continue
+                }
+                guard let tp = TopicPartition(directoryName: name) else { continue }
+                let (log, report) = try PartitionLog.open(
+                    tp, directory: dir + "/" + name, config: config(tp), cache: cache, logger: logger,
+                    recoveryPoint: recovery[tp], logStartOffset: starts[tp], cleanShutdown: clean, now: clock())
+                logs.withLock { $0[tp] = (log, dir) }
+                reports.append(report)
+            }
+            // The marker only vouches for the shutdown that wrote it.
+            if clean { try FS.remove(marker) }
+        }
+        return reports
+    }
+
+    public func log(_ tp: TopicPartition) -> PartitionLog? { logs.withLock { $0[tp]?.log } }
+
+    public var partitions: [TopicPartition] { logs.withLock { Array($0.keys).sorted() } }
+
+    /// The partition's log, created in the log dir holding the fewest partitions if it is new.
+    public func getOrCreate(_ tp: TopicPartition, config: LogConfig) throws(StorageError) -> PartitionLog {
+        if let existing = log(tp) { return existing }
+        let counts = logs.withLock { l in Dictionary(grouping: l.values, by: \.dir).mapValues(\.count) }
+        let dir = logDirs.min { (counts[$0] ?? 0) < (counts[$1] ?? 0) }!
+        let (log, _) = try PartitionLog.open(tp, directory: dir + "/" + tp.directoryName, config: config, cache: cache,
+                                             logger: logger, now: clock())
+        return logs.withLock { l in
+            if let raced = l[tp] { return raced.log }
+            l[tp] = (log, dir)
+            return log
+        }
+    }
+
+    /// Deletes a partition as Kafka does: its directory is renamed at once (so it is gone from
+    /// the broker's view and a new topic of the same name can start clean) and removed in the
+    /// background.
+    public func delete(_ tp: TopicPartition) throws(StorageError) {
+        guard let (log, dir) = logs.withLock({ $0.removeValue(forKey: tp) }) else { return }
+        try log.close(flush: false)
+        let doomed = "\(dir)/\(tp.directoryName).\(KafkaUUIDString.random())-delete"
+        try FS.rename(log.directory, doomed)
+        let logger = self.logger
+        Task.detached(priority: .background) {
+            do { try FS.removeTree(doomed) } catch { logger.error("could not remove deleted log", metadata: ["path": "\(doomed)", "error": "\(error)"]) }
+        }
+    }
+
+    /// One pass of the background work: flushes due per `flush.ms`, retention, and the recovery
+    /// point checkpoints.
+    public func maintenance() throws(StorageError) {
+        let now = clock()
+        for (log, _) in logs.withLock({ Array($0.values) }) {
+            try log.flushIfDue(now: now)
+            try log.applyRetention(now: now)
+        }
+        try checkpoint()
+    }
+
+    /// Writes each dir's recovery points and log start offsets.
+    public func checkpoint() throws(StorageError) {
+        let all = logs.withLock { Array($0) }
+        for dir in logDirs {
+            let mine = all.filter { $0.value.dir == dir }
+            try OffsetCheckpoint.write(Dictionary(uniqueKeysWithValues: mine.map { ($0.key, $0.value.log.recoveryPoint) }),
+                                       to: dir + "/" + Self.recoveryPointFile)
+            try OffsetCheckpoint.write(Dictionary(uniqueKeysWithValues: mine.map { ($0.key, $0.value.log.logStartOffset) }),
+                                       to: dir + "/" + Self.logStartFile)
+        }
+    }
+
+    /// Flushes and closes every log, writes the checkpoints and the clean-shutdown markers, so
+    /// the next start skips recovery.
+    public func shutdown() throws(StorageError) {
+        let all = logs.withLock { Array($0.values) }
+        for (log, _) in all { try log.close(flush: true) }
+        try checkpoint()
+        for dir in logDirs {
+            try FS.writeAtomically(ByteBuffer(), to: dir + "/" + Self.cleanShutdownFile)
+        }
+    }
+}
+
+/// A random hex id for renamed directories.
+enum KafkaUUIDString {
+    static func random() -> String {
+        var g = SystemRandomNumberGenerator()
+        return String(g.next() as UInt64, radix: 16) + String(g.next() as UInt64, radix: 16)
+    }
+}

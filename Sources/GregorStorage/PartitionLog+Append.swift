@@ -1,0 +1,100 @@
+import KafkaProtocol
+import NIOCore
+
+/// What an append did, for the produce response.
+public struct AppendResult: Hashable, Sendable {
+    public var firstOffset: Int64
+    public var lastOffset: Int64
+    /// The broker's time stamped on the batches under LogAppendTime; -1 under CreateTime.
+    public var logAppendTime: Int64
+    public var logStartOffset: Int64
+    public var recordCount: Int64
+}
+
+extension PartitionLog {
+    /// Appends the v2 batches of a produce request: checks each batch's size, length and CRC,
+    /// assigns offsets and the leader epoch in place (the records are neither decompressed nor
+    /// copied more than once), rolls the segment when it is full or old, and fsyncs per
+    /// `flush.messages`. Control batches are accepted only with `allowControl` (transaction markers
+    /// come from the coordinator, never from a client).
+    public func append(_ records: ByteBuffer, now: Int64, leaderEpoch: Int32 = 0, allowControl: Bool = false)
+        throws(StorageError) -> AppendResult
+    {
+        try state.withLock { (s: inout State) throws(StorageError) -> AppendResult in
+            guard !s.closed else { throw StorageError(.closed, path: directory) }
+            var buffer = records
+            var headers: [BatchHeader] = []
+            var next = s.logEndOffset
+            let first = next
+            var reader = RecordBatchReader(records, maxBatchSize: max(s.config.maxMessageBytes, RecordBatch.headerSize))
+            while true {
+                let batch: RecordBatch
+                do {
+                    guard let b = try reader.next() else { break }
+                    batch = b
+                } catch let error as RecordsError {
+                    if case .batchTooLarge(let size, let limit) = error { throw StorageError(.recordTooLarge(size: size, limit: limit)) }
+                    throw StorageError(.corruptRecord("\(error)"))
+                } catch {
+                    throw StorageError(.corruptRecord("\(error)"))
+                }
+                guard batch.verifyCRC() else { throw StorageError(.corruptRecord("CRC mismatch in batch \(headers.count)")) }
+                // KafkaValidator: a v2 batch's offset range must match its record count.
+                guard batch.recordCount > 0, Int64(batch.lastOffsetDelta) == Int64(batch.recordCount) - 1 else {
+                    throw StorageError(.corruptRecord("batch offset range \(batch.lastOffsetDelta) does not match \(batch.recordCount) records"))
+                }
+                guard allowControl || !batch.isControl else { throw StorageError(.corruptRecord("control batch from a client")) }
+                let at = reader.lastEntryIndex
+                RecordBatch.setBaseOffset(next, in: &buffer, batchAt: at)
+                RecordBatch.setPartitionLeaderEpoch(leaderEpoch, in: &buffer, batchAt: at)
+                var maxTimestamp = batch.maxTimestamp
+                if s.config.logAppendTime {
+                    RecordBatch.setMaxTimestamp(now, type: .logAppendTime, in: &buffer, batchAt: at)
+                    maxTimestamp = now
+                }
+                headers.append(BatchHeader(
+                    baseOffset: next, size: Int64(batch.sizeInBytes), lastOffset: next + Int64(batch.lastOffsetDelta),
+                    maxTimestamp: maxTimestamp, magic: RecordBatch.magic))
+                next += Int64(batch.lastOffsetDelta) + 1
+            }
+            guard !headers.isEmpty else { throw StorageError(.corruptRecord("no record batches")) }
+            try maybeRoll(&s, incomingBytes: Int64(buffer.readableBytes), lastOffset: next - 1, now: now)
+            try s.active.append(buffer, headers: headers)
+            let count = next - first
+            s.unflushedMessages += count
+            if s.firstUnflushedAt == nil { s.firstUnflushedAt = now }
+            if s.advanceHighWatermarkOnAppend { s.highWatermark = s.logEndOffset }
+            if s.unflushedMessages >= s.config.flushMessages { try Self.flush(&s) }
+            return AppendResult(
+                firstOffset: first, lastOffset: next - 1, logAppendTime: s.config.logAppendTime ? now : -1,
+                logStartOffset: s.logStartOffset, recordCount: count)
+        }
+    }
+
+    /// Rolls when the active segment would pass `segment.bytes`, is older than `segment.ms`, has
+    /// a full index, or would need a relative offset beyond int32. Kafka fsyncs the old segment
+    /// on roll, so a crash can only lose the active segment's tail.
+    func maybeRoll(_ s: inout State, incomingBytes: Int64, lastOffset: Int64, now: Int64) throws(StorageError) {
+        let active = s.active
+        guard active.size > 0 else { return }
+        let full = active.size + incomingBytes > s.config.segmentBytes
+        let old = now - active.rollingBase >= s.config.segmentMs
+        let overflow = lastOffset - active.baseOffset > Int64(Int32.max)
+        guard full || old || overflow || active.isIndexFull else { return }
+        try roll(&s, now: now)
+    }
+
+    func roll(_ s: inout State, now: Int64) throws(StorageError) {
+        try s.active.flush()
+        let segment = try Segment.create(directory: directory, baseOffset: s.logEndOffset, config: s.config, cache: cache, now: now)
+        s.segments.append(segment)
+    }
+
+    /// Forces a roll (tests, retention of an expired active segment).
+    public func roll(now: Int64) throws(StorageError) {
+        try state.withLock { (s: inout State) throws(StorageError) in
+            guard s.active.size > 0 else { return }
+            try roll(&s, now: now)
+        }
+    }
+}

@@ -1,0 +1,109 @@
+import KafkaProtocol
+import Logging
+import NIOCore
+import Synchronization
+
+/// One partition's log: an ordered list of segments, the last one active. All mutation happens
+/// under one lock per partition (as Kafka's `UnifiedLog` lock); reads return file regions, never
+/// copies of record bytes.
+public final class PartitionLog: Sendable {
+    public let topicPartition: TopicPartition
+    public let directory: String
+    let cache: FileCache
+    let logger: Logger
+    let state: Mutex<State>
+
+    struct State {
+        var config: LogConfig
+        var segments: [Segment]
+        var logStartOffset: Int64
+        var highWatermark: Int64
+        var recoveryPoint: Int64
+        var unflushedMessages: Int64 = 0
+        var firstUnflushedAt: Int64?
+        var closed = false
+        /// Single-replica logs advance the high watermark on every append.
+        var advanceHighWatermarkOnAppend = true
+
+        var active: Segment { segments[segments.count - 1] }
+        var logEndOffset: Int64 { active.nextOffset }
+        var size: Int64 { segments.reduce(0) { $0 + $1.size } }
+
+        /// The segment holding `offset`: the last whose base is at most `offset`.
+        func segmentIndex(for offset: Int64) -> Int {
+            var lo = 0
+            var hi = segments.count - 1
+            while lo < hi {
+                let mid = (lo + hi + 1) / 2
+                if segments[mid].baseOffset <= offset { lo = mid } else { hi = mid - 1 }
+            }
+            return lo
+        }
+    }
+
+    init(topicPartition: TopicPartition, directory: String, cache: FileCache, logger: Logger, state: sending State) {
+        self.topicPartition = topicPartition
+        self.directory = directory
+        self.cache = cache
+        self.logger = logger
+        self.state = Mutex(state)
+    }
+
+    /// One past the last offset in the log.
+    public var logEndOffset: Int64 { state.withLock { $0.logEndOffset } }
+    /// The first offset still in the log.
+    public var logStartOffset: Int64 { state.withLock { $0.logStartOffset } }
+    /// Offsets below this are committed and visible to consumers.
+    public var highWatermark: Int64 { state.withLock { $0.highWatermark } }
+    /// Everything below this offset has been fsynced.
+    public var recoveryPoint: Int64 { state.withLock { $0.recoveryPoint } }
+    /// Bytes on disk across every segment.
+    public var size: Int64 { state.withLock { $0.size } }
+    public var segmentCount: Int { state.withLock { $0.segments.count } }
+    public var segmentBaseOffsets: [Int64] { state.withLock { $0.segments.map(\.baseOffset) } }
+    public var config: LogConfig { state.withLock { $0.config } }
+
+    /// Applies new topic settings at once (AlterConfigs); the next append or retention pass obeys them.
+    public func update(config: LogConfig) {
+        state.withLock { $0.config = config }
+    }
+
+    /// Sets the high watermark (replication); clamped to the log's bounds.
+    public func updateHighWatermark(_ offset: Int64) {
+        state.withLock { s in
+            s.advanceHighWatermarkOnAppend = false
+            s.highWatermark = min(max(offset, s.logStartOffset), s.logEndOffset)
+        }
+    }
+
+    /// fsyncs every segment with unflushed data and moves the recovery point to the log end.
+    public func flush() throws(StorageError) {
+        try state.withLock { (s: inout State) throws(StorageError) in try Self.flush(&s) }
+    }
+
+    static func flush(_ s: inout State) throws(StorageError) {
+        guard s.recoveryPoint < s.logEndOffset || s.unflushedMessages > 0 else { return }
+        for seg in s.segments where seg.nextOffset > s.recoveryPoint { try seg.flush() }
+        s.recoveryPoint = s.logEndOffset
+        s.unflushedMessages = 0
+        s.firstUnflushedAt = nil
+    }
+
+    /// Flushes when `flush.ms` has passed since the oldest unflushed append.
+    public func flushIfDue(now: Int64) throws(StorageError) {
+        try state.withLock { (s: inout State) throws(StorageError) in
+            guard let first = s.firstUnflushedAt, s.config.flushMs != Int64.max, now - first >= s.config.flushMs else { return }
+            try Self.flush(&s)
+        }
+    }
+
+    /// Closes the files, flushing first when `flush` is set (clean shutdown).
+    public func close(flush: Bool) throws(StorageError) {
+        try state.withLock { (s: inout State) throws(StorageError) in
+            guard !s.closed else { return }
+            if flush { try Self.flush(&s) }
+            for seg in s.segments { seg.close() }
+            s.closed = true
+        }
+    }
+}

@@ -1,0 +1,115 @@
+import NIOCore
+
+/// A sparse index beside a segment, in Kafka's on-disk format: `.index` entries are
+/// (relative offset int32, position int32) and `.timeindex` entries (timestamp int64, relative
+/// offset int32). Entries are appended in order and searched by binary search with pread, so the
+/// index lives in the page cache, not in the broker's memory.
+struct SparseIndex {
+    enum Kind {
+        /// `.index`: key = offset, value = file position.
+        case offset
+        /// `.timeindex`: key = timestamp, value = offset.
+        case time
+
+        var entrySize: Int { self == .offset ? 8 : 12 }
+    }
+
+    let kind: Kind
+    let file: LogFile
+    let baseOffset: Int64
+    let maxEntries: Int
+    private(set) var count: Int
+    /// The last entry, kept in memory: appends and the common lookups near the end need no I/O.
+    private(set) var last: (key: Int64, value: Int64)?
+
+    var isFull: Bool { count >= maxEntries }
+
+    /// Opens an index, or returns nil when its contents are not a valid index for a log of
+    /// `logSize` bytes (then the caller rebuilds it).
+    static func load(_ kind: Kind, file: LogFile, baseOffset: Int64, maxEntries: Int, logSize: Int64) throws(StorageError) -> SparseIndex? {
+        let size = try file.open().size()
+        var index = SparseIndex(kind: kind, file: file, baseOffset: baseOffset, maxEntries: maxEntries, count: 0, last: nil)
+        guard size % Int64(kind.entrySize) == 0 else { return nil }
+        index.count = Int(size) / kind.entrySize
+        guard index.count > 0 else { return index }
+        var previous: (key: Int64, value: Int64)?
+        // Check the ends and the monotony of a sample, cheaply: a torn or stale index is rebuilt.
+        for i in Set([0, index.count / 2, index.count - 1]).sorted() {
+            let e = try index.entry(i)
+            if let p = previous, e.key < p.key || e.value < p.value { return nil }
+            previous = e
+        }
+        index.last = try index.entry(index.count - 1)
+        if kind == .offset, let l = index.last, l.value > logSize { return nil }
+        return index
+    }
+
+    static func empty(_ kind: Kind, file: LogFile, baseOffset: Int64, maxEntries: Int) throws(StorageError) -> SparseIndex {
+        try file.open().truncate(to: 0)
+        return SparseIndex(kind: kind, file: file, baseOffset: baseOffset, maxEntries: maxEntries, count: 0, last: nil)
+    }
+
+    func entry(_ i: Int) throws(StorageError) -> (key: Int64, value: Int64) {
+        var b = try file.open().read(at: Int64(i * kind.entrySize), length: kind.entrySize)
+        switch kind {
+        case .offset:
+            let rel = b.readInteger(as: Int32.self)!
+            let pos = b.readInteger(as: Int32.self)!
+            return (baseOffset + Int64(rel), Int64(UInt32(bitPattern: pos)))
+        case .time:
+            let ts = b.readInteger(as: Int64.self)!
+            let rel = b.readInteger(as: Int32.self)!
+            return (ts, baseOffset + Int64(rel))
+        }
+    }
+
+    mutating func append(key: Int64, value: Int64) throws(StorageError) {
+        guard !isFull else { return }
+        if let l = last, key <= l.key { return }
+        var b = ByteBuffer()
+        switch kind {
+        case .offset:
+            b.writeInteger(Int32(truncatingIfNeeded: key - baseOffset))
+            b.writeInteger(UInt32(truncatingIfNeeded: value))
+        case .time:
+            b.writeInteger(key)
+            b.writeInteger(Int32(truncatingIfNeeded: value - baseOffset))
+        }
+        try file.open().write(b, at: Int64(count * kind.entrySize))
+        count += 1
+        last = (key, value)
+    }
+
+    /// The last entry whose key is at most `key`, or nil when every entry's key is larger.
+    func floor(_ key: Int64) throws(StorageError) -> (key: Int64, value: Int64)? {
+        guard let l = last else { return nil }
+        if l.key <= key { return l }
+        var lo = 0
+        var hi = count - 1
+        var found: (key: Int64, value: Int64)?
+        while lo <= hi {
+            let mid = (lo + hi) / 2
+            let e = try entry(mid)
+            if e.key <= key { found = e; lo = mid + 1 } else { hi = mid - 1 }
+        }
+        return found
+    }
+
+    /// Drops entries from the end while `drop` holds (truncation, recovery); entries are
+    /// monotonic in key and value, so what is dropped is always a tail.
+    mutating func truncate(while drop: (_ key: Int64, _ value: Int64) -> Bool) throws(StorageError) {
+        var keep = count
+        while keep > 0 {
+            let e = try entry(keep - 1)
+            guard drop(e.key, e.value) else { break }
+            keep -= 1
+        }
+        try file.open().truncate(to: Int64(keep * kind.entrySize))
+        count = keep
+        last = keep > 0 ? try entry(keep - 1) : nil
+    }
+
+    func sync() throws(StorageError) {
+        try file.open().sync()
+    }
+}

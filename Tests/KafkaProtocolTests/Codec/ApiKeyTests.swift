@@ -1,0 +1,32 @@
+import Testing
+@testable import KafkaProtocol
+
+@Suite struct ApiKeyTests {
+    @Test func everyKeyFrom0To87WithBothMessages() {
+        #expect(ApiKey.allKnown.map(\.rawValue) == Array(0...87))
+        for key in ApiKey.allKnown {
+            #expect(key.requestType?.apiKey == key && key.responseType?.apiKey == key, "\(key)")
+            #expect(key.requestType?.validVersions == key.validVersions, "\(key)")
+        }
+        #expect(ApiKey(rawValue: 999).name == "Unknown(999)" && ApiKey(rawValue: 999).validVersions == nil)
+    }
+
+    @Test func versionTablesAsData() {
+        #expect(ApiKey.produce.validVersions == 0...11)
+        #expect(ApiKey.produce.firstFlexibleVersion == 9)
+        #expect(ApiKey.produce.deprecatedVersions == 0...6)
+        #expect(ApiKey.metadata.validVersions == 0...12)
+        #expect(ApiKey.listOffsets.latestVersionUnstable)
+        #expect(!ApiKey.fetch.latestVersionUnstable)
+    }
+
+    @Test func headerVersions() {
+        #expect(ApiKey.controlledShutdown.requestHeaderVersion(0) == 0)
+        #expect(ApiKey.controlledShutdown.requestHeaderVersion(1) == 1)
+        #expect(ApiKey.produce.requestHeaderVersion(8) == 1 && ApiKey.produce.requestHeaderVersion(9) == 2)
+        #expect(ApiKey.produce.responseHeaderVersion(8) == 0 && ApiKey.produce.responseHeaderVersion(9) == 1)
+        // KIP-511: an ApiVersionsResponse header is always v0, even for a flexible request.
+        #expect(ApiKey.apiVersions.requestHeaderVersion(3) == 2)
+        #expect(ApiKey.apiVersions.responseHeaderVersion(3) == 0)
+    }
+}
