@@ -13,6 +13,8 @@ public final class LogManager: Sendable {
     public let cache: FileCache
     let logger: Logger
     let clock: @Sendable () -> Int64
+    /// Compacts logs whose `cleanup.policy` includes `compact`, during `maintenance()`.
+    public let cleaner: LogCleaner
     private let logs = Mutex<[TopicPartition: (log: PartitionLog, dir: String)]>([:])
 
     /// - Parameters:
@@ -22,6 +24,7 @@ public final class LogManager: Sendable {
         self.cache = FileCache(capacity: fileCacheCapacity)
         self.logger = logger
         self.clock = clock
+        self.cleaner = LogCleaner(logger: logger)
     }
 
     /// Opens every partition found in the log dirs, recovering those of a dir that was not shut
@@ -77,6 +80,7 @@ public final class LogManager: Sendable {
     public func delete(_ tp: TopicPartition) throws(StorageError) {
         guard let (log, dir) = logs.withLock({ $0.removeValue(forKey: tp) }) else { return }
         try log.close(flush: false)
+        cleaner.forget(log)
         let doomed = "\(dir)/\(tp.directoryName).\(KafkaUUIDString.random())-delete"
         try FS.rename(log.directory, doomed)
         let logger = self.logger
@@ -85,14 +89,16 @@ public final class LogManager: Sendable {
         }
     }
 
-    /// One pass of the background work: flushes due per `flush.ms`, retention, and the recovery
-    /// point checkpoints.
+    /// One pass of the background work: flushes due per `flush.ms`, retention, compaction of the
+    /// dirtiest compacted log, and the recovery point checkpoints.
     public func maintenance() throws(StorageError) {
         let now = clock()
-        for (log, _) in logs.withLock({ Array($0.values) }) {
+        let all = logs.withLock { $0.values.map(\.log) }
+        for log in all {
             try log.flushIfDue(now: now)
             try log.applyRetention(now: now)
         }
+        _ = cleaner.cleanDirtiest(logs: all, now: now)
         try checkpoint()
     }
 

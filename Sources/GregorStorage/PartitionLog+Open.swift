@@ -23,6 +23,8 @@ extension PartitionLog {
         recoveryPoint: Int64? = nil, logStartOffset: Int64? = nil, cleanShutdown: Bool = false, now: Int64
     ) throws(StorageError) -> (PartitionLog, RecoveryReport) {
         try FS.mkdirs(directory)
+        // Segments swapped in by a compaction a crash interrupted; their indexes are rebuilt.
+        let swapped = try completeInterruptedSwaps(directory: directory, logger: logger)
         var bases: [Int64] = []
         for name in try FS.list(directory) {
             if name.hasSuffix(".log"), let base = Int64(name.dropLast(4)) { bases.append(base) }
@@ -43,7 +45,7 @@ extension PartitionLog {
                 report.segmentsDropped += 1
                 continue
             }
-            let recover = !cleanShutdown && base >= firstToRecover
+            let recover = (!cleanShutdown && base >= firstToRecover) || swapped.contains(base)
             let (segment, truncated) = try Segment.open(directory: directory, baseOffset: base, config: config, cache: cache, recover: recover)
             if recover { report.segmentsRecovered += 1 }
             if let previous = segments.last, segment.baseOffset < previous.nextOffset {
@@ -75,7 +77,11 @@ extension PartitionLog {
         let start = min(max(logStartOffset ?? segments[0].baseOffset, segments[0].baseOffset), end)
         report.segments = segments.count
         report.logEndOffset = end
-        let state = State(config: config, segments: segments, logStartOffset: start, highWatermark: end, recoveryPoint: end)
+        // As Kafka's LogLoader: only a clean shutdown vouches that everything was fsynced. Recovered
+        // bytes may still be only in the page cache; a recovery point past them, once checkpointed,
+        // would let a machine crash skip their validation at the next start.
+        let recovered = cleanShutdown ? end : min(checkpoint, end)
+        let state = State(config: config, segments: segments, logStartOffset: start, highWatermark: end, recoveryPoint: recovered)
         return (PartitionLog(topicPartition: tp, directory: directory, cache: cache, logger: logger, state: state), report)
     }
 }

@@ -92,7 +92,9 @@ final class Segment {
         let mtime = FS.mtimeMs(log.path) ?? 0
         let offsetIndex = recover ? nil : try SparseIndex.load(.offset, file: index, baseOffset: baseOffset, maxEntries: config.maxIndexEntries(.offset), logSize: size)
         let timeIndex = recover ? nil : try SparseIndex.load(.time, file: time, baseOffset: baseOffset, maxEntries: config.maxIndexEntries(.time), logSize: size)
-        if let offsetIndex, let timeIndex {
+        // A missing (hence empty) index beside a log with more than one index interval of data
+        // is rebuilt, as Kafka rebuilds a deleted index on start.
+        if let offsetIndex, let timeIndex, (offsetIndex.count > 0 && timeIndex.count > 0) || size <= Int64(config.indexIntervalBytes) {
             let segment = Segment(baseOffset: baseOffset, directory: directory, log: log, offsetIndex: offsetIndex,
                                   timeIndex: timeIndex, size: size, rollingBase: mtime, indexInterval: config.indexIntervalBytes)
             try segment.loadTail()
@@ -165,10 +167,11 @@ final class Segment {
     }
 
     /// Kafka indexes a batch's last offset at the batch's position once `index.interval.bytes`
-    /// have passed since the previous entry.
+    /// have passed since the previous entry. No offset entry once the time index is full:
+    /// `loadTail` trusts the time index up to the last offset entry.
     private func appendIndexEntriesIfDue(_ h: BatchHeader, at position: Int64) throws(StorageError) {
         bytesSinceIndexEntry += Int(h.size)
-        if bytesSinceIndexEntry > indexInterval || position == 0 {
+        if (bytesSinceIndexEntry > indexInterval || position == 0) && !timeIndex.isFull {
             try offsetIndex.append(key: h.lastOffset, value: position)
             try timeIndex.append(key: maxTimestamp, value: offsetOfMaxTimestamp)
             bytesSinceIndexEntry = 0

@@ -105,3 +105,33 @@ import Testing
         #expect(log.logEndOffset == 0)
     }
 }
+
+extension PartitionLogTests {
+    @Test func missingOrCorruptIndexesAreRebuilt() throws {
+        let dir = TempDir()
+        var config = LogConfig()
+        config.indexIntervalBytes = 64
+        do {
+            let (log, _) = try openLog(dir, config: config)
+            for i in 0..<50 { _ = try log.append(makeBatch(count: 2, firstValue: 2 * i), now: 0) }
+            try log.close(flush: true)
+        }
+        let index = dir.path + "/t-0/00000000000000000000.index"
+        let built = try Data(contentsOf: URL(fileURLWithPath: index))
+        #expect(built.count > 8 * 10)
+        // Deleted: rebuilt on a clean start too.
+        try FileManager.default.removeItem(atPath: index)
+        do {
+            let (log, _) = try openLog(dir, config: config, clean: true)
+            #expect(log.logEndOffset == 100)
+            #expect(try records(in: try log.read(from: 77, maxBytes: 1)).map(\.offset) == [76, 77])
+            try log.close(flush: true)
+        }
+        #expect(try Data(contentsOf: URL(fileURLWithPath: index)) == built)
+        // Torn (not a whole number of entries): rebuilt.
+        try Data(built.prefix(built.count - 3)).write(to: URL(fileURLWithPath: index))
+        let (log, _) = try openLog(dir, config: config, clean: true)
+        #expect(try records(in: try log.read(from: 99, maxBytes: 1)).map(\.offset) == [98, 99])
+        #expect(try Data(contentsOf: URL(fileURLWithPath: index)) == built)
+    }
+}

@@ -1,0 +1,73 @@
+import KafkaProtocol
+import NIOCore
+
+/// Decides, batch by batch, what a cleaned segment keeps: Kafka's `LogCleaner.cleanInto` filter
+/// with `MemoryRecords.filterTo` behind it.
+struct CompactionFilter {
+    /// Key → offset of its latest record in the dirty part.
+    let map: OffsetMap
+    /// The last offset the map covers; records after it were not mapped and are all kept.
+    let latestOffset: Int64
+    let now: Int64
+    let deleteRetentionMs: Int64
+    /// Producer id → last offset of its last data batch in the cleanable part.
+    let producerLastOffsets: [Int64: Int64]
+
+    /// The bytes to write for `batch`: the batch as stored when nothing changes, a rebuilt batch,
+    /// an empty header, or nil to drop it. `endsRange` marks the last batch of a cleaned segment.
+    func apply(_ batch: RecordBatch, endsRange: Bool, stats: inout CleanerStats) throws(StorageError) -> ByteBuffer? {
+        // Transaction markers stay until transactions are implemented; Kafka removes a marker
+        // once its transaction's records are gone and its delete horizon has passed.
+        if batch.isControl {
+            stats.recordsRead += Int64(batch.recordCount)
+            stats.recordsRetained += Int64(batch.recordCount)
+            return batch.buffer
+        }
+        let records = try batch.storedRecords()
+        stats.recordsRead += Int64(records.count)
+        var kept: [StoredRecord] = []
+        kept.reserveCapacity(records.count)
+        var keptTombstone = false
+        for r in records {
+            if batch.isTransactional || shouldRetain(r, of: batch) {
+                kept.append(r)
+                if !r.hasValue { keptTombstone = true }
+            } else if !r.hasValue {
+                stats.tombstonesRemoved += 1
+            }
+        }
+        stats.recordsRetained += Int64(kept.count)
+        if kept.isEmpty {
+            // RETAIN_EMPTY: the batch holding an active producer's last sequence (so its state can
+            // be rebuilt from the log), and the last batch of the range (so the segment keeps its
+            // offset range). Kafka keeps the latter for the last segment of a round only.
+            let lastOfProducer = batch.producerId >= 0 && producerLastOffsets[batch.producerId] == batch.lastOffset
+            guard endsRange || lastOfProducer else { return nil }
+            return records.isEmpty ? batch.buffer : batch.emptyHeader()
+        }
+        // KIP-534: the first clean that keeps a tombstone stamps the batch with its delete horizon.
+        let stampHorizon = keptTombstone && !batch.hasDeleteHorizonMs
+        if kept.count == records.count && !stampHorizon { return batch.buffer }
+        let horizon = stampHorizon ? Self.add(now, deleteRetentionMs) : batch.deleteHorizonMs
+        return try batch.rebuilt(keeping: kept, deleteHorizonMs: horizon)
+    }
+
+    /// Kafka's `Cleaner.shouldRetainRecord`: a record is kept when it is the latest for its key
+    /// and has a value, or is a tombstone whose batch's delete horizon (KIP-534) has not passed.
+    private func shouldRetain(_ r: StoredRecord, of batch: RecordBatch) -> Bool {
+        let offset = batch.baseOffset + Int64(r.offsetDelta)
+        if offset > latestOffset { return true }
+        // Kafka drops keyless records here (and rejects them on produce to a compacted topic);
+        // they are kept, so nothing a producer wrote is lost silently.
+        guard let key = r.key else { return true }
+        if let latest = map.get(key), offset < latest { return false }
+        if r.hasValue { return true }
+        guard let horizon = batch.deleteHorizonMs else { return true }
+        return now < horizon
+    }
+
+    static func add(_ a: Int64, _ b: Int64) -> Int64 {
+        let (sum, overflow) = a.addingReportingOverflow(b)
+        return overflow ? (b > 0 ? .max : .min) : sum
+    }
+}
