@@ -54,6 +54,24 @@ let package = Package(
             name: "codec-bench",
             dependencies: ["KafkaProtocol", "CMallocCounter", .product(name: "NIOCore", package: "swift-nio")]
         ),
+        // Appends until SIGKILLed; spawned by GregorStorageTests' CrashTests.
+        .executableTarget(
+            name: "storage-crash-child",
+            dependencies: [
+                "GregorStorage", "KafkaProtocol",
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "Logging", package: "swift-log"),
+            ]
+        ),
+        // Log append and read throughput against raw pwrite/pread on the same disk.
+        .executableTarget(
+            name: "storage-bench",
+            dependencies: [
+                "GregorStorage", "KafkaProtocol",
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "Logging", package: "swift-log"),
+            ]
+        ),
         .testTarget(
             name: "KafkaProtocolTests",
             dependencies: ["KafkaProtocol", .product(name: "NIOCore", package: "swift-nio")],

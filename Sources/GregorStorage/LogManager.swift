@@ -16,6 +16,9 @@ public final class LogManager: Sendable {
     /// Compacts logs whose `cleanup.policy` includes `compact`, during `maintenance()`.
     public let cleaner: LogCleaner
     private let logs = Mutex<[TopicPartition: (log: PartitionLog, dir: String)]>([:])
+    /// Partitions per log dir, under Kafka's logCreationOrDeletionLock: a partition is never
+    /// opened twice, nor in a directory being renamed away by `delete`.
+    private let creationOrDeletion = Mutex<[String: Int]>([:])
 
     /// - Parameters:
     ///   - clock: milliseconds since the epoch; injected so tests control time.
@@ -48,6 +51,7 @@ public final class LogManager: Sendable {
                     tp, directory: dir + "/" + name, config: config(tp), cache: cache, logger: logger,
                     recoveryPoint: recovery[tp], logStartOffset: starts[tp], cleanShutdown: clean, now: clock())
                 logs.withLock { $0[tp] = (log, dir) }
+                creationOrDeletion.withLock { $0[dir, default: 0] += 1 }
                 reports.append(report)
             }
             // The marker only vouches for the shutdown that wrote it.
@@ -63,13 +67,13 @@ public final class LogManager: Sendable {
     /// The partition's log, created in the log dir holding the fewest partitions if it is new.
     public func getOrCreate(_ tp: TopicPartition, config: LogConfig) throws(StorageError) -> PartitionLog {
         if let existing = log(tp) { return existing }
-        let counts = logs.withLock { l in Dictionary(grouping: l.values, by: \.dir).mapValues(\.count) }
-        let dir = logDirs.min { (counts[$0] ?? 0) < (counts[$1] ?? 0) }!
-        let (log, _) = try PartitionLog.open(tp, directory: dir + "/" + tp.directoryName, config: config, cache: cache,
-                                             logger: logger, now: clock())
-        return logs.withLock { l in
-            if let raced = l[tp] { return raced.log }
-            l[tp] = (log, dir)
+        return try creationOrDeletion.withLock { counts throws(StorageError) -> PartitionLog in
+            if let existing = log(tp) { return existing }
+            let dir = logDirs.min { (counts[$0] ?? 0) < (counts[$1] ?? 0) }!
+            let (log, _) = try PartitionLog.open(tp, directory: dir + "/" + tp.directoryName, config: config, cache: cache,
+                                                 logger: logger, now: clock())
+            logs.withLock { $0[tp] = (log, dir) }
+            counts[dir, default: 0] += 1
             return log
         }
     }
@@ -78,11 +82,16 @@ public final class LogManager: Sendable {
     /// the broker's view and a new topic of the same name can start clean) and removed in the
     /// background.
     public func delete(_ tp: TopicPartition) throws(StorageError) {
-        guard let (log, dir) = logs.withLock({ $0.removeValue(forKey: tp) }) else { return }
-        try log.close(flush: false)
-        cleaner.forget(log)
-        let doomed = "\(dir)/\(tp.directoryName).\(KafkaUUIDString.random())-delete"
-        try FS.rename(log.directory, doomed)
+        let doomed = try creationOrDeletion.withLock { counts throws(StorageError) -> String? in
+            guard let (log, dir) = logs.withLock({ $0.removeValue(forKey: tp) }) else { return nil }
+            counts[dir, default: 1] -= 1
+            try log.close(flush: false)
+            cleaner.forget(log)
+            let doomed = "\(dir)/\(tp.directoryName).\(KafkaUUIDString.random())-delete"
+            try FS.rename(log.directory, doomed)
+            return doomed
+        }
+        guard let doomed else { return }
         let logger = self.logger
         Task.detached(priority: .background) {
             do { try FS.removeTree(doomed) } catch { logger.error("could not remove deleted log", metadata: ["path": "\(doomed)", "error": "\(error)"]) }

@@ -85,7 +85,9 @@ extension PartitionLog {
     }
 
     func roll(_ s: inout State, now: Int64) throws(StorageError) {
-        try s.active.flush()
+        // Kafka flushes up to the new segment's base on roll, moving the recovery point, so an
+        // unclean start only revalidates the active segment.
+        try Self.flush(&s)
         let segment = try Segment.create(directory: directory, baseOffset: s.logEndOffset, config: s.config, cache: cache, now: now)
         s.segments.append(segment)
     }
@@ -93,6 +95,7 @@ extension PartitionLog {
     /// Forces a roll (tests, retention of an expired active segment).
     public func roll(now: Int64) throws(StorageError) {
         try state.withLock { (s: inout State) throws(StorageError) in
+            guard !s.closed else { throw StorageError(.closed, path: directory) }
             guard s.active.size > 0 else { return }
             try roll(&s, now: now)
         }

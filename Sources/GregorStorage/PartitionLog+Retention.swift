@@ -55,6 +55,7 @@ extension PartitionLog {
     /// Removes every record at or after `offset` (a follower truncating to its leader).
     public func truncate(to offset: Int64, now: Int64) throws(StorageError) {
         try state.withLock { (s: inout State) throws(StorageError) in
+            guard !s.closed else { throw StorageError(.closed, path: directory) }
             guard offset < s.logEndOffset else { return }
             while s.segments.count > 1, s.active.baseOffset >= offset {
                 try s.active.delete()
@@ -62,7 +63,7 @@ extension PartitionLog {
             }
             if s.active.baseOffset >= offset {
                 try s.active.delete()
-                s.segments[0] = try Segment.create(directory: directory, baseOffset: max(offset, s.logStartOffset), config: s.config, cache: cache, now: now)
+                s.segments[0] = try Segment.create(directory: directory, baseOffset: offset, config: s.config, cache: cache, now: now)
             } else {
                 try s.active.truncate(to: offset)
             }

@@ -82,7 +82,8 @@ public final class PartitionLog: Sendable {
     }
 
     static func flush(_ s: inout State) throws(StorageError) {
-        guard s.recoveryPoint < s.logEndOffset || s.unflushedMessages > 0 else { return }
+        // A closed log's files may have been renamed away (deletion); never reopen them.
+        guard !s.closed, s.recoveryPoint < s.logEndOffset || s.unflushedMessages > 0 else { return }
         for seg in s.segments where seg.nextOffset > s.recoveryPoint { try seg.flush() }
         s.recoveryPoint = s.logEndOffset
         s.unflushedMessages = 0
