@@ -16,7 +16,8 @@ import Testing
         #expect(ApiKey.produce.firstFlexibleVersion == 9)
         #expect(ApiKey.produce.deprecatedVersions == 0...6)
         #expect(ApiKey.metadata.validVersions == 0...12)
-        #expect(ApiKey.listOffsets.latestVersionUnstable)
+        #expect(ApiKey.shareFetch.latestVersionUnstable && ApiKey.endTxn.latestVersionUnstable)
+        #expect(!ApiKey.listOffsets.latestVersionUnstable)  // the spec says false explicitly
         #expect(!ApiKey.fetch.latestVersionUnstable)
     }
 
