@@ -1,0 +1,88 @@
+import GregorStorage
+import KafkaProtocol
+import Logging
+import NIOCore
+
+/// The state every handler works on: the logs, the cluster metadata and the settings.
+public final class Broker: Sendable {
+    public let config: BrokerConfig
+    public let logs: LogManager
+    public let metadata: ClusterMetadataStore
+    let logger: Logger
+    let clock: @Sendable () -> Int64
+    let supported = SupportedApis.all
+    let producerIds: ProducerIdAllocator
+
+    public init(config: BrokerConfig, logger: Logger, clock: @escaping @Sendable () -> Int64 = Broker.wallClock) throws {
+        self.config = config
+        self.logger = logger
+        self.clock = clock
+        self.metadata = try ClusterMetadataStore(directory: config.logDirs[0], logDirs: config.logDirs, nodeId: config.nodeId,
+                                                 clusterId: config.clusterId)
+        self.logs = LogManager(logDirs: config.logDirs, logger: logger, clock: clock)
+        self.producerIds = ProducerIdAllocator(startMs: clock())
+        let metadata = self.metadata
+        let defaults = config.logDefaults
+        try logs.startup { tp in Broker.logConfig(defaults: defaults, overrides: metadata.topic(tp.topic)?.configs ?? [:]) }
+        // Partitions whose topic metadata is gone (a crash mid-deletion) are removed.
+        for tp in logs.partitions where metadata.topic(tp.topic) == nil {
+            try logs.delete(tp)
+        }
+    }
+
+    /// Milliseconds since the epoch.
+    public static let wallClock: @Sendable () -> Int64 = {
+        var ts = timespec()
+        clock_gettime(CLOCK_REALTIME, &ts)
+        return Int64(ts.tv_sec) * 1000 + Int64(ts.tv_nsec) / 1_000_000
+    }
+
+    /// The log settings of a topic: broker defaults, then the topic's overrides.
+    static func logConfig(defaults: LogConfig, overrides: [String: String]) -> LogConfig {
+        var c = defaults
+        TopicConfigs.apply(overrides, to: &c)
+        return c
+    }
+
+    func logConfig(for topic: String) -> LogConfig {
+        Self.logConfig(defaults: config.logDefaults, overrides: metadata.topic(topic)?.configs ?? [:])
+    }
+
+    /// Creates a topic's metadata and its partition logs.
+    func createTopic(_ name: String, partitions: Int32, configs: [String: String]) throws -> TopicMetadata {
+        let topic = try metadata.createTopic(name, partitions: partitions, configs: configs)
+        let logConfig = Self.logConfig(defaults: config.logDefaults, overrides: configs)
+        for p in 0..<partitions { _ = try logs.getOrCreate(TopicPartition(name, p), config: logConfig) }
+        return topic
+    }
+
+    func deleteTopic(_ name: String) throws -> TopicMetadata {
+        let topic = try metadata.deleteTopic(name)
+        for p in 0..<topic.partitionCount { try logs.delete(TopicPartition(name, p)) }
+        return topic
+    }
+
+    /// The partition's log, if the topic and partition exist.
+    func log(_ topic: String, _ partition: Int32) -> PartitionLog? {
+        guard let t = metadata.topic(topic), partition >= 0, partition < t.partitionCount else { return nil }
+        return try? logs.getOrCreate(TopicPartition(topic, partition), config: logConfig(for: topic))
+    }
+
+    /// Flushes and closes every log (SIGTERM).
+    public func shutdown() throws {
+        try logs.shutdown()
+    }
+}
+
+/// What a handler knows about the request it is answering.
+struct RequestContext: Sendable {
+    let broker: Broker
+    let apiVersion: Int16
+    let correlationId: Int32
+    let clientId: String?
+    let logger: Logger
+}
+
+#if canImport(Glibc)
+import Glibc
+#endif

@@ -1,0 +1,43 @@
+import GregorStorage
+
+/// The broker's settings, by their Kafka names.
+public struct BrokerConfig: Sendable {
+    /// `node.id`.
+    public var nodeId: Int32 = 1
+    /// `listeners`: where to accept connections.
+    /// The default `::` is dual-stack on Linux: IPv4 and IPv6 on one socket (librdkafka tries `::1`
+    /// first for localhost).
+    public var listeners: [Listener] = [Listener(host: "::", port: 9092)]
+    /// `advertised.listeners`: what Metadata tells clients.
+    public var advertisedHost: String = "localhost"
+    public var advertisedPort: Int32 = 9092
+    /// `log.dirs`.
+    public var logDirs: [String] = ["/tmp/gregor-logs"]
+    /// `num.partitions`: partitions of auto-created topics and of CreateTopics asking for -1.
+    public var numPartitions: Int32 = 1
+    /// `default.replication.factor`.
+    public var defaultReplicationFactor: Int16 = 1
+    /// `auto.create.topics.enable`.
+    public var autoCreateTopics: Bool = true
+    /// `message.max.bytes`: the broker default of the topic's `max.message.bytes`.
+    public var messageMaxBytes: Int = 1_048_588
+    /// `socket.request.max.bytes`: the largest request frame.
+    public var socketRequestMaxBytes: Int = 104_857_600
+    /// `connections.max.idle.ms`.
+    public var connectionsMaxIdleMs: Int64 = 600_000
+    /// Broker-level defaults of topic configs (`log.retention.ms`, `log.segment.bytes`…).
+    public var logDefaults = LogConfig()
+    /// The cluster id, when set explicitly; otherwise the stored or a new one.
+    public var clusterId: String?
+
+    public init() {}
+
+    public struct Listener: Sendable, Hashable {
+        public var host: String
+        public var port: Int
+        public init(host: String, port: Int) {
+            self.host = host
+            self.port = port
+        }
+    }
+}

@@ -1,0 +1,45 @@
+import Logging
+import NIOCore
+import ServiceLifecycle
+
+/// The broker as a service: binds, prints one startup line, runs the log maintenance (flush.ms,
+/// retention, compaction, checkpoints), and on SIGTERM/SIGINT stops accepting, then flushes and
+/// closes every log.
+public struct BrokerService: Service {
+    let config: BrokerConfig
+    let logger: Logger
+    /// Called with the bound addresses once the broker is ready (tests use it to learn the port).
+    let onReady: @Sendable ([SocketAddress]) -> Void
+
+    public init(config: BrokerConfig, logger: Logger, onReady: @escaping @Sendable ([SocketAddress]) -> Void = { _ in }) {
+        self.config = config
+        self.logger = logger
+        self.onReady = onReady
+    }
+
+    public func run() async throws {
+        let broker = try Broker(config: config, logger: logger)
+        let server = BrokerServer(broker: broker, logger: logger)
+        let channels = try await server.start()
+        let addresses = channels.compactMap(\.localAddress)
+        print("gregor: node \(config.nodeId) listening on \(addresses.map(\.description).joined(separator: ", ")), advertising \(config.advertisedHost):\(config.advertisedPort), cluster id \(broker.metadata.clusterId), data in \(config.logDirs.joined(separator: ","))")
+        fflush(nil)
+        onReady(addresses)
+        await withGracefulShutdownHandler {
+            while !Task.isCancelled && !Task.isShuttingDownGracefully {
+                try? await Task.sleep(for: .seconds(1))
+                do { try broker.logs.maintenance() } catch { logger.error("log maintenance failed: \(error)") }
+            }
+        } onGracefulShutdown: {
+            logger.info("shutting down")
+        }
+        for c in channels { try? await c.close() }
+        try await server.stop()
+        try broker.shutdown()
+        logger.info("logs flushed; stopped")
+    }
+}
+
+#if canImport(Glibc)
+import Glibc
+#endif

@@ -1,0 +1,36 @@
+// DeleteTopics (key 20).
+// v1: throttle time. v4: flexible. v5: error messages. v6: topics by name or by id (KIP-516).
+import GregorStorage
+import KafkaProtocol
+
+enum DeleteTopicsHandler: APIHandler {
+    static let versions: ClosedRange<Int16> = 1...6
+
+    static func handle(_ request: DeleteTopicsRequest, _ context: RequestContext) async throws -> DeleteTopicsResponse? {
+        let broker = context.broker
+        var response = DeleteTopicsResponse()
+        let targets: [(name: String?, id: KafkaUUID)] = context.apiVersion >= 6
+            ? request.topics.map { ($0.name, $0.topicId) }
+            : request.topicNames.map { ($0, KafkaUUID.zero) }
+        for target in targets {
+            var r = DeleteTopicsResponse.DeletableTopicResult(name: target.name, topicId: target.id)
+            let topic = target.name.flatMap { broker.metadata.topic($0) } ?? (target.id != .zero ? broker.metadata.topic(id: target.id) : nil)
+            if let topic {
+                do {
+                    _ = try broker.deleteTopic(topic.name)
+                    r.name = topic.name
+                    r.topicId = topic.topicId
+                } catch {
+                    r.errorCode = ErrorCode.unknownTopicOrPartition.rawValue
+                    r.errorMessage = "\(error)"
+                }
+            } else {
+                let byId = target.name == nil
+                r.errorCode = (byId ? ErrorCode.unknownTopicId : .unknownTopicOrPartition).rawValue
+                r.errorMessage = byId ? "Topic id \(target.id) not found" : "This server does not host this topic-partition."
+            }
+            response.responses.append(r)
+        }
+        return response
+    }
+}

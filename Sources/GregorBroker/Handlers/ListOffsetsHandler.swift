@@ -1,0 +1,46 @@
+// ListOffsets (key 2).
+// v1: one offset per partition, with its timestamp (KIP-79). v2: isolation level. v4: leader
+// epoch (KIP-320). v6: flexible. v7: MAX_TIMESTAMP (-3, KIP-734). v8: EARLIEST_LOCAL (-4,
+// KIP-405). v9: LATEST_TIERED (-5, KIP-1005). v10: timeout. Without tiered storage, -4 is the
+// earliest and -5 the latest offset.
+import GregorStorage
+import KafkaProtocol
+
+enum ListOffsetsHandler: APIHandler {
+    static let versions: ClosedRange<Int16> = 1...9
+
+    static func handle(_ request: ListOffsetsRequest, _ context: RequestContext) async throws -> ListOffsetsResponse? {
+        let broker = context.broker
+        var response = ListOffsetsResponse()
+        for topic in request.topics {
+            var result = ListOffsetsResponse.ListOffsetsTopicResponse(name: topic.name)
+            for partition in topic.partitions {
+                var p = ListOffsetsResponse.ListOffsetsPartitionResponse(partitionIndex: partition.partitionIndex, timestamp: -1, offset: -1, leaderEpoch: -1)
+                guard let log = broker.log(topic.name, partition.partitionIndex) else {
+                    p.errorCode = ErrorCode.unknownTopicOrPartition.rawValue
+                    result.partitions.append(p)
+                    continue
+                }
+                if context.apiVersion >= 4 { p.leaderEpoch = 0 }
+                do {
+                    switch partition.timestamp {
+                    case -2, -4: p.offset = log.logStartOffset
+                    case -1, -5: p.offset = log.highWatermark
+                    case -3:
+                        if let max = log.maxTimestampAndOffset { p.timestamp = max.timestamp; p.offset = max.offset }
+                    default:
+                        if let found = try log.offset(forTimestamp: partition.timestamp) {
+                            p.offset = found.offset
+                            p.timestamp = found.timestamp
+                        }
+                    }
+                } catch {
+                    p.errorCode = error.errorCode.rawValue
+                }
+                result.partitions.append(p)
+            }
+            response.topics.append(result)
+        }
+        return response
+    }
+}

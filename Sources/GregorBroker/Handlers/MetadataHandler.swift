@@ -1,0 +1,69 @@
+// Metadata (key 3).
+// v1: null topics means all (empty means none), controller id, rack, is_internal. v2: cluster
+// id. v3: throttle time. v4: allow_auto_topic_creation. v5: offline replicas. v7: leader epoch.
+// v8: authorized operations (KIP-430). v9: flexible. v10: topic ids (KIP-516). v11: cluster
+// authorized operations moved to DescribeCluster. v12: topics by id, null names (KIP-516).
+import GregorStorage
+import KafkaProtocol
+
+enum MetadataHandler: APIHandler {
+    static let versions: ClosedRange<Int16> = 0...12
+
+    static func handle(_ request: MetadataRequest, _ context: RequestContext) async throws -> MetadataResponse? {
+        let broker = context.broker
+        let v = context.apiVersion
+        var response = MetadataResponse(
+            brokers: [.init(nodeId: broker.config.nodeId, host: broker.config.advertisedHost, port: broker.config.advertisedPort)],
+            clusterId: broker.metadata.clusterId, controllerId: broker.config.nodeId)
+        let requested: [MetadataRequest.MetadataRequestTopic]?
+        // v0 sends an empty list for "all topics"; later versions send null.
+        if v == 0 && request.topics?.isEmpty == true { requested = nil } else { requested = request.topics }
+        guard let requested else {
+            response.topics = broker.metadata.topics.map { describe($0, broker) }
+            return response
+        }
+        let autoCreate = broker.config.autoCreateTopics && (v < 4 || request.allowAutoTopicCreation)
+        for t in requested {
+            if let name = t.name {
+                if let topic = broker.metadata.topic(name) {
+                    response.topics.append(describe(topic, broker))
+                } else if autoCreate, TopicNames.isValid(name) {
+                    do {
+                        response.topics.append(describe(try broker.createTopic(name, partitions: broker.config.numPartitions, configs: [:]), broker))
+                    } catch {
+                        // A concurrent creation won: describe what exists.
+                        if let topic = broker.metadata.topic(name) { response.topics.append(describe(topic, broker)) }
+                        else { response.topics.append(.init(errorCode: ErrorCode.unknownTopicOrPartition.rawValue, name: name)) }
+                    }
+                } else {
+                    let code: ErrorCode = TopicNames.isValid(name) ? .unknownTopicOrPartition : .invalidTopicException
+                    response.topics.append(.init(errorCode: code.rawValue, name: name))
+                }
+            } else if let topic = broker.metadata.topic(id: t.topicId) {
+                response.topics.append(describe(topic, broker))
+            } else {
+                response.topics.append(.init(errorCode: ErrorCode.unknownTopicId.rawValue, name: nil, topicId: t.topicId))
+            }
+        }
+        return response
+    }
+
+    static func describe(_ topic: TopicMetadata, _ broker: Broker) -> MetadataResponse.MetadataResponseTopic {
+        let node = broker.config.nodeId
+        return .init(
+            errorCode: 0, name: topic.name, topicId: topic.topicId, isInternal: topic.name.hasPrefix("__"),
+            partitions: (0..<topic.partitionCount).map {
+                .init(errorCode: 0, partitionIndex: $0, leaderId: node, leaderEpoch: 0, replicaNodes: [node], isrNodes: [node], offlineReplicas: [])
+            })
+    }
+}
+
+/// Kafka's rules for topic names: 1-249 characters of [a-zA-Z0-9._-], not "." or "..".
+enum TopicNames {
+    static func isValid(_ name: String) -> Bool {
+        guard !name.isEmpty, name.utf8.count <= 249, name != ".", name != ".." else { return false }
+        return name.utf8.allSatisfy { c in
+            (c >= 0x61 && c <= 0x7A) || (c >= 0x41 && c <= 0x5A) || (c >= 0x30 && c <= 0x39) || c == 0x2E || c == 0x5F || c == 0x2D
+        }
+    }
+}

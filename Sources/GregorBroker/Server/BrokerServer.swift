@@ -1,0 +1,50 @@
+import Logging
+import NIOCore
+import NIOPosix
+
+/// Binds the listeners and wires each accepted connection's pipeline.
+public final class BrokerServer: Sendable {
+    public let broker: Broker
+    let group: MultiThreadedEventLoopGroup
+    let logger: Logger
+
+    public init(broker: Broker, logger: Logger, threads: Int = System.coreCount) {
+        self.broker = broker
+        self.logger = logger
+        self.group = MultiThreadedEventLoopGroup(numberOfThreads: threads)
+    }
+
+    /// Binds every listener; returns the bound channels (their local addresses carry the ports).
+    public func start() async throws -> [Channel] {
+        let broker = self.broker
+        let logger = self.logger
+        let bootstrap = ServerBootstrap(group: group)
+            .serverChannelOption(ChannelOptions.backlog, value: 1024)
+            .serverChannelOption(ChannelOptions.socketOption(.so_reuseaddr), value: 1)
+            .childChannelOption(ChannelOptions.socketOption(.tcp_nodelay), value: 1)
+            .childChannelInitializer { channel in
+                channel.eventLoop.makeCompletedFuture {
+                    let idle = TimeAmount.milliseconds(broker.config.connectionsMaxIdleMs)
+                    try channel.pipeline.syncOperations.addHandlers([
+                        IdleStateHandler(allTimeout: idle),
+                        ByteToMessageHandler(FrameDecoder(maxFrameSize: broker.config.socketRequestMaxBytes)),
+                        KafkaChannelHandler(broker: broker, logger: logger),
+                    ])
+                }
+            }
+        var channels: [Channel] = []
+        for listener in broker.config.listeners {
+            do {
+                channels.append(try await bootstrap.bind(host: listener.host, port: listener.port).get())
+            } catch where listener.host == "::" {
+                // No IPv6 on this machine: fall back to IPv4 on the same port.
+                channels.append(try await bootstrap.bind(host: "0.0.0.0", port: listener.port).get())
+            }
+        }
+        return channels
+    }
+
+    public func stop() async throws {
+        try await group.shutdownGracefully()
+    }
+}

@@ -1,0 +1,162 @@
+import GregorStorage
+
+/// Builds `BrokerConfig` from Kafka's configuration sources, each overriding the one before:
+/// defaults, a server.properties file, `KAFKA_*` environment variables (as Apache Kafka's Docker
+/// image reads them: `KAFKA_LOG_DIRS` is `log.dirs`), then `--override key=value`.
+public struct ServerProperties {
+    public private(set) var values: [String: String] = [:]
+    /// Keys Gregor does not know: warned about, not fatal (Kafka warns too).
+    public private(set) var unknownKeys: [String] = []
+
+    public init() {}
+
+    /// A configuration value that cannot be used; startup stops with this message.
+    public struct InvalidValue: Error, CustomStringConvertible, Equatable {
+        public let key: String
+        public let value: String
+        public let reason: String
+        public var description: String { "Invalid value \(value) for configuration \(key): \(reason)" }
+    }
+
+    /// Reads the server.properties format: `key=value` or `key: value`, `#`/`!` comments.
+    public mutating func load(propertiesText text: String) {
+        for raw in text.split(whereSeparator: { $0 == "\n" || $0 == "\r" }) {
+            let line = raw.drop { $0 == " " || $0 == "\t" }
+            guard !line.isEmpty, line.first != "#", line.first != "!" else { continue }
+            guard let sep = line.firstIndex(where: { $0 == "=" || $0 == ":" }) else { continue }
+            set(String(line[..<sep]).trimmed, String(line[line.index(after: sep)...]).trimmed)
+        }
+    }
+
+    /// `KAFKA_LOG_DIRS=/x` sets `log.dirs`; `___` stands for `-`, `__` for `_` (the Docker image's rules).
+    public mutating func load(environment: [String: String]) {
+        for (name, value) in environment.sorted(by: { $0.key < $1.key }) where name.hasPrefix("KAFKA_") {
+            let key = String(name.dropFirst(6)).lowercased()
+                .replacingAll("___", with: "-").replacingAll("__", with: "@").replacingAll("_", with: ".").replacingAll("@", with: "_")
+            // Variables of the Docker image's scripts, not broker settings.
+            if ["heap.opts", "opts", "jvm.performance.opts", "log4j.opts", "jmx.opts", "gc.log.opts", "debug"].contains(key) { continue }
+            set(key, value)
+        }
+    }
+
+    public mutating func set(_ key: String, _ value: String) {
+        values[key] = value
+    }
+
+    static let known: Set<String> = [
+        "node.id", "broker.id", "listeners", "advertised.listeners", "log.dirs", "log.dir", "num.partitions",
+        "default.replication.factor", "auto.create.topics.enable", "message.max.bytes", "socket.request.max.bytes",
+        "connections.max.idle.ms", "log.retention.ms", "log.retention.minutes", "log.retention.hours", "log.retention.bytes",
+        "log.segment.bytes", "log.segment.ms", "log.roll.ms", "log.roll.hours", "log.flush.interval.messages", "log.flush.interval.ms",
+        "log.cleanup.policy", "log.index.interval.bytes", "log.index.size.max.bytes", "log.message.timestamp.type",
+        "cluster.id", "process.roles", "controller.quorum.voters", "controller.listener.names", "listener.security.protocol.map",
+        "inter.broker.listener.name", "offsets.topic.replication.factor", "transaction.state.log.replication.factor",
+        "transaction.state.log.min.isr", "group.initial.rebalance.delay.ms", "log.cleaner.delete.retention.ms",
+    ]
+
+    /// The broker settings; throws on the first invalid value, naming its key.
+    public mutating func brokerConfig() throws(InvalidValue) -> BrokerConfig {
+        unknownKeys = values.keys.filter { !Self.known.contains($0) }.sorted()
+        var c = BrokerConfig()
+        var l = c.logDefaults
+        if let v = values["node.id"] ?? values["broker.id"] { c.nodeId = try int32("node.id", v, min: 0) }
+        if let v = values["listeners"] { c.listeners = try listeners("listeners", v).map { BrokerConfig.Listener(host: $0.host.isEmpty ? "::" : $0.host, port: $0.port) } }
+        if let v = values["advertised.listeners"] ?? values["listeners"] {
+            guard let first = try listeners("advertised.listeners", v).first else { throw InvalidValue(key: "advertised.listeners", value: v, reason: "no listener") }
+            c.advertisedHost = first.host.isEmpty || first.host == "::" || first.host == "0.0.0.0" ? "localhost" : first.host
+            c.advertisedPort = Int32(first.port)
+        }
+        if let v = values["log.dirs"] ?? values["log.dir"] {
+            c.logDirs = v.split(separator: ",").map { String($0).trimmed }.filter { !$0.isEmpty }
+            guard !c.logDirs.isEmpty else { throw InvalidValue(key: "log.dirs", value: v, reason: "no directory") }
+        }
+        if let v = values["num.partitions"] { c.numPartitions = try int32("num.partitions", v, min: 1) }
+        if let v = values["default.replication.factor"] { c.defaultReplicationFactor = Int16(try int32("default.replication.factor", v, min: 1)) }
+        if let v = values["auto.create.topics.enable"] { c.autoCreateTopics = try bool("auto.create.topics.enable", v) }
+        if let v = values["message.max.bytes"] { c.messageMaxBytes = Int(try int32("message.max.bytes", v, min: 0)); l.maxMessageBytes = c.messageMaxBytes }
+        if let v = values["socket.request.max.bytes"] { c.socketRequestMaxBytes = Int(try int32("socket.request.max.bytes", v, min: 1)) }
+        if let v = values["connections.max.idle.ms"] { c.connectionsMaxIdleMs = try int64("connections.max.idle.ms", v, min: 1) }
+        // Kafka's precedence: ms, then minutes, then hours.
+        if let v = values["log.retention.hours"] { l.retentionMs = try int64("log.retention.hours", v, min: -1) * 3_600_000 }
+        if let v = values["log.retention.minutes"] { l.retentionMs = try int64("log.retention.minutes", v, min: -1) * 60_000 }
+        if let v = values["log.retention.ms"] { l.retentionMs = try int64("log.retention.ms", v, min: -1) }
+        if l.retentionMs < -1 { l.retentionMs = -1 }
+        if let v = values["log.retention.bytes"] { l.retentionBytes = try int64("log.retention.bytes", v, min: -1) }
+        if let v = values["log.segment.bytes"] { l.segmentBytes = try int64("log.segment.bytes", v, min: 14) }
+        if let v = values["log.roll.hours"] { l.segmentMs = try int64("log.roll.hours", v, min: 1) * 3_600_000 }
+        if let v = values["log.roll.ms"] ?? values["log.segment.ms"] { l.segmentMs = try int64("log.roll.ms", v, min: 1) }
+        if let v = values["log.flush.interval.messages"] { l.flushMessages = try int64("log.flush.interval.messages", v, min: 1) }
+        if let v = values["log.flush.interval.ms"] { l.flushMs = try int64("log.flush.interval.ms", v, min: 0) }
+        if let v = values["log.index.interval.bytes"] { l.indexIntervalBytes = Int(try int32("log.index.interval.bytes", v, min: 0)) }
+        if let v = values["log.index.size.max.bytes"] { l.segmentIndexBytes = Int(try int32("log.index.size.max.bytes", v, min: 4)) }
+        if let v = values["log.cleaner.delete.retention.ms"] { l.deleteRetentionMs = try int64("log.cleaner.delete.retention.ms", v, min: 0) }
+        if let v = values["log.message.timestamp.type"] {
+            guard v == "CreateTime" || v == "LogAppendTime" else { throw InvalidValue(key: "log.message.timestamp.type", value: v, reason: "must be CreateTime or LogAppendTime") }
+            l.logAppendTime = v == "LogAppendTime"
+        }
+        if let v = values["log.cleanup.policy"] {
+            guard let p = LogConfig.CleanupPolicy(kafka: v) else { throw InvalidValue(key: "log.cleanup.policy", value: v, reason: "must be delete, compact or both") }
+            l.cleanupPolicy = p
+        }
+        if let v = values["cluster.id"] { c.clusterId = v }
+        c.logDefaults = l
+        return c
+    }
+
+    func int64(_ key: String, _ v: String, min: Int64) throws(InvalidValue) -> Int64 {
+        guard let n = Int64(v.trimmed) else { throw InvalidValue(key: key, value: v, reason: "not a number") }
+        guard n >= min else { throw InvalidValue(key: key, value: v, reason: "must be at least \(min)") }
+        return n
+    }
+
+    func int32(_ key: String, _ v: String, min: Int64) throws(InvalidValue) -> Int32 {
+        let n = try int64(key, v, min: min)
+        guard let small = Int32(exactly: n) else { throw InvalidValue(key: key, value: v, reason: "out of range") }
+        return small
+    }
+
+    func bool(_ key: String, _ v: String) throws(InvalidValue) -> Bool {
+        switch v.trimmed.lowercased() {
+        case "true": return true
+        case "false": return false
+        default: throw InvalidValue(key: key, value: v, reason: "must be true or false")
+        }
+    }
+
+    /// `PLAINTEXT://host:port,NAME://[::1]:port` → hosts and ports.
+    func listeners(_ key: String, _ v: String) throws(InvalidValue) -> [(host: String, port: Int)] {
+        var out: [(String, Int)] = []
+        for item in v.split(separator: ",") {
+            let s = String(item).trimmed
+            guard let scheme = s.firstRange(of: "://") else { throw InvalidValue(key: key, value: v, reason: "expected NAME://host:port") }
+            let hostPort = s[scheme.upperBound...]
+            guard let colon = hostPort.lastIndex(of: ":"), let port = Int(hostPort[hostPort.index(after: colon)...]), (0...65535).contains(port) else {
+                throw InvalidValue(key: key, value: v, reason: "expected NAME://host:port")
+            }
+            var host = String(hostPort[..<colon])
+            if host.hasPrefix("[") && host.hasSuffix("]") { host = String(host.dropFirst().dropLast()) }
+            out.append((host, port))
+        }
+        return out
+    }
+}
+
+extension String {
+    var trimmed: String {
+        var s = Substring(self)
+        while let f = s.first, f == " " || f == "\t" { s = s.dropFirst() }
+        while let l = s.last, l == " " || l == "\t" { s = s.dropLast() }
+        return String(s)
+    }
+
+    func replacingAll(_ target: String, with replacement: String) -> String {
+        guard !target.isEmpty else { return self }
+        var out = ""
+        var rest = Substring(self)
+        while let r = rest.firstRange(of: target) {
+            out += rest[..<r.lowerBound] + replacement
+            rest = rest[r.upperBound...]
+        }
+        return out + rest
+    }
+}

@@ -1,0 +1,52 @@
+import KafkaProtocol
+
+/// The one table of what the broker implements: it feeds both ApiVersions and the version
+/// check on every request, so nothing is advertised that is not implemented.
+struct SupportedApis: Sendable {
+    struct Entry: Sendable {
+        let key: ApiKey
+        let versions: ClosedRange<Int16>
+        let handle: @Sendable (RequestContext, inout ByteBuffer) async throws -> (any KafkaAPIMessage)?
+    }
+
+    let entries: [Entry]
+
+    func versions(_ key: ApiKey) -> ClosedRange<Int16>? {
+        entries.first { $0.key == key }?.versions
+    }
+
+    func entry(_ key: ApiKey) -> Entry? {
+        entries.first { $0.key == key }
+    }
+
+    static func entry<H: APIHandler>(_ handler: H.Type) -> Entry {
+        Entry(key: H.Request.apiKey, versions: H.versions) { context, body in
+            let request = try H.Request(from: &body, version: context.apiVersion)
+            return try await H.handle(request, context)
+        }
+    }
+
+    /// Every API the broker implements, with the versions it implements them at.
+    static let all = SupportedApis(entries: [
+        entry(ApiVersionsHandler.self),
+        entry(MetadataHandler.self),
+        entry(ProduceHandler.self),
+        entry(FetchHandler.self),
+        entry(ListOffsetsHandler.self),
+        entry(CreateTopicsHandler.self),
+        entry(DeleteTopicsHandler.self),
+        entry(InitProducerIdHandler.self),
+    ])
+}
+
+/// One API's handler. Its file opens with what each version changed.
+protocol APIHandler: SendableMetatype {
+    associatedtype Request: KafkaAPIMessage
+    associatedtype Response: KafkaAPIMessage
+    /// The versions implemented (and advertised).
+    static var versions: ClosedRange<Int16> { get }
+    /// The response, or nil when none is sent (Produce with acks=0).
+    static func handle(_ request: Request, _ context: RequestContext) async throws -> Response?
+}
+
+import NIOCore

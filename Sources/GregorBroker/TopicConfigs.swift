@@ -1,0 +1,47 @@
+import GregorStorage
+
+/// Topic configs by Kafka name, applied to the log's settings.
+enum TopicConfigs {
+    /// Applies the overrides Gregor's log understands; unknown keys are kept in metadata but
+    /// have no effect on the log.
+    static func apply(_ overrides: [String: String], to c: inout LogConfig) {
+        for (key, value) in overrides {
+            switch key {
+            case "segment.bytes": if let v = Int64(value) { c.segmentBytes = v }
+            case "segment.ms": if let v = Int64(value) { c.segmentMs = v }
+            case "segment.index.bytes": if let v = Int(value) { c.segmentIndexBytes = v }
+            case "index.interval.bytes": if let v = Int(value) { c.indexIntervalBytes = v }
+            case "max.message.bytes": if let v = Int(value) { c.maxMessageBytes = v }
+            case "flush.messages": if let v = Int64(value) { c.flushMessages = v }
+            case "flush.ms": if let v = Int64(value) { c.flushMs = v }
+            case "retention.ms": if let v = Int64(value) { c.retentionMs = v }
+            case "retention.bytes": if let v = Int64(value) { c.retentionBytes = v }
+            case "cleanup.policy": if let v = LogConfig.CleanupPolicy(kafka: value) { c.cleanupPolicy = v }
+            case "delete.retention.ms": if let v = Int64(value) { c.deleteRetentionMs = v }
+            case "min.cleanable.dirty.ratio": if let v = Double(value) { c.minCleanableDirtyRatio = v }
+            case "message.timestamp.type": c.logAppendTime = value == "LogAppendTime"
+            default: break
+            }
+        }
+    }
+
+    /// Whether `value` is valid for `key`; nil when the key is unknown.
+    static func validate(_ key: String, _ value: String) -> Bool? {
+        switch key {
+        case "segment.bytes", "segment.ms", "flush.messages", "flush.ms", "delete.retention.ms":
+            return Int64(value).map { $0 >= 0 }
+        case "retention.ms", "retention.bytes": return Int64(value).map { $0 >= -1 }
+        case "segment.index.bytes", "index.interval.bytes", "max.message.bytes": return Int(value).map { $0 >= 0 }
+        case "cleanup.policy": return LogConfig.CleanupPolicy(kafka: value) != nil
+        case "min.cleanable.dirty.ratio": return Double(value).map { (0...1).contains($0) }
+        case "message.timestamp.type": return value == "CreateTime" || value == "LogAppendTime"
+        case "compression.type", "min.insync.replicas", "unclean.leader.election.enable", "message.timestamp.difference.max.ms",
+            "message.downconversion.enable", "preallocate", "file.delete.delay.ms", "max.compaction.lag.ms",
+            "min.compaction.lag.ms", "message.timestamp.before.max.ms", "message.timestamp.after.max.ms",
+            "follower.replication.throttled.replicas", "leader.replication.throttled.replicas", "local.retention.ms",
+            "local.retention.bytes", "remote.storage.enable":
+            return true
+        default: return nil
+        }
+    }
+}
