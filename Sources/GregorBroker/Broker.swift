@@ -62,6 +62,22 @@ public final class Broker: Sendable {
         return topic
     }
 
+    /// CreatePartitions: records the new count, then creates the new partitions' logs.
+    func addPartitions(_ name: String, count: Int32) throws -> TopicMetadata {
+        let old = metadata.topic(name)?.partitionCount ?? 0
+        let topic = try metadata.setPartitions(name, count: count)
+        let settings = logConfig(for: name)
+        for p in old..<count { _ = try logs.getOrCreate(TopicPartition(name, p), config: settings) }
+        return topic
+    }
+
+    /// Applies a topic's current configs to every one of its partition logs at once (AlterConfigs).
+    func applyTopicConfigs(_ name: String) {
+        guard let topic = metadata.topic(name) else { return }
+        let settings = logConfig(for: name)
+        for p in 0..<topic.partitionCount { logs.log(TopicPartition(name, p))?.update(config: settings) }
+    }
+
     /// The partition's log, if the topic and partition exist.
     func log(_ topic: String, _ partition: Int32) -> PartitionLog? {
         guard let t = metadata.topic(topic), partition >= 0, partition < t.partitionCount else { return nil }

@@ -2,7 +2,7 @@ import KafkaProtocol
 
 /// The one table of what the broker implements: it feeds both ApiVersions and the version
 /// check on every request, so nothing is advertised that is not implemented.
-struct SupportedApis: Sendable {
+public struct SupportedApis: Sendable {
     struct Entry: Sendable {
         let key: ApiKey
         let versions: ClosedRange<Int16>
@@ -36,6 +36,17 @@ struct SupportedApis: Sendable {
         entry(CreateTopicsHandler.self),
         entry(DeleteTopicsHandler.self),
         entry(InitProducerIdHandler.self),
+        entry(DeleteRecordsHandler.self),
+        entry(OffsetForLeaderEpochHandler.self),
+        entry(DescribeConfigsHandler.self),
+        entry(AlterConfigsHandler.self),
+        entry(DescribeLogDirsHandler.self),
+        entry(CreatePartitionsHandler.self),
+        entry(IncrementalAlterConfigsHandler.self),
+        entry(DescribeClusterHandler.self),
+        entry(GetTelemetrySubscriptionsHandler.self),
+        entry(PushTelemetryHandler.self),
+        entry(DescribeTopicPartitionsHandler.self),
     ])
 }
 

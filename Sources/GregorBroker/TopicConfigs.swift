@@ -25,21 +25,22 @@ enum TopicConfigs {
         }
     }
 
-    /// Whether `value` is valid for `key`; nil when the key is unknown.
+    /// Whether `value` is valid for `key` (false when it does not parse); nil when the key is unknown.
     static func validate(_ key: String, _ value: String) -> Bool? {
         switch key {
         case "segment.bytes", "segment.ms", "flush.messages", "flush.ms", "delete.retention.ms":
-            return Int64(value).map { $0 >= 0 }
-        case "retention.ms", "retention.bytes": return Int64(value).map { $0 >= -1 }
-        case "segment.index.bytes", "index.interval.bytes", "max.message.bytes": return Int(value).map { $0 >= 0 }
+            return Int64(value).map { $0 >= 0 } ?? false
+        case "retention.ms", "retention.bytes": return Int64(value).map { $0 >= -1 } ?? false
+        case "segment.index.bytes", "index.interval.bytes", "max.message.bytes": return Int(value).map { $0 >= 0 } ?? false
         case "cleanup.policy": return LogConfig.CleanupPolicy(kafka: value) != nil
-        case "min.cleanable.dirty.ratio": return Double(value).map { (0...1).contains($0) }
+        case "min.cleanable.dirty.ratio": return Double(value).map { (0...1).contains($0) } ?? false
         case "message.timestamp.type": return value == "CreateTime" || value == "LogAppendTime"
         case "compression.type", "min.insync.replicas", "unclean.leader.election.enable", "message.timestamp.difference.max.ms",
             "message.downconversion.enable", "preallocate", "file.delete.delay.ms", "max.compaction.lag.ms",
             "min.compaction.lag.ms", "message.timestamp.before.max.ms", "message.timestamp.after.max.ms",
             "follower.replication.throttled.replicas", "leader.replication.throttled.replicas", "local.retention.ms",
-            "local.retention.bytes", "remote.storage.enable":
+            "local.retention.bytes", "remote.storage.enable", "segment.jitter.ms", "compression.gzip.level", "compression.lz4.level",
+            "compression.zstd.level", "remote.log.copy.disable", "remote.log.delete.on.disable":
             return true
         default: return nil
         }

@@ -10,7 +10,7 @@ struct Gregor: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "gregor",
         abstract: "A Kafka-compatible event-streaming broker.",
-        subcommands: [Serve.self],
+        subcommands: [Serve.self, ApiVersionsTable.self],
         defaultSubcommand: Serve.self
     )
 }
@@ -45,5 +45,14 @@ struct Serve: AsyncParsableCommand {
         let service = BrokerService(config: config, logger: logger)
         let group = ServiceGroup(configuration: .init(services: [.init(service: service)], gracefulShutdownSignals: [.sigterm, .sigint], logger: logger))
         try await group.run()
+    }
+}
+
+/// Prints the supported APIs and versions as the README's Markdown table.
+struct ApiVersionsTable: ParsableCommand {
+    static let configuration = CommandConfiguration(commandName: "api-versions", abstract: "Print the supported APIs and versions.")
+
+    func run() {
+        print(SupportedApis.markdownTable(), terminator: "")
     }
 }

@@ -2,7 +2,8 @@
 // v4: isolation level, last stable offset, aborted transactions. v5: log start offset.
 // v7: incremental fetch sessions (KIP-227). v9: current leader epoch. v11: rack id, preferred
 // read replica (KIP-392). v12: flexible, diverging epoch. v13: topic ids instead of names
-// (KIP-516). v15: replica state. v16: node endpoints (KIP-951).
+// (KIP-516). v15: replica state. v16: node endpoints (KIP-951). v17: replica directory id
+// (KIP-853), for followers only.
 // Sessions: the broker answers session id 0 (no session), which every client accepts by
 // sending full fetch requests, as Kafka does when its session cache is full.
 import GregorStorage
@@ -11,7 +12,7 @@ import NIOCore
 import Synchronization
 
 enum FetchHandler: APIHandler {
-    static let versions: ClosedRange<Int16> = 4...16
+    static let versions: ClosedRange<Int16> = 4...17
 
     static func handle(_ request: FetchRequest, _ context: RequestContext) async throws -> FetchResponse? {
         let broker = context.broker
@@ -86,6 +87,8 @@ final class FetchWaiters: Sendable {
         var generation: UInt64 = 0
         var nextId: UInt64 = 0
         var waiters: [UInt64: CheckedContinuation<Void, Never>] = [:]
+        /// Waits whose continuation is not registered yet.
+        var pending: Set<UInt64> = []
         /// Waits that timed out before their continuation was registered.
         var cancelled: Set<UInt64> = []
     }
@@ -107,13 +110,15 @@ final class FetchWaiters: Sendable {
         guard deadline > ContinuousClock.now else { return }
         let id = state.withLock { s in
             s.nextId &+= 1
+            s.pending.insert(s.nextId)
             return s.nextId
         }
         await withTaskGroup(of: Void.self) { group in
             group.addTask {
                 await withCheckedContinuation { (c: CheckedContinuation<Void, Never>) in
                     let resumeNow = self.state.withLock { s -> Bool in
-                        if s.generation != generation || s.cancelled.remove(id) != nil { return true }
+                        s.pending.remove(id)
+                        if s.cancelled.remove(id) != nil || s.generation != generation { return true }
                         s.waiters[id] = c
                         return false
                     }
@@ -131,7 +136,8 @@ final class FetchWaiters: Sendable {
     private func cancel(_ id: UInt64) {
         let waiter = state.withLock { s -> CheckedContinuation<Void, Never>? in
             if let w = s.waiters.removeValue(forKey: id) { return w }
-            s.cancelled.insert(id)
+            // Only a wait that has not registered yet is remembered; one already woken is done.
+            if s.pending.contains(id) { s.cancelled.insert(id) }
             return nil
         }
         waiter?.resume()

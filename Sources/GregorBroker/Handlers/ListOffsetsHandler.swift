@@ -1,13 +1,13 @@
 // ListOffsets (key 2).
 // v1: one offset per partition, with its timestamp (KIP-79). v2: isolation level. v4: leader
 // epoch (KIP-320). v6: flexible. v7: MAX_TIMESTAMP (-3, KIP-734). v8: EARLIEST_LOCAL (-4,
-// KIP-405). v9: LATEST_TIERED (-5, KIP-1005). v10: timeout. Without tiered storage, -4 is the
+// KIP-405). v9: LATEST_TIERED (-5, KIP-1005). v10: timeout (KIP-1075). Without tiered storage, -4 is the
 // earliest and -5 the latest offset.
 import GregorStorage
 import KafkaProtocol
 
 enum ListOffsetsHandler: APIHandler {
-    static let versions: ClosedRange<Int16> = 1...9
+    static let versions: ClosedRange<Int16> = 1...10
 
     static func handle(_ request: ListOffsetsRequest, _ context: RequestContext) async throws -> ListOffsetsResponse? {
         let broker = context.broker

@@ -1,0 +1,34 @@
+// DescribeCluster (key 60): the brokers, the cluster id and the controller, for the admin
+// client's describeCluster (KIP-700). Flexible from v0.
+// v1: endpoint type, brokers (1) or controllers (2), so a client can ask a controller (KIP-919).
+// Gregor is one broker that is also its own controller; as a KRaft broker, it answers for the
+// broker endpoint and names itself controller (Kafka names a random live broker).
+import KafkaProtocol
+
+enum DescribeClusterHandler: APIHandler {
+    static let versions: ClosedRange<Int16> = 0...1
+
+    /// Every operation on the cluster resource (CREATE, ALTER, DESCRIBE, CLUSTER_ACTION,
+    /// DESCRIBE_CONFIGS, ALTER_CONFIGS, IDEMPOTENT_WRITE) as a bit field: no authorizer, so all
+    /// are allowed (KIP-430).
+    static let clusterOperations: Int32 = [5, 7, 8, 9, 10, 11, 12].reduce(0) { $0 | (1 << $1) }
+
+    static func handle(_ request: DescribeClusterRequest, _ context: RequestContext) async throws -> DescribeClusterResponse? {
+        let broker = context.broker
+        let v0 = context.apiVersion == 0
+        // AuthHelper.computeDescribeClusterResponse.
+        switch request.endpointType {
+        case 1: break
+        case 2:
+            return DescribeClusterResponse(errorCode: (v0 ? ErrorCode.invalidRequest : .mismatchedEndpointType).rawValue,
+                                           errorMessage: "The request was sent to an endpoint of type BROKER, but we wanted an endpoint of type CONTROLLER")
+        default:
+            return DescribeClusterResponse(errorCode: (v0 ? ErrorCode.invalidRequest : .unsupportedEndpointType).rawValue,
+                                           errorMessage: "Unsupported endpoint type \(request.endpointType)")
+        }
+        return DescribeClusterResponse(
+            clusterId: broker.metadata.clusterId, controllerId: broker.config.nodeId,
+            brokers: [.init(brokerId: broker.config.nodeId, host: broker.config.advertisedHost, port: broker.config.advertisedPort)],
+            clusterAuthorizedOperations: request.includeClusterAuthorizedOperations ? clusterOperations : Int32.min)
+    }
+}

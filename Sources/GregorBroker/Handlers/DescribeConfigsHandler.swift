@@ -1,0 +1,114 @@
+// DescribeConfigs (key 32).
+// v1: config source replaces is_default, and synonyms on request (KIP-226). v2: no change.
+// v3: documentation on request and the config type (KIP-569). v4: flexible.
+// v0 left Kafka in 4.0 (KIP-896).
+// Topics list every Kafka 4.0 topic config with its effective value: the topic's override
+// (DYNAMIC_TOPIC_CONFIG), else the broker's setting (STATIC_BROKER_CONFIG), else the default.
+// The broker resource (its node id) lists the broker configs Gregor has, all read-only; the
+// empty name (cluster-wide dynamic defaults) lists none, as there are none.
+import GregorStorage
+import KafkaProtocol
+
+enum DescribeConfigsHandler: APIHandler {
+    static let versions: ClosedRange<Int16> = 1...4
+
+    typealias Entry = DescribeConfigsResponse.DescribeConfigsResourceResult
+
+    static func handle(_ request: DescribeConfigsRequest, _ context: RequestContext) async throws -> DescribeConfigsResponse? {
+        // Kafka checks every resource type before describing any: one unknown type fails them all.
+        if let bad = request.resources.first(where: { ConfigResourceType(rawValue: $0.resourceType) == nil }) {
+            return DescribeConfigsResponse(results: request.resources.map {
+                .init(errorCode: ErrorCode.invalidRequest.rawValue,
+                      errorMessage: "Unexpected resource type \(bad.resourceType) for resource \(bad.resourceName)",
+                      resourceType: $0.resourceType, resourceName: $0.resourceName)
+            })
+        }
+        let options = Options(synonyms: request.includeSynonyms, documentation: request.includeDocumentation)
+        var response = DescribeConfigsResponse()
+        for resource in request.resources {
+            var result = DescribeConfigsResponse.DescribeConfigsResult(resourceType: resource.resourceType, resourceName: resource.resourceName)
+            do {
+                var entries = try describe(resource, options, context.broker)
+                if let keys = resource.configurationKeys, !keys.isEmpty {
+                    let wanted = Set(keys)
+                    entries = entries.filter { wanted.contains($0.name) }
+                }
+                result.configs = entries
+            } catch {
+                result.errorCode = error.code.rawValue
+                // Kafka's unknown-topic result keeps the message field's default, "".
+                result.errorMessage = error.message ?? ""
+            }
+            response.results.append(result)
+        }
+        return response
+    }
+
+    struct Options {
+        let synonyms: Bool
+        let documentation: Bool
+    }
+
+    static func describe(_ resource: DescribeConfigsRequest.DescribeConfigsResource, _ options: Options, _ broker: Broker) throws(ApiError) -> [Entry] {
+        let name = resource.resourceName
+        switch ConfigResourceType(rawValue: resource.resourceType)! {
+        case .topic:
+            if let problem = ConfigResources.topicNameProblem(name) { throw ApiError(.invalidTopicException, problem) }
+            // Kafka sends no message with this one.
+            guard let topic = broker.metadata.topic(name) else { throw ApiError(.unknownTopicOrPartition, nil) }
+            return topicEntries(topic.configs, options, broker.config)
+        case .broker:
+            if name.isEmpty { return [] }
+            guard let id = Int32(name) else { throw ApiError(.invalidRequest, "Broker id must be an integer, but it is: \(name)") }
+            guard id == broker.config.nodeId else {
+                throw ApiError(.invalidRequest, "Unexpected broker id, expected \(broker.config.nodeId) or empty string, but received \(name)")
+            }
+            return brokerEntries(options, broker.config)
+        case .brokerLogger:
+            // Kafka lists its log4j loggers; Gregor has none to list.
+            guard !name.isEmpty else { throw ApiError(.invalidRequest, "Broker id must not be empty") }
+            guard let id = Int32(name) else { throw ApiError(.invalidRequest, "Broker id must be an integer, but it is: \(name)") }
+            guard id == broker.config.nodeId else {
+                throw ApiError(.invalidRequest, "Unexpected broker id, expected \(broker.config.nodeId) but received \(name)")
+            }
+            return []
+        case .clientMetrics, .group:
+            throw ApiError(.invalidRequest, "Unsupported resource type: \(resource.resourceType == 16 ? "CLIENT_METRICS" : "GROUP") (Gregor has no such configs)")
+        }
+    }
+
+    /// ConfigHelper.createTopicConfigEntry for each topic config.
+    static func topicEntries(_ overrides: [String: String], _ options: Options, _ config: BrokerConfig) -> [Entry] {
+        let statics = BrokerConfigCatalog.statics(config)
+        return TopicConfigCatalog.all.map { def in
+            var synonyms: [ConfigSynonym] = []
+            if let override = overrides[def.name] {
+                synonyms.append(ConfigSynonym(name: def.name, value: def.normalized(override), source: .dynamicTopic))
+            }
+            if let brokerName = def.brokerSynonym {
+                synonyms += BrokerConfigCatalog.synonyms(brokerName, statics: statics)
+            }
+            let value = overrides[def.name].map(def.normalized) ?? TopicConfigCatalog.brokerDefault(def.name, config.logDefaults)
+            return entry(def.name, value, def.type, synonyms, readOnly: false, def.documentation, options)
+        }
+    }
+
+    /// ConfigHelper.createBrokerConfigEntry (per-broker) for each broker config Gregor has.
+    static func brokerEntries(_ options: Options, _ config: BrokerConfig) -> [Entry] {
+        let statics = BrokerConfigCatalog.statics(config)
+        return BrokerConfigCatalog.entries.map { e in
+            let synonyms = BrokerConfigCatalog.synonyms(e.name, statics: statics)
+            return entry(e.name, statics[e.name] ?? e.defaultValue, e.type, synonyms, readOnly: true, e.documentation, options)
+        }
+    }
+
+    static func entry(_ name: String, _ value: String?, _ type: ConfigType, _ synonyms: [ConfigSynonym], readOnly: Bool,
+                      _ documentation: String, _ options: Options) -> Entry
+    {
+        Entry(
+            name: name, value: value, readOnly: readOnly,
+            configSource: (synonyms.first?.source ?? .defaultConfig).rawValue, isSensitive: false,
+            synonyms: options.synonyms ? synonyms.map { .init(name: $0.name, value: $0.value, source: $0.source.rawValue) } : [],
+            configType: type.rawValue, documentation: options.documentation ? documentation : nil)
+    }
+}

@@ -1,0 +1,55 @@
+// OffsetForLeaderEpoch (key 23): the end offset of a leader epoch, which clients use to detect
+// log truncation after a leader change (KIP-101, KIP-320).
+// v1: the epoch in the response (KIP-279). v2: current leader epoch for fencing (KIP-320).
+// v3: replica id, so consumers may ask too (KIP-392). v4: flexible.
+// v0-1 left Kafka in 4.0 (KIP-896).
+// Gregor is the only replica and always leader at epoch 0, so each log has one epoch, starting
+// at its log start offset. LeaderEpochFileCache.endOffsetFor then gives: epoch 0 ends at the log
+// end offset; a later epoch is unknown (-1, -1); an earlier one ends where epoch 0 starts.
+import GregorStorage
+import KafkaProtocol
+
+enum OffsetForLeaderEpochHandler: APIHandler {
+    static let versions: ClosedRange<Int16> = 2...4
+
+    /// The one leader epoch of every partition.
+    static let leaderEpoch: Int32 = 0
+
+    static func handle(_ request: OffsetForLeaderEpochRequest, _ context: RequestContext) async throws -> OffsetForLeaderEpochResponse? {
+        var response = OffsetForLeaderEpochResponse()
+        for topic in request.topics {
+            var result = OffsetForLeaderEpochResponse.OffsetForLeaderTopicResult(topic: topic.topic)
+            for p in topic.partitions {
+                result.partitions.append(endOffset(topic.topic, p, context.broker))
+            }
+            response.topics.append(result)
+        }
+        return response
+    }
+
+    static func endOffset(_ topic: String, _ p: OffsetForLeaderEpochRequest.OffsetForLeaderPartition, _ broker: Broker)
+        -> OffsetForLeaderEpochResponse.EpochEndOffset
+    {
+        var r = OffsetForLeaderEpochResponse.EpochEndOffset(partition: p.partition)
+        guard let log = broker.log(topic, p.partition) else {
+            r.errorCode = ErrorCode.unknownTopicOrPartition.rawValue
+            return r
+        }
+        // Partition.getLocalLog: -1 asks for no fencing.
+        if p.currentLeaderEpoch != -1 && p.currentLeaderEpoch != leaderEpoch {
+            r.errorCode = (p.currentLeaderEpoch > leaderEpoch ? ErrorCode.unknownLeaderEpoch : .fencedLeaderEpoch).rawValue
+            return r
+        }
+        switch p.leaderEpoch {
+        case leaderEpoch:
+            r.leaderEpoch = leaderEpoch
+            r.endOffset = log.logEndOffset
+        case ..<(-1):
+            r.leaderEpoch = p.leaderEpoch
+            r.endOffset = log.logStartOffset
+        default:
+            break  // -1 (undefined) or an epoch never seen: UNDEFINED_EPOCH and UNDEFINED_EPOCH_OFFSET.
+        }
+        return r
+    }
+}
