@@ -103,6 +103,17 @@ let package = Package(
             dependencies: ["GregorStorage", "KafkaProtocol", .product(name: "NIOCore", package: "swift-nio")]
         ),
         .testTarget(
+            name: "GregorBrokerTests",
+            dependencies: [
+                "GregorBroker", "KafkaProtocol", "GregorStorage",
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
+                .product(name: "NIOTestUtils", package: "swift-nio"),
+                .product(name: "NIOEmbedded", package: "swift-nio"),
+                .product(name: "Logging", package: "swift-log"),
+            ]
+        ),
+        .testTarget(
             name: "KafkaCodegenTests",
             dependencies: ["KafkaCodegen"],
             resources: [.copy("Fixtures")]

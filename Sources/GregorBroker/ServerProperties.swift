@@ -20,7 +20,8 @@ public struct ServerProperties {
 
     /// Reads the server.properties format: `key=value` or `key: value`, `#`/`!` comments.
     public mutating func load(propertiesText text: String) {
-        for raw in text.split(whereSeparator: { $0 == "\n" || $0 == "\r" }) {
+        // `isNewline`, not `== "\n"`: a CRLF file's "\r\n" is one Character in Swift.
+        for raw in text.split(whereSeparator: \.isNewline) {
             let line = raw.drop { $0 == " " || $0 == "\t" }
             guard !line.isEmpty, line.first != "#", line.first != "!" else { continue }
             guard let sep = line.firstIndex(where: { $0 == "=" || $0 == ":" }) else { continue }

@@ -54,6 +54,7 @@ struct ConnectionStateMachine {
 
     /// A request could not be decoded.
     mutating func malformedRequest(_ description: String) -> Action {
+        if state == .closed { return .ignore }
         state = .closed
         return .close(reason: "malformed request: \(description)")
     }

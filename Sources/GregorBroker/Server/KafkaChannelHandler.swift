@@ -20,6 +20,8 @@ final class KafkaChannelHandler: ChannelInboundHandler {
     /// Finished responses waiting for the ones before them; nil for a request with no response.
     private var finished: [Int: ByteBuffer?] = [:]
     private var readingPaused = false
+    /// The last request handed to a handler: the next one starts when it is done.
+    private var lastRequest: EventLoopFuture<Void>?
 
     init(broker: Broker, logger: Logger) {
         self.broker = broker
@@ -70,12 +72,18 @@ final class KafkaChannelHandler: ChannelInboundHandler {
             broker: broker, apiVersion: header.requestApiVersion, correlationId: header.correlationId,
             clientId: header.clientId, logger: logger)
         let promise = context.eventLoop.makePromise(of: ByteBuffer?.self)
-        promise.completeWithTask {
-            var body = body
-            let response = try await entry.handle(requestContext, &body)
-            return try response.map { try Self.encode($0, correlationId: header.correlationId, apiKey: apiKey, version: header.requestApiVersion) }
-        }
         let bound = NIOLoopBound((self, context), eventLoop: context.eventLoop)
+        // Kafka handles a connection's requests one at a time, in order: a pipelined Produce
+        // must not overtake the one before it.
+        let previous = lastRequest ?? context.eventLoop.makeSucceededVoidFuture()
+        lastRequest = promise.futureResult.map { _ in }
+        previous.whenComplete { _ in
+            promise.completeWithTask {
+                var body = body
+                let response = try await entry.handle(requestContext, &body)
+                return try response.map { try Self.encode($0, correlationId: header.correlationId, apiKey: apiKey, version: header.requestApiVersion) }
+            }
+        }
         promise.futureResult.whenComplete { result in
             let (handler, context) = bound.value
             switch result {

@@ -1,0 +1,57 @@
+import Foundation
+import KafkaProtocol
+import Logging
+import NIOCore
+
+@testable import GregorBroker
+
+/// A real broker on 127.0.0.1 with an ephemeral port and a temporary log directory.
+struct TestBroker: Sendable {
+    let broker: Broker
+    let port: Int
+
+    /// Starts a broker, runs `body` with it and a connected client, then stops it and deletes its logs.
+    static func with<T>(
+        _ configure: (inout BrokerConfig) -> Void = { _ in },
+        _ body: (TestBroker, KafkaTestClient) async throws -> T
+    ) async throws -> T {
+        let directory = FileManager.default.temporaryDirectory
+            .appendingPathComponent("gregor-broker-tests-\(UUID().uuidString)").path
+        try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(atPath: directory) }
+
+        var config = BrokerConfig()
+        config.listeners = [.init(host: "127.0.0.1", port: 0)]
+        config.logDirs = [directory]
+        config.advertisedHost = "127.0.0.1"
+        configure(&config)
+        var logger = Logger(label: "gregor-broker-tests")
+        logger.logLevel = ProcessInfo.processInfo.environment["GREGOR_TEST_LOG"] != nil ? .debug : .warning
+
+        let broker = try Broker(config: config, logger: logger)
+        let server = BrokerServer(broker: broker, logger: logger, threads: 1)
+        let channels = try await server.start()
+        let result: Result<T, Error>
+        do {
+            guard let port = channels.first?.localAddress?.port else { throw ClientError(description: "no bound port") }
+            let testBroker = TestBroker(broker: broker, port: port)
+            let client = try await testBroker.connect()
+            do {
+                result = .success(try await body(testBroker, client))
+            } catch {
+                result = .failure(error)
+            }
+            await client.close()
+        } catch {
+            result = .failure(error)
+        }
+        for channel in channels { try? await channel.close() }
+        try? await server.stop()
+        try? broker.shutdown()
+        return try result.get()
+    }
+
+    func connect() async throws -> KafkaTestClient {
+        try await KafkaTestClient.connect(port: port)
+    }
+}

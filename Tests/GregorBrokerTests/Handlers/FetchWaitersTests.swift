@@ -1,0 +1,62 @@
+import Testing
+
+@testable import GregorBroker
+
+/// The wake-up behind Fetch long polling, on its own instance (not the shared one).
+@Suite struct FetchWaitersTests {
+    @Test func anAppendSinceTheGenerationReturnsAtOnce() async {
+        let waiters = FetchWaiters()
+        let generation = waiters.generation
+        waiters.notify()
+        let start = ContinuousClock.now
+        await waiters.wait(since: generation, until: start + .seconds(10))
+        #expect(ContinuousClock.now - start < .seconds(2))
+    }
+
+    @Test func aPastDeadlineReturnsAtOnce() async {
+        let waiters = FetchWaiters()
+        let start = ContinuousClock.now
+        await waiters.wait(since: waiters.generation, until: start - .seconds(1))
+        #expect(ContinuousClock.now - start < .seconds(2))
+    }
+
+    @Test func nothingHappeningReturnsAtTheDeadline() async {
+        let waiters = FetchWaiters()
+        let start = ContinuousClock.now
+        await waiters.wait(since: waiters.generation, until: start + .milliseconds(300))
+        #expect(ContinuousClock.now - start >= .milliseconds(290))
+    }
+
+    @Test func notifyWakesEveryWaiter() async {
+        let waiters = FetchWaiters()
+        let generation = waiters.generation
+        let start = ContinuousClock.now
+        await withTaskGroup(of: Void.self) { group in
+            for _ in 0..<20 {
+                group.addTask { await waiters.wait(since: generation, until: start + .seconds(10)) }
+            }
+            group.addTask {
+                try? await Task.sleep(for: .milliseconds(200))
+                waiters.notify()
+            }
+        }
+        #expect(ContinuousClock.now - start < .seconds(5))
+        #expect(waiters.generation == generation + 1)
+    }
+
+    @Test func repeatedWaitsKeepWorking() async {
+        // Woken and timed-out waits alternate; each must still be woken or time out on its own.
+        let waiters = FetchWaiters()
+        for round in 0..<50 {
+            let generation = waiters.generation
+            if round.isMultiple(of: 2) {
+                waiters.notify()
+                let start = ContinuousClock.now
+                await waiters.wait(since: generation, until: start + .seconds(10))
+                #expect(ContinuousClock.now - start < .seconds(2))
+            } else {
+                await waiters.wait(since: generation, until: .now + .milliseconds(5))
+            }
+        }
+    }
+}

@@ -1,0 +1,132 @@
+import KafkaProtocol
+import Testing
+
+@testable import GregorBroker
+
+/// Transcripts of the connection state machine: each event and the action it must return.
+@Suite struct ConnectionStateMachineTests {
+    /// A table with the SASL handshake in it, to exercise pre-authentication gating
+    /// (`SupportedApis.all` does not implement SASL yet).
+    static let withSasl = SupportedApis(entries: [
+        .init(key: .apiVersions, versions: 0...4) { _, _ in nil },
+        .init(key: .saslHandshake, versions: 0...1) { _, _ in nil },
+        .init(key: .metadata, versions: 0...12) { _, _ in nil },
+        .init(key: .produce, versions: 3...11) { _, _ in nil },
+    ])
+
+    @Test func everySupportedVersionOfEveryApiDispatches() {
+        var machine = ConnectionStateMachine(authenticated: true, supported: .all)
+        for entry in SupportedApis.all.entries {
+            for version in entry.versions {
+                #expect(machine.requestReceived(apiKey: entry.key, version: version) == .dispatch, "\(entry.key.name) v\(version)")
+            }
+        }
+        #expect(machine.state == .ready)
+    }
+
+    @Test func apiVersionsAtAnUnknownVersionIsAnsweredNotClosed() {
+        // KIP-511: a client newer than the broker sends its newest ApiVersions; the broker
+        // answers with its own list so the client can retry at a version both know.
+        var machine = ConnectionStateMachine(authenticated: true, supported: .all)
+        #expect(machine.requestReceived(apiKey: .apiVersions, version: 99) == .rejectApiVersions)
+        #expect(machine.requestReceived(apiKey: .apiVersions, version: 5) == .rejectApiVersions)
+        #expect(machine.requestReceived(apiKey: .apiVersions, version: -1) == .rejectApiVersions)
+        #expect(machine.state == .ready)
+        #expect(machine.requestReceived(apiKey: .apiVersions, version: 3) == .dispatch)
+        #expect(machine.requestReceived(apiKey: .metadata, version: 12) == .dispatch)
+    }
+
+    @Test func unknownApiKeyCloses() {
+        var machine = ConnectionStateMachine(authenticated: true, supported: .all)
+        #expect(machine.requestReceived(apiKey: .metadata, version: 1) == .dispatch)
+        #expect(isClose(machine.requestReceived(apiKey: ApiKey(rawValue: 1000), version: 0)))
+        #expect(machine.state == .closed)
+    }
+
+    @Test func knownButUnimplementedApiKeyCloses() {
+        // LeaderAndIsr is inter-broker (ZooKeeper mode): a KRaft broker never serves it.
+        var machine = ConnectionStateMachine(authenticated: true, supported: .all)
+        #expect(isClose(machine.requestReceived(apiKey: .leaderAndIsr, version: 5)))
+        #expect(machine.state == .closed)
+    }
+
+    @Test func negativeApiKeyCloses() {
+        var machine = ConnectionStateMachine(authenticated: true, supported: .all)
+        #expect(isClose(machine.requestReceived(apiKey: ApiKey(rawValue: -1), version: 0)))
+        #expect(machine.state == .closed)
+    }
+
+    @Test func unsupportedVersionOfAnotherApiCloses() throws {
+        var below = ConnectionStateMachine(authenticated: true, supported: .all)
+        #expect(isClose(below.requestReceived(apiKey: .produce, version: 2)))
+        #expect(below.state == .closed)
+
+        var above = ConnectionStateMachine(authenticated: true, supported: .all)
+        let newest = try #require(SupportedApis.all.versions(.fetch)).upperBound
+        #expect(isClose(above.requestReceived(apiKey: .fetch, version: newest + 1)))
+        #expect(above.state == .closed)
+    }
+
+    @Test func beforeAuthenticationOnlyApiVersionsAndSaslHandshakePass() {
+        var machine = ConnectionStateMachine(authenticated: false, supported: Self.withSasl)
+        #expect(machine.state == .authenticating)
+        #expect(machine.requestReceived(apiKey: .apiVersions, version: 3) == .dispatch)
+        #expect(machine.requestReceived(apiKey: .apiVersions, version: 42) == .rejectApiVersions)
+        #expect(machine.requestReceived(apiKey: .saslHandshake, version: 1) == .dispatch)
+        #expect(machine.state == .authenticating)
+        #expect(isClose(machine.requestReceived(apiKey: .metadata, version: 12)))
+        #expect(machine.state == .closed)
+    }
+
+    @Test func beforeAuthenticationAnyOtherApiCloses() {
+        for key in [ApiKey.produce, .metadata, ApiKey(rawValue: 1000)] {
+            var machine = ConnectionStateMachine(authenticated: false, supported: Self.withSasl)
+            #expect(isClose(machine.requestReceived(apiKey: key, version: 3)), "\(key.name)")
+            #expect(machine.state == .closed)
+        }
+    }
+
+    @Test func beforeAuthenticationAnUnsupportedSaslHandshakeVersionCloses() {
+        var machine = ConnectionStateMachine(authenticated: false, supported: Self.withSasl)
+        #expect(isClose(machine.requestReceived(apiKey: .saslHandshake, version: 2)))
+        #expect(machine.state == .closed)
+    }
+
+    @Test func malformedRequestCloses() {
+        var machine = ConnectionStateMachine(authenticated: true, supported: .all)
+        #expect(machine.malformedRequest("truncated") == .close(reason: "malformed request: truncated"))
+        #expect(machine.state == .closed)
+    }
+
+    @Test func afterCloseEverythingIsIgnored() {
+        var machine = ConnectionStateMachine(authenticated: true, supported: .all)
+        #expect(isClose(machine.requestReceived(apiKey: ApiKey(rawValue: 1000), version: 0)))
+        // Requests already pipelined behind the one that closed.
+        #expect(machine.requestReceived(apiKey: .apiVersions, version: 3) == .ignore)
+        #expect(machine.requestReceived(apiKey: .apiVersions, version: 99) == .ignore)
+        #expect(machine.requestReceived(apiKey: .metadata, version: 12) == .ignore)
+        #expect(machine.requestReceived(apiKey: ApiKey(rawValue: 1000), version: 0) == .ignore)
+        // A handler failing after the close must not close (and log) a second time.
+        #expect(machine.malformedRequest("late failure") == .ignore)
+        machine.channelClosed()
+        #expect(machine.state == .closed)
+    }
+
+    @Test func channelClosedFromAnyStateIgnoresWhatFollows() {
+        var ready = ConnectionStateMachine(authenticated: true, supported: .all)
+        ready.channelClosed()
+        #expect(ready.state == .closed)
+        #expect(ready.requestReceived(apiKey: .metadata, version: 12) == .ignore)
+
+        var authenticating = ConnectionStateMachine(authenticated: false, supported: Self.withSasl)
+        authenticating.channelClosed()
+        #expect(authenticating.state == .closed)
+        #expect(authenticating.requestReceived(apiKey: .apiVersions, version: 3) == .ignore)
+        #expect(authenticating.requestReceived(apiKey: .metadata, version: 12) == .ignore)
+    }
+
+    private func isClose(_ action: ConnectionStateMachine.Action) -> Bool {
+        if case .close = action { return true }
+        return false
+    }
+}

@@ -1,0 +1,200 @@
+import GregorStorage
+import Testing
+
+@testable import GregorBroker
+
+@Suite struct ServerPropertiesTests {
+    static let sample = """
+        # The id of the broker.
+        node.id=3
+          ! a comment in Java's other style
+        log.dirs = /var/lib/kafka/a, /var/lib/kafka/b
+        num.partitions: 4
+        \tauto.create.topics.enable=false
+        listeners=PLAINTEXT://127.0.0.1:19092
+
+        socket.request.max.bytes=1048576\r
+        my.custom.setting=1
+        """
+
+    static func config(_ text: String = "", env: [String: String] = [:], overrides: [(String, String)] = []) throws -> (BrokerConfig, ServerProperties) {
+        var p = ServerProperties()
+        p.load(propertiesText: text)
+        p.load(environment: env)
+        for (k, v) in overrides { p.set(k, v) }
+        let c = try p.brokerConfig()
+        return (c, p)
+    }
+
+    @Test func readsThePropertiesFormat() throws {
+        let (c, p) = try Self.config(Self.sample)
+        #expect(c.nodeId == 3)
+        #expect(c.logDirs == ["/var/lib/kafka/a", "/var/lib/kafka/b"])
+        #expect(c.numPartitions == 4)
+        #expect(c.autoCreateTopics == false)
+        #expect(c.listeners == [.init(host: "127.0.0.1", port: 19092)])
+        #expect(c.socketRequestMaxBytes == 1_048_576)
+        #expect(p.values["node.id"] == "3")
+        #expect(p.values.count == 7)
+    }
+
+    @Test func defaultsWithoutAnySource() throws {
+        let (c, p) = try Self.config()
+        let d = BrokerConfig()
+        #expect(c.nodeId == d.nodeId)
+        #expect(c.listeners == [.init(host: "::", port: 9092)])
+        #expect(c.advertisedHost == "localhost" && c.advertisedPort == 9092)
+        #expect(c.logDefaults == LogConfig())
+        #expect(p.unknownKeys.isEmpty)
+    }
+
+    @Test func unknownKeysAreListedNotFatal() throws {
+        let (_, p) = try Self.config(Self.sample + "\nzeta.setting=1\nalpha.setting=2\n")
+        #expect(p.unknownKeys == ["alpha.setting", "my.custom.setting", "zeta.setting"])
+    }
+
+    @Test func environmentMapsLikeKafkasDockerImage() throws {
+        var p = ServerProperties()
+        p.load(environment: [
+            "KAFKA_LOG_DIRS": "/data/kafka",
+            "KAFKA_AUTO_CREATE_TOPICS_ENABLE": "false",
+            "KAFKA_NUM_PARTITIONS": "6",
+            // `__` is `_` and `___` is `-`.
+            "KAFKA_SOME__NAME___WITH_DASH": "x",
+            "KAFKA_LISTENER_NAME_EXTERNAL_SSL_KEY___PASSWORD": "secret",
+            // Not broker settings: the image's own variables, and unrelated ones.
+            "KAFKA_HEAP_OPTS": "-Xmx1G",
+            "KAFKA_OPTS": "-Dx=y",
+            "KAFKA_JMX_OPTS": "-Dcom.sun.management",
+            "PATH": "/usr/bin",
+            "NOT_KAFKA_NUM_PARTITIONS": "9",
+        ])
+        #expect(p.values == [
+            "log.dirs": "/data/kafka",
+            "auto.create.topics.enable": "false",
+            "num.partitions": "6",
+            "some_name-with.dash": "x",
+            "listener.name.external.ssl.key-password": "secret",
+        ])
+        let c = try p.brokerConfig()
+        #expect(c.logDirs == ["/data/kafka"])
+        #expect(c.autoCreateTopics == false)
+        #expect(c.numPartitions == 6)
+        #expect(p.unknownKeys == ["listener.name.external.ssl.key-password", "some_name-with.dash"])
+    }
+
+    @Test func precedenceIsFileThenEnvironmentThenOverride() throws {
+        let file = "num.partitions=2\nnode.id=5\nlog.dirs=/from/file\nmessage.max.bytes=1000\n"
+        let env = ["KAFKA_NUM_PARTITIONS": "3", "KAFKA_NODE_ID": "6", "KAFKA_MESSAGE_MAX_BYTES": "2000"]
+        let (c, _) = try Self.config(file, env: env, overrides: [("num.partitions", "4")])
+        #expect(c.numPartitions == 4)  // override beats environment and file
+        #expect(c.nodeId == 6)  // environment beats file
+        #expect(c.logDirs == ["/from/file"])  // file alone
+        #expect(c.messageMaxBytes == 2000)
+        #expect(c.logDefaults.maxMessageBytes == 2000)  // the topic default follows the broker setting
+    }
+
+    @Test func nodeIdFallsBackToBrokerId() throws {
+        #expect(try Self.config("broker.id=7").0.nodeId == 7)
+        #expect(try Self.config("broker.id=7\nnode.id=8").0.nodeId == 8)
+    }
+
+    @Test func logDirFallsBackWhenLogDirsIsUnset() throws {
+        #expect(try Self.config("log.dir=/single").0.logDirs == ["/single"])
+        #expect(try Self.config("log.dir=/single\nlog.dirs=/a,/b").0.logDirs == ["/a", "/b"])
+    }
+
+    @Test func listenersWithIPv6InBrackets() throws {
+        let (c, _) = try Self.config("listeners=PLAINTEXT://[::1]:9093,INTERNAL://127.0.0.1:9094, OTHER://[fe80::1%25eth0]:9095")
+        #expect(c.listeners == [
+            .init(host: "::1", port: 9093), .init(host: "127.0.0.1", port: 9094), .init(host: "fe80::1%25eth0", port: 9095),
+        ])
+        // The first listener is advertised when advertised.listeners is unset.
+        #expect(c.advertisedHost == "::1")
+        #expect(c.advertisedPort == 9093)
+    }
+
+    @Test func emptyOrWildcardHostsListenEverywhereAndAdvertiseLocalhost() throws {
+        let (empty, _) = try Self.config("listeners=PLAINTEXT://:9092")
+        #expect(empty.listeners == [.init(host: "::", port: 9092)])
+        #expect(empty.advertisedHost == "localhost")
+
+        let (wildcard, _) = try Self.config("listeners=PLAINTEXT://0.0.0.0:9092")
+        #expect(wildcard.listeners == [.init(host: "0.0.0.0", port: 9092)])
+        #expect(wildcard.advertisedHost == "localhost")
+
+        let (ipv6, _) = try Self.config("listeners=PLAINTEXT://[::]:9092")
+        #expect(ipv6.listeners == [.init(host: "::", port: 9092)])
+        #expect(ipv6.advertisedHost == "localhost")
+    }
+
+    @Test func advertisedListenersOverrideTheListenerForMetadata() throws {
+        let (c, _) = try Self.config("listeners=PLAINTEXT://0.0.0.0:9092\nadvertised.listeners=PLAINTEXT://kafka.example.com:19092")
+        #expect(c.listeners == [.init(host: "0.0.0.0", port: 9092)])
+        #expect(c.advertisedHost == "kafka.example.com")
+        #expect(c.advertisedPort == 19092)
+    }
+
+    @Test func retentionPrefersMillisecondsThenMinutesThenHours() throws {
+        #expect(try Self.config("log.retention.hours=2").0.logDefaults.retentionMs == 7_200_000)
+        #expect(try Self.config("log.retention.hours=2\nlog.retention.minutes=5").0.logDefaults.retentionMs == 300_000)
+        // Order in the file does not matter.
+        #expect(try Self.config("log.retention.minutes=5\nlog.retention.hours=2").0.logDefaults.retentionMs == 300_000)
+        #expect(try Self.config("log.retention.ms=1234\nlog.retention.minutes=5\nlog.retention.hours=2").0.logDefaults.retentionMs == 1234)
+        #expect(try Self.config("log.retention.hours=2\nlog.retention.ms=1234").0.logDefaults.retentionMs == 1234)
+        // -1 in any unit means forever.
+        #expect(try Self.config("log.retention.hours=-1").0.logDefaults.retentionMs == -1)
+        #expect(try Self.config("log.retention.minutes=-1").0.logDefaults.retentionMs == -1)
+        #expect(try Self.config("log.retention.ms=-1\nlog.retention.hours=5").0.logDefaults.retentionMs == -1)
+    }
+
+    @Test func logSettingsReachTheTopicDefaults() throws {
+        let (c, _) = try Self.config("""
+            log.segment.bytes=1048576
+            log.roll.hours=1
+            log.retention.bytes=5000000
+            log.cleanup.policy=compact,delete
+            log.message.timestamp.type=LogAppendTime
+            log.flush.interval.messages=1
+            """)
+        #expect(c.logDefaults.segmentBytes == 1_048_576)
+        #expect(c.logDefaults.segmentMs == 3_600_000)
+        #expect(c.logDefaults.retentionBytes == 5_000_000)
+        #expect(c.logDefaults.cleanupPolicy == [.compact, .delete])
+        #expect(c.logDefaults.logAppendTime)
+        #expect(c.logDefaults.flushMessages == 1)
+        // log.roll.ms beats log.roll.hours.
+        #expect(try Self.config("log.roll.hours=1\nlog.roll.ms=500").0.logDefaults.segmentMs == 500)
+    }
+
+    @Test(arguments: [
+        ("num.partitions", "abc"),
+        ("num.partitions", "0"),
+        ("node.id", "-1"),
+        ("auto.create.topics.enable", "yes"),
+        ("log.retention.hours", "two"),
+        ("log.retention.ms", "-2"),
+        ("message.max.bytes", "99999999999"),
+        ("listeners", "localhost:9092"),
+        ("listeners", "PLAINTEXT://localhost:99999"),
+        ("listeners", "PLAINTEXT://localhost"),
+        ("advertised.listeners", "PLAINTEXT://host:port"),
+        ("log.dirs", ","),
+        ("log.cleanup.policy", "shred"),
+        ("log.message.timestamp.type", "Now"),
+        ("log.segment.bytes", "1"),
+    ])
+    func invalidValueThrowsNamingTheKey(key: String, value: String) throws {
+        var p = ServerProperties()
+        p.load(propertiesText: "node.id=1\n\(key)=\(value)\n")
+        let error = #expect(throws: ServerProperties.InvalidValue.self) { try p.brokerConfig() }
+        #expect(error?.key == key)
+        #expect(error?.value == value)
+        #expect(error?.description.contains(key) == true)
+    }
+
+    @Test func overrideReplacesAnInvalidFileValue() throws {
+        let (c, _) = try Self.config("num.partitions=abc", overrides: [("num.partitions", "2")])
+        #expect(c.numPartitions == 2)
+    }
+}
