@@ -47,14 +47,18 @@ extension PartitionLog {
         }
     }
 
-    /// ListOffsets MAX_TIMESTAMP (KIP-734): the offset of the record with the largest timestamp.
+    /// ListOffsets MAX_TIMESTAMP (KIP-734): the first record with the largest timestamp. The
+    /// segment knows the batch; the record inside it is found by reading that batch, as Kafka
+    /// does since KAFKA-16310 (before, it answered the batch's last offset).
     public var maxTimestampAndOffset: (timestamp: Int64, offset: Int64)? {
         state.withLock { s in
-            var best: (timestamp: Int64, offset: Int64)?
+            var best: (timestamp: Int64, offset: Int64, segment: Segment)?
             for seg in s.segments where seg.maxTimestamp >= 0 && seg.offsetOfMaxTimestamp >= s.logStartOffset {
-                if best == nil || seg.maxTimestamp > best!.timestamp { best = (seg.maxTimestamp, seg.offsetOfMaxTimestamp) }
+                if best == nil || seg.maxTimestamp > best!.timestamp { best = (seg.maxTimestamp, seg.offsetOfMaxTimestamp, seg) }
             }
-            return best
+            guard let best else { return nil }
+            guard let exact = try? best.segment.offset(forTimestamp: best.timestamp, from: s.logStartOffset) else { return nil }
+            return (best.timestamp, exact.offset)
         }
     }
 }

@@ -254,8 +254,15 @@ final class ModelRun {
             for b in model.batches(inSegment: i, of: bases) where segmentMax == nil || b.maxTimestamp > segmentMax!.timestamp {
                 segmentMax = (b.maxTimestamp, b.last)
             }
-            if let s = segmentMax, s.offset >= model.logStartOffset, best == nil || s.timestamp > best!.timestamp { best = s }
+            if let s = segmentMax, s.offset >= model.logStartOffset, best == nil || s.timestamp > best!.timestamp {
+                // KAFKA-16310: the first record at or above the log start holding that timestamp.
+                let exact = model.batches(inSegment: i, of: bases).lazy.flatMap { b in
+                    b.records.indices.map { (offset: b.base + Int64($0), timestamp: b.records[$0].timestamp) }
+                }.first { $0.offset >= model.logStartOffset && $0.timestamp == s.timestamp }
+                best = exact.map { (s.timestamp, $0.offset) } ?? (s.timestamp, -1)
+            }
         }
+        if best?.offset == -1 { best = nil }
         let max = log.maxTimestampAndOffset
         try check(max?.timestamp == best?.timestamp && max?.offset == best?.offset,
                   "maxTimestampAndOffset = \(String(describing: max)), expected \(String(describing: best))")

@@ -135,3 +135,15 @@ extension PartitionLogTests {
         #expect(try Data(contentsOf: URL(fileURLWithPath: index)) == built)
     }
 }
+
+extension PartitionLogTests {
+    /// KIP-734 with KAFKA-16310: the record with the largest timestamp, not its batch's last offset.
+    @Test func maxTimestampNamesTheRecordInsideItsBatch() throws {
+        let dir = TempDir()
+        let (log, _) = try openLog(dir)
+        var builder = RecordBatchBuilder()
+        for ts in [10, 50, 20, 30] as [Int64] { builder.append(timestamp: ts, key: nil, value: ByteBuffer(string: "x")) }
+        _ = try log.append(try builder.build(), now: 0)
+        #expect(log.maxTimestampAndOffset?.timestamp == 50 && log.maxTimestampAndOffset?.offset == 1)
+    }
+}

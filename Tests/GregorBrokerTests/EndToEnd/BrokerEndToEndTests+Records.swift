@@ -166,17 +166,18 @@ extension BrokerEndToEndTests {
         try await TestBroker.with { broker, client in
             try await client.createTopic("poll")
             let start = ContinuousClock.now
-            let id = try await client.send(Requests.fetch("poll", offset: 0, maxWaitMs: 2000, minBytes: 1), version: 12)
+            let id = try await client.send(Requests.fetch("poll", offset: 0, maxWaitMs: 30_000, minBytes: 1), version: 12)
             try await Task.sleep(for: .milliseconds(300))
             let producer = try await broker.connect()
             let produced = try await producer.produce(Requests.produce("poll", ["wake up"]))
             #expect(produced.errorCode == 0)
             await producer.close()
 
-            let response = try await client.receive(FetchResponse.self, version: 12, correlationId: id, timeout: .seconds(5))
+            let response = try await client.receive(FetchResponse.self, version: 12, correlationId: id, timeout: .seconds(40))
             let elapsed = ContinuousClock.now - start
             #expect(elapsed >= .milliseconds(250), "returned before the produce: \(elapsed)")
-            #expect(elapsed < .milliseconds(1500), "long poll did not wake on the produce: \(elapsed)")
+            // Far below maxWaitMs even on a loaded machine: the append woke it.
+            #expect(elapsed < .seconds(15), "long poll did not wake on the produce: \(elapsed)")
             let partition = try #require(response.responses.first?.partitions.first)
             #expect(partition.errorCode == 0)
             #expect(try FetchedRecord.all(in: partition.records).map(\.value) == ["wake up"])
@@ -191,10 +192,10 @@ extension BrokerEndToEndTests {
             // Pipelined behind the waiting fetch: answered after it, never before.
             let versionsId = try await client.send(ApiVersionsRequest(), version: 3)
 
-            let response = try await client.receive(FetchResponse.self, version: 12, correlationId: fetchId, timeout: .seconds(6))
+            let response = try await client.receive(FetchResponse.self, version: 12, correlationId: fetchId, timeout: .seconds(15))
             let elapsed = ContinuousClock.now - start
             #expect(elapsed >= .milliseconds(1900), "returned before maxWaitMs: \(elapsed)")
-            #expect(elapsed < .milliseconds(3500), "returned long after maxWaitMs: \(elapsed)")
+            #expect(elapsed < .seconds(10), "returned long after maxWaitMs: \(elapsed)")
             let partition = try #require(response.responses.first?.partitions.first)
             #expect(partition.errorCode == 0)
             #expect(partition.highWatermark == 0)
@@ -209,8 +210,8 @@ extension BrokerEndToEndTests {
             try await client.createTopic("ready")
             _ = try await client.produce(Requests.produce("ready", ["here"]))
             let start = ContinuousClock.now
-            let partition = try await client.fetch(Requests.fetch("ready", offset: 0, maxWaitMs: 5000, minBytes: 1))
-            #expect(ContinuousClock.now - start < .milliseconds(1000))
+            let partition = try await client.fetch(Requests.fetch("ready", offset: 0, maxWaitMs: 30_000, minBytes: 1))
+            #expect(ContinuousClock.now - start < .seconds(15))
             #expect(try FetchedRecord.all(in: partition.records).map(\.value) == ["here"])
         }
     }

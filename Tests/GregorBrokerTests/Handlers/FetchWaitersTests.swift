@@ -9,15 +9,15 @@ import Testing
         let generation = waiters.generation
         waiters.notify()
         let start = ContinuousClock.now
-        await waiters.wait(since: generation, until: start + .seconds(10))
-        #expect(ContinuousClock.now - start < .seconds(2))
+        await waiters.wait(since: generation, until: start + .seconds(60))
+        #expect(ContinuousClock.now - start < .seconds(30))
     }
 
     @Test func aPastDeadlineReturnsAtOnce() async {
         let waiters = FetchWaiters()
         let start = ContinuousClock.now
         await waiters.wait(since: waiters.generation, until: start - .seconds(1))
-        #expect(ContinuousClock.now - start < .seconds(2))
+        #expect(ContinuousClock.now - start < .seconds(30))
     }
 
     @Test func nothingHappeningReturnsAtTheDeadline() async {
@@ -33,14 +33,14 @@ import Testing
         let start = ContinuousClock.now
         await withTaskGroup(of: Void.self) { group in
             for _ in 0..<20 {
-                group.addTask { await waiters.wait(since: generation, until: start + .seconds(10)) }
+                group.addTask { await waiters.wait(since: generation, until: start + .seconds(60)) }
             }
             group.addTask {
                 try? await Task.sleep(for: .milliseconds(200))
                 waiters.notify()
             }
         }
-        #expect(ContinuousClock.now - start < .seconds(5))
+        #expect(ContinuousClock.now - start < .seconds(30))
         #expect(waiters.generation == generation + 1)
     }
 
@@ -52,8 +52,8 @@ import Testing
             if round.isMultiple(of: 2) {
                 waiters.notify()
                 let start = ContinuousClock.now
-                await waiters.wait(since: generation, until: start + .seconds(10))
-                #expect(ContinuousClock.now - start < .seconds(2))
+                await waiters.wait(since: generation, until: start + .seconds(60))
+                #expect(ContinuousClock.now - start < .seconds(30))
             } else {
                 await waiters.wait(since: generation, until: .now + .milliseconds(5))
             }

@@ -1,0 +1,317 @@
+"""aiokafka 0.14.0 against Gregor: AIOKafkaProducer, AIOKafkaConsumer (manual assignment, no
+group); AIOKafkaAdminClient only to set up the 100-partition topic and the 1,000 topics."""
+import asyncio
+import logging
+import time
+
+import aiokafka.errors as Errors
+from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, TopicPartition
+from aiokafka.admin import AIOKafkaAdminClient, NewTopic
+
+from common import (CODECS, MESSAGE_MAX_BYTES, Rec, ScenarioFailure, big_value, by_partition, digest, edge_records, expect,
+                    expect_eq, expect_offsets_contiguous, expect_records, numbered, scenario, value_size_for_batch)
+
+logging.basicConfig(level=logging.WARNING, format="%(asctime)s %(name)s %(levelname)s %(message)s")
+TIMEOUT = 15  # seconds, for every single client call
+MS = TIMEOUT * 1000
+
+
+def bounded(awaitable, timeout=TIMEOUT):
+    return asyncio.wait_for(awaitable, timeout)
+
+
+async def producer(ctx, **conf):
+    p = AIOKafkaProducer(**{"bootstrap_servers": ctx.bootstrap, "request_timeout_ms": MS, "linger_ms": 20, **conf})
+    await bounded(p.start())
+    return p
+
+
+async def produce(ctx, topic, records, partition=None, client=None, **conf):
+    """Sends; returns [(exception or None, RecordMetadata or None)] in send order."""
+    p = client or await producer(ctx, **conf)
+    try:
+        futures = []
+        for r in records:
+            part = r.partition if r.partition is not None else partition
+            futures.append(await bounded(p.send(topic, value=r.value, key=r.key, partition=part, timestamp_ms=r.timestamp,
+                                                headers=r.headers or None)))
+        out = []
+        for f in futures:
+            try:
+                out.append((None, await bounded(f, 30)))
+            except Errors.KafkaError as e:
+                out.append((e, None))
+        return out
+    finally:
+        if client is None:
+            await bounded(p.stop())
+
+
+async def produce_ok(ctx, topic, records, **kw):
+    results = await produce(ctx, topic, records, **kw)
+    errors = [e for e, _ in results if e is not None]
+    if errors:
+        raise ScenarioFailure(f"{len(errors)} of {len(results)} sends failed, first: {errors[0]!r}")
+    return [(m.partition, m.offset) for _, m in results]
+
+
+async def consumer(ctx):
+    c = AIOKafkaConsumer(bootstrap_servers=ctx.bootstrap, group_id=None, enable_auto_commit=False,
+                         request_timeout_ms=MS, fetch_max_wait_ms=100, auto_offset_reset="earliest")
+    await bounded(c.start())
+    return c
+
+
+async def consume(ctx, assignments, timeout=30):
+    """Every record of the (topic, partition) pairs from the beginning to their end offset."""
+    c = await consumer(ctx)
+    try:
+        tps = [TopicPartition(t, p) for t, p in assignments]
+        c.assign(tps)
+        await bounded(c.seek_to_beginning(*tps))
+        ends = await bounded(c.end_offsets(tps))
+        out = []
+        deadline = time.monotonic() + timeout
+        while True:
+            pending = [tp for tp in tps if await bounded(c.position(tp)) < ends[tp]]
+            if not pending:
+                return out
+            if time.monotonic() > deadline:
+                raise ScenarioFailure(f"consume timed out after {timeout}s with {len(out)} records; "
+                                      f"{len(pending)} partitions not at their end, e.g. {pending[:3]}")
+            batches = await bounded(c.getmany(timeout_ms=500, max_records=5000))
+            for messages in batches.values():
+                out.extend(Rec(key=m.key, value=m.value, headers=list(m.headers or []), timestamp=m.timestamp,
+                               topic=m.topic, partition=m.partition, offset=m.offset) for m in messages)
+    finally:
+        await bounded(c.stop())
+
+
+async def latest(ctx, topic, partition=0):
+    c = await consumer(ctx)
+    try:
+        tp = TopicPartition(topic, partition)
+        return (await bounded(c.end_offsets([tp])))[tp]
+    finally:
+        await bounded(c.stop())
+
+
+async def create_topics(ctx, topics):
+    """Creates {name: partitions}; raises unless every topic was created."""
+    a = AIOKafkaAdminClient(bootstrap_servers=ctx.bootstrap, request_timeout_ms=60_000)
+    await bounded(a.start())
+    try:
+        response = await bounded(a.create_topics([NewTopic(n, p, 1) for n, p in topics.items()], timeout_ms=30_000), 60)
+        errors = {t[0]: t[1] for t in response.topic_errors if t[1] != 0}
+        expect_eq(errors, {}, "CreateTopics errors")
+        expect_eq(len(response.topic_errors), len(topics), "CreateTopics results")
+    finally:
+        await bounded(a.close())
+
+
+def expect_error(err, cls, what):
+    if not isinstance(err, cls):
+        raise ScenarioFailure(f"{what}: expected {cls.__name__}, got {err!r}")
+
+
+# ---------------------------------------------------------------------------------------------
+# Produce and consume
+
+
+def roundtrip(codec):
+    async def run(ctx):
+        topic = ctx.topic()
+        sent = numbered(500, codec)
+        await produce_ok(ctx, topic, sent, partition=0, compression_type=None if codec == "none" else codec,
+                         linger_ms=50)
+        got = await consume(ctx, [(topic, 0)])
+        expect_records(got, sent)
+        expect_offsets_contiguous(got)
+        now = time.time() * 1000
+        expect(all(abs(r.timestamp - now) < 300_000 for r in got), "CreateTime timestamps close to now")
+        ctx.expect_codec_on_disk(topic, 0, codec)
+    return run
+
+
+for _codec in CODECS:
+    scenario(f"roundtrip-{_codec}")(roundtrip(_codec))
+
+
+@scenario("keys-headers-nulls")
+async def keys_headers_nulls(ctx):
+    topic = ctx.topic()
+    # send() refuses a record with neither key nor value.
+    sent = edge_records(null_key_and_value=False)
+    await produce_ok(ctx, topic, sent, partition=0)
+    got = await consume(ctx, [(topic, 0)])
+    expect_records(got, sent)
+    expect_offsets_contiguous(got)
+
+
+@scenario("message-max-size")
+async def message_max_size(ctx):
+    topic = ctx.topic()
+    value = big_value(value_size_for_batch(MESSAGE_MAX_BYTES))
+    # The producer's own limit (max_request_size, default 1 MiB) must not stop it first.
+    await produce_ok(ctx, topic, [Rec(value=value)], partition=0, max_request_size=2_000_000)
+    got = await consume(ctx, [(topic, 0)])
+    expect_eq(len(got), 1, "records consumed")
+    expect(got[0].value == value, "the 1 MiB value back intact")
+    expect_eq([b[3] for b in ctx.batches_on_disk(topic, 0)], [MESSAGE_MAX_BYTES], "stored batch size")
+
+
+@scenario("message-over-max")
+async def message_over_max(ctx):
+    topic = ctx.topic()
+    value = big_value(value_size_for_batch(MESSAGE_MAX_BYTES + 1))
+    results = await produce(ctx, topic, [Rec(value=value)], partition=0, max_request_size=2_000_000)
+    expect_error(results[0][0], Errors.MessageSizeTooLargeError, "a batch one byte over message.max.bytes")
+    expect_eq(await latest(ctx, topic), 0, "end offset after the rejected batch")
+    expect_eq(await produce_ok(ctx, topic, [Rec(value=b"small")], partition=0), [(0, 0)], "the next record's offset")
+
+
+@scenario("idempotent-produce")
+async def idempotent_produce(ctx):
+    topic = ctx.topic()
+    sent = numbered(300, "idem")
+    p = await producer(ctx, enable_idempotence=True, max_batch_size=4000)
+    try:
+        await produce_ok(ctx, topic, sent[:150], partition=0, client=p)
+        await produce_ok(ctx, topic, sent[150:], partition=0, client=p)
+    finally:
+        await bounded(p.stop())
+    got = await consume(ctx, [(topic, 0)])
+    expect_records(got, sent)
+    expect_offsets_contiguous(got)
+
+
+@scenario("offsets-for-times")
+async def offsets_for_times(ctx):
+    topic = ctx.topic()
+    base = int(time.time() * 1000) - 60_000
+    stamps = [base + i * 1000 for i in range(10)] + [base + 500]  # the last one out of order
+    sent = [Rec(key=b"k", value=f"v{i}".encode(), timestamp=ts) for i, ts in enumerate(stamps)]
+    await produce_ok(ctx, topic, sent, partition=0)
+    got = await consume(ctx, [(topic, 0)])
+    expect_eq([r.timestamp for r in got], stamps, "timestamps consumed")
+    c = await consumer(ctx)
+    tp = TopicPartition(topic, 0)
+    try:
+        # The first offset whose timestamp is at or after the target, in offset order.
+        for target, want in [(base + 2500, 3), (base + 4000, 4), (base + 200, 1), (base - 1, 0)]:
+            found = (await bounded(c.offsets_for_times({tp: target})))[tp]
+            expect_eq(found and found.offset, want, f"offsets_for_times(base {target - base:+} ms)")
+        found = (await bounded(c.offsets_for_times({tp: base + 100_000})))[tp]
+        expect_eq(found, None, "offsets_for_times(the future)")
+        expect_eq((await bounded(c.beginning_offsets([tp])))[tp], 0, "beginning offset")
+        expect_eq((await bounded(c.end_offsets([tp])))[tp], 11, "end offset")
+    finally:
+        await bounded(c.stop())
+
+
+# ---------------------------------------------------------------------------------------------
+# Consumer groups
+
+
+@scenario("consumer-group", timeout=60)
+async def consumer_group(ctx):
+    topic = ctx.topic()
+    sent = numbered(20, "grp")
+    await produce_ok(ctx, topic, sent, partition=0)
+    c = AIOKafkaConsumer(topic, bootstrap_servers=ctx.bootstrap, group_id=ctx.topic("group"),
+                         auto_offset_reset="earliest", enable_auto_commit=False, request_timeout_ms=MS,
+                         session_timeout_ms=10_000, heartbeat_interval_ms=1000)
+    await bounded(c.start())
+    try:
+        got = []
+        deadline = time.monotonic() + 15
+        while len(got) < len(sent) and time.monotonic() < deadline:
+            for messages in (await bounded(c.getmany(timeout_ms=500))).values():
+                got.extend(Rec(key=m.key, value=m.value, headers=list(m.headers or [])) for m in messages)
+        if not got:
+            raise ScenarioFailure("no records within 15 s of subscribing with a group id")
+        expect_records(got, sent)
+        await bounded(c.commit())
+        expect_eq(await bounded(c.committed(TopicPartition(topic, 0))), 20, "committed offset")
+    finally:
+        await bounded(c.stop())
+
+
+# ---------------------------------------------------------------------------------------------
+# Restart and scale
+
+
+async def snapshot(ctx):
+    """Every topic's partitions, end offsets and records."""
+    a = AIOKafkaAdminClient(bootstrap_servers=ctx.bootstrap, request_timeout_ms=MS)
+    await bounded(a.start())
+    try:
+        described = await bounded(a.describe_topics())
+    finally:
+        await bounded(a.close())
+    pairs = sorted((t["topic"], p["partition"]) for t in described if not t["topic"].startswith("__")
+                   for p in t["partitions"])
+    c = await consumer(ctx)
+    try:
+        ends = {(tp.topic, tp.partition): off
+                for tp, off in (await bounded(c.end_offsets([TopicPartition(t, p) for t, p in pairs]))).items()}
+    finally:
+        await bounded(c.stop())
+    return {"partitions": pairs, "ends": ends, "records": digest(await consume(ctx, pairs, timeout=60))}
+
+
+@scenario("restart", timeout=150)
+async def restart(ctx):
+    keyed = ctx.topic("keyed")
+    await create_topics(ctx, {keyed: 3})
+    await produce_ok(ctx, keyed, numbered(300, "keyed"))
+    for codec in CODECS:
+        await produce_ok(ctx, ctx.topic(codec), numbered(100, codec), partition=0,
+                         compression_type=None if codec == "none" else codec)
+    await produce_ok(ctx, ctx.topic("edge"), edge_records(null_key_and_value=False), partition=0)
+    p = await producer(ctx)
+    await produce_ok(ctx, keyed, [Rec(key=b"before", value=b"x")], client=p)
+    before = await snapshot(ctx)
+    expect(sum(before["ends"].values()) >= 300 + 5 * 100 + 8, "records written before the restart")
+    ctx.restart_broker()
+    after = await snapshot(ctx)
+    expect_eq(after["partitions"], before["partitions"], "topics and partitions after the restart")
+    expect_eq(after["ends"], before["ends"], "end offsets after the restart")
+    expect_eq(after["records"], before["records"], "every record after the restart")
+    # A producer from before the restart reconnects and carries on where the log ended.
+    (partition, offset), = await produce_ok(ctx, keyed, [Rec(value=b"after")], partition=1, client=p)
+    expect_eq(offset, before["ends"][(keyed, 1)], "offset of the first record after the restart")
+    await bounded(p.stop())
+
+
+@scenario("partitions-100", timeout=120)
+async def partitions_100(ctx):
+    topic = ctx.topic()
+    await create_topics(ctx, {topic: 100})
+    sent = [Rec(key=f"k{i}".encode(), value=f"v{i}".encode(), partition=i % 100) for i in range(1000)]
+    await produce_ok(ctx, topic, sent)
+    got = by_partition(await consume(ctx, [(topic, p) for p in range(100)], timeout=60))
+    expect_eq(sorted(got), list(range(100)), "partitions with records")
+    for p in range(100):
+        expect_records(got[p], [r for r in sent if r.partition == p], f"partition {p}")
+        expect_offsets_contiguous(got[p], what=f"offsets of partition {p}")
+
+
+@scenario("topics-1000", timeout=240)
+async def topics_1000(ctx):
+    names = [ctx.topic(f"{i:04d}") for i in range(1000)]
+    ctx.step("create")
+    await create_topics(ctx, {n: 1 for n in names})
+    ctx.step("produce")
+    p = await producer(ctx)
+    try:
+        # send() waits for the metadata of a new topic; concurrent sends share each refresh.
+        futures = await bounded(asyncio.gather(*(p.send(n, value=n.encode(), partition=0) for n in names)), 120)
+        delivered = sorted([(n, (await bounded(f, 60)).offset) for n, f in zip(names, futures)])
+    finally:
+        await bounded(p.stop())
+    expect_eq(delivered, [(n, 0) for n in names], "delivered offsets")
+    ctx.step("consume")
+    got = await consume(ctx, [(n, 0) for n in names], timeout=90)
+    ctx.step("consumed")
+    expect_eq(sorted((r.topic, r.offset, r.value) for r in got), [(n, 0, n.encode()) for n in names], "records consumed")

@@ -1,0 +1,118 @@
+"""Produce/consume benchmark with a librdkafka client (confluent-kafka), against Gregor and,
+in the same run, librdkafka's mock broker (shared/tools/peer-mock-broker.c), so ratios can be
+read on a noisy shared machine.
+
+    python bench.py --gregor HOST:PORT [--peer HOST:PORT] [--records 1000000]
+"""
+import argparse
+import statistics
+import time
+
+from confluent_kafka import Consumer, Producer, TopicPartition
+from confluent_kafka.admin import AdminClient, NewTopic
+
+
+def produce(bs, topic, n, size, acks, codec):
+    p = Producer({"bootstrap.servers": bs, "acks": acks, "compression.type": codec, "linger.ms": 5,
+                  "batch.size": 1048576, "queue.buffering.max.messages": 2000000,
+                  "queue.buffering.max.kbytes": 2097151, "enable.idempotence": False})
+    value = b"x" * size
+    t = time.perf_counter()
+    for _ in range(n):
+        while True:
+            try:
+                p.produce(topic, value)
+                break
+            except BufferError:
+                p.poll(0.01)
+    left = p.flush(120)
+    dt = time.perf_counter() - t
+    assert left == 0, f"{left} records not delivered"
+    return n / dt, n * size / dt / 1e6
+
+
+def consume(bs, topic, n):
+    c = Consumer({"bootstrap.servers": bs, "group.id": "bench", "enable.auto.commit": False,
+                  "fetch.max.bytes": 52428800, "max.partition.fetch.bytes": 10485760})
+    c.assign([TopicPartition(topic, 0, 0)])
+    got = 0
+    size = 0
+    t = time.perf_counter()
+    while got < n and time.perf_counter() - t < 120:
+        for m in c.consume(10000, 1.0):
+            if m.error() is None:
+                got += 1
+                size += len(m.value())
+    dt = time.perf_counter() - t
+    c.close()
+    return got / dt, size / dt / 1e6
+
+
+def latency(bs, topic, rate, seconds):
+    p = Producer({"bootstrap.servers": bs, "acks": "all", "linger.ms": 0, "enable.idempotence": False})
+    lat = []
+
+    def done(err, msg, sent):
+        if err is None:
+            lat.append(time.perf_counter() - sent)
+
+    interval = 1.0 / rate
+    start = time.perf_counter()
+    i = 0
+    while time.perf_counter() - start < seconds:
+        sent = time.perf_counter()
+        p.produce(topic, b"y" * 100, on_delivery=lambda e, m, s=sent: done(e, m, s))
+        p.poll(0)
+        i += 1
+        delay = start + i * interval - time.perf_counter()
+        if delay > 0:
+            time.sleep(delay)
+    p.flush(30)
+    lat.sort()
+    q = lambda f: lat[min(len(lat) - 1, int(f * len(lat)))] * 1000
+    return q(0.5), q(0.99), len(lat)
+
+
+def run(name, bs, n, create):
+    rows = []
+    if create:
+        admin = AdminClient({"bootstrap.servers": bs})
+        topics = [f"bench-{s}-{a}-{c}" for s in (100, 1024) for a in ("1", "all") for c in ("none", "lz4")] + ["bench-lat"]
+        for f in admin.create_topics([NewTopic(t, 1, 1) for t in topics]).values():
+            try:
+                f.result()
+            except Exception:
+                pass
+    for size in (100, 1024):
+        for acks in ("1", "all"):
+            for codec in ("none", "lz4"):
+                topic = f"bench-{size}-{acks}-{codec}"
+                rps, mbps = produce(bs, topic, n, size, acks, codec)
+                rows.append((name, f"produce {size} B acks={acks} {codec}", rps, mbps))
+                if acks == "1" and codec == "none":
+                    crps, cmbps = consume(bs, topic, n)
+                    rows.append((name, f"consume {size} B", crps, cmbps))
+    p50, p99, count = latency(bs, "bench-lat", 2000, 5)
+    rows.append((name, f"latency at 2000 msg/s, acks=all ({count} msgs)", p50, p99))
+    return rows
+
+
+def main():
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--gregor", required=True)
+    ap.add_argument("--peer")
+    ap.add_argument("--records", type=int, default=1_000_000)
+    a = ap.parse_args()
+    rows = run("gregor", a.gregor, a.records, True)
+    if a.peer:
+        rows += run("peer-mock", a.peer, a.records, False)
+    print(f"{'broker':10} {'case':44} {'records/s':>12} {'MB/s':>9}")
+    for name, case, x, y in rows:
+        if case.startswith("latency"):
+            print(f"{name:10} {case:44} p50 {x:7.2f} ms  p99 {y:7.2f} ms")
+        else:
+            print(f"{name:10} {case:44} {x:12,.0f} {y:9.1f}")
+
+
+if __name__ == "__main__":
+    main()

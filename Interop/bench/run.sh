@@ -1,0 +1,28 @@
+#!/usr/bin/env bash
+# Runs bench.py against a fresh release Gregor and, when librdkafka-dev is installed, against
+# librdkafka's mock broker from ../shared/tools, in the same run.
+#     bash Interop/bench/run.sh [records]
+set -euo pipefail
+cd "$(dirname "$0")/../.."
+records=${1:-1000000}
+swift build -c release --product gregor >&2
+py=Interop/.venv/bin/python
+[ -x "$py" ] || { python3 -m venv Interop/.venv && Interop/.venv/bin/pip install -q -r Interop/requirements.txt; }
+data=$(mktemp -d)
+port=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')
+.build/release/gregor --override log.dirs="$data" --override listeners=PLAINTEXT://127.0.0.1:$port >/dev/null 2>&1 &
+gregor=$!
+peer_args=()
+mock=""
+if [ -f ../shared/tools/peer-mock-broker.c ] && [ -f /usr/include/librdkafka/rdkafka_mock.h ]; then
+    cc -O2 ../shared/tools/peer-mock-broker.c -lrdkafka -o "$data/peer-mock-broker"
+    "$data/peer-mock-broker" 900 bench-100-1-none bench-100-1-lz4 bench-100-all-none bench-100-all-lz4 \
+        bench-1024-1-none bench-1024-1-lz4 bench-1024-all-none bench-1024-all-lz4 bench-lat > "$data/mock.addr" &
+    mock=$!
+    for _ in $(seq 100); do [ -s "$data/mock.addr" ] && break; sleep 0.1; done
+    peer_args=(--peer "$(head -1 "$data/mock.addr")")
+fi
+trap 'kill $gregor ${mock:-} 2>/dev/null; rm -rf "$data"' EXIT
+sleep 1
+uname -srm; nproc
+"$py" Interop/bench/bench.py --gregor 127.0.0.1:$port "${peer_args[@]}" --records "$records"

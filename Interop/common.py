@@ -1,0 +1,305 @@
+"""What every client's scenarios share: the scenario registry, the context a scenario runs in,
+the records they send and the checks they make.
+
+A scenario is a function (or coroutine function) taking a `Context`; it raises on failure.
+Scenarios only ever talk to the broker at `ctx.bootstrap` (127.0.0.1).
+"""
+import hashlib
+import os
+import re
+import struct
+import sys
+import time
+from dataclasses import dataclass, field
+
+# Kafka's default message.max.bytes: 1 MiB plus the 12-byte log overhead (offset + length).
+MESSAGE_MAX_BYTES = 1_048_588
+# A record batch v2 header, from the base offset through the record count.
+BATCH_HEADER_BYTES = 61
+# Every codec a producer can ask for, with the attribute bits Kafka stores in the batch header.
+CODECS = {"none": 0, "gzip": 1, "snappy": 2, "lz4": 3, "zstd": 4}
+
+
+class ScenarioFailure(Exception):
+    """An assertion about the broker's behaviour did not hold."""
+
+
+_REGISTRY = []
+
+
+def scenario(name, timeout=60):
+    """Registers a scenario under `name`, run in declaration order with a hard `timeout` (s)."""
+    def register(fn):
+        _REGISTRY.append((name, fn, timeout))
+        return fn
+    return register
+
+
+def registered():
+    """The scenarios registered so far, in order: [(name, fn, timeout)]."""
+    return list(_REGISTRY)
+
+
+# ---------------------------------------------------------------------------------------------
+# The context
+
+
+class Context:
+    """Where a scenario runs: the broker's address, its data directory, a way to restart it."""
+
+    def __init__(self, client, scenario_name, bootstrap, data_dir, ctl_read, ctl_write):
+        self.client = client
+        self.scenario = scenario_name
+        self.bootstrap = bootstrap
+        self.host, port = bootstrap.rsplit(":", 1)
+        self.port = int(port)
+        self.data_dir = data_dir
+        self._ctl_read = ctl_read
+        self._ctl_write = ctl_write
+        self._started = time.monotonic()
+
+    def step(self, what):
+        """Notes progress in the scenario's log, with the time since it started."""
+        print(f"[{time.monotonic() - self._started:6.1f}s] {what}", file=sys.stderr, flush=True)
+
+    def topic(self, suffix=""):
+        """A topic name unique to this client and scenario."""
+        name = f"{self.client}.{self.scenario}" + (f".{suffix}" if suffix else "")
+        return re.sub(r"[^a-zA-Z0-9._-]", "_", name)
+
+    def restart_broker(self):
+        """Stops the broker with SIGTERM (it must exit cleanly), starts it again on the same port
+        and data directory, and returns once it accepts connections."""
+        os.write(self._ctl_write, b"RESTART\n")
+        reply = _read_line(self._ctl_read)
+        if reply != "OK":
+            raise ScenarioFailure(f"broker restart: {reply}")
+
+    # -- the broker's on-disk log, read as Kafka lays it out ------------------------------
+
+    def batches_on_disk(self, topic, partition):
+        """(base offset, record count, codec name, size in bytes) of every record batch stored
+        for the partition, read from its segment files."""
+        directory = os.path.join(self.data_dir, f"{topic}-{partition}")
+        if not os.path.isdir(directory):
+            raise ScenarioFailure(f"no log directory {directory}")
+        names = {v: k for k, v in CODECS.items()}
+        out = []
+        for name in sorted(n for n in os.listdir(directory) if n.endswith(".log")):
+            with open(os.path.join(directory, name), "rb") as f:
+                data = f.read()
+            pos = 0
+            while pos + BATCH_HEADER_BYTES <= len(data):
+                base, length = struct.unpack_from(">qi", data, pos)
+                magic = data[pos + 16]
+                if magic != 2:
+                    raise ScenarioFailure(f"{topic}-{partition}: batch at {base} has magic {magic}")
+                attributes = struct.unpack_from(">h", data, pos + 21)[0]
+                count = struct.unpack_from(">i", data, pos + 57)[0]
+                out.append((base, count, names.get(attributes & 7, f"codec{attributes & 7}"), 12 + length))
+                pos += 12 + length
+        return out
+
+    def expect_codec_on_disk(self, topic, partition, codec):
+        batches = self.batches_on_disk(topic, partition)
+        expect(batches, "record batches on disk")
+        codecs = sorted({b[2] for b in batches})
+        expect_eq(codecs, [codec], f"codecs of the stored batches of {topic}-{partition}")
+
+
+def _read_line(fd):
+    buf = b""
+    while not buf.endswith(b"\n"):
+        chunk = os.read(fd, 1)
+        if not chunk:
+            return "EOF from the harness"
+        buf += chunk
+    return buf.decode().strip()
+
+
+# ---------------------------------------------------------------------------------------------
+# Records
+
+
+@dataclass
+class Rec:
+    key: bytes = None
+    value: bytes = None
+    headers: list = field(default_factory=list)  # [(str, bytes or None)]
+    timestamp: int = None
+    topic: str = None
+    partition: int = None
+    offset: int = None
+
+    def content(self):
+        return (self.key, self.value, [tuple(h) for h in self.headers])
+
+
+def numbered(n, prefix, size=200):
+    """`n` keyed records whose values compress well, as a producer would batch them."""
+    filler = b"the quick brown fox jumps over the lazy dog; "
+    out = []
+    for i in range(n):
+        head = f"{prefix}-{i:06d}|".encode()
+        value = head + (filler * (size // len(filler) + 1))[: max(0, size - len(head))]
+        out.append(Rec(key=f"k{i % 17}".encode(), value=value))
+    return out
+
+
+def edge_records(null_header_values=True, null_key_and_value=True):
+    """Keys, headers and null values in every combination a client might get wrong: null key vs
+    empty key, null value (a tombstone) vs empty value, repeated header keys, empty and null
+    header values, binary bytes."""
+    headers = [("h1", b"v1"), ("dup", b"a"), ("dup", b"b"), ("empty", b""), ("bin", bytes(range(0, 256, 7)))]
+    if null_header_values:
+        headers.append(("null", None))
+    return [
+        Rec(key=b"key-1", value=b"value-1"),
+        Rec(key=b"key-1", value=None),                      # tombstone
+        Rec(key=None, value=b"no key"),
+        Rec(key=b"", value=b"empty key"),
+        Rec(key=b"key-2", value=b""),                       # empty, not null
+        *([Rec(key=None, value=None)] if null_key_and_value else []),
+        Rec(key=b"key-3", value=b"with headers", headers=headers),
+        Rec(key=b"\x00\xff\x10binary", value=bytes(range(256)), headers=[("single", b"x")]),
+    ]
+
+
+def value_size_for_batch(batch_bytes):
+    """The value length that makes a one-record, uncompressed batch with a null key, no headers
+    and timestamp/offset deltas of 0 exactly `batch_bytes` long, as Kafka counts it against
+    message.max.bytes (the whole batch, its 12-byte log overhead included)."""
+    def varint_len(n):
+        z = (n << 1) ^ (n >> 63)
+        size = 1
+        while z >= 0x80:
+            z >>= 7
+            size += 1
+        return size
+
+    for value_len in range(batch_bytes - BATCH_HEADER_BYTES, 0, -1):
+        body = 1 + 1 + 1 + varint_len(-1) + varint_len(value_len) + value_len + varint_len(0)
+        if BATCH_HEADER_BYTES + varint_len(body) + body == batch_bytes:
+            return value_len
+    raise ValueError(batch_bytes)
+
+
+def big_value(n, seed=b"gregor"):
+    """`n` bytes that do not compress (so the batch size is what was sent)."""
+    out = bytearray()
+    block = seed
+    while len(out) < n:
+        block = hashlib.sha256(block).digest()
+        out += block
+    return bytes(out[:n])
+
+
+# ---------------------------------------------------------------------------------------------
+# A raw CreateTopics, for clients that cannot create topics themselves (kcat)
+
+
+def create_topics_raw(bootstrap, topics, timeout=30):
+    """CreateTopics v2 over a plain socket: {name: partitions} -> {name: error code}."""
+    import socket
+
+    def string(s):
+        b = s.encode()
+        return struct.pack(">h", len(b)) + b
+
+    body = struct.pack(">i", len(topics))
+    for name, partitions in topics.items():
+        body += string(name) + struct.pack(">ihii", partitions, 1, 0, 0)  # no assignments, no configs
+    body += struct.pack(">i?", timeout * 1000, False)
+    header = struct.pack(">hhi", 19, 2, 1) + string("interop-setup")
+    host, port = bootstrap.rsplit(":", 1)
+    with socket.create_connection((host, int(port)), timeout=timeout) as s:
+        s.sendall(struct.pack(">i", len(header) + len(body)) + header + body)
+        size = struct.unpack(">i", _recv(s, 4))[0]
+        data = _recv(s, size)
+    pos = 8  # correlation id, throttle time
+    count = struct.unpack_from(">i", data, pos)[0]
+    pos += 4
+    out = {}
+    for _ in range(count):
+        n = struct.unpack_from(">h", data, pos)[0]
+        name = data[pos + 2:pos + 2 + n].decode()
+        pos += 2 + n
+        code, message_len = struct.unpack_from(">hh", data, pos)
+        pos += 4 + max(0, message_len)
+        out[name] = code
+    return out
+
+
+def _recv(s, n):
+    buf = b""
+    while len(buf) < n:
+        chunk = s.recv(n - len(buf))
+        if not chunk:
+            raise ScenarioFailure("connection closed by the broker")
+        buf += chunk
+    return buf
+
+
+# ---------------------------------------------------------------------------------------------
+# Checks
+
+
+def expect(condition, what):
+    if not condition:
+        raise ScenarioFailure(f"expected {what}")
+
+
+def expect_eq(actual, expected, what):
+    if actual != expected:
+        raise ScenarioFailure(f"{what}: expected {_short(expected)}, got {_short(actual)}")
+
+
+def expect_records(got, want, what="records"):
+    """Same records, in the same order, with the same keys, values and headers."""
+    if len(got) != len(want):
+        raise ScenarioFailure(f"{what}: expected {len(want)} records, got {len(got)}")
+    for i, (g, w) in enumerate(zip(got, want)):
+        if g.content() != w.content():
+            raise ScenarioFailure(f"{what}: record {i} differs: expected {_short(w.content())}, got {_short(g.content())}")
+
+
+def expect_offsets_contiguous(got, start=0, what="offsets"):
+    offsets = [r.offset for r in got]
+    expect_eq(offsets, list(range(start, start + len(got))), what)
+
+
+def by_partition(records):
+    out = {}
+    for r in records:
+        out.setdefault(r.partition, []).append(r)
+    for rs in out.values():
+        rs.sort(key=lambda r: r.offset)
+    return out
+
+
+def digest(records):
+    """One line per record (topic, partition, offset, hash of key, value and headers), sorted:
+    what "the same data" means before and after a restart."""
+    return sorted(
+        f"{r.topic} {r.partition} {r.offset} " + hashlib.sha256(repr(r.content()).encode()).hexdigest()[:16]
+        for r in records
+    )
+
+
+def wait_until(predicate, timeout, interval=0.1, what="condition"):
+    deadline = time.monotonic() + timeout
+    while True:
+        result = predicate()
+        if result:
+            return result
+        if time.monotonic() >= deadline:
+            raise ScenarioFailure(f"timed out after {timeout}s waiting for {what}")
+        time.sleep(interval)
+
+
+def _short(x, limit=300):
+    try:
+        s = repr(x)
+    except Exception:  # noqa: BLE001 - some client error types fail their own repr
+        s = f"<{type(x).__name__} whose repr fails>"
+    return s if len(s) <= limit else s[:limit] + f"... ({len(s)} chars)"

@@ -1,0 +1,466 @@
+"""kafka-python 3.0.12 against Gregor: KafkaProducer, KafkaConsumer (manual assignment, no
+group) and KafkaAdminClient."""
+import logging
+import time
+from concurrent.futures import ThreadPoolExecutor
+
+import kafka.errors as Errors
+from kafka import KafkaAdminClient, KafkaConsumer, KafkaProducer, TopicPartition
+from kafka.admin import ConfigResource, ConfigResourceType, OffsetSpec
+
+from common import (CODECS, MESSAGE_MAX_BYTES, Rec, ScenarioFailure, big_value, by_partition, digest, edge_records, expect,
+                    expect_eq, expect_offsets_contiguous, expect_records, numbered, scenario, value_size_for_batch)
+
+logging.basicConfig(level=logging.WARNING, format="%(asctime)s %(name)s %(levelname)s %(message)s")
+TIMEOUT = 15  # seconds, for every single client call
+MS = TIMEOUT * 1000
+
+
+def producer(ctx, **conf):
+    conf = {"bootstrap_servers": ctx.bootstrap, "request_timeout_ms": MS, "delivery_timeout_ms": 30_000,
+            "max_block_ms": MS, "linger_ms": 20, **conf}
+    return KafkaProducer(**conf)
+
+
+def produce(ctx, topic, records, partition=None, client=None, **conf):
+    """Sends and flushes; returns [(exception or None, RecordMetadata or None)] in send order."""
+    p = client or producer(ctx, **conf)
+    futures = []
+    for r in records:
+        part = r.partition if r.partition is not None else partition
+        futures.append(p.send(topic, value=r.value, key=r.key, headers=r.headers or None, partition=part,
+                              timestamp_ms=r.timestamp))
+    p.flush(timeout=30)
+    out = []
+    for f in futures:
+        try:
+            out.append((None, f.get(timeout=TIMEOUT)))
+        except Errors.KafkaError as e:
+            out.append((e, None))
+    if client is None:
+        p.close(timeout=5)
+    return out
+
+
+def produce_ok(ctx, topic, records, **kw):
+    results = produce(ctx, topic, records, **kw)
+    errors = [e for e, _ in results if e is not None]
+    if errors:
+        raise ScenarioFailure(f"{len(errors)} of {len(results)} sends failed, first: {errors[0]!r}")
+    return [(m.partition, m.offset) for _, m in results]
+
+
+def consumer(ctx, **conf):
+    return KafkaConsumer(bootstrap_servers=ctx.bootstrap, group_id=None, enable_auto_commit=False,
+                         request_timeout_ms=MS, fetch_max_wait_ms=100, **conf)
+
+
+def consume(ctx, assignments, timeout=30):
+    """Every record of the (topic, partition) pairs from the beginning to their end offset."""
+    c = consumer(ctx)
+    try:
+        tps = [TopicPartition(t, p) for t, p in assignments]
+        c.assign(tps)
+        c.seek_to_beginning()
+        ends = c.end_offsets(tps, timeout_ms=MS)
+        out = []
+        deadline = time.monotonic() + timeout
+        while True:
+            pending = [tp for tp in tps if c.position(tp, timeout_ms=MS) < ends[tp]]
+            if not pending:
+                return out
+            if time.monotonic() > deadline:
+                raise ScenarioFailure(f"consume timed out after {timeout}s with {len(out)} records; "
+                                      f"{len(pending)} partitions not at their end, e.g. {pending[:3]}")
+            for tp, messages in c.poll(timeout_ms=500, max_records=5000).items():
+                out.extend(Rec(key=m.key, value=m.value, headers=list(m.headers or []), timestamp=m.timestamp,
+                               topic=m.topic, partition=m.partition, offset=m.offset) for m in messages)
+    finally:
+        c.close(autocommit=False, timeout_ms=5000)
+
+
+def admin(ctx, request_timeout_ms=MS):
+    return KafkaAdminClient(bootstrap_servers=ctx.bootstrap, request_timeout_ms=request_timeout_ms)
+
+
+def create(a, topics, validate_only=False):
+    """topics: {name: {num_partitions, replication_factor, configs}} -> {name: error class name}."""
+    result = a.create_topics(topics, timeout_ms=30_000, validate_only=validate_only, raise_errors=False)
+    return {t["name"]: Errors.for_code(t["error_code"]).__name__ for t in result["topics"]}
+
+
+OK = Errors.NoError.__name__
+
+
+def topics_of(a):
+    return {t["name"]: t for t in a.describe_topics()}
+
+
+def latest(ctx, topic, partition=0):
+    c = consumer(ctx)
+    try:
+        tp = TopicPartition(topic, partition)
+        return c.end_offsets([tp], timeout_ms=MS)[tp]
+    finally:
+        c.close(autocommit=False, timeout_ms=5000)
+
+
+def expect_error(err, cls, what):
+    if not isinstance(err, cls):
+        raise ScenarioFailure(f"{what}: expected {cls.__name__}, got {err!r}")
+
+
+# ---------------------------------------------------------------------------------------------
+# Produce and consume
+
+
+def roundtrip(codec):
+    def run(ctx):
+        topic = ctx.topic()
+        sent = numbered(500, codec)
+        produce_ok(ctx, topic, sent, partition=0, compression_type=None if codec == "none" else codec, linger_ms=50)
+        got = consume(ctx, [(topic, 0)])
+        expect_records(got, sent)
+        expect_offsets_contiguous(got)
+        now = time.time() * 1000
+        expect(all(abs(r.timestamp - now) < 300_000 for r in got), "CreateTime timestamps close to now")
+        ctx.expect_codec_on_disk(topic, 0, codec)
+    return run
+
+
+for _codec in CODECS:
+    scenario(f"roundtrip-{_codec}")(roundtrip(_codec))
+
+
+@scenario("keys-headers-nulls")
+def keys_headers_nulls(ctx):
+    topic = ctx.topic()
+    # send() refuses a record with neither key nor value, and headers with null values.
+    sent = edge_records(null_header_values=False, null_key_and_value=False)
+    produce_ok(ctx, topic, sent, partition=0)
+    got = consume(ctx, [(topic, 0)])
+    expect_records(got, sent)
+    expect_offsets_contiguous(got)
+
+
+@scenario("message-max-size")
+def message_max_size(ctx):
+    topic = ctx.topic()
+    value = big_value(value_size_for_batch(MESSAGE_MAX_BYTES))
+    # The producer's own limit (max_request_size, default 1 MiB) must not stop it first.
+    produce_ok(ctx, topic, [Rec(value=value)], partition=0, max_request_size=2_000_000)
+    got = consume(ctx, [(topic, 0)])
+    expect_eq(len(got), 1, "records consumed")
+    expect(got[0].value == value, "the 1 MiB value back intact")
+    expect_eq([b[3] for b in ctx.batches_on_disk(topic, 0)], [MESSAGE_MAX_BYTES], "stored batch size")
+
+
+@scenario("message-over-max")
+def message_over_max(ctx):
+    topic = ctx.topic()
+    value = big_value(value_size_for_batch(MESSAGE_MAX_BYTES + 1))
+    results = produce(ctx, topic, [Rec(value=value)], partition=0, max_request_size=2_000_000)
+    expect_error(results[0][0], Errors.MessageSizeTooLargeError, "a batch one byte over message.max.bytes")
+    expect_eq(latest(ctx, topic), 0, "end offset after the rejected batch")
+    expect_eq(produce_ok(ctx, topic, [Rec(value=b"small")], partition=0), [(0, 0)], "the next record's offset")
+
+
+@scenario("idempotent-produce")
+def idempotent_produce(ctx):
+    topic = ctx.topic()
+    sent = numbered(300, "idem")
+    p = producer(ctx, enable_idempotence=True, batch_size=4000)
+    try:
+        produce_ok(ctx, topic, sent[:150], partition=0, client=p)
+        produce_ok(ctx, topic, sent[150:], partition=0, client=p)
+    finally:
+        p.close(timeout=5)
+    got = consume(ctx, [(topic, 0)])
+    expect_records(got, sent)
+    expect_offsets_contiguous(got)
+
+
+@scenario("offsets-for-times")
+def offsets_for_times(ctx):
+    topic = ctx.topic()
+    base = int(time.time() * 1000) - 60_000
+    stamps = [base + i * 1000 for i in range(10)] + [base + 500]  # the last one out of order
+    sent = [Rec(key=b"k", value=f"v{i}".encode(), timestamp=ts) for i, ts in enumerate(stamps)]
+    produce_ok(ctx, topic, sent, partition=0)
+    got = consume(ctx, [(topic, 0)])
+    expect_eq([r.timestamp for r in got], stamps, "timestamps consumed")
+    c = consumer(ctx)
+    tp = TopicPartition(topic, 0)
+    try:
+        # The first offset whose timestamp is at or after the target, in offset order.
+        for target, want in [(base + 2500, 3), (base + 4000, 4), (base + 200, 1), (base - 1, 0)]:
+            found = c.offsets_for_times({tp: target}, timeout_ms=MS)[tp]
+            expect_eq(found and found.offset, want, f"offsets_for_times(base {target - base:+} ms)")
+        expect_eq(c.offsets_for_times({tp: base + 100_000}, timeout_ms=MS)[tp], None, "offsets_for_times(the future)")
+        expect_eq(c.beginning_offsets([tp], timeout_ms=MS)[tp], 0, "beginning offset")
+        expect_eq(c.end_offsets([tp], timeout_ms=MS)[tp], 11, "end offset")
+    finally:
+        c.close(autocommit=False, timeout_ms=5000)
+
+
+@scenario("list-offsets-max-timestamp")
+def list_offsets_max_timestamp(ctx):
+    """KIP-734: the offset of the record with the largest timestamp, not the last one's."""
+    topic = ctx.topic()
+    base = int(time.time() * 1000) - 60_000
+    stamps = [base + i * 1000 for i in range(10)] + [base + 500]
+    produce_ok(ctx, topic, [Rec(value=f"v{i}".encode(), timestamp=ts) for i, ts in enumerate(stamps)], partition=0)
+    tp = TopicPartition(topic, 0)
+    found = admin(ctx).list_partition_offsets({tp: OffsetSpec.MAX_TIMESTAMP}, timeout_ms=MS)[tp]
+    expect_eq((found.offset, found.timestamp), (9, base + 9000), "max timestamp (offset, timestamp)")
+
+
+# ---------------------------------------------------------------------------------------------
+# Admin
+
+
+@scenario("admin-create")
+def admin_create(ctx):
+    a = admin(ctx)
+    topic, default = ctx.topic("four"), ctx.topic("default")
+    configs = {"cleanup.policy": "delete", "retention.ms": "3600000", "max.message.bytes": "2000"}
+    results = create(a, {topic: {"num_partitions": 4, "replication_factor": 1, "configs": configs}, default: {}})
+    expect_eq(results, {topic: OK, default: OK}, "create results")
+    meta = topics_of(a)
+    parts = sorted(meta[topic]["partitions"], key=lambda p: p["partition_index"])
+    expect_eq([p["partition_index"] for p in parts], [0, 1, 2, 3], "partitions of the new topic")
+    for p in parts:
+        expect_eq((p["leader_id"], p["replica_nodes"], p["isr_nodes"]), (1, [1], [1]),
+                  f"leader, replicas, isr of partition {p['partition_index']}")
+    expect_eq(len(meta[default]["partitions"]), 1, "partitions of a topic created with the defaults")
+    expect_eq(produce_ok(ctx, topic, [Rec(value=b"x" * 1000)], partition=3), [(3, 0)], "produce to partition 3")
+    # max.message.bytes=2000 applies to this topic at once.
+    results = produce(ctx, topic, [Rec(value=big_value(3000))], partition=3)
+    expect_error(results[0][0], Errors.MessageSizeTooLargeError, "3000 bytes to a topic with max.message.bytes=2000")
+
+
+@scenario("admin-validate-only")
+def admin_validate_only(ctx):
+    a = admin(ctx)
+    topic = ctx.topic()
+    spec = {topic: {"num_partitions": 3, "replication_factor": 1}}
+    expect_eq(create(a, spec, validate_only=True), {topic: OK}, "validate-only create")
+    expect(topic not in a.list_topics(), "no topic after a validate-only create")
+    bad = {topic: {"num_partitions": 3, "replication_factor": 3}}
+    expect_eq(create(a, bad, validate_only=True), {topic: "InvalidReplicationFactorError"}, "validate-only, replication 3")
+    expect_eq(create(a, spec), {topic: OK}, "the real create afterwards")
+    expect_eq(len(topics_of(a)[topic]["partitions"]), 3, "partitions")
+
+
+@scenario("admin-create-duplicate")
+def admin_create_duplicate(ctx):
+    a = admin(ctx)
+    topic = ctx.topic()
+    expect_eq(create(a, {topic: {"num_partitions": 2}}), {topic: OK}, "first create")
+    expect_eq(create(a, {topic: {"num_partitions": 5}}), {topic: "TopicAlreadyExistsError"}, "second create")
+    expect_eq(len(topics_of(a)[topic]["partitions"]), 2, "partitions (unchanged)")
+    # The raising form of the call, as most code uses it.
+    try:
+        a.create_topics({topic: {"num_partitions": 1}}, timeout_ms=10_000)
+        raise ScenarioFailure("create_topics of an existing topic did not raise")
+    except Errors.TopicAlreadyExistsError:
+        pass
+
+
+@scenario("admin-replication-factor")
+def admin_replication_factor(ctx):
+    a = admin(ctx)
+    topic = ctx.topic()
+    expect_eq(create(a, {topic: {"num_partitions": 1, "replication_factor": 3}}), {topic: "InvalidReplicationFactorError"},
+              "replication factor 3")
+    expect(topic not in a.list_topics(), "no topic after the failed create")
+
+
+@scenario("admin-invalid-config")
+def admin_invalid_config(ctx):
+    a = admin(ctx)
+    bad_name, bad_value = ctx.topic("name"), ctx.topic("value")
+    results = create(a, {bad_name: {"configs": {"no.such.config": "1"}},
+                         bad_value: {"configs": {"cleanup.policy": "sometimes"}}})
+    expect_eq(results, {bad_name: "InvalidConfigurationError", bad_value: "InvalidConfigurationError"}, "create results")
+    names = a.list_topics()
+    expect(bad_name not in names and bad_value not in names, "no topics after the failed creates")
+
+
+@scenario("admin-delete")
+def admin_delete(ctx):
+    a = admin(ctx)
+    topic = ctx.topic()
+    expect_eq(create(a, {topic: {"num_partitions": 2}}), {topic: OK}, "create")
+    produce_ok(ctx, topic, numbered(3, "del"), partition=1)
+    result = a.delete_topics([topic], timeout_ms=10_000, raise_errors=False)
+    expect_eq([(t["name"], t["error_code"]) for t in result["topics"]], [(topic, 0)], "delete")
+    expect(topic not in a.list_topics(), "topic gone from metadata")
+    result = a.delete_topics([topic], timeout_ms=10_000, raise_errors=False)
+    expect_eq([Errors.for_code(t["error_code"]).__name__ for t in result["topics"]], ["UnknownTopicOrPartitionError"],
+              "deleting it again")
+    # The same name again is a new, empty topic.
+    expect_eq(create(a, {topic: {"num_partitions": 1}}), {topic: OK}, "re-create")
+    expect_eq(latest(ctx, topic), 0, "end offset of the re-created topic")
+    expect_eq(produce_ok(ctx, topic, [Rec(value=b"again")], partition=0), [(0, 0)], "first offset after re-creating")
+
+
+@scenario("admin-create-partitions")
+def admin_create_partitions(ctx):
+    a = admin(ctx)
+    topic = ctx.topic()
+    expect_eq(create(a, {topic: {"num_partitions": 1}}), {topic: OK}, "create")
+    a.create_partitions({topic: 3}, timeout_ms=10_000)
+    expect_eq(len(topics_of(a)[topic]["partitions"]), 3, "partitions")
+    expect_eq(produce_ok(ctx, topic, [Rec(value=b"p2")], partition=2), [(2, 0)], "produce to the new partition")
+
+
+@scenario("admin-describe-configs")
+def admin_describe_configs(ctx):
+    a = admin(ctx)
+    topic = ctx.topic()
+    expect_eq(create(a, {topic: {"configs": {"retention.ms": "3600000"}}}), {topic: OK}, "create")
+    resource = ConfigResource(ConfigResourceType.TOPIC, topic)
+    modified = a.describe_configs([resource])["topic"][topic]  # the default filter: set on the topic
+    expect_eq({k: (v["value"], v["config_source"]) for k, v in modified.items()},
+              {"retention.ms": ("3600000", "DYNAMIC_TOPIC_CONFIG")}, "the topic's own configs")
+    every = a.describe_configs([resource], config_filter="all")["topic"][topic]
+    expect_eq((every["cleanup.policy"]["value"], every["cleanup.policy"]["config_source"]), ("delete", "DEFAULT_CONFIG"),
+              "cleanup.policy (default)")
+    broker = a.describe_configs([ConfigResource(ConfigResourceType.BROKER, "1")], config_filter="all")["broker"]["1"]
+    expect_eq(broker["message.max.bytes"]["value"], str(MESSAGE_MAX_BYTES), "broker message.max.bytes")
+
+
+@scenario("admin-alter-configs")
+def admin_alter_configs(ctx):
+    a = admin(ctx)
+    topic = ctx.topic()
+    expect_eq(create(a, {topic: {}}), {topic: OK}, "create")
+    a.alter_configs([ConfigResource(ConfigResourceType.TOPIC, topic, configs={"max.message.bytes": "2000"})])
+    results = produce(ctx, topic, [Rec(value=big_value(3000))], partition=0)
+    expect_error(results[0][0], Errors.MessageSizeTooLargeError, "3000 bytes after setting max.message.bytes=2000")
+
+
+@scenario("admin-delete-records")
+def admin_delete_records(ctx):
+    a = admin(ctx)
+    topic = ctx.topic()
+    sent = numbered(10, "dr")
+    produce_ok(ctx, topic, sent, partition=0)
+    a.delete_records({TopicPartition(topic, 0): 5}, timeout_ms=MS)
+    got = consume(ctx, [(topic, 0)])
+    expect_records(got, sent[5:])
+
+
+# ---------------------------------------------------------------------------------------------
+# Consumer groups
+
+
+@scenario("consumer-group", timeout=60)
+def consumer_group(ctx):
+    topic = ctx.topic()
+    sent = numbered(20, "grp")
+    produce_ok(ctx, topic, sent, partition=0)
+    c = KafkaConsumer(bootstrap_servers=ctx.bootstrap, group_id=ctx.topic("group"), auto_offset_reset="earliest",
+                      enable_auto_commit=False, request_timeout_ms=MS, session_timeout_ms=10_000,
+                      heartbeat_interval_ms=1000)
+    try:
+        c.subscribe([topic])
+        got = []
+        deadline = time.monotonic() + 15
+        while len(got) < len(sent) and time.monotonic() < deadline:
+            for messages in c.poll(timeout_ms=500).values():
+                got.extend(Rec(key=m.key, value=m.value, headers=list(m.headers or [])) for m in messages)
+        if not got:
+            raise ScenarioFailure("no records within 15 s of subscribing with a group id")
+        expect_records(got, sent)
+        c.commit(timeout_ms=MS)
+        expect_eq(c.committed(TopicPartition(topic, 0), timeout_ms=MS), 20, "committed offset")
+    finally:
+        c.close(autocommit=False, timeout_ms=5000)
+
+
+# ---------------------------------------------------------------------------------------------
+# Restart and scale
+
+
+def snapshot(ctx, a):
+    """Every topic's partitions, end offsets and records."""
+    pairs = sorted((t["name"], p["partition_index"]) for t in a.describe_topics() if not t["name"].startswith("__")
+                   for p in t["partitions"])
+    c = consumer(ctx)
+    try:
+        ends = {(tp.topic, tp.partition): off
+                for tp, off in c.end_offsets([TopicPartition(t, p) for t, p in pairs], timeout_ms=MS).items()}
+    finally:
+        c.close(autocommit=False, timeout_ms=5000)
+    return {"partitions": pairs, "ends": ends, "records": digest(consume(ctx, pairs, timeout=60))}
+
+
+@scenario("restart", timeout=150)
+def restart(ctx):
+    a = admin(ctx)
+    keyed = ctx.topic("keyed")
+    expect_eq(create(a, {keyed: {"num_partitions": 3}}), {keyed: OK}, "create")
+    produce_ok(ctx, keyed, numbered(300, "keyed"))
+    for codec in CODECS:
+        produce_ok(ctx, ctx.topic(codec), numbered(100, codec), partition=0,
+                   compression_type=None if codec == "none" else codec)
+    produce_ok(ctx, ctx.topic("edge"), edge_records(null_header_values=False, null_key_and_value=False), partition=0)
+    p = producer(ctx)
+    produce_ok(ctx, keyed, [Rec(key=b"before", value=b"x")], client=p)
+    before = snapshot(ctx, a)
+    expect(sum(before["ends"].values()) >= 300 + 5 * 100 + 8, "records written before the restart")
+    a.close()
+    ctx.restart_broker()
+    after = snapshot(ctx, admin(ctx))
+    expect_eq(after["partitions"], before["partitions"], "topics and partitions after the restart")
+    expect_eq(after["ends"], before["ends"], "end offsets after the restart")
+    expect_eq(after["records"], before["records"], "every record after the restart")
+    # A producer from before the restart reconnects and carries on where the log ended.
+    (partition, offset), = produce_ok(ctx, keyed, [Rec(value=b"after")], partition=1, client=p)
+    expect_eq(offset, before["ends"][(keyed, 1)], "offset of the first record after the restart")
+    p.close(timeout=5)
+
+
+@scenario("partitions-100", timeout=120)
+def partitions_100(ctx):
+    a = admin(ctx)
+    topic = ctx.topic()
+    expect_eq(create(a, {topic: {"num_partitions": 100}}), {topic: OK}, "create")
+    expect_eq(len(topics_of(a)[topic]["partitions"]), 100, "partitions")
+    sent = [Rec(key=f"k{i}".encode(), value=f"v{i}".encode(), partition=i % 100) for i in range(1000)]
+    produce_ok(ctx, topic, sent)
+    got = by_partition(consume(ctx, [(topic, p) for p in range(100)], timeout=60))
+    expect_eq(sorted(got), list(range(100)), "partitions with records")
+    for p in range(100):
+        expect_records(got[p], [r for r in sent if r.partition == p], f"partition {p}")
+        expect_offsets_contiguous(got[p], what=f"offsets of partition {p}")
+
+
+@scenario("topics-1000", timeout=240)
+def topics_1000(ctx):
+    a = admin(ctx, request_timeout_ms=60_000)  # one CreateTopics of 1,000 topics is not quick
+    names = [ctx.topic(f"{i:04d}") for i in range(1000)]
+    ctx.step("create")
+    results = create(a, {n: {"num_partitions": 1} for n in names})
+    expect_eq({n: e for n, e in results.items() if e != OK}, {}, "create errors")
+    expect_eq(len(results), 1000, "create results")
+    expect(set(names) <= set(a.list_topics()), "all 1,000 topics in metadata")
+    ctx.step("produce")
+    p = producer(ctx)
+    try:
+        # send() blocks until the producer has metadata for a new topic, and metadata refreshes are
+        # spaced by retry_backoff_ms (100 ms): one topic after another would take 1,000 of them.
+        # Sends from many threads share each refresh.
+        with ThreadPoolExecutor(max_workers=50) as pool:
+            futures = list(pool.map(lambda n: (n, p.send(n, value=n.encode(), partition=0)), names))
+        p.flush(timeout=60)
+        delivered = sorted((n, f.get(timeout=TIMEOUT).offset) for n, f in futures)
+    finally:
+        p.close(timeout=5)
+    expect_eq(delivered, [(n, 0) for n in names], "delivered offsets")
+    ctx.step("consume")
+    got = consume(ctx, [(n, 0) for n in names], timeout=90)
+    ctx.step("consumed")
+    expect_eq(sorted((r.topic, r.offset, r.value) for r in got), [(n, 0, n.encode()) for n in names], "records consumed")

@@ -1,0 +1,255 @@
+"""kcat 1.7.1 (Debian bookworm, librdkafka 2.0.2) against Gregor, driven as a command: -P to
+produce, -C to consume one topic to its end (-e, manual assignment), -Q for offsets by timestamp,
+-L for metadata. kcat cannot create topics: they are auto-created on produce, and the one of 100
+partitions is set up with a raw CreateTopics request (common.create_topics_raw)."""
+import json
+import os
+import subprocess
+import tempfile
+import time
+from concurrent.futures import ThreadPoolExecutor
+
+from common import (CODECS, MESSAGE_MAX_BYTES, Rec, ScenarioFailure, by_partition, create_topics_raw, digest, expect,
+                    expect_eq, expect_offsets_contiguous, expect_records, numbered, scenario, value_size_for_batch)
+
+KCAT = os.environ.get("KCAT", "kcat")
+TIMEOUT = 30  # seconds, for every kcat run
+
+
+def kcat(ctx, *args, stdin=b"", timeout=TIMEOUT, check=True):
+    mode = {"-P": ["-X", "message.timeout.ms=20000"], "-C": ["-X", "fetch.wait.max.ms=20"],
+            "-G": ["-X", "fetch.wait.max.ms=20"]}.get(args[0], [])
+    cmd = [KCAT, "-b", ctx.bootstrap, "-m", "10", "-X", "socket.timeout.ms=10000", *mode, *args]
+    try:
+        out = subprocess.run(cmd, input=stdin, capture_output=True, timeout=timeout)
+    except subprocess.TimeoutExpired as e:
+        said = (e.stderr or b"").decode(errors="replace").strip().splitlines()[-2:]
+        raise ScenarioFailure(f"kcat timed out after {timeout}s: {' '.join(args)}; stderr: {said}")
+    if check and out.returncode != 0:
+        raise ScenarioFailure(f"kcat {' '.join(args)} exited with {out.returncode}: {out.stderr.decode(errors='replace')[-500:]}")
+    return out
+
+
+def produce_lines(ctx, topic, lines, *args, partition=0):
+    """One kcat -P run: each line a record, `key<TAB>value` (no tab: null key)."""
+    stdin = b"".join(line + b"\n" for line in lines)
+    part = ["-p", str(partition)] if partition is not None else []
+    return kcat(ctx, "-P", "-t", topic, *part, "-K", "\t", *args, stdin=stdin)
+
+
+def line_of(r):
+    return r.value if r.key is None else r.key + b"\t" + r.value
+
+
+def consume(ctx, topic, partition=None):
+    """Every record of the topic (or one partition of it) from the beginning to its end."""
+    part = ["-p", str(partition)] if partition is not None else []
+    out = kcat(ctx, "-C", "-t", topic, *part, "-o", "beginning", "-e", "-J", "-q")
+    recs = []
+    for line in out.stdout.decode().splitlines():
+        m = json.loads(line)
+        h = m.get("headers") or []
+        headers = [(h[i], None if h[i + 1] is None else h[i + 1].encode()) for i in range(0, len(h), 2)]
+        enc = lambda s: None if s is None else s.encode()  # noqa: E731
+        recs.append(Rec(key=enc(m["key"]), value=enc(m["payload"]), headers=headers, timestamp=m["ts"],
+                        topic=m["topic"], partition=m["partition"], offset=m["offset"]))
+    return recs
+
+
+def query(ctx, topic, partition, timestamp):
+    """kcat -Q: the offset for a timestamp (-1: the end, -2: the beginning)."""
+    out = kcat(ctx, "-Q", "-t", f"{topic}:{partition}:{timestamp}").stdout.decode().strip()
+    prefix = f"{topic} [{partition}] offset "
+    if not out.startswith(prefix):
+        raise ScenarioFailure(f"kcat -Q printed {out!r}")
+    return int(out[len(prefix):])
+
+
+def metadata(ctx):
+    return json.loads(kcat(ctx, "-L", "-J").stdout)
+
+
+# ---------------------------------------------------------------------------------------------
+# Produce and consume
+
+
+def roundtrip(codec):
+    def run(ctx):
+        topic = ctx.topic()
+        sent = numbered(500, codec)
+        produce_lines(ctx, topic, [line_of(r) for r in sent], *([] if codec == "none" else ["-z", codec]),
+                      "-X", "linger.ms=50")
+        got = consume(ctx, topic, 0)
+        expect_records(got, sent)
+        expect_offsets_contiguous(got)
+        now = time.time() * 1000
+        expect(all(abs(r.timestamp - now) < 300_000 for r in got), "CreateTime timestamps close to now")
+        ctx.expect_codec_on_disk(topic, 0, codec)
+    return run
+
+
+for _codec in CODECS:
+    scenario(f"roundtrip-{_codec}")(roundtrip(_codec))
+
+
+@scenario("keys-headers-nulls")
+def keys_headers_nulls(ctx):
+    """What kcat can express: null and empty keys and values, and headers (repeated keys, empty
+    and null values) on every record of a run."""
+    topic = ctx.topic()
+    sent = [Rec(key=b"key-1", value=b"value-1"), Rec(key=None, value=b"no key"), Rec(key=b"", value=b"empty key"),
+            Rec(key=b"key-2", value=b"")]
+    produce_lines(ctx, topic, [b"key-1\tvalue-1", b"no key", b"\tempty key", b"key-2\t"])
+    # -Z: an empty value is sent as null (a tombstone).
+    sent.append(Rec(key=b"key-1", value=None))
+    produce_lines(ctx, topic, [b"key-1\t"], "-Z")
+    headers = [("h1", b"v1"), ("dup", b"a"), ("dup", b"b"), ("empty", b""), ("null", None)]
+    sent.append(Rec(key=b"key-3", value=b"with headers", headers=headers))
+    produce_lines(ctx, topic, [b"key-3\twith headers"], "-H", "h1=v1", "-H", "dup=a", "-H", "dup=b", "-H", "empty=",
+                  "-H", "null")
+    got = consume(ctx, topic, 0)
+    expect_records(got, sent)
+    expect_offsets_contiguous(got)
+
+
+def big_file(size):
+    """A file of `size` printable bytes (kcat -J prints values as strings)."""
+    f = tempfile.NamedTemporaryFile(prefix="interop-", delete=False)
+    with f:
+        f.write((os.urandom(size // 2 + 1).hex()[:size]).encode())
+    return f.name
+
+
+@scenario("message-max-size")
+def message_max_size(ctx):
+    topic = ctx.topic()
+    path = big_file(value_size_for_batch(MESSAGE_MAX_BYTES))
+    try:
+        # A file argument is one record; librdkafka's own limit (1,000,000) must not stop it first.
+        kcat(ctx, "-P", "-t", topic, "-p", "0", "-X", "message.max.bytes=2000000", path)
+        with open(path, "rb") as f:
+            value = f.read()
+    finally:
+        os.unlink(path)
+    got = consume(ctx, topic, 0)
+    expect_eq(len(got), 1, "records consumed")
+    expect(got[0].value == value, "the 1 MiB value back intact")
+    expect_eq([b[3] for b in ctx.batches_on_disk(topic, 0)], [MESSAGE_MAX_BYTES], "stored batch size")
+
+
+@scenario("message-over-max")
+def message_over_max(ctx):
+    topic = ctx.topic()
+    path = big_file(value_size_for_batch(MESSAGE_MAX_BYTES + 1))
+    try:
+        out = kcat(ctx, "-P", "-t", topic, "-p", "0", "-X", "message.max.bytes=2000000", path, check=False)
+    finally:
+        os.unlink(path)
+    stderr = out.stderr.decode(errors="replace")
+    expect("Broker: Message size too large" in stderr, f"kcat to report the broker's MESSAGE_TOO_LARGE, got {stderr[-300:]!r}")
+    expect(out.returncode != 0, "kcat to exit non-zero after a failed delivery")
+    expect_eq(query(ctx, topic, 0, -1), 0, "end offset after the rejected batch")
+    produce_lines(ctx, topic, [b"small"])
+    expect_eq([r.offset for r in consume(ctx, topic, 0)], [0], "offset of the next record")
+
+
+@scenario("offsets-for-times")
+def offsets_for_times(ctx):
+    topic = ctx.topic()
+    for run in range(3):  # kcat stamps records when it reads them: three runs, three moments
+        produce_lines(ctx, topic, [f"k\tv{run}-{i}".encode() for i in range(3)])
+        time.sleep(0.05)
+    got = consume(ctx, topic, 0)
+    expect_eq(len(got), 9, "records")
+    stamps = [r.timestamp for r in got]
+    expect(stamps == sorted(stamps) and stamps[3] > stamps[2] and stamps[6] > stamps[5], f"increasing timestamps {stamps}")
+    for target in [stamps[0] - 1, stamps[3], stamps[3] - 1, stamps[6], stamps[8]]:
+        want = next(i for i, ts in enumerate(stamps) if ts >= target)
+        expect_eq(query(ctx, topic, 0, target), want, f"kcat -Q at timestamp first + {target - stamps[0]} ms")
+    expect_eq(query(ctx, topic, 0, stamps[8] + 60_000), -1, "kcat -Q after the last timestamp")
+    expect_eq(query(ctx, topic, 0, -2), 0, "beginning offset")
+    expect_eq(query(ctx, topic, 0, -1), 9, "end offset")
+    # -o s@ts: start consuming at the first record at or after the timestamp.
+    out = kcat(ctx, "-C", "-t", topic, "-p", "0", "-o", f"s@{stamps[6]}", "-e", "-J", "-q")
+    expect_eq([json.loads(line)["offset"] for line in out.stdout.decode().splitlines()], [6, 7, 8],
+              "offsets consumed from s@<timestamp of offset 6>")
+
+
+# ---------------------------------------------------------------------------------------------
+# Consumer groups
+
+
+@scenario("consumer-group", timeout=60)
+def consumer_group(ctx):
+    """kcat -G: the balanced consumer (JoinGroup, SyncGroup, OffsetCommit...)."""
+    topic = ctx.topic()
+    produce_lines(ctx, topic, [f"k\tv{i}".encode() for i in range(20)])
+    out = kcat(ctx, "-G", ctx.topic("group"), topic, "-o", "beginning", "-c", "20", "-J", "-q",
+               "-X", "session.timeout.ms=10000", timeout=15)
+    values = [json.loads(line)["payload"] for line in out.stdout.decode().splitlines()]
+    expect_eq(values, [f"v{i}" for i in range(20)], "values consumed in the group")
+
+
+# ---------------------------------------------------------------------------------------------
+# Restart and scale
+
+
+def snapshot(ctx):
+    """Every topic's partitions, end offsets and records."""
+    pairs = sorted((t["topic"], p["partition"]) for t in metadata(ctx)["topics"] if not t["topic"].startswith("__")
+                   for p in t["partitions"])
+    ends = {(t, p): query(ctx, t, p, -1) for t, p in pairs}
+    records = [r for t in sorted({t for t, _ in pairs}) for r in consume(ctx, t)]
+    return {"partitions": pairs, "ends": ends, "records": digest(records)}
+
+
+@scenario("restart", timeout=150)
+def restart(ctx):
+    keyed = ctx.topic("keyed")
+    expect_eq(create_topics_raw(ctx.bootstrap, {keyed: 3}), {keyed: 0}, "create (raw CreateTopics)")
+    produce_lines(ctx, keyed, [line_of(r) for r in numbered(300, "keyed")], partition=None)
+    for codec in CODECS:
+        produce_lines(ctx, ctx.topic(codec), [line_of(r) for r in numbered(100, codec)],
+                      *([] if codec == "none" else ["-z", codec]))
+    before = snapshot(ctx)
+    expect(sum(before["ends"].values()) >= 300 + 5 * 100, "records written before the restart")
+    expect_eq(sorted({p for t, p in before["partitions"] if t == keyed}), [0, 1, 2], "partitions of the keyed topic")
+    ctx.restart_broker()
+    after = snapshot(ctx)
+    expect_eq(after["partitions"], before["partitions"], "topics and partitions after the restart")
+    expect_eq(after["ends"], before["ends"], "end offsets after the restart")
+    expect_eq(after["records"], before["records"], "every record after the restart")
+    produce_lines(ctx, keyed, [b"after"], partition=1)
+    expect_eq(query(ctx, keyed, 1, -1), before["ends"][(keyed, 1)] + 1, "end offset after one more record")
+
+
+@scenario("partitions-100", timeout=120)
+def partitions_100(ctx):
+    topic = ctx.topic()
+    expect_eq(create_topics_raw(ctx.bootstrap, {topic: 100}), {topic: 0}, "create (raw CreateTopics)")
+    meta = [t for t in metadata(ctx)["topics"] if t["topic"] == topic]
+    expect_eq(len(meta[0]["partitions"]) if meta else 0, 100, "partitions in kcat -L")
+    # Keyed records spread by librdkafka's partitioner; consumed from all partitions in one run.
+    sent = numbered(2000, "p100", size=20)
+    produce_lines(ctx, topic, [f"key-{i}".encode() + b"\t" + r.value for i, r in enumerate(sent)], partition=None)
+    got = by_partition(consume(ctx, topic))
+    expect_eq(sum(len(v) for v in got.values()), 2000, "records consumed")
+    expect(len(got) >= 90, f"records spread over the partitions (got {len(got)} of 100)")
+    for p, recs in got.items():
+        expect_offsets_contiguous(recs, what=f"offsets of partition {p}")
+    expect_eq(sorted(r.value for recs in got.values() for r in recs), sorted(r.value for r in sent), "values")
+
+
+@scenario("topics-1000", timeout=240)
+def topics_1000(ctx):
+    names = [ctx.topic(f"{i:04d}") for i in range(1000)]
+    with ThreadPoolExecutor(max_workers=6) as pool:
+        ctx.step("produce (auto-creates the topics)")
+        list(pool.map(lambda n: produce_lines(ctx, n, [n.encode()]), names))
+        meta = {t["topic"]: len(t["partitions"]) for t in metadata(ctx)["topics"]}
+        expect_eq({n: meta.get(n) for n in names if meta.get(n) != 1}, {}, "topics without exactly one partition")
+        ctx.step("consume")
+        got = list(pool.map(lambda n: consume(ctx, n, 0), names))
+        ctx.step("consumed")
+    expect_eq([[(r.offset, r.value) for r in recs] for recs in got], [[(0, n.encode())] for n in names],
+              "each topic's records")
