@@ -268,6 +268,16 @@ def expect_offsets_contiguous(got, start=0, what="offsets"):
     expect_eq(offsets, list(range(start, start + len(got))), what)
 
 
+def expect_roundtrip(ctx, topic, got, sent, codec):
+    """What every client's round trip checks: the records as sent, at contiguous offsets from 0,
+    with CreateTime stamps near now, stored on disk with the codec the client was asked for."""
+    expect_records(got, sent)
+    expect_offsets_contiguous(got)
+    now = time.time() * 1000
+    expect(all(abs(r.timestamp - now) < 300_000 for r in got), "CreateTime timestamps close to now")
+    ctx.expect_codec_on_disk(topic, 0, codec)
+
+
 def by_partition(records):
     out = {}
     for r in records:

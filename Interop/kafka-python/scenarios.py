@@ -8,7 +8,7 @@ import kafka.errors as Errors
 from kafka import KafkaAdminClient, KafkaConsumer, KafkaProducer, TopicPartition
 from kafka.admin import ConfigResource, ConfigResourceType, OffsetSpec
 
-from common import (CODECS, MESSAGE_MAX_BYTES, Rec, ScenarioFailure, big_value, by_partition, digest, edge_records, expect,
+from common import (expect_roundtrip, CODECS, MESSAGE_MAX_BYTES, Rec, ScenarioFailure, big_value, by_partition, digest, edge_records, expect,
                     expect_eq, expect_offsets_contiguous, expect_records, numbered, scenario, value_size_for_batch)
 
 logging.basicConfig(level=logging.WARNING, format="%(asctime)s %(name)s %(levelname)s %(message)s")
@@ -120,11 +120,7 @@ def roundtrip(codec):
         sent = numbered(500, codec)
         produce_ok(ctx, topic, sent, partition=0, compression_type=None if codec == "none" else codec, linger_ms=50)
         got = consume(ctx, [(topic, 0)])
-        expect_records(got, sent)
-        expect_offsets_contiguous(got)
-        now = time.time() * 1000
-        expect(all(abs(r.timestamp - now) < 300_000 for r in got), "CreateTime timestamps close to now")
-        ctx.expect_codec_on_disk(topic, 0, codec)
+        expect_roundtrip(ctx, topic, got, sent, codec)
     return run
 
 

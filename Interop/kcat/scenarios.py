@@ -9,7 +9,7 @@ import tempfile
 import time
 from concurrent.futures import ThreadPoolExecutor
 
-from common import (CODECS, MESSAGE_MAX_BYTES, Rec, ScenarioFailure, by_partition, create_topics_raw, digest, expect,
+from common import (expect_roundtrip, CODECS, MESSAGE_MAX_BYTES, Rec, ScenarioFailure, by_partition, create_topics_raw, digest, expect,
                     expect_eq, expect_offsets_contiguous, expect_records, numbered, scenario, value_size_for_batch)
 
 KCAT = os.environ.get("KCAT", "kcat")
@@ -80,11 +80,7 @@ def roundtrip(codec):
         produce_lines(ctx, topic, [line_of(r) for r in sent], *([] if codec == "none" else ["-z", codec]),
                       "-X", "linger.ms=50")
         got = consume(ctx, topic, 0)
-        expect_records(got, sent)
-        expect_offsets_contiguous(got)
-        now = time.time() * 1000
-        expect(all(abs(r.timestamp - now) < 300_000 for r in got), "CreateTime timestamps close to now")
-        ctx.expect_codec_on_disk(topic, 0, codec)
+        expect_roundtrip(ctx, topic, got, sent, codec)
     return run
 
 
