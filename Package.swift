@@ -40,11 +40,20 @@ let package = Package(
                 .product(name: "Logging", package: "swift-log"),
             ]
         ),
+        // Group (and later transaction) coordinators: pure state machines with injected clocks.
+        .target(
+            name: "GregorCoordination",
+            dependencies: [
+                "KafkaProtocol", "GregorStorage",
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "Logging", package: "swift-log"),
+            ]
+        ),
         // The server, the connection state machine and one handler per API.
         .target(
             name: "GregorBroker",
             dependencies: [
-                "KafkaProtocol", "GregorStorage",
+                "KafkaProtocol", "GregorStorage", "GregorCoordination",
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
                 .product(name: "Logging", package: "swift-log"),
@@ -110,6 +119,10 @@ let package = Package(
         .testTarget(
             name: "GregorStorageTests",
             dependencies: ["GregorStorage", "KafkaProtocol", .product(name: "NIOCore", package: "swift-nio")]
+        ),
+        .testTarget(
+            name: "GregorCoordinationTests",
+            dependencies: ["GregorCoordination", "KafkaProtocol", .product(name: "NIOCore", package: "swift-nio")]
         ),
         .testTarget(
             name: "GregorBrokerTests",

@@ -6,7 +6,7 @@ public struct SupportedApis: Sendable {
     struct Entry: Sendable {
         let key: ApiKey
         let versions: ClosedRange<Int16>
-        let handle: @Sendable (RequestContext, inout ByteBuffer) async throws -> (any KafkaAPIMessage)?
+        let handle: @Sendable (RequestContext, inout ByteBuffer) async throws -> Reply?
     }
 
     let entries: [Entry]
@@ -22,7 +22,7 @@ public struct SupportedApis: Sendable {
     static func entry<H: APIHandler>(_ handler: H.Type) -> Entry {
         Entry(key: H.Request.apiKey, versions: H.versions) { context, body in
             let request = try H.Request(from: &body, version: context.apiVersion)
-            return try await H.handle(request, context)
+            return try await H.reply(request, context)
         }
     }
 
@@ -58,6 +58,14 @@ protocol APIHandler: SendableMetatype {
     static var versions: ClosedRange<Int16> { get }
     /// The response, or nil when none is sent (Produce with acks=0).
     static func handle(_ request: Request, _ context: RequestContext) async throws -> Response?
+    /// What goes back on the wire; `handle`'s response unless the handler sends file regions.
+    static func reply(_ request: Request, _ context: RequestContext) async throws -> Reply?
+}
+
+extension APIHandler {
+    static func reply(_ request: Request, _ context: RequestContext) async throws -> Reply? {
+        try await handle(request, context).map { .message($0) }
+    }
 }
 
 import NIOCore

@@ -7,6 +7,8 @@ public final class BrokerServer: Sendable {
     public let broker: Broker
     let group: MultiThreadedEventLoopGroup
     let logger: Logger
+    /// Connection counts across every listener.
+    public let stats = ConnectionStats()
 
     public init(broker: Broker, logger: Logger, threads: Int = System.coreCount) {
         self.broker = broker
@@ -18,17 +20,19 @@ public final class BrokerServer: Sendable {
     public func start() async throws -> [Channel] {
         let broker = self.broker
         let logger = self.logger
+        let stats = self.stats
         let bootstrap = ServerBootstrap(group: group)
             .serverChannelOption(ChannelOptions.backlog, value: 1024)
             .serverChannelOption(ChannelOptions.socketOption(.so_reuseaddr), value: 1)
             .childChannelOption(ChannelOptions.socketOption(.tcp_nodelay), value: 1)
+            // Unsent response bytes above this stop the connection being read (a slow consumer).
+            .childChannelOption(ChannelOptions.writeBufferWaterMark, value: .init(low: 1 << 20, high: 4 << 20))
             .childChannelInitializer { channel in
                 channel.eventLoop.makeCompletedFuture {
                     let idle = TimeAmount.milliseconds(broker.config.connectionsMaxIdleMs)
                     try channel.pipeline.syncOperations.addHandlers([
                         IdleStateHandler(allTimeout: idle),
-                        ByteToMessageHandler(FrameDecoder(maxFrameSize: broker.config.socketRequestMaxBytes)),
-                        KafkaChannelHandler(broker: broker, logger: logger),
+                        KafkaChannelHandler(broker: broker, logger: logger, stats: stats),
                     ])
                 }
             }

@@ -4,13 +4,19 @@ import NIOCore
 
 /// Reads request frames, runs each request's handler, and writes the responses in request
 /// order (Kafka clients pipeline requests and match responses by order as well as by
-/// correlation id). Stops reading while too many requests are in flight, as Kafka's
-/// `queued.max.requests` does, so a flood of requests cannot balloon the process.
+/// correlation id).
+///
+/// Memory stays bounded per connection, as Kafka's muting of a channel with a request in
+/// progress and its `queued.max.requests` do: reading stops while too many requests (or request
+/// bytes) are queued, or while the socket will not take the responses already written (a slow
+/// or stalled consumer), and resumes when both have drained.
 final class KafkaChannelHandler: ChannelInboundHandler {
     typealias InboundIn = ByteBuffer
-    typealias OutboundOut = ByteBuffer
+    typealias OutboundOut = IOData
 
     static let maxInFlight = 64
+    /// Request bytes queued on one connection before reading stops.
+    static let maxQueuedBytes = 16 << 20
 
     let broker: Broker
     var logger: Logger
@@ -18,24 +24,69 @@ final class KafkaChannelHandler: ChannelInboundHandler {
     private var nextSequence = 0
     private var nextToWrite = 0
     /// Finished responses waiting for the ones before them; nil for a request with no response.
-    private var finished: [Int: ByteBuffer?] = [:]
+    private var finished: [Int: ResponseFrame?] = [:]
+    /// Sizes of the requests not answered yet, by sequence.
+    private var queuedSizes: [Int: Int] = [:]
+    private var queuedBytes = 0
     private var readingPaused = false
+    /// File regions go out with sendfile; false once the connection is wrapped in TLS.
+    var zeroCopy = true
+    let stats: ConnectionStats
     /// The last request handed to a handler: the next one starts when it is done.
     private var lastRequest: EventLoopFuture<Void>?
 
-    init(broker: Broker, logger: Logger) {
+    /// Bytes read but not yet cut into frames. Frames are cut only while reading is not paused:
+    /// a paused connection holds at most one socket read beyond its queued requests.
+    private var unframed: ByteBuffer?
+    private var decoder: FrameDecoder
+    private var closing = false
+
+    init(broker: Broker, logger: Logger, stats: ConnectionStats = ConnectionStats()) {
         self.broker = broker
+        self.decoder = FrameDecoder(maxFrameSize: broker.config.socketRequestMaxBytes)
         self.logger = logger
+        self.stats = stats
         self.machine = ConnectionStateMachine(authenticated: true, supported: broker.supported)
     }
 
     func channelActive(context: ChannelHandlerContext) {
         logger[metadataKey: "peer"] = "\(context.remoteAddress.map { "\($0)" } ?? "?")"
+        stats.connectionOpened()
         context.fireChannelActive()
     }
 
     func channelRead(context: ChannelHandlerContext, data: NIOAny) {
-        var frame = unwrapInboundIn(data)
+        var bytes = unwrapInboundIn(data)
+        if unframed == nil {
+            unframed = bytes
+        } else {
+            unframed!.writeBuffer(&bytes)
+        }
+        handleFrames(context)
+    }
+
+    /// Cuts and handles frames until the buffered bytes run out or reading is paused.
+    private func handleFrames(_ context: ChannelHandlerContext) {
+        while !readingPaused && !closing, var buffer = unframed {
+            unframed = nil
+            let frame: ByteBuffer?
+            do {
+                frame = try decoder.decode(buffer: &buffer)
+            } catch {
+                return close(context, .close(reason: "\(error)"))
+            }
+            if buffer.readableBytes > 0 {
+                if buffer.readerIndex > 1 << 20 { buffer.discardReadBytes() }
+                unframed = buffer
+            }
+            guard let frame else { return }
+            handleFrame(context, frame)
+        }
+    }
+
+    private func handleFrame(_ context: ChannelHandlerContext, _ frame: ByteBuffer) {
+        var frame = frame
+        let frameSize = frame.readableBytes
         guard let rawKey = frame.getInteger(at: frame.readerIndex, as: Int16.self),
             let version = frame.getInteger(at: frame.readerIndex + 2, as: Int16.self)
         else { return close(context, machine.malformedRequest("frame shorter than a request header")) }
@@ -52,26 +103,30 @@ final class KafkaChannelHandler: ChannelInboundHandler {
         case .close(let reason):
             return close(context, .close(reason: reason))
         case .rejectApiVersions:
-            let sequence = take()
+            let sequence = take(frameSize)
             let body = ApiVersionsHandler.unsupportedVersionResponse(broker.supported)
-            finish(context, sequence, encode(body, correlationId: header.correlationId, apiKey: apiKey, version: 0))
+            finish(context, sequence, try? ResponseFrame.encode(body, correlationId: header.correlationId, apiKey: apiKey, version: 0))
         case .dispatch:
-            dispatch(context: context, header: header, apiKey: apiKey, body: frame)
+            dispatch(context: context, header: header, apiKey: apiKey, body: frame, size: frameSize)
         }
     }
 
-    private func take() -> Int {
+    private func take(_ size: Int) -> Int {
         defer { nextSequence += 1 }
+        queuedSizes[nextSequence] = size
+        queuedBytes += size
+        stats.requestsQueued(1)
         return nextSequence
     }
 
-    private func dispatch(context: ChannelHandlerContext, header: RequestHeader, apiKey: ApiKey, body: ByteBuffer) {
+    private func dispatch(context: ChannelHandlerContext, header: RequestHeader, apiKey: ApiKey, body: ByteBuffer, size: Int) {
         guard let entry = broker.supported.entry(apiKey) else { return }
-        let sequence = take()
+        let sequence = take(size)
         let requestContext = RequestContext(
             broker: broker, apiVersion: header.requestApiVersion, correlationId: header.correlationId,
             clientId: header.clientId, logger: logger)
-        let promise = context.eventLoop.makePromise(of: ByteBuffer?.self)
+        let zeroCopy = self.zeroCopy
+        let promise = context.eventLoop.makePromise(of: ResponseFrame?.self)
         let bound = NIOLoopBound((self, context), eventLoop: context.eventLoop)
         // Kafka handles a connection's requests one at a time, in order: a pipelined Produce
         // must not overtake the one before it.
@@ -81,56 +136,83 @@ final class KafkaChannelHandler: ChannelInboundHandler {
             promise.completeWithTask {
                 var body = body
                 let response = try await entry.handle(requestContext, &body)
-                return try response.map { try Self.encode($0, correlationId: header.correlationId, apiKey: apiKey, version: header.requestApiVersion) }
+                return try response.map {
+                    try ResponseFrame.make($0, correlationId: header.correlationId, apiKey: apiKey, version: header.requestApiVersion, zeroCopy: zeroCopy)
+                }
             }
         }
         promise.futureResult.whenComplete { result in
             let (handler, context) = bound.value
             switch result {
             case .success(let bytes): handler.finish(context, sequence, bytes)
-            case .failure(let error): handler.close(context, handler.machine.malformedRequest("\(apiKey.name) v\(header.requestApiVersion): \(error)"))
+            case .failure(let error):
+                handler.close(context, handler.machine.malformedRequest("\(apiKey.name) v\(header.requestApiVersion): \(error)"))
+                handler.finish(context, sequence, nil)
             }
         }
-        if nextSequence - nextToWrite >= Self.maxInFlight && !readingPaused {
-            readingPaused = true
-            context.channel.setOption(ChannelOptions.autoRead, value: false).whenFailure { _ in }
-        }
+        updateReading(context)
     }
 
-    private func finish(_ context: ChannelHandlerContext, _ sequence: Int, _ bytes: ByteBuffer?) {
-        finished[sequence] = .some(bytes)
+    private func finish(_ context: ChannelHandlerContext, _ sequence: Int, _ frame: ResponseFrame?) {
+        finished[sequence] = .some(frame)
         var wrote = false
         while let next = finished.removeValue(forKey: nextToWrite) {
             if let next {
-                context.write(wrapOutboundOut(next), promise: nil)
+                write(context, next)
                 wrote = true
             }
+            queuedBytes -= queuedSizes.removeValue(forKey: nextToWrite) ?? 0
+            stats.requestsQueued(-1)
             nextToWrite += 1
         }
         if wrote { context.flush() }
-        if readingPaused && nextSequence - nextToWrite < Self.maxInFlight / 2 {
-            readingPaused = false
-            context.channel.setOption(ChannelOptions.autoRead, value: true).whenFailure { _ in }
+        updateReading(context)
+    }
+
+    private func write(_ context: ChannelHandlerContext, _ frame: ResponseFrame) {
+        for part in frame.parts {
+            switch part {
+            case .bytes(let bytes):
+                context.write(wrapOutboundOut(.byteBuffer(bytes)), promise: nil)
+            case .region(let region):
+                // NIO's handle borrows the log's descriptor; the region keeps the file open until
+                // the write is done, then the descriptor is taken back so NIO does not close it.
+                let handle = NIOFileHandle(_deprecatedTakingOwnershipOfDescriptor: region.file.descriptor)
+                let fileRegion = FileRegion(
+                    fileHandle: handle, readerIndex: Int(region.position), endIndex: Int(region.position) + region.length)
+                let written = context.eventLoop.makePromise(of: Void.self)
+                written.futureResult.whenComplete { _ in
+                    _ = try? handle.takeDescriptorOwnership()
+                    withExtendedLifetime(region.file) {}
+                }
+                context.write(wrapOutboundOut(.fileRegion(fileRegion)), promise: written)
+            }
         }
     }
 
-    private func encode(_ body: any KafkaAPIMessage, correlationId: Int32, apiKey: ApiKey, version: Int16) -> ByteBuffer {
-        (try? Self.encode(body, correlationId: correlationId, apiKey: apiKey, version: version)) ?? ByteBuffer()
+    /// Stops reading while requests or unsent responses pile up; resumes once they drain.
+    private func updateReading(_ context: ChannelHandlerContext) {
+        let queued = nextSequence - nextToWrite
+        let writable = context.channel.isWritable
+        if !readingPaused && (queued >= Self.maxInFlight || queuedBytes > Self.maxQueuedBytes || !writable) {
+            readingPaused = true
+            stats.pausedChanged(1)
+            context.channel.setOption(ChannelOptions.autoRead, value: false).whenFailure { _ in }
+        } else if readingPaused && queued < Self.maxInFlight / 2 && queuedBytes <= Self.maxQueuedBytes / 2 && writable {
+            readingPaused = false
+            stats.pausedChanged(-1)
+            context.channel.setOption(ChannelOptions.autoRead, value: true).whenFailure { _ in }
+            handleFrames(context)
+        }
     }
 
-    /// A response frame: size, response header (v0, or v1 when flexible; always v0 for ApiVersions), body.
-    static func encode(_ body: any KafkaAPIMessage, correlationId: Int32, apiKey: ApiKey, version: Int16) throws -> ByteBuffer {
-        let header = ResponseHeader(correlationId: correlationId)
-        let headerVersion = apiKey.responseHeaderVersion(version)
-        let size = header.size(version: headerVersion) + body.size(version: version)
-        var out = ByteBufferAllocator().buffer(capacity: 4 + size)
-        out.writeInteger(Int32(size))
-        try header.write(to: &out, version: headerVersion)
-        try body.write(to: &out, version: version)
-        return out
+    func channelWritabilityChanged(context: ChannelHandlerContext) {
+        updateReading(context)
+        context.fireChannelWritabilityChanged()
     }
 
     private func close(_ context: ChannelHandlerContext, _ action: ConnectionStateMachine.Action) {
+        closing = true
         if case .close(let reason) = action {
             logger.info("closing connection: \(reason)")
         }
@@ -138,6 +220,7 @@ final class KafkaChannelHandler: ChannelInboundHandler {
     }
 
     func errorCaught(context: ChannelHandlerContext, error: Error) {
+        closing = true
         logger.info("closing connection: \(error)")
         machine.channelClosed()
         context.close(promise: nil)
@@ -152,7 +235,10 @@ final class KafkaChannelHandler: ChannelInboundHandler {
     }
 
     func channelInactive(context: ChannelHandlerContext) {
+        closing = true
+        unframed = nil
         machine.channelClosed()
+        stats.connectionClosed(paused: readingPaused)
         context.fireChannelInactive()
     }
 }

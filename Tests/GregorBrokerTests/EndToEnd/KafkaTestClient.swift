@@ -89,9 +89,11 @@ final class KafkaTestClient: Sendable {
         self.collector = collector
     }
 
-    static func connect(port: Int) async throws -> KafkaTestClient {
+    /// Connects; with `autoRead` false nothing is read until `startReading()` (a stalled consumer).
+    static func connect(port: Int, autoRead: Bool = true) async throws -> KafkaTestClient {
         let channel = try await ClientBootstrap(group: MultiThreadedEventLoopGroup.singleton)
             .connectTimeout(.seconds(5))
+            .channelOption(ChannelOptions.autoRead, value: autoRead)
             .channelOption(ChannelOptions.socketOption(.tcp_nodelay), value: 1)
             .channelInitializer { channel in
                 channel.eventLoop.makeCompletedFuture {
@@ -106,6 +108,10 @@ final class KafkaTestClient: Sendable {
             NIOLoopBound(try channel.pipeline.syncOperations.handler(type: ResponseCollector.self), eventLoop: channel.eventLoop)
         }.get()
         return KafkaTestClient(channel: channel, collector: collector)
+    }
+
+    func startReading() async throws {
+        try await channel.setOption(ChannelOptions.autoRead, value: true)
     }
 
     func close() async {

@@ -9,6 +9,7 @@ import NIOCore
 struct TestBroker: Sendable {
     let broker: Broker
     let port: Int
+    let stats: ConnectionStats
 
     /// Starts a broker, runs `body` with it and a connected client, then stops it and deletes its logs.
     static func with<T>(
@@ -34,7 +35,7 @@ struct TestBroker: Sendable {
         let result: Result<T, Error>
         do {
             guard let port = channels.first?.localAddress?.port else { throw ClientError(description: "no bound port") }
-            let testBroker = TestBroker(broker: broker, port: port)
+            let testBroker = TestBroker(broker: broker, port: port, stats: server.stats)
             let client = try await testBroker.connect()
             do {
                 result = .success(try await body(testBroker, client))
@@ -51,7 +52,7 @@ struct TestBroker: Sendable {
         return try result.get()
     }
 
-    func connect() async throws -> KafkaTestClient {
-        try await KafkaTestClient.connect(port: port)
+    func connect(autoRead: Bool = true) async throws -> KafkaTestClient {
+        try await KafkaTestClient.connect(port: port, autoRead: autoRead)
     }
 }

@@ -15,40 +15,51 @@ enum FetchHandler: APIHandler {
     static let versions: ClosedRange<Int16> = 4...17
 
     static func handle(_ request: FetchRequest, _ context: RequestContext) async throws -> FetchResponse? {
-        let broker = context.broker
+        guard case .fetch(let response, let regions) = try await reply(request, context) else { return nil }
+        return try FetchResponseFrame.materialize(response, regions: regions)
+    }
+
+    static func reply(_ request: FetchRequest, _ context: RequestContext) async throws -> Reply? {
         let deadline = ContinuousClock.now + .milliseconds(Int(max(0, request.maxWaitMs)))
         while true {
             let generation = FetchWaiters.shared.generation
-            let (response, bytes) = fetchOnce(request, context)
+            let (response, regions, bytes) = fetchOnce(request, context)
             let done = bytes >= Int(request.minBytes) || ContinuousClock.now >= deadline || request.maxWaitMs <= 0
             if done || response.responses.contains(where: { $0.partitions.contains { $0.errorCode != 0 } }) {
-                return response
+                return .fetch(response, regions: regions)
             }
             // Long poll: sleep until an append somewhere or the deadline.
             await FetchWaiters.shared.wait(since: generation, until: deadline)
-            _ = broker
         }
     }
 
-    static func fetchOnce(_ request: FetchRequest, _ context: RequestContext) -> (FetchResponse, Int) {
+    /// One pass over the requested partitions: the response, each partition's file region in
+    /// response order, and the bytes those regions hold.
+    static func fetchOnce(_ request: FetchRequest, _ context: RequestContext) -> (FetchResponse, [LogRegion?], Int) {
         let broker = context.broker
         let v = context.apiVersion
         var response = FetchResponse(sessionId: 0)
+        var regions: [LogRegion?] = []
         var budget = Int(request.maxBytes > 0 ? request.maxBytes : Int32.max)
         var total = 0
         for topic in request.topics {
             let name = v >= 13 ? broker.metadata.topic(id: topic.topicId)?.name : topic.topic
             var result = FetchResponse.FetchableTopicResponse(topic: topic.topic, topicId: topic.topicId)
             for partition in topic.partitions {
-                var p = FetchResponse.PartitionData(partitionIndex: partition.partition, highWatermark: -1, lastStableOffset: -1, logStartOffset: -1)
+                // Kafka answers empty (not null) records, errors included.
+                var p = FetchResponse.PartitionData(
+                    partitionIndex: partition.partition, highWatermark: -1, lastStableOffset: -1, logStartOffset: -1, records: ByteBuffer())
+                var region: LogRegion?
+                defer {
+                    result.partitions.append(p)
+                    regions.append(region)
+                }
                 guard let name else {
                     p.errorCode = ErrorCode.unknownTopicId.rawValue
-                    result.partitions.append(p)
                     continue
                 }
                 guard let log = broker.log(name, partition.partition) else {
                     p.errorCode = ErrorCode.unknownTopicOrPartition.rawValue
-                    result.partitions.append(p)
                     continue
                 }
                 do {
@@ -59,23 +70,20 @@ enum FetchHandler: APIHandler {
                     p.highWatermark = read.highWatermark
                     p.lastStableOffset = read.highWatermark
                     p.logStartOffset = read.logStartOffset
-                    if limit > 0, let region = read.region {
-                        p.records = try region.read()
-                        total += region.length
-                        budget -= region.length
-                    } else {
-                        p.records = ByteBuffer()
+                    if limit > 0, let r = read.region {
+                        region = r
+                        total += r.length
+                        budget -= r.length
                     }
                 } catch {
                     p.errorCode = error.errorCode.rawValue
                     p.highWatermark = log.highWatermark
                     p.logStartOffset = log.logStartOffset
                 }
-                result.partitions.append(p)
             }
             response.responses.append(result)
         }
-        return (response, total)
+        return (response, regions, total)
     }
 }
 
