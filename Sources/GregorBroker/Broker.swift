@@ -2,6 +2,7 @@ import GregorStorage
 import KafkaProtocol
 import Logging
 import NIOCore
+import Synchronization
 
 /// The state every handler works on: the logs, the cluster metadata and the settings.
 public final class Broker: Sendable {
@@ -12,6 +13,8 @@ public final class Broker: Sendable {
     let clock: @Sendable () -> Int64
     let supported = SupportedApis.all
     let producerIds: ProducerIdAllocator
+    /// Incremental fetch sessions (KIP-227), `max.incremental.fetch.session.cache.slots` of them.
+    let fetchSessions = Mutex(FetchSessionCache())
 
     public init(config: BrokerConfig, logger: Logger, clock: @escaping @Sendable () -> Int64 = Broker.wallClock) throws {
         self.config = config

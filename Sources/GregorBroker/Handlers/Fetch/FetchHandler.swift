@@ -4,8 +4,8 @@
 // read replica (KIP-392). v12: flexible, diverging epoch. v13: topic ids instead of names
 // (KIP-516). v15: replica state. v16: node endpoints (KIP-951). v17: replica directory id
 // (KIP-853), for followers only.
-// Sessions: the broker answers session id 0 (no session), which every client accepts by
-// sending full fetch requests, as Kafka does when its session cache is full.
+// Sessions (v7+, KIP-227) live in `FetchSessionCache`: the context says which partitions to
+// read, in what order; `finish` keeps only what an incremental response must carry.
 import GregorStorage
 import KafkaProtocol
 import NIOCore
@@ -20,70 +20,79 @@ enum FetchHandler: APIHandler {
     }
 
     static func reply(_ request: FetchRequest, _ context: RequestContext) async throws -> Reply? {
+        let broker = context.broker
+        let now = broker.clock()
+        // The session epoch is used up once per request, however often the long poll reads.
+        let session = broker.fetchSessions.withLock {
+            $0.newContext(request: request, version: context.apiVersion, now: now) { broker.metadata.topic(id: $0)?.name }
+        }
+        if let error = session.error {
+            return .message(FetchResponse(errorCode: error.rawValue, sessionId: 0))
+        }
         let deadline = ContinuousClock.now + .milliseconds(Int(max(0, request.maxWaitMs)))
         while true {
             let generation = FetchWaiters.shared.generation
-            let (response, regions, bytes) = fetchOnce(request, context)
-            let done = bytes >= Int(request.minBytes) || ContinuousClock.now >= deadline || request.maxWaitMs <= 0
-            if done || response.responses.contains(where: { $0.partitions.contains { $0.errorCode != 0 } }) {
-                return .fetch(response, regions: regions)
+            let (results, regions, bytes) = read(session.partitions, maxBytes: request.maxBytes, broker)
+            let failed = results.contains { $0.data.errorCode != 0 }
+            if failed || bytes >= Int(request.minBytes) || ContinuousClock.now >= deadline || request.maxWaitMs <= 0 {
+                let answer = broker.fetchSessions.withLock { $0.finish(session, results: results, now: broker.clock()) }
+                var response = FetchResponse(errorCode: answer.errorCode.rawValue, sessionId: answer.sessionId, responses: answer.responses)
+                // The session may have left partitions out; regions follow the response's order.
+                var ordered: [LogRegion?] = []
+                for i in response.responses.indices {
+                    let topic = response.responses[i]
+                    if context.apiVersion >= 13 { response.responses[i].topic = "" }
+                    for p in topic.partitions {
+                        ordered.append(regions[FetchSessionKey(topic: context.apiVersion >= 13 ? .id(topic.topicId) : .name(topic.topic), partition: p.partitionIndex)] ?? nil)
+                    }
+                }
+                return .fetch(response, regions: ordered)
             }
             // Long poll: sleep until an append somewhere or the deadline.
             await FetchWaiters.shared.wait(since: generation, until: deadline)
         }
     }
 
-    /// One pass over the requested partitions: the response, each partition's file region in
-    /// response order, and the bytes those regions hold.
-    static func fetchOnce(_ request: FetchRequest, _ context: RequestContext) -> (FetchResponse, [LogRegion?], Int) {
-        let broker = context.broker
-        let v = context.apiVersion
-        var response = FetchResponse(sessionId: 0)
-        var regions: [LogRegion?] = []
-        var budget = Int(request.maxBytes > 0 ? request.maxBytes : Int32.max)
+    /// One pass over the partitions in the session's order: each one's result, its file region,
+    /// and the bytes the regions hold.
+    static func read(_ partitions: [FetchSessionPartition], maxBytes: Int32, _ broker: Broker)
+        -> ([FetchSessionResult], [FetchSessionKey: LogRegion], Int)
+    {
+        var results: [FetchSessionResult] = []
+        var regions: [FetchSessionKey: LogRegion] = [:]
+        var budget = Int(maxBytes > 0 ? maxBytes : Int32.max)
         var total = 0
-        for topic in request.topics {
-            let name = v >= 13 ? broker.metadata.topic(id: topic.topicId)?.name : topic.topic
-            var result = FetchResponse.FetchableTopicResponse(topic: topic.topic, topicId: topic.topicId)
-            for partition in topic.partitions {
-                // Kafka answers empty (not null) records, errors included.
-                var p = FetchResponse.PartitionData(
-                    partitionIndex: partition.partition, highWatermark: -1, lastStableOffset: -1, logStartOffset: -1, records: ByteBuffer())
-                var region: LogRegion?
-                defer {
-                    result.partitions.append(p)
-                    regions.append(region)
-                }
-                guard let name else {
-                    p.errorCode = ErrorCode.unknownTopicId.rawValue
-                    continue
-                }
-                guard let log = broker.log(name, partition.partition) else {
-                    p.errorCode = ErrorCode.unknownTopicOrPartition.rawValue
-                    continue
-                }
-                do {
-                    // The first partition gets at least one batch even over the response limit,
-                    // so a consumer can always make progress (KIP-74).
-                    let limit = total == 0 ? Int(partition.partitionMaxBytes) : min(Int(partition.partitionMaxBytes), budget)
-                    let read = try log.read(from: partition.fetchOffset, maxBytes: max(limit, 1))
-                    p.highWatermark = read.highWatermark
-                    p.lastStableOffset = read.highWatermark
-                    p.logStartOffset = read.logStartOffset
-                    if limit > 0, let r = read.region {
-                        region = r
-                        total += r.length
-                        budget -= r.length
-                    }
-                } catch {
-                    p.errorCode = error.errorCode.rawValue
-                    p.highWatermark = log.highWatermark
-                    p.logStartOffset = log.logStartOffset
-                }
+        for partition in partitions {
+            // Kafka answers empty (not null) records, and offsets of -1 with an error.
+            var p = FetchResponse.PartitionData(
+                partitionIndex: partition.partition, highWatermark: -1, lastStableOffset: -1, logStartOffset: -1, records: ByteBuffer())
+            defer { results.append(FetchSessionResult(partition: partition, data: p)) }
+            guard let name = partition.topicName else {
+                p.errorCode = ErrorCode.unknownTopicId.rawValue
+                continue
             }
-            response.responses.append(result)
+            guard let log = broker.log(name, partition.partition) else {
+                p.errorCode = ErrorCode.unknownTopicOrPartition.rawValue
+                continue
+            }
+            do {
+                // The first partition gets at least one batch even over the response limit,
+                // so a consumer can always make progress (KIP-74).
+                let limit = total == 0 ? Int(partition.partitionMaxBytes) : min(Int(partition.partitionMaxBytes), budget)
+                let read = try log.read(from: partition.fetchOffset, maxBytes: max(limit, 1))
+                p.highWatermark = read.highWatermark
+                p.lastStableOffset = read.highWatermark
+                p.logStartOffset = read.logStartOffset
+                if limit > 0, let r = read.region {
+                    regions[partition.key] = r
+                    total += r.length
+                    budget -= r.length
+                }
+            } catch {
+                p.errorCode = error.errorCode.rawValue
+            }
         }
-        return (response, regions, total)
+        return (results, regions, total)
     }
 }
 
