@@ -53,10 +53,23 @@ public final class Broker: Sendable {
 
     /// Creates a topic's metadata and its partition logs.
     func createTopic(_ name: String, partitions: Int32, configs: [String: String]) throws -> TopicMetadata {
-        let topic = try metadata.createTopic(name, partitions: partitions, configs: configs)
-        let logConfig = Self.logConfig(defaults: config.logDefaults, overrides: configs)
-        for p in 0..<partitions { _ = try logs.getOrCreate(TopicPartition(name, p), config: logConfig) }
-        return topic
+        try createTopics([NewTopic(name: name, partitions: partitions, configs: configs)])[0].get()
+    }
+
+    /// Creates topics with one durable metadata write, then their partition logs; each result is
+    /// returned only once its metadata is on disk. Throws, creating none, when that write fails.
+    func createTopics(_ topics: [NewTopic]) throws -> [Result<TopicMetadata, any Error>] {
+        try metadata.createTopics(topics).map { result in
+            result.mapError { $0 as any Error }.flatMap { topic in
+                let logConfig = Self.logConfig(defaults: config.logDefaults, overrides: topic.configs)
+                do {
+                    for p in 0..<topic.partitionCount { _ = try logs.getOrCreate(TopicPartition(topic.name, p), config: logConfig) }
+                } catch {
+                    return .failure(error)
+                }
+                return .success(topic)
+            }
+        }
     }
 
     func deleteTopic(_ name: String) throws -> TopicMetadata {

@@ -5,6 +5,7 @@ enum TopicConfigs {
     /// Applies the overrides Gregor's log understands; unknown keys are kept in metadata but
     /// have no effect on the log.
     static func apply(_ overrides: [String: String], to c: inout LogConfig) {
+        var differenceMaxMs: Int64?
         for (key, value) in overrides {
             switch key {
             case "segment.bytes": if let v = Int64(value) { c.segmentBytes = v }
@@ -20,24 +21,34 @@ enum TopicConfigs {
             case "delete.retention.ms": if let v = Int64(value) { c.deleteRetentionMs = v }
             case "min.cleanable.dirty.ratio": if let v = Double(value) { c.minCleanableDirtyRatio = v }
             case "message.timestamp.type": c.logAppendTime = value == "LogAppendTime"
+            case "message.timestamp.before.max.ms": if let v = Int64(value) { c.messageTimestampBeforeMaxMs = v }
+            case "message.timestamp.after.max.ms": if let v = Int64(value) { c.messageTimestampAfterMaxMs = v }
+            case "message.timestamp.difference.max.ms": differenceMaxMs = Int64(value)
             default: break
             }
+        }
+        // The pre-KIP-937 bound (removed in Kafka 4.0, still accepted here): as Kafka 3.x did, it
+        // stands in for whichever of before/after the topic does not set.
+        if let d = differenceMaxMs {
+            if overrides["message.timestamp.before.max.ms"] == nil { c.messageTimestampBeforeMaxMs = d }
+            if overrides["message.timestamp.after.max.ms"] == nil { c.messageTimestampAfterMaxMs = d }
         }
     }
 
     /// Whether `value` is valid for `key` (false when it does not parse); nil when the key is unknown.
     static func validate(_ key: String, _ value: String) -> Bool? {
         switch key {
-        case "segment.bytes", "segment.ms", "flush.messages", "flush.ms", "delete.retention.ms":
+        case "segment.bytes", "segment.ms", "flush.messages", "flush.ms", "delete.retention.ms", "message.timestamp.before.max.ms",
+            "message.timestamp.after.max.ms", "message.timestamp.difference.max.ms":
             return Int64(value).map { $0 >= 0 } ?? false
         case "retention.ms", "retention.bytes": return Int64(value).map { $0 >= -1 } ?? false
         case "segment.index.bytes", "index.interval.bytes", "max.message.bytes": return Int(value).map { $0 >= 0 } ?? false
         case "cleanup.policy": return LogConfig.CleanupPolicy(kafka: value) != nil
         case "min.cleanable.dirty.ratio": return Double(value).map { (0...1).contains($0) } ?? false
         case "message.timestamp.type": return value == "CreateTime" || value == "LogAppendTime"
-        case "compression.type", "min.insync.replicas", "unclean.leader.election.enable", "message.timestamp.difference.max.ms",
+        case "compression.type", "min.insync.replicas", "unclean.leader.election.enable",
             "message.downconversion.enable", "preallocate", "file.delete.delay.ms", "max.compaction.lag.ms",
-            "min.compaction.lag.ms", "message.timestamp.before.max.ms", "message.timestamp.after.max.ms",
+            "min.compaction.lag.ms",
             "follower.replication.throttled.replicas", "leader.replication.throttled.replicas", "local.retention.ms",
             "local.retention.bytes", "remote.storage.enable", "segment.jitter.ms", "compression.gzip.level", "compression.lz4.level",
             "compression.zstd.level", "remote.log.copy.disable", "remote.log.delete.on.disable":

@@ -23,6 +23,22 @@ public struct TopicMetadata: Hashable, Sendable {
     }
 }
 
+/// A topic to create: what a CreateTopics entry asks for.
+public struct NewTopic: Hashable, Sendable {
+    public var name: String
+    public var partitions: Int32
+    public var configs: [String: String]
+    /// Given when a topic is re-created from a snapshot; otherwise a random id is drawn.
+    public var topicId: KafkaUUID?
+
+    public init(name: String, partitions: Int32, configs: [String: String] = [:], topicId: KafkaUUID? = nil) {
+        self.name = name
+        self.partitions = partitions
+        self.configs = configs
+        self.topicId = topicId
+    }
+}
+
 /// Why the cluster metadata could not be loaded or changed.
 public struct ClusterMetadataError: Error, Hashable, Sendable, CustomStringConvertible {
     public struct Code: Hashable, Sendable, CustomStringConvertible {
@@ -83,6 +99,10 @@ public struct ClusterMetadataError: Error, Hashable, Sendable, CustomStringConve
 /// runs ahead of the file. Each log dir also gets Kafka's `meta.properties`, so a dir from another
 /// cluster or node is refused at startup rather than mixed in.
 public final class ClusterMetadataStore: Sendable {
+    private let writeCount = Atomic<Int>(0)
+    /// Durable writes of the metadata file so far (each rewrites and fsyncs the whole file).
+    public var writes: Int { writeCount.load(ordering: .relaxed) }
+
     public static let fileName = "gregor-cluster-metadata.json"
     public static let metaPropertiesFile = "meta.properties"
     /// The version of the metadata file's format.
@@ -166,22 +186,60 @@ public final class ClusterMetadataStore: Sendable {
         throws(ClusterMetadataError) -> TopicMetadata
     {
         try mutate { (topics: inout [String: TopicMetadata]) throws(ClusterMetadataError) -> TopicMetadata in
-            try Self.validate(name)
-            guard topics[name] == nil else { throw ClusterMetadataError(.topicAlreadyExists, "topic \(name) already exists") }
-            // Kafka's Topic.hasCollision: '.' and '_' collide in metric names.
-            if let other = topics.keys.first(where: { $0.replacing(".", with: "_") == name.replacing(".", with: "_") }) {
-                throw ClusterMetadataError(.invalidTopic, "topic \(name) collides with existing topic \(other)")
-            }
-            guard partitions >= 1 else { throw ClusterMetadataError(.invalidPartitions, "\(partitions) partitions; at least one is needed") }
-            var id = topicId ?? Self.randomId()
-            while topicId == nil && topics.values.contains(where: { $0.topicId == id }) { id = Self.randomId() }
-            if let existing = topics.values.first(where: { $0.topicId == id }) {
-                throw ClusterMetadataError(.topicAlreadyExists, "topic id \(id) is already used by \(existing.name)")
-            }
-            let topic = TopicMetadata(name: name, topicId: id, partitionCount: partitions, configs: configs)
-            topics[name] = topic
-            return topic
+            var index = NameIndex(topics)
+            return try Self.add(NewTopic(name: name, partitions: partitions, configs: configs, topicId: topicId), to: &topics, &index)
         }
+    }
+
+    /// Records several topics with one durable write (one CreateTopics request). Each topic is
+    /// checked as `createTopic` checks it, against the existing topics and the earlier ones of
+    /// the batch; the results are in the order given. Throws, recording none, when the write fails.
+    public func createTopics(_ batch: [NewTopic]) throws(ClusterMetadataError) -> [Result<TopicMetadata, ClusterMetadataError>] {
+        try mutate { (topics: inout [String: TopicMetadata]) throws(ClusterMetadataError) -> [Result<TopicMetadata, ClusterMetadataError>] in
+            var index = NameIndex(topics)
+            return batch.map { new in
+                do throws(ClusterMetadataError) { return .success(try Self.add(new, to: &topics, &index)) } catch { return .failure(error) }
+            }
+        }
+    }
+
+    /// The names (with '.' read as '_') and ids in use, so a batch checks each topic in O(1).
+    private struct NameIndex {
+        var collisionNames: [String: String] = [:]
+        var ids: Set<KafkaUUID> = []
+
+        init(_ topics: [String: TopicMetadata]) {
+            for topic in topics.values { insert(topic) }
+        }
+
+        mutating func insert(_ topic: TopicMetadata) {
+            collisionNames[ClusterMetadataStore.collisionName(topic.name)] = topic.name
+            ids.insert(topic.topicId)
+        }
+    }
+
+    /// Kafka's Topic.hasCollision: '.' and '_' collide in metric names.
+    private static func collisionName(_ name: String) -> String { name.replacing(".", with: "_") }
+
+    private static func add(_ new: NewTopic, to topics: inout [String: TopicMetadata], _ index: inout NameIndex)
+        throws(ClusterMetadataError) -> TopicMetadata
+    {
+        let name = new.name
+        try validate(name)
+        guard topics[name] == nil else { throw ClusterMetadataError(.topicAlreadyExists, "topic \(name) already exists") }
+        if let other = index.collisionNames[collisionName(name)] {
+            throw ClusterMetadataError(.invalidTopic, "topic \(name) collides with existing topic \(other)")
+        }
+        guard new.partitions >= 1 else { throw ClusterMetadataError(.invalidPartitions, "\(new.partitions) partitions; at least one is needed") }
+        var id = new.topicId ?? randomId()
+        while new.topicId == nil && index.ids.contains(id) { id = randomId() }
+        if index.ids.contains(id), let existing = topics.values.first(where: { $0.topicId == id }) {
+            throw ClusterMetadataError(.topicAlreadyExists, "topic id \(id) is already used by \(existing.name)")
+        }
+        let topic = TopicMetadata(name: name, topicId: id, partitionCount: new.partitions, configs: new.configs)
+        topics[name] = topic
+        index.insert(topic)
+        return topic
     }
 
     /// Forgets a topic; returns what it was, so the caller can delete its partitions.
@@ -271,6 +329,7 @@ public final class ClusterMetadataStore: Sendable {
             var bytes = ByteBuffer(bytes: try encoder.encode(file))
             bytes.writeString("\n")
             try FS.writeAtomically(bytes, to: path)
+            writeCount.add(1, ordering: .relaxed)
         } catch {
             throw ClusterMetadataError(.io, "writing \(path): \(error)")
         }

@@ -26,6 +26,12 @@ public struct LogConfig: Hashable, Sendable {
     public var minCleanableDirtyRatio: Double = 0.5
     /// `message.timestamp.type`: LogAppendTime stamps each batch with the broker's clock.
     public var logAppendTime: Bool = false
+    /// `message.timestamp.before.max.ms` (KIP-937): under CreateTime, the furthest a record's
+    /// timestamp may lie behind the broker's clock.
+    public var messageTimestampBeforeMaxMs: Int64 = Int64.max
+    /// `message.timestamp.after.max.ms` (KIP-937): the furthest it may lie ahead; one hour
+    /// since Kafka 4.0 (KIP-1030).
+    public var messageTimestampAfterMaxMs: Int64 = 3_600_000
 
     public init() {}
 

@@ -22,53 +22,77 @@ extension PartitionLog {
     {
         try state.withLock { (s: inout State) throws(StorageError) -> AppendResult in
             guard !s.closed else { throw StorageError(.closed, path: directory) }
-            var buffer = records
-            var headers: [BatchHeader] = []
-            var next = s.logEndOffset
-            let first = next
-            var reader = RecordBatchReader(records, maxBatchSize: max(s.config.maxMessageBytes, RecordBatch.headerSize))
-            while true {
-                let batch: RecordBatch
-                do {
-                    guard let b = try reader.next() else { break }
-                    batch = b
-                } catch let error as RecordsError {
-                    if case .batchTooLarge(let size, let limit) = error { throw StorageError(.recordTooLarge(size: size, limit: limit)) }
-                    throw StorageError(.corruptRecord("\(error)"))
-                } catch {
-                    throw StorageError(.corruptRecord("\(error)"))
-                }
-                guard batch.verifyCRC() else { throw StorageError(.corruptRecord("CRC mismatch in batch \(headers.count)")) }
-                // KafkaValidator: a v2 batch's offset range must match its record count.
-                guard batch.recordCount > 0, Int64(batch.lastOffsetDelta) == Int64(batch.recordCount) - 1 else {
-                    throw StorageError(.corruptRecord("batch offset range \(batch.lastOffsetDelta) does not match \(batch.recordCount) records"))
-                }
-                guard allowControl || !batch.isControl else { throw StorageError(.corruptRecord("control batch from a client")) }
-                let at = reader.lastEntryIndex
-                RecordBatch.setBaseOffset(next, in: &buffer, batchAt: at)
-                RecordBatch.setPartitionLeaderEpoch(leaderEpoch, in: &buffer, batchAt: at)
-                var maxTimestamp = batch.maxTimestamp
-                if s.config.logAppendTime {
-                    RecordBatch.setMaxTimestamp(now, type: .logAppendTime, in: &buffer, batchAt: at)
-                    maxTimestamp = now
-                }
-                headers.append(BatchHeader(
-                    baseOffset: next, size: Int64(batch.sizeInBytes), lastOffset: next + Int64(batch.lastOffsetDelta),
-                    maxTimestamp: maxTimestamp, magic: RecordBatch.magic))
-                next += Int64(batch.lastOffsetDelta) + 1
-            }
-            guard !headers.isEmpty else { throw StorageError(.corruptRecord("no record batches")) }
-            try maybeRoll(&s, incomingBytes: Int64(buffer.readableBytes), lastOffset: next - 1, now: now)
-            try s.active.append(buffer, headers: headers)
-            let count = next - first
-            s.unflushedMessages += count
-            if s.firstUnflushedAt == nil { s.firstUnflushedAt = now }
-            if s.advanceHighWatermarkOnAppend { s.highWatermark = s.logEndOffset }
-            if s.unflushedMessages >= s.config.flushMessages { try Self.flush(&s) }
-            return AppendResult(
-                firstOffset: first, lastOffset: next - 1, logAppendTime: s.config.logAppendTime ? now : -1,
-                logStartOffset: s.logStartOffset, recordCount: count)
+            return try appendLocked(&s, records, now: now, leaderEpoch: leaderEpoch, allowControl: allowControl)
         }
+    }
+
+    /// Appends a client's produce records after the leader's validation (Kafka's `LogValidator`):
+    /// one batch starting at offset 0, consistent counts, no control batch, keys on compacted
+    /// topics, timestamps within `message.timestamp.before/after.max.ms` under CreateTime. Any
+    /// refusal leaves the log untouched.
+    public func appendFromClient(_ records: ByteBuffer, now: Int64, leaderEpoch: Int32 = 0)
+        throws(ClientAppendError) -> AppendResult
+    {
+        try state.withLock { (s: inout State) throws(ClientAppendError) -> AppendResult in
+            guard !s.closed else { throw .storage(StorageError(.closed, path: directory)) }
+            try ClientRecordValidator(partition: topicPartition, config: s.config, now: now).validate(records)
+            do throws(StorageError) {
+                return try appendLocked(&s, records, now: now, leaderEpoch: leaderEpoch, allowControl: false)
+            } catch {
+                throw .storage(error)
+            }
+        }
+    }
+
+    private func appendLocked(_ s: inout State, _ records: ByteBuffer, now: Int64, leaderEpoch: Int32, allowControl: Bool)
+        throws(StorageError) -> AppendResult
+    {
+        var buffer = records
+        var headers: [BatchHeader] = []
+        var next = s.logEndOffset
+        let first = next
+        var reader = RecordBatchReader(records, maxBatchSize: max(s.config.maxMessageBytes, RecordBatch.headerSize))
+        while true {
+            let batch: RecordBatch
+            do {
+                guard let b = try reader.next() else { break }
+                batch = b
+            } catch let error as RecordsError {
+                if case .batchTooLarge(let size, let limit) = error { throw StorageError(.recordTooLarge(size: size, limit: limit)) }
+                throw StorageError(.corruptRecord("\(error)"))
+            } catch {
+                throw StorageError(.corruptRecord("\(error)"))
+            }
+            guard batch.verifyCRC() else { throw StorageError(.corruptRecord("CRC mismatch in batch \(headers.count)")) }
+            // KafkaValidator: a v2 batch's offset range must match its record count.
+            guard batch.recordCount > 0, Int64(batch.lastOffsetDelta) == Int64(batch.recordCount) - 1 else {
+                throw StorageError(.corruptRecord("batch offset range \(batch.lastOffsetDelta) does not match \(batch.recordCount) records"))
+            }
+            guard allowControl || !batch.isControl else { throw StorageError(.corruptRecord("control batch from a client")) }
+            let at = reader.lastEntryIndex
+            RecordBatch.setBaseOffset(next, in: &buffer, batchAt: at)
+            RecordBatch.setPartitionLeaderEpoch(leaderEpoch, in: &buffer, batchAt: at)
+            var maxTimestamp = batch.maxTimestamp
+            if s.config.logAppendTime {
+                RecordBatch.setMaxTimestamp(now, type: .logAppendTime, in: &buffer, batchAt: at)
+                maxTimestamp = now
+            }
+            headers.append(BatchHeader(
+                baseOffset: next, size: Int64(batch.sizeInBytes), lastOffset: next + Int64(batch.lastOffsetDelta),
+                maxTimestamp: maxTimestamp, magic: RecordBatch.magic))
+            next += Int64(batch.lastOffsetDelta) + 1
+        }
+        guard !headers.isEmpty else { throw StorageError(.corruptRecord("no record batches")) }
+        try maybeRoll(&s, incomingBytes: Int64(buffer.readableBytes), lastOffset: next - 1, now: now)
+        try s.active.append(buffer, headers: headers)
+        let count = next - first
+        s.unflushedMessages += count
+        if s.firstUnflushedAt == nil { s.firstUnflushedAt = now }
+        if s.advanceHighWatermarkOnAppend { s.highWatermark = s.logEndOffset }
+        if s.unflushedMessages >= s.config.flushMessages { try Self.flush(&s) }
+        return AppendResult(
+            firstOffset: first, lastOffset: next - 1, logAppendTime: s.config.logAppendTime ? now : -1,
+            logStartOffset: s.logStartOffset, recordCount: count)
     }
 
     /// Rolls when the active segment would pass `segment.bytes`, is older than `segment.ms`, has

@@ -10,7 +10,9 @@ enum CreateTopicsHandler: APIHandler {
 
     static func handle(_ request: CreateTopicsRequest, _ context: RequestContext) async throws -> CreateTopicsResponse? {
         let broker = context.broker
-        var response = CreateTopicsResponse()
+        var results: [CreateTopicsResponse.CreatableTopicResult] = []
+        // Topics that pass validation, by result index; created together, with one metadata write.
+        var pending: [(index: Int, topic: NewTopic)] = []
         var seen: [String: Int] = [:]
         for t in request.topics { seen[t.name, default: 0] += 1 }
         for t in request.topics {
@@ -46,15 +48,36 @@ enum CreateTopicsHandler: APIHandler {
                 r.numPartitions = partitions
                 r.replicationFactor = replication
                 if !request.validateOnly {
-                    do {
-                        let created = try broker.createTopic(t.name, partitions: partitions, configs: configs)
-                        r.topicId = created.topicId
-                    } catch {
-                        fail(.topicAlreadyExists, "\(error)")
-                    }
+                    pending.append((results.count, NewTopic(name: t.name, partitions: partitions, configs: configs)))
                 }
             }
+            results.append(r)
+        }
+        if !pending.isEmpty {
+            let created: [Result<TopicMetadata, any Error>]
+            do {
+                created = try broker.createTopics(pending.map(\.topic))
+            } catch {
+                // The metadata write failed: none of them exists.
+                created = pending.map { _ in .failure(error) }
+            }
+            for (slot, result) in zip(pending, created) {
+                switch result {
+                case .success(let topic): results[slot.index].topicId = topic.topicId
+                case .failure(let error):
+                    results[slot.index].errorCode = ((error as? ClusterMetadataError)?.errorCode ?? .unknownServerError).rawValue
+                    results[slot.index].errorMessage = "\(error)"
+                    results[slot.index].numPartitions = -1
+                    results[slot.index].replicationFactor = -1
+                }
+            }
+        }
+        var response = CreateTopicsResponse()
+        for (i, t) in request.topics.enumerated() {
+            var r = results[i]
             if context.apiVersion >= 5 && r.errorCode == 0 {
+                var configs: [String: String] = [:]
+                for c in t.configs { if let value = c.value { configs[c.name] = value } }
                 r.configs = configs.sorted { $0.key < $1.key }.map { .init(name: $0.key, value: $0.value, configSource: 1) }
             }
             response.topics.append(r)

@@ -8,11 +8,6 @@ import KafkaProtocol
 enum DescribeClusterHandler: APIHandler {
     static let versions: ClosedRange<Int16> = 0...1
 
-    /// Every operation on the cluster resource (CREATE, ALTER, DESCRIBE, CLUSTER_ACTION,
-    /// DESCRIBE_CONFIGS, ALTER_CONFIGS, IDEMPOTENT_WRITE) as a bit field: no authorizer, so all
-    /// are allowed (KIP-430).
-    static let clusterOperations: Int32 = [5, 7, 8, 9, 10, 11, 12].reduce(0) { $0 | (1 << $1) }
-
     static func handle(_ request: DescribeClusterRequest, _ context: RequestContext) async throws -> DescribeClusterResponse? {
         let broker = context.broker
         let v0 = context.apiVersion == 0
@@ -29,6 +24,6 @@ enum DescribeClusterHandler: APIHandler {
         return DescribeClusterResponse(
             clusterId: broker.metadata.clusterId, controllerId: broker.config.nodeId,
             brokers: [.init(brokerId: broker.config.nodeId, host: broker.config.advertisedHost, port: broker.config.advertisedPort)],
-            clusterAuthorizedOperations: request.includeClusterAuthorizedOperations ? clusterOperations : Int32.min)
+            clusterAuthorizedOperations: request.includeClusterAuthorizedOperations ? AuthorizedOperations.cluster : AuthorizedOperations.notRequested)
     }
 }

@@ -4,7 +4,8 @@
 // Topics are answered in name order from the cursor's topic and partition, at most
 // response_partition_limit partitions (capped at 2000, Kafka's max.request.partition.size.limit)
 // per response; next_cursor says where to continue. No topics asked means every topic, and then
-// missing topics are not reported.
+// missing topics are not reported. Every topic answered, known or not, carries the topic's
+// authorized operations (DescribeTopicPartitionsRequestHandler).
 import GregorStorage
 import KafkaProtocol
 
@@ -13,9 +14,6 @@ enum DescribeTopicPartitionsHandler: APIHandler {
 
     /// Kafka's `max.request.partition.size.limit` default.
     static let maxPartitions = 2000
-    /// Every topic operation (READ, WRITE, CREATE, DELETE, ALTER, DESCRIBE, DESCRIBE_CONFIGS,
-    /// ALTER_CONFIGS) as a bit field: no authorizer, so all are allowed (KIP-430).
-    static let topicOperations: Int32 = [3, 4, 5, 6, 7, 8, 10, 11].reduce(0) { $0 | (1 << $1) }
 
     typealias Topic = DescribeTopicPartitionsResponse.DescribeTopicPartitionsResponseTopic
 
@@ -40,7 +38,7 @@ enum DescribeTopicPartitionsHandler: APIHandler {
                 if !everyTopic {
                     let code: ErrorCode = ConfigResources.topicNameProblem(name) == nil ? .unknownTopicOrPartition : .invalidTopicException
                     response.topics.append(Topic(errorCode: code.rawValue, name: name, isInternal: ConfigResources.isInternal(name),
-                                                 topicAuthorizedOperations: topicOperations))
+                                                 topicAuthorizedOperations: AuthorizedOperations.topic))
                 }
                 continue
             }
@@ -54,7 +52,7 @@ enum DescribeTopicPartitionsHandler: APIHandler {
                     isrNodes: [node], eligibleLeaderReplicas: [], lastKnownElr: [], offlineReplicas: [])
             } : []
             response.topics.append(Topic(name: name, topicId: topic.topicId, isInternal: ConfigResources.isInternal(name),
-                                         partitions: partitions, topicAuthorizedOperations: topicOperations))
+                                         partitions: partitions, topicAuthorizedOperations: AuthorizedOperations.topic))
             if upper < count {
                 response.nextCursor = .init(topicName: name, partitionIndex: Int32(upper))
                 break

@@ -18,9 +18,15 @@ enum MetadataHandler: APIHandler {
         let requested: [MetadataRequest.MetadataRequestTopic]?
         // v0 sends an empty list for "all topics"; later versions send null.
         if v == 0 && request.topics?.isEmpty == true { requested = nil } else { requested = request.topics }
+        // KafkaApis.handleTopicMetadataRequest: the cluster's operations only v8-10 (v11 moved
+        // them to DescribeCluster); the topic's on every topic answered by name or known id.
+        if (8...10).contains(v) && request.includeClusterAuthorizedOperations {
+            response.clusterAuthorizedOperations = AuthorizedOperations.cluster
+        }
+        let topicOperations = v >= 8 && request.includeTopicAuthorizedOperations
         guard let requested else {
             response.topics = broker.metadata.topics.map { describe($0, broker) }
-            return response
+            return withTopicOperations(response, topicOperations)
         }
         let autoCreate = broker.config.autoCreateTopics && (v < 4 || request.allowAutoTopicCreation)
         for t in requested {
@@ -44,6 +50,17 @@ enum MetadataHandler: APIHandler {
             } else {
                 response.topics.append(.init(errorCode: ErrorCode.unknownTopicId.rawValue, name: nil, topicId: t.topicId))
             }
+        }
+        return withTopicOperations(response, topicOperations)
+    }
+
+    /// Sets the topic operations on every topic but those answered UNKNOWN_TOPIC_ID (Kafka keeps
+    /// the schema default there).
+    static func withTopicOperations(_ response: MetadataResponse, _ include: Bool) -> MetadataResponse {
+        guard include else { return response }
+        var response = response
+        for i in response.topics.indices where response.topics[i].errorCode != ErrorCode.unknownTopicId.rawValue {
+            response.topics[i].topicAuthorizedOperations = AuthorizedOperations.topic
         }
         return response
     }

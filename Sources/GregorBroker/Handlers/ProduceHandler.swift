@@ -5,6 +5,8 @@
 // v0-2 carry magic 0/1 message sets, converted to a v2 batch before the append (Kafka 4.0
 // refuses them; advertising v0 matters anyway: librdkafka before 2.10 enables gzip, snappy and
 // lz4 only when the broker's Produce range starts at 0, KAFKA-18659).
+// The leader validates as Kafka's LogValidator does (PartitionLog.appendFromClient): a refused
+// record refuses the partition's whole batch; v8+ answers name each record (batch_index).
 import GregorStorage
 import KafkaProtocol
 import NIOCore
@@ -48,21 +50,53 @@ enum ProduceHandler: APIHandler {
                         continue
                     }
                 }
+                if let refused = Self.checkShape(records, version: context.apiVersion) {
+                    p.errorCode = refused.rawValue
+                    result.partitionResponses.append(p)
+                    continue
+                }
                 do {
-                    let appended = try log.append(batches, now: now)
+                    let appended = try log.appendFromClient(batches, now: now)
                     p.baseOffset = appended.firstOffset
                     p.logAppendTimeMs = appended.logAppendTime
                     p.logStartOffset = appended.logStartOffset
                     FetchWaiters.shared.notify()
-                } catch {
-                    p.errorCode = error.errorCode.rawValue
-                    p.errorMessage = context.apiVersion >= 8 ? "\(error.kind)" : nil
+                } catch .rejected(let rejection) {
+                    // ReplicaManager: only a RecordValidationException (per-record errors) carries
+                    // its message to the client; a refused batch answers with the code alone.
+                    p.errorCode = rejection.code.errorCode.rawValue
                     p.logStartOffset = log.logStartOffset
+                    if !rejection.recordErrors.isEmpty {
+                        p.errorMessage = rejection.message
+                        p.recordErrors = rejection.recordErrors.map {
+                            .init(batchIndex: $0.batchIndex, batchIndexErrorMessage: $0.message)
+                        }
+                    }
+                } catch .storage(let error) {
+                    p.errorCode = error.errorCode.rawValue
+                    // Kafka answers corrupt and oversized records with UNKNOWN_LOG_APPEND_INFO (-1).
+                    switch error.kind {
+                    case .corruptRecord, .recordTooLarge: break
+                    default: p.logStartOffset = log.logStartOffset
+                    }
                 }
                 result.partitionResponses.append(p)
             }
             response.responses.append(result)
         }
         return request.acks == 0 ? nil : response
+    }
+
+    /// ProduceRequest.validateRecords: from v3 a partition carries exactly one magic-2 batch, and
+    /// ZStandard needs v7 (KIP-110).
+    static func checkShape(_ records: ByteBuffer, version: Int16) -> ErrorCode? {
+        guard version >= 3 else { return nil }
+        var reader = RecordBatchReader(records)
+        // Malformed framing is left to the append, which answers CORRUPT_MESSAGE as Kafka does.
+        guard let first = try? reader.nextEntry() else { return nil }
+        guard case .batch(let batch) = first else { return .invalidRecord }
+        if version < 7 && batch.compression == .zstd { return .unsupportedCompressionType }
+        if (try? reader.nextEntry()) != nil { return .invalidRecord }
+        return nil
     }
 }

@@ -1,4 +1,6 @@
 // Fetch (key 1).
+// v0-3: message format magic 0 (v0-1) or 1 (v2-3) only: stored v2 batches are converted down,
+// in memory, as Kafka 3.x does (KIP-283); Kafka 4.0 dropped these versions (KIP-896).
 // v4: isolation level, last stable offset, aborted transactions. v5: log start offset.
 // v7: incremental fetch sessions (KIP-227). v9: current leader epoch. v11: rack id, preferred
 // read replica (KIP-392). v12: flexible, diverging epoch. v13: topic ids instead of names
@@ -12,7 +14,7 @@ import NIOCore
 import Synchronization
 
 enum FetchHandler: APIHandler {
-    static let versions: ClosedRange<Int16> = 4...17
+    static let versions: ClosedRange<Int16> = 0...17
 
     static func handle(_ request: FetchRequest, _ context: RequestContext) async throws -> FetchResponse? {
         guard case .fetch(let response, let regions) = try await reply(request, context) else { return nil }
@@ -32,7 +34,7 @@ enum FetchHandler: APIHandler {
         let deadline = ContinuousClock.now + .milliseconds(Int(max(0, request.maxWaitMs)))
         while true {
             let generation = FetchWaiters.shared.generation
-            let (results, regions, bytes) = read(session.partitions, maxBytes: request.maxBytes, broker)
+            let (results, regions, bytes) = read(session.partitions, maxBytes: request.maxBytes, version: context.apiVersion, broker)
             let failed = results.contains { $0.data.errorCode != 0 }
             if failed || bytes >= Int(request.minBytes) || ContinuousClock.now >= deadline || request.maxWaitMs <= 0 {
                 let answer = broker.fetchSessions.withLock { $0.finish(session, results: results, now: broker.clock()) }
@@ -55,7 +57,7 @@ enum FetchHandler: APIHandler {
 
     /// One pass over the partitions in the session's order: each one's result, its file region,
     /// and the bytes the regions hold.
-    static func read(_ partitions: [FetchSessionPartition], maxBytes: Int32, _ broker: Broker)
+    static func read(_ partitions: [FetchSessionPartition], maxBytes: Int32, version: Int16, _ broker: Broker)
         -> ([FetchSessionResult], [FetchSessionKey: LogRegion], Int)
     {
         var results: [FetchSessionResult] = []
@@ -84,15 +86,54 @@ enum FetchHandler: APIHandler {
                 p.lastStableOffset = read.highWatermark
                 p.logStartOffset = read.logStartOffset
                 if limit > 0, let r = read.region {
-                    regions[partition.key] = r
                     total += r.length
                     budget -= r.length
+                    if version >= 4 {
+                        regions[partition.key] = r
+                    } else if let error = downConvert(r, &p, fetchOffset: partition.fetchOffset, version: version, topic: name, broker) {
+                        p = FetchResponse.PartitionData(
+                            partitionIndex: partition.partition, errorCode: error.rawValue, highWatermark: -1, lastStableOffset: -1,
+                            logStartOffset: -1, records: ByteBuffer())
+                    }
+                } else if version < 4, let error = downConversionRefused(topic: name, version: version, broker) {
+                    p.errorCode = error.rawValue
                 }
             } catch {
                 p.errorCode = error.errorCode.rawValue
             }
         }
         return (results, regions, total)
+    }
+}
+
+extension FetchHandler {
+    /// Fetch v0-3: the region's batches as a magic 0/1 message set in `p.records`, or the error
+    /// Kafka's `maybeConvertFetchedData` answers.
+    static func downConvert(_ region: LogRegion, _ p: inout FetchResponse.PartitionData, fetchOffset: Int64, version: Int16,
+                            topic: String, _ broker: Broker) -> ErrorCode?
+    {
+        if let refused = downConversionRefused(topic: topic, version: version, broker) { return refused }
+        do {
+            let converted = try MessageSetDownConversion.downConvert(
+                try region.read(), toMagic: version <= 1 ? 0 : 1, firstOffset: fetchOffset, maxBytes: region.length)
+            p.records = converted.records
+            return nil
+        } catch let error as DownConversionError {
+            if case .unsupportedCompression = error { return .unsupportedCompressionType }
+            broker.logger.warning("down-conversion of \(topic) at offset \(fetchOffset) failed: \(error)")
+            return .unknownServerError
+        } catch {
+            return .kafkaStorageError
+        }
+    }
+
+    /// Kafka refuses old fetches of zstd topics (they cannot be converted) and of topics with
+    /// `message.downconversion.enable=false`.
+    static func downConversionRefused(topic: String, version: Int16, _ broker: Broker) -> ErrorCode? {
+        let configs = broker.metadata.topic(topic)?.configs ?? [:]
+        if configs["compression.type"] == "zstd" { return .unsupportedCompressionType }
+        if configs["message.downconversion.enable"] == "false" { return .unsupportedVersion }
+        return nil
     }
 }
 
