@@ -32,4 +32,16 @@ extension BrokerEndToEndTests {
             #expect(produced.errorCode == 0)
         }
     }
+
+    @Test func metadataAutoCreatesAllMissingTopicsInOneWrite() async throws {
+        try await TestBroker.with { broker, client in
+            let before = broker.broker.metadata.writes
+            let names = (0..<50).map { "auto-\($0)" } + ["auto-0", "bad/name"]
+            let response = try await client.request(Requests.metadata(names), version: 12)
+            #expect(response.topics.map(\.name) == names)
+            #expect(response.topics.filter { $0.errorCode == 0 }.count == 51)
+            #expect(response.topics.last?.errorCode == ErrorCode.invalidTopicException.rawValue)
+            #expect(broker.broker.metadata.writes == before + 1)
+        }
+    }
 }
