@@ -24,6 +24,10 @@ enum TopicConfigs {
             case "message.timestamp.before.max.ms": if let v = Int64(value) { c.messageTimestampBeforeMaxMs = v }
             case "message.timestamp.after.max.ms": if let v = Int64(value) { c.messageTimestampAfterMaxMs = v }
             case "message.timestamp.difference.max.ms": differenceMaxMs = Int64(value)
+            case "compression.type": if let v = LogConfig.CompressionType(kafka: value) { c.compressionType = v }
+            case "compression.gzip.level": if let v = Int32(value) { c.compressionGzipLevel = v }
+            case "compression.lz4.level": if let v = Int32(value) { c.compressionLz4Level = v }
+            case "compression.zstd.level": if let v = Int32(value) { c.compressionZstdLevel = v }
             default: break
             }
         }
@@ -46,12 +50,16 @@ enum TopicConfigs {
         case "cleanup.policy": return LogConfig.CleanupPolicy(kafka: value) != nil
         case "min.cleanable.dirty.ratio": return Double(value).map { (0...1).contains($0) } ?? false
         case "message.timestamp.type": return value == "CreateTime" || value == "LogAppendTime"
-        case "compression.type", "min.insync.replicas", "unclean.leader.election.enable",
+        case "compression.type": return LogConfig.CompressionType(kafka: value) != nil
+        // KIP-390's ranges (GzipCompression, Lz4Compression, ZstdCompression).
+        case "compression.gzip.level": return Int32(value).map { $0 == -1 || (1...9).contains($0) } ?? false
+        case "compression.lz4.level": return Int32(value).map { (1...17).contains($0) } ?? false
+        case "compression.zstd.level": return Int32(value).map { (-131_072...22).contains($0) } ?? false
+        case "min.insync.replicas", "unclean.leader.election.enable",
             "message.downconversion.enable", "preallocate", "file.delete.delay.ms", "max.compaction.lag.ms",
             "min.compaction.lag.ms",
             "follower.replication.throttled.replicas", "leader.replication.throttled.replicas", "local.retention.ms",
-            "local.retention.bytes", "remote.storage.enable", "segment.jitter.ms", "compression.gzip.level", "compression.lz4.level",
-            "compression.zstd.level", "remote.log.copy.disable", "remote.log.delete.on.disable":
+            "local.retention.bytes", "remote.storage.enable", "segment.jitter.ms", "remote.log.copy.disable", "remote.log.delete.on.disable":
             return true
         default: return nil
         }

@@ -1,3 +1,5 @@
+import KafkaProtocol
+
 /// The topic-level settings the log obeys, with Kafka's names and defaults.
 public struct LogConfig: Hashable, Sendable {
     /// `segment.bytes`: roll to a new segment past this size.
@@ -32,8 +34,60 @@ public struct LogConfig: Hashable, Sendable {
     /// `message.timestamp.after.max.ms` (KIP-937): the furthest it may lie ahead; one hour
     /// since Kafka 4.0 (KIP-1030).
     public var messageTimestampAfterMaxMs: Int64 = 3_600_000
+    /// `compression.type`: the codec the leader stores client batches with.
+    public var compressionType: CompressionType = .producer
+    /// `compression.gzip.level` (KIP-390): 1-9, or -1 for zlib's default.
+    public var compressionGzipLevel: Int32 = -1
+    /// `compression.lz4.level` (KIP-390): 1-17; 9 is lz4's fast mode, as in Kafka.
+    public var compressionLz4Level: Int32 = 9
+    /// `compression.zstd.level` (KIP-390).
+    public var compressionZstdLevel: Int32 = 3
 
     public init() {}
+
+    /// `compression.type`: `producer` keeps each batch's codec; anything else is the codec a
+    /// batch is stored with, recompressed on the leader when it differs (`uncompressed` is `.none`).
+    public enum CompressionType: Hashable, Sendable, CustomStringConvertible {
+        case producer
+        case codec(CompressionCodec)
+
+        /// Parses Kafka's names: producer, uncompressed, gzip, snappy, lz4, zstd.
+        public init?(kafka text: String) {
+            switch text {
+            case "producer": self = .producer
+            case "uncompressed": self = .codec(.none)
+            case "gzip": self = .codec(.gzip)
+            case "snappy": self = .codec(.snappy)
+            case "lz4": self = .codec(.lz4)
+            case "zstd": self = .codec(.zstd)
+            default: return nil
+            }
+        }
+
+        /// The name Kafka describes it by.
+        public var description: String {
+            switch self {
+            case .producer: return "producer"
+            case .codec(.none): return "uncompressed"
+            case .codec(let codec): return codec.description
+            }
+        }
+    }
+
+    /// The codec and level a batch sent with `source` is stored with (Kafka's
+    /// `BrokerCompressionType.targetCompression`: the topic's codec, else the producer's at its
+    /// default level). A nil level is the codec's default in `Compression.compress`.
+    func targetCompression(source: CompressionCodec) -> (codec: CompressionCodec, level: Int32?) {
+        guard case .codec(let codec) = compressionType else { return (source, nil) }
+        switch codec {
+        case .gzip: return (codec, compressionGzipLevel == -1 ? nil : compressionGzipLevel)
+        // Kafka's Lz4BlockOutputStream uses lz4's fast compressor at the default level 9 and the
+        // high-compression one at any other.
+        case .lz4: return (codec, compressionLz4Level == 9 ? nil : compressionLz4Level)
+        case .zstd: return (codec, compressionZstdLevel)
+        case .none, .snappy: return (codec, nil)
+        }
+    }
 
     /// `cleanup.policy`: delete, compact, or both.
     public struct CleanupPolicy: OptionSet, Hashable, Sendable {

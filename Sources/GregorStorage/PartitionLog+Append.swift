@@ -28,16 +28,23 @@ extension PartitionLog {
 
     /// Appends a client's produce records after the leader's validation (Kafka's `LogValidator`):
     /// one batch starting at offset 0, consistent counts, no control batch, keys on compacted
-    /// topics, timestamps within `message.timestamp.before/after.max.ms` under CreateTime. Any
-    /// refusal leaves the log untouched.
+    /// topics, timestamps within `message.timestamp.before/after.max.ms` under CreateTime. A
+    /// batch whose codec differs from the topic's `compression.type` is stored recompressed.
+    /// Any refusal leaves the log untouched.
     public func appendFromClient(_ records: ByteBuffer, now: Int64, leaderEpoch: Int32 = 0)
         throws(ClientAppendError) -> AppendResult
     {
         try state.withLock { (s: inout State) throws(ClientAppendError) -> AppendResult in
             guard !s.closed else { throw .storage(StorageError(.closed, path: directory)) }
-            try ClientRecordValidator(partition: topicPartition, config: s.config, now: now).validate(records)
+            let validator = ClientRecordValidator(partition: topicPartition, config: s.config, now: now)
+            let rebuilt = try validator.validate(records)
+            // UnifiedLog.append re-checks a rebuilt batch against max.message.bytes: recompression
+            // can make it larger (RecordTooLargeException, MESSAGE_TOO_LARGE).
+            if let rebuilt, rebuilt.readableBytes > s.config.maxMessageBytes {
+                throw .storage(StorageError(.recordTooLarge(size: rebuilt.readableBytes, limit: s.config.maxMessageBytes)))
+            }
             do throws(StorageError) {
-                return try appendLocked(&s, records, now: now, leaderEpoch: leaderEpoch, allowControl: false)
+                return try appendLocked(&s, rebuilt ?? records, now: now, leaderEpoch: leaderEpoch, allowControl: false)
             } catch {
                 throw .storage(error)
             }

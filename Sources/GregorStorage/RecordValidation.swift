@@ -46,15 +46,17 @@ public enum ClientAppendError: Error, Hashable, Sendable {
     case rejected(RecordValidationError)
 }
 
-/// The leader's checks on a client's v2 batches before offsets are assigned.
+/// The leader's checks on a client's v2 batches before offsets are assigned, and the rebuild
+/// into the topic's `compression.type` when it differs from the producer's codec.
 struct ClientRecordValidator {
     let partition: TopicPartition
     let config: LogConfig
     let now: Int64
 
-    /// Throws the first refusal. Framing, size and CRC failures are left to the append, which
+    /// Throws the first refusal; returns the batch rebuilt with the topic's codec, or nil to
+    /// append the records as sent. Framing, size and CRC failures are left to the append, which
     /// reports them as Kafka does (CORRUPT_MESSAGE, MESSAGE_TOO_LARGE).
-    func validate(_ records: ByteBuffer) throws(ClientAppendError) {
+    func validate(_ records: ByteBuffer) throws(ClientAppendError) -> ByteBuffer? {
         var reader = RecordBatchReader(records, maxBatchSize: max(config.maxMessageBytes, RecordBatch.headerSize))
         var batches: [RecordBatch] = []
         while true {
@@ -63,7 +65,7 @@ struct ClientRecordValidator {
                 guard let b = try reader.next() else { break }
                 batch = b
             } catch {
-                return
+                return nil
             }
             // analyzeAndValidateRecords: a client's v2 batch starts at offset 0.
             guard batch.baseOffset == 0 else {
@@ -71,15 +73,59 @@ struct ClientRecordValidator {
                     .invalidRecord,
                     "The baseOffset of the record batch in the append to \(partition) should be 0, but it is \(batch.baseOffset)"))
             }
-            guard batch.verifyCRC() else { return }
+            guard batch.verifyCRC() else { return nil }
             batches.append(batch)
         }
-        guard let batch = batches.first else { return }
+        guard let batch = batches.first else { return nil }
         guard batches.count == 1 else {
             throw .rejected(RecordValidationError(.invalidRecord, "Compressed outer record has more than one batch"))
         }
         try validateBatch(batch)
-        try validateRecords(batch)
+        // LogValidator: the records are rebuilt only when the codec changes; with 'producer' (or
+        // the producer's own codec) the batch is stored as sent.
+        let target = config.targetCompression(source: batch.compression)
+        let rebuild = target.codec != batch.compression
+        let validated = try validateRecords(batch, keepRecords: rebuild)
+        guard rebuild else { return nil }
+        let records: [Record]
+        if let validated {
+            records = validated
+        } else {
+            records = try readRecords(batch)
+        }
+        return try self.rebuild(batch, records: records, codec: target.codec, level: target.level)
+    }
+
+    /// LogValidator.buildRecordsAndAssignOffsets: a new batch with the target codec and level,
+    /// keeping the producer id, epoch and base sequence, the transactional flag, each record's
+    /// timestamp, key, value and headers. As in Kafka the inner offsets become consecutive and,
+    /// under LogAppendTime, the batch carries the broker's time; the append then assigns the base
+    /// offset and leader epoch (outside the CRC), and the builder computes the CRC.
+    private func rebuild(_ batch: RecordBatch, records: [Record], codec: CompressionCodec, level: Int32?)
+        throws(ClientAppendError) -> ByteBuffer
+    {
+        var builder = RecordBatchBuilder(
+            baseOffset: batch.baseOffset, compression: codec, compressionLevel: level,
+            producerId: batch.producerId, producerEpoch: batch.producerEpoch, baseSequence: batch.baseSequence,
+            isTransactional: batch.isTransactional, partitionLeaderEpoch: batch.partitionLeaderEpoch,
+            logAppendTime: config.logAppendTime ? now : nil)
+        for (index, record) in records.enumerated() {
+            builder.append(
+                offsetDelta: Int32(index), timestamp: record.timestamp, key: record.key, value: record.value, headers: record.headers)
+        }
+        do {
+            return try builder.build()
+        } catch {
+            throw .storage(StorageError(.invalid("recompressing to \(codec) failed: \(error)")))
+        }
+    }
+
+    private func readRecords(_ batch: RecordBatch) throws(ClientAppendError) -> [Record] {
+        do {
+            return try batch.records()
+        } catch {
+            throw .rejected(RecordValidationError(.invalidRecord, "Invalid record in topic partition \(partition): \(error)"))
+        }
     }
 
     /// LogValidator.validateBatch for a client's v2 batch.
@@ -102,21 +148,25 @@ struct ClientRecordValidator {
 
     /// LogValidator.validateRecord for magic 2: keys on compacted topics, then timestamps. Kafka
     /// reads every record; Gregor reads (and decompresses) them only when some record could fail.
-    private func validateRecords(_ batch: RecordBatch) throws(ClientAppendError) {
+    /// Returns the records read when `keepRecords` asks for them and they had to be read anyway.
+    private func validateRecords(_ batch: RecordBatch, keepRecords: Bool) throws(ClientAppendError) -> [Record]? {
         let compacted = config.cleanupPolicy.contains(.compact)
         let createTime = !config.logAppendTime
         let before = config.messageTimestampBeforeMaxMs
         let after = config.messageTimestampAfterMaxMs
         let boundedTimestamps = createTime && (before != Int64.max || after != Int64.max)
-        guard compacted || boundedTimestamps || batch.timestampType == .logAppendTime else { return }
+        guard compacted || boundedTimestamps || batch.timestampType == .logAppendTime else { return nil }
 
         var errors: [RecordValidationError.RecordError] = []
         var anyTimestampError = false
+        var kept: [Record] = []
+        if keepRecords { kept.reserveCapacity(Int(batch.recordCount)) }
         do {
             var iterator = try batch.makeRecordIterator()
             var index: Int32 = 0
             while let record = try iterator.next() {
                 defer { index += 1 }
+                if keepRecords { kept.append(record) }
                 if compacted && record.key == nil {
                     errors.append(.init(
                         batchIndex: index, message: "Compacted topic cannot accept message without key in topic partition \(partition)"))
@@ -144,7 +194,7 @@ struct ClientRecordValidator {
         } catch {
             throw .rejected(RecordValidationError(.invalidRecord, "Invalid record in topic partition \(partition): \(error)"))
         }
-        guard !errors.isEmpty else { return }
+        guard !errors.isEmpty else { return keepRecords ? kept : nil }
         // LogValidator.processRecordErrors.
         if anyTimestampError {
             throw .rejected(RecordValidationError(
