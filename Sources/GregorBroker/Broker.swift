@@ -1,3 +1,4 @@
+import GregorCoordination
 import GregorStorage
 import KafkaProtocol
 import Logging
@@ -15,6 +16,8 @@ public final class Broker: Sendable {
     let producerIds: ProducerIdAllocator
     /// Incremental fetch sessions (KIP-227), `max.incremental.fetch.session.cache.slots` of them.
     let fetchSessions = Mutex(FetchSessionCache())
+    /// Classic consumer groups (JoinGroup, SyncGroup, Heartbeat, LeaveGroup and the admin APIs).
+    let groupCoordinator: GroupCoordinator
 
     public init(config: BrokerConfig, logger: Logger, clock: @escaping @Sendable () -> Int64 = Broker.wallClock) throws {
         self.config = config
@@ -24,6 +27,7 @@ public final class Broker: Sendable {
                                                  clusterId: config.clusterId)
         self.logs = LogManager(logDirs: config.logDirs, logger: logger, clock: clock)
         self.producerIds = ProducerIdAllocator(startMs: clock())
+        self.groupCoordinator = GroupCoordinator(config: config.classicGroupConfig, clock: SystemCoordinatorClock(now: clock))
         let metadata = self.metadata
         let defaults = config.logDefaults
         try logs.startup { tp in Broker.logConfig(defaults: defaults, overrides: metadata.topic(tp.topic)?.configs ?? [:]) }
@@ -113,6 +117,8 @@ struct RequestContext: Sendable {
     let correlationId: Int32
     let clientId: String?
     let logger: Logger
+    /// The peer's address as Kafka prints it (`InetAddress.toString`: "/127.0.0.1").
+    var clientHost: String = ""
 }
 
 #if canImport(Glibc)

@@ -1,3 +1,4 @@
+import GregorCoordination
 import GregorStorage
 
 /// The broker's settings, by their Kafka names.
@@ -29,6 +30,21 @@ public struct BrokerConfig: Sendable {
     public var logDefaults = LogConfig()
     /// The cluster id, when set explicitly; otherwise the stored or a new one.
     public var clusterId: String?
+    /// `group.initial.rebalance.delay.ms`: how long a new classic group waits for more members.
+    public var groupInitialRebalanceDelayMs: Int32 = 3000
+    /// `group.min.session.timeout.ms`.
+    public var groupMinSessionTimeoutMs: Int32 = 6000
+    /// `group.max.session.timeout.ms`.
+    public var groupMaxSessionTimeoutMs: Int32 = 1_800_000
+    /// `group.max.size`: members of one classic group.
+    public var groupMaxSize: Int32 = Int32.max
+
+    /// The `group.*` settings as the classic group state machine takes them.
+    public var classicGroupConfig: ClassicGroupConfig {
+        ClassicGroupConfig(
+            initialRebalanceDelayMs: Int64(groupInitialRebalanceDelayMs), maxSize: Int(groupMaxSize),
+            minSessionTimeoutMs: groupMinSessionTimeoutMs, maxSessionTimeoutMs: groupMaxSessionTimeoutMs)
+    }
 
     public init() {}
 

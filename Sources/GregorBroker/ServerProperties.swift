@@ -53,6 +53,7 @@ public struct ServerProperties {
         "cluster.id", "process.roles", "controller.quorum.voters", "controller.listener.names", "listener.security.protocol.map",
         "inter.broker.listener.name", "offsets.topic.replication.factor", "transaction.state.log.replication.factor",
         "transaction.state.log.min.isr", "group.initial.rebalance.delay.ms", "log.cleaner.delete.retention.ms",
+        "group.min.session.timeout.ms", "group.max.session.timeout.ms", "group.max.size",
     ]
 
     /// The broker settings; throws on the first invalid value, naming its key.
@@ -100,6 +101,11 @@ public struct ServerProperties {
             l.cleanupPolicy = p
         }
         if let v = values["cluster.id"] { c.clusterId = v }
+        // Kafka's GroupCoordinatorConfig: plain ints, except group.max.size (at least 1).
+        if let v = values["group.initial.rebalance.delay.ms"] { c.groupInitialRebalanceDelayMs = try int32("group.initial.rebalance.delay.ms", v, min: Int64(Int32.min)) }
+        if let v = values["group.min.session.timeout.ms"] { c.groupMinSessionTimeoutMs = try int32("group.min.session.timeout.ms", v, min: Int64(Int32.min)) }
+        if let v = values["group.max.session.timeout.ms"] { c.groupMaxSessionTimeoutMs = try int32("group.max.session.timeout.ms", v, min: Int64(Int32.min)) }
+        if let v = values["group.max.size"] { c.groupMaxSize = try int32("group.max.size", v, min: 1) }
         c.logDefaults = l
         return c
     }

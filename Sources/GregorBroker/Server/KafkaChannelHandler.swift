@@ -40,6 +40,8 @@ final class KafkaChannelHandler: ChannelInboundHandler {
     private var unframed: ByteBuffer?
     private var decoder: FrameDecoder
     private var closing = false
+    /// The peer's address as Kafka prints it, for JoinGroup and DescribeGroups.
+    private var clientHost = ""
 
     init(broker: Broker, logger: Logger, stats: ConnectionStats = ConnectionStats()) {
         self.broker = broker
@@ -51,6 +53,7 @@ final class KafkaChannelHandler: ChannelInboundHandler {
 
     func channelActive(context: ChannelHandlerContext) {
         logger[metadataKey: "peer"] = "\(context.remoteAddress.map { "\($0)" } ?? "?")"
+        clientHost = context.remoteAddress.map(ClientHost.kafkaString) ?? ""
         stats.connectionOpened()
         context.fireChannelActive()
     }
@@ -124,7 +127,7 @@ final class KafkaChannelHandler: ChannelInboundHandler {
         let sequence = take(size)
         let requestContext = RequestContext(
             broker: broker, apiVersion: header.requestApiVersion, correlationId: header.correlationId,
-            clientId: header.clientId, logger: logger)
+            clientId: header.clientId, logger: logger, clientHost: clientHost)
         let zeroCopy = self.zeroCopy
         let promise = context.eventLoop.makePromise(of: ResponseFrame?.self)
         let bound = NIOLoopBound((self, context), eventLoop: context.eventLoop)

@@ -1,0 +1,31 @@
+// DescribeGroups (key 15).
+// v1: throttle time. v2: no change. v3: authorized operations on request (KIP-430). v4: members'
+// group.instance.id. v5: flexible.
+// An unknown group is described as Dead with no error (Kafka's GroupMetadataManager). Member
+// metadata and the protocol are shown only for a Stable group.
+import GregorCoordination
+import KafkaProtocol
+
+enum DescribeGroupsHandler: APIHandler {
+    static let versions: ClosedRange<Int16> = 0...5
+
+    /// AclEntry.supportedOperations(GROUP): READ, DELETE, DESCRIBE; all allowed without an authorizer.
+    static let groupOperations = AuthorizedOperations.bitField([.read, .delete, .describe])
+
+    static func handle(_ request: DescribeGroupsRequest, _ context: RequestContext) async throws -> DescribeGroupsResponse? {
+        let askOperations = context.apiVersion >= 3 && request.includeAuthorizedOperations
+        var groups: [DescribeGroupsResponse.DescribedGroup] = []
+        for groupId in request.groups {
+            let group = await context.broker.groupCoordinator.describeGroup(groupId)
+            groups.append(.init(
+                groupId: group.groupId, groupState: group.state, protocolType: group.protocolType,
+                protocolData: group.protocolData,
+                members: group.members.map {
+                    .init(memberId: $0.memberId, groupInstanceId: $0.groupInstanceId, clientId: $0.clientId,
+                          clientHost: $0.clientHost, memberMetadata: $0.metadata, memberAssignment: $0.assignment)
+                },
+                authorizedOperations: askOperations ? groupOperations : AuthorizedOperations.notRequested))
+        }
+        return DescribeGroupsResponse(groups: groups)
+    }
+}

@@ -1,0 +1,43 @@
+// FindCoordinator (key 10).
+// v1: key type (0 group, 1 transaction), throttle time and an error message. v2: no change.
+// v3: flexible. v4: batched keys (KIP-699), errors per key and no error message. v5: may answer
+// TRANSACTION_ABORTABLE (KIP-890). v6: key type 2, share groups (KIP-932).
+// This broker coordinates every group. Transactional ids get COORDINATOR_NOT_AVAILABLE (no
+// transaction coordinator yet; InitProducerId answers them the same way), share groups
+// INVALID_REQUEST (Kafka's answer without a share coordinator, and below v6), and any other key
+// type fails the whole request with INVALID_REQUEST, as Kafka's `CoordinatorType.forId` throws.
+import KafkaProtocol
+
+enum FindCoordinatorHandler: APIHandler {
+    static let versions: ClosedRange<Int16> = 0...6
+
+    static func handle(_ request: FindCoordinatorRequest, _ context: RequestContext) async throws -> FindCoordinatorResponse? {
+        let config = context.broker.config
+        // Every key has the same answer: there is one broker.
+        let error: ErrorCode = switch request.keyType {
+        case 0: ErrorCode.none
+        case 1: .coordinatorNotAvailable
+        default: .invalidRequest
+        }
+        let found = error == ErrorCode.none
+        let (nodeId, host, port) = found ? (config.nodeId, config.advertisedHost, config.advertisedPort) : (-1, "", -1)
+        let validKeyType = (0...2).contains(request.keyType)
+
+        guard context.apiVersion >= 4 else {
+            // Kafka's Errors.message(): the default message, or the enum name ("NONE") for success.
+            return FindCoordinatorResponse(
+                errorCode: error.rawValue, errorMessage: found ? "NONE" : error.defaultMessage,
+                nodeId: nodeId, host: host, port: port)
+        }
+        guard validKeyType else {
+            // The whole request fails (FindCoordinatorResponse.prepareErrorResponse).
+            return FindCoordinatorResponse(coordinators: request.coordinatorKeys.map {
+                .init(key: $0, nodeId: -1, host: "", port: -1, errorCode: ErrorCode.invalidRequest.rawValue,
+                      errorMessage: ErrorCode.invalidRequest.defaultMessage)
+            })
+        }
+        return FindCoordinatorResponse(coordinators: request.coordinatorKeys.map {
+            .init(key: $0, nodeId: nodeId, host: host, port: port, errorCode: error.rawValue)
+        })
+    }
+}

@@ -1,0 +1,18 @@
+// ListGroups (key 16).
+// v1: throttle time. v2: no change. v3: flexible. v4: states filter and each group's state
+// (KIP-518). v5: types filter and each group's type (KIP-848); every group here is "classic".
+// Filters are case-insensitive; an empty filter matches everything.
+import GregorCoordination
+import KafkaProtocol
+
+enum ListGroupsHandler: APIHandler {
+    static let versions: ClosedRange<Int16> = 0...5
+
+    static func handle(_ request: ListGroupsRequest, _ context: RequestContext) async throws -> ListGroupsResponse? {
+        let listed = await context.broker.groupCoordinator.listGroups(
+            statesFilter: request.statesFilter, typesFilter: request.typesFilter)
+        return ListGroupsResponse(groups: listed.map {
+            .init(groupId: $0.groupId, protocolType: $0.protocolType, groupState: $0.state, groupType: $0.groupType)
+        })
+    }
+}
