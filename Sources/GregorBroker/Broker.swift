@@ -18,6 +18,8 @@ public final class Broker: Sendable {
     let fetchSessions = Mutex(FetchSessionCache())
     /// Classic consumer groups (JoinGroup, SyncGroup, Heartbeat, LeaveGroup and the admin APIs).
     let groupCoordinator: GroupCoordinator
+    /// Committed offsets, durable in `__consumer_offsets`.
+    let offsets: OffsetStore
 
     public init(config: BrokerConfig, logger: Logger, clock: @escaping @Sendable () -> Int64 = Broker.wallClock) throws {
         self.config = config
@@ -35,6 +37,12 @@ public final class Broker: Sendable {
         for tp in logs.partitions where metadata.topic(tp.topic) == nil {
             try logs.delete(tp)
         }
+        // The offsets topic keeps the partition count it was created with: the group-to-partition
+        // mapping depends on it.
+        var offsetsConfig = config.offsets
+        if let existing = metadata.topic(OffsetStoreConfig.topic) { offsetsConfig.numPartitions = existing.partitionCount }
+        self.offsets = OffsetStore(logManager: logs, config: offsetsConfig, logger: logger)
+        try offsets.load()
     }
 
     /// Milliseconds since the epoch.
@@ -79,7 +87,44 @@ public final class Broker: Sendable {
     func deleteTopic(_ name: String) throws -> TopicMetadata {
         let topic = try metadata.deleteTopic(name)
         for p in 0..<topic.partitionCount { try logs.delete(TopicPartition(name, p)) }
+        // Kafka removes every group's offsets of a deleted topic (`onPartitionsDeleted`).
+        do {
+            _ = try offsets.deleteTopics([name], now: clock())
+        } catch {
+            logger.warning("removing committed offsets of deleted topic \(name) failed: \(error)")
+        }
         return topic
+    }
+
+    /// Creates `__consumer_offsets` before the first commit, as Kafka does on first use, with
+    /// its own configs (compacted). A concurrent creation that won is fine.
+    func ensureOffsetsTopic() throws {
+        guard metadata.topic(OffsetStoreConfig.topic) == nil else { return }
+        let result = try createTopics([NewTopic(
+            name: OffsetStoreConfig.topic, partitions: offsets.config.numPartitions, configs: offsets.config.topicConfigs)])
+        if case .failure(let error) = result[0], metadata.topic(OffsetStoreConfig.topic) == nil { throw error }
+    }
+
+    /// One pass of `offsets.retention.minutes`: expired offsets are tombstoned and Empty groups
+    /// left with none are removed. Run every `offsets.retention.check.interval.ms`.
+    func expireOffsets() async {
+        let coordinator = groupCoordinator
+        var conditions: [String: OffsetExpiration] = [:]
+        for group in offsets.groups { conditions[group] = await coordinator.offsetExpiration(groupId: group) }
+        var subscribed: Set<String> = []
+        for group in offsets.groups {
+            for topic in offsets.topics(group: group) where await coordinator.isSubscribed(groupId: group, topic: topic) {
+                subscribed.insert("\(group)\u{0}\(topic)")
+            }
+        }
+        do {
+            let emptied = try offsets.expire(
+                now: clock(), retentionMs: offsets.config.retentionMs, condition: { conditions[$0] ?? .fromCommit },
+                isSubscribed: { subscribed.contains("\($0)\u{0}\($1)") })
+            await coordinator.removeEmptyGroups(emptied)
+        } catch {
+            logger.warning("offset expiry failed: \(error)")
+        }
     }
 
     /// CreatePartitions: records the new count, then creates the new partitions' logs.

@@ -39,6 +39,9 @@ public struct BrokerConfig: Sendable {
     /// `group.max.size`: members of one classic group.
     public var groupMaxSize: Int32 = Int32.max
 
+    /// `offsets.*` and `offset.metadata.max.bytes`: the committed-offsets topic and retention.
+    public var offsets = OffsetStoreConfig()
+
     /// The `group.*` settings as the classic group state machine takes them.
     public var classicGroupConfig: ClassicGroupConfig {
         ClassicGroupConfig(

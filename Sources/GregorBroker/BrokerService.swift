@@ -26,9 +26,14 @@ public struct BrokerService: Service {
         fflush(nil)
         onReady(addresses)
         await withGracefulShutdownHandler {
+            var lastExpiry = broker.clock()
             while !Task.isCancelled && !Task.isShuttingDownGracefully {
                 try? await Task.sleep(for: .seconds(1))
                 do { try broker.logs.maintenance() } catch { logger.error("log maintenance failed: \(error)") }
+                if broker.clock() - lastExpiry >= broker.offsets.config.retentionCheckIntervalMs {
+                    lastExpiry = broker.clock()
+                    await broker.expireOffsets()
+                }
             }
         } onGracefulShutdown: {
             logger.info("shutting down")

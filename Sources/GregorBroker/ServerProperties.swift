@@ -54,6 +54,8 @@ public struct ServerProperties {
         "inter.broker.listener.name", "offsets.topic.replication.factor", "transaction.state.log.replication.factor",
         "transaction.state.log.min.isr", "group.initial.rebalance.delay.ms", "log.cleaner.delete.retention.ms",
         "group.min.session.timeout.ms", "group.max.session.timeout.ms", "group.max.size",
+        "offsets.topic.num.partitions", "offsets.topic.segment.bytes", "offsets.retention.minutes",
+        "offsets.retention.check.interval.ms", "offset.metadata.max.bytes",
     ]
 
     /// The broker settings; throws on the first invalid value, naming its key.
@@ -106,6 +108,14 @@ public struct ServerProperties {
         if let v = values["group.min.session.timeout.ms"] { c.groupMinSessionTimeoutMs = try int32("group.min.session.timeout.ms", v, min: Int64(Int32.min)) }
         if let v = values["group.max.session.timeout.ms"] { c.groupMaxSessionTimeoutMs = try int32("group.max.session.timeout.ms", v, min: Int64(Int32.min)) }
         if let v = values["group.max.size"] { c.groupMaxSize = try int32("group.max.size", v, min: 1) }
+        // Kafka's GroupCoordinatorConfig: the offsets topic and offset retention.
+        if let v = values["offsets.topic.num.partitions"] { c.offsets.numPartitions = try int32("offsets.topic.num.partitions", v, min: 1) }
+        if let v = values["offsets.topic.segment.bytes"] { c.offsets.segmentBytes = try int64("offsets.topic.segment.bytes", v, min: 1) }
+        if let v = values["offsets.retention.minutes"] { c.offsets.retentionMs = Int64(try int32("offsets.retention.minutes", v, min: 1)) * 60_000 }
+        if let v = values["offsets.retention.check.interval.ms"] {
+            c.offsets.retentionCheckIntervalMs = try int64("offsets.retention.check.interval.ms", v, min: 1)
+        }
+        if let v = values["offset.metadata.max.bytes"] { c.offsets.metadataMaxBytes = Int(try int32("offset.metadata.max.bytes", v, min: Int64(Int32.min))) }
         c.logDefaults = l
         return c
     }

@@ -19,6 +19,8 @@ public final class BrokerServer: Sendable {
     /// Binds every listener; returns the bound channels (their local addresses carry the ports).
     public func start() async throws -> [Channel] {
         let broker = self.broker
+        // Groups known only by their committed offsets (after a restart) exist again, Empty.
+        await broker.groupCoordinator.restore(groupIds: broker.offsets.groups)
         let logger = self.logger
         let stats = self.stats
         let bootstrap = ServerBootstrap(group: group)

@@ -1,7 +1,8 @@
 // DeleteGroups (key 42).
 // v1: responses sent before throttling. v2: flexible.
 // Each group: GROUP_ID_NOT_FOUND if unknown, NON_EMPTY_GROUP while it has members; duplicates
-// are answered once (KafkaApis takes the distinct names).
+// are answered once (KafkaApis takes the distinct names). The group's committed offsets go
+// with it (tombstones in __consumer_offsets), as Kafka's GroupCoordinatorShard.deleteGroups does.
 import GregorCoordination
 import KafkaProtocol
 
@@ -12,8 +13,16 @@ enum DeleteGroupsHandler: APIHandler {
         var seen: Set<String> = []
         var results: [DeleteGroupsResponse.DeletableGroupResult] = []
         for groupId in request.groupsNames where seen.insert(groupId).inserted {
-            let error = await context.broker.groupCoordinator.deleteGroup(groupId) ?? ErrorCode.none
-            results.append(.init(groupId: groupId, errorCode: error.rawValue))
+            var code = await context.broker.groupCoordinator.deleteGroup(groupId) ?? ErrorCode.none
+            if code == .none {
+                do {
+                    _ = try context.broker.offsets.deleteGroup(groupId, now: context.broker.clock())
+                } catch {
+                    context.logger.warning("deleting the offsets of group \(groupId) failed: \(error)")
+                    code = error.errorCode
+                }
+            }
+            results.append(.init(groupId: groupId, errorCode: code.rawValue))
         }
         return DeleteGroupsResponse(results: results)
     }

@@ -1,0 +1,75 @@
+// OffsetFetch (key 9).
+// v1: offsets from the coordinator (v0 read ZooKeeper in old Kafka; here both read the same
+// store). v2: null topics mean every committed offset; top-level error code. v3: throttle time.
+// v5: committed leader epoch. v6: flexible. v7: require_stable (KIP-447; without pending
+// transactional commits nothing is unstable). v8: several groups per request, each with its
+// own error (KIP-709). v9: member id and epoch, checked for KIP-848 groups.
+// A partition without a committed offset answers offset -1, metadata "" and no error; so does
+// every partition of a group that does not exist.
+import GregorCoordination
+import GregorStorage
+import KafkaProtocol
+
+enum OffsetFetchHandler: APIHandler {
+    static let versions: ClosedRange<Int16> = 0...9
+
+    typealias Partition = OffsetFetchResponse.OffsetFetchResponsePartitions
+
+    static func handle(_ request: OffsetFetchRequest, _ context: RequestContext) async throws -> OffsetFetchResponse? {
+        let v = context.apiVersion
+        if v >= 8 {
+            var groups: [OffsetFetchResponse.OffsetFetchResponseGroup] = []
+            for g in request.groups {
+                let wanted = g.topics.map { $0.map { (name: $0.name, partitions: $0.partitionIndexes) } }
+                let (error, topics) = await fetch(group: g.groupId, wanted, context)
+                groups.append(.init(groupId: g.groupId, topics: topics, errorCode: error.rawValue))
+            }
+            return OffsetFetchResponse(groups: groups)
+        }
+        // v0-1 always name their partitions; null only exists from v2.
+        let wanted = request.topics.map { $0.map { (name: $0.name, partitions: $0.partitionIndexes) } }
+        let (error, topics) = await fetch(group: request.groupId, wanted, context)
+        var response = OffsetFetchResponse(
+            topics: topics.map { t in
+                .init(name: t.name, partitions: t.partitions.map {
+                    .init(partitionIndex: $0.partitionIndex, committedOffset: $0.committedOffset,
+                          committedLeaderEpoch: v >= 5 ? $0.committedLeaderEpoch : -1, metadata: $0.metadata, errorCode: $0.errorCode)
+                })
+            })
+        if v >= 2 {
+            response.errorCode = error.rawValue
+        } else if error != .none, let wanted {
+            // v0-1 have no top-level error: every partition asked for carries it.
+            response.topics = wanted.map { t in
+                .init(name: t.name, partitions: t.partitions.map { .init(partitionIndex: $0, committedOffset: -1, metadata: "", errorCode: error.rawValue) })
+            }
+        }
+        return response
+    }
+
+    /// One group's answer: a group-level error, or its offsets for `wanted` (nil: all of them).
+    static func fetch(group: String, _ wanted: [(name: String, partitions: [Int32])]?, _ context: RequestContext) async
+        -> (ErrorCode, [OffsetFetchResponse.OffsetFetchResponseTopics])
+    {
+        guard !group.isEmpty else { return (.invalidGroupId, []) }
+        let broker = context.broker
+        if let error = await broker.groupCoordinator.validateOffsetFetch(groupId: group) {
+            return (error, [])
+        }
+        let partitions = wanted.map { topics in topics.flatMap { t in t.partitions.map { TopicPartition(t.name, $0) } } }
+        let fetched = broker.offsets.fetch(group: group, partitions: partitions)
+        var topics: [OffsetFetchResponse.OffsetFetchResponseTopics] = []
+        for entry in fetched {
+            let tp = entry.topicPartition
+            let p = Partition(
+                partitionIndex: tp.partition, committedOffset: entry.committed?.offset ?? -1,
+                committedLeaderEpoch: entry.committed?.leaderEpoch ?? -1, metadata: entry.committed?.metadata ?? "")
+            if let last = topics.indices.last, topics[last].name == tp.topic {
+                topics[last].partitions.append(p)
+            } else {
+                topics.append(.init(name: tp.topic, partitions: [p]))
+            }
+        }
+        return (.none, topics)
+    }
+}

@@ -1,0 +1,67 @@
+import KafkaProtocol
+
+extension GroupCoordinator {
+    /// Groups that have committed offsets but no state in memory, as after a restart, come back
+    /// Empty: Kafka loads them from `__consumer_offsets`, so ListGroups, DescribeGroups and
+    /// DeleteGroups know them and a fresh member rejoins the same group.
+    public func restore(groupIds: [String]) {
+        for id in groupIds where groups[id] == nil {
+            groups[id] = ClassicGroup(groupId: id, config: config, memberIdSource: memberIdSource, now: clock.now())
+        }
+    }
+
+    /// Whether a member of the group consumes `topic`, per the subscriptions in its consumer
+    /// protocol metadata: OffsetDelete refuses such partitions (GROUP_SUBSCRIBED_TO_TOPIC) and
+    /// their offsets never expire while the group is active (Kafka's `ClassicGroup.isSubscribedToTopic`).
+    public func isSubscribed(groupId: String, topic: String) -> Bool {
+        guard let group = groups[groupId], group.protocolType == "consumer", group.state != .empty, group.state != .dead,
+            let chosen = group.protocolName
+        else { return false }
+        return group.members.contains { member in
+            guard let metadata = member.protocols.first(where: { $0.name == chosen })?.metadata else { return false }
+            return ConsumerProtocolSubscription.topics(in: metadata)?.contains(topic) ?? false
+        }
+    }
+
+    /// How each group's offsets age for `offsets.retention.minutes` (KIP-211): not at all while
+    /// the group has members, from when it became Empty for a consumer group, and from each
+    /// commit for a group that never had a protocol (admin or standalone commits).
+    public func offsetExpiration(groupId: String) -> OffsetExpiration {
+        guard let group = groups[groupId] else { return .fromCommit }
+        switch group.state {
+        case .empty: return group.protocolType == nil ? .fromCommit : .fromEmptySince(group.stateTimestampMs)
+        case .dead: return .fromCommit
+        default: return .never
+        }
+    }
+
+    /// After expiry: the Empty groups left with no offsets are deleted, as Kafka's
+    /// `cleanupGroupMetadata` does.
+    public func removeEmptyGroups(_ groupIds: [String]) {
+        for id in groupIds where groups[id]?.state == .empty {
+            _ = deleteGroup(id)
+        }
+    }
+}
+
+/// The topics of a consumer protocol subscription (`ConsumerProtocolSubscription` v0+: version,
+/// then an array of topic names; later versions only append fields), the metadata of a classic
+/// group member using protocol type "consumer".
+enum ConsumerProtocolSubscription {
+    static func topics(in metadata: [UInt8]) -> [String]? {
+        var i = 2  // version
+        func int(_ width: Int) -> Int? {
+            guard i + width <= metadata.count else { return nil }
+            defer { i += width }
+            return metadata[i..<i + width].reduce(0) { $0 << 8 | Int($1) }
+        }
+        guard let count = int(4), count >= 0, count <= metadata.count else { return nil }
+        var topics: [String] = []
+        for _ in 0..<count {
+            guard let length = int(2), length <= 0x7fff, i + length <= metadata.count else { return nil }
+            topics.append(String(decoding: metadata[i..<i + length], as: UTF8.self))
+            i += length
+        }
+        return topics
+    }
+}
