@@ -58,6 +58,8 @@ public struct SupportedApis: Sendable {
         entry(GetTelemetrySubscriptionsHandler.self),
         entry(PushTelemetryHandler.self),
         entry(DescribeTopicPartitionsHandler.self),
+        entry(ConsumerGroupHeartbeatHandler.self),
+        entry(ConsumerGroupDescribeHandler.self),
     ])
 }
 

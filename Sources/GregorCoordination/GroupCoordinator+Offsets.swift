@@ -5,7 +5,7 @@ extension GroupCoordinator {
     /// Empty: Kafka loads them from `__consumer_offsets`, so ListGroups, DescribeGroups and
     /// DeleteGroups know them and a fresh member rejoins the same group.
     public func restore(groupIds: [String]) {
-        for id in groupIds where groups[id] == nil {
+        for id in groupIds where groups[id] == nil && consumerGroups[id] == nil {
             groups[id] = ClassicGroup(groupId: id, config: config, memberIdSource: memberIdSource, now: clock.now())
         }
     }
@@ -14,6 +14,7 @@ extension GroupCoordinator {
     /// protocol metadata: OffsetDelete refuses such partitions (GROUP_SUBSCRIBED_TO_TOPIC) and
     /// their offsets never expire while the group is active (Kafka's `ClassicGroup.isSubscribedToTopic`).
     public func isSubscribed(groupId: String, topic: String) -> Bool {
+        if let consumer = consumerGroups[groupId] { return consumer.isSubscribed(toTopic: topic) }
         guard let group = groups[groupId], group.protocolType == "consumer", group.state != .empty, group.state != .dead,
             let chosen = group.protocolName
         else { return false }
@@ -23,10 +24,13 @@ extension GroupCoordinator {
         }
     }
 
-    /// How each group's offsets age for `offsets.retention.minutes` (KIP-211): not at all while
-    /// the group has members, from when it became Empty for a consumer group, and from each
-    /// commit for a group that never had a protocol (admin or standalone commits).
+    /// How each group's offsets age for `offsets.retention.minutes` (KIP-211): for a classic
+    /// group not at all while it has members, from when it became Empty for a consumer-protocol
+    /// group, and from each commit for a group that never had a protocol (admin or standalone
+    /// commits). A KIP-848 group's offsets age from their commits, but only for topics it no
+    /// longer subscribes to (Kafka's `ConsumerGroup.offsetExpirationCondition`).
     public func offsetExpiration(groupId: String) -> OffsetExpiration {
+        if consumerGroups[groupId] != nil { return .fromCommit }
         guard let group = groups[groupId] else { return .fromCommit }
         switch group.state {
         case .empty: return group.protocolType == nil ? .fromCommit : .fromEmptySince(group.stateTimestampMs)
@@ -38,7 +42,7 @@ extension GroupCoordinator {
     /// After expiry: the Empty groups left with no offsets are deleted, as Kafka's
     /// `cleanupGroupMetadata` does.
     public func removeEmptyGroups(_ groupIds: [String]) {
-        for id in groupIds where groups[id]?.state == .empty {
+        for id in groupIds where groupIsEmpty(id) == true {
             _ = deleteGroup(id)
         }
     }

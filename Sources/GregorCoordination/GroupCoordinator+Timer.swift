@@ -2,7 +2,10 @@ extension GroupCoordinator {
     /// Points the one timer task at the earliest deadline of any group; called after every event.
     /// A task already waiting for that deadline is kept; otherwise it is replaced.
     func rearmTimer() {
-        let next = groups.values.lazy.compactMap(\.nextDeadline).min()
+        let next = [
+            groups.values.lazy.compactMap(\.nextDeadline).min(),
+            consumerGroups.values.lazy.compactMap(\.nextDeadline).min(),
+        ].compactMap { $0 }.min()
         if next == timer?.deadline { return }
         timer?.task.cancel()
         guard let next else {
@@ -29,6 +32,11 @@ extension GroupCoordinator {
         for groupId in Array(groups.keys) {
             guard let deadline = groups[groupId]?.nextDeadline, deadline <= now else { continue }
             perform(groups[groupId]!.tick(now: now))
+        }
+        for groupId in Array(consumerGroups.keys) {
+            guard let deadline = consumerGroups[groupId]?.nextDeadline, deadline <= now else { continue }
+            // Fencing answers no request: the fenced member learns it on its next heartbeat.
+            _ = consumerGroups[groupId]!.tick(now: now)
         }
         rearmTimer()
     }

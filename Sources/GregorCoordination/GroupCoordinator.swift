@@ -1,7 +1,9 @@
 import KafkaProtocol
 
-/// The classic group coordinator: owns every ``ClassicGroup`` on this broker, parks JoinGroup and
-/// SyncGroup requests until their group answers them, and runs one timer for all groups' deadlines.
+/// The group coordinator: owns every ``ClassicGroup`` and KIP-848 ``ConsumerGroup`` on this broker,
+/// parks JoinGroup and SyncGroup requests until their group answers them, and runs one timer for
+/// all groups' deadlines. A group id names one group of one type at a time (Kafka's single
+/// `groups` map): `groups` and `consumerGroups` never share a key.
 ///
 /// Requests arrive in domain terms (``JoinInput``...), answers leave the same way; the broker's
 /// handlers translate from and to wire messages. The checks Kafka makes before a group is looked
@@ -12,6 +14,12 @@ public actor GroupCoordinator {
     let clock: any CoordinatorClock
     let memberIdSource: MemberIdSource
     var groups: [String: ClassicGroup] = [:]
+    /// `group.consumer.*`: the settings every consumer group is created with.
+    public let consumerConfig: ConsumerGroupConfig
+    /// Member ids for ConsumerGroupHeartbeat v0 joins; carried from group to group so a
+    /// sequential source (tests) never repeats an id.
+    var consumerMemberIdSource: ConsumerMemberIdSource
+    var consumerGroups: [String: ConsumerGroup] = [:]
     /// Requests waiting for their group's answer, by token.
     var parked: [RequestToken: CheckedContinuation<Answer, Never>] = [:]
     var lastToken: UInt64 = 0
@@ -19,8 +27,13 @@ public actor GroupCoordinator {
     var timer: (id: UInt64, deadline: Int64, task: Task<Void, Never>)?
     var lastTimerId: UInt64 = 0
 
-    public init(config: ClassicGroupConfig = ClassicGroupConfig(), clock: any CoordinatorClock, memberIdSource: MemberIdSource = .random) {
+    public init(
+        config: ClassicGroupConfig = ClassicGroupConfig(), clock: any CoordinatorClock, memberIdSource: MemberIdSource = .random,
+        consumerConfig: ConsumerGroupConfig = ConsumerGroupConfig(), consumerMemberIdSource: ConsumerMemberIdSource = .random
+    ) {
         self.config = config
+        self.consumerConfig = consumerConfig
+        self.consumerMemberIdSource = consumerMemberIdSource
         self.clock = clock
         self.memberIdSource = memberIdSource
     }
@@ -49,6 +62,17 @@ public actor GroupCoordinator {
         if input.sessionTimeoutMs < config.minSessionTimeoutMs || input.sessionTimeoutMs > config.maxSessionTimeoutMs {
             return .failure(.invalidSessionTimeout, memberId: input.memberId)
         }
+        if let consumer = consumerGroups[groupId] {
+            // Kafka 4.x deletes an empty consumer group and creates a classic one in its place
+            // (`maybeDeleteEmptyConsumerGroup`). A non-empty one would take the member in as a
+            // classic-protocol member of a mixed group (`classicGroupJoinToConsumerGroup`), which
+            // Gregor does not implement: it answers as Kafka 3.7 did, GROUP_ID_NOT_FOUND
+            // ("Group X is not a classic group.").
+            guard consumer.members.isEmpty else { return .failure(.groupIdNotFound, memberId: input.memberId) }
+            guard input.memberId.isEmpty else { return .failure(.unknownMemberId, memberId: input.memberId) }
+            consumerGroups.removeValue(forKey: groupId)
+            rearmTimer()
+        }
         if groups[groupId] == nil {
             // Only a member without an id creates a group (Kafka's getOrMaybeCreateClassicGroup).
             guard input.memberId.isEmpty else { return .failure(.unknownMemberId, memberId: input.memberId) }
@@ -71,7 +95,9 @@ public actor GroupCoordinator {
         }
     }
 
-    /// Heartbeat; an unknown group answers UNKNOWN_MEMBER_ID, as Kafka's does.
+    /// Heartbeat; an unknown group answers UNKNOWN_MEMBER_ID, as Kafka's does. So does a consumer
+    /// group (none of its members uses the classic protocol here), and likewise for SyncGroup and
+    /// LeaveGroup (Kafka's `classicGroup{Sync,Heartbeat,Leave}ToConsumerGroup` for unknown members).
     public func heartbeat(groupId: String, _ input: HeartbeatInput) async -> ErrorCode {
         if groupId.isEmpty { return .invalidGroupId }
         guard groups[groupId] != nil else { return .unknownMemberId }

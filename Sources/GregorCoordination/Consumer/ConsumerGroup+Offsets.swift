@@ -29,6 +29,14 @@ extension ConsumerGroup {
         return Self.validateCommittingEpoch(received: memberEpoch, expected: member.memberEpoch)
     }
 
+    /// Kafka's `ConsumerGroup.isSubscribedToTopic`: a member subscribes to the topic by name or
+    /// through a regex that matched it. OffsetDelete refuses such partitions
+    /// (GROUP_SUBSCRIBED_TO_TOPIC), and their offsets do not expire.
+    public func isSubscribed(toTopic topic: String) -> Bool {
+        members.values.contains { $0.subscribedTopicNames.contains(topic) }
+            || resolvedRegexes.values.contains { $0.contains(topic) }
+    }
+
     private static func validateCommittingEpoch(received: Int32, expected: Int32) -> ConsumerGroupError? {
         guard received != expected else { return nil }
         return ConsumerGroupError(

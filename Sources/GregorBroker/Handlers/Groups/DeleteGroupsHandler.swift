@@ -1,6 +1,7 @@
 // DeleteGroups (key 42).
 // v1: responses sent before throttling. v2: flexible.
-// Each group: GROUP_ID_NOT_FOUND if unknown, NON_EMPTY_GROUP while it has members; duplicates
+// Each group, classic or consumer (KIP-848): GROUP_ID_NOT_FOUND if unknown, NON_EMPTY_GROUP
+// while it has members; duplicates
 // are answered once (KafkaApis takes the distinct names). The group's committed offsets go
 // with it (tombstones in __consumer_offsets), as Kafka's GroupCoordinatorShard.deleteGroups does.
 import GregorCoordination

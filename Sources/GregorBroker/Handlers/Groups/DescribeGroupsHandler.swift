@@ -1,7 +1,8 @@
 // DescribeGroups (key 15).
 // v1: throttle time. v2: no change. v3: authorized operations on request (KIP-430). v4: members'
 // group.instance.id. v5: flexible.
-// An unknown group is described as Dead with no error (Kafka's GroupMetadataManager). Member
+// An unknown group is described as Dead with no error (Kafka's GroupMetadataManager), and so is
+// a KIP-848 consumer group (ConsumerGroupDescribe shows those). Member
 // metadata and the protocol are shown only for a Stable group.
 import GregorCoordination
 import KafkaProtocol

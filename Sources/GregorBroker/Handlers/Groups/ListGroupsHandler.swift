@@ -1,7 +1,8 @@
 // ListGroups (key 16).
 // v1: throttle time. v2: no change. v3: flexible. v4: states filter and each group's state
-// (KIP-518). v5: types filter and each group's type (KIP-848); every group here is "classic".
-// Filters are case-insensitive; an empty filter matches everything.
+// (KIP-518). v5: types filter and each group's type (KIP-848): "classic" or "consumer"; a
+// consumer group's protocol type is "consumer" and its state one of Empty, Assigning,
+// Reconciling, Stable. Filters are case-insensitive; an empty filter matches everything.
 import GregorCoordination
 import KafkaProtocol
 

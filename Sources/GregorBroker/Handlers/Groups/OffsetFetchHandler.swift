@@ -21,14 +21,14 @@ enum OffsetFetchHandler: APIHandler {
             var groups: [OffsetFetchResponse.OffsetFetchResponseGroup] = []
             for g in request.groups {
                 let wanted = g.topics.map { $0.map { (name: $0.name, partitions: $0.partitionIndexes) } }
-                let (error, topics) = await fetch(group: g.groupId, wanted, context)
+                let (error, topics) = await fetch(group: g.groupId, wanted, member: (g.memberId, g.memberEpoch), context)
                 groups.append(.init(groupId: g.groupId, topics: topics, errorCode: error.rawValue))
             }
             return OffsetFetchResponse(groups: groups)
         }
         // v0-1 always name their partitions; null only exists from v2.
         let wanted = request.topics.map { $0.map { (name: $0.name, partitions: $0.partitionIndexes) } }
-        let (error, topics) = await fetch(group: request.groupId, wanted, context)
+        let (error, topics) = await fetch(group: request.groupId, wanted, member: (nil, -1), context)
         var response = OffsetFetchResponse(
             topics: topics.map { t in
                 .init(name: t.name, partitions: t.partitions.map {
@@ -48,12 +48,14 @@ enum OffsetFetchHandler: APIHandler {
     }
 
     /// One group's answer: a group-level error, or its offsets for `wanted` (nil: all of them).
-    static func fetch(group: String, _ wanted: [(name: String, partitions: [Int32])]?, _ context: RequestContext) async
+    static func fetch(group: String, _ wanted: [(name: String, partitions: [Int32])]?, member: (id: String?, epoch: Int32),
+                      _ context: RequestContext) async
         -> (ErrorCode, [OffsetFetchResponse.OffsetFetchResponseTopics])
     {
         guard !group.isEmpty else { return (.invalidGroupId, []) }
         let broker = context.broker
-        if let error = await broker.groupCoordinator.validateOffsetFetch(groupId: group) {
+        // v9: a KIP-848 member names itself and its epoch, which must be current.
+        if let error = await broker.groupCoordinator.validateOffsetFetch(groupId: group, memberId: member.id, memberEpoch: member.epoch) {
             return (error, [])
         }
         let partitions = wanted.map { topics in topics.flatMap { t in t.partitions.map { TopicPartition(t.name, $0) } } }
