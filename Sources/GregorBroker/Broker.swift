@@ -20,6 +20,8 @@ public final class Broker: Sendable {
     let groupCoordinator: GroupCoordinator
     /// Committed offsets, durable in `__consumer_offsets`.
     let offsets: OffsetStore
+    /// Where request handlers run (`num.io.threads`).
+    public let io: IOExecutor
 
     public init(config: BrokerConfig, logger: Logger, clock: @escaping @Sendable () -> Int64 = Broker.wallClock) throws {
         self.config = config
@@ -42,7 +44,9 @@ public final class Broker: Sendable {
         var offsetsConfig = config.offsets
         if let existing = metadata.topic(OffsetStoreConfig.topic) { offsetsConfig.numPartitions = existing.partitionCount }
         self.offsets = OffsetStore(logManager: logs, config: offsetsConfig, logger: logger)
+        self.io = IOExecutor(threads: config.numIoThreads)
         try offsets.load()
+        io.start()
     }
 
     /// Milliseconds since the epoch.
@@ -152,6 +156,11 @@ public final class Broker: Sendable {
     /// Flushes and closes every log (SIGTERM).
     public func shutdown() throws {
         try logs.shutdown()
+    }
+
+    /// Stops the handler threads; after `shutdown`, once no request can arrive.
+    public func stopThreads() async {
+        try? await io.shutdown()
     }
 }
 

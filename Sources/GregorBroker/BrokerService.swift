@@ -41,6 +41,7 @@ public struct BrokerService: Service {
         for c in channels { try? await c.close() }
         try await server.stop()
         try broker.shutdown()
+        await broker.stopThreads()
         logger.info("logs flushed; stopped")
     }
 }

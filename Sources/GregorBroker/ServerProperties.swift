@@ -55,7 +55,7 @@ public struct ServerProperties {
         "transaction.state.log.min.isr", "group.initial.rebalance.delay.ms", "log.cleaner.delete.retention.ms",
         "group.min.session.timeout.ms", "group.max.session.timeout.ms", "group.max.size",
         "offsets.topic.num.partitions", "offsets.topic.segment.bytes", "offsets.retention.minutes",
-        "offsets.retention.check.interval.ms", "offset.metadata.max.bytes",
+        "offsets.retention.check.interval.ms", "offset.metadata.max.bytes", "num.io.threads",
     ]
 
     /// The broker settings; throws on the first invalid value, naming its key.
@@ -108,6 +108,7 @@ public struct ServerProperties {
         if let v = values["group.min.session.timeout.ms"] { c.groupMinSessionTimeoutMs = try int32("group.min.session.timeout.ms", v, min: Int64(Int32.min)) }
         if let v = values["group.max.session.timeout.ms"] { c.groupMaxSessionTimeoutMs = try int32("group.max.session.timeout.ms", v, min: Int64(Int32.min)) }
         if let v = values["group.max.size"] { c.groupMaxSize = try int32("group.max.size", v, min: 1) }
+        if let v = values["num.io.threads"] { c.numIoThreads = Int(try int32("num.io.threads", v, min: 1)) }
         // Kafka's GroupCoordinatorConfig: the offsets topic and offset retention.
         if let v = values["offsets.topic.num.partitions"] { c.offsets.numPartitions = try int32("offsets.topic.num.partitions", v, min: 1) }
         if let v = values["offsets.topic.segment.bytes"] { c.offsets.segmentBytes = try int64("offsets.topic.segment.bytes", v, min: 1) }

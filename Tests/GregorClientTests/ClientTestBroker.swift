@@ -42,6 +42,7 @@ enum ClientTestBroker {
         for channel in channels { try? await channel.close() }
         try? await server.stop()
         try? broker.shutdown()
+        await broker.stopThreads()
         return try result.get()
     }
 }

@@ -137,10 +137,12 @@ final class KafkaChannelHandler: ChannelInboundHandler {
         lastRequest = promise.futureResult.map { _ in }
         previous.whenComplete { _ in
             promise.completeWithTask {
-                var body = body
-                let response = try await entry.handle(requestContext, &body)
-                return try response.map {
-                    try ResponseFrame.make($0, correlationId: header.correlationId, apiKey: apiKey, version: header.requestApiVersion, zeroCopy: zeroCopy)
+                try await withTaskExecutorPreference(requestContext.broker.io) {
+                    var body = body
+                    let response = try await entry.handle(requestContext, &body)
+                    return try response.map {
+                        try ResponseFrame.make($0, correlationId: header.correlationId, apiKey: apiKey, version: header.requestApiVersion, zeroCopy: zeroCopy)
+                    }
                 }
             }
         }

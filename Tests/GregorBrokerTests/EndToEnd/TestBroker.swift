@@ -48,7 +48,9 @@ struct TestBroker: Sendable {
         }
         for channel in channels { try? await channel.close() }
         try? await server.stop()
-        try? broker.shutdown()
+        // Off the cooperative pool: flushing a thousand logs must not stall the other tests.
+        await withTaskExecutorPreference(broker.io) { try? broker.shutdown() }
+        await broker.stopThreads()
         return try result.get()
     }
 
