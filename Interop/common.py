@@ -230,6 +230,45 @@ def create_topics_raw(bootstrap, topics, timeout=30):
     return out
 
 
+def offset_fetch_raw(bootstrap, group, topics, timeout=30):
+    """OffsetFetch v1 over a plain socket to the (single) broker, the group's coordinator:
+    {topic: [partition]} -> {(topic, partition): (committed offset or -1, metadata, error code)}."""
+    import socket
+
+    def string(s):
+        b = s.encode()
+        return struct.pack(">h", len(b)) + b
+
+    body = string(group) + struct.pack(">i", len(topics))
+    for name, partitions in topics.items():
+        body += string(name) + struct.pack(">i", len(partitions)) + b"".join(struct.pack(">i", p) for p in partitions)
+    header = struct.pack(">hhi", 9, 1, 1) + string("interop-check")
+    host, port = bootstrap.rsplit(":", 1)
+    with socket.create_connection((host, int(port)), timeout=timeout) as s:
+        s.sendall(struct.pack(">i", len(header) + len(body)) + header + body)
+        size = struct.unpack(">i", _recv(s, 4))[0]
+        data = _recv(s, size)
+    pos = 4  # correlation id
+    out = {}
+    (count,) = struct.unpack_from(">i", data, pos)
+    pos += 4
+    for _ in range(count):
+        (n,) = struct.unpack_from(">h", data, pos)
+        name = data[pos + 2:pos + 2 + n].decode()
+        pos += 2 + n
+        (parts,) = struct.unpack_from(">i", data, pos)
+        pos += 4
+        for _ in range(parts):
+            partition, offset, mlen = struct.unpack_from(">iqh", data, pos)
+            pos += 14
+            metadata = None if mlen < 0 else data[pos:pos + mlen].decode()
+            pos += max(0, mlen)
+            (code,) = struct.unpack_from(">h", data, pos)
+            pos += 2
+            out[(name, partition)] = (offset, metadata, code)
+    return out
+
+
 def _recv(s, n):
     buf = b""
     while len(buf) < n:

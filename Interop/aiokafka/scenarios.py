@@ -5,7 +5,11 @@ import logging
 import time
 
 import aiokafka.errors as Errors
-from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, TopicPartition
+import groupcheck
+from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, ConsumerRebalanceListener, TopicPartition
+from aiokafka.coordinator.assignors.range import RangePartitionAssignor
+from aiokafka.coordinator.assignors.roundrobin import RoundRobinPartitionAssignor
+from aiokafka.coordinator.assignors.sticky.sticky_assignor import StickyPartitionAssignor
 from aiokafka.admin import AIOKafkaAdminClient, NewTopic
 
 from common import (expect_roundtrip, CODECS, MESSAGE_MAX_BYTES, Rec, ScenarioFailure, big_value, by_partition, digest, edge_records, expect,
@@ -211,6 +215,7 @@ async def offsets_for_times(ctx):
 
 @scenario("consumer-group", timeout=60)
 async def consumer_group(ctx):
+    """The quick smoke test: subscribe with a group id, consume, commit."""
     topic = ctx.topic()
     sent = numbered(20, "grp")
     await produce_ok(ctx, topic, sent, partition=0)
@@ -231,6 +236,226 @@ async def consumer_group(ctx):
         expect_eq(await bounded(c.committed(TopicPartition(topic, 0))), 20, "committed offset")
     finally:
         await bounded(c.stop())
+
+
+
+# -- churn: members in their own processes (Interop/groupcheck.py) ----------------------------
+# The churn and static scenarios are plain functions (the harness runs them without an event
+# loop); the members, the producer and the in-process calls each run their own asyncio.run().
+
+SESSION_TIMEOUT_MS = 6000  # Gregor's group.min.session.timeout.ms: a crash is noticed quickly
+ASSIGNORS = {"range": RangePartitionAssignor, "roundrobin": RoundRobinPartitionAssignor,
+             "sticky": StickyPartitionAssignor}
+
+
+def generation(c):
+    """The generation id the coordinator holds (-1 outside a generation)."""
+    return c._coordinator.generation
+
+
+def member_main(args):
+    asyncio.run(_member(args))
+
+
+async def _member(args):
+    """A group member (a process of its own): getmany, record what it processed with the
+    generation, commit after processing (at most once a second) and in the revoke callback; stop cleanly (commit, then
+    LeaveGroup unless static) when its stop file appears."""
+    m = groupcheck.Member(args)
+    conf = dict(args["conf"])
+    assignor = conf.pop("assignor", "range")
+    topic = args["topic"]
+    c = None
+
+    async def commit(only=None):
+        pending = m.take_pending()
+        if only is not None:
+            pending = {p: o for p, o in pending.items() if p in only}
+        if not pending:
+            return
+        gen = generation(c)
+        try:
+            await bounded(c.commit({TopicPartition(topic, p): o for p, o in pending.items()}))
+            m.committed(gen, pending)
+        except (Errors.KafkaError, asyncio.TimeoutError) as e:
+            m.committed(gen, pending, repr(e))
+            for p, o in pending.items():
+                if p in m.held:
+                    m.pending[p] = max(m.pending.get(p, 0), o)
+
+    class Listener(ConsumerRebalanceListener):
+        async def on_partitions_revoked(self, revoked):
+            await commit(only={tp.partition for tp in revoked})
+            m.revoked([tp.partition for tp in revoked], generation(c))
+
+        async def on_partitions_assigned(self, assigned):
+            m.assigned([tp.partition for tp in assigned], generation(c))
+
+    c = AIOKafkaConsumer(bootstrap_servers=args["bootstrap"], group_id=args["group"], auto_offset_reset="earliest",
+                         enable_auto_commit=False, request_timeout_ms=MS, fetch_max_wait_ms=100, client_id=args["name"],
+                         partition_assignment_strategy=(ASSIGNORS[assignor],), **conf)
+    c.subscribe([topic], listener=Listener())
+    await bounded(c.start())
+    while not m.should_stop():
+        batches = await bounded(c.getmany(timeout_ms=300, max_records=500))
+        gen = generation(c)
+        m.processed(gen, [(msg.partition, msg.offset, msg.value) for msgs in batches.values() for msg in msgs])
+        if m.commit_due():
+            await commit()
+    await commit()
+    m.revoked(sorted(m.held), generation(c))  # aiokafka's stop() does not call the listener
+    await bounded(c.stop())
+    m.events.emit("closed")
+
+
+def producer_main(args):
+    asyncio.run(_producer(args))
+
+
+async def _producer(args):
+    """Produces `count` records (value: the sequence number) from `first`, seq % 6 to partition
+    seq % 6, spread evenly over `seconds`."""
+    ev = groupcheck.Events(args["events"])
+    p = await producer_for(args["bootstrap"])
+    try:
+        ends, futures = {}, []
+        start, count, seconds = time.monotonic(), args["count"], args["seconds"]
+        for i in range(count):
+            seq = args["first"] + i
+            futures.append(await bounded(p.send(args["topic"], value=groupcheck.value_of(seq),
+                                                partition=seq % groupcheck.PARTITIONS)))
+            if i % 500 == 0:
+                await asyncio.sleep(max(0.0, start + seconds * i / count - time.monotonic()) if seconds else 0)
+        for f in futures:
+            md = await bounded(f, 60)
+            ends[md.partition] = max(ends.get(md.partition, 0), md.offset + 1)
+    finally:
+        await bounded(p.stop())
+    ev.emit("produced", ends={str(k): v for k, v in ends.items()})
+
+
+async def producer_for(bootstrap):
+    p = AIOKafkaProducer(bootstrap_servers=bootstrap, request_timeout_ms=MS, linger_ms=10, max_batch_size=64 * 1024)
+    await bounded(p.start())
+    return p
+
+
+def create_topic(ctx, topic, partitions):
+    asyncio.run(create_topics(ctx, {topic: partitions}))
+
+
+async def admin_client(ctx):
+    a = AIOKafkaAdminClient(bootstrap_servers=ctx.bootstrap, request_timeout_ms=MS)
+    await bounded(a.start())
+    return a
+
+
+async def group_offsets_meta_async(ctx, group, topic, partitions):
+    """{partition: (offset, metadata)} through the admin client (OffsetFetch); (-1, '') when
+    nothing is committed."""
+    a = await admin_client(ctx)
+    try:
+        got = await bounded(a.list_consumer_group_offsets(group, partitions=[TopicPartition(topic, p)
+                                                                            for p in range(partitions)]))
+    finally:
+        await bounded(a.close())
+    return {tp.partition: (om.offset, om.metadata) for tp, om in got.items()}
+
+
+def group_offsets(ctx, group, topic, partitions):
+    got = asyncio.run(group_offsets_meta_async(ctx, group, topic, partitions))
+    return {p: (None if o < 0 else o) for p, (o, _) in got.items()}
+
+
+def churn(assignor):
+    def run(ctx):
+        groupcheck.churn(ctx, "aiokafka", create_topic, group_offsets,
+                         {"assignor": assignor, "session_timeout_ms": SESSION_TIMEOUT_MS, "heartbeat_interval_ms": 1000},
+                         SESSION_TIMEOUT_MS / 1000)
+    return run
+
+
+for _assignor in ["range", "roundrobin"]:
+    scenario(f"group-churn-{_assignor}", timeout=240)(churn(_assignor))
+
+
+@scenario("static-member-restart", timeout=150)
+def static_member_restart(ctx):
+    """Two static members (group_instance_id); one stops (a static member sends no LeaveGroup)
+    and comes back with the same instance id within the session timeout: no rebalance."""
+    groupcheck.static_restart(ctx, "aiokafka", create_topic,
+                              {"assignor": "range", "session_timeout_ms": 30_000, "heartbeat_interval_ms": 1000},
+                              "group_instance_id")
+
+
+@scenario("commits-survive-restart", timeout=90)
+async def commits_survive_restart(ctx):
+    """Offsets committed with metadata (manual assignment: a "simple" group, generation -1) are
+    what OffsetFetch returns, before and after a broker restart."""
+    topic, group = ctx.topic(), ctx.topic("group")
+    await create_topics(ctx, {topic: 3})
+    await produce_ok(ctx, topic, [Rec(value=f"v{i}".encode(), partition=i % 3) for i in range(30)])
+    want = {0: (3, "first"), 1: (7, "metadata with spaces and ünïcode"), 2: (10, "")}
+    c = AIOKafkaConsumer(bootstrap_servers=ctx.bootstrap, group_id=group, enable_auto_commit=False, request_timeout_ms=MS)
+    await bounded(c.start())
+    try:
+        c.assign([TopicPartition(topic, p) for p in want])
+        await bounded(c.commit({TopicPartition(topic, p): (o, md) for p, (o, md) in want.items()}))
+    finally:
+        await bounded(c.stop())
+    expect_eq(await group_offsets_meta_async(ctx, group, topic, 3), want, "committed (offset, metadata) before the restart")
+    await asyncio.get_running_loop().run_in_executor(None, ctx.restart_broker)
+    expect_eq(await group_offsets_meta_async(ctx, group, topic, 3), want, "committed (offset, metadata) after the restart")
+    c = AIOKafkaConsumer(bootstrap_servers=ctx.bootstrap, group_id=group, enable_auto_commit=False, request_timeout_ms=MS)
+    await bounded(c.start())
+    try:
+        got = {p: await bounded(c.committed(TopicPartition(topic, p))) for p in want}
+        expect_eq(got, {p: o for p, (o, _) in want.items()}, "AIOKafkaConsumer.committed() after the restart")
+    finally:
+        await bounded(c.stop())
+
+
+@scenario("admin-groups", timeout=90)
+async def admin_groups(ctx):
+    """What aiokafka's admin client has for groups: ListGroups, DescribeGroups and OffsetFetch,
+    on a stable group and then an empty one (no DeleteGroups, no state filter)."""
+    topic, group = ctx.topic(), ctx.topic("group")
+    await create_topics(ctx, {topic: 3})
+    await produce_ok(ctx, topic, [Rec(value=f"v{i}".encode(), partition=i % 3) for i in range(30)])
+    a = await admin_client(ctx)
+
+    async def described():
+        (response,) = await bounded(a.describe_consumer_groups([group]))
+        (g,) = [g for g in response.groups if g[1] == group]
+        return g  # (error_code, group_id, state, protocol_type, protocol, members, ...)
+
+    try:
+        c = AIOKafkaConsumer(topic, bootstrap_servers=ctx.bootstrap, group_id=group, auto_offset_reset="earliest",
+                             enable_auto_commit=False, request_timeout_ms=MS, session_timeout_ms=10_000,
+                             heartbeat_interval_ms=1000, client_id="admin-groups-member",
+                             partition_assignment_strategy=(RangePartitionAssignor,))
+        await bounded(c.start())
+        try:
+            got = 0
+            deadline = time.monotonic() + 20
+            while got < 30 and time.monotonic() < deadline:
+                got += sum(len(v) for v in (await bounded(c.getmany(timeout_ms=500))).values())
+            expect_eq(got, 30, "records consumed in the group")
+            await bounded(c.commit())
+            listed = await bounded(a.list_consumer_groups())
+            expect((group, "consumer") in [tuple(x[:2]) for x in listed], f"({group!r}, 'consumer') listed, got {listed}")
+            g = await described()
+            expect_eq((g[0], g[2], g[3], g[4]), (0, "Stable", "consumer", "range"),
+                      "described (error, state, protocol type, assignor)")
+            expect_eq(len(g[5]), 1, "members described")
+            expect_eq(g[5][0][1], "admin-groups-member", "the member's client id")
+        finally:
+            await bounded(c.stop())
+        g = await described()
+        expect_eq((g[0], g[2], len(g[5])), (0, "Empty", 0), "described after the member left (error, state, members)")
+    finally:
+        await bounded(a.close())
+    expect_eq(await group_offsets_meta_async(ctx, group, topic, 3), {p: (10, "") for p in range(3)}, "committed offsets")
 
 
 # ---------------------------------------------------------------------------------------------

@@ -1,8 +1,10 @@
 """confluent-kafka 2.16.1 (librdkafka 2.16.0) against Gregor: Producer, Consumer (manual
 assignment) and AdminClient."""
+import struct
 import time
 
-from confluent_kafka import OFFSET_BEGINNING, Consumer, KafkaError, KafkaException, Producer, TopicPartition
+import groupcheck
+from confluent_kafka import OFFSET_BEGINNING, Consumer, ConsumerGroupState, ConsumerGroupTopicPartitions, KafkaError, KafkaException, Producer, TopicPartition
 from confluent_kafka.admin import (AdminClient, AlterConfigOpType, ConfigEntry, ConfigResource, ConfigSource, NewPartitions,
                                    NewTopic, OffsetSpec, ResourceType)
 
@@ -360,6 +362,7 @@ def admin_delete_records(ctx):
 
 @scenario("consumer-group", timeout=60)
 def consumer_group(ctx):
+    """The quick smoke test: subscribe with a group id, consume, commit."""
     topic = ctx.topic()
     sent = numbered(20, "grp")
     produce_ok(ctx, topic, sent, partition=0)
@@ -384,6 +387,254 @@ def consumer_group(ctx):
         expect_eq([(tp.topic, tp.offset, tp.error) for tp in committed], [(topic, 20, None)], "committed offsets")
     finally:
         c.close()
+
+
+# -- churn: members in their own processes (Interop/groupcheck.py) ----------------------------
+
+SESSION_TIMEOUT_MS = 6000  # Gregor's group.min.session.timeout.ms: a crash is noticed quickly
+
+
+def generation(c):
+    """The generation librdkafka holds (the member epoch under group.protocol=consumer), read
+    from consumer_group_metadata(): "CGMDv2:" then the generation id, in host byte order."""
+    data = bytes(c.consumer_group_metadata())
+    return struct.unpack_from("=i", data, 7)[0] if data.startswith(b"CGMDv2:") else None
+
+
+def member_main(args):
+    """A group member (a process of its own): consume, record what it processed with the
+    generation, commit synchronously after processing (at most once a second) and in the revoke callback; close cleanly
+    (commit, leave) when its stop file appears."""
+    m = groupcheck.Member(args)
+    incremental = args["conf"].get("partition.assignment.strategy") == "cooperative-sticky" or \
+        args["conf"].get("group.protocol") == "consumer"
+    topic = args["topic"]
+
+    def commit(c, only=None):
+        pending = m.take_pending()
+        if only is not None:
+            pending = {p: o for p, o in pending.items() if p in only}
+        if not pending:
+            return
+        gen = generation(c)
+        try:
+            result = c.commit(offsets=[TopicPartition(topic, p, o) for p, o in pending.items()], asynchronous=False)
+            failed = [tp for tp in result or [] if tp.error is not None]
+            m.committed(gen, pending, failed[0].error if failed else None)
+        except KafkaException as e:
+            m.committed(gen, pending, e.args[0])
+            # Retried with the next commit, if the partitions are still ours.
+            for p, o in pending.items():
+                if p in m.held:
+                    m.pending[p] = max(m.pending.get(p, 0), o)
+
+    def on_assign(c, parts):
+        m.assigned([tp.partition for tp in parts], generation(c), incremental)
+
+    def on_revoke(c, parts):
+        commit(c, only={tp.partition for tp in parts})
+        m.revoked([tp.partition for tp in parts], generation(c))
+
+    def on_lost(c, parts):
+        m.revoked([tp.partition for tp in parts], generation(c), lost=True)
+
+    c = Consumer({"bootstrap.servers": args["bootstrap"], "group.id": args["group"], "auto.offset.reset": "earliest",
+                  "enable.auto.commit": False, "socket.timeout.ms": 10000, "fetch.wait.max.ms": 100,
+                  "client.id": args["name"], **args["conf"]})
+    c.subscribe([topic], on_assign=on_assign, on_revoke=on_revoke, on_lost=on_lost)
+    while not m.should_stop():
+        msgs = c.consume(num_messages=500, timeout=0.3)
+        gen = generation(c)
+        recs = []
+        for msg in msgs:
+            err = msg.error()
+            if err is None:
+                recs.append((msg.partition(), msg.offset(), msg.value()))
+            elif err.fatal():
+                raise RuntimeError(f"fatal consumer error: {err}")
+        m.processed(gen, recs)
+        if m.commit_due():
+            commit(c)
+    c.close()  # the revoke callback commits; then LeaveGroup (not for a static member)
+    m.events.emit("closed")
+
+
+def producer_main(args):
+    """Produces `count` records (value: the sequence number) from `first`, seq % 6 to partition
+    seq % 6, spread evenly over `seconds`."""
+    ev = groupcheck.Events(args["events"])
+    p = Producer({"bootstrap.servers": args["bootstrap"], "linger.ms": 10, "message.timeout.ms": 30000,
+                  "socket.timeout.ms": 10000, "queue.buffering.max.messages": 200_000})
+    errors, ends = [], {}
+
+    def report(err, msg):
+        if err is not None:
+            errors.append(str(err))
+        else:
+            ends[msg.partition()] = max(ends.get(msg.partition(), 0), msg.offset() + 1)
+
+    start, count, seconds = time.monotonic(), args["count"], args["seconds"]
+    for i in range(count):
+        seq = args["first"] + i
+        while True:
+            try:
+                p.produce(args["topic"], value=groupcheck.value_of(seq), partition=seq % groupcheck.PARTITIONS,
+                          on_delivery=report)
+                break
+            except BufferError:
+                p.poll(0.05)
+        if i % 500 == 0:
+            p.poll(0)
+            if seconds:
+                time.sleep(max(0.0, start + seconds * i / count - time.monotonic()))
+    left = p.flush(60)
+    if left or errors:
+        raise RuntimeError(f"{left} undelivered, {len(errors)} failed deliveries, first: {errors[:1]}")
+    ev.emit("produced", ends={str(k): v for k, v in ends.items()})
+
+
+def create_topic(ctx, topic, partitions):
+    expect_eq(create(admin(ctx), [NewTopic(topic, partitions, 1)]), {topic: None}, "create")
+
+
+def group_offsets(ctx, group, topic, partitions):
+    """{partition: committed offset or None} through the admin client (OffsetFetch)."""
+    return {p: (None if off < 0 else off) for p, (off, _) in group_offsets_meta(ctx, group, topic, partitions).items()}
+
+
+def group_offsets_meta(ctx, group, topic, partitions):
+    request = ConsumerGroupTopicPartitions(group, [TopicPartition(topic, p) for p in range(partitions)])
+    a = admin(ctx)  # held until the future resolves: a collected AdminClient never completes it
+    result = a.list_consumer_group_offsets([request], request_timeout=TIMEOUT)[group].result(timeout=TIMEOUT + 5)
+    out = {}
+    for tp in result.topic_partitions:
+        if tp.error is not None:
+            raise ScenarioFailure(f"list_consumer_group_offsets {tp.topic}-{tp.partition}: {tp.error}")
+        out[tp.partition] = (tp.offset, tp.metadata)
+    return out
+
+
+def churn(conf, session_timeout_s=SESSION_TIMEOUT_MS / 1000):
+    def run(ctx):
+        groupcheck.churn(ctx, "confluent-kafka", create_topic, group_offsets, conf, session_timeout_s)
+    return run
+
+
+for _assignor in ["range", "roundrobin", "cooperative-sticky"]:
+    scenario(f"group-churn-{_assignor}", timeout=240)(churn(
+        {"partition.assignment.strategy": _assignor, "session.timeout.ms": SESSION_TIMEOUT_MS,
+         "heartbeat.interval.ms": 1000}))
+# KIP-848: no session, heartbeat or assignor settings on the client; the broker's
+# group.consumer.session.timeout.ms (45 s) decides when a crashed member is gone.
+scenario("group-churn-consumer", timeout=300)(churn({"group.protocol": "consumer"}, session_timeout_s=45))
+
+
+@scenario("static-member-restart", timeout=150)
+def static_member_restart(ctx):
+    """Two static members (group.instance.id); one closes (a static member sends no LeaveGroup)
+    and comes back with the same instance id within the session timeout: no rebalance, the other
+    member's assignment callback is not called again, the generation is unchanged, and the
+    returning member gets its partitions back and carries on from its commits."""
+    groupcheck.static_restart(ctx, "confluent-kafka", create_topic,
+                              {"partition.assignment.strategy": "range", "session.timeout.ms": 30000,
+                               "heartbeat.interval.ms": 1000}, "group.instance.id")
+
+
+@scenario("group-generation-after-restart", timeout=120)
+def group_generation_after_restart(ctx):
+    """The group's generation survives a broker restart (Kafka stores it in __consumer_offsets)."""
+    groupcheck.generation_after_restart(ctx, "confluent-kafka", create_topic,
+                                        {"partition.assignment.strategy": "range", "session.timeout.ms": SESSION_TIMEOUT_MS,
+                                         "heartbeat.interval.ms": 1000})
+
+
+@scenario("commits-survive-restart", timeout=90)
+def commits_survive_restart(ctx):
+    """Offsets committed with metadata (by a consumer with manual assignment: generation -1, as
+    a "simple" group) are what OffsetFetch returns, before and after a broker restart."""
+    topic, group = ctx.topic(), ctx.topic("group")
+    create_topic(ctx, topic, 3)
+    produce_ok(ctx, topic, [Rec(value=f"v{i}".encode(), partition=i % 3) for i in range(30)])
+    want = {0: (3, "first"), 1: (7, "metadata with spaces and ünïcode"), 2: (10, "")}
+    c = Consumer({"bootstrap.servers": ctx.bootstrap, "group.id": group, "enable.auto.commit": False,
+                  "socket.timeout.ms": 10000})
+    try:
+        c.assign([TopicPartition(topic, p) for p in want])
+        result = c.commit(offsets=[TopicPartition(topic, p, o, metadata=md) for p, (o, md) in want.items()],
+                          asynchronous=False)
+        expect_eq([tp.error for tp in result], [None] * 3, "commit errors")
+    finally:
+        c.close()
+    expect_eq(group_offsets_meta(ctx, group, topic, 3), want, "committed (offset, metadata) before the restart")
+    ctx.restart_broker()
+    expect_eq(group_offsets_meta(ctx, group, topic, 3), want, "committed (offset, metadata) after the restart")
+    c = Consumer({"bootstrap.servers": ctx.bootstrap, "group.id": group, "enable.auto.commit": False,
+                  "socket.timeout.ms": 10000})
+    try:
+        got = c.committed([TopicPartition(topic, p) for p in want], timeout=TIMEOUT)
+        expect_eq({tp.partition: tp.offset for tp in got}, {p: o for p, (o, _) in want.items()},
+                  "Consumer.committed() after the restart")
+    finally:
+        c.close()
+
+
+@scenario("admin-groups", timeout=90)
+def admin_groups(ctx):
+    """ListGroups (with a state filter), DescribeGroups, OffsetCommit through the admin client
+    (alter), OffsetFetch (list), DeleteGroups: on a stable group and then an empty one."""
+    a = admin(ctx)
+    topic, group = ctx.topic(), ctx.topic("group")
+    create_topic(ctx, topic, 3)
+    produce_ok(ctx, topic, [Rec(value=f"v{i}".encode(), partition=i % 3) for i in range(30)])
+    c = Consumer({"bootstrap.servers": ctx.bootstrap, "group.id": group, "auto.offset.reset": "earliest",
+                  "enable.auto.commit": False, "session.timeout.ms": 10000, "socket.timeout.ms": 10000,
+                  "partition.assignment.strategy": "range", "client.id": "admin-groups-member"})
+
+    def listed(states=None):
+        kw = {} if states is None else {"states": states}
+        result = a.list_consumer_groups(request_timeout=TIMEOUT, **kw).result(timeout=TIMEOUT + 5)
+        expect_eq(result.errors, [], "list_consumer_groups errors")
+        return {g.group_id: g for g in result.valid}
+
+    def describe():
+        return a.describe_consumer_groups([group], request_timeout=TIMEOUT)[group].result(timeout=TIMEOUT + 5)
+
+    try:
+        c.subscribe([topic])
+        got = 0
+        deadline = time.monotonic() + 20
+        while got < 30 and time.monotonic() < deadline:
+            got += sum(1 for m in c.consume(num_messages=100, timeout=0.5) if m.error() is None)
+        expect_eq(got, 30, "records consumed in the group")
+        c.commit(asynchronous=False)
+        stable = listed({ConsumerGroupState.STABLE})
+        expect(group in stable, f"{group} among the STABLE groups, got {sorted(stable)}")
+        expect(group not in listed({ConsumerGroupState.EMPTY}), "the group not among the EMPTY ones")
+        expect_eq(stable[group].is_simple_consumer_group, False, "is_simple_consumer_group")
+        d = describe()
+        expect_eq((d.state, d.partition_assignor, d.is_simple_consumer_group), (ConsumerGroupState.STABLE, "range", False),
+                  "described (state, assignor, simple)")
+        expect_eq(len(d.members), 1, "members described")
+        expect_eq(d.members[0].client_id, "admin-groups-member", "the member's client id")
+        expect_eq(sorted((tp.topic, tp.partition) for tp in d.members[0].assignment.topic_partitions),
+                  [(topic, p) for p in range(3)], "the member's assignment")
+        err = _error(a.delete_consumer_groups([group], request_timeout=TIMEOUT)[group])
+        expect_error(err, KafkaError.NON_EMPTY_GROUP, "deleting a group with a member")
+    finally:
+        c.close()
+    expect_eq(describe().state, ConsumerGroupState.EMPTY, "state after the member left")
+    expect(group in listed({ConsumerGroupState.EMPTY}), "the group among the EMPTY ones")
+    expect(group in listed(), "the group listed without a filter")
+    expect_eq(group_offsets(ctx, group, topic, 3), {0: 10, 1: 10, 2: 10}, "committed offsets")
+    request = ConsumerGroupTopicPartitions(group, [TopicPartition(topic, 1, 4)])
+    a.alter_consumer_group_offsets([request], request_timeout=TIMEOUT)[group].result(timeout=TIMEOUT + 5)
+    expect_eq(group_offsets(ctx, group, topic, 3), {0: 10, 1: 4, 2: 10}, "committed offsets after altering partition 1")
+    expect_eq(_error(a.delete_consumer_groups([group], request_timeout=TIMEOUT)[group]), None, "delete the empty group")
+    expect(group not in listed(), "the deleted group not listed")
+    offsets = group_offsets(ctx, group, topic, 3)
+    expect_eq(offsets, {0: None, 1: None, 2: None}, "committed offsets of the deleted group")
+    err = _error(a.delete_consumer_groups([group], request_timeout=TIMEOUT)[group])
+    expect_error(err, KafkaError.GROUP_ID_NOT_FOUND, "deleting it again")
 
 
 # ---------------------------------------------------------------------------------------------

@@ -4,8 +4,12 @@ import logging
 import time
 from concurrent.futures import ThreadPoolExecutor
 
+import groupcheck
 import kafka.errors as Errors
-from kafka import KafkaAdminClient, KafkaConsumer, KafkaProducer, TopicPartition
+from kafka import AsyncConsumerRebalanceListener, KafkaAdminClient, KafkaConsumer, KafkaProducer, OffsetAndMetadata, TopicPartition
+from kafka.coordinator.assignors.cooperative_sticky import CooperativeStickyAssignor
+from kafka.coordinator.assignors.range import RangePartitionAssignor
+from kafka.coordinator.assignors.roundrobin import RoundRobinPartitionAssignor
 from kafka.admin import ConfigResource, ConfigResourceType, OffsetSpec
 
 from common import (expect_roundtrip, CODECS, MESSAGE_MAX_BYTES, Rec, ScenarioFailure, big_value, by_partition, digest, edge_records, expect,
@@ -354,6 +358,7 @@ def admin_delete_records(ctx):
 
 @scenario("consumer-group", timeout=60)
 def consumer_group(ctx):
+    """The quick smoke test: subscribe with a group id, consume, commit."""
     topic = ctx.topic()
     sent = numbered(20, "grp")
     produce_ok(ctx, topic, sent, partition=0)
@@ -374,6 +379,245 @@ def consumer_group(ctx):
         expect_eq(c.committed(TopicPartition(topic, 0), timeout_ms=MS), 20, "committed offset")
     finally:
         c.close(autocommit=False, timeout_ms=5000)
+
+
+
+# -- churn: members in their own processes (Interop/groupcheck.py) ----------------------------
+
+SESSION_TIMEOUT_MS = 6000  # Gregor's group.min.session.timeout.ms: a crash is noticed quickly
+ASSIGNORS = {"range": RangePartitionAssignor, "roundrobin": RoundRobinPartitionAssignor,
+             "cooperative-sticky": CooperativeStickyAssignor}
+
+
+def generation(c):
+    """The generation id the coordinator holds (-1 outside a generation)."""
+    return c._coordinator._generation.generation_id
+
+
+def member_main(args):
+    """A group member (a process of its own): poll, record what it processed with the
+    generation, commit synchronously after processing (at most once a second) and in the revoke callback; close cleanly
+    (the revoke callback commits, then LeaveGroup unless static) when its stop file appears."""
+    m = groupcheck.Member(args)
+    conf = dict(args["conf"])
+    assignor = conf.pop("assignor", "range")
+    incremental = assignor == "cooperative-sticky"
+    topic = args["topic"]
+    c = None
+
+    def commit_failed(gen, pending, e):
+        m.committed(gen, pending, repr(e))
+        for p, o in pending.items():  # retried with the next commit, if the partitions are still ours
+            if p in m.held:
+                m.pending[p] = max(m.pending.get(p, 0), o)
+
+    def to_commit(only=None):
+        pending = m.take_pending()
+        if only is not None:
+            pending = {p: o for p, o in pending.items() if p in only}
+        return pending, {TopicPartition(topic, p): OffsetAndMetadata(o, "", -1) for p, o in pending.items()}
+
+    def commit():
+        pending, offsets = to_commit()
+        if pending:
+            gen = generation(c)
+            try:
+                c.commit(offsets)
+                m.committed(gen, pending)
+            except Errors.KafkaError as e:
+                commit_failed(gen, pending, e)
+
+    class Listener(AsyncConsumerRebalanceListener):
+        # Runs on kafka-python's IO thread, where the blocking commit() raises ("Cannot block on
+        # net.run() from the IO thread itself"): the coordinator's own coroutine commits here.
+        async def on_partitions_revoked(self, revoked):
+            pending, offsets = to_commit(only={tp.partition for tp in revoked})
+            if pending:
+                gen = generation(c)
+                try:
+                    await c._coordinator._commit_offsets_sync_async(offsets, timeout_ms=MS)
+                    m.committed(gen, pending)
+                except Errors.KafkaError as e:
+                    commit_failed(gen, pending, e)
+            m.revoked([tp.partition for tp in revoked], generation(c))
+
+        async def on_partitions_assigned(self, assigned):
+            m.assigned([tp.partition for tp in assigned], generation(c), incremental)
+
+        async def on_partitions_lost(self, lost):
+            m.revoked([tp.partition for tp in lost], generation(c), lost=True)
+
+    c = KafkaConsumer(bootstrap_servers=args["bootstrap"], group_id=args["group"], auto_offset_reset="earliest",
+                      enable_auto_commit=False, request_timeout_ms=MS, fetch_max_wait_ms=100, client_id=args["name"],
+                      partition_assignment_strategy=[ASSIGNORS[assignor]], **conf)
+    c.subscribe([topic], listener=Listener())
+    while not m.should_stop():
+        polled = c.poll(timeout_ms=300, max_records=500)
+        gen = generation(c)
+        m.processed(gen, [(msg.partition, msg.offset, msg.value) for msgs in polled.values() for msg in msgs])
+        if m.commit_due():
+            commit()
+    c.close(autocommit=False, timeout_ms=10_000)
+    m.events.emit("closed")
+
+
+def producer_main(args):
+    """Produces `count` records (value: the sequence number) from `first`, seq % 6 to partition
+    seq % 6, spread evenly over `seconds`."""
+    ev = groupcheck.Events(args["events"])
+    p = producer_for(args["bootstrap"], linger_ms=10, batch_size=64 * 1024)
+    ends, futures = {}, []
+    start, count, seconds = time.monotonic(), args["count"], args["seconds"]
+    for i in range(count):
+        seq = args["first"] + i
+        futures.append(p.send(args["topic"], value=groupcheck.value_of(seq), partition=seq % groupcheck.PARTITIONS))
+        if seconds and i % 500 == 0:
+            time.sleep(max(0.0, start + seconds * i / count - time.monotonic()))
+    p.flush(timeout=60)
+    for f in futures:
+        md = f.get(timeout=TIMEOUT)
+        ends[md.partition] = max(ends.get(md.partition, 0), md.offset + 1)
+    p.close(timeout=5)
+    ev.emit("produced", ends={str(k): v for k, v in ends.items()})
+
+
+def producer_for(bootstrap, **conf):
+    return KafkaProducer(bootstrap_servers=bootstrap, request_timeout_ms=MS, delivery_timeout_ms=30_000,
+                         max_block_ms=MS, **conf)
+
+
+def create_topic(ctx, topic, partitions):
+    a = admin(ctx)
+    try:
+        expect_eq(create(a, {topic: {"num_partitions": partitions}}), {topic: OK}, "create")
+    finally:
+        a.close()
+
+
+def group_offsets_meta(ctx, group, topic, partitions):
+    """{partition: (offset, metadata)} through the admin client (OffsetFetch); (-1, '') when
+    nothing is committed."""
+    a = admin(ctx)
+    try:
+        got = a.list_group_offsets({group: [TopicPartition(topic, p) for p in range(partitions)]})[group]
+    finally:
+        a.close()
+    return {tp.partition: (om.offset, om.metadata) for tp, om in got.items()}
+
+
+def group_offsets(ctx, group, topic, partitions):
+    return {p: (None if o < 0 else o) for p, (o, _) in group_offsets_meta(ctx, group, topic, partitions).items()}
+
+
+def churn(assignor):
+    def run(ctx):
+        groupcheck.churn(ctx, "kafka-python", create_topic, group_offsets,
+                         {"assignor": assignor, "session_timeout_ms": SESSION_TIMEOUT_MS, "heartbeat_interval_ms": 1000},
+                         SESSION_TIMEOUT_MS / 1000)
+    return run
+
+
+for _assignor in ASSIGNORS:
+    scenario(f"group-churn-{_assignor}", timeout=240)(churn(_assignor))
+
+
+@scenario("static-member-restart", timeout=150)
+def static_member_restart(ctx):
+    """Two static members (group_instance_id); one closes (a static member sends no LeaveGroup)
+    and comes back with the same instance id within the session timeout: no rebalance."""
+    groupcheck.static_restart(ctx, "kafka-python", create_topic,
+                              {"assignor": "range", "session_timeout_ms": 30_000, "heartbeat_interval_ms": 1000},
+                              "group_instance_id")
+
+
+@scenario("commits-survive-restart", timeout=90)
+def commits_survive_restart(ctx):
+    """Offsets committed with metadata (manual assignment: a "simple" group, generation -1) are
+    what OffsetFetch returns, before and after a broker restart."""
+    topic, group = ctx.topic(), ctx.topic("group")
+    create_topic(ctx, topic, 3)
+    produce_ok(ctx, topic, [Rec(value=f"v{i}".encode(), partition=i % 3) for i in range(30)])
+    want = {0: (3, "first"), 1: (7, "metadata with spaces and ünïcode"), 2: (10, "")}
+    c = KafkaConsumer(bootstrap_servers=ctx.bootstrap, group_id=group, enable_auto_commit=False, request_timeout_ms=MS)
+    try:
+        c.assign([TopicPartition(topic, p) for p in want])
+        c.commit({TopicPartition(topic, p): OffsetAndMetadata(o, md, -1) for p, (o, md) in want.items()}, timeout_ms=MS)
+    finally:
+        c.close(autocommit=False, timeout_ms=5000)
+    expect_eq(group_offsets_meta(ctx, group, topic, 3), want, "committed (offset, metadata) before the restart")
+    ctx.restart_broker()
+    expect_eq(group_offsets_meta(ctx, group, topic, 3), want, "committed (offset, metadata) after the restart")
+    c = KafkaConsumer(bootstrap_servers=ctx.bootstrap, group_id=group, enable_auto_commit=False, request_timeout_ms=MS)
+    try:
+        got = {p: c.committed(TopicPartition(topic, p), timeout_ms=MS) for p in want}
+        expect_eq(got, {p: o for p, (o, _) in want.items()}, "KafkaConsumer.committed() after the restart")
+    finally:
+        c.close(autocommit=False, timeout_ms=5000)
+
+
+@scenario("admin-groups", timeout=90)
+def admin_groups(ctx):
+    """ListGroups (with a state filter), DescribeGroups, OffsetFetch, OffsetCommit through the
+    admin client (alter), OffsetDelete, DeleteGroups: on a stable group and then an empty one."""
+    topic, group = ctx.topic(), ctx.topic("group")
+    create_topic(ctx, topic, 3)
+    produce_ok(ctx, topic, [Rec(value=f"v{i}".encode(), partition=i % 3) for i in range(30)])
+    a = admin(ctx)
+    c = KafkaConsumer(bootstrap_servers=ctx.bootstrap, group_id=group, auto_offset_reset="earliest",
+                      enable_auto_commit=False, request_timeout_ms=MS, session_timeout_ms=10_000,
+                      heartbeat_interval_ms=1000, client_id="admin-groups-member")
+
+    def listed(states=None):
+        return {g["group_id"]: g for g in a.list_groups(states_filter=states)}
+
+    try:
+        c.subscribe([topic])
+        got = 0
+        deadline = time.monotonic() + 20
+        while got < 30 and time.monotonic() < deadline:
+            got += sum(len(v) for v in c.poll(timeout_ms=500).values())
+        expect_eq(got, 30, "records consumed in the group")
+        c.commit(timeout_ms=MS)
+        expect(group in listed(["Stable"]), "the group among the Stable ones")
+        expect(group not in listed(["Empty"]), "the group not among the Empty ones")
+        d = a.describe_groups([group])[group]
+        expect_eq((d["group_state"], d["protocol_type"], d["protocol_data"]), ("Stable", "consumer", "range"),
+                  "described (state, protocol type, assignor)")
+        expect_eq(len(d["members"]), 1, "members described")
+        member = d["members"][0]
+        expect_eq(member["client_id"], "admin-groups-member", "the member's client id")
+        expect_eq(sorted(tp.partition for tp in _assigned(member)), [0, 1, 2], "the member's assignment")
+        # {group: 'OK' or the error class's name}
+        expect_eq(a.delete_groups([group]), {group: Errors.NonEmptyGroupError.__name__}, "deleting a group with a member")
+    finally:
+        c.close(autocommit=False, timeout_ms=5000)
+    expect_eq(a.describe_groups([group])[group]["group_state"], "Empty", "state after the member left")
+    expect(group in listed(["Empty"]), "the group among the Empty ones")
+    expect(group in listed(), "the group listed without a filter")
+    expect_eq(group_offsets(ctx, group, topic, 3), {0: 10, 1: 10, 2: 10}, "committed offsets")
+    errors = a.alter_group_offsets(group, {TopicPartition(topic, 1): OffsetAndMetadata(4, "altered", -1)})
+    expect_eq({tp.partition: e.__name__ for tp, e in errors.items()}, {1: "NoError"}, "alter_group_offsets")
+    expect_eq(group_offsets_meta(ctx, group, topic, 3)[1], (4, "altered"), "partition 1 after altering")
+    errors = a.delete_group_offsets(group, [TopicPartition(topic, 2)])
+    expect_eq({tp.partition: e.__name__ for tp, e in errors.items()}, {2: "NoError"}, "delete_group_offsets")
+    expect_eq(group_offsets(ctx, group, topic, 3), {0: 10, 1: 4, 2: None}, "committed offsets after deleting partition 2's")
+    expect_eq(a.delete_groups([group]), {group: "OK"}, "delete the empty group")
+    expect(group not in listed(), "the deleted group not listed")
+    expect_eq(group_offsets(ctx, group, topic, 3), {0: None, 1: None, 2: None}, "committed offsets of the deleted group")
+    expect_eq(a.delete_groups([group]), {group: Errors.GroupIdNotFoundError.__name__}, "deleting it again")
+    a.close()
+
+
+def _assigned(member):
+    """The partitions in a described member's assignment (decoded by kafka-python)."""
+    assignment = member["member_assignment"]
+    if hasattr(assignment, "partitions"):
+        return list(assignment.partitions())
+    out = []
+    for t in assignment.get("assigned_partitions", assignment.get("assignment", [])):
+        topic = t.get("topic", t.get("topic_name"))
+        out.extend(TopicPartition(topic, p) for p in t.get("partitions", []))
+    return out
 
 
 # ---------------------------------------------------------------------------------------------
