@@ -59,6 +59,15 @@ struct ConnectionStateMachine {
         return .close(reason: "malformed request: \(description)")
     }
 
+    /// A handler gave up on a request it cannot answer (a JoinGroup replaced by a newer one from
+    /// the same member, which Kafka never answers): the client's request times out either way,
+    /// and closing tells it sooner.
+    mutating func requestAbandoned(_ description: String) -> Action {
+        if state == .closed { return .ignore }
+        state = .closed
+        return .close(reason: "request not answered: \(description)")
+    }
+
     mutating func channelClosed() {
         state = .closed
     }

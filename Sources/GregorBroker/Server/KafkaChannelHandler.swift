@@ -151,7 +151,8 @@ final class KafkaChannelHandler: ChannelInboundHandler {
             switch result {
             case .success(let bytes): handler.finish(context, sequence, bytes)
             case .failure(let error):
-                handler.close(context, handler.machine.malformedRequest("\(apiKey.name) v\(header.requestApiVersion): \(error)"))
+                let what = "\(apiKey.name) v\(header.requestApiVersion): \(error)"
+                handler.close(context, error is KafkaDecodingError ? handler.machine.malformedRequest(what) : handler.machine.requestAbandoned(what))
                 handler.finish(context, sequence, nil)
             }
         }

@@ -98,6 +98,13 @@ import Testing
         #expect(machine.state == .closed)
     }
 
+    @Test func abandonedRequestCloses() {
+        var machine = ConnectionStateMachine(authenticated: true, supported: .all)
+        #expect(machine.requestAbandoned("JoinGroup v5: replaced") == .close(reason: "request not answered: JoinGroup v5: replaced"))
+        #expect(machine.state == .closed)
+        #expect(machine.requestAbandoned("again") == .ignore)
+    }
+
     @Test func afterCloseEverythingIsIgnored() {
         var machine = ConnectionStateMachine(authenticated: true, supported: .all)
         #expect(isClose(machine.requestReceived(apiKey: ApiKey(rawValue: 1000), version: 0)))
