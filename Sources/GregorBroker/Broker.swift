@@ -31,7 +31,6 @@ public final class Broker: Sendable {
                                                  clusterId: config.clusterId)
         self.logs = LogManager(logDirs: config.logDirs, logger: logger, clock: clock)
         self.producerIds = ProducerIdAllocator(startMs: clock())
-        self.groupCoordinator = GroupCoordinator(config: config.classicGroupConfig, clock: SystemCoordinatorClock(now: clock))
         let metadata = self.metadata
         let defaults = config.logDefaults
         try logs.startup { tp in Broker.logConfig(defaults: defaults, overrides: metadata.topic(tp.topic)?.configs ?? [:]) }
@@ -44,9 +43,37 @@ public final class Broker: Sendable {
         var offsetsConfig = config.offsets
         if let existing = metadata.topic(OffsetStoreConfig.topic) { offsetsConfig.numPartitions = existing.partitionCount }
         self.offsets = OffsetStore(logManager: logs, config: offsetsConfig, logger: logger)
+        // Classic groups' GroupMetadata records go to the group's partition of `__consumer_offsets`
+        // (created on first use, as for commits), as Kafka's coordinator writes them, and come
+        // back on restart. The hooks reach the broker through a weak link set once init is done.
+        let link = BrokerLink()
+        let offsets = self.offsets
+        self.groupCoordinator = GroupCoordinator(
+            config: config.classicGroupConfig, clock: SystemCoordinatorClock(now: clock),
+            persistence: GroupMetadataPersistence(
+                store: { snapshot in
+                    guard let broker = link.broker else { return }
+                    do {
+                        try broker.ensureOffsetsTopic()
+                        try broker.offsets.storeGroup(snapshot, now: clock())
+                    } catch {
+                        logger.warning("group metadata append failed", metadata: ["group": "\(snapshot.groupId)", "error": "\(error)"])
+                    }
+                },
+                remove: { group in
+                    guard let broker = link.broker else { return }
+                    do {
+                        try broker.ensureOffsetsTopic()
+                        try broker.offsets.deleteGroup(group, now: clock())
+                    } catch {
+                        logger.warning("group metadata tombstone failed", metadata: ["group": "\(group)", "error": "\(error)"])
+                    }
+                },
+                loaded: { offsets.loadedGroups }))
         self.io = IOExecutor(threads: config.numIoThreads)
         try offsets.load()
         io.start()
+        link.set(self)
     }
 
     /// Milliseconds since the epoch.
@@ -178,3 +205,12 @@ struct RequestContext: Sendable {
 #if canImport(Glibc)
 import Glibc
 #endif
+
+/// A weak reference to the broker for the group coordinator's persistence hooks, which are made
+/// before the broker is (and must not keep it alive).
+final class BrokerLink: Sendable {
+    private struct Weak { weak var broker: Broker? }
+    private let state = Mutex(Weak())
+    var broker: Broker? { state.withLock { $0.broker } }
+    func set(_ broker: Broker) { state.withLock { $0.broker = broker } }
+}

@@ -1,13 +1,20 @@
 import KafkaProtocol
 
 extension GroupCoordinator {
-    /// Groups that have committed offsets but no state in memory, as after a restart, come back
-    /// Empty: Kafka loads them from `__consumer_offsets`, so ListGroups, DescribeGroups and
+    /// After a restart: classic groups with a GroupMetadata record come back as it says (Stable
+    /// with their members, sessions running from now, or Empty with their generation and protocol
+    /// type, Kafka's `GroupMetadataManager.replay` and `onLoaded`); groups that only have committed
+    /// offsets come back Empty, as Kafka creates them, so ListGroups, DescribeGroups and
     /// DeleteGroups know them and a fresh member rejoins the same group.
     public func restore(groupIds: [String]) {
-        for id in groupIds where groups[id] == nil && consumerGroups[id] == nil {
-            groups[id] = ClassicGroup(groupId: id, config: config, memberIdSource: memberIdSource, now: clock.now())
+        let now = clock.now()
+        for snapshot in persistence.loaded() where groups[snapshot.groupId] == nil && consumerGroups[snapshot.groupId] == nil {
+            groups[snapshot.groupId] = ClassicGroup(restoring: snapshot, config: config, memberIdSource: memberIdSource, now: now)
         }
+        for id in groupIds where groups[id] == nil && consumerGroups[id] == nil {
+            groups[id] = ClassicGroup(groupId: id, config: config, memberIdSource: memberIdSource, now: now)
+        }
+        rearmTimer()
     }
 
     /// Whether a member of the group consumes `topic`, per the subscriptions in its consumer
@@ -39,11 +46,12 @@ extension GroupCoordinator {
         }
     }
 
-    /// After expiry: the Empty groups left with no offsets are deleted, as Kafka's
-    /// `cleanupGroupMetadata` does.
+    /// After expiry: the Empty groups left with no offsets are deleted, with a GroupMetadata
+    /// tombstone for classic ones, as Kafka's `cleanupGroupMetadata` does.
     public func removeEmptyGroups(_ groupIds: [String]) {
         for id in groupIds where groupIsEmpty(id) == true {
-            _ = deleteGroup(id)
+            let wasClassic = groups[id] != nil
+            if deleteGroup(id) == nil, wasClassic { persistence.remove(id) }
         }
     }
 }

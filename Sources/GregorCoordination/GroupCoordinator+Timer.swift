@@ -31,7 +31,9 @@ extension GroupCoordinator {
         let now = clock.now()
         for groupId in Array(groups.keys) {
             guard let deadline = groups[groupId]?.nextDeadline, deadline <= now else { continue }
-            perform(groups[groupId]!.tick(now: now))
+            let actions = groups[groupId]!.tick(now: now)
+            persistMetadata(of: groupId)
+            perform(actions)
         }
         for groupId in Array(consumerGroups.keys) {
             guard let deadline = consumerGroups[groupId]?.nextDeadline, deadline <= now else { continue }

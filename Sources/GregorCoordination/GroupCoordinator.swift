@@ -26,11 +26,15 @@ public actor GroupCoordinator {
     /// The one timer task: it sleeps until `deadline`, the earliest deadline of any group.
     var timer: (id: UInt64, deadline: Int64, task: Task<Void, Never>)?
     var lastTimerId: UInt64 = 0
+    /// Where classic groups' GroupMetadata records go and come back from.
+    let persistence: GroupMetadataPersistence
 
     public init(
         config: ClassicGroupConfig = ClassicGroupConfig(), clock: any CoordinatorClock, memberIdSource: MemberIdSource = .random,
-        consumerConfig: ConsumerGroupConfig = ConsumerGroupConfig(), consumerMemberIdSource: ConsumerMemberIdSource = .random
+        consumerConfig: ConsumerGroupConfig = ConsumerGroupConfig(), consumerMemberIdSource: ConsumerMemberIdSource = .random,
+        persistence: GroupMetadataPersistence = .none
     ) {
+        self.persistence = persistence
         self.config = config
         self.consumerConfig = consumerConfig
         self.consumerMemberIdSource = consumerMemberIdSource
@@ -77,6 +81,8 @@ public actor GroupCoordinator {
             // Only a member without an id creates a group (Kafka's getOrMaybeCreateClassicGroup).
             guard input.memberId.isEmpty else { return .failure(.unknownMemberId, memberId: input.memberId) }
             groups[groupId] = ClassicGroup(groupId: groupId, config: config, memberIdSource: memberIdSource, now: clock.now())
+            // Kafka commits a new group with an empty GroupMetadata record (generation 0).
+            groups[groupId]!.persistMetadata()
         }
         switch await submit(groupId, { group, token, now in group.join(input, token: token, now: now) }) {
         case .join(let result): return result
@@ -135,6 +141,7 @@ public actor GroupCoordinator {
             let now = clock.now()
             // In place (the dictionary's modify accessor): no copy of the group per request.
             let actions = event(&groups[groupId]!, token, now)
+            persistMetadata(of: groupId)
             perform(actions)
             rearmTimer()
         }
@@ -150,6 +157,13 @@ public actor GroupCoordinator {
             case .abandon(let token): resume(token, .abandoned)
             }
         }
+    }
+
+    /// Writes the GroupMetadata record the group's last event called for, before its answers go
+    /// out (Kafka answers the leader's SyncGroup once the record is appended).
+    func persistMetadata(of groupId: String) {
+        guard let snapshot = groups[groupId]?.takePendingMetadata() else { return }
+        persistence.store(snapshot)
     }
 
     private func resume(_ token: RequestToken, _ answer: Answer) {

@@ -65,6 +65,9 @@ extension ClassicGroup {
         if memberIds.isEmpty {
             protocolName = nil
             transition(to: .empty, now: now)
+            // Kafka persists an empty generation (`completeClassicGroupJoin`); a non-empty one is
+            // persisted only with its assignment, at the leader's SyncGroup.
+            persistMetadata()
             return []
         }
         protocolName = selectProtocol()

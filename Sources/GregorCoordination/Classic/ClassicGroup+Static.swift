@@ -60,6 +60,7 @@ extension ClassicGroup {
             // leader gets the members but is told to skip the assignment; older versions name the
             // leader as it was before the replacement.
             membersById[newMemberId]?.awaitingJoin = nil
+            persistMetadata()
             let answer: JoinResult
             if input.supportsSkippingAssignment {
                 let leads = isLeader(newMemberId)

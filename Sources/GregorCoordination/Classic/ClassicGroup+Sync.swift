@@ -27,6 +27,7 @@ extension ClassicGroup {
             for memberId in memberIds {
                 membersById[memberId]?.assignment = input.assignments[memberId] ?? []
             }
+            persistMetadata()
             actions += propagateAssignment(error: ErrorCode.none, now: now)
             transition(to: .stable, now: now)
             return actions

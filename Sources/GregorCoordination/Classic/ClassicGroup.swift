@@ -34,6 +34,9 @@ public struct ClassicGroup: Equatable, Sendable {
     var newMemberAdded = false
     var timers: [TimerKey: Timer] = [:]
     var memberIdSource: MemberIdSource
+    /// The GroupMetadata record the last event calls for, until the caller takes it
+    /// (``takePendingMetadata()``) and writes it before performing the event's actions.
+    public internal(set) var pendingMetadata: GroupMetadataSnapshot?
 
     public init(
         groupId: String,

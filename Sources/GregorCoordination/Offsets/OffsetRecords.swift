@@ -8,7 +8,7 @@ import NIOCore
 /// writes; every other record type is recognised and skipped.
 ///
 /// Specs (apache/kafka): `group-coordinator/src/main/resources/common/message/OffsetCommitKey.json`,
-/// `OffsetCommitValue.json`, `GroupMetadataKey.json`. Framing: `CoordinatorRecordSerde.java`
+/// `OffsetCommitValue.json`, `GroupMetadataKey.json`, `GroupMetadataValue.json`. Framing: `CoordinatorRecordSerde.java`
 /// (coordinator-common) and `GroupCoordinatorRecordSerde.java`: a key is an int16 version, which
 /// doubles as the record type (0 and 1 OffsetCommit, 2 GroupMetadata, 3-8 consumer group, 9-15
 /// share group records), then the key's fields; a value is an int16 version then its fields; a
@@ -20,6 +20,8 @@ public enum OffsetRecords {
     public static let offsetCommitKeyVersion: Int16 = 1
     /// The record type of a classic group's metadata.
     public static let groupMetadataKeyVersion: Int16 = 2
+    /// The GroupMetadataValue version Kafka 4 writes (`MetadataVersion.groupMetadataValueVersion`).
+    public static let groupMetadataValueVersion: Int16 = 3
     /// The newest OffsetCommitValue version known (the first flexible one).
     public static let latestValueVersion: Int16 = 4
 
@@ -43,7 +45,7 @@ public enum OffsetRecords {
         return b
     }
 
-    /// GroupMetadataKey v2: `version(2) group`; Gregor writes only its tombstone (DeleteGroups).
+    /// GroupMetadataKey v2: `version(2) group`.
     public static func groupMetadataKey(group: String) throws(OffsetStoreError) -> ByteBuffer {
         var b = ByteBuffer()
         b.writeInteger(groupMetadataKeyVersion)
@@ -121,6 +123,92 @@ public enum OffsetRecords {
         } catch {
             throw OffsetRecordError("OffsetCommitValue: \(error)")
         }
+    }
+
+    /// GroupMetadataValue v3: `version(3) protocolType generation protocol? leader?
+    /// currentStateTimestamp members[]`, each member `memberId groupInstanceId? clientId clientHost
+    /// rebalanceTimeout sessionTimeout subscription assignment`; strings int16-prefixed (null: -1),
+    /// bytes and the array int32-prefixed.
+    public static func groupMetadataValue(_ g: GroupMetadataSnapshot) throws(OffsetStoreError) -> ByteBuffer {
+        var b = ByteBuffer()
+        b.writeInteger(groupMetadataValueVersion)
+        try writeString(g.protocolType, "protocolType", into: &b)
+        b.writeInteger(g.generationId)
+        try writeNullableString(g.protocolName, "protocol", into: &b)
+        try writeNullableString(g.leaderId, "leader", into: &b)
+        b.writeInteger(g.currentStateTimestamp ?? -1)
+        b.writeInteger(Int32(g.members.count))
+        for m in g.members {
+            try writeString(m.memberId, "memberId", into: &b)
+            try writeNullableString(m.groupInstanceId, "groupInstanceId", into: &b)
+            try writeString(m.clientId, "clientId", into: &b)
+            try writeString(m.clientHost, "clientHost", into: &b)
+            b.writeInteger(m.rebalanceTimeoutMs)
+            b.writeInteger(m.sessionTimeoutMs)
+            b.writeInteger(Int32(m.subscription.count))
+            b.writeBytes(m.subscription)
+            b.writeInteger(Int32(m.assignment.count))
+            b.writeBytes(m.assignment)
+        }
+        return b
+    }
+
+    /// Decodes a GroupMetadataValue of versions 0-4 (a newer one is read as v4, KIP-915). Fields
+    /// a version lacks take the spec's defaults: rebalanceTimeout -1 (before v1),
+    /// currentStateTimestamp -1 (before v2, read as nil), groupInstanceId null (before v3).
+    public static func decodeGroupMetadataValue(_ buffer: ByteBuffer, group: String) throws(OffsetRecordError) -> GroupMetadataSnapshot {
+        var b = buffer
+        do {
+            let version = try b.readKafkaInt16("version")
+            guard version >= 0 else { throw OffsetRecordError("GroupMetadataValue: negative version \(version)") }
+            let flexible = version >= 4
+            let protocolType = try b.readKafkaString("protocolType", flexible: flexible)
+            let generation = try b.readKafkaInt32("generation")
+            let protocolName = try b.readKafkaNullableString("protocol", flexible: flexible)
+            let leader = try b.readKafkaNullableString("leader", flexible: flexible)
+            let timestamp = version >= 2 ? try b.readKafkaInt64("currentStateTimestamp") : -1
+            let count = try b.readKafkaNonNullArrayCount("members", flexible: flexible)
+            var members: [GroupMetadataSnapshot.Member] = []
+            members.reserveCapacity(min(count, b.readableBytes))
+            for _ in 0..<count {
+                let memberId = try b.readKafkaString("memberId", flexible: flexible)
+                let instanceId = version >= 3 ? try b.readKafkaNullableString("groupInstanceId", flexible: flexible) : nil
+                let clientId = try b.readKafkaString("clientId", flexible: flexible)
+                let clientHost = try b.readKafkaString("clientHost", flexible: flexible)
+                let rebalanceTimeout = version >= 1 ? try b.readKafkaInt32("rebalanceTimeout") : -1
+                let sessionTimeout = try b.readKafkaInt32("sessionTimeout")
+                let subscription = try b.readKafkaBytes("subscription", flexible: flexible)
+                let assignment = try b.readKafkaBytes("assignment", flexible: flexible)
+                if flexible { try skipTaggedFields(&b) }
+                members.append(.init(memberId: memberId, groupInstanceId: instanceId, clientId: clientId, clientHost: clientHost,
+                                     rebalanceTimeoutMs: rebalanceTimeout, sessionTimeoutMs: sessionTimeout,
+                                     subscription: subscription, assignment: assignment))
+            }
+            if flexible { try skipTaggedFields(&b) }
+            return GroupMetadataSnapshot(groupId: group, protocolType: protocolType, generationId: generation,
+                                         protocolName: protocolName, leaderId: leader,
+                                         currentStateTimestamp: timestamp == -1 ? nil : timestamp, members: members)
+        } catch let error as OffsetRecordError {
+            throw error
+        } catch {
+            throw OffsetRecordError("GroupMetadataValue: \(error)")
+        }
+    }
+
+    private static func skipTaggedFields(_ b: inout ByteBuffer) throws(KafkaDecodingError) {
+        let tags = try b.readUnsignedVarInt("taggedFields")
+        for _ in 0..<tags {
+            _ = try b.readUnsignedVarInt("tag")
+            _ = try b.readKafkaTaggedFieldData("taggedField")
+        }
+    }
+
+    private static func writeNullableString(_ s: String?, _ field: String, into b: inout ByteBuffer) throws(OffsetStoreError) {
+        guard let s else {
+            b.writeInteger(Int16(-1))
+            return
+        }
+        try writeString(s, field, into: &b)
     }
 
     /// A non-flexible string: int16 length then UTF-8, at most `Short.MAX_VALUE` bytes as in

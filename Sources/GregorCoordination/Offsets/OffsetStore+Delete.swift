@@ -21,6 +21,7 @@ extension OffsetStore {
             records.append(.init(key: groupKey, value: nil))
             try append(records, to: shard, &s, now: now)
             s.offsets[group] = nil
+            s.groups[group] = nil
             return mine.count
         }
     }

@@ -10,7 +10,9 @@ public struct OffsetLoadReport: Hashable, Sendable {
     public var records = 0
     /// Offsets in memory afterwards.
     public var offsets = 0
-    /// Records of other types (group metadata, consumer and share group records), control and
+    /// Classic groups with a GroupMetadata value afterwards.
+    public var groups = 0
+    /// Records of other types (consumer and share group records), control and
     /// transactional batches: skipped.
     public var skipped = 0
     /// Records that could not be decoded: skipped with a warning.
@@ -23,7 +25,8 @@ extension OffsetStore {
     static let loadChunkBytes = 1 << 20
 
     /// Replays every existing partition of `__consumer_offsets` into memory at startup, after
-    /// `LogManager.startup`: last value wins, a tombstone removes. Partitions that do not exist
+    /// `LogManager.startup`: last value wins, a tombstone removes, for offsets and for classic
+    /// groups' GroupMetadata (Kafka's `GroupMetadataManager.replay`). Partitions that do not exist
     /// yet cost nothing (they are created by the first append to them).
     ///
     /// Kafka's `CoordinatorLoaderImpl` fails a partition's load on an undecodable record; Gregor
@@ -37,16 +40,18 @@ extension OffsetStore {
         for shard in shards {
             guard let log = logManager.log(shard.topicPartition) else { continue }
             report.partitions += 1
-            var offsets: [String: [TopicPartition: CommittedOffset]] = [:]
+            var loaded = Loaded()
             do throws(StorageError) {
-                try replay(log, into: &offsets, report: &report)
+                try replay(log, into: &loaded, report: &report)
             } catch {
                 throw OffsetStoreError(.storage(error))
             }
-            report.offsets += offsets.values.reduce(0) { $0 + $1.count }
+            report.offsets += loaded.offsets.values.reduce(0) { $0 + $1.count }
+            report.groups += loaded.groups.count
             shard.state.withLock { s in
                 s.log = log
-                s.offsets = offsets
+                s.offsets = loaded.offsets
+                s.groups = loaded.groups
             }
         }
         let elapsed = ContinuousClock.now - start
@@ -58,7 +63,13 @@ extension OffsetStore {
         return report
     }
 
-    private func replay(_ log: PartitionLog, into offsets: inout [String: [TopicPartition: CommittedOffset]],
+    /// One shard's state as the replay rebuilds it.
+    private struct Loaded {
+        var offsets: [String: [TopicPartition: CommittedOffset]] = [:]
+        var groups: [String: GroupMetadataSnapshot] = [:]
+    }
+
+    private func replay(_ log: PartitionLog, into loaded: inout Loaded,
                         report: inout OffsetLoadReport) throws(StorageError)
     {
         let end = log.logEndOffset
@@ -84,14 +95,14 @@ extension OffsetStore {
                     report.skipped += Int(batch.recordCount)
                     continue
                 }
-                apply(batch, to: &offsets, report: &report, log: log)
+                apply(batch, to: &loaded, report: &report, log: log)
             }
             // A region always holds at least one whole batch; guard against looping anyway.
             guard progressed else { break }
         }
     }
 
-    private func apply(_ batch: RecordBatch, to offsets: inout [String: [TopicPartition: CommittedOffset]],
+    private func apply(_ batch: RecordBatch, to loaded: inout Loaded,
                        report: inout OffsetLoadReport, log: PartitionLog)
     {
         var records: RecordIterator
@@ -118,14 +129,19 @@ extension OffsetStore {
                 continue
             }
             do throws(OffsetRecordError) {
-                guard case .offsetCommit(let group, let tp) = try OffsetRecords.decodeKey(key) else {
+                switch try OffsetRecords.decodeKey(key) {
+                case .offsetCommit(let group, let tp):
+                    if let value = record.value {
+                        loaded.offsets[group, default: [:]][tp] = try OffsetRecords.decodeOffsetCommitValue(value)
+                    } else if loaded.offsets[group]?.removeValue(forKey: tp) != nil, loaded.offsets[group]?.isEmpty == true {
+                        loaded.offsets[group] = nil
+                    }
+                case .groupMetadata(let group):
+                    loaded.groups[group] = try record.value.map { v throws(OffsetRecordError) in
+                        try OffsetRecords.decodeGroupMetadataValue(v, group: group)
+                    }
+                case .other:
                     report.skipped += 1
-                    continue
-                }
-                if let value = record.value {
-                    offsets[group, default: [:]][tp] = try OffsetRecords.decodeOffsetCommitValue(value)
-                } else if offsets[group]?.removeValue(forKey: tp) != nil, offsets[group]?.isEmpty == true {
-                    offsets[group] = nil
                 }
             } catch {
                 report.unreadable += 1

@@ -108,6 +108,24 @@ public final class OffsetStore: Sendable {
         shards.flatMap { shard in shard.state.withLock { Array($0.offsets.keys) } }.sorted()
     }
 
+    /// Writes a classic group's GroupMetadata record (one batch), as Kafka's coordinator does when
+    /// a rebalance completes, the group empties or a static member is replaced.
+    public func storeGroup(_ snapshot: GroupMetadataSnapshot, now: Int64) throws(OffsetStoreError) {
+        let record = OffsetShard.Record(key: try OffsetRecords.groupMetadataKey(group: snapshot.groupId),
+                                        value: try OffsetRecords.groupMetadataValue(snapshot))
+        let shard = shard(for: snapshot.groupId)
+        try shard.state.withLock { (s: inout OffsetShard.State) throws(OffsetStoreError) in
+            try append([record], to: shard, &s, now: now)
+            s.groups[snapshot.groupId] = snapshot
+        }
+    }
+
+    /// The last stored metadata of every classic group (after `load`: what the topic held),
+    /// sorted by group id.
+    public var loadedGroups: [GroupMetadataSnapshot] {
+        shards.flatMap { shard in shard.state.withLock { Array($0.groups.values) } }.sorted { $0.groupId < $1.groupId }
+    }
+
     /// Appends `records` as one batch to the shard's log, creating the partition on first use.
     func append(_ records: [OffsetShard.Record], to shard: OffsetShard, _ s: inout OffsetShard.State, now: Int64)
         throws(OffsetStoreError)
@@ -145,6 +163,8 @@ final class OffsetShard: Sendable {
         /// Opened by `load` or created by the first append.
         var log: PartitionLog?
         var offsets: [String: [TopicPartition: CommittedOffset]] = [:]
+        /// The last GroupMetadata value of each classic group.
+        var groups: [String: GroupMetadataSnapshot] = [:]
     }
 
     /// A record to append: key and value (nil for a tombstone).
