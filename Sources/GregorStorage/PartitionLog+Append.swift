@@ -37,22 +37,25 @@ extension PartitionLog {
         try state.withLock { (s: inout State) throws(ClientAppendError) -> AppendResult in
             guard !s.closed else { throw .storage(StorageError(.closed, path: directory)) }
             let validator = ClientRecordValidator(partition: topicPartition, config: s.config, now: now)
-            let rebuilt = try validator.validate(records)
+            let validated = try validator.validate(records)
+            let rebuilt = validated.rebuilt
             // UnifiedLog.append re-checks a rebuilt batch against max.message.bytes: recompression
             // can make it larger (RecordTooLargeException, MESSAGE_TOO_LARGE).
             if let rebuilt, rebuilt.readableBytes > s.config.maxMessageBytes {
                 throw .storage(StorageError(.recordTooLarge(size: rebuilt.readableBytes, limit: s.config.maxMessageBytes)))
             }
             do throws(StorageError) {
-                return try appendLocked(&s, rebuilt ?? records, now: now, leaderEpoch: leaderEpoch, allowControl: false)
+                return try appendLocked(
+                    &s, rebuilt ?? records, now: now, leaderEpoch: leaderEpoch, allowControl: false, crcVerified: validated.crcVerified)
             } catch {
                 throw .storage(error)
             }
         }
     }
 
-    private func appendLocked(_ s: inout State, _ records: ByteBuffer, now: Int64, leaderEpoch: Int32, allowControl: Bool)
-        throws(StorageError) -> AppendResult
+    private func appendLocked(
+        _ s: inout State, _ records: ByteBuffer, now: Int64, leaderEpoch: Int32, allowControl: Bool, crcVerified: Bool = false
+    ) throws(StorageError) -> AppendResult
     {
         var buffer = records
         var headers: [BatchHeader] = []
@@ -64,13 +67,11 @@ extension PartitionLog {
             do {
                 guard let b = try reader.next() else { break }
                 batch = b
-            } catch let error as RecordsError {
+            } catch {
                 if case .batchTooLarge(let size, let limit) = error { throw StorageError(.recordTooLarge(size: size, limit: limit)) }
                 throw StorageError(.corruptRecord("\(error)"))
-            } catch {
-                throw StorageError(.corruptRecord("\(error)"))
             }
-            guard batch.verifyCRC() else { throw StorageError(.corruptRecord("CRC mismatch in batch \(headers.count)")) }
+            guard crcVerified || batch.verifyCRC() else { throw StorageError(.corruptRecord("CRC mismatch in batch \(headers.count)")) }
             // KafkaValidator: a v2 batch's offset range must match its record count.
             guard batch.recordCount > 0, Int64(batch.lastOffsetDelta) == Int64(batch.recordCount) - 1 else {
                 throw StorageError(.corruptRecord("batch offset range \(batch.lastOffsetDelta) does not match \(batch.recordCount) records"))
