@@ -1,16 +1,18 @@
 #!/usr/bin/env bash
 # Runs bench.py against a fresh release Gregor and, when librdkafka-dev is installed, against
 # librdkafka's mock broker from ../shared/tools, in the same run.
-#     bash Interop/bench/run.sh [records]
+#     [SCRATCH=.build-perf] bash Interop/bench/run.sh [records]
+# SCRATCH is the SwiftPM scratch path (default .build), so a benchmark can build in its own dir.
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 records=${1:-1000000}
-swift build -c release --product gregor >&2
+scratch=${SCRATCH:-.build}
+swift build -c release --scratch-path "$scratch" --product gregor >&2
 py=Interop/.venv/bin/python
 [ -x "$py" ] || { python3 -m venv Interop/.venv && Interop/.venv/bin/pip install -q -r Interop/requirements.txt; }
 data=$(mktemp -d)
 port=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')
-.build/release/gregor --override log.dirs="$data" --override listeners=PLAINTEXT://127.0.0.1:$port >/dev/null 2>&1 &
+"$scratch/release/gregor" --override log.dirs="$data" --override listeners=PLAINTEXT://127.0.0.1:$port >/dev/null 2>&1 &
 gregor=$!
 peer_args=()
 mock=""
