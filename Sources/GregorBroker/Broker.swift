@@ -49,7 +49,7 @@ public final class Broker: Sendable {
         let link = BrokerLink()
         let offsets = self.offsets
         self.groupCoordinator = GroupCoordinator(
-            config: config.classicGroupConfig, clock: SystemCoordinatorClock(now: clock),
+            config: config.classicGroupConfig, clock: SystemCoordinatorClock(now: clock), consumerConfig: config.consumerGroupConfig,
             persistence: GroupMetadataPersistence(
                 store: { snapshot in
                     guard let broker = link.broker else { return }

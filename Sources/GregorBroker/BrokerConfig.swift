@@ -39,6 +39,8 @@ public struct BrokerConfig: Sendable {
     /// `group.max.size`: members of one classic group.
     public var groupMaxSize: Int32 = Int32.max
 
+    /// `group.consumer.*` (KIP-848): heartbeat interval, session timeout, max size, assignors.
+    public var consumerGroupConfig = ConsumerGroupConfig()
     /// `num.io.threads`: the threads request handlers run on.
     public var numIoThreads = 8
     /// `offsets.*` and `offset.metadata.max.bytes`: the committed-offsets topic and retention.

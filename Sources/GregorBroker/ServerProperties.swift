@@ -1,3 +1,4 @@
+import GregorCoordination
 import GregorStorage
 
 /// Builds `BrokerConfig` from Kafka's configuration sources, each overriding the one before:
@@ -56,6 +57,8 @@ public struct ServerProperties {
         "group.min.session.timeout.ms", "group.max.session.timeout.ms", "group.max.size",
         "offsets.topic.num.partitions", "offsets.topic.segment.bytes", "offsets.retention.minutes",
         "offsets.retention.check.interval.ms", "offset.metadata.max.bytes", "num.io.threads",
+        "group.consumer.heartbeat.interval.ms", "group.consumer.session.timeout.ms", "group.consumer.max.size",
+        "group.consumer.assignors",
     ]
 
     /// The broker settings; throws on the first invalid value, naming its key.
@@ -109,6 +112,27 @@ public struct ServerProperties {
         if let v = values["group.max.session.timeout.ms"] { c.groupMaxSessionTimeoutMs = try int32("group.max.session.timeout.ms", v, min: Int64(Int32.min)) }
         if let v = values["group.max.size"] { c.groupMaxSize = try int32("group.max.size", v, min: 1) }
         if let v = values["num.io.threads"] { c.numIoThreads = Int(try int32("num.io.threads", v, min: 1)) }
+        // KIP-848 groups (GroupCoordinatorConfig's group.consumer.*).
+        if let v = values["group.consumer.heartbeat.interval.ms"] {
+            c.consumerGroupConfig.heartbeatIntervalMs = try int32("group.consumer.heartbeat.interval.ms", v, min: 1)
+        }
+        if let v = values["group.consumer.session.timeout.ms"] {
+            c.consumerGroupConfig.sessionTimeoutMs = try int32("group.consumer.session.timeout.ms", v, min: 1)
+        }
+        if let v = values["group.consumer.max.size"] { c.consumerGroupConfig.maxSize = Int(try int32("group.consumer.max.size", v, min: 1)) }
+        if let v = values["group.consumer.assignors"] {
+            var assignors: [ConsumerAssignor] = []
+            for name in v.split(separator: ",").map({ String($0).trimmed }) {
+                // Kafka takes class names too; the short names are what clients send.
+                switch name.split(separator: ".").last.map({ $0.lowercased() }) {
+                case "uniform", "uniformassignor": assignors.append(.uniform)
+                case "range", "rangeassignor": assignors.append(.range)
+                default: throw InvalidValue(key: "group.consumer.assignors", value: v, reason: "unknown assignor \(name) (uniform, range)")
+                }
+            }
+            guard !assignors.isEmpty else { throw InvalidValue(key: "group.consumer.assignors", value: v, reason: "no assignor") }
+            c.consumerGroupConfig.assignors = assignors
+        }
         // Kafka's GroupCoordinatorConfig: the offsets topic and offset retention.
         if let v = values["offsets.topic.num.partitions"] { c.offsets.numPartitions = try int32("offsets.topic.num.partitions", v, min: 1) }
         if let v = values["offsets.topic.segment.bytes"] { c.offsets.segmentBytes = try int64("offsets.topic.segment.bytes", v, min: 1) }

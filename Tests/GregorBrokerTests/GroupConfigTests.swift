@@ -29,4 +29,27 @@ import Testing
             try zero.brokerConfig()
         }
     }
+
+    @Test func consumerGroupSettingsAndOffsetsSettings() throws {
+        var p = ServerProperties()
+        p.load(propertiesText: """
+            group.consumer.heartbeat.interval.ms=1000
+            group.consumer.session.timeout.ms=6000
+            group.consumer.max.size=4
+            group.consumer.assignors=range, org.apache.kafka.coordinator.group.assignor.UniformAssignor
+            offsets.topic.num.partitions=3
+            offsets.retention.minutes=2
+            offset.metadata.max.bytes=10
+            num.io.threads=2
+            """)
+        let c = try p.brokerConfig()
+        #expect(p.unknownKeys.isEmpty)
+        #expect(c.consumerGroupConfig == ConsumerGroupConfig(heartbeatIntervalMs: 1000, sessionTimeoutMs: 6000, maxSize: 4, assignors: [.range, .uniform]))
+        #expect(c.offsets.numPartitions == 3 && c.offsets.retentionMs == 120_000 && c.offsets.metadataMaxBytes == 10)
+        #expect(c.numIoThreads == 2)
+
+        var bad = ServerProperties()
+        bad.set("group.consumer.assignors", "sticky")
+        #expect(throws: ServerProperties.InvalidValue.self) { try bad.brokerConfig() }
+    }
 }
