@@ -84,6 +84,9 @@ extension BrokerEndToEndTests {
 
             // A classic member parks in classic group "cg" (v3: no member id round trip).
             let parked = try await c2.send(Self.join(group: "cg"), version: 3)
+            for _ in 0..<200 where await broker.broker.groupCoordinator.parkedRequestCount == 0 {
+                try await Task.sleep(for: .milliseconds(5))
+            }
 
             let listed = try await c1.request(ListGroupsRequest(), version: 5).groups.sorted { $0.groupId < $1.groupId }
             #expect(listed.map { [$0.groupId, $0.groupType, $0.protocolType, $0.groupState] }

@@ -43,6 +43,10 @@ extension BrokerEndToEndTests {
 
             // Both are parked until the initial delay ends; the first to join leads.
             let j1 = try await c1.send(Self.join(m1), version: 5)
+            // Connections are served concurrently: m1 must be parked first to lead.
+            for _ in 0..<200 where await broker.broker.groupCoordinator.parkedRequestCount == 0 {
+                try await Task.sleep(for: .milliseconds(5))
+            }
             let j2 = try await c2.send(Self.join(m2), version: 9)
             let joined1 = try await c1.receive(JoinGroupResponse.self, version: 5, correlationId: j1)
             let joined2 = try await c2.receive(JoinGroupResponse.self, version: 9, correlationId: j2)
@@ -81,6 +85,12 @@ extension BrokerEndToEndTests {
             // A third member starts a rebalance; the others learn of it from their heartbeats.
             let m3 = try await c3.request(Self.join(), version: 7).memberId
             let j3 = try await c3.send(Self.join(m3), version: 7)
+            // The join is on another connection: wait until the group has seen it.
+            for _ in 0..<200 {
+                let state = try await c1.request(DescribeGroupsRequest(groups: ["g"]), version: 5).groups.first?.groupState
+                if state == "PreparingRebalance" { break }
+                try await Task.sleep(for: .milliseconds(10))
+            }
             #expect(try await c1.request(HeartbeatRequest(groupId: "g", generationId: 1, memberId: m1), version: 2).errorCode
                 == Self.code(.rebalanceInProgress))
             let r1 = try await c1.send(Self.join(m1), version: 5)
