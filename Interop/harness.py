@@ -286,7 +286,7 @@ def main():
     args.scenarios = {s for s in args.scenarios.split(",") if s}
     args.pid_file = os.path.join(args.work, "broker.pids")
     # However the broker misbehaves, CI gets an answer in bounded time.
-    args.budget = float(os.environ.get("INTEROP_BUDGET", "900"))
+    args.budget = float(os.environ.get("INTEROP_BUDGET", "1800"))
     args.deadline = time.monotonic() + args.budget
     unknown = [c for c in args.clients if c not in CLIENTS]
     if unknown:
