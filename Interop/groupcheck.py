@@ -119,9 +119,14 @@ class Member:
         if out:
             self.events.emit("recs", gen=gen, r=out)
 
-    def take_pending(self):
+    def take_pending(self, only=None):
+        """The offsets to commit, all or those of the partitions in `only` (the rest stay pending)."""
         self._last_commit = time.monotonic()
-        out, self.pending = self.pending, {}
+        if only is None:
+            out, self.pending = self.pending, {}
+        else:
+            out = {p: o for p, o in self.pending.items() if p in only}
+            self.pending = {p: o for p, o in self.pending.items() if p not in only}
         return out
 
     def committed(self, gen, offsets, err=None):

@@ -268,9 +268,7 @@ async def _member(args):
     c = None
 
     async def commit(only=None):
-        pending = m.take_pending()
-        if only is not None:
-            pending = {p: o for p, o in pending.items() if p in only}
+        pending = m.take_pending(only)
         if not pending:
             return
         gen = generation(c)

@@ -411,9 +411,7 @@ def member_main(args):
     topic = args["topic"]
 
     def commit(c, only=None):
-        pending = m.take_pending()
-        if only is not None:
-            pending = {p: o for p, o in pending.items() if p in only}
+        pending = m.take_pending(only)
         if not pending:
             return
         gen = generation(c)

@@ -412,9 +412,7 @@ def member_main(args):
                 m.pending[p] = max(m.pending.get(p, 0), o)
 
     def to_commit(only=None):
-        pending = m.take_pending()
-        if only is not None:
-            pending = {p: o for p, o in pending.items() if p in only}
+        pending = m.take_pending(only)
         return pending, {TopicPartition(topic, p): OffsetAndMetadata(o, "", -1) for p, o in pending.items()}
 
     def commit():
