@@ -38,10 +38,7 @@ public struct BrokerService: Service {
         } onGracefulShutdown: {
             logger.info("shutting down")
         }
-        for c in channels { try? await c.close() }
-        try await server.stop()
-        try broker.shutdown()
-        await broker.stopThreads()
+        try await server.shutdown(closing: channels)
         logger.info("logs flushed; stopped")
     }
 }

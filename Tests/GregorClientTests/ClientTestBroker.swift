@@ -39,10 +39,7 @@ enum ClientTestBroker {
         } catch {
             result = .failure(error)
         }
-        for channel in channels { try? await channel.close() }
-        try? await server.stop()
-        try? broker.shutdown()
-        await broker.stopThreads()
+        try? await server.shutdown(closing: channels)
         return try result.get()
     }
 }

@@ -53,4 +53,18 @@ public final class BrokerServer: Sendable {
     public func stop() async throws {
         try await group.shutdownGracefully()
     }
+
+    /// The whole stop, in order: no more connections or requests, then the logs flushed and
+    /// closed (on the handler threads: a thousand fsyncs must not hold the cooperative pool),
+    /// then the handler threads stopped. Throws the flush's error, after everything has stopped.
+    public func shutdown(closing channels: [Channel]) async throws {
+        for channel in channels { try? await channel.close() }
+        try? await stop()
+        let broker = self.broker
+        let flushed: Result<Void, any Error> = await withTaskExecutorPreference(broker.io) {
+            Result { try broker.shutdown() }
+        }
+        await broker.stopThreads()
+        try flushed.get()
+    }
 }

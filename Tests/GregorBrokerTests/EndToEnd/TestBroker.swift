@@ -46,11 +46,7 @@ struct TestBroker: Sendable {
         } catch {
             result = .failure(error)
         }
-        for channel in channels { try? await channel.close() }
-        try? await server.stop()
-        // Off the cooperative pool: flushing a thousand logs must not stall the other tests.
-        await withTaskExecutorPreference(broker.io) { try? broker.shutdown() }
-        await broker.stopThreads()
+        try? await server.shutdown(closing: channels)
         return try result.get()
     }
 
