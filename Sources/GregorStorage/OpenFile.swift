@@ -78,7 +78,7 @@ public final class OpenFile: Sendable {
 
 /// A region of a segment file: what a fetch sends, straight from the page cache to the socket
 /// (sendfile) on plaintext connections, or read into memory for TLS.
-public struct LogRegion: Sendable {
+public struct LogRegion: Sendable, Equatable {
     public let file: OpenFile
     public let position: Int64
     public let length: Int
@@ -86,6 +86,11 @@ public struct LogRegion: Sendable {
     /// The bytes, read into memory (for TLS connections and tests).
     public func read() throws(StorageError) -> ByteBuffer {
         try file.read(at: position, length: length)
+    }
+
+    /// The same bytes of the same open file.
+    public static func == (a: LogRegion, b: LogRegion) -> Bool {
+        a.file === b.file && a.position == b.position && a.length == b.length
     }
 }
 

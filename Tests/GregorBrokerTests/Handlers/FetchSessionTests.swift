@@ -154,14 +154,18 @@ private func open(_ c: inout Cache, now: Int64 = 0, partitions: [Int32] = [0, 1]
             "foo-3": { $0.errorCode = ErrorCode.offsetOutOfRange.rawValue },
             "foo-4": { $0.preferredReadReplica = 2 },
             "foo-5": { $0.divergingEpoch.epoch = 3 },
-            // Kafka ignores the last stable offset.
+            // Kafka does not compare the last stable offset, but it never moves alone there.
             "foo-6": { $0.lastStableOffset = 50 },
         ]), now: 1)
         #expect(response.sessionId == id)
-        #expect(names(response) == ["foo-1", "foo-2", "foo-3", "foo-4", "foo-5"])
+        #expect(names(response) == ["foo-1", "foo-2", "foo-3", "foo-4", "foo-5", "foo-6"])
         // Nothing changed since: an empty response.
         let again = c.newContext(request: request(id, 2), version: 12, now: 2) { _ in nil }
-        let quiet = c.finish(again, results: read(again, ["foo-1": { $0.highWatermark = 101 }, "foo-2": { $0.logStartOffset = 4 }]), now: 2)
+        let quiet = c.finish(
+            again,
+            results: read(again, [
+                "foo-1": { $0.highWatermark = 101 }, "foo-2": { $0.logStartOffset = 4 }, "foo-6": { $0.lastStableOffset = 50 },
+            ]), now: 2)
         // foo-3 had an error, so its high watermark was forgotten and it is sent again.
         #expect(names(quiet) == ["foo-3"])
     }

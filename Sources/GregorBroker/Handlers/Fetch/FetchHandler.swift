@@ -34,75 +34,87 @@ enum FetchHandler: APIHandler {
         let deadline = ContinuousClock.now + .milliseconds(Int(max(0, request.maxWaitMs)))
         while true {
             let generation = FetchWaiters.shared.generation
-            let (results, regions, bytes) = read(session.partitions, maxBytes: request.maxBytes, version: context.apiVersion, broker)
+            let results = read(session.partitions, maxBytes: request.maxBytes, version: context.apiVersion, broker)
+            // Kafka's ReplicaManager.fetchMessages answers at once when a partition failed or
+            // `min_bytes` of records can be returned, else parks the fetch until an append or
+            // `max_wait_ms`. Records are counted as the response carries them (`recordBytes`), so
+            // a partition counted here is never one the session leaves out.
+            let bytes = results.reduce(0) { $0 + $1.recordBytes }
             let failed = results.contains { $0.data.errorCode != 0 }
             if failed || bytes >= Int(request.minBytes) || ContinuousClock.now >= deadline || request.maxWaitMs <= 0 {
                 let answer = broker.fetchSessions.withLock { $0.finish(session, results: results, now: broker.clock()) }
                 var response = FetchResponse(errorCode: answer.errorCode.rawValue, sessionId: answer.sessionId, responses: answer.responses)
-                // The session may have left partitions out; regions follow the response's order.
-                var ordered: [LogRegion?] = []
-                for i in response.responses.indices {
-                    let topic = response.responses[i]
-                    if context.apiVersion >= 13 { response.responses[i].topic = "" }
-                    for p in topic.partitions {
-                        ordered.append(regions[FetchSessionKey(topic: context.apiVersion >= 13 ? .id(topic.topicId) : .name(topic.topic), partition: p.partitionIndex)] ?? nil)
-                    }
+                // From v13 topics travel by id only.
+                if context.apiVersion >= 13 {
+                    for i in response.responses.indices { response.responses[i].topic = "" }
                 }
-                return .fetch(response, regions: ordered)
+                return .fetch(response, regions: answer.regions)
             }
             // Long poll: sleep until an append somewhere or the deadline.
             await FetchWaiters.shared.wait(since: generation, until: deadline)
         }
     }
 
-    /// One pass over the partitions in the session's order: each one's result, its file region,
-    /// and the bytes the regions hold.
-    static func read(_ partitions: [FetchSessionPartition], maxBytes: Int32, version: Int16, _ broker: Broker)
-        -> ([FetchSessionResult], [FetchSessionKey: LogRegion], Int)
-    {
+    /// One pass over the partitions in the session's order: each one's result, with the file
+    /// region its records come from (v4+) or its records in memory (v0-3, down-converted).
+    static func read(_ partitions: [FetchSessionPartition], maxBytes: Int32, version: Int16, _ broker: Broker) -> [FetchSessionResult] {
         var results: [FetchSessionResult] = []
-        var regions: [FetchSessionKey: LogRegion] = [:]
         var budget = Int(maxBytes > 0 ? maxBytes : Int32.max)
         var total = 0
         for partition in partitions {
             // Kafka answers empty (not null) records, and offsets of -1 with an error.
-            var p = FetchResponse.PartitionData(
-                partitionIndex: partition.partition, highWatermark: -1, lastStableOffset: -1, logStartOffset: -1, records: ByteBuffer())
-            defer { results.append(FetchSessionResult(partition: partition, data: p)) }
-            guard let name = partition.topicName else {
-                p.errorCode = ErrorCode.unknownTopicId.rawValue
-                continue
-            }
-            guard let log = broker.log(name, partition.partition) else {
-                p.errorCode = ErrorCode.unknownTopicOrPartition.rawValue
-                continue
-            }
-            do {
-                // The first partition gets at least one batch even over the response limit,
-                // so a consumer can always make progress (KIP-74).
-                let limit = total == 0 ? Int(partition.partitionMaxBytes) : min(Int(partition.partitionMaxBytes), budget)
-                let read = try log.read(from: partition.fetchOffset, maxBytes: max(limit, 1))
-                p.highWatermark = read.highWatermark
-                p.lastStableOffset = read.highWatermark
-                p.logStartOffset = read.logStartOffset
-                if limit > 0, let r = read.region {
-                    total += r.length
-                    budget -= r.length
-                    if version >= 4 {
-                        regions[partition.key] = r
-                    } else if let error = downConvert(r, &p, fetchOffset: partition.fetchOffset, version: version, topic: name, broker) {
-                        p = FetchResponse.PartitionData(
-                            partitionIndex: partition.partition, errorCode: error.rawValue, highWatermark: -1, lastStableOffset: -1,
-                            logStartOffset: -1, records: ByteBuffer())
-                    }
-                } else if version < 4, let error = downConversionRefused(topic: name, version: version, broker) {
-                    p.errorCode = error.rawValue
-                }
-            } catch {
-                p.errorCode = error.errorCode.rawValue
-            }
+            var result = FetchSessionResult(
+                partition: partition,
+                data: FetchResponse.PartitionData(
+                    partitionIndex: partition.partition, highWatermark: -1, lastStableOffset: -1, logStartOffset: -1, records: ByteBuffer()))
+            read(partition, into: &result, limit: min(Int(partition.partitionMaxBytes), budget), atLeastOneBatch: total == 0, version: version, broker)
+            total += result.recordBytes
+            budget -= result.recordBytes
+            results.append(result)
         }
-        return (results, regions, total)
+        return results
+    }
+
+    /// Reads one partition: its offsets, and up to `limit` bytes of records. Until some partition
+    /// has returned records, a partition gets at least one batch even over the limits, so a
+    /// consumer can always make progress (KIP-74, ReplicaManager's `minOneMessage`).
+    static func read(
+        _ partition: FetchSessionPartition, into result: inout FetchSessionResult, limit: Int, atLeastOneBatch: Bool, version: Int16,
+        _ broker: Broker
+    ) {
+        guard let name = partition.topicName else {
+            result.data.errorCode = ErrorCode.unknownTopicId.rawValue
+            return
+        }
+        guard let topic = broker.metadata.topic(name), let log = broker.log(name, partition.partition) else {
+            result.data.errorCode = ErrorCode.unknownTopicOrPartition.rawValue
+            return
+        }
+        // A session keeps the name its topic id had: a topic deleted and created again under the
+        // same name is another topic (ReplicaManager.getPartitionOrException: UNKNOWN_TOPIC_ID).
+        if partition.topicId != .zero && topic.topicId != partition.topicId {
+            result.data.errorCode = ErrorCode.unknownTopicId.rawValue
+            return
+        }
+        do {
+            let read = try log.read(from: partition.fetchOffset, maxBytes: max(limit, 1))
+            result.data.highWatermark = read.highWatermark
+            result.data.lastStableOffset = read.highWatermark
+            result.data.logStartOffset = read.logStartOffset
+            if let region = read.region, atLeastOneBatch || region.length <= limit {
+                if version >= 4 {
+                    result.region = region
+                } else if let error = downConvert(region, &result.data, fetchOffset: partition.fetchOffset, version: version, topic: name, broker) {
+                    result.data = FetchResponse.PartitionData(
+                        partitionIndex: partition.partition, errorCode: error.rawValue, highWatermark: -1, lastStableOffset: -1,
+                        logStartOffset: -1, records: ByteBuffer())
+                }
+            } else if version < 4, let error = downConversionRefused(topic: name, version: version, broker) {
+                result.data.errorCode = error.rawValue
+            }
+        } catch {
+            result.data.errorCode = error.errorCode.rawValue
+        }
     }
 }
 

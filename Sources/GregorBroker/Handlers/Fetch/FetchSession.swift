@@ -12,10 +12,16 @@
 //   partitions. Otherwise the listed partitions are added or updated, the forgotten ones removed,
 //   the expected epoch bumped (wrapping Int32.max to 1), and every session partition is read. If
 //   the session ends up empty it is closed and the request answered sessionless.
-// An incremental response lists only partitions with news: records, a high watermark or log
-// start offset different from the one last sent, an error, a preferred read replica or a
-// diverging epoch. Kafka does not look at the last stable offset. Partitions that returned records
-// move to the end of the session's order, so the next request reads the others first.
+// An incremental response lists only partitions with news (Kafka's CachedPartition
+// `maybeUpdateResponseData`): records to return, a high watermark or log start offset different
+// from the one last sent, an error, a preferred read replica or a diverging epoch; a partition new
+// to the session has no "last sent" values, so it is always listed. Gregor also lists a partition
+// whose last stable offset or current leader changed: Kafka does not compare them, but on Kafka
+// each moves only together with something it does compare (a transaction marker moves the high
+// watermark, a leader change comes with NOT_LEADER_OR_FOLLOWER), so the answers are the same.
+// "Records to return" is `FetchSessionResult.recordBytes`, the one count the response frame, the
+// session and the long poll all use. Partitions that returned records move to the end of the
+// session's order, so the next request reads the others first.
 // From v13 (KIP-516) sessions key partitions by topic id; an id the broker cannot name stays in the
 // session nameless (the handler answers it UNKNOWN_TOPIC_ID) and is named once the id resolves.
 //
@@ -25,6 +31,7 @@
 // longer than the eviction age (120 s, Kafka's MIN_INCREMENTAL_FETCH_SESSION_EVICTION_MS), else the
 // smallest session older than that age if the new one has strictly more partitions. Nothing expires
 // on a timer: an idle session lives until a new one needs its slot.
+import GregorStorage
 import KafkaProtocol
 
 /// Kafka's FetchMetadata constants: what a (sessionId, sessionEpoch) pair means.
@@ -89,8 +96,15 @@ struct FetchSessionPartition: Equatable, Sendable {
 struct FetchSessionResult: Sendable {
     /// The partition as the context listed it.
     var partition: FetchSessionPartition
-    /// The response data; `partitionIndex` is filled in from `partition`.
+    /// The response data; `partitionIndex` is filled in from `partition`. From v4 its `records`
+    /// stay empty when the records come from `region`.
     var data: FetchResponse.PartitionData
+    /// The records in the log file (v4+): sent with sendfile on plaintext, read on TLS.
+    var region: LogRegion? = nil
+
+    /// The record bytes this partition returns, wherever they travel: the file region, or the
+    /// in-memory records (down-converted for v0-3). Kafka's `FetchResponse.recordsSize`.
+    var recordBytes: Int { region?.length ?? data.records?.readableBytes ?? 0 }
 }
 
 /// A partition as a session remembers it: the request parameters and the last values answered.
@@ -100,13 +114,17 @@ struct FetchSessionCachedPartition: Sendable, Equatable {
     var highWatermark: Int64 = -1
     /// The broker's log start offset last sent.
     var localLogStartOffset: Int64 = -1
+    /// The last stable offset last sent.
+    var lastStableOffset: Int64 = -1
     /// Position in the session's order; larger reads later.
     var order: UInt64
 
-    /// Whether `data` must be in an incremental response (Kafka's `maybeUpdateResponseData`),
+    /// Whether `result` must be in an incremental response (Kafka's `maybeUpdateResponseData`),
     /// remembering what is sent when `update` is set.
-    mutating func mustRespond(_ data: FetchResponse.PartitionData, update: Bool) -> Bool {
-        var must = (data.records?.readableBytes ?? 0) > 0
+    mutating func mustRespond(_ result: FetchSessionResult, update: Bool) -> Bool {
+        let data = result.data
+        // Partitions with records to return are always included.
+        var must = result.recordBytes > 0
         if highWatermark != data.highWatermark {
             must = true
             if update { highWatermark = data.highWatermark }
@@ -115,13 +133,29 @@ struct FetchSessionCachedPartition: Sendable, Equatable {
             must = true
             if update { localLogStartOffset = data.logStartOffset }
         }
+        if lastStableOffset != data.lastStableOffset {
+            must = true
+            if update { lastStableOffset = data.lastStableOffset }
+        }
         if data.preferredReadReplica != -1 { must = true }
         if data.errorCode != ErrorCode.none.rawValue {
-            if update { highWatermark = -1 }
+            // -1 makes the partition differ again once the error clears, so it is resent then.
+            if update {
+                highWatermark = -1
+                lastStableOffset = -1
+            }
             must = true
         }
         if data.divergingEpoch.epoch >= 0 { must = true }
+        if data.currentLeader.leaderId >= 0 { must = true }
         return must
+    }
+
+    /// The values a new session starts from: what the full response carried.
+    mutating func remember(_ data: FetchResponse.PartitionData) {
+        highWatermark = data.errorCode == ErrorCode.none.rawValue ? data.highWatermark : -1
+        localLogStartOffset = data.logStartOffset
+        lastStableOffset = data.errorCode == ErrorCode.none.rawValue ? data.lastStableOffset : -1
     }
 }
 

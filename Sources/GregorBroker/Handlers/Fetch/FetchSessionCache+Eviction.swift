@@ -20,8 +20,7 @@ extension FetchSessionCache {
             creationMs: now, lastUsedMs: now, epoch: FetchSessionEpoch.next(FetchSessionEpoch.initial))
         for result in results {
             session.upsert(result.partition)
-            session.partitions[result.partition.key]?.highWatermark = result.data.highWatermark
-            session.partitions[result.partition.key]?.localLogStartOffset = result.data.logStartOffset
+            session.partitions[result.partition.key]?.remember(result.data)
         }
         touch(&session, now: now)
         sessions[session.id] = session

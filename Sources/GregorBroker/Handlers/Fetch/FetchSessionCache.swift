@@ -107,12 +107,12 @@ struct FetchSessionCache<RNG: RandomNumberGenerator> {
                     changed.append(result)
                     continue
                 }
-                guard cached.mustRespond(result.data, update: true) else {
+                guard cached.mustRespond(result, update: true) else {
                     session.partitions[key] = cached
                     continue
                 }
                 session.partitions[key] = cached
-                if (result.data.records?.readableBytes ?? 0) > 0 { session.moveToEnd(key) }
+                if result.recordBytes > 0 { session.moveToEnd(key) }
                 changed.append(result)
             }
             sessions[id] = session

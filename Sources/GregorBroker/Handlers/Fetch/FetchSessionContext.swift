@@ -1,3 +1,4 @@
+import GregorStorage
 import KafkaProtocol
 
 /// What a Fetch request asks of the session cache: which partitions to read, and how
@@ -36,6 +37,8 @@ struct FetchSessionResponse: Sendable, Equatable {
     var sessionId: Int32 = FetchSessionEpoch.invalidSessionId
     /// The partitions to send, consecutive partitions of one topic grouped as Kafka groups them.
     var responses: [FetchResponse.FetchableTopicResponse] = []
+    /// One entry per partition of `responses`, in order: the file region its records come from.
+    var regions: [LogRegion?] = []
 
     /// The partitions as (key, partition index) pairs in response order, for tests and logs.
     var keys: [FetchSessionKey] {
@@ -56,6 +59,7 @@ struct FetchSessionResponse: Sendable, Equatable {
         for result in results {
             var data = result.data
             data.partitionIndex = result.partition.partition
+            regions.append(result.region)
             let name = result.partition.topicName ?? ""
             let id = result.partition.topicId
             if let last = responses.indices.last, responses[last].topicId == id, responses[last].topic == name {
