@@ -37,15 +37,14 @@ final class KafkaChannelHandler: ChannelInboundHandler {
 
     /// Bytes read but not yet cut into frames. Frames are cut only while reading is not paused:
     /// a paused connection holds at most one socket read beyond its queued requests.
-    private var unframed: ByteBuffer?
-    private var decoder: FrameDecoder
+    private var frames: FrameCutter
     private var closing = false
     /// The peer's address as Kafka prints it, for JoinGroup and DescribeGroups.
     private var clientHost = ""
 
     init(broker: Broker, logger: Logger, stats: ConnectionStats = ConnectionStats()) {
         self.broker = broker
-        self.decoder = FrameDecoder(maxFrameSize: broker.config.socketRequestMaxBytes)
+        self.frames = FrameCutter(maxFrameSize: broker.config.socketRequestMaxBytes)
         self.logger = logger
         self.stats = stats
         self.machine = ConnectionStateMachine(authenticated: true, supported: broker.supported)
@@ -59,28 +58,18 @@ final class KafkaChannelHandler: ChannelInboundHandler {
     }
 
     func channelRead(context: ChannelHandlerContext, data: NIOAny) {
-        var bytes = unwrapInboundIn(data)
-        if unframed == nil {
-            unframed = bytes
-        } else {
-            unframed!.writeBuffer(&bytes)
-        }
+        frames.append(unwrapInboundIn(data))
         handleFrames(context)
     }
 
     /// Cuts and handles frames until the buffered bytes run out or reading is paused.
     private func handleFrames(_ context: ChannelHandlerContext) {
-        while !readingPaused && !closing, var buffer = unframed {
-            unframed = nil
+        while !readingPaused && !closing {
             let frame: ByteBuffer?
             do {
-                frame = try decoder.decode(buffer: &buffer)
+                frame = try frames.next()
             } catch {
                 return close(context, .close(reason: "\(error)"))
-            }
-            if buffer.readableBytes > 0 {
-                if buffer.readerIndex > 1 << 20 { buffer.discardReadBytes() }
-                unframed = buffer
             }
             guard let frame else { return }
             handleFrame(context, frame)
@@ -242,7 +231,7 @@ final class KafkaChannelHandler: ChannelInboundHandler {
 
     func channelInactive(context: ChannelHandlerContext) {
         closing = true
-        unframed = nil
+        frames.reset()
         machine.channelClosed()
         stats.connectionClosed(paused: readingPaused)
         context.fireChannelInactive()

@@ -1,0 +1,51 @@
+import NIOCore
+
+/// The bytes a connection has read but not yet cut into request frames, and the cutting.
+///
+/// The channel handler feeds it socket reads and takes frames only while it is willing to handle
+/// them, so a paused connection holds at most one socket read beyond its queued requests (NIO's
+/// `ByteToMessageHandler` would cut and fire every frame of a read at once). Frames are cut by
+/// ``FrameDecoder``, which refuses a bad size on its four bytes, before any body is buffered.
+struct FrameCutter {
+    private var unframed: ByteBuffer?
+    private var decoder: FrameDecoder
+    /// Consumed bytes kept at the front of the buffer before they are discarded.
+    private let compactAfter: Int
+
+    init(maxFrameSize: Int, compactAfter: Int = 1 << 20) {
+        self.decoder = FrameDecoder(maxFrameSize: maxFrameSize)
+        self.compactAfter = compactAfter
+    }
+
+    /// Bytes read and not yet returned as frames (a partial frame, or frames not taken yet).
+    var bufferedBytes: Int { unframed?.readableBytes ?? 0 }
+
+    /// Adds a socket read.
+    mutating func append(_ bytes: ByteBuffer) {
+        if unframed == nil {
+            unframed = bytes
+        } else {
+            var bytes = bytes
+            unframed!.writeBuffer(&bytes)
+        }
+    }
+
+    /// The next whole frame (without its size prefix), nil until one has arrived; throws
+    /// ``FrameDecoder/InvalidFrameSize`` as soon as a bad size has been read.
+    mutating func next() throws -> ByteBuffer? {
+        guard var buffer = unframed else { return nil }
+        unframed = nil
+        defer {
+            if buffer.readableBytes > 0 {
+                if buffer.readerIndex > compactAfter { buffer.discardReadBytes() }
+                unframed = buffer
+            }
+        }
+        return try decoder.decode(buffer: &buffer)
+    }
+
+    /// Drops whatever is buffered (the connection is gone).
+    mutating func reset() {
+        unframed = nil
+    }
+}
