@@ -22,11 +22,14 @@ public final class Broker: Sendable {
     let offsets: OffsetStore
     /// Where request handlers run (`num.io.threads`).
     public let io: IOExecutor
+    /// The advertised endpoints, with the bound port for a listener on port 0.
+    private let advertisedListeners: Mutex<[ListenerEndpoint]>
 
     public init(config: BrokerConfig, logger: Logger, clock: @escaping @Sendable () -> Int64 = Broker.wallClock) throws {
         self.config = config
         self.logger = logger
         self.clock = clock
+        self.advertisedListeners = Mutex(config.advertisedListeners)
         self.metadata = try ClusterMetadataStore(directory: config.logDirs[0], logDirs: config.logDirs, nodeId: config.nodeId,
                                                  clusterId: config.clusterId)
         self.logs = LogManager(logDirs: config.logDirs, logger: logger, clock: clock)
@@ -74,6 +77,20 @@ public final class Broker: Sendable {
         try offsets.load()
         io.start()
         link.set(self)
+    }
+
+    /// The advertised endpoints, as the server resolved them when it bound its listeners.
+    public var advertised: [ListenerEndpoint] { advertisedListeners.withLock { $0 } }
+
+    /// The endpoint advertised for `listenerName`, or the first one.
+    func advertised(for listenerName: String) -> ListenerEndpoint {
+        var config = self.config
+        config.advertisedListeners = advertised
+        return config.advertised(for: listenerName)
+    }
+
+    func setAdvertised(_ endpoints: [ListenerEndpoint]) {
+        advertisedListeners.withLock { $0 = endpoints }
     }
 
     /// Milliseconds since the epoch.
@@ -200,6 +217,11 @@ struct RequestContext: Sendable {
     let logger: Logger
     /// The peer's address as Kafka prints it (`InetAddress.toString`: "/127.0.0.1").
     var clientHost: String = ""
+    /// The listener the request came in on.
+    var listenerName: String = "PLAINTEXT"
+
+    /// This broker as a client that came in on this request's listener must reach it.
+    var advertised: ListenerEndpoint { broker.advertised(for: listenerName) }
 }
 
 #if canImport(Glibc)

@@ -5,13 +5,16 @@ import GregorStorage
 public struct BrokerConfig: Sendable {
     /// `node.id`.
     public var nodeId: Int32 = 1
-    /// `listeners`: where to accept connections.
+    /// `listeners` with `listener.security.protocol.map`: where to accept connections, and how.
     /// The default `::` is dual-stack on Linux: IPv4 and IPv6 on one socket (librdkafka tries `::1`
     /// first for localhost).
     public var listeners: [Listener] = [Listener(host: "::", port: 9092)]
-    /// `advertised.listeners`: what Metadata tells clients.
-    public var advertisedHost: String = "localhost"
-    public var advertisedPort: Int32 = 9092
+    /// `advertised.listeners`: what Metadata tells clients, per listener name. A port of 0 stands
+    /// for the port its listener was bound to.
+    public var advertisedListeners: [ListenerEndpoint] = [ListenerEndpoint(host: "localhost", port: 9092)]
+    /// `inter.broker.listener.name` and `control.plane.listener.name`: accepted for clusters.
+    public var interBrokerListenerName: String?
+    public var controlPlaneListenerName: String?
     /// `log.dirs`.
     public var logDirs: [String] = ["/tmp/gregor-logs"]
     /// `num.partitions`: partitions of auto-created topics and of CreateTopics asking for -1.
@@ -54,13 +57,4 @@ public struct BrokerConfig: Sendable {
     }
 
     public init() {}
-
-    public struct Listener: Sendable, Hashable {
-        public var host: String
-        public var port: Int
-        public init(host: String, port: Int) {
-            self.host = host
-            self.port = port
-        }
-    }
 }

@@ -22,7 +22,7 @@ public struct BrokerService: Service {
         let server = BrokerServer(broker: broker, logger: logger)
         let channels = try await server.start()
         let addresses = channels.compactMap(\.localAddress)
-        print("gregor: node \(config.nodeId) listening on \(addresses.map(\.description).joined(separator: ", ")), advertising \(config.advertisedHost):\(config.advertisedPort), cluster id \(broker.metadata.clusterId), data in \(config.logDirs.joined(separator: ","))")
+        print("gregor: node \(config.nodeId) listening on \(addresses.map(\.description).joined(separator: ", ")), advertising \(broker.advertised.map(\.description).joined(separator: ", ")), cluster id \(broker.metadata.clusterId), data in \(config.logDirs.joined(separator: ","))")
         fflush(nil)
         onReady(addresses)
         await withGracefulShutdownHandler {

@@ -52,7 +52,7 @@ public struct ServerProperties {
         "log.segment.bytes", "log.segment.ms", "log.roll.ms", "log.roll.hours", "log.flush.interval.messages", "log.flush.interval.ms",
         "log.cleanup.policy", "log.index.interval.bytes", "log.index.size.max.bytes", "log.message.timestamp.type",
         "cluster.id", "process.roles", "controller.quorum.voters", "controller.listener.names", "listener.security.protocol.map",
-        "inter.broker.listener.name", "offsets.topic.replication.factor", "transaction.state.log.replication.factor",
+        "inter.broker.listener.name", "control.plane.listener.name", "offsets.topic.replication.factor", "transaction.state.log.replication.factor",
         "transaction.state.log.min.isr", "group.initial.rebalance.delay.ms", "log.cleaner.delete.retention.ms",
         "group.min.session.timeout.ms", "group.max.session.timeout.ms", "group.max.size",
         "offsets.topic.num.partitions", "offsets.topic.segment.bytes", "offsets.retention.minutes",
@@ -67,12 +67,7 @@ public struct ServerProperties {
         var c = BrokerConfig()
         var l = c.logDefaults
         if let v = values["node.id"] ?? values["broker.id"] { c.nodeId = try int32("node.id", v, min: 0) }
-        if let v = values["listeners"] { c.listeners = try listeners("listeners", v).map { BrokerConfig.Listener(host: $0.host.isEmpty ? "::" : $0.host, port: $0.port) } }
-        if let v = values["advertised.listeners"] ?? values["listeners"] {
-            guard let first = try listeners("advertised.listeners", v).first else { throw InvalidValue(key: "advertised.listeners", value: v, reason: "no listener") }
-            c.advertisedHost = first.host.isEmpty || first.host == "::" || first.host == "0.0.0.0" ? "localhost" : first.host
-            c.advertisedPort = Int32(first.port)
-        }
+        try configureListeners(&c)
         if let v = values["log.dirs"] ?? values["log.dir"] {
             c.logDirs = v.split(separator: ",").map { String($0).trimmed }.filter { !$0.isEmpty }
             guard !c.logDirs.isEmpty else { throw InvalidValue(key: "log.dirs", value: v, reason: "no directory") }
@@ -163,23 +158,6 @@ public struct ServerProperties {
         case "false": return false
         default: throw InvalidValue(key: key, value: v, reason: "must be true or false")
         }
-    }
-
-    /// `PLAINTEXT://host:port,NAME://[::1]:port` → hosts and ports.
-    func listeners(_ key: String, _ v: String) throws(InvalidValue) -> [(host: String, port: Int)] {
-        var out: [(String, Int)] = []
-        for item in v.split(separator: ",") {
-            let s = String(item).trimmed
-            guard let scheme = s.firstRange(of: "://") else { throw InvalidValue(key: key, value: v, reason: "expected NAME://host:port") }
-            let hostPort = s[scheme.upperBound...]
-            guard let colon = hostPort.lastIndex(of: ":"), let port = Int(hostPort[hostPort.index(after: colon)...]), (0...65535).contains(port) else {
-                throw InvalidValue(key: key, value: v, reason: "expected NAME://host:port")
-            }
-            var host = String(hostPort[..<colon])
-            if host.hasPrefix("[") && host.hasSuffix("]") { host = String(host.dropFirst().dropLast()) }
-            out.append((host, port))
-        }
-        return out
     }
 }
 

@@ -43,7 +43,7 @@ import Testing
         let d = BrokerConfig()
         #expect(c.nodeId == d.nodeId)
         #expect(c.listeners == [.init(host: "::", port: 9092)])
-        #expect(c.advertisedHost == "localhost" && c.advertisedPort == 9092)
+        #expect(c.advertisedListeners == [.init(host: "localhost", port: 9092)])
         #expect(c.logDefaults == LogConfig())
         #expect(p.unknownKeys.isEmpty)
     }
@@ -105,34 +105,70 @@ import Testing
     }
 
     @Test func listenersWithIPv6InBrackets() throws {
-        let (c, _) = try Self.config("listeners=PLAINTEXT://[::1]:9093,INTERNAL://127.0.0.1:9094, OTHER://[fe80::1%25eth0]:9095")
+        let (c, _) = try Self.config("""
+            listeners=PLAINTEXT://[::1]:9093,INTERNAL://127.0.0.1:9094, OTHER://[fe80::1%25eth0]:9095
+            listener.security.protocol.map=PLAINTEXT:PLAINTEXT,INTERNAL:PLAINTEXT,OTHER:PLAINTEXT
+            """)
         #expect(c.listeners == [
-            .init(host: "::1", port: 9093), .init(host: "127.0.0.1", port: 9094), .init(host: "fe80::1%25eth0", port: 9095),
+            .init(host: "::1", port: 9093), .init(name: "INTERNAL", host: "127.0.0.1", port: 9094),
+            .init(name: "OTHER", host: "fe80::1%25eth0", port: 9095),
         ])
-        // The first listener is advertised when advertised.listeners is unset.
-        #expect(c.advertisedHost == "::1")
-        #expect(c.advertisedPort == 9093)
+        // Unset, advertised.listeners is listeners.
+        #expect(c.advertisedListeners.map(\.description) == ["PLAINTEXT://[::1]:9093", "INTERNAL://127.0.0.1:9094", "OTHER://[fe80::1%25eth0]:9095"])
     }
 
     @Test func emptyOrWildcardHostsListenEverywhereAndAdvertiseLocalhost() throws {
         let (empty, _) = try Self.config("listeners=PLAINTEXT://:9092")
         #expect(empty.listeners == [.init(host: "::", port: 9092)])
-        #expect(empty.advertisedHost == "localhost")
+        #expect(empty.advertisedListeners == [.init(host: "localhost", port: 9092)])
 
         let (wildcard, _) = try Self.config("listeners=PLAINTEXT://0.0.0.0:9092")
         #expect(wildcard.listeners == [.init(host: "0.0.0.0", port: 9092)])
-        #expect(wildcard.advertisedHost == "localhost")
+        #expect(wildcard.advertisedListeners == [.init(host: "localhost", port: 9092)])
 
         let (ipv6, _) = try Self.config("listeners=PLAINTEXT://[::]:9092")
         #expect(ipv6.listeners == [.init(host: "::", port: 9092)])
-        #expect(ipv6.advertisedHost == "localhost")
+        #expect(ipv6.advertisedListeners == [.init(host: "localhost", port: 9092)])
     }
 
     @Test func advertisedListenersOverrideTheListenerForMetadata() throws {
         let (c, _) = try Self.config("listeners=PLAINTEXT://0.0.0.0:9092\nadvertised.listeners=PLAINTEXT://kafka.example.com:19092")
         #expect(c.listeners == [.init(host: "0.0.0.0", port: 9092)])
-        #expect(c.advertisedHost == "kafka.example.com")
-        #expect(c.advertisedPort == 19092)
+        #expect(c.advertisedListeners == [.init(host: "kafka.example.com", port: 19092)])
+    }
+
+    @Test func listenerNamesMapToSecurityProtocols() throws {
+        // Kafka's default map names each protocol after itself; names are upper-cased.
+        let (c, _) = try Self.config("""
+            listeners=PLAINTEXT://:9092,ssl://:9093,CLIENT://:9094
+            listener.security.protocol.map=PLAINTEXT:PLAINTEXT,SSL:SSL,CLIENT:sasl_ssl
+            advertised.listeners=CLIENT://broker.example.com:29094,PLAINTEXT://localhost:9092
+            inter.broker.listener.name=plaintext
+            """)
+        #expect(c.listeners.map(\.securityProtocol) == [.plaintext, .ssl, .saslSsl])
+        #expect(c.listeners.map(\.name) == ["PLAINTEXT", "SSL", "CLIENT"])
+        #expect(c.advertised(for: "CLIENT") == .init(name: "CLIENT", host: "broker.example.com", port: 29094))
+        #expect(c.advertised(for: "PLAINTEXT").port == 9092)
+        #expect(c.interBrokerListenerName == "PLAINTEXT")
+        let (defaults, _) = try Self.config("listeners=SASL_PLAINTEXT://:9092,SSL://:9093")
+        #expect(defaults.listeners.map(\.securityProtocol) == [.saslPlaintext, .ssl])
+    }
+
+    @Test(arguments: [
+        ("listeners=CLIENT://:9092", "no security protocol defined for listener CLIENT"),
+        ("listeners=PLAINTEXT://:9092,PLAINTEXT://:9093", "PLAINTEXT is listed twice"),
+        ("listeners=PLAINTEXT://:9092,SSL://:9092", "9092 is listed twice"),
+        ("listeners=PLAINTEXT://:9092\nlistener.security.protocol.map=PLAINTEXT:TLS", "expected NAME:PROTOCOL"),
+        ("listeners=PLAINTEXT://:9092\nadvertised.listeners=SSL://host:9093", "listener SSL is not in listeners"),
+        ("listeners=PLAINTEXT://:9092\nadvertised.listeners=PLAINTEXT://0.0.0.0:9092", "wildcard"),
+        ("listeners=PLAINTEXT://:9092\ninter.broker.listener.name=INTERNAL", "listener INTERNAL is not in listeners"),
+    ])
+    func inconsistentListenersStopStartup(text: String, reason: String) throws {
+        #expect {
+            _ = try Self.config(text)
+        } throws: { error in
+            (error as? ServerProperties.InvalidValue)?.reason.contains(reason) == true
+        }
     }
 
     @Test func retentionPrefersMillisecondsThenMinutesThenHours() throws {

@@ -18,7 +18,7 @@ enum ClientTestBroker {
         var config = BrokerConfig()
         config.listeners = [.init(host: "127.0.0.1", port: 0)]
         config.logDirs = [directory]
-        config.advertisedHost = "127.0.0.1"
+        config.advertisedListeners = [.init(host: "127.0.0.1", port: 0)]
         var logger = Logger(label: "gregor-client-tests")
         logger.logLevel = .warning
 

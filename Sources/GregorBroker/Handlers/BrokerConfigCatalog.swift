@@ -29,7 +29,7 @@ enum BrokerConfigCatalog {
 
     static let entries: [Entry] = [
         Entry(name: "advertised.listeners", type: .string,
-              documentation: "The listeners published to clients, if different from listeners.") { "PLAINTEXT://\(hostPort($0.advertisedHost, Int($0.advertisedPort)))" },
+              documentation: "The listeners published to clients, if different from listeners.") { $0.advertisedListeners.map(\.description).joined(separator: ",") },
         Entry(name: "auto.create.topics.enable", type: .boolean,
               documentation: "Enable auto creation of topics on the server (Metadata and Produce).") { "\($0.autoCreateTopics)" },
         Entry(name: "connections.max.idle.ms", type: .long,
@@ -38,7 +38,11 @@ enum BrokerConfigCatalog {
               documentation: "The replication factor for automatically created topics, and for topics created with -1.") { "\($0.defaultReplicationFactor)" },
         Entry(name: "listeners", type: .string,
               documentation: "Listener list: the URIs the broker listens on, as NAME://host:port.") { c in
-            c.listeners.map { "PLAINTEXT://\(hostPort($0.host, $0.port))" }.joined(separator: ",")
+            c.listeners.map(\.endpoint.description).joined(separator: ",")
+        },
+        Entry(name: "listener.security.protocol.map", type: .string,
+              documentation: "Map between listener names and security protocols, as NAME:PROTOCOL pairs.") { c in
+            c.listeners.map { "\($0.name):\($0.securityProtocol.rawValue)" }.joined(separator: ",")
         },
         Entry(name: "log.cleaner.delete.retention.ms", type: .long,
               documentation: "The amount of time to retain tombstone markers for log compacted topics.") { "\($0.logDefaults.deleteRetentionMs)" },
@@ -127,9 +131,5 @@ enum BrokerConfigCatalog {
         let all = names.compactMap { n in statics[n].map { ConfigSynonym(name: n, value: $0, source: .staticBroker) } }
             + names.compactMap { n in defaults[n].map { ConfigSynonym(name: n, value: $0, source: .defaultConfig) } }
         return Array(all.drop { $0.name != name })
-    }
-
-    private static func hostPort(_ host: String, _ port: Int) -> String {
-        host.contains(":") ? "[\(host)]:\(port)" : "\(host):\(port)"
     }
 }

@@ -23,7 +23,7 @@ enum DescribeClusterHandler: APIHandler {
         }
         return DescribeClusterResponse(
             clusterId: broker.metadata.clusterId, controllerId: broker.config.nodeId,
-            brokers: [.init(brokerId: broker.config.nodeId, host: broker.config.advertisedHost, port: broker.config.advertisedPort)],
+            brokers: [.init(brokerId: broker.config.nodeId, host: context.advertised.host, port: Int32(context.advertised.port))],
             clusterAuthorizedOperations: request.includeClusterAuthorizedOperations ? AuthorizedOperations.cluster : AuthorizedOperations.notRequested)
     }
 }

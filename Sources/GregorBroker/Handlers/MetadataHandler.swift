@@ -13,7 +13,7 @@ enum MetadataHandler: APIHandler {
         let broker = context.broker
         let v = context.apiVersion
         var response = MetadataResponse(
-            brokers: [.init(nodeId: broker.config.nodeId, host: broker.config.advertisedHost, port: broker.config.advertisedPort)],
+            brokers: [.init(nodeId: broker.config.nodeId, host: context.advertised.host, port: Int32(context.advertised.port))],
             clusterId: broker.metadata.clusterId, controllerId: broker.config.nodeId)
         let requested: [MetadataRequest.MetadataRequestTopic]?
         // v0 sends an empty list for "all topics"; later versions send null.

@@ -21,6 +21,28 @@ public final class BrokerServer: Sendable {
         let broker = self.broker
         // Groups known only by their committed offsets (after a restart) exist again, Empty.
         await broker.groupCoordinator.restore(groupIds: broker.offsets.groups)
+        var channels: [Channel] = []
+        var bound: [String: Int] = [:]
+        do {
+            for listener in broker.config.listeners {
+                let channel = try await bind(listener)
+                channels.append(channel)
+                bound[listener.name] = channel.localAddress?.port ?? listener.port
+            }
+        } catch {
+            for channel in channels { try? await channel.close() }
+            throw error
+        }
+        broker.setAdvertised(broker.config.resolvingBoundPorts(bound))
+        return channels
+    }
+
+    /// Binds one listener, refusing one the broker cannot serve as configured.
+    private func bind(_ listener: Listener) async throws -> Channel {
+        guard listener.securityProtocol == .plaintext else {
+            throw ListenerError(listener: listener, reason: "\(listener.securityProtocol.rawValue) listeners are not supported yet; only PLAINTEXT is")
+        }
+        let broker = self.broker
         let logger = self.logger
         let stats = self.stats
         let bootstrap = ServerBootstrap(group: group)
@@ -34,20 +56,16 @@ public final class BrokerServer: Sendable {
                     let idle = TimeAmount.milliseconds(broker.config.connectionsMaxIdleMs)
                     try channel.pipeline.syncOperations.addHandlers([
                         IdleStateHandler(allTimeout: idle),
-                        KafkaChannelHandler(broker: broker, logger: logger, stats: stats),
+                        KafkaChannelHandler(broker: broker, listener: listener, logger: logger, stats: stats),
                     ])
                 }
             }
-        var channels: [Channel] = []
-        for listener in broker.config.listeners {
-            do {
-                channels.append(try await bootstrap.bind(host: listener.host, port: listener.port).get())
-            } catch where listener.host == "::" {
-                // No IPv6 on this machine: fall back to IPv4 on the same port.
-                channels.append(try await bootstrap.bind(host: "0.0.0.0", port: listener.port).get())
-            }
+        do {
+            return try await bootstrap.bind(host: listener.host, port: listener.port).get()
+        } catch where listener.host == "::" {
+            // No IPv6 on this machine: fall back to IPv4 on the same port.
+            return try await bootstrap.bind(host: "0.0.0.0", port: listener.port).get()
         }
-        return channels
     }
 
     public func stop() async throws {

@@ -42,8 +42,12 @@ final class KafkaChannelHandler: ChannelInboundHandler {
     /// The peer's address as Kafka prints it, for JoinGroup and DescribeGroups.
     private var clientHost = ""
 
-    init(broker: Broker, logger: Logger, stats: ConnectionStats = ConnectionStats()) {
+    /// The listener the connection came in on: its name picks the endpoints clients are told.
+    let listener: Listener
+
+    init(broker: Broker, listener: Listener, logger: Logger, stats: ConnectionStats = ConnectionStats()) {
         self.broker = broker
+        self.listener = listener
         self.frames = FrameCutter(maxFrameSize: broker.config.socketRequestMaxBytes)
         self.logger = logger
         self.stats = stats
@@ -116,7 +120,7 @@ final class KafkaChannelHandler: ChannelInboundHandler {
         let sequence = take(size)
         let requestContext = RequestContext(
             broker: broker, apiVersion: header.requestApiVersion, correlationId: header.correlationId,
-            clientId: header.clientId, logger: logger, clientHost: clientHost)
+            clientId: header.clientId, logger: logger, clientHost: clientHost, listenerName: listener.name)
         let zeroCopy = self.zeroCopy
         let promise = context.eventLoop.makePromise(of: ResponseFrame?.self)
         let bound = NIOLoopBound((self, context), eventLoop: context.eventLoop)

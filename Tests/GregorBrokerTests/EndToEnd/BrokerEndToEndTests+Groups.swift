@@ -157,7 +157,7 @@ extension BrokerEndToEndTests {
     @Test func findCoordinatorNamesThisBrokerForGroupsSingleAndBatched() async throws {
         try await TestBroker.with { broker, client in
             // What Metadata advertises for this broker.
-            let port = broker.broker.config.advertisedPort
+            let port = Int32(broker.port)
             for version: Int16 in 0...3 {
                 let found = try await client.request(FindCoordinatorRequest(key: "g"), version: version)
                 #expect(found.errorCode == 0)

@@ -24,7 +24,7 @@ struct TestBroker: Sendable {
         var config = BrokerConfig()
         config.listeners = [.init(host: "127.0.0.1", port: 0)]
         config.logDirs = [directory]
-        config.advertisedHost = "127.0.0.1"
+        config.advertisedListeners = [.init(host: "127.0.0.1", port: 0)]
         configure(&config)
         var logger = Logger(label: "gregor-broker-tests")
         logger.logLevel = ProcessInfo.processInfo.environment["GREGOR_TEST_LOG"] != nil ? .debug : .warning

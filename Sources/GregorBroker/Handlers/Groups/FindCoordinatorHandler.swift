@@ -20,7 +20,8 @@ enum FindCoordinatorHandler: APIHandler {
         default: .invalidRequest
         }
         let found = error == ErrorCode.none
-        let (nodeId, host, port) = found ? (config.nodeId, config.advertisedHost, config.advertisedPort) : (-1, "", -1)
+        let endpoint = context.advertised
+        let (nodeId, host, port) = found ? (config.nodeId, endpoint.host, Int32(endpoint.port)) : (-1, "", -1)
         let validKeyType = (0...2).contains(request.keyType)
 
         guard context.apiVersion >= 4 else {

@@ -1,0 +1,47 @@
+import Foundation
+import KafkaProtocol
+import Logging
+import Testing
+
+@testable import GregorBroker
+
+/// Named listeners: each connection is told the endpoints of the listener it came in on.
+@Suite(.serialized, .timeLimit(.minutes(1)))
+struct ListenerTests {
+    @Test func clientsAreToldTheEndpointOfTheListenerTheyCameInOn() async throws {
+        try await TestBroker.with({ c in
+            c.listeners = [Listener(host: "127.0.0.1", port: 0), Listener(name: "INTERNAL", host: "127.0.0.1", port: 0)]
+            c.advertisedListeners = [.init(host: "127.0.0.1", port: 0), .init(name: "INTERNAL", host: "internal.example", port: 0)]
+        }) { broker, client in
+            let internalPort = try #require(broker.broker.advertised.first { $0.name == "INTERNAL" }?.port)
+            #expect(internalPort != 0 && internalPort != broker.port)
+
+            let plain = try await client.request(Requests.metadata([]), version: 12)
+            #expect(plain.brokers.map(\.host) == ["127.0.0.1"] && plain.brokers.map(\.port) == [Int32(broker.port)])
+
+            let other = try await KafkaTestClient.connect(port: internalPort)
+            let described = try await other.request(Requests.metadata([]), version: 12)
+            #expect(described.brokers.map(\.host) == ["internal.example"] && described.brokers.map(\.port) == [Int32(internalPort)])
+            let coordinator = try await other.request(FindCoordinatorRequest(key: "g"), version: 3)
+            #expect(coordinator.host == "internal.example" && coordinator.port == Int32(internalPort))
+            await other.close()
+        }
+    }
+
+    @Test func aListenerTheBrokerCannotServeStopsStartupNamingIt() async throws {
+        let directory = FileManager.default.temporaryDirectory.appendingPathComponent("gregor-listener-\(UUID().uuidString)").path
+        defer { try? FileManager.default.removeItem(atPath: directory) }
+        var config = BrokerConfig()
+        config.logDirs = [directory]
+        config.listeners = [Listener(host: "127.0.0.1", port: 0), Listener(name: "SASL_PLAINTEXT", host: "127.0.0.1", port: 0, securityProtocol: .saslPlaintext)]
+        let logger = Logger(label: "listener-tests")
+        let broker = try Broker(config: config, logger: logger)
+        let server = BrokerServer(broker: broker, logger: logger, threads: 1)
+        await #expect {
+            _ = try await server.start()
+        } throws: { error in
+            "\(error)".contains("SASL_PLAINTEXT://127.0.0.1:0 (SASL_PLAINTEXT)")
+        }
+        try await server.shutdown(closing: [])
+    }
+}
