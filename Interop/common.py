@@ -352,3 +352,122 @@ def _short(x, limit=300):
     except Exception:  # noqa: BLE001 - some client error types fail their own repr
         s = f"<{type(x).__name__} whose repr fails>"
     return s if len(s) <= limit else s[:limit] + f"... ({len(s)} chars)"
+
+
+# ---------------------------------------------------------------------------------------------
+# One partition read again: seek, pause and resume
+#
+# A consumer that moves its position on a partition (a seek, a resume, a rejoin at a committed
+# offset) asks for records the broker has not changed since its last answer: an incremental fetch
+# session (KIP-227) must still list the partition when there are records to return, even though
+# its high watermark has not moved.
+#
+# The same holds without any seek when a consumer's fetch size is small: every fetch after the
+# first asks for records that were there before it, with nothing new produced in between.
+
+SEEK_RECORDS = 1000        # numbered records in one partition
+FLUSH_EVERY = 100          # produced and flushed this many at a time: at least 10 batches
+ARRIVAL_TIMEOUT = 10       # seconds for the records after a seek or a resume to arrive
+JOIN_TIMEOUT = 15          # the same, when the consumer first has to join its group
+SMALL_FETCH_BYTES = 16384  # a consumer's per-partition fetch size in `small-fetches`
+
+
+def flushes(records, every=FLUSH_EVERY):
+    """`records` in runs of `every`, for the producer to flush one run at a time."""
+    return [records[i:i + every] for i in range(0, len(records), every)]
+
+
+def expect_several_batches(ctx, topic, records):
+    """At least one batch per flush in partition 0: the reads cross batch boundaries."""
+    batches = ctx.batches_on_disk(topic, 0)
+    expect(len(batches) >= len(flushes(records)),
+           f"at least {len(flushes(records))} batches on disk for {len(records)} records, got {len(batches)}")
+
+
+def expect_several_fetches(ctx, topic, fetch_bytes=SMALL_FETCH_BYTES, fetches=5):
+    """Partition 0 holds at least `fetches` times `fetch_bytes`: a consumer fetching at most that
+    much per partition needs that many fetches to read it."""
+    stored = sum(b[3] for b in ctx.batches_on_disk(topic, 0))
+    expect(stored >= fetches * fetch_bytes,
+           f"at least {fetches} x {fetch_bytes} bytes on disk in {topic}-0, got {stored}")
+
+
+def collect(poll, want, what, timeout=ARRIVAL_TIMEOUT):
+    """Calls `poll()` (one poll of the consumer, returning [Rec]) until at least `want` records
+    arrived; fails after `timeout` s saying which did."""
+    got = []
+    deadline = time.monotonic() + timeout
+    while len(got) < want:
+        if time.monotonic() > deadline:
+            raise _shortfall(got, want, what, timeout)
+        got.extend(poll())
+    return got
+
+
+async def collect_async(poll, want, what, timeout=ARRIVAL_TIMEOUT):
+    """`collect` for a coroutine `poll()`."""
+    got = []
+    deadline = time.monotonic() + timeout
+    while len(got) < want:
+        if time.monotonic() > deadline:
+            raise _shortfall(got, want, what, timeout)
+        got.extend(await poll())
+    return got
+
+
+def poll_for(poll, seconds):
+    """Every record `poll()` returns within `seconds`."""
+    got = []
+    until = time.monotonic() + seconds
+    while time.monotonic() < until:
+        got.extend(poll())
+    return got
+
+
+async def poll_for_async(poll, seconds):
+    """`poll_for` for a coroutine `poll()`."""
+    got = []
+    until = time.monotonic() + seconds
+    while time.monotonic() < until:
+        got.extend(await poll())
+    return got
+
+
+def expect_span(got, sent, start, end, what):
+    """`got` is exactly sent[start:end]: offsets start..end-1 in order, each once, the same
+    keys, values and headers."""
+    offsets = [r.offset for r in got]
+    if offsets != list(range(start, end)):
+        raise ScenarioFailure(f"{what}: expected offsets {start}..{end - 1}, got {len(got)} records at "
+                              f"{offset_runs(offsets)}")
+    expect_records(got, sent[start:end], what)
+
+
+def expect_next(poll, sent, start, end, what, timeout=ARRIVAL_TIMEOUT):
+    """Polls until end - start records arrived, within `timeout` s: exactly sent[start:end]."""
+    expect_span(collect(poll, end - start, what, timeout), sent, start, end, what)
+
+
+async def expect_next_async(poll, sent, start, end, what, timeout=ARRIVAL_TIMEOUT):
+    """`expect_next` for a coroutine `poll()`."""
+    expect_span(await collect_async(poll, end - start, what, timeout), sent, start, end, what)
+
+
+def offset_runs(offsets, limit=6):
+    """Offsets as runs for a message, '0..99, 500..999'; 'none' when empty."""
+    runs = []
+    for o in offsets:
+        if runs and o == runs[-1][1] + 1:
+            runs[-1][1] = o
+        else:
+            runs.append([o, o])
+    text = ", ".join(f"{a}..{b}" if a != b else f"{a}" for a, b in runs[:limit])
+    if len(runs) > limit:
+        text += f", ... ({len(runs)} runs)"
+    return text or "none"
+
+
+def _shortfall(got, want, what, timeout):
+    return ScenarioFailure(f"{what}: {len(got)} of {want} records within {timeout}s "
+                           f"(offsets {offset_runs([r.offset for r in got])})")
+

@@ -12,8 +12,10 @@ from aiokafka.coordinator.assignors.roundrobin import RoundRobinPartitionAssigno
 from aiokafka.coordinator.assignors.sticky.sticky_assignor import StickyPartitionAssignor
 from aiokafka.admin import AIOKafkaAdminClient, NewTopic
 
-from common import (expect_roundtrip, CODECS, MESSAGE_MAX_BYTES, Rec, ScenarioFailure, big_value, by_partition, digest, edge_records, expect,
-                    expect_eq, expect_offsets_contiguous, expect_records, numbered, scenario, value_size_for_batch)
+from common import (expect_roundtrip, CODECS, JOIN_TIMEOUT, MESSAGE_MAX_BYTES, SEEK_RECORDS, SMALL_FETCH_BYTES, Rec, ScenarioFailure,
+                    big_value, by_partition, collect_async, digest, edge_records, expect, expect_eq, expect_next_async,
+                    expect_offsets_contiguous, expect_records, expect_several_batches, expect_several_fetches, expect_span,
+                    flushes, numbered, poll_for_async, scenario, value_size_for_batch)
 
 logging.basicConfig(level=logging.WARNING, format="%(asctime)s %(name)s %(levelname)s %(message)s")
 TIMEOUT = 15  # seconds, for every single client call
@@ -59,9 +61,9 @@ async def produce_ok(ctx, topic, records, **kw):
     return [(m.partition, m.offset) for _, m in results]
 
 
-async def consumer(ctx):
+async def consumer(ctx, **conf):
     c = AIOKafkaConsumer(bootstrap_servers=ctx.bootstrap, group_id=None, enable_auto_commit=False,
-                         request_timeout_ms=MS, fetch_max_wait_ms=100, auto_offset_reset="earliest")
+                         request_timeout_ms=MS, fetch_max_wait_ms=100, auto_offset_reset="earliest", **conf)
     await bounded(c.start())
     return c
 
@@ -85,10 +87,14 @@ async def consume(ctx, assignments, timeout=30):
                                       f"{len(pending)} partitions not at their end, e.g. {pending[:3]}")
             batches = await bounded(c.getmany(timeout_ms=500, max_records=5000))
             for messages in batches.values():
-                out.extend(Rec(key=m.key, value=m.value, headers=list(m.headers or []), timestamp=m.timestamp,
-                               topic=m.topic, partition=m.partition, offset=m.offset) for m in messages)
+                out.extend(to_rec(m) for m in messages)
     finally:
         await bounded(c.stop())
+
+
+def to_rec(m):
+    return Rec(key=m.key, value=m.value, headers=list(m.headers or []), timestamp=m.timestamp,
+               topic=m.topic, partition=m.partition, offset=m.offset)
 
 
 async def latest(ctx, topic, partition=0):
@@ -205,6 +211,132 @@ async def offsets_for_times(ctx):
         expect_eq(found, None, "offsets_for_times(the future)")
         expect_eq((await bounded(c.beginning_offsets([tp])))[tp], 0, "beginning offset")
         expect_eq((await bounded(c.end_offsets([tp])))[tp], 11, "end offset")
+    finally:
+        await bounded(c.stop())
+
+
+# ---------------------------------------------------------------------------------------------
+# Seek, pause and resume: one partition read again from another offset (common.py). aiokafka
+# sends no fetch session (session id 0, epoch -1): every Fetch is a full one.
+
+
+async def produce_flushed(ctx, topic, records):
+    """To partition 0, flushed every FLUSH_EVERY records: several batches."""
+    p = await producer(ctx)
+    try:
+        for run in flushes(records):
+            await produce_ok(ctx, topic, run, partition=0, client=p)
+    finally:
+        await bounded(p.stop())
+    expect_several_batches(ctx, topic, records)
+
+
+async def assigned(ctx, topic, **conf):
+    """A consumer (no group) assigned partition 0 of `topic`, at offset 0."""
+    c = await consumer(ctx, **conf)
+    tp = TopicPartition(topic, 0)
+    c.assign([tp])
+    c.seek(tp, 0)
+    return c, tp
+
+
+def poller(c, max_records=5000):
+    """One getmany of `c` as [Rec], for collect_async()."""
+    async def poll():
+        batches = await bounded(c.getmany(timeout_ms=500, max_records=max_records))
+        return [to_rec(m) for messages in batches.values() for m in messages]
+    return poll
+
+
+@scenario("seek-back", timeout=45)
+async def seek_back(ctx):
+    """Read to the end, seek back to 500: 500..999 again."""
+    topic, sent = ctx.topic(), numbered(SEEK_RECORDS, "back")
+    await produce_flushed(ctx, topic, sent)
+    c, tp = await assigned(ctx, topic)
+    try:
+        await expect_next_async(poller(c), sent, 0, len(sent), "the first read")
+        expect_eq(await bounded(c.position(tp)), len(sent), "position after the first read")
+        c.seek(tp, 500)
+        await expect_next_async(poller(c), sent, 500, len(sent), "after seeking back to 500")
+    finally:
+        await bounded(c.stop())
+
+
+@scenario("small-fetches", timeout=45)
+async def small_fetches(ctx):
+    """Fetch at most 16 KiB of the partition at a time: every record, 0..999, with nothing new
+    produced between the fetches."""
+    topic, sent = ctx.topic(), numbered(SEEK_RECORDS, "small")
+    await produce_flushed(ctx, topic, sent)
+    expect_several_fetches(ctx, topic)
+    c, _ = await assigned(ctx, topic, max_partition_fetch_bytes=SMALL_FETCH_BYTES)
+    try:
+        await expect_next_async(poller(c), sent, 0, len(sent), f"fetching {SMALL_FETCH_BYTES} bytes at a time")
+    finally:
+        await bounded(c.stop())
+
+
+@scenario("seek-forward", timeout=45)
+async def seek_forward(ctx):
+    """Read 300 records, seek forward to 800: 800..999 next, nothing below 800."""
+    topic, sent = ctx.topic(), numbered(SEEK_RECORDS, "forward")
+    await produce_flushed(ctx, topic, sent)
+    c, tp = await assigned(ctx, topic)
+    try:
+        first = await collect_async(poller(c, max_records=100), 300, "the first 300")
+        expect_span(first, sent, 0, len(first), "the first 300")
+        expect_eq(await bounded(c.position(tp)), len(first), "position after the first 300")
+        c.seek(tp, 800)
+        await expect_next_async(poller(c), sent, 800, len(sent), "after seeking forward to 800")
+    finally:
+        await bounded(c.stop())
+
+
+@scenario("pause-resume", timeout=45)
+async def pause_resume(ctx):
+    """Read the first records, pause, produce 200 more: nothing while paused; after resuming,
+    every record from where consumption stood to the new end, once each."""
+    topic, sent = ctx.topic(), numbered(SEEK_RECORDS + 200, "pause")
+    await produce_flushed(ctx, topic, sent[:SEEK_RECORDS])
+    c, tp = await assigned(ctx, topic)
+    try:
+        first = await collect_async(poller(c, max_records=100), 100, "the first records")
+        stood = len(first)
+        expect_span(first, sent, 0, stood, "the first records")
+        c.pause(tp)
+        await produce_flushed(ctx, topic, sent[SEEK_RECORDS:])
+        expect_eq([r.offset for r in await poll_for_async(poller(c), 1)], [], "offsets returned while paused")
+        expect_eq(await bounded(c.position(tp)), stood, "position while paused")
+        c.resume(tp)
+        await expect_next_async(poller(c), sent, stood, len(sent), f"after resuming at {stood}")
+    finally:
+        await bounded(c.stop())
+
+
+@scenario("group-resume-below-position", timeout=45)
+async def group_resume_below_position(ctx):
+    """A group member reads to the end and commits 400, then unsubscribes and subscribes again
+    (the same consumer and connection). It rejoins and resumes at 400, below the position it had
+    fetched to: 400..999 again."""
+    topic, sent = ctx.topic(), numbered(SEEK_RECORDS, "rejoin")
+    await produce_flushed(ctx, topic, sent)
+    tp = TopicPartition(topic, 0)
+    c = AIOKafkaConsumer(bootstrap_servers=ctx.bootstrap, group_id=ctx.topic("group"), auto_offset_reset="earliest",
+                         enable_auto_commit=False, request_timeout_ms=MS, fetch_max_wait_ms=100,
+                         session_timeout_ms=10_000, heartbeat_interval_ms=1000)
+    c.subscribe([topic])
+    await bounded(c.start())
+    try:
+        await expect_next_async(poller(c), sent, 0, len(sent), "the first read in the group", JOIN_TIMEOUT)
+        expect_eq(await bounded(c.position(tp)), len(sent), "position after the first read")
+        first_generation = generation(c)
+        await bounded(c.commit({tp: 400}))
+        expect_eq(await bounded(c.committed(tp)), 400, "committed offset")
+        c.unsubscribe()
+        c.subscribe([topic])
+        await expect_next_async(poller(c), sent, 400, len(sent), "after rejoining at the committed 400", JOIN_TIMEOUT)
+        expect(generation(c) > first_generation, f"a generation after {first_generation}, got {generation(c)}")
     finally:
         await bounded(c.stop())
 

@@ -8,8 +8,10 @@ from confluent_kafka import OFFSET_BEGINNING, Consumer, ConsumerGroupState, Cons
 from confluent_kafka.admin import (AdminClient, AlterConfigOpType, ConfigEntry, ConfigResource, ConfigSource, NewPartitions,
                                    NewTopic, OffsetSpec, ResourceType)
 
-from common import (expect_roundtrip, CODECS, MESSAGE_MAX_BYTES, Rec, ScenarioFailure, big_value, by_partition, digest, edge_records, expect,
-                    expect_eq, expect_offsets_contiguous, expect_records, numbered, scenario, value_size_for_batch)
+from common import (expect_roundtrip, CODECS, JOIN_TIMEOUT, MESSAGE_MAX_BYTES, SEEK_RECORDS, SMALL_FETCH_BYTES, Rec, ScenarioFailure,
+                    big_value, by_partition, collect, digest, edge_records, expect, expect_eq, expect_next,
+                    expect_offsets_contiguous, expect_records, expect_several_batches, expect_several_fetches, expect_span,
+                    flushes, numbered, poll_for, scenario, value_size_for_batch)
 
 TIMEOUT = 15  # seconds, for every single client call
 
@@ -53,13 +55,17 @@ def to_rec(m):
                topic=m.topic(), partition=m.partition(), offset=m.offset())
 
 
+def consumer(ctx, **conf):
+    """A consumer for manual assignment: no group coordination."""
+    # The Python wrapper insists on a group id; nothing here commits or joins the group.
+    return Consumer({"bootstrap.servers": ctx.bootstrap, "group.id": "interop-unused", "enable.auto.commit": False,
+                     "enable.auto.offset.store": False, "fetch.wait.max.ms": 100, "socket.timeout.ms": 10000, **conf})
+
+
 def consume(ctx, assignments, timeout=30):
     """Every record of the (topic, partition) pairs, from the beginning to the end (librdkafka's
     partition EOF event), with manual assignment: no group coordination."""
-    # The Python wrapper insists on a group id; nothing here commits or joins the group.
-    c = Consumer({"bootstrap.servers": ctx.bootstrap, "group.id": "interop-unused", "enable.auto.commit": False,
-                  "enable.auto.offset.store": False, "enable.partition.eof": True, "fetch.wait.max.ms": 100,
-                  "socket.timeout.ms": 10000})
+    c = consumer(ctx, **{"enable.partition.eof": True})
     try:
         c.assign([TopicPartition(t, p, OFFSET_BEGINNING) for t, p in assignments])
         pending = set(assignments)
@@ -222,6 +228,136 @@ def list_offsets_max_timestamp(ctx):
     produce_ok(ctx, topic, [Rec(value=f"v{i}".encode(), timestamp=ts) for i, ts in enumerate(stamps)], partition=0)
     found = offsets(admin(ctx), {TopicPartition(topic, 0): OffsetSpec.max_timestamp()})[(topic, 0)]
     expect_eq(found, (9, base + 9000), "max timestamp (offset, timestamp)")
+
+
+# ---------------------------------------------------------------------------------------------
+# Seek, pause and resume: one partition read again from another offset (common.py).
+
+
+def produce_flushed(ctx, topic, records):
+    """To partition 0, flushed every FLUSH_EVERY records: several batches."""
+    p = producer(ctx)
+    for run in flushes(records):
+        produce_ok(ctx, topic, run, partition=0, client=p)
+    expect_several_batches(ctx, topic, records)
+
+
+def assigned(ctx, topic, **conf):
+    """A consumer (manual assignment, no group requests) assigned partition 0 of `topic`, at offset 0."""
+    c = consumer(ctx, **conf)
+    c.assign([TopicPartition(topic, 0, 0)])
+    return c, TopicPartition(topic, 0)
+
+
+def poller(c, max_records=5000):
+    """One consume() of `c` as [Rec], for collect()."""
+    def poll():
+        out = []
+        for m in c.consume(num_messages=max_records, timeout=0.5):
+            if m.error() is not None:
+                raise ScenarioFailure(f"consumer error: {m.error()}")
+            out.append(to_rec(m))
+        return out
+    return poll
+
+
+def position(c, tp):
+    return c.position([tp])[0].offset
+
+
+@scenario("seek-back", timeout=45)
+def seek_back(ctx):
+    """Read to the end, seek back to 500: 500..999 again."""
+    topic, sent = ctx.topic(), numbered(SEEK_RECORDS, "back")
+    produce_flushed(ctx, topic, sent)
+    c, tp = assigned(ctx, topic)
+    try:
+        expect_next(poller(c), sent, 0, len(sent), "the first read")
+        expect_eq(position(c, tp), len(sent), "position after the first read")
+        c.seek(TopicPartition(topic, 0, 500))
+        expect_next(poller(c), sent, 500, len(sent), "after seeking back to 500")
+    finally:
+        c.close()
+
+
+@scenario("small-fetches", timeout=45)
+def small_fetches(ctx):
+    """Fetch at most 16 KiB of the partition at a time: every record, 0..999, with nothing new
+    produced between the fetches."""
+    topic, sent = ctx.topic(), numbered(SEEK_RECORDS, "small")
+    produce_flushed(ctx, topic, sent)
+    expect_several_fetches(ctx, topic)
+    # fetch.max.bytes (the whole response) keeps its default, 50 MiB: librdkafka refuses one below
+    # message.max.bytes (1 MB), and with one partition max.partition.fetch.bytes is what limits.
+    c, _ = assigned(ctx, topic, **{"max.partition.fetch.bytes": SMALL_FETCH_BYTES})
+    try:
+        expect_next(poller(c), sent, 0, len(sent), f"fetching {SMALL_FETCH_BYTES} bytes at a time")
+    finally:
+        c.close()
+
+
+@scenario("seek-forward", timeout=45)
+def seek_forward(ctx):
+    """Read 300 records, seek forward to 800: 800..999 next, nothing below 800."""
+    topic, sent = ctx.topic(), numbered(SEEK_RECORDS, "forward")
+    produce_flushed(ctx, topic, sent)
+    c, tp = assigned(ctx, topic)
+    try:
+        first = collect(poller(c, max_records=100), 300, "the first 300")
+        expect_span(first, sent, 0, len(first), "the first 300")
+        expect_eq(position(c, tp), len(first), "position after the first 300")
+        c.seek(TopicPartition(topic, 0, 800))
+        expect_next(poller(c), sent, 800, len(sent), "after seeking forward to 800")
+    finally:
+        c.close()
+
+
+@scenario("pause-resume", timeout=45)
+def pause_resume(ctx):
+    """Read the first records, pause, produce 200 more: nothing while paused; after resuming,
+    every record from where consumption stood to the new end, once each."""
+    topic, sent = ctx.topic(), numbered(SEEK_RECORDS + 200, "pause")
+    produce_flushed(ctx, topic, sent[:SEEK_RECORDS])
+    c, tp = assigned(ctx, topic)
+    try:
+        first = collect(poller(c, max_records=100), 100, "the first records")
+        stood = len(first)
+        expect_span(first, sent, 0, stood, "the first records")
+        c.pause([tp])
+        produce_flushed(ctx, topic, sent[SEEK_RECORDS:])
+        expect_eq([r.offset for r in poll_for(poller(c), 1)], [], "offsets returned while paused")
+        expect_eq(position(c, tp), stood, "position while paused")
+        c.resume([tp])
+        expect_next(poller(c), sent, stood, len(sent), f"after resuming at {stood}")
+    finally:
+        c.close()
+
+
+@scenario("group-resume-below-position", timeout=45)
+def group_resume_below_position(ctx):
+    """A group member reads to the end and commits 400, then unsubscribes and subscribes again
+    (the same consumer and connection). It rejoins and resumes at 400, below the position it had
+    fetched to: 400..999 again."""
+    topic, sent = ctx.topic(), numbered(SEEK_RECORDS, "rejoin")
+    produce_flushed(ctx, topic, sent)
+    tp = TopicPartition(topic, 0)
+    c = Consumer({"bootstrap.servers": ctx.bootstrap, "group.id": ctx.topic("group"), "auto.offset.reset": "earliest",
+                  "enable.auto.commit": False, "session.timeout.ms": 10000, "socket.timeout.ms": 10000,
+                  "fetch.wait.max.ms": 100})
+    try:
+        c.subscribe([topic])
+        expect_next(poller(c), sent, 0, len(sent), "the first read in the group", JOIN_TIMEOUT)
+        expect_eq(position(c, tp), len(sent), "position after the first read")
+        first_generation = generation(c)
+        committed = c.commit(offsets=[TopicPartition(topic, 0, 400)], asynchronous=False)
+        expect_eq([(x.offset, x.error) for x in committed], [(400, None)], "commit (offset, error)")
+        expect_eq(c.committed([tp], timeout=TIMEOUT)[0].offset, 400, "committed offset")
+        c.unsubscribe()
+        c.subscribe([topic])
+        expect_next(poller(c), sent, 400, len(sent), "after rejoining at the committed 400", JOIN_TIMEOUT)
+        expect(generation(c) > first_generation, f"a generation after {first_generation}, got {generation(c)}")
+    finally:
+        c.close()
 
 
 # ---------------------------------------------------------------------------------------------

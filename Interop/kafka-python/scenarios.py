@@ -12,8 +12,10 @@ from kafka.coordinator.assignors.range import RangePartitionAssignor
 from kafka.coordinator.assignors.roundrobin import RoundRobinPartitionAssignor
 from kafka.admin import ConfigResource, ConfigResourceType, OffsetSpec
 
-from common import (expect_roundtrip, CODECS, MESSAGE_MAX_BYTES, Rec, ScenarioFailure, big_value, by_partition, digest, edge_records, expect,
-                    expect_eq, expect_offsets_contiguous, expect_records, numbered, scenario, value_size_for_batch)
+from common import (expect_roundtrip, CODECS, JOIN_TIMEOUT, MESSAGE_MAX_BYTES, SEEK_RECORDS, SMALL_FETCH_BYTES, Rec, ScenarioFailure,
+                    big_value, by_partition, collect, digest, edge_records, expect, expect_eq, expect_next,
+                    expect_offsets_contiguous, expect_records, expect_several_batches, expect_several_fetches, expect_span,
+                    flushes, numbered, poll_for, scenario, value_size_for_batch)
 
 logging.basicConfig(level=logging.WARNING, format="%(asctime)s %(name)s %(levelname)s %(message)s")
 TIMEOUT = 15  # seconds, for every single client call
@@ -77,10 +79,14 @@ def consume(ctx, assignments, timeout=30):
                 raise ScenarioFailure(f"consume timed out after {timeout}s with {len(out)} records; "
                                       f"{len(pending)} partitions not at their end, e.g. {pending[:3]}")
             for tp, messages in c.poll(timeout_ms=500, max_records=5000).items():
-                out.extend(Rec(key=m.key, value=m.value, headers=list(m.headers or []), timestamp=m.timestamp,
-                               topic=m.topic, partition=m.partition, offset=m.offset) for m in messages)
+                out.extend(to_rec(m) for m in messages)
     finally:
         c.close(autocommit=False, timeout_ms=5000)
+
+
+def to_rec(m):
+    return Rec(key=m.key, value=m.value, headers=list(m.headers or []), timestamp=m.timestamp,
+               topic=m.topic, partition=m.partition, offset=m.offset)
 
 
 def admin(ctx, request_timeout_ms=MS):
@@ -213,6 +219,128 @@ def list_offsets_max_timestamp(ctx):
     tp = TopicPartition(topic, 0)
     found = admin(ctx).list_partition_offsets({tp: OffsetSpec.MAX_TIMESTAMP}, timeout_ms=MS)[tp]
     expect_eq((found.offset, found.timestamp), (9, base + 9000), "max timestamp (offset, timestamp)")
+
+
+# ---------------------------------------------------------------------------------------------
+# Seek, pause and resume: one partition read again from another offset (common.py). kafka-python
+# fetches in an incremental fetch session (KIP-227) that already holds the partition.
+
+
+def produce_flushed(ctx, topic, records):
+    """To partition 0, flushed every FLUSH_EVERY records: several batches."""
+    p = producer(ctx)
+    try:
+        for run in flushes(records):
+            produce_ok(ctx, topic, run, partition=0, client=p)
+    finally:
+        p.close(timeout=5)
+    expect_several_batches(ctx, topic, records)
+
+
+def assigned(ctx, topic, **conf):
+    """A consumer (no group) assigned partition 0 of `topic`, at offset 0."""
+    c = consumer(ctx, **conf)
+    tp = TopicPartition(topic, 0)
+    c.assign([tp])
+    c.seek(tp, 0)
+    return c, tp
+
+
+def poller(c, max_records=5000):
+    """One poll of `c` as [Rec], for collect()."""
+    return lambda: [to_rec(m) for messages in c.poll(timeout_ms=500, max_records=max_records).values() for m in messages]
+
+
+@scenario("seek-back", timeout=45)
+def seek_back(ctx):
+    """Read to the end, seek back to 500: 500..999 again."""
+    topic, sent = ctx.topic(), numbered(SEEK_RECORDS, "back")
+    produce_flushed(ctx, topic, sent)
+    c, tp = assigned(ctx, topic)
+    try:
+        expect_next(poller(c), sent, 0, len(sent), "the first read")
+        expect_eq(c.position(tp, timeout_ms=MS), len(sent), "position after the first read")
+        c.seek(tp, 500)
+        expect_next(poller(c), sent, 500, len(sent), "after seeking back to 500")
+    finally:
+        c.close(autocommit=False, timeout_ms=5000)
+
+
+@scenario("small-fetches", timeout=45)
+def small_fetches(ctx):
+    """Fetch at most 16 KiB of the partition at a time: every record, 0..999, with nothing new
+    produced between the fetches."""
+    topic, sent = ctx.topic(), numbered(SEEK_RECORDS, "small")
+    produce_flushed(ctx, topic, sent)
+    expect_several_fetches(ctx, topic)
+    c, _ = assigned(ctx, topic, max_partition_fetch_bytes=SMALL_FETCH_BYTES)
+    try:
+        expect_next(poller(c), sent, 0, len(sent), f"fetching {SMALL_FETCH_BYTES} bytes at a time")
+    finally:
+        c.close(autocommit=False, timeout_ms=5000)
+
+
+@scenario("seek-forward", timeout=45)
+def seek_forward(ctx):
+    """Read 300 records, seek forward to 800: 800..999 next, nothing below 800."""
+    topic, sent = ctx.topic(), numbered(SEEK_RECORDS, "forward")
+    produce_flushed(ctx, topic, sent)
+    c, tp = assigned(ctx, topic)
+    try:
+        first = collect(poller(c, max_records=100), 300, "the first 300")
+        expect_span(first, sent, 0, len(first), "the first 300")
+        expect_eq(c.position(tp, timeout_ms=MS), len(first), "position after the first 300")
+        c.seek(tp, 800)
+        expect_next(poller(c), sent, 800, len(sent), "after seeking forward to 800")
+    finally:
+        c.close(autocommit=False, timeout_ms=5000)
+
+
+@scenario("pause-resume", timeout=45)
+def pause_resume(ctx):
+    """Read the first records, pause, produce 200 more: nothing while paused; after resuming,
+    every record from where consumption stood to the new end, once each."""
+    topic, sent = ctx.topic(), numbered(SEEK_RECORDS + 200, "pause")
+    produce_flushed(ctx, topic, sent[:SEEK_RECORDS])
+    c, tp = assigned(ctx, topic)
+    try:
+        first = collect(poller(c, max_records=100), 100, "the first records")
+        stood = len(first)
+        expect_span(first, sent, 0, stood, "the first records")
+        c.pause(tp)
+        produce_flushed(ctx, topic, sent[SEEK_RECORDS:])
+        expect_eq([r.offset for r in poll_for(poller(c), 1)], [], "offsets returned while paused")
+        expect_eq(c.position(tp, timeout_ms=MS), stood, "position while paused")
+        c.resume(tp)
+        expect_next(poller(c), sent, stood, len(sent), f"after resuming at {stood}")
+    finally:
+        c.close(autocommit=False, timeout_ms=5000)
+
+
+@scenario("group-resume-below-position", timeout=45)
+def group_resume_below_position(ctx):
+    """A group member reads to the end and commits 400, then unsubscribes and subscribes again
+    (the same consumer: its connection and fetch session stay). It rejoins and resumes at 400,
+    below the position it had fetched to: 400..999 again."""
+    topic, sent = ctx.topic(), numbered(SEEK_RECORDS, "rejoin")
+    produce_flushed(ctx, topic, sent)
+    tp = TopicPartition(topic, 0)
+    c = KafkaConsumer(bootstrap_servers=ctx.bootstrap, group_id=ctx.topic("group"), auto_offset_reset="earliest",
+                      enable_auto_commit=False, request_timeout_ms=MS, fetch_max_wait_ms=100,
+                      session_timeout_ms=10_000, heartbeat_interval_ms=1000)
+    try:
+        c.subscribe([topic])
+        expect_next(poller(c), sent, 0, len(sent), "the first read in the group", JOIN_TIMEOUT)
+        expect_eq(c.position(tp, timeout_ms=MS), len(sent), "position after the first read")
+        first_generation = generation(c)
+        c.commit({tp: OffsetAndMetadata(400, "", -1)}, timeout_ms=MS)
+        expect_eq(c.committed(tp, timeout_ms=MS), 400, "committed offset")
+        c.unsubscribe()
+        c.subscribe([topic])
+        expect_next(poller(c), sent, 400, len(sent), "after rejoining at the committed 400", JOIN_TIMEOUT)
+        expect(generation(c) > first_generation, f"a generation after {first_generation}, got {generation(c)}")
+    finally:
+        c.close(autocommit=False, timeout_ms=5000)
 
 
 # ---------------------------------------------------------------------------------------------
