@@ -15,6 +15,8 @@ public struct BrokerConfig: Sendable {
     /// `inter.broker.listener.name` and `control.plane.listener.name`: accepted for clusters.
     public var interBrokerListenerName: String?
     public var controlPlaneListenerName: String?
+    /// The TLS settings of each SSL and SASL_SSL listener, by listener name.
+    public var tls: [String: TLSSettings] = [:]
     /// `log.dirs`.
     public var logDirs: [String] = ["/tmp/gregor-logs"]
     /// `num.partitions`: partitions of auto-created topics and of CreateTopics asking for -1.

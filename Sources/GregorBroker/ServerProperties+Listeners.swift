@@ -51,6 +51,9 @@ extension ServerProperties {
                 return ListenerEndpoint(name: l.name, host: wildcard ? "localhost" : l.host, port: l.port)
             }
         }
+        for listener in c.listeners where listener.securityProtocol.usesTLS {
+            c.tls[listener.name] = try tlsSettings(listener: listener.name)
+        }
         for key in ["inter.broker.listener.name", "control.plane.listener.name"] {
             guard let v = values[key]?.trimmed.uppercased(), !v.isEmpty else { continue }
             guard c.listeners.contains(where: { $0.name == v }) else {

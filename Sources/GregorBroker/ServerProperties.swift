@@ -63,7 +63,7 @@ public struct ServerProperties {
 
     /// The broker settings; throws on the first invalid value, naming its key.
     public mutating func brokerConfig() throws(InvalidValue) -> BrokerConfig {
-        unknownKeys = values.keys.filter { !Self.known.contains($0) }.sorted()
+        unknownKeys = values.keys.filter { !Self.known.contains($0) && !Self.tlsKeys.contains($0) && !Self.isListenerKey($0) }.sorted()
         var c = BrokerConfig()
         var l = c.logDefaults
         if let v = values["node.id"] ?? values["broker.id"] { c.nodeId = try int32("node.id", v, min: 0) }

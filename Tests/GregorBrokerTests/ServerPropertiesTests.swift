@@ -142,6 +142,8 @@ import Testing
         let (c, _) = try Self.config("""
             listeners=PLAINTEXT://:9092,ssl://:9093,CLIENT://:9094
             listener.security.protocol.map=PLAINTEXT:PLAINTEXT,SSL:SSL,CLIENT:sasl_ssl
+            ssl.keystore.type=PEM
+            ssl.keystore.location=/etc/gregor/keystore.pem
             advertised.listeners=CLIENT://broker.example.com:29094,PLAINTEXT://localhost:9092
             inter.broker.listener.name=plaintext
             """)
@@ -150,7 +152,7 @@ import Testing
         #expect(c.advertised(for: "CLIENT") == .init(name: "CLIENT", host: "broker.example.com", port: 29094))
         #expect(c.advertised(for: "PLAINTEXT").port == 9092)
         #expect(c.interBrokerListenerName == "PLAINTEXT")
-        let (defaults, _) = try Self.config("listeners=SASL_PLAINTEXT://:9092,SSL://:9093")
+        let (defaults, _) = try Self.config("listeners=SASL_PLAINTEXT://:9092,SSL://:9093\nssl.keystore.key=K\nssl.keystore.certificate.chain=C")
         #expect(defaults.listeners.map(\.securityProtocol) == [.saslPlaintext, .ssl])
     }
 
@@ -232,5 +234,43 @@ import Testing
     @Test func overrideReplacesAnInvalidFileValue() throws {
         let (c, _) = try Self.config("num.partitions=abc", overrides: [("num.partitions", "2")])
         #expect(c.numPartitions == 2)
+    }
+}
+
+/// The `ssl.*` keys of a listener, read as Kafka reads them.
+@Suite struct TLSSettingsTests {
+    @Test func listenerPrefixedKeysOverrideTheBrokerWide() throws {
+        let (c, p) = try ServerPropertiesTests.config("""
+            listeners=PLAINTEXT://:9092,SSL://:9093,OTHER://:9094
+            listener.security.protocol.map=PLAINTEXT:PLAINTEXT,SSL:SSL,OTHER:SSL
+            ssl.keystore.type=PEM
+            ssl.keystore.location=/etc/gregor/broker.pem
+            ssl.client.auth=required
+            listener.name.other.ssl.keystore.location=/etc/gregor/other.pem
+            listener.name.other.ssl.client.auth=requested
+            ssl.enabled.protocols=TLSv1.3
+            """)
+        #expect(p.unknownKeys.isEmpty)
+        #expect(c.tls["SSL"]?.keyStore == .pem(location: "/etc/gregor/broker.pem", certificateChain: nil, key: nil))
+        #expect(c.tls["SSL"]?.clientAuth == .required)
+        #expect(c.tls["OTHER"]?.keyStore == .pem(location: "/etc/gregor/other.pem", certificateChain: nil, key: nil))
+        #expect(c.tls["OTHER"]?.clientAuth == .requested)
+        #expect(c.tls["OTHER"]?.enabledProtocols == [.tls13])
+        #expect(c.tls["PLAINTEXT"] == nil)
+    }
+
+    @Test(arguments: [
+        ("ssl.keystore.location=/x.jks", "key store type JKS is not readable here"),
+        ("ssl.keystore.type=PEM", "needs a PEM key store"),
+        ("ssl.keystore.type=PEM\nssl.keystore.location=/x\nssl.client.auth=maybe", "must be required, requested or none"),
+        ("ssl.keystore.type=PEM\nssl.keystore.location=/x\nssl.enabled.protocols=TLSv1.1", "TLSv1.2 and TLSv1.3"),
+        ("ssl.keystore.type=PEM\nssl.keystore.location=/x\nssl.truststore.type=JKS", "trust stores must be PEM"),
+    ])
+    func unusableTLSSettingsStopStartup(settings: String, reason: String) throws {
+        #expect {
+            _ = try ServerPropertiesTests.config("listeners=SSL://:9093\n" + settings)
+        } throws: { error in
+            (error as? ServerProperties.InvalidValue)?.reason.contains(reason) == true
+        }
     }
 }

@@ -1,6 +1,7 @@
 import Logging
 import NIOCore
 import NIOPosix
+import NIOSSL
 
 /// Binds the listeners and wires each accepted connection's pipeline.
 public final class BrokerServer: Sendable {
@@ -39,9 +40,7 @@ public final class BrokerServer: Sendable {
 
     /// Binds one listener, refusing one the broker cannot serve as configured.
     private func bind(_ listener: Listener) async throws -> Channel {
-        guard listener.securityProtocol == .plaintext else {
-            throw ListenerError(listener: listener, reason: "\(listener.securityProtocol.rawValue) listeners are not supported yet; only PLAINTEXT is")
-        }
+        let tls = try tlsContext(listener)
         let broker = self.broker
         let logger = self.logger
         let stats = self.stats
@@ -54,10 +53,13 @@ public final class BrokerServer: Sendable {
             .childChannelInitializer { channel in
                 channel.eventLoop.makeCompletedFuture {
                     let idle = TimeAmount.milliseconds(broker.config.connectionsMaxIdleMs)
-                    try channel.pipeline.syncOperations.addHandlers([
-                        IdleStateHandler(allTimeout: idle),
-                        KafkaChannelHandler(broker: broker, listener: listener, logger: logger, stats: stats),
-                    ])
+                    let kafka = KafkaChannelHandler(broker: broker, listener: listener, logger: logger, stats: stats)
+                    if let tls {
+                        // Record bytes are read through memory on TLS: sendfile would bypass the encryption.
+                        kafka.zeroCopy = false
+                        try channel.pipeline.syncOperations.addHandler(NIOSSLServerHandler(context: tls))
+                    }
+                    try channel.pipeline.syncOperations.addHandlers([IdleStateHandler(allTimeout: idle), kafka])
                 }
             }
         do {
@@ -65,6 +67,26 @@ public final class BrokerServer: Sendable {
         } catch where listener.host == "::" {
             // No IPv6 on this machine: fall back to IPv4 on the same port.
             return try await bootstrap.bind(host: "0.0.0.0", port: listener.port).get()
+        }
+    }
+
+    /// The TLS context of an SSL listener, nil for PLAINTEXT; throws for a listener the broker
+    /// cannot serve as configured.
+    private func tlsContext(_ listener: Listener) throws -> NIOSSLContext? {
+        switch listener.securityProtocol {
+        case .plaintext:
+            return nil
+        case .ssl:
+            guard let settings = broker.config.tls[listener.name] else {
+                throw ListenerError(listener: listener, reason: "no key store (ssl.keystore.location, or ssl.keystore.certificate.chain and ssl.keystore.key)")
+            }
+            do {
+                return try settings.makeServerContext()
+            } catch {
+                throw ListenerError(listener: listener, reason: "\(error)")
+            }
+        case .saslPlaintext, .saslSsl:
+            throw ListenerError(listener: listener, reason: "SASL listeners are not supported yet; PLAINTEXT and SSL are")
         }
     }
 

@@ -1,6 +1,7 @@
 import KafkaProtocol
 import Logging
 import NIOCore
+import NIOSSL
 
 /// Reads request frames, runs each request's handler, and writes the responses in request
 /// order (Kafka clients pipeline requests and match responses by order as well as by
@@ -72,6 +73,9 @@ final class KafkaChannelHandler: ChannelInboundHandler {
             let frame: ByteBuffer?
             do {
                 frame = try frames.next()
+            } catch let error as FrameDecoder.InvalidFrameSize where listener.securityProtocol == .plaintext && UInt32(bitPattern: error.size) >> 16 == 0x1603 {
+                // A TLS record header (handshake, version 3.x) read as a frame size.
+                return close(context, .close(reason: "a TLS handshake on PLAINTEXT listener \(listener.name): the client must use PLAINTEXT here, or connect to an SSL listener"))
             } catch {
                 return close(context, .close(reason: "\(error)"))
             }
@@ -220,7 +224,11 @@ final class KafkaChannelHandler: ChannelInboundHandler {
 
     func errorCaught(context: ChannelHandlerContext, error: Error) {
         closing = true
-        logger.info("closing connection: \(error)")
+        if error is NIOSSLError || error is BoringSSLError {
+            logger.info("closing connection: TLS failed on listener \(listener.name) (a PLAINTEXT client, an untrusted or missing client certificate, or no common protocol): \(error)")
+        } else {
+            logger.info("closing connection: \(error)")
+        }
         machine.channelClosed()
         context.close(promise: nil)
     }

@@ -1,6 +1,7 @@
 import KafkaProtocol
 import NIOCore
 import NIOPosix
+import NIOSSL
 import Synchronization
 
 @testable import GregorBroker
@@ -90,13 +91,17 @@ final class KafkaTestClient: Sendable {
     }
 
     /// Connects; with `autoRead` false nothing is read until `startReading()` (a stalled consumer).
-    static func connect(port: Int, autoRead: Bool = true) async throws -> KafkaTestClient {
+    /// With `tls`, the connection is wrapped in TLS, verifying the broker as `localhost`.
+    static func connect(port: Int, autoRead: Bool = true, tls: NIOSSLContext? = nil) async throws -> KafkaTestClient {
         let channel = try await ClientBootstrap(group: MultiThreadedEventLoopGroup.singleton)
             .connectTimeout(.seconds(5))
             .channelOption(ChannelOptions.autoRead, value: autoRead)
             .channelOption(ChannelOptions.socketOption(.tcp_nodelay), value: 1)
             .channelInitializer { channel in
                 channel.eventLoop.makeCompletedFuture {
+                    if let tls {
+                        try channel.pipeline.syncOperations.addHandler(try NIOSSLClientHandler(context: tls, serverHostname: "localhost"))
+                    }
                     try channel.pipeline.syncOperations.addHandlers([
                         ByteToMessageHandler(FrameDecoder(maxFrameSize: Int(Int32.max))),
                         ResponseCollector(),

@@ -1,0 +1,125 @@
+// TLS settings of a listener, in Kafka's `ssl.*` names (SslConfigs, BrokerSecurityConfigs). Each
+// is read first as `listener.name.<listener, lower case>.<key>`, then as `<key>`, as Kafka's
+// per-listener configs are. Key stores are PEM (KIP-651: a file with the private key and the
+// certificate chain, or the two inline) or PKCS12; Java's JKS is not readable here.
+
+/// How a listener's TLS is set up.
+public struct TLSSettings: Sendable, Equatable {
+    /// Where the broker's private key and certificate chain come from.
+    public enum KeyStore: Sendable, Equatable {
+        /// `ssl.keystore.type=PEM`: a file holding the key and the chain, or both given inline.
+        case pem(location: String?, certificateChain: String?, key: String?)
+        /// `ssl.keystore.type=PKCS12` with `ssl.keystore.password`.
+        case pkcs12(location: String, password: String?)
+    }
+
+    /// `ssl.client.auth`.
+    public enum ClientAuth: String, Sendable, Equatable {
+        case none, requested, required
+    }
+
+    /// TLS protocol versions as Kafka names them.
+    public enum ProtocolVersion: String, Sendable, Equatable, Comparable, CaseIterable {
+        case tls12 = "TLSv1.2"
+        case tls13 = "TLSv1.3"
+        public static func < (a: Self, b: Self) -> Bool { a == .tls12 && b == .tls13 }
+    }
+
+    public var keyStore: KeyStore
+    /// `ssl.key.password`: the passphrase of an encrypted private key.
+    public var keyPassword: String?
+    /// `ssl.truststore.location` or `ssl.truststore.certificates` (PEM): the CAs client
+    /// certificates must chain to; the system's when unset.
+    public var trustStoreLocation: String?
+    public var trustStoreCertificates: String?
+    public var clientAuth: ClientAuth = .none
+    /// `ssl.enabled.protocols`.
+    public var enabledProtocols: [ProtocolVersion] = [.tls12, .tls13]
+
+    public init(keyStore: KeyStore) {
+        self.keyStore = keyStore
+    }
+}
+
+extension ServerProperties {
+    /// The `ssl.*` keys Gregor reads or accepts (for a listener, also under `listener.name.<l>.`).
+    static let tlsKeys: Set<String> = [
+        "ssl.keystore.type", "ssl.keystore.location", "ssl.keystore.password", "ssl.key.password",
+        "ssl.keystore.certificate.chain", "ssl.keystore.key", "ssl.truststore.type", "ssl.truststore.location",
+        "ssl.truststore.password", "ssl.truststore.certificates", "ssl.client.auth", "ssl.enabled.protocols",
+        "ssl.protocol", "ssl.cipher.suites", "ssl.endpoint.identification.algorithm", "ssl.principal.mapping.rules",
+        "ssl.secure.random.implementation", "ssl.keymanager.algorithm", "ssl.trustmanager.algorithm", "ssl.provider",
+        "ssl.engine.factory.class", "ssl.allow.dn.changes", "ssl.allow.san.changes",
+    ]
+
+    /// Whether `key` is a known per-listener key (`listener.name.<l>.ssl.keystore.location`).
+    static func isListenerKey(_ key: String) -> Bool {
+        guard key.hasPrefix("listener.name.") else { return false }
+        let rest = key.dropFirst("listener.name.".count)
+        guard let dot = rest.firstIndex(of: ".") else { return false }
+        return tlsKeys.contains(String(rest[rest.index(after: dot)...]))
+    }
+
+    /// A listener's value of `key`: the listener's own, else the broker's.
+    func value(_ key: String, listener: String) -> String? {
+        values["listener.name.\(listener.lowercased()).\(key)"] ?? values[key]
+    }
+
+    /// The TLS settings of an SSL or SASL_SSL listener.
+    func tlsSettings(listener: String) throws(InvalidValue) -> TLSSettings {
+        func v(_ key: String) -> String? {
+            guard let s = value(key, listener: listener)?.trimmed, !s.isEmpty else { return nil }
+            return s
+        }
+        let prefixed = { (key: String) in values["listener.name.\(listener.lowercased()).\(key)"] != nil ? "listener.name.\(listener.lowercased()).\(key)" : key }
+        let storeType = (v("ssl.keystore.type") ?? (v("ssl.keystore.key") != nil ? "PEM" : "JKS")).uppercased()
+        var settings: TLSSettings
+        switch storeType {
+        case "PEM":
+            let location = v("ssl.keystore.location"), chain = v("ssl.keystore.certificate.chain"), key = v("ssl.keystore.key")
+            guard location != nil || (chain != nil && key != nil) else {
+                throw InvalidValue(key: prefixed("ssl.keystore.location"), value: "", reason: "listener \(listener) needs a PEM key store: ssl.keystore.location, or ssl.keystore.certificate.chain with ssl.keystore.key")
+            }
+            settings = TLSSettings(keyStore: .pem(location: location, certificateChain: chain, key: key))
+        case "PKCS12":
+            guard let location = v("ssl.keystore.location") else {
+                throw InvalidValue(key: prefixed("ssl.keystore.location"), value: "", reason: "listener \(listener) needs ssl.keystore.location for its PKCS12 key store")
+            }
+            settings = TLSSettings(keyStore: .pkcs12(location: location, password: v("ssl.keystore.password")))
+        default:
+            throw InvalidValue(key: prefixed("ssl.keystore.type"), value: storeType,
+                               reason: "listener \(listener): key store type \(storeType) is not readable here; use PEM or PKCS12")
+        }
+        settings.keyPassword = v("ssl.key.password")
+        if let type = v("ssl.truststore.type"), type.uppercased() != "PEM" {
+            throw InvalidValue(key: prefixed("ssl.truststore.type"), value: type, reason: "listener \(listener): trust stores must be PEM")
+        }
+        settings.trustStoreLocation = v("ssl.truststore.location")
+        settings.trustStoreCertificates = v("ssl.truststore.certificates")
+        if let auth = v("ssl.client.auth") {
+            guard let a = TLSSettings.ClientAuth(rawValue: auth.lowercased()) else {
+                throw InvalidValue(key: prefixed("ssl.client.auth"), value: auth, reason: "must be required, requested or none")
+            }
+            settings.clientAuth = a
+        }
+        if let list = v("ssl.enabled.protocols") {
+            var enabled: [TLSSettings.ProtocolVersion] = []
+            for name in list.split(separator: ",").map({ String($0).trimmed }) where !name.isEmpty {
+                // Kafka accepts TLSv1 and TLSv1.1 by name, but no current client or TLS library offers them.
+                guard let p = TLSSettings.ProtocolVersion(rawValue: name) else {
+                    throw InvalidValue(key: prefixed("ssl.enabled.protocols"), value: list, reason: "supported protocols are TLSv1.2 and TLSv1.3")
+                }
+                enabled.append(p)
+            }
+            guard !enabled.isEmpty else { throw InvalidValue(key: prefixed("ssl.enabled.protocols"), value: list, reason: "no protocol") }
+            settings.enabledProtocols = enabled
+        }
+        if let suites = v("ssl.cipher.suites") {
+            throw InvalidValue(key: prefixed("ssl.cipher.suites"), value: suites, reason: "choosing cipher suites is not supported yet; leave it unset for the library's secure defaults")
+        }
+        if let rules = v("ssl.principal.mapping.rules"), rules != "DEFAULT" {
+            throw InvalidValue(key: prefixed("ssl.principal.mapping.rules"), value: rules, reason: "only DEFAULT is supported so far")
+        }
+        return settings
+    }
+}
