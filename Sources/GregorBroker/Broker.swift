@@ -24,12 +24,15 @@ public final class Broker: Sendable {
     public let io: IOExecutor
     /// The advertised endpoints, with the bound port for a listener on port 0.
     private let advertisedListeners: Mutex<[ListenerEndpoint]>
+    /// SCRAM credentials (KIP-554), durable in the first log directory.
+    let scramCredentials: ScramCredentialStore
 
     public init(config: BrokerConfig, logger: Logger, clock: @escaping @Sendable () -> Int64 = Broker.wallClock) throws {
         self.config = config
         self.logger = logger
         self.clock = clock
         self.advertisedListeners = Mutex(config.advertisedListeners)
+        self.scramCredentials = try ScramCredentialStore(directory: config.logDirs[0])
         self.metadata = try ClusterMetadataStore(directory: config.logDirs[0], logDirs: config.logDirs, nodeId: config.nodeId,
                                                  clusterId: config.clusterId)
         self.logs = LogManager(logDirs: config.logDirs, logger: logger, clock: clock)
@@ -219,6 +222,11 @@ struct RequestContext: Sendable {
     var clientHost: String = ""
     /// The listener the request came in on.
     var listenerName: String = "PLAINTEXT"
+    /// The connection's SASL exchange, on a SASL listener.
+    var sasl: SaslSession? = nil
+    /// Who sent the request: `User:<name>` after SASL, `User:ANONYMOUS` otherwise (Kafka's
+    /// KafkaPrincipal.ANONYMOUS).
+    var principal: String = "User:ANONYMOUS"
 
     /// This broker as a client that came in on this request's listener must reach it.
     var advertised: ListenerEndpoint { broker.advertised(for: listenerName) }

@@ -17,6 +17,13 @@ public struct BrokerConfig: Sendable {
     public var controlPlaneListenerName: String?
     /// The TLS settings of each SSL and SASL_SSL listener, by listener name.
     public var tls: [String: TLSSettings] = [:]
+    /// The SASL settings of each SASL_PLAINTEXT and SASL_SSL listener, by listener name.
+    public var sasl: [String: SaslSettings] = [:]
+    /// `sasl.server.max.receive.size`: the largest frame before authentication.
+    public var saslServerMaxReceiveSize = 524_288
+    /// `connection.failed.authentication.delay.ms` (KIP-306): how long a connection whose
+    /// authentication failed stays open before it is closed.
+    public var failedAuthenticationDelayMs = 100
     /// `log.dirs`.
     public var logDirs: [String] = ["/tmp/gregor-logs"]
     /// `num.partitions`: partitions of auto-created topics and of CreateTopics asking for -1.

@@ -60,6 +60,10 @@ public struct SupportedApis: Sendable {
         entry(DescribeTopicPartitionsHandler.self),
         entry(ConsumerGroupHeartbeatHandler.self),
         entry(ConsumerGroupDescribeHandler.self),
+        entry(SaslHandshakeHandler.self),
+        entry(SaslAuthenticateHandler.self),
+        entry(DescribeUserScramCredentialsHandler.self),
+        entry(AlterUserScramCredentialsHandler.self),
     ])
 }
 

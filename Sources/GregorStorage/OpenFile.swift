@@ -167,3 +167,9 @@ enum FS {
         return Int64(st.st_mtim.tv_sec) * 1000 + Int64(st.st_mtim.tv_nsec) / 1_000_000
     }
 }
+
+/// Writes `contents` to `path` durably: a temporary file, fsync, rename over `path`, fsync of the
+/// directory. A crash leaves the old contents or the new, never a mix.
+public func writeFileDurably(_ contents: ByteBuffer, to path: String) throws(StorageError) {
+    try FS.writeAtomically(contents, to: path)
+}

@@ -144,6 +144,7 @@ import Testing
             listener.security.protocol.map=PLAINTEXT:PLAINTEXT,SSL:SSL,CLIENT:sasl_ssl
             ssl.keystore.type=PEM
             ssl.keystore.location=/etc/gregor/keystore.pem
+            sasl.enabled.mechanisms=SCRAM-SHA-256
             advertised.listeners=CLIENT://broker.example.com:29094,PLAINTEXT://localhost:9092
             inter.broker.listener.name=plaintext
             """)
@@ -152,7 +153,7 @@ import Testing
         #expect(c.advertised(for: "CLIENT") == .init(name: "CLIENT", host: "broker.example.com", port: 29094))
         #expect(c.advertised(for: "PLAINTEXT").port == 9092)
         #expect(c.interBrokerListenerName == "PLAINTEXT")
-        let (defaults, _) = try Self.config("listeners=SASL_PLAINTEXT://:9092,SSL://:9093\nssl.keystore.key=K\nssl.keystore.certificate.chain=C")
+        let (defaults, _) = try Self.config("listeners=SASL_PLAINTEXT://:9092,SSL://:9093\nssl.keystore.key=K\nssl.keystore.certificate.chain=C\nsasl.enabled.mechanisms=SCRAM-SHA-512")
         #expect(defaults.listeners.map(\.securityProtocol) == [.saslPlaintext, .ssl])
     }
 
@@ -269,6 +270,39 @@ import Testing
     func unusableTLSSettingsStopStartup(settings: String, reason: String) throws {
         #expect {
             _ = try ServerPropertiesTests.config("listeners=SSL://:9093\n" + settings)
+        } throws: { error in
+            (error as? ServerProperties.InvalidValue)?.reason.contains(reason) == true
+        }
+    }
+}
+
+/// The SASL keys of a listener, read as Kafka reads them.
+@Suite struct SaslSettingsTests {
+    @Test func mechanismsAndPlainUsersPerListener() throws {
+        let (c, p) = try ServerPropertiesTests.config("""
+            listeners=PLAINTEXT://:9092,SASL_PLAINTEXT://:9093
+            sasl.enabled.mechanisms=SCRAM-SHA-512
+            listener.name.sasl_plaintext.sasl.enabled.mechanisms=PLAIN,SCRAM-SHA-256
+            listener.name.sasl_plaintext.plain.sasl.jaas.config=org.apache.kafka.common.security.plain.PlainLoginModule required user_alice="a-secret";
+            listener.name.sasl_plaintext.scram-sha-256.sasl.jaas.config=org.apache.kafka.common.security.scram.ScramLoginModule required;
+            sasl.server.max.receive.size=65536
+            connection.failed.authentication.delay.ms=0
+            """)
+        #expect(p.unknownKeys.isEmpty)
+        #expect(c.sasl["SASL_PLAINTEXT"] == SaslSettings(enabledMechanisms: ["PLAIN", "SCRAM-SHA-256"], plainUsers: ["alice": "a-secret"]))
+        #expect(c.sasl["PLAINTEXT"] == nil)
+        #expect(c.saslServerMaxReceiveSize == 65536 && c.failedAuthenticationDelayMs == 0)
+    }
+
+    @Test(arguments: [
+        ("", "GSSAPI is not supported yet"),
+        ("sasl.enabled.mechanisms=OAUTHBEARER", "OAUTHBEARER is not supported yet"),
+        ("sasl.enabled.mechanisms=PLAIN", "enables PLAIN but names no users"),
+        ("sasl.enabled.mechanisms=SCRAM-SHA-256\nconnections.max.reauth.ms=60000", "re-authentication (KIP-368) is not supported yet"),
+    ])
+    func unusableSaslSettingsStopStartup(settings: String, reason: String) throws {
+        #expect {
+            _ = try ServerPropertiesTests.config("listeners=SASL_PLAINTEXT://:9093\n" + settings)
         } throws: { error in
             (error as? ServerProperties.InvalidValue)?.reason.contains(reason) == true
         }

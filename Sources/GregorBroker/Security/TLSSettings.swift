@@ -57,7 +57,8 @@ extension ServerProperties {
         guard key.hasPrefix("listener.name.") else { return false }
         let rest = key.dropFirst("listener.name.".count)
         guard let dot = rest.firstIndex(of: ".") else { return false }
-        return tlsKeys.contains(String(rest[rest.index(after: dot)...]))
+        let key = rest[rest.index(after: dot)...]
+        return tlsKeys.contains(String(key)) || isListenerSaslKey(key)
     }
 
     /// A listener's value of `key`: the listener's own, else the broker's.

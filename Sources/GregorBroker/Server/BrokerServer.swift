@@ -41,6 +41,9 @@ public final class BrokerServer: Sendable {
     /// Binds one listener, refusing one the broker cannot serve as configured.
     private func bind(_ listener: Listener) async throws -> Channel {
         let tls = try tlsContext(listener)
+        if listener.securityProtocol.usesSASL && (broker.config.sasl[listener.name]?.enabledMechanisms ?? []).isEmpty {
+            throw ListenerError(listener: listener, reason: "no SASL mechanism enabled (sasl.enabled.mechanisms)")
+        }
         let broker = self.broker
         let logger = self.logger
         let stats = self.stats
@@ -74,9 +77,9 @@ public final class BrokerServer: Sendable {
     /// cannot serve as configured.
     private func tlsContext(_ listener: Listener) throws -> NIOSSLContext? {
         switch listener.securityProtocol {
-        case .plaintext:
+        case .plaintext, .saslPlaintext:
             return nil
-        case .ssl:
+        case .ssl, .saslSsl:
             guard let settings = broker.config.tls[listener.name] else {
                 throw ListenerError(listener: listener, reason: "no key store (ssl.keystore.location, or ssl.keystore.certificate.chain and ssl.keystore.key)")
             }
@@ -85,8 +88,6 @@ public final class BrokerServer: Sendable {
             } catch {
                 throw ListenerError(listener: listener, reason: "\(error)")
             }
-        case .saslPlaintext, .saslSsl:
-            throw ListenerError(listener: listener, reason: "SASL listeners are not supported yet; PLAINTEXT and SSL are")
         }
     }
 

@@ -17,6 +17,12 @@ struct FrameCutter {
         self.compactAfter = compactAfter
     }
 
+    /// The largest frame size accepted from now on (smaller before authentication).
+    var maxFrameSize: Int {
+        get { decoder.maxFrameSize }
+        set { decoder.maxFrameSize = newValue }
+    }
+
     /// Bytes read and not yet returned as frames (a partial frame, or frames not taken yet).
     var bufferedBytes: Int { unframed?.readableBytes ?? 0 }
 

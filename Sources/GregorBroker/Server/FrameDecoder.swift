@@ -13,7 +13,7 @@ struct FrameDecoder: NIOSingleStepByteToMessageDecoder {
         var description: String { "frame size \(size) outside 0...\(limit) (socket.request.max.bytes)" }
     }
 
-    let maxFrameSize: Int
+    var maxFrameSize: Int
 
     mutating func decode(buffer: inout ByteBuffer) throws -> ByteBuffer? {
         guard let size = buffer.getInteger(at: buffer.readerIndex, as: Int32.self) else { return nil }

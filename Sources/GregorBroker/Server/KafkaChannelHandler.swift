@@ -38,13 +38,20 @@ final class KafkaChannelHandler: ChannelInboundHandler {
 
     /// Bytes read but not yet cut into frames. Frames are cut only while reading is not paused:
     /// a paused connection holds at most one socket read beyond its queued requests.
-    private var frames: FrameCutter
-    private var closing = false
+    var frames: FrameCutter
+    var closing = false
     /// The peer's address as Kafka prints it, for JoinGroup and DescribeGroups.
     private var clientHost = ""
 
     /// The listener the connection came in on: its name picks the endpoints clients are told.
     let listener: Listener
+    /// The SASL exchange, on a SASL listener.
+    let sasl: SaslSession?
+    /// Who the client is: set by SASL.
+    var principal = "User:ANONYMOUS"
+    /// A request of the SASL exchange is being answered: like Kafka, nothing more is read until
+    /// it is, so no request can slip in before authentication completes.
+    var authenticationInFlight = false
 
     init(broker: Broker, listener: Listener, logger: Logger, stats: ConnectionStats = ConnectionStats()) {
         self.broker = broker
@@ -52,7 +59,13 @@ final class KafkaChannelHandler: ChannelInboundHandler {
         self.frames = FrameCutter(maxFrameSize: broker.config.socketRequestMaxBytes)
         self.logger = logger
         self.stats = stats
-        self.machine = ConnectionStateMachine(authenticated: true, supported: broker.supported)
+        let sasl = listener.securityProtocol.usesSASL
+            ? SaslSession(settings: broker.config.sasl[listener.name] ?? SaslSettings(enabledMechanisms: []), credentials: broker.scramCredentials)
+            : nil
+        self.sasl = sasl
+        self.machine = ConnectionStateMachine(sasl: sasl != nil, supported: broker.supported, maxUnauthenticatedFrame: broker.config.saslServerMaxReceiveSize)
+        // Before authentication a frame's size is refused on its four bytes, before its body arrives.
+        if sasl != nil { frames.maxFrameSize = min(broker.config.socketRequestMaxBytes, broker.config.saslServerMaxReceiveSize) }
     }
 
     func channelActive(context: ChannelHandlerContext) {
@@ -68,14 +81,16 @@ final class KafkaChannelHandler: ChannelInboundHandler {
     }
 
     /// Cuts and handles frames until the buffered bytes run out or reading is paused.
-    private func handleFrames(_ context: ChannelHandlerContext) {
-        while !readingPaused && !closing {
+    func handleFrames(_ context: ChannelHandlerContext) {
+        while !readingPaused && !closing && !authenticationInFlight {
             let frame: ByteBuffer?
             do {
                 frame = try frames.next()
             } catch let error as FrameDecoder.InvalidFrameSize where listener.securityProtocol == .plaintext && UInt32(bitPattern: error.size) >> 16 == 0x1603 {
                 // A TLS record header (handshake, version 3.x) read as a frame size.
                 return close(context, .close(reason: "a TLS handshake on PLAINTEXT listener \(listener.name): the client must use PLAINTEXT here, or connect to an SSL listener"))
+            } catch let error as FrameDecoder.InvalidFrameSize where sasl != nil && !machine.isAuthenticated {
+                return close(context, .close(reason: "a frame of \(error.size) bytes before authentication (sasl.server.max.receive.size is \(error.limit))"))
             } catch {
                 return close(context, .close(reason: "\(error)"))
             }
@@ -87,6 +102,12 @@ final class KafkaChannelHandler: ChannelInboundHandler {
     private func handleFrame(_ context: ChannelHandlerContext, _ frame: ByteBuffer) {
         var frame = frame
         let frameSize = frame.readableBytes
+        switch machine.frameReceived(size: frameSize) {
+        case nil: break
+        case .evaluateRawToken?: return evaluateRawToken(context, frame)
+        case .close(let reason)?: return close(context, .close(reason: reason))
+        default: return
+        }
         guard let rawKey = frame.getInteger(at: frame.readerIndex, as: Int16.self),
             let version = frame.getInteger(at: frame.readerIndex + 2, as: Int16.self)
         else { return close(context, machine.malformedRequest("frame shorter than a request header")) }
@@ -98,7 +119,7 @@ final class KafkaChannelHandler: ChannelInboundHandler {
             return close(context, machine.malformedRequest("\(error)"))
         }
         switch machine.requestReceived(apiKey: apiKey, version: version) {
-        case .ignore:
+        case .ignore, .evaluateRawToken:
             return
         case .close(let reason):
             return close(context, .close(reason: reason))
@@ -111,7 +132,7 @@ final class KafkaChannelHandler: ChannelInboundHandler {
         }
     }
 
-    private func take(_ size: Int) -> Int {
+    func take(_ size: Int) -> Int {
         defer { nextSequence += 1 }
         queuedSizes[nextSequence] = size
         queuedBytes += size
@@ -124,7 +145,8 @@ final class KafkaChannelHandler: ChannelInboundHandler {
         let sequence = take(size)
         let requestContext = RequestContext(
             broker: broker, apiVersion: header.requestApiVersion, correlationId: header.correlationId,
-            clientId: header.clientId, logger: logger, clientHost: clientHost, listenerName: listener.name)
+            clientId: header.clientId, logger: logger, clientHost: clientHost, listenerName: listener.name, sasl: sasl, principal: principal)
+        if !machine.isAuthenticated { authenticationInFlight = true }
         let zeroCopy = self.zeroCopy
         let promise = context.eventLoop.makePromise(of: ResponseFrame?.self)
         let bound = NIOLoopBound((self, context), eventLoop: context.eventLoop)
@@ -146,7 +168,15 @@ final class KafkaChannelHandler: ChannelInboundHandler {
         promise.futureResult.whenComplete { result in
             let (handler, context) = bound.value
             switch result {
-            case .success(let bytes): handler.finish(context, sequence, bytes)
+            case .success(let bytes):
+                handler.finish(context, sequence, bytes)
+                if apiKey == .saslHandshake || apiKey == .saslAuthenticate {
+                    handler.saslAnswered(context)
+                } else if handler.authenticationInFlight {
+                    // ApiVersions before the handshake.
+                    handler.authenticationInFlight = false
+                    handler.handleFrames(context)
+                }
             case .failure(let error):
                 let what = "\(apiKey.name) v\(header.requestApiVersion): \(error)"
                 handler.close(context, error is KafkaDecodingError ? handler.machine.malformedRequest(what) : handler.machine.requestAbandoned(what))
@@ -156,7 +186,7 @@ final class KafkaChannelHandler: ChannelInboundHandler {
         updateReading(context)
     }
 
-    private func finish(_ context: ChannelHandlerContext, _ sequence: Int, _ frame: ResponseFrame?) {
+    func finish(_ context: ChannelHandlerContext, _ sequence: Int, _ frame: ResponseFrame?) {
         finished[sequence] = .some(frame)
         var wrote = false
         while let next = finished.removeValue(forKey: nextToWrite) {
@@ -214,7 +244,7 @@ final class KafkaChannelHandler: ChannelInboundHandler {
         context.fireChannelWritabilityChanged()
     }
 
-    private func close(_ context: ChannelHandlerContext, _ action: ConnectionStateMachine.Action) {
+    func close(_ context: ChannelHandlerContext, _ action: ConnectionStateMachine.Action) {
         closing = true
         if case .close(let reason) = action {
             logger.info("closing connection: \(reason)")

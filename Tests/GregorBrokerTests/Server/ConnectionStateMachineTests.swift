@@ -10,6 +10,7 @@ import Testing
     static let withSasl = SupportedApis(entries: [
         .init(key: .apiVersions, versions: 0...4) { _, _ in nil },
         .init(key: .saslHandshake, versions: 0...1) { _, _ in nil },
+        .init(key: .saslAuthenticate, versions: 0...2) { _, _ in nil },
         .init(key: .metadata, versions: 0...12) { _, _ in nil },
         .init(key: .produce, versions: 3...11) { _, _ in nil },
     ])
@@ -69,11 +70,11 @@ import Testing
 
     @Test func beforeAuthenticationOnlyApiVersionsAndSaslHandshakePass() {
         var machine = ConnectionStateMachine(authenticated: false, supported: Self.withSasl)
-        #expect(machine.state == .authenticating)
+        #expect(machine.state == .awaitingHandshake)
         #expect(machine.requestReceived(apiKey: .apiVersions, version: 3) == .dispatch)
         #expect(machine.requestReceived(apiKey: .apiVersions, version: 42) == .rejectApiVersions)
         #expect(machine.requestReceived(apiKey: .saslHandshake, version: 1) == .dispatch)
-        #expect(machine.state == .authenticating)
+        #expect(machine.state == .awaitingHandshake)
         #expect(isClose(machine.requestReceived(apiKey: .metadata, version: 12)))
         #expect(machine.state == .closed)
     }
@@ -130,6 +131,62 @@ import Testing
         #expect(authenticating.state == .closed)
         #expect(authenticating.requestReceived(apiKey: .apiVersions, version: 3) == .ignore)
         #expect(authenticating.requestReceived(apiKey: .metadata, version: 12) == .ignore)
+    }
+
+    @Test func aV1HandshakeLeadsToSaslAuthenticateOnlyThenEverything() {
+        var machine = ConnectionStateMachine(sasl: true, supported: Self.withSasl)
+        #expect(machine.frameReceived(size: 100) == nil)
+        #expect(machine.requestReceived(apiKey: .saslHandshake, version: 1) == .dispatch)
+        #expect(machine.handshakeAnswered(version: 1, accepted: true) == nil)
+        #expect(machine.state == .authenticating)
+        #expect(machine.requestReceived(apiKey: .saslAuthenticate, version: 2) == .dispatch)
+        // A challenge: still authenticating, still SaslAuthenticate only.
+        #expect(machine.requestReceived(apiKey: .saslAuthenticate, version: 2) == .dispatch)
+        machine.authenticated()
+        #expect(machine.isAuthenticated)
+        #expect(machine.frameReceived(size: 10_000_000) == nil)
+        #expect(machine.requestReceived(apiKey: .metadata, version: 12) == .dispatch)
+    }
+
+    @Test func afterTheHandshakeAnythingButSaslAuthenticateCloses() {
+        for key in [ApiKey.apiVersions, .saslHandshake, .metadata] {
+            var machine = ConnectionStateMachine(sasl: true, supported: Self.withSasl)
+            _ = machine.requestReceived(apiKey: .saslHandshake, version: 1)
+            _ = machine.handshakeAnswered(version: 1, accepted: true)
+            #expect(isClose(machine.requestReceived(apiKey: key, version: 1)), "\(key.name)")
+        }
+    }
+
+    @Test func aV0HandshakeLeadsToBareTokens() {
+        var machine = ConnectionStateMachine(sasl: true, supported: Self.withSasl)
+        #expect(machine.requestReceived(apiKey: .saslHandshake, version: 0) == .dispatch)
+        #expect(machine.handshakeAnswered(version: 0, accepted: true) == nil)
+        #expect(machine.frameReceived(size: 40) == .evaluateRawToken)
+        machine.authenticated()
+        #expect(machine.frameReceived(size: 40) == nil)
+        #expect(machine.requestReceived(apiKey: .produce, version: 9) == .dispatch)
+    }
+
+    @Test func anUnsupportedMechanismClosesAfterTheAnswer() {
+        var machine = ConnectionStateMachine(sasl: true, supported: Self.withSasl)
+        _ = machine.requestReceived(apiKey: .saslHandshake, version: 1)
+        #expect(isClose(machine.handshakeAnswered(version: 1, accepted: false) ?? .ignore))
+        #expect(machine.state == .closed)
+    }
+
+    @Test func aFailedAuthenticationCloses() {
+        var machine = ConnectionStateMachine(sasl: true, supported: Self.withSasl)
+        _ = machine.requestReceived(apiKey: .saslHandshake, version: 1)
+        _ = machine.handshakeAnswered(version: 1, accepted: true)
+        #expect(machine.authenticationFailed("bad password") == .close(reason: "authentication failed: bad password"))
+        #expect(machine.requestReceived(apiKey: .saslAuthenticate, version: 2) == .ignore)
+    }
+
+    @Test func framesBeforeAuthenticationAreLimited() {
+        var machine = ConnectionStateMachine(sasl: true, supported: Self.withSasl, maxUnauthenticatedFrame: 1000)
+        #expect(machine.frameReceived(size: 1000) == nil)
+        #expect(isClose(machine.frameReceived(size: 1001) ?? .ignore))
+        #expect(machine.state == .closed)
     }
 
     private func isClose(_ action: ConnectionStateMachine.Action) -> Bool {

@@ -1,0 +1,56 @@
+extension ServerProperties {
+    /// Broker-wide SASL keys (each may also be given per listener as `listener.name.<l>.<key>`).
+    static let saslKeys: Set<String> = [
+        "sasl.enabled.mechanisms", "sasl.server.max.receive.size", "connection.failed.authentication.delay.ms",
+        "connections.max.reauth.ms", "sasl.mechanism.inter.broker.protocol",
+    ]
+
+    /// Whether `rest` (after `listener.name.<l>.`) is a per-listener SASL key:
+    /// `sasl.enabled.mechanisms`, or `<mechanism>.sasl.jaas.config`.
+    static func isListenerSaslKey(_ rest: Substring) -> Bool {
+        if saslKeys.contains(String(rest)) { return true }
+        guard rest.hasSuffix(".sasl.jaas.config") else { return false }
+        let mechanism = rest.dropLast(".sasl.jaas.config".count).uppercased()
+        return SaslMechanismName(rawValue: mechanism) != nil || ["GSSAPI", "OAUTHBEARER"].contains(mechanism)
+    }
+
+    /// The SASL settings of a SASL_PLAINTEXT or SASL_SSL listener. Kafka's default mechanism is
+    /// GSSAPI, which needs Kerberos: a listener left at the default stops startup saying so.
+    func saslSettings(listener: String) throws(InvalidValue) -> SaslSettings {
+        let key = values["listener.name.\(listener.lowercased()).sasl.enabled.mechanisms"] != nil
+            ? "listener.name.\(listener.lowercased()).sasl.enabled.mechanisms" : "sasl.enabled.mechanisms"
+        let list = value("sasl.enabled.mechanisms", listener: listener) ?? "GSSAPI"
+        let mechanisms = list.split(separator: ",").map { String($0).trimmed }.filter { !$0.isEmpty }
+        guard !mechanisms.isEmpty else { throw InvalidValue(key: key, value: list, reason: "listener \(listener) enables no SASL mechanism") }
+        var settings = SaslSettings(enabledMechanisms: mechanisms)
+        for mechanism in mechanisms {
+            guard let name = SaslMechanismName(rawValue: mechanism) else {
+                throw InvalidValue(key: key, value: list, reason: "listener \(listener): SASL mechanism \(mechanism) is not supported yet; "
+                                   + "enable \(SaslMechanismName.allCases.map(\.rawValue).joined(separator: ", "))")
+            }
+            if name == .plain {
+                let jaasKey = "listener.name.\(listener.lowercased()).plain.sasl.jaas.config"
+                settings.plainUsers = JaasConfig.plainUsers(values[jaasKey] ?? "")
+                guard !settings.plainUsers.isEmpty else {
+                    throw InvalidValue(key: jaasKey, value: values[jaasKey] ?? "", reason: "listener \(listener) enables PLAIN but names no users: "
+                                       + "org.apache.kafka.common.security.plain.PlainLoginModule required user_<name>=\"<password>\";")
+                }
+            }
+        }
+        return settings
+    }
+
+    /// The SASL listeners' settings and the broker-wide SASL limits.
+    func configureSasl(_ c: inout BrokerConfig) throws(InvalidValue) {
+        for listener in c.listeners where listener.securityProtocol.usesSASL {
+            c.sasl[listener.name] = try saslSettings(listener: listener.name)
+        }
+        if let v = values["sasl.server.max.receive.size"] { c.saslServerMaxReceiveSize = Int(try int32("sasl.server.max.receive.size", v, min: 1)) }
+        if let v = values["connection.failed.authentication.delay.ms"] {
+            c.failedAuthenticationDelayMs = Int(try int32("connection.failed.authentication.delay.ms", v, min: 0))
+        }
+        if let v = values["connections.max.reauth.ms"], try int64("connections.max.reauth.ms", v, min: 0) != 0 {
+            throw InvalidValue(key: "connections.max.reauth.ms", value: v, reason: "re-authentication (KIP-368) is not supported yet; leave it 0")
+        }
+    }
+}
