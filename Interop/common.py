@@ -2,9 +2,11 @@
 the records they send and the checks they make.
 
 A scenario is a function (or coroutine function) taking a `Context`; it raises on failure.
-Scenarios only ever talk to the broker at `ctx.bootstrap` (127.0.0.1).
+Scenarios only ever talk to the broker, at `ctx.bootstrap` (its PLAINTEXT listener on 127.0.0.1)
+or `ctx.ssl_bootstrap` (its SSL listener, with the certificates in `ctx.certs`).
 """
 import hashlib
+import logging
 import os
 import re
 import struct
@@ -45,14 +47,22 @@ def registered():
 
 
 class Context:
-    """Where a scenario runs: the broker's address, its data directory, a way to restart it."""
+    """Where a scenario runs: the broker's addresses, its certificates, its data directory, a way
+    to restart it."""
 
-    def __init__(self, client, scenario_name, bootstrap, data_dir, ctl_read, ctl_write):
+    def __init__(self, client, scenario_name, bootstrap, data_dir, ctl_read, ctl_write, ssl_bootstrap=None,
+                 certs=None, untrusted_certs=None):
         self.client = client
         self.scenario = scenario_name
         self.bootstrap = bootstrap
         self.host, port = bootstrap.rsplit(":", 1)
         self.port = int(port)
+        # The SSL listener (ssl.client.auth=requested), and the `gregor dev-certs` directory its
+        # certificate comes from: ca.pem, client.pem, client-key.pem...
+        self.ssl_bootstrap = ssl_bootstrap
+        self.certs = certs
+        # Another `gregor dev-certs` directory: its ca.pem signed nothing the broker presents.
+        self.untrusted_certs = untrusted_certs
         self.data_dir = data_dir
         self._ctl_read = ctl_read
         self._ctl_write = ctl_write
@@ -67,8 +77,12 @@ class Context:
         name = f"{self.client}.{self.scenario}" + (f".{suffix}" if suffix else "")
         return re.sub(r"[^a-zA-Z0-9._-]", "_", name)
 
+    def cert(self, name, untrusted=False):
+        """The path of a `gregor dev-certs` file: ca.pem, client.pem, client-key.pem."""
+        return os.path.join(self.untrusted_certs if untrusted else self.certs, name)
+
     def restart_broker(self):
-        """Stops the broker with SIGTERM (it must exit cleanly), starts it again on the same port
+        """Stops the broker with SIGTERM (it must exit cleanly), starts it again on the same ports
         and data directory, and returns once it accepts connections."""
         os.write(self._ctl_write, b"RESTART\n")
         reply = _read_line(self._ctl_read)
@@ -277,6 +291,74 @@ def _recv(s, n):
             raise ScenarioFailure("connection closed by the broker")
         buf += chunk
     return buf
+
+
+# ---------------------------------------------------------------------------------------------
+# TLS
+#
+# The broker's SSL listener presents a certificate (gregor dev-certs) for localhost, 127.0.0.1 and
+# ::1, signed by ctx.cert("ca.pem"): clients verify it with host name checking on, connecting to
+# 127.0.0.1. It requests a client certificate (ssl.client.auth=requested) without requiring one.
+
+TLS_RECORDS = 100  # records in ssl-roundtrip and mtls-roundtrip
+GIVE_UP_S = 5      # how long a client tries a listener it cannot talk to before it gives up
+FAIL_WITHIN = 15   # seconds in which that client must have failed
+# What a client says when it does not trust the broker's certificate (OpenSSL's words; librdkafka
+# mostly says "SSL handshake failed: error:0A000086:SSL routines::certificate verify failed: ...",
+# about once in 50 runs "error:0A000086:SSL routines::certificate verify failed" alone).
+CERT_REJECTED = [r"certificate verify failed"]
+
+
+def tls_records(prefix, per_record_headers=True):
+    """TLS_RECORDS keyed records with headers: ("transport", b"tls") on each, and with
+    `per_record_headers` (not kcat's: its -H is for every record of a run) ("seq", the number)."""
+    out = numbered(TLS_RECORDS, prefix)
+    for i, r in enumerate(out):
+        r.headers = [("transport", b"tls")] + ([("seq", str(i).encode())] if per_record_headers else [])
+    return out
+
+
+def expect_failed_in_time(started, what, seconds=FAIL_WITHIN):
+    """`what` failed within `seconds` of `started` (time.monotonic()); returns how long it took."""
+    took = time.monotonic() - started
+    expect(took < seconds, f"{what} to fail within {seconds}s, took {took:.1f}s")
+    return took
+
+
+def expect_said(text, patterns, what):
+    """One of `patterns` (regular expressions, case-insensitive) in what a client said."""
+    if not any(re.search(p, text, re.I) for p in patterns):
+        print(f"{what}, in full:\n{text}", file=sys.stderr, flush=True)
+        raise ScenarioFailure(f"{what}: expected {' or '.join(map(repr, patterns))} in {_short(text, 600)}")
+
+
+class LogCapture(logging.Handler):
+    """What the named loggers say at `level` and above while the `with` block runs: the Python
+    clients log why a connection failed and raise only a timeout."""
+
+    def __init__(self, *names, level=logging.WARNING):
+        super().__init__(level=level)
+        self.names = names
+        self.lines = []
+
+    def emit(self, record):
+        try:
+            self.lines.append(f"{record.name} {record.levelname}: {record.getMessage()}")
+        except Exception:  # noqa: BLE001 - a message that does not format is kept as it came
+            self.lines.append(f"{record.name} {record.levelname}: {record.msg!r}")
+
+    def text(self):
+        return "\n".join(self.lines)
+
+    def __enter__(self):
+        for name in self.names:
+            logging.getLogger(name).addHandler(self)
+        return self
+
+    def __exit__(self, *exc):
+        for name in self.names:
+            logging.getLogger(name).removeHandler(self)
+        return False
 
 
 # ---------------------------------------------------------------------------------------------

@@ -4,8 +4,10 @@ against the client's allowlist (`<client>/PASSING`).
 
     harness.py --gregor BIN --work DIR [--clients a,b] [--scenarios x,y]
 
-For each client: a new broker (a free port on 127.0.0.1, an empty data directory), then every
-scenario in its own process with a hard timeout, then SIGTERM (the broker must exit cleanly).
+For each client: a new broker (a PLAINTEXT and an SSL listener on free ports of 127.0.0.1, an empty
+data directory), then every scenario in its own process with a hard timeout, then SIGTERM (the
+broker must exit cleanly). The SSL listener's certificates come from `gregor dev-certs`, made once
+per run in WORK/certs (and a second, unrelated set in WORK/certs-untrusted).
 Prints `PASS c/s`, `FAIL c/s: reason` (unexpected) or `KNOWN-FAIL c/s: reason` (not in PASSING,
 explained in FINDINGS.md) per scenario and ends with `N passed, M failed`; exits 1 iff M > 0.
 M counts scenarios in PASSING that fail, scenarios that crash or hang past their timeout
@@ -25,6 +27,7 @@ import os
 import select
 import signal
 import socket
+import ssl
 import subprocess
 import sys
 import time
@@ -40,10 +43,32 @@ def log(msg):
     print(msg, flush=True)
 
 
-def free_port():
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
+def free_port(but=()):
+    while True:
+        with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as s:
+            s.bind(("127.0.0.1", 0))
+            port = s.getsockname()[1]
+        if port not in but:
+            return port
+
+
+def make_certs(binary, directory):
+    """`gregor dev-certs DIR`: a CA, the broker's key store and a client certificate. Returns
+    None, or why not."""
+    try:
+        out = subprocess.run([binary, "dev-certs", directory], capture_output=True, text=True, timeout=60)
+    except subprocess.TimeoutExpired:
+        return f"{binary} dev-certs {directory} did not finish within 60s"
+    if out.returncode != 0:
+        return f"{binary} dev-certs {directory} exited with {out.returncode}: {(out.stdout + out.stderr).strip()[-300:]}"
+    missing = [n for n in ("ca.pem", "broker-keystore.pem", "client.pem", "client-key.pem")
+               if not os.path.exists(os.path.join(directory, n))]
+    return f"{binary} dev-certs wrote no {', '.join(missing)} into {directory}" if missing else None
+
+
+def untrusted(certs):
+    """Where the second `gregor dev-certs` set lies: its CA signed nothing the broker presents."""
+    return certs + "-untrusted"
 
 
 # ---------------------------------------------------------------------------------------------
@@ -51,30 +76,68 @@ def free_port():
 
 
 class Broker:
-    """One gregor process on 127.0.0.1:port over data_dir; restartable on the same port and dir."""
+    """One gregor process over data_dir with a PLAINTEXT listener on 127.0.0.1:port and an SSL one
+    on 127.0.0.1:ssl_port (the certificates in `certs`, client certificates requested, not
+    required); restartable on the same ports and dir."""
 
-    def __init__(self, binary, data_dir, log_path, pid_file):
+    def __init__(self, binary, data_dir, log_path, pid_file, certs):
         self.binary = binary
         self.data_dir = data_dir
         self.log_path = log_path
         self.pid_file = pid_file
+        self.certs = certs
         self.port = free_port()
+        self.ssl_port = free_port(but=(self.port,))
         self.proc = None
 
     @property
     def bootstrap(self):
         return f"127.0.0.1:{self.port}"
 
+    @property
+    def ssl_bootstrap(self):
+        return f"127.0.0.1:{self.ssl_port}"
+
+    def settings(self):
+        return {
+            "log.dirs": self.data_dir,
+            "listeners": f"PLAINTEXT://{self.bootstrap},SSL://{self.ssl_bootstrap}",
+            "ssl.keystore.type": "PEM",
+            "ssl.keystore.location": os.path.join(self.certs, "broker-keystore.pem"),
+            "ssl.truststore.type": "PEM",
+            "ssl.truststore.location": os.path.join(self.certs, "ca.pem"),
+            "ssl.client.auth": "requested",
+        }
+
+    def _accepts(self):
+        """Both listeners accept connections; the SSL one is greeted with a TLS handshake (a bare
+        TCP connection would be logged as a failed one). A handshake that fails still means the
+        listener is up: the SSL scenarios say what is wrong with it."""
+        try:
+            with socket.create_connection(("127.0.0.1", self.port), timeout=1):
+                pass
+            with socket.create_connection(("127.0.0.1", self.ssl_port), timeout=1) as raw:
+                tls = ssl.create_default_context(cafile=os.path.join(self.certs, "ca.pem"))
+                try:
+                    with tls.wrap_socket(raw, server_hostname="127.0.0.1") as s:
+                        s.unwrap()
+                except (ssl.SSLError, OSError):
+                    pass
+            return True
+        except OSError:
+            return False
+
     def start(self):
         """Starts the broker; returns None when it accepts connections, else why not."""
         # The broker reads KAFKA_* variables as configuration: none of the caller's may leak in.
         env = {k: v for k, v in os.environ.items() if not k.startswith("KAFKA_")}
         with open(self.log_path, "ab") as out:
-            out.write(f"--- starting {self.binary} on {self.bootstrap} at {time.strftime('%H:%M:%S')}\n".encode())
+            out.write(f"--- starting {self.binary} on {self.bootstrap} (SSL {self.ssl_bootstrap}) "
+                      f"at {time.strftime('%H:%M:%S')}\n".encode())
             out.flush()
+            overrides = [a for k, v in self.settings().items() for a in ("--override", f"{k}={v}")]
             self.proc = subprocess.Popen(
-                [self.binary, "--override", f"log.dirs={self.data_dir}",
-                 "--override", f"listeners=PLAINTEXT://{self.bootstrap}"],
+                [self.binary, *overrides],
                 stdin=subprocess.DEVNULL, stdout=out, stderr=subprocess.STDOUT, env=env, start_new_session=True)
         with open(self.pid_file, "a") as f:
             f.write(f"{self.proc.pid}\n")
@@ -82,11 +145,9 @@ class Broker:
         while time.monotonic() < deadline:
             if self.proc.poll() is not None:
                 return f"broker exited with code {self.proc.returncode} at startup (log: {self.log_path})"
-            try:
-                with socket.create_connection(("127.0.0.1", self.port), timeout=1):
-                    return None
-            except OSError:
-                time.sleep(0.05)
+            if self._accepts():
+                return None
+            time.sleep(0.05)
         self.kill()
         return f"broker did not accept connections within {BROKER_START_TIMEOUT}s (log: {self.log_path})"
 
@@ -147,6 +208,8 @@ def run_scenario(client, name, timeout, broker, log_path):
     to_child_r, to_child_w = os.pipe()
     from_child_r, from_child_w = os.pipe()
     env = dict(os.environ, INTEROP_CTL=f"{to_child_r},{from_child_w}", INTEROP_BOOTSTRAP=broker.bootstrap,
+               INTEROP_SSL_BOOTSTRAP=broker.ssl_bootstrap, INTEROP_CERTS=broker.certs,
+               INTEROP_UNTRUSTED_CERTS=untrusted(broker.certs),
                INTEROP_DATA_DIR=broker.data_dir, PYTHONUNBUFFERED="1")
     with open(log_path, "wb") as out:
         proc = subprocess.Popen([sys.executable, __file__, "--child", client, name],
@@ -226,8 +289,8 @@ def run_client(client, args, totals):
                 log(f"FAIL {client}/{name}: listed in PASSING but there is no such scenario")
                 totals["failed"] += 1
 
-    broker = Broker(args.gregor, data_dir, os.path.join(work, "broker.log"), args.pid_file)
-    log(f"== {client}: broker on {broker.bootstrap}, data in {data_dir}")
+    broker = Broker(args.gregor, data_dir, os.path.join(work, "broker.log"), args.pid_file, args.certs)
+    log(f"== {client}: broker on {broker.bootstrap} (SSL {broker.ssl_bootstrap}), data in {data_dir}")
     why = broker.start()
     if why:
         for name, _ in scenarios:
@@ -298,6 +361,15 @@ def main():
 
     started = time.monotonic()
     totals = {"passed": 0, "failed": 0, "known": 0, "timings": []}
+    # One CA and set of certificates per run for every broker's SSL listener, and an unrelated
+    # set (another CA) for the clients that must not trust it.
+    args.certs = os.path.join(args.work, "certs")
+    for directory in (args.certs, untrusted(args.certs)):
+        why = make_certs(args.gregor, directory)
+        if why:
+            log(f"FAIL harness/dev-certs: {why}")
+            log("0 passed, 1 failed")
+            return 1
     try:
         for client in args.clients:
             run_client(client, args, totals)
@@ -343,7 +415,8 @@ def child_run(client, name):
         common, scenarios = load_scenarios(client)
         fn, timeout = next((f, t) for n, f, t in scenarios if n == name)
         ctx = common.Context(client, name, os.environ["INTEROP_BOOTSTRAP"], os.environ["INTEROP_DATA_DIR"],
-                             ctl_read, ctl_write)
+                             ctl_read, ctl_write, ssl_bootstrap=os.environ["INTEROP_SSL_BOOTSTRAP"],
+                             certs=os.environ["INTEROP_CERTS"], untrusted_certs=os.environ["INTEROP_UNTRUSTED_CERTS"])
         if inspect.iscoroutinefunction(fn):
             asyncio.run(asyncio.wait_for(fn(ctx), timeout=max(1, timeout - 3)))
         else:

@@ -11,11 +11,13 @@ from aiokafka.coordinator.assignors.range import RangePartitionAssignor
 from aiokafka.coordinator.assignors.roundrobin import RoundRobinPartitionAssignor
 from aiokafka.coordinator.assignors.sticky.sticky_assignor import StickyPartitionAssignor
 from aiokafka.admin import AIOKafkaAdminClient, NewTopic
+from aiokafka.helpers import create_ssl_context
 
-from common import (expect_roundtrip, CODECS, JOIN_TIMEOUT, MESSAGE_MAX_BYTES, SEEK_RECORDS, SMALL_FETCH_BYTES, Rec, ScenarioFailure,
-                    big_value, by_partition, collect_async, digest, edge_records, expect, expect_eq, expect_next_async,
-                    expect_offsets_contiguous, expect_records, expect_several_batches, expect_several_fetches, expect_span,
-                    flushes, numbered, poll_for_async, scenario, value_size_for_batch)
+from common import (expect_roundtrip, CERT_REJECTED, CODECS, JOIN_TIMEOUT, MESSAGE_MAX_BYTES, SEEK_RECORDS,
+                    SMALL_FETCH_BYTES, LogCapture, Rec, ScenarioFailure, big_value, by_partition, collect_async, digest,
+                    edge_records, expect, expect_eq, expect_failed_in_time, expect_next_async, expect_offsets_contiguous,
+                    expect_records, expect_said, expect_several_batches, expect_several_fetches, expect_span, flushes,
+                    numbered, poll_for_async, scenario, tls_records, value_size_for_batch)
 
 logging.basicConfig(level=logging.WARNING, format="%(asctime)s %(name)s %(levelname)s %(message)s")
 TIMEOUT = 15  # seconds, for every single client call
@@ -62,15 +64,15 @@ async def produce_ok(ctx, topic, records, **kw):
 
 
 async def consumer(ctx, **conf):
-    c = AIOKafkaConsumer(bootstrap_servers=ctx.bootstrap, group_id=None, enable_auto_commit=False,
-                         request_timeout_ms=MS, fetch_max_wait_ms=100, auto_offset_reset="earliest", **conf)
+    c = AIOKafkaConsumer(**{"bootstrap_servers": ctx.bootstrap, "group_id": None, "enable_auto_commit": False,
+                            "request_timeout_ms": MS, "fetch_max_wait_ms": 100, "auto_offset_reset": "earliest", **conf})
     await bounded(c.start())
     return c
 
 
-async def consume(ctx, assignments, timeout=30):
+async def consume(ctx, assignments, timeout=30, **conf):
     """Every record of the (topic, partition) pairs from the beginning to their end offset."""
-    c = await consumer(ctx)
+    c = await consumer(ctx, **conf)
     try:
         tps = [TopicPartition(t, p) for t, p in assignments]
         c.assign(tps)
@@ -666,3 +668,86 @@ async def topics_1000(ctx):
     got = await consume(ctx, [(n, 0) for n in names], timeout=90)
     ctx.step("consumed")
     expect_eq(sorted((r.topic, r.offset, r.value) for r in got), [(n, 0, n.encode()) for n in names], "records consumed")
+
+
+# ---------------------------------------------------------------------------------------------
+# TLS: the broker's SSL listener (common.py)
+
+
+def tls(ctx, client_cert=False, untrusted=False):
+    """The settings of a client of the SSL listener: an ssl_context (aiokafka.helpers) verifying
+    the broker's certificate against the run's CA (with `untrusted`, another one), its host name
+    checked (always, in create_ssl_context); with `client_cert` the client presents client.pem."""
+    cert = {"certfile": ctx.cert("client.pem"), "keyfile": ctx.cert("client-key.pem")} if client_cert else {}
+    return {"bootstrap_servers": ctx.ssl_bootstrap, "security_protocol": "SSL",
+            "ssl_context": create_ssl_context(cafile=ctx.cert("ca.pem", untrusted=untrusted), **cert)}
+
+
+def tls_roundtrip(client_cert):
+    async def run(ctx):
+        """TLS_RECORDS keyed records with headers produced and read back over TLS; then a group
+        member reads them over TLS (FindCoordinator answers with the SSL listener) and commits."""
+        conf = tls(ctx, client_cert)
+        topic, sent = ctx.topic(), tls_records(ctx.scenario)
+        await produce_ok(ctx, topic, sent, partition=0, **conf)
+        got = await consume(ctx, [(topic, 0)], **conf)
+        expect_roundtrip(ctx, topic, got, sent, "none")
+        c = AIOKafkaConsumer(topic, group_id=ctx.topic("group"), auto_offset_reset="earliest", enable_auto_commit=False,
+                             request_timeout_ms=MS, fetch_max_wait_ms=100, session_timeout_ms=10_000,
+                             heartbeat_interval_ms=1000, **conf)
+        await bounded(c.start())
+        try:
+            await expect_next_async(poller(c), sent, 0, len(sent), "the group member's read over TLS", JOIN_TIMEOUT)
+            await bounded(c.commit())
+            expect_eq(await bounded(c.committed(TopicPartition(topic, 0))), len(sent), "committed offset over TLS")
+        finally:
+            await bounded(c.stop())
+    return run
+
+
+scenario("ssl-roundtrip")(tls_roundtrip(client_cert=False))
+scenario("mtls-roundtrip")(tls_roundtrip(client_cert=True))
+
+
+async def expect_refused(ctx, conf, said, what):
+    """A producer with `conf` fails to start within FAIL_WITHIN s, having logged one of `said`
+    (regular expressions): aiokafka tries each bootstrap server once, logs why it failed and raises
+    KafkaConnectionError('Unable to bootstrap from ...')."""
+    p = AIOKafkaProducer(**{"request_timeout_ms": MS, **conf})
+    started = time.monotonic()
+    with LogCapture("aiokafka") as logged:
+        try:
+            await bounded(p.start())
+            error = (await produce(ctx, ctx.topic(), [Rec(key=b"k", value=b"v")], partition=0, client=p))[0][0]
+        except Errors.KafkaError as e:
+            error = e
+        finally:
+            await bounded(p.stop())
+    expect(error is not None, f"{what} to fail, but it delivered")
+    took = expect_failed_in_time(started, what)
+    expect_said(logged.text(), said, f"what {what} logged")
+    ctx.step(f"{what} failed after {took:.1f}s: {error!r}")
+
+
+async def expect_serving(ctx):
+    """The broker still serves a client over PLAINTEXT and a trusting one over SSL."""
+    for name, conf in [("plaintext", {}), ("ssl", tls(ctx))]:
+        topic, sent = ctx.topic(name), [Rec(key=b"k", value=f"over {name}".encode())]
+        await produce_ok(ctx, topic, sent, partition=0, **conf)
+        expect_records(await consume(ctx, [(topic, 0)], **conf), sent, f"the record read back over {name}")
+
+
+@scenario("ssl-untrusted")
+async def ssl_untrusted(ctx):
+    """A client that trusts another CA rejects the broker's certificate and gives up in time."""
+    await expect_refused(ctx, tls(ctx, untrusted=True), CERT_REJECTED, "a producer trusting another CA")
+    await expect_serving(ctx)
+
+
+@scenario("plaintext-to-ssl-port")
+async def plaintext_to_ssl_port(ctx):
+    """A PLAINTEXT client at the SSL listener: its ApiVersions is no TLS handshake; the broker
+    closes the connection."""
+    await expect_refused(ctx, {"bootstrap_servers": ctx.ssl_bootstrap}, [r'Unable connect to "\S+": '],
+                         "a PLAINTEXT producer at the SSL listener")
+    await expect_serving(ctx)

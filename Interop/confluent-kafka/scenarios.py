@@ -1,5 +1,6 @@
 """confluent-kafka 2.16.1 (librdkafka 2.16.0) against Gregor: Producer, Consumer (manual
 assignment) and AdminClient."""
+import logging
 import struct
 import time
 
@@ -8,10 +9,11 @@ from confluent_kafka import OFFSET_BEGINNING, Consumer, ConsumerGroupState, Cons
 from confluent_kafka.admin import (AdminClient, AlterConfigOpType, ConfigEntry, ConfigResource, ConfigSource, NewPartitions,
                                    NewTopic, OffsetSpec, ResourceType)
 
-from common import (expect_roundtrip, CODECS, JOIN_TIMEOUT, MESSAGE_MAX_BYTES, SEEK_RECORDS, SMALL_FETCH_BYTES, Rec, ScenarioFailure,
-                    big_value, by_partition, collect, digest, edge_records, expect, expect_eq, expect_next,
-                    expect_offsets_contiguous, expect_records, expect_several_batches, expect_several_fetches, expect_span,
-                    flushes, numbered, poll_for, scenario, value_size_for_batch)
+from common import (expect_roundtrip, CERT_REJECTED, CODECS, GIVE_UP_S, JOIN_TIMEOUT, MESSAGE_MAX_BYTES, SEEK_RECORDS,
+                    SMALL_FETCH_BYTES, LogCapture, Rec, ScenarioFailure, big_value, by_partition, collect, digest,
+                    edge_records, expect, expect_eq, expect_failed_in_time, expect_next, expect_offsets_contiguous,
+                    expect_records, expect_said, expect_several_batches, expect_several_fetches, expect_span, flushes,
+                    numbered, poll_for, scenario, tls_records, value_size_for_batch)
 
 TIMEOUT = 15  # seconds, for every single client call
 
@@ -62,10 +64,10 @@ def consumer(ctx, **conf):
                      "enable.auto.offset.store": False, "fetch.wait.max.ms": 100, "socket.timeout.ms": 10000, **conf})
 
 
-def consume(ctx, assignments, timeout=30):
+def consume(ctx, assignments, timeout=30, **conf):
     """Every record of the (topic, partition) pairs, from the beginning to the end (librdkafka's
     partition EOF event), with manual assignment: no group coordination."""
-    c = consumer(ctx, **{"enable.partition.eof": True})
+    c = consumer(ctx, **{"enable.partition.eof": True, **conf})
     try:
         c.assign([TopicPartition(t, p, OFFSET_BEGINNING) for t, p in assignments])
         pending = set(assignments)
@@ -842,3 +844,87 @@ def topics_1000(ctx):
     expect_eq(sorted((m.topic(), m.offset()) for _, m in reports), [(n, 0) for n in names], "delivered offsets")
     got = consume(ctx, [(n, 0) for n in names], timeout=90)
     expect_eq(sorted((r.topic, r.offset, r.value) for r in got), [(n, 0, n.encode()) for n in names], "records consumed")
+
+
+# ---------------------------------------------------------------------------------------------
+# TLS: the broker's SSL listener (common.py)
+
+
+def tls(ctx, client_cert=False, untrusted=False):
+    """The settings of a client of the SSL listener: the broker's certificate verified against the
+    run's CA (with `untrusted`, another one), its host name checked; with `client_cert` the client
+    presents client.pem (mTLS)."""
+    conf = {"bootstrap.servers": ctx.ssl_bootstrap, "security.protocol": "SSL",
+            "ssl.endpoint.identification.algorithm": "https", "ssl.ca.location": ctx.cert("ca.pem", untrusted=untrusted)}
+    if client_cert:
+        conf.update({"ssl.certificate.location": ctx.cert("client.pem"), "ssl.key.location": ctx.cert("client-key.pem")})
+    return conf
+
+
+def tls_roundtrip(client_cert):
+    def run(ctx):
+        """TLS_RECORDS keyed records with headers produced and read back over TLS; then a group
+        member reads them over TLS (FindCoordinator answers with the SSL listener) and commits."""
+        conf = tls(ctx, client_cert)
+        topic, sent = ctx.topic(), tls_records(ctx.scenario)
+        produce_ok(ctx, topic, sent, partition=0, **conf)
+        got = consume(ctx, [(topic, 0)], **conf)
+        expect_roundtrip(ctx, topic, got, sent, "none")
+        c = Consumer({"group.id": ctx.topic("group"), "auto.offset.reset": "earliest", "enable.auto.commit": False,
+                      "session.timeout.ms": 10000, "socket.timeout.ms": 10000, "fetch.wait.max.ms": 100, **conf})
+        try:
+            c.subscribe([topic])
+            expect_next(poller(c), sent, 0, len(sent), "the group member's read over TLS", JOIN_TIMEOUT)
+            committed = c.commit(asynchronous=False)
+            expect_eq([(tp.topic, tp.offset, tp.error) for tp in committed], [(topic, len(sent), None)],
+                      "committed offsets over TLS")
+        finally:
+            c.close()
+    return run
+
+
+scenario("ssl-roundtrip")(tls_roundtrip(client_cert=False))
+scenario("mtls-roundtrip")(tls_roundtrip(client_cert=True))
+
+
+def expect_refused(ctx, conf, said, what):
+    """A producer with `conf` gives up on its record within FAIL_WITHIN s, having said one of
+    `said` (regular expressions) through error_cb or its log (librdkafka reports a connection
+    that fails in the TLS handshake as an _SSL error, one closed before ApiVersions as a log line)."""
+    errors = []
+    logger = logging.getLogger("interop.librdkafka")
+    logger.setLevel(logging.DEBUG)
+    started = time.monotonic()
+    with LogCapture("interop.librdkafka", level=logging.INFO) as logged:
+        reports = produce(ctx, ctx.topic(), [Rec(key=b"k", value=b"v")], partition=0,
+                          **{"message.timeout.ms": GIVE_UP_S * 1000, "error_cb": errors.append, "logger": logger, **conf})
+    error = reports[0][0]
+    expect(error is not None, f"{what} to fail, but it delivered")
+    took = expect_failed_in_time(started, what)
+    said_text = "\n".join(f"{e.name()}: {e.str()}" for e in errors) + "\n" + logged.text()
+    expect_said(said_text, said, f"what {what} said")
+    ctx.step(f"{what} failed after {took:.1f}s: {error}; error_cb: {sorted({e.name() for e in errors})}")
+
+
+def expect_serving(ctx):
+    """The broker still serves a client over PLAINTEXT and a trusting one over SSL."""
+    for name, conf in [("plaintext", {}), ("ssl", tls(ctx))]:
+        topic, sent = ctx.topic(name), [Rec(key=b"k", value=f"over {name}".encode())]
+        produce_ok(ctx, topic, sent, partition=0, **conf)
+        expect_records(consume(ctx, [(topic, 0)], **conf), sent, f"the record read back over {name}")
+
+
+@scenario("ssl-untrusted")
+def ssl_untrusted(ctx):
+    """A client that trusts another CA rejects the broker's certificate and gives up in time."""
+    expect_refused(ctx, tls(ctx, untrusted=True), CERT_REJECTED, "a producer trusting another CA")
+    expect_serving(ctx)
+
+
+@scenario("plaintext-to-ssl-port")
+def plaintext_to_ssl_port(ctx):
+    """A PLAINTEXT client at the SSL listener: its ApiVersions is no TLS handshake; the broker
+    closes the connection."""
+    expect_refused(ctx, {"bootstrap.servers": ctx.ssl_bootstrap}, [r"Disconnected.*APIVERSION_QUERY"],
+                   "a PLAINTEXT producer at the SSL listener")
+    expect_serving(ctx)

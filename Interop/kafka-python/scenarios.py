@@ -12,10 +12,11 @@ from kafka.coordinator.assignors.range import RangePartitionAssignor
 from kafka.coordinator.assignors.roundrobin import RoundRobinPartitionAssignor
 from kafka.admin import ConfigResource, ConfigResourceType, OffsetSpec
 
-from common import (expect_roundtrip, CODECS, JOIN_TIMEOUT, MESSAGE_MAX_BYTES, SEEK_RECORDS, SMALL_FETCH_BYTES, Rec, ScenarioFailure,
-                    big_value, by_partition, collect, digest, edge_records, expect, expect_eq, expect_next,
-                    expect_offsets_contiguous, expect_records, expect_several_batches, expect_several_fetches, expect_span,
-                    flushes, numbered, poll_for, scenario, value_size_for_batch)
+from common import (expect_roundtrip, CERT_REJECTED, CODECS, GIVE_UP_S, JOIN_TIMEOUT, MESSAGE_MAX_BYTES, SEEK_RECORDS,
+                    SMALL_FETCH_BYTES, LogCapture, Rec, ScenarioFailure, big_value, by_partition, collect, digest,
+                    edge_records, expect, expect_eq, expect_failed_in_time, expect_next, expect_offsets_contiguous,
+                    expect_records, expect_said, expect_several_batches, expect_several_fetches, expect_span, flushes,
+                    numbered, poll_for, scenario, tls_records, value_size_for_batch)
 
 logging.basicConfig(level=logging.WARNING, format="%(asctime)s %(name)s %(levelname)s %(message)s")
 TIMEOUT = 15  # seconds, for every single client call
@@ -57,13 +58,13 @@ def produce_ok(ctx, topic, records, **kw):
 
 
 def consumer(ctx, **conf):
-    return KafkaConsumer(bootstrap_servers=ctx.bootstrap, group_id=None, enable_auto_commit=False,
-                         request_timeout_ms=MS, fetch_max_wait_ms=100, **conf)
+    return KafkaConsumer(**{"bootstrap_servers": ctx.bootstrap, "group_id": None, "enable_auto_commit": False,
+                            "request_timeout_ms": MS, "fetch_max_wait_ms": 100, **conf})
 
 
-def consume(ctx, assignments, timeout=30):
+def consume(ctx, assignments, timeout=30, **conf):
     """Every record of the (topic, partition) pairs from the beginning to their end offset."""
-    c = consumer(ctx)
+    c = consumer(ctx, **conf)
     try:
         tps = [TopicPartition(t, p) for t, p in assignments]
         c.assign(tps)
@@ -830,3 +831,85 @@ def topics_1000(ctx):
     got = consume(ctx, [(n, 0) for n in names], timeout=90)
     ctx.step("consumed")
     expect_eq(sorted((r.topic, r.offset, r.value) for r in got), [(n, 0, n.encode()) for n in names], "records consumed")
+
+
+# ---------------------------------------------------------------------------------------------
+# TLS: the broker's SSL listener (common.py)
+
+
+def tls(ctx, client_cert=False, untrusted=False):
+    """The settings of a client of the SSL listener: the broker's certificate verified against the
+    run's CA (with `untrusted`, another one), its host name checked; with `client_cert` the client
+    presents client.pem (mTLS)."""
+    conf = {"bootstrap_servers": ctx.ssl_bootstrap, "security_protocol": "SSL", "ssl_check_hostname": True,
+            "ssl_cafile": ctx.cert("ca.pem", untrusted=untrusted)}
+    if client_cert:
+        conf.update(ssl_certfile=ctx.cert("client.pem"), ssl_keyfile=ctx.cert("client-key.pem"))
+    return conf
+
+
+def tls_roundtrip(client_cert):
+    def run(ctx):
+        """TLS_RECORDS keyed records with headers produced and read back over TLS; then a group
+        member reads them over TLS (FindCoordinator answers with the SSL listener) and commits."""
+        conf = tls(ctx, client_cert)
+        topic, sent = ctx.topic(), tls_records(ctx.scenario)
+        produce_ok(ctx, topic, sent, partition=0, **conf)
+        got = consume(ctx, [(topic, 0)], **conf)
+        expect_roundtrip(ctx, topic, got, sent, "none")
+        c = KafkaConsumer(topic, group_id=ctx.topic("group"), auto_offset_reset="earliest", enable_auto_commit=False,
+                          request_timeout_ms=MS, fetch_max_wait_ms=100, session_timeout_ms=10_000,
+                          heartbeat_interval_ms=1000, **conf)
+        try:
+            expect_next(poller(c), sent, 0, len(sent), "the group member's read over TLS", JOIN_TIMEOUT)
+            c.commit(timeout_ms=MS)
+            expect_eq(c.committed(TopicPartition(topic, 0), timeout_ms=MS), len(sent), "committed offset over TLS")
+        finally:
+            c.close(autocommit=False, timeout_ms=5000)
+    return run
+
+
+scenario("ssl-roundtrip")(tls_roundtrip(client_cert=False))
+scenario("mtls-roundtrip")(tls_roundtrip(client_cert=True))
+
+
+def expect_refused(ctx, conf, said, what):
+    """A producer with `conf` gives up within FAIL_WITHIN s without delivering, having logged one
+    of `said` (regular expressions): kafka-python logs why a connection failed, and raises only
+    KafkaTimeoutError('Unable to bootstrap from ...')."""
+    started = time.monotonic()
+    with LogCapture("kafka") as logged:
+        try:
+            results = produce(ctx, ctx.topic(), [Rec(key=b"k", value=b"v")], partition=0,
+                              bootstrap_timeout_ms=GIVE_UP_S * 1000, max_block_ms=GIVE_UP_S * 1000, **conf)
+            error = results[0][0]
+        except Errors.KafkaError as e:
+            error = e
+    expect(error is not None, f"{what} to fail, but it delivered")
+    took = expect_failed_in_time(started, what)
+    expect_said(logged.text(), said, f"what {what} logged")
+    ctx.step(f"{what} failed after {took:.1f}s: {error!r}")
+
+
+def expect_serving(ctx):
+    """The broker still serves a client over PLAINTEXT and a trusting one over SSL."""
+    for name, conf in [("plaintext", {}), ("ssl", tls(ctx))]:
+        topic, sent = ctx.topic(name), [Rec(key=b"k", value=f"over {name}".encode())]
+        produce_ok(ctx, topic, sent, partition=0, **conf)
+        expect_records(consume(ctx, [(topic, 0)], **conf), sent, f"the record read back over {name}")
+
+
+@scenario("ssl-untrusted")
+def ssl_untrusted(ctx):
+    """A client that trusts another CA rejects the broker's certificate and gives up in time."""
+    expect_refused(ctx, tls(ctx, untrusted=True), CERT_REJECTED, "a producer trusting another CA")
+    expect_serving(ctx)
+
+
+@scenario("plaintext-to-ssl-port")
+def plaintext_to_ssl_port(ctx):
+    """A PLAINTEXT client at the SSL listener: its ApiVersions is no TLS handshake; the broker's
+    answer (a TLS alert, read as a frame of 352,518,400 bytes) or the closed connection fails it."""
+    expect_refused(ctx, {"bootstrap_servers": ctx.ssl_bootstrap}, [r"Bootstrap connection to \S+ failed"],
+                   "a PLAINTEXT producer at the SSL listener")
+    expect_serving(ctx)

@@ -1,7 +1,8 @@
 """kcat 1.7.1 (Debian bookworm, librdkafka 2.0.2) against Gregor, driven as a command: -P to
 produce, -C to consume one topic to its end (-e, manual assignment), -Q for offsets by timestamp,
 -L for metadata. kcat cannot create topics: they are auto-created on produce, and the one of 100
-partitions is set up with a raw CreateTopics request (common.create_topics_raw)."""
+partitions is set up with a raw CreateTopics request (common.create_topics_raw). The TLS scenarios
+give it librdkafka's ssl.* settings with -X and the SSL listener with -b."""
 import json
 import os
 import re
@@ -12,18 +13,20 @@ import tempfile
 import time
 from concurrent.futures import ThreadPoolExecutor
 
-from common import (expect_roundtrip, CODECS, MESSAGE_MAX_BYTES, Rec, ScenarioFailure, by_partition, create_topics_raw, digest, expect,
-                    expect_eq, expect_offsets_contiguous, expect_records, numbered, offset_fetch_raw, scenario,
-                    value_size_for_batch, wait_until)
+from common import (expect_roundtrip, CERT_REJECTED, CODECS, GIVE_UP_S, MESSAGE_MAX_BYTES, Rec, ScenarioFailure, by_partition,
+                    create_topics_raw, digest, expect, expect_eq, expect_failed_in_time, expect_offsets_contiguous,
+                    expect_records, expect_said, numbered, offset_fetch_raw, scenario, tls_records, value_size_for_batch,
+                    wait_until)
 
 KCAT = os.environ.get("KCAT", "kcat")
 TIMEOUT = 30  # seconds, for every kcat run
 
 
-def kcat(ctx, *args, stdin=b"", timeout=TIMEOUT, check=True):
+def kcat(ctx, *args, stdin=b"", timeout=TIMEOUT, check=True, bootstrap=None):
+    """One kcat run against `bootstrap` (default: the PLAINTEXT listener)."""
     mode = {"-P": ["-X", "message.timeout.ms=20000"], "-C": ["-X", "fetch.wait.max.ms=20"],
             "-G": ["-X", "fetch.wait.max.ms=20"]}.get(args[0], [])
-    cmd = [KCAT, "-b", ctx.bootstrap, "-m", "10", "-X", "socket.timeout.ms=10000", *mode, *args]
+    cmd = [KCAT, "-b", bootstrap or ctx.bootstrap, "-m", "10", "-X", "socket.timeout.ms=10000", *mode, *args]
     try:
         out = subprocess.run(cmd, input=stdin, capture_output=True, timeout=timeout)
     except subprocess.TimeoutExpired as e:
@@ -34,21 +37,21 @@ def kcat(ctx, *args, stdin=b"", timeout=TIMEOUT, check=True):
     return out
 
 
-def produce_lines(ctx, topic, lines, *args, partition=0):
+def produce_lines(ctx, topic, lines, *args, partition=0, bootstrap=None, check=True):
     """One kcat -P run: each line a record, `key<TAB>value` (no tab: null key)."""
     stdin = b"".join(line + b"\n" for line in lines)
     part = ["-p", str(partition)] if partition is not None else []
-    return kcat(ctx, "-P", "-t", topic, *part, "-K", "\t", *args, stdin=stdin)
+    return kcat(ctx, "-P", "-t", topic, *part, "-K", "\t", *args, stdin=stdin, bootstrap=bootstrap, check=check)
 
 
 def line_of(r):
     return r.value if r.key is None else r.key + b"\t" + r.value
 
 
-def consume(ctx, topic, partition=None):
+def consume(ctx, topic, partition=None, conf=(), bootstrap=None):
     """Every record of the topic (or one partition of it) from the beginning to its end."""
     part = ["-p", str(partition)] if partition is not None else []
-    out = kcat(ctx, "-C", "-t", topic, *part, "-o", "beginning", "-e", "-J", "-q")
+    out = kcat(ctx, "-C", "-t", topic, *part, "-o", "beginning", "-e", "-J", "-q", *conf, bootstrap=bootstrap)
     recs = []
     for line in out.stdout.decode().splitlines():
         m = json.loads(line)
@@ -344,3 +347,71 @@ def topics_1000(ctx):
         ctx.step("consumed")
     expect_eq([[(r.offset, r.value) for r in recs] for recs in got], [[(0, n.encode())] for n in names],
               "each topic's records")
+
+
+# ---------------------------------------------------------------------------------------------
+# TLS: the broker's SSL listener (common.py)
+
+
+def tls(ctx, client_cert=False, untrusted=False):
+    """librdkafka's settings (-X) for a client of the SSL listener: the broker's certificate
+    verified against the run's CA (with `untrusted`, another one), its host name checked; with
+    `client_cert` the client presents client.pem (mTLS)."""
+    conf = {"security.protocol": "SSL", "ssl.endpoint.identification.algorithm": "https",
+            "ssl.ca.location": ctx.cert("ca.pem", untrusted=untrusted)}
+    if client_cert:
+        conf.update({"ssl.certificate.location": ctx.cert("client.pem"), "ssl.key.location": ctx.cert("client-key.pem")})
+    return [a for k, v in conf.items() for a in ("-X", f"{k}={v}")]
+
+
+def tls_roundtrip(client_cert):
+    def run(ctx):
+        """TLS_RECORDS keyed records with headers (-H: the same on every record) produced and read
+        back over TLS."""
+        conf = tls(ctx, client_cert)
+        topic, sent = ctx.topic(), tls_records(ctx.scenario, per_record_headers=False)
+        produce_lines(ctx, topic, [line_of(r) for r in sent], "-H", "transport=tls", *conf, bootstrap=ctx.ssl_bootstrap)
+        got = consume(ctx, topic, 0, conf=conf, bootstrap=ctx.ssl_bootstrap)
+        expect_roundtrip(ctx, topic, got, sent, "none")
+    return run
+
+
+scenario("ssl-roundtrip")(tls_roundtrip(client_cert=False))
+scenario("mtls-roundtrip")(tls_roundtrip(client_cert=True))
+
+
+def expect_refused(ctx, conf, said, what):
+    """kcat -P with `conf` at the SSL listener gives up on its record within FAIL_WITHIN s, exits
+    non-zero and says one of `said` (regular expressions) on stderr."""
+    started = time.monotonic()
+    out = produce_lines(ctx, ctx.topic(), [b"k\tv"], "-X", f"message.timeout.ms={GIVE_UP_S * 1000}", *conf,
+                        bootstrap=ctx.ssl_bootstrap, check=False)
+    expect(out.returncode != 0, f"{what} to exit non-zero, but it delivered")
+    took = expect_failed_in_time(started, what)
+    stderr = out.stderr.decode(errors="replace")
+    expect_said(stderr, said, f"what {what} said")
+    ctx.step(f"{what} exited with {out.returncode} after {took:.1f}s: {stderr.strip().splitlines()[-1:]}")
+
+
+def expect_serving(ctx):
+    """The broker still serves a client over PLAINTEXT and a trusting one over SSL."""
+    for name, bootstrap, conf in [("plaintext", ctx.bootstrap, []), ("ssl", ctx.ssl_bootstrap, tls(ctx))]:
+        topic = ctx.topic(name)
+        produce_lines(ctx, topic, [f"k\tover {name}".encode()], *conf, bootstrap=bootstrap)
+        expect_records(consume(ctx, topic, 0, conf=conf, bootstrap=bootstrap), [Rec(key=b"k", value=f"over {name}".encode())],
+                       f"the record read back over {name}")
+
+
+@scenario("ssl-untrusted")
+def ssl_untrusted(ctx):
+    """A client that trusts another CA rejects the broker's certificate and gives up in time."""
+    expect_refused(ctx, tls(ctx, untrusted=True), CERT_REJECTED, "kcat trusting another CA")
+    expect_serving(ctx)
+
+
+@scenario("plaintext-to-ssl-port")
+def plaintext_to_ssl_port(ctx):
+    """A PLAINTEXT client at the SSL listener: its ApiVersions is no TLS handshake; the broker
+    closes the connection (librdkafka 2.0.2 suggests the wrong security.protocol)."""
+    expect_refused(ctx, [], [r"Disconnected.*APIVERSION_QUERY"], "a PLAINTEXT kcat at the SSL listener")
+    expect_serving(ctx)
