@@ -59,11 +59,23 @@ import Testing
     @Test func aNonceThatDoesNotExtendTheServersIsRefused() throws {
         // CVE-2024-56128: the client-final nonce must be the combined nonce, not any string.
         let credential = try ScramCredential(mechanism: .sha256, password: "secret")
-        for forged in ["abc", "abcX", "abc%hvYDpWUa2RaTCAfuxFIlj)hNlF$k0extra"] {
+        for forged in ["abc", "abcX", "abc%hvYDpWUa2RaTCAfuxFIlj)hNlF$k0extra", "zzzabc%hvYDpWUa2RaTCAfuxFIlj)hNlF$k0", "%hvYDpWUa2RaTCAfuxFIlj)hNlF$k0"] {
             var server = ScramServer(mechanism: .sha256, credential: { _ in credential }, nonce: { "%hvYDpWUa2RaTCAfuxFIlj)hNlF$k0" })
             let client = ScramClient(mechanism: .sha256, user: "alice", password: "secret", nonce: "abc")
             guard case .challenge(let serverFirst) = server.evaluate(client.clientFirst) else { Issue.record("no challenge"); return }
             #expect(server.evaluate(try client.clientFinal(serverFirst, nonceOverride: forged)) == .failure("Invalid SCRAM client final message: nonce mismatch"))
+        }
+    }
+
+    @Test func librdkafkaBefore261RepeatsItsNonceAndIsAccepted() throws {
+        // librdkafka#4895: the client-final nonce is the client's nonce, then the combined one.
+        let credential = try ScramCredential(mechanism: .sha256, password: "secret")
+        var server = ScramServer(mechanism: .sha256, credential: { _ in credential }, nonce: { "SERVER" })
+        let client = ScramClient(mechanism: .sha256, user: "alice", password: "secret", nonce: "abc")
+        guard case .challenge(let serverFirst) = server.evaluate(client.clientFirst) else { Issue.record("no challenge"); return }
+        guard case .success = server.evaluate(try client.clientFinal(serverFirst, nonceOverride: "abcabcSERVER")) else {
+            Issue.record("librdkafka's repeated nonce was refused")
+            return
         }
     }
 

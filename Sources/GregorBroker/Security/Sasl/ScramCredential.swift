@@ -3,14 +3,14 @@ import _CryptoExtras
 import Foundation
 
 /// SCRAM-SHA-256 and SCRAM-SHA-512 (RFC 5802, RFC 7677) as Kafka serves them (KIP-84).
-enum ScramMechanism: String, Sendable, CaseIterable, Codable {
+public enum ScramMechanism: String, Sendable, CaseIterable, Codable {
     case sha256 = "SCRAM-SHA-256"
     case sha512 = "SCRAM-SHA-512"
 
     /// The mechanism's number in AlterUserScramCredentials and DescribeUserScramCredentials (KIP-554).
-    var type: Int8 { self == .sha256 ? 1 : 2 }
+    public var type: Int8 { self == .sha256 ? 1 : 2 }
 
-    init?(type: Int8) {
+    public init?(type: Int8) {
         switch type {
         case 1: self = .sha256
         case 2: self = .sha512
@@ -19,8 +19,8 @@ enum ScramMechanism: String, Sendable, CaseIterable, Codable {
     }
 
     /// Kafka's ScramMechanism.minIterations; AlterUserScramCredentials also refuses more than 16384.
-    static let minIterations: Int32 = 4096
-    static let maxIterations: Int32 = 16384
+    public static let minIterations: Int32 = 4096
+    public static let maxIterations: Int32 = 16384
 
     func hash(_ data: [UInt8]) -> [UInt8] {
         switch self {
@@ -38,7 +38,7 @@ enum ScramMechanism: String, Sendable, CaseIterable, Codable {
     }
 
     /// Hi(password, salt, i) of RFC 5802: PBKDF2 with this mechanism's HMAC.
-    func saltedPassword(_ password: String, salt: [UInt8], iterations: Int) throws -> [UInt8] {
+    public func saltedPassword(_ password: String, salt: [UInt8], iterations: Int) throws -> [UInt8] {
         let key = try KDF.Insecure.PBKDF2.deriveKey(
             from: Array(password.utf8), salt: salt, using: self == .sha256 ? .sha256 : .sha512,
             outputByteCount: self == .sha256 ? 32 : 64, unsafeUncheckedRounds: iterations)

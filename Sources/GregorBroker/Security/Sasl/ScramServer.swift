@@ -2,8 +2,8 @@ import Foundation
 
 /// The server side of a SCRAM exchange (RFC 5802 section 5), as Kafka's ScramSaslServer runs it:
 /// client-first, server-first, client-final, server-final. Every check of the RFC is made: the
-/// client-final nonce must be exactly the client's nonce followed by the server's
-/// (CVE-2024-56128), the channel binding must repeat the GS2 header, the proof is compared in
+/// client-final nonce must be the client's nonce followed by the server's (CVE-2024-56128; see
+/// `clientFinal` for the one librdkafka variant also taken), the channel binding must repeat the GS2 header, the proof is compared in
 /// constant time, and the iteration count must be at least 4096. Nothing is accepted after the
 /// exchange ends, so a replayed client-final fails.
 struct ScramServer: SaslServerMechanism {
@@ -15,7 +15,8 @@ struct ScramServer: SaslServerMechanism {
 
     private enum State: Sendable {
         case clientFirst
-        case clientFinal(user: String, gs2Header: String, clientFirstBare: String, serverFirst: String, nonce: String, credential: ScramCredential)
+        case clientFinal(user: String, gs2Header: String, clientFirstBare: String, serverFirst: String, clientNonce: String, nonce: String,
+                         credential: ScramCredential)
         case done
     }
     private var state = State.clientFirst
@@ -38,10 +39,10 @@ struct ScramServer: SaslServerMechanism {
         switch state {
         case .clientFirst:
             return clientFirst(message)
-        case .clientFinal(let user, let gs2Header, let clientFirstBare, let serverFirst, let nonce, let credential):
+        case .clientFinal(let user, let gs2Header, let clientFirstBare, let serverFirst, let clientNonce, let nonce, let credential):
             state = .done
             return clientFinal(message, user: user, gs2Header: gs2Header, clientFirstBare: clientFirstBare, serverFirst: serverFirst,
-                               nonce: nonce, credential: credential)
+                               clientNonce: clientNonce, nonce: nonce, credential: credential)
         case .done:
             return .failure("Unexpected SASL/\(mechanism.rawValue) message after the exchange ended")
         }
@@ -84,12 +85,12 @@ struct ScramServer: SaslServerMechanism {
         let combined = clientNonce + nonce()
         let serverFirst = "r=\(combined),s=\(Data(credential.salt).base64EncodedString()),i=\(credential.iterations)"
         state = .clientFinal(user: user, gs2Header: fields[0] + "," + fields[1] + ",", clientFirstBare: bare, serverFirst: serverFirst,
-                             nonce: combined, credential: credential)
+                             clientNonce: clientNonce, nonce: combined, credential: credential)
         return .challenge(Array(serverFirst.utf8))
     }
 
     private func clientFinal(_ message: String, user: String, gs2Header: String, clientFirstBare: String, serverFirst: String,
-                             nonce: String, credential: ScramCredential) -> SaslStep {
+                             clientNonce: String, nonce: String, credential: ScramCredential) -> SaslStep {
         let invalid = SaslStep.failure(saslInvalidCredentials(mechanism == .sha256 ? .scramSha256 : .scramSha512))
         guard let proofStart = message.range(of: ",p=", options: .backwards) else { return .failure("Invalid SCRAM client final message") }
         let withoutProof = String(message[..<proofStart.lowerBound])
@@ -99,8 +100,15 @@ struct ScramServer: SaslServerMechanism {
         else {
             return .failure("Invalid SCRAM client final message")
         }
-        // The nonce must be the whole nonce the server sent, not merely share a prefix with it.
-        guard attributes[1].1 == nonce else { return .failure("Invalid SCRAM client final message: nonce mismatch") }
+        // The nonce must be the whole nonce the server sent (CVE-2024-56128: Kafka before 3.8.1 did
+        // not check it). One variant is accepted besides: librdkafka before 2.6.1 (Debian's kcat
+        // among them) sends its own nonce again in front of it (librdkafka#4895). Kafka 3.8.1-3.9
+        // accepted that with endsWith, Kafka 4 refuses it; accepting exactly that prefix keeps
+        // those clients working while every byte of both nonces is still checked, and the proof
+        // covers the message as sent.
+        guard attributes[1].1 == nonce || attributes[1].1 == clientNonce + nonce else {
+            return .failure("Invalid SCRAM client final message: nonce mismatch")
+        }
         guard Data(base64Encoded: attributes[0].1) == Data(gs2Header.utf8) else {
             return .failure("Invalid SCRAM client final message: channel binding mismatch")
         }
