@@ -1,3 +1,4 @@
+import Foundation
 import GregorStorage
 import Testing
 
@@ -294,9 +295,38 @@ import Testing
         #expect(c.saslServerMaxReceiveSize == 65536 && c.failedAuthenticationDelayMs == 0)
     }
 
+    @Test func oauthBearerIsUnsecuredByDefaultAndSignedWithKafkasValidator() throws {
+        let (unsecured, p) = try ServerPropertiesTests.config("""
+            listeners=SASL_SSL://:9093
+            ssl.keystore.key=K
+            ssl.keystore.certificate.chain=C
+            sasl.enabled.mechanisms=OAUTHBEARER
+            listener.name.sasl_ssl.oauthbearer.sasl.jaas.config=org.apache.kafka.common.security.oauthbearer.OAuthBearerLoginModule required unsecuredValidatorRequiredScope="kafka" unsecuredValidatorAllowableClockSkewMs="500";
+            """)
+        #expect(p.unknownKeys.isEmpty)
+        #expect(unsecured.sasl["SASL_SSL"]?.oauthBearer == .unsecured(requiredScope: ["kafka"], clockSkewMs: 500))
+
+        let jwks = FileManager.default.temporaryDirectory.appendingPathComponent("gregor-jwks-\(UUID().uuidString).json").path
+        try #"{"keys":[{"kty":"EC","crv":"P-256","kid":"k","x":"AQ","y":"Ag"}]}"#.write(toFile: jwks, atomically: true, encoding: .utf8)
+        defer { try? FileManager.default.removeItem(atPath: jwks) }
+        let (signed, q) = try ServerPropertiesTests.config("""
+            listeners=SASL_PLAINTEXT://:9093
+            sasl.enabled.mechanisms=OAUTHBEARER
+            listener.name.sasl_plaintext.oauthbearer.sasl.server.callback.handler.class=org.apache.kafka.common.security.oauthbearer.OAuthBearerValidatorCallbackHandler
+            listener.name.sasl_plaintext.oauthbearer.sasl.oauthbearer.jwks.endpoint.url=file://\(jwks)
+            sasl.oauthbearer.expected.issuer=https://issuer.example
+            sasl.oauthbearer.expected.audience=kafka,billing
+            sasl.oauthbearer.clock.skew.seconds=5
+            """)
+        #expect(q.unknownKeys.isEmpty)
+        guard case .signed(let s)? = signed.sasl["SASL_PLAINTEXT"]?.oauthBearer else { Issue.record("not signed"); return }
+        #expect(s.expectedIssuer == "https://issuer.example" && s.expectedAudience == ["kafka", "billing"] && s.clockSkewMs == 5000)
+    }
+
     @Test(arguments: [
         ("", "GSSAPI is not supported yet"),
-        ("sasl.enabled.mechanisms=OAUTHBEARER", "OAUTHBEARER is not supported yet"),
+        ("sasl.enabled.mechanisms=OAUTHBEARER\nsasl.server.callback.handler.class=com.example.Mine", "only Kafka's own OAUTHBEARER validators"),
+        ("sasl.enabled.mechanisms=OAUTHBEARER\nsasl.server.callback.handler.class=org.apache.kafka.common.security.oauthbearer.OAuthBearerValidatorCallbackHandler\nsasl.oauthbearer.jwks.endpoint.url=https://idp.example/jwks", "only file: JWKS URLs"),
         ("sasl.enabled.mechanisms=PLAIN", "enables PLAIN but names no users"),
         ("sasl.enabled.mechanisms=SCRAM-SHA-256\nconnections.max.reauth.ms=60000", "re-authentication (KIP-368) is not supported yet"),
     ])

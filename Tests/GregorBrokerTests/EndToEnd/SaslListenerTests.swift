@@ -19,7 +19,8 @@ struct SaslListenerTests {
         try await TestBroker.with({ c in
             c.listeners = [Listener(host: "127.0.0.1", port: 0), Listener(name: "SASL_PLAINTEXT", host: "127.0.0.1", port: 0, securityProtocol: .saslPlaintext)]
             c.advertisedListeners = [.init(host: "127.0.0.1", port: 0), .init(name: "SASL_PLAINTEXT", host: "127.0.0.1", port: 0)]
-            c.sasl["SASL_PLAINTEXT"] = SaslSettings(enabledMechanisms: ["PLAIN", "SCRAM-SHA-256", "SCRAM-SHA-512"], plainUsers: ["alice": "alice-secret"])
+            c.sasl["SASL_PLAINTEXT"] = SaslSettings(
+                enabledMechanisms: ["PLAIN", "SCRAM-SHA-256", "SCRAM-SHA-512", "OAUTHBEARER"], plainUsers: ["alice": "alice-secret"])
             c.failedAuthenticationDelayMs = 20
         }) { broker, client in
             let port = try #require(broker.broker.advertised.first { $0.name == "SASL_PLAINTEXT" }?.port)
@@ -34,7 +35,7 @@ struct SaslListenerTests {
             let client = try await KafkaTestClient.connect(port: port)
             #expect(try await client.request(ApiVersionsRequest(), version: 3).errorCode == 0)
             let handshake = try await client.request(SaslHandshakeRequest(mechanism: "PLAIN"), version: 1)
-            #expect(handshake.errorCode == 0 && handshake.mechanisms == ["PLAIN", "SCRAM-SHA-256", "SCRAM-SHA-512"])
+            #expect(handshake.errorCode == 0 && handshake.mechanisms == ["PLAIN", "SCRAM-SHA-256", "SCRAM-SHA-512", "OAUTHBEARER"])
             let auth = try await client.request(SaslAuthenticateRequest(authBytes: Self.plainToken("alice", "alice-secret")), version: 2)
             #expect(auth.errorCode == 0 && auth.sessionLifetimeMs == 0)
             let metadata = try await client.request(Requests.metadata([]), version: 12)
@@ -77,7 +78,7 @@ struct SaslListenerTests {
             let client = try await KafkaTestClient.connect(port: port)
             let handshake = try await client.request(SaslHandshakeRequest(mechanism: "GSSAPI"), version: 1)
             #expect(handshake.errorCode == ErrorCode.unsupportedSaslMechanism.rawValue)
-            #expect(handshake.mechanisms == ["PLAIN", "SCRAM-SHA-256", "SCRAM-SHA-512"])
+            #expect(handshake.mechanisms == ["PLAIN", "SCRAM-SHA-256", "SCRAM-SHA-512", "OAUTHBEARER"])
             #expect(try await client.waitForClose(timeout: .seconds(5)) == 0)
             await client.close()
         }
@@ -141,6 +142,29 @@ struct SaslListenerTests {
             #expect(deleted.results.map(\.errorCode) == [0])
             let again = try await admin.request(AlterUserScramCredentialsRequest(deletions: [.init(name: "bob", mechanism: mechanism.type)]), version: 0)
             #expect(again.results.map(\.errorCode) == [ErrorCode.resourceNotFound.rawValue])
+        }
+    }
+
+    @Test func oauthBearerWithAnUnsecuredTokenAndWithABadOne() async throws {
+        try await Self.withBroker { _, plain, port in
+            let exp = Date().timeIntervalSince1970 + 600
+            let good = OAuthBearerTests.message(OAuthBearerTests.unsecured(["sub": "svc", "exp": exp]))
+            let client = try await KafkaTestClient.connect(port: port)
+            #expect(try await client.request(SaslHandshakeRequest(mechanism: "OAUTHBEARER"), version: 1).errorCode == 0)
+            #expect(try await client.request(SaslAuthenticateRequest(authBytes: good), version: 2).errorCode == 0)
+            #expect(try await client.request(Requests.metadata([]), version: 12).brokers.count == 1)
+            await client.close()
+
+            let bad = OAuthBearerTests.message(OAuthBearerTests.unsecured(["sub": "svc", "exp": exp - 1200]))
+            let refused = try await KafkaTestClient.connect(port: port)
+            _ = try await refused.request(SaslHandshakeRequest(mechanism: "OAUTHBEARER"), version: 1)
+            let challenge = try await refused.request(SaslAuthenticateRequest(authBytes: bad), version: 2)
+            #expect(challenge.errorCode == 0 && challenge.authBytes == Array(#"{"status":"invalid_token"}"#.utf8))
+            let final = try await refused.request(SaslAuthenticateRequest(authBytes: [1]), version: 2)
+            #expect(final.errorCode == ErrorCode.saslAuthenticationFailed.rawValue)
+            #expect(try await refused.waitForClose(timeout: .seconds(5)) == 0)
+            await refused.close()
+            try await plain.expectServed()
         }
     }
 

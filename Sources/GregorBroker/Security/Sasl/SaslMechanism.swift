@@ -23,6 +23,7 @@ enum SaslMechanismName: String, Sendable, CaseIterable {
     case plain = "PLAIN"
     case scramSha256 = "SCRAM-SHA-256"
     case scramSha512 = "SCRAM-SHA-512"
+    case oauthBearer = "OAUTHBEARER"
 }
 
 /// Kafka's message for a failed authentication (SaslServerAuthenticator): the same for a wrong

@@ -7,10 +7,13 @@ public struct SaslSettings: Sendable, Equatable {
     public var enabledMechanisms: [String]
     /// PLAIN's users from `listener.name.<l>.plain.sasl.jaas.config` (`user_<name>="<password>"`).
     public var plainUsers: [String: String] = [:]
+    /// How OAUTHBEARER tokens are validated.
+    public var oauthBearer: OAuthBearerValidation = .unsecured()
 
-    public init(enabledMechanisms: [String], plainUsers: [String: String] = [:]) {
+    public init(enabledMechanisms: [String], plainUsers: [String: String] = [:], oauthBearer: OAuthBearerValidation = .unsecured()) {
         self.enabledMechanisms = enabledMechanisms
         self.plainUsers = plainUsers
+        self.oauthBearer = oauthBearer
     }
 }
 
@@ -91,6 +94,7 @@ final class SaslSession: Sendable {
         case .plain: return SaslPlainServer(users: settings.plainUsers)
         case .scramSha256: return ScramServer(mechanism: .sha256) { credentials.credential($0, .sha256) }
         case .scramSha512: return ScramServer(mechanism: .sha512) { credentials.credential($0, .sha512) }
+        case .oauthBearer: return OAuthBearerServer(validation: settings.oauthBearer)
         case nil: return nil
         }
     }

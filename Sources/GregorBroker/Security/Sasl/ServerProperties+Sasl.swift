@@ -2,16 +2,19 @@ extension ServerProperties {
     /// Broker-wide SASL keys (each may also be given per listener as `listener.name.<l>.<key>`).
     static let saslKeys: Set<String> = [
         "sasl.enabled.mechanisms", "sasl.server.max.receive.size", "connection.failed.authentication.delay.ms",
-        "connections.max.reauth.ms", "sasl.mechanism.inter.broker.protocol",
+        "connections.max.reauth.ms", "sasl.mechanism.inter.broker.protocol", "sasl.oauthbearer.jwks.endpoint.url",
+        "sasl.oauthbearer.expected.audience", "sasl.oauthbearer.expected.issuer", "sasl.oauthbearer.sub.claim.name",
+        "sasl.oauthbearer.scope.claim.name", "sasl.oauthbearer.clock.skew.seconds", "sasl.server.callback.handler.class",
     ]
 
     /// Whether `rest` (after `listener.name.<l>.`) is a per-listener SASL key:
     /// `sasl.enabled.mechanisms`, or `<mechanism>.sasl.jaas.config`.
     static func isListenerSaslKey(_ rest: Substring) -> Bool {
         if saslKeys.contains(String(rest)) { return true }
+        if rest.hasPrefix("oauthbearer."), saslKeys.contains(String(rest.dropFirst("oauthbearer.".count))) { return true }
         guard rest.hasSuffix(".sasl.jaas.config") else { return false }
         let mechanism = rest.dropLast(".sasl.jaas.config".count).uppercased()
-        return SaslMechanismName(rawValue: mechanism) != nil || ["GSSAPI", "OAUTHBEARER"].contains(mechanism)
+        return SaslMechanismName(rawValue: mechanism) != nil || mechanism == "GSSAPI"
     }
 
     /// The SASL settings of a SASL_PLAINTEXT or SASL_SSL listener. Kafka's default mechanism is
@@ -36,6 +39,7 @@ extension ServerProperties {
                                        + "org.apache.kafka.common.security.plain.PlainLoginModule required user_<name>=\"<password>\";")
                 }
             }
+            if name == .oauthBearer { settings.oauthBearer = try oauthBearerValidation(listener: listener) }
         }
         return settings
     }
