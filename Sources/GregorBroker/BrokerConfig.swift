@@ -24,6 +24,9 @@ public struct BrokerConfig: Sendable {
     /// `connection.failed.authentication.delay.ms` (KIP-306): how long a connection whose
     /// authentication failed stays open before it is closed.
     public var failedAuthenticationDelayMs = 100
+    /// `connections.max.reauth.ms` (KIP-368): how long a SASL login lasts before the client must
+    /// log in again on the same connection; 0 for ever.
+    public var connectionsMaxReauthMs: Int64 = 0
     /// `log.dirs`.
     public var logDirs: [String] = ["/tmp/gregor-logs"]
     /// `num.partitions`: partitions of auto-created topics and of CreateTopics asking for -1.

@@ -328,7 +328,7 @@ import Testing
         ("sasl.enabled.mechanisms=OAUTHBEARER\nsasl.server.callback.handler.class=com.example.Mine", "only Kafka's own OAUTHBEARER validators"),
         ("sasl.enabled.mechanisms=OAUTHBEARER\nsasl.server.callback.handler.class=org.apache.kafka.common.security.oauthbearer.OAuthBearerValidatorCallbackHandler\nsasl.oauthbearer.jwks.endpoint.url=https://idp.example/jwks", "only file: JWKS URLs"),
         ("sasl.enabled.mechanisms=PLAIN", "enables PLAIN but names no users"),
-        ("sasl.enabled.mechanisms=SCRAM-SHA-256\nconnections.max.reauth.ms=60000", "re-authentication (KIP-368) is not supported yet"),
+        ("sasl.enabled.mechanisms=SCRAM-SHA-256\nconnections.max.reauth.ms=-1", "must be at least 0"),
     ])
     func unusableSaslSettingsStopStartup(settings: String, reason: String) throws {
         #expect {

@@ -99,6 +99,11 @@ struct ConnectionStateMachine {
     /// SaslHandshake was answered: with the mechanism accepted, the exchange begins (bare tokens
     /// after v0); refused (UNSUPPORTED_SASL_MECHANISM), the connection closes, as Kafka closes it.
     mutating func handshakeAnswered(version: Int16, accepted: Bool) -> Action? {
+        // A login again on an authenticated connection (KIP-368) runs the same exchange.
+        if state == .ready && accepted && version >= 1 {
+            state = .authenticating
+            return nil
+        }
         guard state == .awaitingHandshake else { return nil }
         guard accepted else {
             state = .closed

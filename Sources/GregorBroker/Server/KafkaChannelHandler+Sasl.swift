@@ -6,16 +6,17 @@ import NIOCore
 extension KafkaChannelHandler {
     /// A SaslHandshake or SaslAuthenticate response has been written.
     func saslAnswered(_ context: ChannelHandlerContext) {
-        guard let sasl else { return }
         defer {
             authenticationInFlight = false
             if !closing { handleFrames(context) }
         }
+        guard let sasl else { return }
         switch sasl.takeOutcome() {
         case .handshake(let version, let accepted):
             if let action = machine.handshakeAnswered(version: version, accepted: accepted) { close(context, action) }
-        case .authenticated(let principal):
+        case .authenticated(let principal, let lifetimeMs):
             authenticatedAs(principal)
+            sessionExpiry = lifetimeMs > 0 ? .now() + .milliseconds(lifetimeMs) : nil
         case .failed(let reason):
             closeAfterFailedAuthentication(context, reason)
         case .challenge, .none:
@@ -28,7 +29,7 @@ extension KafkaChannelHandler {
     func evaluateRawToken(_ context: ChannelHandlerContext, _ frame: ByteBuffer) {
         guard let sasl else { return close(context, machine.malformedRequest("a SASL token on a listener without SASL")) }
         let step = sasl.evaluate(Array(frame.readableBytesView))
-        _ = sasl.takeOutcome()
+        let outcome = sasl.takeOutcome()
         let reply: [UInt8]
         switch step {
         case .challenge(let bytes):
@@ -36,6 +37,7 @@ extension KafkaChannelHandler {
         case .success(let principal, let final):
             reply = final
             authenticatedAs(principal)
+            if case .authenticated(_, let lifetimeMs) = outcome, lifetimeMs > 0 { sessionExpiry = .now() + .milliseconds(lifetimeMs) }
         case .failure(let reason):
             return close(context, machine.authenticationFailed(reason))
         }
@@ -43,6 +45,13 @@ extension KafkaChannelHandler {
         out.writeInteger(Int32(reply.count))
         out.writeBytes(reply)
         finish(context, take(frame.readableBytes), ResponseFrame(parts: [.bytes(out)]))
+    }
+
+    /// Whether a request may run: after the session's lifetime only a new login may (KIP-368:
+    /// Kafka closes a connection whose session expired on its next request).
+    func sessionLive(_ apiKey: ApiKey) -> Bool {
+        guard let sessionExpiry, machine.isAuthenticated, apiKey != .saslHandshake else { return true }
+        return NIODeadline.now() < sessionExpiry
     }
 
     private func authenticatedAs(_ principal: String) {

@@ -52,6 +52,8 @@ final class KafkaChannelHandler: ChannelInboundHandler {
     /// A request of the SASL exchange is being answered: like Kafka, nothing more is read until
     /// it is, so no request can slip in before authentication completes.
     var authenticationInFlight = false
+    /// When the SASL session ends (`connections.max.reauth.ms`, KIP-368); nil for never.
+    var sessionExpiry: NIODeadline?
 
     init(broker: Broker, listener: Listener, logger: Logger, stats: ConnectionStats = ConnectionStats()) {
         self.broker = broker
@@ -60,7 +62,8 @@ final class KafkaChannelHandler: ChannelInboundHandler {
         self.logger = logger
         self.stats = stats
         let sasl = listener.securityProtocol.usesSASL
-            ? SaslSession(settings: broker.config.sasl[listener.name] ?? SaslSettings(enabledMechanisms: []), credentials: broker.scramCredentials)
+            ? SaslSession(settings: broker.config.sasl[listener.name] ?? SaslSettings(enabledMechanisms: []), credentials: broker.scramCredentials,
+                          maxReauthMs: broker.config.connectionsMaxReauthMs, clock: broker.clock)
             : nil
         self.sasl = sasl
         self.machine = ConnectionStateMachine(sasl: sasl != nil, supported: broker.supported, maxUnauthenticatedFrame: broker.config.saslServerMaxReceiveSize)
@@ -118,6 +121,9 @@ final class KafkaChannelHandler: ChannelInboundHandler {
         } catch {
             return close(context, machine.malformedRequest("\(error)"))
         }
+        guard sessionLive(apiKey) else {
+            return close(context, .close(reason: "\(apiKey.name) after the SASL session expired: the client must log in again (connections.max.reauth.ms)"))
+        }
         switch machine.requestReceived(apiKey: apiKey, version: version) {
         case .ignore, .evaluateRawToken:
             return
@@ -146,7 +152,7 @@ final class KafkaChannelHandler: ChannelInboundHandler {
         let requestContext = RequestContext(
             broker: broker, apiVersion: header.requestApiVersion, correlationId: header.correlationId,
             clientId: header.clientId, logger: logger, clientHost: clientHost, listenerName: listener.name, sasl: sasl, principal: principal)
-        if !machine.isAuthenticated { authenticationInFlight = true }
+        if !machine.isAuthenticated || apiKey == .saslHandshake || apiKey == .saslAuthenticate { authenticationInFlight = true }
         let zeroCopy = self.zeroCopy
         let promise = context.eventLoop.makePromise(of: ResponseFrame?.self)
         let bound = NIOLoopBound((self, context), eventLoop: context.eventLoop)

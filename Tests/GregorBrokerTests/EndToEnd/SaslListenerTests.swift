@@ -15,12 +15,13 @@ extension DescribeUserScramCredentialsRequest: TestRequest { typealias Response 
 @Suite(.serialized, .timeLimit(.minutes(1)))
 struct SaslListenerTests {
     /// A broker with PLAINTEXT (the client `body` gets) and SASL_PLAINTEXT listeners; the SASL port.
-    static func withBroker<T>(_ body: (TestBroker, KafkaTestClient, Int) async throws -> T) async throws -> T {
+    static func withBroker<T>(reauthMs: Int64 = 0, _ body: (TestBroker, KafkaTestClient, Int) async throws -> T) async throws -> T {
         try await TestBroker.with({ c in
+            c.connectionsMaxReauthMs = reauthMs
             c.listeners = [Listener(host: "127.0.0.1", port: 0), Listener(name: "SASL_PLAINTEXT", host: "127.0.0.1", port: 0, securityProtocol: .saslPlaintext)]
             c.advertisedListeners = [.init(host: "127.0.0.1", port: 0), .init(name: "SASL_PLAINTEXT", host: "127.0.0.1", port: 0)]
             c.sasl["SASL_PLAINTEXT"] = SaslSettings(
-                enabledMechanisms: ["PLAIN", "SCRAM-SHA-256", "SCRAM-SHA-512", "OAUTHBEARER"], plainUsers: ["alice": "alice-secret"])
+                enabledMechanisms: ["PLAIN", "SCRAM-SHA-256", "SCRAM-SHA-512", "OAUTHBEARER"], plainUsers: ["alice": "alice-secret", "bob": "bob-secret"])
             c.failedAuthenticationDelayMs = 20
         }) { broker, client in
             let port = try #require(broker.broker.advertised.first { $0.name == "SASL_PLAINTEXT" }?.port)
@@ -165,6 +166,50 @@ struct SaslListenerTests {
             #expect(try await refused.waitForClose(timeout: .seconds(5)) == 0)
             await refused.close()
             try await plain.expectServed()
+        }
+    }
+
+    static func login(_ client: KafkaTestClient, _ user: String, _ password: String) async throws -> SaslAuthenticateResponse {
+        #expect(try await client.request(SaslHandshakeRequest(mechanism: "PLAIN"), version: 1).errorCode == 0)
+        return try await client.request(SaslAuthenticateRequest(authBytes: plainToken(user, password)), version: 2)
+    }
+
+    @Test func withoutReauthenticationALoginAgainIsIllegalAndHarmless() async throws {
+        try await Self.withBroker { _, _, port in
+            let client = try await KafkaTestClient.connect(port: port)
+            #expect(try await Self.login(client, "alice", "alice-secret").sessionLifetimeMs == 0)
+            let again = try await client.request(SaslHandshakeRequest(mechanism: "PLAIN"), version: 1)
+            #expect(again.errorCode == ErrorCode.illegalSaslState.rawValue)
+            let token = try await client.request(SaslAuthenticateRequest(authBytes: Self.plainToken("bob", "bob-secret")), version: 2)
+            #expect(token.errorCode == ErrorCode.illegalSaslState.rawValue)
+            #expect(try await client.request(Requests.metadata([]), version: 12).brokers.count == 1)
+            await client.close()
+        }
+    }
+
+    @Test func reauthenticationRenewsTheSessionAsTheSamePrincipalOnly() async throws {
+        try await Self.withBroker(reauthMs: 1500) { _, _, port in
+            let client = try await KafkaTestClient.connect(port: port)
+            #expect(try await Self.login(client, "alice", "alice-secret").sessionLifetimeMs == 1500)
+            // Logging in again before the end renews the session.
+            try await Task.sleep(for: .milliseconds(1000))
+            #expect(try await Self.login(client, "alice", "alice-secret").sessionLifetimeMs == 1500)
+            try await Task.sleep(for: .milliseconds(1000))
+            #expect(try await client.request(Requests.metadata([]), version: 12).brokers.count == 1)
+            // Another principal on the same connection is refused, and the connection closed.
+            let other = try await Self.login(client, "bob", "bob-secret")
+            #expect(other.errorCode == ErrorCode.saslAuthenticationFailed.rawValue)
+            #expect(other.errorMessage == "Cannot change principals during re-authentication from User:alice to User:bob")
+            #expect(try await client.waitForClose(timeout: .seconds(5)) == 0)
+            await client.close()
+
+            // A session left to expire: the next request closes the connection unanswered.
+            let idle = try await KafkaTestClient.connect(port: port)
+            _ = try await Self.login(idle, "alice", "alice-secret")
+            try await Task.sleep(for: .milliseconds(1700))
+            try await idle.write(try idle.frame(Requests.metadata([]), version: 12, correlationId: 99))
+            #expect(try await idle.waitForClose(timeout: .seconds(5)) == 0)
+            await idle.close()
         }
     }
 

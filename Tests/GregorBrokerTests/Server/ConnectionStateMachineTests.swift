@@ -148,6 +148,23 @@ import Testing
         #expect(machine.requestReceived(apiKey: .metadata, version: 12) == .dispatch)
     }
 
+    @Test func aLoginAgainRunsTheExchangeOnAnAuthenticatedConnection() {
+        // KIP-368: SaslHandshake v1 on a ready connection, accepted, then SaslAuthenticate only.
+        var machine = ConnectionStateMachine(sasl: true, supported: Self.withSasl)
+        _ = machine.requestReceived(apiKey: .saslHandshake, version: 1)
+        _ = machine.handshakeAnswered(version: 1, accepted: true)
+        machine.authenticated()
+        #expect(machine.requestReceived(apiKey: .saslHandshake, version: 1) == .dispatch)
+        #expect(machine.handshakeAnswered(version: 1, accepted: true) == nil)
+        #expect(machine.state == .authenticating)
+        #expect(machine.requestReceived(apiKey: .saslAuthenticate, version: 2) == .dispatch)
+        machine.authenticated()
+        #expect(machine.requestReceived(apiKey: .metadata, version: 12) == .dispatch)
+        // Refused (re-authentication off): the connection stays as it was.
+        #expect(machine.handshakeAnswered(version: 1, accepted: false) == nil)
+        #expect(machine.isAuthenticated)
+    }
+
     @Test func afterTheHandshakeAnythingButSaslAuthenticateCloses() {
         for key in [ApiKey.apiVersions, .saslHandshake, .metadata] {
             var machine = ConnectionStateMachine(sasl: true, supported: Self.withSasl)

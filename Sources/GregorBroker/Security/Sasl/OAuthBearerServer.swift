@@ -11,6 +11,8 @@ struct OAuthBearerServer: SaslServerMechanism {
     private var done = false
     /// The extensions the client sent (never `auth`).
     private(set) var extensions: [String: String] = [:]
+    /// The accepted token's `exp`: a re-authenticating session ends by then (KIP-368).
+    private(set) var credentialExpiresAtMs: Int64?
 
     init(validation: OAuthBearerValidation, now: @escaping @Sendable () -> Int64 = { Int64(Date().timeIntervalSince1970 * 1000) }) {
         self.validation = validation
@@ -55,6 +57,7 @@ struct OAuthBearerServer: SaslServerMechanism {
             let status = error.missingScope == nil ? #"{"status":"invalid_token"}"# : #"{"status":"insufficient_scope","scope":"\#(error.missingScope!.joined(separator: " "))"}"#
             return .challenge(Array(status.utf8))
         }
+        credentialExpiresAtMs = validated.lifetimeMs
         if header[1].hasPrefix("a="), String(header[1].dropFirst(2)) != validated.principalName {
             return .failure("Authentication failed: Client requested an authorization id that is different from the token's principal name")
         }

@@ -16,6 +16,13 @@ enum SaslStep: Equatable, Sendable {
 protocol SaslServerMechanism: Sendable {
     /// The client's next token.
     mutating func evaluate(_ token: [UInt8]) -> SaslStep
+    /// When the credential of a successful exchange expires (an OAUTHBEARER token's `exp`), in
+    /// milliseconds since the epoch; nil when it does not.
+    var credentialExpiresAtMs: Int64? { get }
+}
+
+extension SaslServerMechanism {
+    var credentialExpiresAtMs: Int64? { nil }
 }
 
 /// The mechanisms Gregor serves, by their IANA names as clients send them in SaslHandshake.

@@ -1,3 +1,4 @@
+import Foundation
 import KafkaProtocol
 import Synchronization
 
@@ -20,55 +21,88 @@ public struct SaslSettings: Sendable, Equatable {
 /// One connection's SASL exchange: the mechanism chosen by SaslHandshake and its server state,
 /// then the principal. The handlers of SaslHandshake and SaslAuthenticate drive it; the channel
 /// handler reads what happened (`takeOutcome`) to move the connection on.
+///
+/// Re-authentication (KIP-368): with `connections.max.reauth.ms` above 0 a successful login
+/// gets a session lifetime (shorter for an OAUTHBEARER token that expires sooner), the client
+/// logs in again on the same connection before it ends, with the same mechanism and as the same
+/// principal. With 0, a SaslHandshake on an authenticated connection is ILLEGAL_SASL_STATE.
 final class SaslSession: Sendable {
     /// What the last handshake or token led to, for the connection state machine.
     enum Outcome: Equatable, Sendable {
         case none
         case handshake(version: Int16, accepted: Bool)
         case challenge
-        case authenticated(principal: String)
+        /// Logged in; the session ends `lifetimeMs` from now (0: never).
+        case authenticated(principal: String, lifetimeMs: Int64)
         case failed(String)
     }
 
     let settings: SaslSettings
+    /// `connections.max.reauth.ms`; 0 turns re-authentication off.
+    let maxReauthMs: Int64
     private let credentials: ScramCredentialStore
+    private let clock: @Sendable () -> Int64
     private struct State: Sendable {
         var mechanism: (any SaslServerMechanism)?
+        var mechanismName: String?
         var outcome = Outcome.none
         var principal: String?
+        var lifetimeMs: Int64 = 0
     }
     private let state = Mutex(State())
 
-    init(settings: SaslSettings, credentials: ScramCredentialStore) {
+    init(settings: SaslSettings, credentials: ScramCredentialStore, maxReauthMs: Int64 = 0,
+         clock: @escaping @Sendable () -> Int64 = { Int64(Date().timeIntervalSince1970 * 1000) }) {
         self.settings = settings
         self.credentials = credentials
+        self.maxReauthMs = maxReauthMs
+        self.clock = clock
     }
 
-    /// SaslHandshake: picks `mechanism` if the listener enables it.
+    /// SaslHandshake: picks `mechanism` if the listener enables it (and, when logging in again,
+    /// if it is the one used before).
     func handshake(_ mechanism: String, version: Int16) -> (ErrorCode, [String]) {
         let enabled = settings.enabledMechanisms
-        let server: (any SaslServerMechanism)? = enabled.contains(mechanism) ? makeServer(mechanism) : nil
-        state.withLock {
-            $0.mechanism = server
-            $0.outcome = .handshake(version: version, accepted: server != nil)
+        return state.withLock { s in
+            if let previous = s.principal {
+                guard maxReauthMs > 0 else {
+                    s.outcome = .none
+                    return (.illegalSaslState, [])
+                }
+                guard mechanism == s.mechanismName, version >= 1 else {
+                    s.outcome = .failed("SASL mechanism \(mechanism) differs from \(s.mechanismName ?? "?") used by \(previous)")
+                    return (.unsupportedSaslMechanism, enabled)
+                }
+            }
+            let server: (any SaslServerMechanism)? = enabled.contains(mechanism) ? makeServer(mechanism) : nil
+            s.mechanism = server
+            if s.principal == nil { s.mechanismName = mechanism }
+            s.outcome = .handshake(version: version, accepted: server != nil)
+            return (server == nil ? .unsupportedSaslMechanism : .none, enabled)
         }
-        return (server == nil ? .unsupportedSaslMechanism : .none, enabled)
     }
 
     /// One client token of the exchange.
     func evaluate(_ token: [UInt8]) -> SaslStep {
         state.withLock { s in
             guard var mechanism = s.mechanism else {
-                s.outcome = .failed("SaslAuthenticate before SaslHandshake")
+                s.outcome = .failed("SaslAuthenticate without a SASL mechanism chosen by SaslHandshake")
                 return .failure("Unexpected SaslAuthenticate request: no SASL mechanism was chosen")
             }
-            let step = mechanism.evaluate(token)
+            var step = mechanism.evaluate(token)
             s.mechanism = mechanism
+            if case .success(let principal, _) = step, let previous = s.principal, previous != principal {
+                step = .failure("Cannot change principals during re-authentication from \(previous) to \(principal)")
+            }
             switch step {
             case .challenge: s.outcome = .challenge
             case .success(let principal, _):
-                s.outcome = .authenticated(principal: principal)
+                let now = clock()
+                var lifetime = maxReauthMs
+                if maxReauthMs > 0, let expiresAt = mechanism.credentialExpiresAtMs { lifetime = max(0, min(lifetime, expiresAt - now)) }
+                s.outcome = .authenticated(principal: principal, lifetimeMs: lifetime)
                 s.principal = principal
+                s.lifetimeMs = lifetime
                 s.mechanism = nil
             case .failure(let message):
                 s.outcome = .failed(message)
@@ -77,6 +111,12 @@ final class SaslSession: Sendable {
             return step
         }
     }
+
+    /// Whether a mechanism is waiting for the client's next token.
+    var awaitingToken: Bool { state.withLock { $0.mechanism != nil } }
+
+    /// The session lifetime of the last successful login (SaslAuthenticate v1+).
+    var lifetimeMs: Int64 { state.withLock { $0.lifetimeMs } }
 
     /// What the last call led to; reading it clears it.
     func takeOutcome() -> Outcome {
@@ -94,7 +134,7 @@ final class SaslSession: Sendable {
         case .plain: return SaslPlainServer(users: settings.plainUsers)
         case .scramSha256: return ScramServer(mechanism: .sha256) { credentials.credential($0, .sha256) }
         case .scramSha512: return ScramServer(mechanism: .sha512) { credentials.credential($0, .sha512) }
-        case .oauthBearer: return OAuthBearerServer(validation: settings.oauthBearer)
+        case .oauthBearer: return OAuthBearerServer(validation: settings.oauthBearer, now: clock)
         case nil: return nil
         }
     }

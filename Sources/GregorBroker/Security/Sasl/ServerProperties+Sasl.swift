@@ -53,8 +53,6 @@ extension ServerProperties {
         if let v = values["connection.failed.authentication.delay.ms"] {
             c.failedAuthenticationDelayMs = Int(try int32("connection.failed.authentication.delay.ms", v, min: 0))
         }
-        if let v = values["connections.max.reauth.ms"], try int64("connections.max.reauth.ms", v, min: 0) != 0 {
-            throw InvalidValue(key: "connections.max.reauth.ms", value: v, reason: "re-authentication (KIP-368) is not supported yet; leave it 0")
-        }
+        if let v = values["connections.max.reauth.ms"] { c.connectionsMaxReauthMs = try int64("connections.max.reauth.ms", v, min: 0) }
     }
 }
