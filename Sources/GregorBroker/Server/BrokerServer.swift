@@ -60,7 +60,7 @@ public final class BrokerServer: Sendable {
                     if let tls {
                         // Record bytes are read through memory on TLS: sendfile would bypass the encryption.
                         kafka.zeroCopy = false
-                        try channel.pipeline.syncOperations.addHandler(NIOSSLServerHandler(context: tls))
+                        try channel.pipeline.syncOperations.addHandler(NIOSSLServerHandler(context: tls.current()))
                     }
                     try channel.pipeline.syncOperations.addHandlers([IdleStateHandler(allTimeout: idle), kafka])
                 }
@@ -75,7 +75,7 @@ public final class BrokerServer: Sendable {
 
     /// The TLS context of an SSL listener, nil for PLAINTEXT; throws for a listener the broker
     /// cannot serve as configured.
-    private func tlsContext(_ listener: Listener) throws -> NIOSSLContext? {
+    private func tlsContext(_ listener: Listener) throws -> TLSContextSource? {
         switch listener.securityProtocol {
         case .plaintext, .saslPlaintext:
             return nil
@@ -84,7 +84,7 @@ public final class BrokerServer: Sendable {
                 throw ListenerError(listener: listener, reason: "no key store (ssl.keystore.location, or ssl.keystore.certificate.chain and ssl.keystore.key)")
             }
             do {
-                return try settings.makeServerContext()
+                return try TLSContextSource(settings: settings, logger: logger)
             } catch {
                 throw ListenerError(listener: listener, reason: "\(error)")
             }

@@ -17,6 +17,13 @@ struct TLSListenerTests {
     static func withBroker<T>(
         clientAuth: TLSSettings.ClientAuth = .none, _ body: (TestBroker, KafkaTestClient, Int, DevCertificates) async throws -> T
     ) async throws -> T {
+        try await withBroker(clientAuth: clientAuth) { broker, client, port, certs, _ in try await body(broker, client, port, certs) }
+    }
+
+    /// The same, also giving the directory the broker reads its certificates from.
+    static func withBroker<T>(
+        clientAuth: TLSSettings.ClientAuth = .none, _ body: (TestBroker, KafkaTestClient, Int, DevCertificates, String) async throws -> T
+    ) async throws -> T {
         let certs = try certificates.get()
         let directory = FileManager.default.temporaryDirectory.appendingPathComponent("gregor-tls-\(UUID().uuidString)").path
         try certs.write(to: directory)
@@ -30,7 +37,7 @@ struct TLSListenerTests {
             c.tls["SSL"] = tls
         }) { broker, client in
             let port = try #require(broker.broker.advertised.first { $0.name == "SSL" }?.port)
-            return try await body(broker, client, port, certs)
+            return try await body(broker, client, port, certs, directory)
         }
     }
 
@@ -107,6 +114,28 @@ struct TLSListenerTests {
             let versions = try await mutual.request(ApiVersionsRequest(), version: 3)
             #expect(versions.errorCode == 0)
             await mutual.close()
+        }
+    }
+
+    @Test func aRenewedCertificateIsServedToNewConnectionsWithoutARestart() async throws {
+        try await Self.withBroker { _, _, port, old, directory in
+            let before = try await KafkaTestClient.connect(port: port, tls: Self.clientContext(old))
+            #expect(try await before.request(ApiVersionsRequest(), version: 3).errorCode == 0)
+            // A new CA and broker certificate replace the files in place.
+            let renewed = try DevCertificates()
+            try renewed.write(to: directory)
+            try await Task.sleep(for: .milliseconds(1100))
+            let after = try await KafkaTestClient.connect(port: port, tls: Self.clientContext(renewed))
+            #expect(try await after.request(ApiVersionsRequest(), version: 3).errorCode == 0)
+            await #expect(throws: (any Error).self) {
+                let stale = try await KafkaTestClient.connect(port: port, tls: Self.clientContext(old))
+                defer { Task { await stale.close() } }
+                _ = try await stale.request(ApiVersionsRequest(), version: 3, timeout: .seconds(5))
+            }
+            // The connection made before keeps working.
+            #expect(try await before.request(ApiVersionsRequest(), version: 3).errorCode == 0)
+            await before.close()
+            await after.close()
         }
     }
 
