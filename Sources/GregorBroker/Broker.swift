@@ -26,6 +26,8 @@ public final class Broker: Sendable {
     private let advertisedListeners: Mutex<[ListenerEndpoint]>
     /// SCRAM credentials (KIP-554), durable in the first log directory.
     let scramCredentials: ScramCredentialStore
+    /// Delegation tokens (KIP-48), durable in the first log directory.
+    let delegationTokens: DelegationTokens
 
     public init(config: BrokerConfig, logger: Logger, clock: @escaping @Sendable () -> Int64 = Broker.wallClock) throws {
         self.config = config
@@ -33,6 +35,11 @@ public final class Broker: Sendable {
         self.clock = clock
         self.advertisedListeners = Mutex(config.advertisedListeners)
         self.scramCredentials = try ScramCredentialStore(directory: config.logDirs[0])
+        self.delegationTokens = try DelegationTokens(
+            directory: config.logDirs[0],
+            settings: .init(secretKey: config.delegationTokenSecretKey, maxLifetimeMs: config.delegationTokenMaxLifetimeMs,
+                            expiryTimeMs: config.delegationTokenExpiryTimeMs),
+            clock: clock)
         self.metadata = try ClusterMetadataStore(directory: config.logDirs[0], logDirs: config.logDirs, nodeId: config.nodeId,
                                                  clusterId: config.clusterId)
         self.logs = LogManager(logDirs: config.logDirs, logger: logger, clock: clock)
@@ -227,6 +234,10 @@ struct RequestContext: Sendable {
     /// Who sent the request: `User:<name>` after SASL, `User:ANONYMOUS` otherwise (Kafka's
     /// KafkaPrincipal.ANONYMOUS).
     var principal: String = "User:ANONYMOUS"
+    /// The protocol of the request's listener.
+    var securityProtocol: SecurityProtocol = .plaintext
+    /// The client logged in with a delegation token (KIP-48): it may not manage tokens.
+    var tokenAuthenticated = false
 
     /// This broker as a client that came in on this request's listener must reach it.
     var advertised: ListenerEndpoint { broker.advertised(for: listenerName) }

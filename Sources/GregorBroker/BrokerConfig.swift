@@ -27,6 +27,11 @@ public struct BrokerConfig: Sendable {
     /// `connections.max.reauth.ms` (KIP-368): how long a SASL login lasts before the client must
     /// log in again on the same connection; 0 for ever.
     public var connectionsMaxReauthMs: Int64 = 0
+    /// `delegation.token.secret.key` (KIP-48): delegation tokens are enabled only with it.
+    public var delegationTokenSecretKey: String?
+    /// `delegation.token.max.lifetime.ms` and `delegation.token.expiry.time.ms`.
+    public var delegationTokenMaxLifetimeMs: Int64 = 7 * 86_400_000
+    public var delegationTokenExpiryTimeMs: Int64 = 86_400_000
     /// `log.dirs`.
     public var logDirs: [String] = ["/tmp/gregor-logs"]
     /// `num.partitions`: partitions of auto-created topics and of CreateTopics asking for -1.

@@ -64,6 +64,10 @@ public struct SupportedApis: Sendable {
         entry(SaslAuthenticateHandler.self),
         entry(DescribeUserScramCredentialsHandler.self),
         entry(AlterUserScramCredentialsHandler.self),
+        entry(CreateDelegationTokenHandler.self),
+        entry(RenewDelegationTokenHandler.self),
+        entry(ExpireDelegationTokenHandler.self),
+        entry(DescribeDelegationTokenHandler.self),
     ])
 }
 

@@ -63,6 +63,7 @@ final class KafkaChannelHandler: ChannelInboundHandler {
         self.stats = stats
         let sasl = listener.securityProtocol.usesSASL
             ? SaslSession(settings: broker.config.sasl[listener.name] ?? SaslSettings(enabledMechanisms: []), credentials: broker.scramCredentials,
+                          tokens: broker.delegationTokens.enabled ? broker.delegationTokens : nil,
                           maxReauthMs: broker.config.connectionsMaxReauthMs, clock: broker.clock)
             : nil
         self.sasl = sasl
@@ -151,7 +152,8 @@ final class KafkaChannelHandler: ChannelInboundHandler {
         let sequence = take(size)
         let requestContext = RequestContext(
             broker: broker, apiVersion: header.requestApiVersion, correlationId: header.correlationId,
-            clientId: header.clientId, logger: logger, clientHost: clientHost, listenerName: listener.name, sasl: sasl, principal: principal)
+            clientId: header.clientId, logger: logger, clientHost: clientHost, listenerName: listener.name, sasl: sasl, principal: principal,
+            securityProtocol: listener.securityProtocol, tokenAuthenticated: sasl?.tokenAuthenticated ?? false)
         if !machine.isAuthenticated || apiKey == .saslHandshake || apiKey == .saslAuthenticate { authenticationInFlight = true }
         let zeroCopy = self.zeroCopy
         let promise = context.eventLoop.makePromise(of: ResponseFrame?.self)

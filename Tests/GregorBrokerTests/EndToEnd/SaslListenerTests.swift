@@ -15,13 +15,16 @@ extension DescribeUserScramCredentialsRequest: TestRequest { typealias Response 
 @Suite(.serialized, .timeLimit(.minutes(1)))
 struct SaslListenerTests {
     /// A broker with PLAINTEXT (the client `body` gets) and SASL_PLAINTEXT listeners; the SASL port.
-    static func withBroker<T>(reauthMs: Int64 = 0, _ body: (TestBroker, KafkaTestClient, Int) async throws -> T) async throws -> T {
+    static func withBroker<T>(reauthMs: Int64 = 0, tokenSecret: String? = nil, _ body: (TestBroker, KafkaTestClient, Int) async throws -> T)
+        async throws -> T
+    {
         try await TestBroker.with({ c in
             c.connectionsMaxReauthMs = reauthMs
+            c.delegationTokenSecretKey = tokenSecret
             c.listeners = [Listener(host: "127.0.0.1", port: 0), Listener(name: "SASL_PLAINTEXT", host: "127.0.0.1", port: 0, securityProtocol: .saslPlaintext)]
             c.advertisedListeners = [.init(host: "127.0.0.1", port: 0), .init(name: "SASL_PLAINTEXT", host: "127.0.0.1", port: 0)]
             c.sasl["SASL_PLAINTEXT"] = SaslSettings(
-                enabledMechanisms: ["PLAIN", "SCRAM-SHA-256", "SCRAM-SHA-512", "OAUTHBEARER"], plainUsers: ["alice": "alice-secret", "bob": "bob-secret"])
+                enabledMechanisms: ["PLAIN", "SCRAM-SHA-256", "SCRAM-SHA-512", "OAUTHBEARER"], plainUsers: ["alice": "alice-secret", "bob": "bob-secret", "carol": "carol-secret"])
             c.failedAuthenticationDelayMs = 20
         }) { broker, client in
             let port = try #require(broker.broker.advertised.first { $0.name == "SASL_PLAINTEXT" }?.port)

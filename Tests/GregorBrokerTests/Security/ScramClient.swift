@@ -8,7 +8,9 @@ struct ScramClient {
     let user: String
     let password: String
     let nonce: String
-    var clientFirstBare: String { "n=\(user),r=\(nonce)" }
+    /// KIP-84 extensions after the nonce, e.g. `tokenauth=true`.
+    var extensions = ""
+    var clientFirstBare: String { "n=\(user),r=\(nonce)\(extensions.isEmpty ? "" : "," + extensions)" }
     var clientFirst: [UInt8] { Array("n,,\(clientFirstBare)".utf8) }
 
     /// The client-final message for `serverFirst`, with the nonce the server sent unless overridden.

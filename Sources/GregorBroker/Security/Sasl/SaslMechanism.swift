@@ -19,10 +19,13 @@ protocol SaslServerMechanism: Sendable {
     /// When the credential of a successful exchange expires (an OAUTHBEARER token's `exp`), in
     /// milliseconds since the epoch; nil when it does not.
     var credentialExpiresAtMs: Int64? { get }
+    /// The login used a delegation token (KIP-48).
+    var tokenAuthenticated: Bool { get }
 }
 
 extension SaslServerMechanism {
     var credentialExpiresAtMs: Int64? { nil }
+    var tokenAuthenticated: Bool { false }
 }
 
 /// The mechanisms Gregor serves, by their IANA names as clients send them in SaslHandshake.

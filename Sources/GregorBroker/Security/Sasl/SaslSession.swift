@@ -41,6 +41,7 @@ final class SaslSession: Sendable {
     /// `connections.max.reauth.ms`; 0 turns re-authentication off.
     let maxReauthMs: Int64
     private let credentials: ScramCredentialStore
+    private let tokens: DelegationTokens?
     private let clock: @Sendable () -> Int64
     private struct State: Sendable {
         var mechanism: (any SaslServerMechanism)?
@@ -48,13 +49,15 @@ final class SaslSession: Sendable {
         var outcome = Outcome.none
         var principal: String?
         var lifetimeMs: Int64 = 0
+        var tokenAuthenticated = false
     }
     private let state = Mutex(State())
 
-    init(settings: SaslSettings, credentials: ScramCredentialStore, maxReauthMs: Int64 = 0,
+    init(settings: SaslSettings, credentials: ScramCredentialStore, tokens: DelegationTokens? = nil, maxReauthMs: Int64 = 0,
          clock: @escaping @Sendable () -> Int64 = { Int64(Date().timeIntervalSince1970 * 1000) }) {
         self.settings = settings
         self.credentials = credentials
+        self.tokens = tokens
         self.maxReauthMs = maxReauthMs
         self.clock = clock
     }
@@ -103,6 +106,7 @@ final class SaslSession: Sendable {
                 s.outcome = .authenticated(principal: principal, lifetimeMs: lifetime)
                 s.principal = principal
                 s.lifetimeMs = lifetime
+                s.tokenAuthenticated = mechanism.tokenAuthenticated
                 s.mechanism = nil
             case .failure(let message):
                 s.outcome = .failed(message)
@@ -128,12 +132,18 @@ final class SaslSession: Sendable {
 
     var principal: String? { state.withLock { $0.principal } }
 
+    /// The login used a delegation token.
+    var tokenAuthenticated: Bool { state.withLock { $0.tokenAuthenticated } }
+
     private func makeServer(_ name: String) -> (any SaslServerMechanism)? {
         let credentials = self.credentials
+        let tokens = self.tokens
         switch SaslMechanismName(rawValue: name) {
         case .plain: return SaslPlainServer(users: settings.plainUsers)
-        case .scramSha256: return ScramServer(mechanism: .sha256) { credentials.credential($0, .sha256) }
-        case .scramSha512: return ScramServer(mechanism: .sha512) { credentials.credential($0, .sha512) }
+        case .scramSha256:
+            return ScramServer(mechanism: .sha256, credential: { credentials.credential($0, .sha256) }, token: { tokens?.login(tokenId: $0, mechanism: .sha256) })
+        case .scramSha512:
+            return ScramServer(mechanism: .sha512, credential: { credentials.credential($0, .sha512) }, token: { tokens?.login(tokenId: $0, mechanism: .sha512) })
         case .oauthBearer: return OAuthBearerServer(validation: settings.oauthBearer, now: clock)
         case nil: return nil
         }

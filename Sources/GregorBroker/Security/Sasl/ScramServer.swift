@@ -12,6 +12,11 @@ struct ScramServer: SaslServerMechanism {
     let credential: @Sendable (String) -> ScramCredential?
     /// A fresh server nonce (printable ASCII, no comma).
     let nonce: @Sendable () -> String
+    /// A delegation token's credential and owner by token id, for `tokenauth` logins (KIP-48).
+    let token: @Sendable (String) -> (credential: ScramCredential, owner: String)?
+    /// The login used a delegation token: the principal is the token's owner.
+    private(set) var tokenAuthenticated = false
+    private var tokenOwner: String?
 
     private enum State: Sendable {
         case clientFirst
@@ -21,10 +26,12 @@ struct ScramServer: SaslServerMechanism {
     }
     private var state = State.clientFirst
 
-    init(mechanism: ScramMechanism, credential: @escaping @Sendable (String) -> ScramCredential?, nonce: @escaping @Sendable () -> String = ScramServer.randomNonce) {
+    init(mechanism: ScramMechanism, credential: @escaping @Sendable (String) -> ScramCredential?, nonce: @escaping @Sendable () -> String = ScramServer.randomNonce,
+         token: @escaping @Sendable (String) -> (credential: ScramCredential, owner: String)? = { _ in nil }) {
         self.mechanism = mechanism
         self.credential = credential
         self.nonce = nonce
+        self.token = token
     }
 
     /// 32 characters from a set without ',' (Kafka's ScramFormatter.secureRandomString).
@@ -70,13 +77,19 @@ struct ScramServer: SaslServerMechanism {
         }
         let clientNonce = attributes[1].1
         attributes.removeFirst(2)
-        // KIP-84 extensions follow the nonce; `tokenauth` asks for delegation tokens (KIP-48),
-        // which this broker does not issue, so such a login fails like a wrong password.
+        // KIP-84 extensions follow the nonce; `tokenauth=true` makes the user name a delegation
+        // token id and the password its Base64 HMAC (KIP-48).
         if attributes.contains(where: { $0.0 == "m" }) { return .failure("Invalid SCRAM client first message: mandatory extension") }
+        let found: ScramCredential?
         if attributes.contains(where: { $0.0 == "tokenauth" && $0.1.lowercased() == "true" }) {
-            return .failure(saslInvalidCredentials(mechanism == .sha256 ? .scramSha256 : .scramSha512))
+            let t = token(user)
+            found = t?.credential
+            tokenOwner = t?.owner
+            tokenAuthenticated = t != nil
+        } else {
+            found = credential(user)
         }
-        guard let credential = credential(user) else {
+        guard let credential = found else {
             return .failure("Authentication failed: Invalid user credentials")
         }
         guard credential.iterations >= ScramMechanism.minIterations else {
@@ -122,7 +135,7 @@ struct ScramServer: SaslServerMechanism {
             return invalid
         }
         let serverSignature = mechanism.hmac(key: credential.serverKey, authMessage)
-        return .success(principal: "User:\(user)", final: Array("v=\(Data(serverSignature).base64EncodedString())".utf8))
+        return .success(principal: tokenOwner ?? "User:\(user)", final: Array("v=\(Data(serverSignature).base64EncodedString())".utf8))
     }
 
     /// `k=v,k=v` pairs in order (values may contain '=').

@@ -5,6 +5,8 @@ extension ServerProperties {
         "connections.max.reauth.ms", "sasl.mechanism.inter.broker.protocol", "sasl.oauthbearer.jwks.endpoint.url",
         "sasl.oauthbearer.expected.audience", "sasl.oauthbearer.expected.issuer", "sasl.oauthbearer.sub.claim.name",
         "sasl.oauthbearer.scope.claim.name", "sasl.oauthbearer.clock.skew.seconds", "sasl.server.callback.handler.class",
+        "delegation.token.secret.key", "delegation.token.master.key", "delegation.token.max.lifetime.ms",
+        "delegation.token.expiry.time.ms", "delegation.token.expiry.check.interval.ms",
     ]
 
     /// Whether `rest` (after `listener.name.<l>.`) is a per-listener SASL key:
@@ -54,5 +56,11 @@ extension ServerProperties {
             c.failedAuthenticationDelayMs = Int(try int32("connection.failed.authentication.delay.ms", v, min: 0))
         }
         if let v = values["connections.max.reauth.ms"] { c.connectionsMaxReauthMs = try int64("connections.max.reauth.ms", v, min: 0) }
+        // delegation.token.master.key is the name before Kafka 2.8 (KIP-681).
+        if let v = values["delegation.token.secret.key"] ?? values["delegation.token.master.key"], !v.trimmed.isEmpty {
+            c.delegationTokenSecretKey = v.trimmed
+        }
+        if let v = values["delegation.token.max.lifetime.ms"] { c.delegationTokenMaxLifetimeMs = try int64("delegation.token.max.lifetime.ms", v, min: 1) }
+        if let v = values["delegation.token.expiry.time.ms"] { c.delegationTokenExpiryTimeMs = try int64("delegation.token.expiry.time.ms", v, min: 1) }
     }
 }
