@@ -18,12 +18,20 @@ struct DevCerts: ParsableCommand {
     @Option(help: "Days the certificates are valid.")
     var days = 365
 
+    @Option(name: .customLong("user"), help: "A SCRAM user for the SASL_SSL listener, NAME:PASSWORD; repeatable.")
+    var users: [String] = ["alice:alice-secret"]
+
     func run() throws {
         let path = URL(fileURLWithPath: directory).standardizedFileURL.path
         let certificates = try DevCertificates(brokerNames: ["localhost"] + hosts, days: days)
+        let scram = try users.map { user -> (String, String) in
+            guard let colon = user.firstIndex(of: ":"), colon != user.startIndex else { throw ValidationError("--user takes NAME:PASSWORD, got \(user)") }
+            return (String(user[..<colon]), String(user[user.index(after: colon)...]))
+        }
         let files = try certificates.write(to: path)
-        print("gregor: wrote \(files.joined(separator: ", ")) to \(path)")
-        print("gregor: start a broker with an SSL listener on 9093: gregor --config \(path)/server.properties")
-        print("gregor: librdkafka clients: security.protocol=SSL ssl.ca.location=\(path)/ca.pem")
+        try DevCertificates.writeScramUsers(scram, logDir: "\(path)/data")
+        print("gregor: wrote \(files.joined(separator: ", ")) to \(path), and SCRAM users \(scram.map(\.0).joined(separator: ", ")) to \(path)/data")
+        print("gregor: start a broker with PLAINTEXT on 9092, SSL on 9093 and SASL_SSL (SCRAM) on 9094: gregor --config \(path)/server.properties")
+        print("gregor: librdkafka clients: security.protocol=SASL_SSL ssl.ca.location=\(path)/ca.pem sasl.mechanism=SCRAM-SHA-256 sasl.username=\(scram.first?.0 ?? "") sasl.password=...")
     }
 }

@@ -96,11 +96,14 @@ public struct DevCertificates: Sendable {
         return files.map(\.0)
     }
 
-    /// Broker settings for an SSL listener on 9093 beside PLAINTEXT on 9092.
+    /// Broker settings: PLAINTEXT on 9092, SSL on 9093 and SASL_SSL with SCRAM on 9094, the data
+    /// in `directory`/data (where `writeScramUsers` puts the users).
     public func brokerProperties(directory: String) -> String {
         """
         # gregor --config \(directory)/server.properties
-        listeners=PLAINTEXT://:9092,SSL://:9093
+        listeners=PLAINTEXT://:9092,SSL://:9093,SASL_SSL://:9094
+        log.dirs=\(directory)/data
+        sasl.enabled.mechanisms=SCRAM-SHA-256,SCRAM-SHA-512
         ssl.keystore.type=PEM
         ssl.keystore.location=\(directory)/broker-keystore.pem
         ssl.truststore.type=PEM
@@ -123,7 +126,23 @@ public struct DevCertificates: Sendable {
         ssl.keystore.location=\(directory)/client-keystore.pem
         # librdkafka (kcat -F, confluent-kafka): ssl.ca.location=\(directory)/ca.pem
         # ssl.certificate.location=\(directory)/client.pem ssl.key.location=\(directory)/client-key.pem
+        # SASL_SSL on localhost:9094 with a SCRAM user written by dev-certs:
+        # security.protocol=SASL_SSL
+        # sasl.mechanism=SCRAM-SHA-256
+        # sasl.jaas.config=org.apache.kafka.common.security.scram.ScramLoginModule required username="NAME" password="PASSWORD";
 
         """
+    }
+
+    /// Writes SCRAM-SHA-256 and SCRAM-SHA-512 credentials for `users` (name, password) into the
+    /// data directory `logDir`, as `kafka-storage.sh format --add-scram` does for a new Kafka.
+    public static func writeScramUsers(_ users: [(String, String)], logDir: String) throws {
+        try FileManager.default.createDirectory(atPath: logDir, withIntermediateDirectories: true)
+        let store = try ScramCredentialStore(directory: logDir)
+        var upserts: [(String, ScramMechanism, ScramCredential)] = []
+        for (name, password) in users {
+            for mechanism in ScramMechanism.allCases { upserts.append((name, mechanism, try ScramCredential(mechanism: mechanism, password: password))) }
+        }
+        try store.alter(delete: [], upsert: upserts)
     }
 }
