@@ -2,6 +2,7 @@ import KafkaProtocol
 import Logging
 import NIOCore
 import NIOSSL
+import NIOTLS
 
 /// Reads request frames, runs each request's handler, and writes the responses in request
 /// order (Kafka clients pipeline requests and match responses by order as well as by
@@ -54,6 +55,8 @@ final class KafkaChannelHandler: ChannelInboundHandler {
     var authenticationInFlight = false
     /// When the SASL session ends (`connections.max.reauth.ms`, KIP-368); nil for never.
     var sessionExpiry: NIODeadline?
+    /// The TLS handshake completed (SSL and SASL_SSL listeners).
+    private var tlsEstablished = false
 
     init(broker: Broker, listener: Listener, logger: Logger, stats: ConnectionStats = ConnectionStats()) {
         self.broker = broker
@@ -262,8 +265,13 @@ final class KafkaChannelHandler: ChannelInboundHandler {
 
     func errorCaught(context: ChannelHandlerContext, error: Error) {
         closing = true
-        if error is NIOSSLError || error is BoringSSLError {
-            logger.info("closing connection: TLS failed on listener \(listener.name) (a PLAINTEXT client, an untrusted or missing client certificate, or no common protocol): \(error)")
+        if tlsEstablished, let ssl = error as? NIOSSLError, case .uncleanShutdown = ssl {
+            // Many clients (kafka-python among them) close without TLS's close_notify.
+            logger.debug("connection closed without a TLS close_notify")
+        } else if tlsEstablished && (error is NIOSSLError || error is BoringSSLError) {
+            logger.info("closing connection: TLS error on listener \(listener.name): \(error)")
+        } else if error is NIOSSLError || error is BoringSSLError {
+            logger.info("closing connection: TLS handshake failed on listener \(listener.name) (a PLAINTEXT client, a client that does not trust this certificate, an untrusted or missing client certificate, or no common protocol): \(error)")
         } else {
             logger.info("closing connection: \(error)")
         }
@@ -272,6 +280,7 @@ final class KafkaChannelHandler: ChannelInboundHandler {
     }
 
     func userInboundEventTriggered(context: ChannelHandlerContext, event: Any) {
+        if let tls = event as? TLSUserEvent, case .handshakeCompleted = tls { tlsEstablished = true }
         if event is IdleStateHandler.IdleStateEvent {
             logger.debug("closing idle connection (connections.max.idle.ms)")
             context.close(promise: nil)
