@@ -168,8 +168,13 @@ import Testing
         ("listeners=PLAINTEXT://:9092\ninter.broker.listener.name=INTERNAL", "listener INTERNAL is not in listeners"),
     ])
     func inconsistentListenersStopStartup(text: String, reason: String) throws {
-        #expect {
-            _ = try Self.config(text)
+        Self.expectRefused(text, reason)
+    }
+
+    /// The configuration `text` stops startup with a reason containing `reason`.
+    static func expectRefused(_ text: String, _ reason: String, sourceLocation: SourceLocation = #_sourceLocation) {
+        #expect(sourceLocation: sourceLocation) {
+            _ = try config(text)
         } throws: { error in
             (error as? ServerProperties.InvalidValue)?.reason.contains(reason) == true
         }
@@ -269,11 +274,7 @@ import Testing
         ("ssl.keystore.type=PEM\nssl.keystore.location=/x\nssl.truststore.type=JKS", "trust stores must be PEM"),
     ])
     func unusableTLSSettingsStopStartup(settings: String, reason: String) throws {
-        #expect {
-            _ = try ServerPropertiesTests.config("listeners=SSL://:9093\n" + settings)
-        } throws: { error in
-            (error as? ServerProperties.InvalidValue)?.reason.contains(reason) == true
-        }
+        ServerPropertiesTests.expectRefused("listeners=SSL://:9093\n" + settings, reason)
     }
 }
 
@@ -331,10 +332,6 @@ import Testing
         ("sasl.enabled.mechanisms=SCRAM-SHA-256\nconnections.max.reauth.ms=-1", "must be at least 0"),
     ])
     func unusableSaslSettingsStopStartup(settings: String, reason: String) throws {
-        #expect {
-            _ = try ServerPropertiesTests.config("listeners=SASL_PLAINTEXT://:9093\n" + settings)
-        } throws: { error in
-            (error as? ServerProperties.InvalidValue)?.reason.contains(reason) == true
-        }
+        ServerPropertiesTests.expectRefused("listeners=SASL_PLAINTEXT://:9093\n" + settings, reason)
     }
 }

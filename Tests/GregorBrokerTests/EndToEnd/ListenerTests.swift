@@ -29,18 +29,29 @@ struct ListenerTests {
     }
 
     @Test func aListenerTheBrokerCannotServeStopsStartupNamingIt() async throws {
-        let directory = FileManager.default.temporaryDirectory.appendingPathComponent("gregor-listener-\(UUID().uuidString)").path
+        try await Self.expectStartupFails(containing: ["SASL_PLAINTEXT://127.0.0.1:0 (SASL_PLAINTEXT)"]) { config, _ in
+            config.listeners = [
+                Listener(host: "127.0.0.1", port: 0), Listener(name: "SASL_PLAINTEXT", host: "127.0.0.1", port: 0, securityProtocol: .saslPlaintext),
+            ]
+        }
+    }
+
+    /// Starts a broker configured by `configure` (given a data directory to use) and expects the
+    /// server's start to throw an error whose text contains each of `fragments`.
+    static func expectStartupFails(containing fragments: [String], _ configure: (inout BrokerConfig, String) throws -> Void) async throws {
+        let directory = FileManager.default.temporaryDirectory.appendingPathComponent("gregor-startup-\(UUID().uuidString)").path
+        try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
         defer { try? FileManager.default.removeItem(atPath: directory) }
         var config = BrokerConfig()
         config.logDirs = [directory]
-        config.listeners = [Listener(host: "127.0.0.1", port: 0), Listener(name: "SASL_PLAINTEXT", host: "127.0.0.1", port: 0, securityProtocol: .saslPlaintext)]
-        let logger = Logger(label: "listener-tests")
+        try configure(&config, directory)
+        let logger = Logger(label: "startup-tests")
         let broker = try Broker(config: config, logger: logger)
         let server = BrokerServer(broker: broker, logger: logger, threads: 1)
         await #expect {
             _ = try await server.start()
         } throws: { error in
-            "\(error)".contains("SASL_PLAINTEXT://127.0.0.1:0 (SASL_PLAINTEXT)")
+            fragments.allSatisfy { "\(error)".contains($0) }
         }
         try await server.shutdown(closing: [])
     }

@@ -140,22 +140,10 @@ struct TLSListenerTests {
     }
 
     @Test func aKeyStoreThatCannotBeReadStopsStartupNamingTheListener() async throws {
-        let directory = FileManager.default.temporaryDirectory.appendingPathComponent("gregor-tls-bad-\(UUID().uuidString)").path
-        try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
-        defer { try? FileManager.default.removeItem(atPath: directory) }
-        try "not a key store".write(toFile: "\(directory)/broken.pem", atomically: true, encoding: .utf8)
-        var config = BrokerConfig()
-        config.logDirs = [directory]
-        config.listeners = [Listener(name: "SECURE", host: "127.0.0.1", port: 0, securityProtocol: .ssl)]
-        config.tls["SECURE"] = TLSSettings(keyStore: .pem(location: "\(directory)/broken.pem", certificateChain: nil, key: nil))
-        let logger = Logger(label: "tls-tests")
-        let broker = try Broker(config: config, logger: logger)
-        let server = BrokerServer(broker: broker, logger: logger, threads: 1)
-        await #expect {
-            _ = try await server.start()
-        } throws: { error in
-            "\(error)".contains("listener SECURE://127.0.0.1:0 (SSL)") && "\(error)".contains("broken.pem")
+        try await ListenerTests.expectStartupFails(containing: ["listener SECURE://127.0.0.1:0 (SSL)", "broken.pem"]) { config, directory in
+            try "not a key store".write(toFile: "\(directory)/broken.pem", atomically: true, encoding: .utf8)
+            config.listeners = [Listener(name: "SECURE", host: "127.0.0.1", port: 0, securityProtocol: .ssl)]
+            config.tls["SECURE"] = TLSSettings(keyStore: .pem(location: "\(directory)/broken.pem", certificateChain: nil, key: nil))
         }
-        try await server.shutdown(closing: [])
     }
 }
