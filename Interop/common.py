@@ -2,10 +2,13 @@
 the records they send and the checks they make.
 
 A scenario is a function (or coroutine function) taking a `Context`; it raises on failure.
-Scenarios only ever talk to the broker, at `ctx.bootstrap` (its PLAINTEXT listener on 127.0.0.1)
-or `ctx.ssl_bootstrap` (its SSL listener, with the certificates in `ctx.certs`).
+Scenarios only ever talk to the broker, at `ctx.bootstrap` (its PLAINTEXT listener on 127.0.0.1),
+`ctx.ssl_bootstrap` (its SSL listener, with the certificates in `ctx.certs`),
+`ctx.sasl_plaintext_bootstrap` or `ctx.sasl_ssl_bootstrap` (its SASL listeners: see SASL below).
 """
+import base64
 import hashlib
+import json
 import logging
 import os
 import re
@@ -51,7 +54,7 @@ class Context:
     to restart it."""
 
     def __init__(self, client, scenario_name, bootstrap, data_dir, ctl_read, ctl_write, ssl_bootstrap=None,
-                 certs=None, untrusted_certs=None):
+                 certs=None, untrusted_certs=None, sasl_plaintext_bootstrap=None, sasl_ssl_bootstrap=None):
         self.client = client
         self.scenario = scenario_name
         self.bootstrap = bootstrap
@@ -63,6 +66,9 @@ class Context:
         self.certs = certs
         # Another `gregor dev-certs` directory: its ca.pem signed nothing the broker presents.
         self.untrusted_certs = untrusted_certs
+        # The SASL_PLAINTEXT and SASL_SSL listeners (the latter with the SSL listener's certificate).
+        self.sasl_plaintext_bootstrap = sasl_plaintext_bootstrap
+        self.sasl_ssl_bootstrap = sasl_ssl_bootstrap
         self.data_dir = data_dir
         self._ctl_read = ctl_read
         self._ctl_write = ctl_write
@@ -81,10 +87,12 @@ class Context:
         """The path of a `gregor dev-certs` file: ca.pem, client.pem, client-key.pem."""
         return os.path.join(self.untrusted_certs if untrusted else self.certs, name)
 
-    def restart_broker(self):
+    def restart_broker(self, settings=None):
         """Stops the broker with SIGTERM (it must exit cleanly), starts it again on the same ports
-        and data directory, and returns once it accepts connections."""
-        os.write(self._ctl_write, b"RESTART\n")
+        and data directory, and returns once it accepts connections. `settings` ({key: value},
+        Kafka's names) are added to the broker's own until the next restart; the harness restarts
+        it without them before the next scenario."""
+        os.write(self._ctl_write, b"RESTART" + (b" " + json.dumps(settings).encode() if settings else b"") + b"\n")
         reply = _read_line(self._ctl_read)
         if reply != "OK":
             raise ScenarioFailure(f"broker restart: {reply}")
@@ -334,12 +342,14 @@ def expect_said(text, patterns, what):
 
 class LogCapture(logging.Handler):
     """What the named loggers say at `level` and above while the `with` block runs: the Python
-    clients log why a connection failed and raise only a timeout."""
+    clients log why a connection failed and raise only a timeout. A logger that would drop messages
+    at `level` (its effective level is above it) is set to `level` for the block."""
 
     def __init__(self, *names, level=logging.WARNING):
         super().__init__(level=level)
         self.names = names
         self.lines = []
+        self._levels = {}
 
     def emit(self, record):
         try:
@@ -352,13 +362,74 @@ class LogCapture(logging.Handler):
 
     def __enter__(self):
         for name in self.names:
-            logging.getLogger(name).addHandler(self)
+            logger = logging.getLogger(name)
+            if logger.getEffectiveLevel() > self.level:
+                self._levels[name] = logger.level
+                logger.setLevel(self.level)
+            logger.addHandler(self)
         return self
 
     def __exit__(self, *exc):
         for name in self.names:
-            logging.getLogger(name).removeHandler(self)
+            logger = logging.getLogger(name)
+            logger.removeHandler(self)
+            if name in self._levels:
+                logger.setLevel(self._levels.pop(name))
         return False
+
+    def matching(self, pattern):
+        """The captured lines in which `pattern` (a regular expression) occurs."""
+        return [line for line in self.lines if re.search(pattern, line)]
+
+
+# ---------------------------------------------------------------------------------------------
+# SASL
+#
+# The broker's SASL_PLAINTEXT and SASL_SSL listeners enable PLAIN (users from the listener's JAAS
+# setting: PLAIN_USERS), SCRAM-SHA-256 and SCRAM-SHA-512 (SASL_USER, added by the harness with
+# `gregor users add` once the broker is up, kept in its data directory across restarts) and
+# OAUTHBEARER (unsecured JWTs, Kafka's default validator: alg "none", a `sub` and an `exp`).
+# The SASL_SSL listener presents the SSL listener's certificate: clients verify it as in TLS above.
+
+SASL_MECHANISMS = ["PLAIN", "SCRAM-SHA-256", "SCRAM-SHA-512", "OAUTHBEARER"]
+SASL_USER, SASL_PASSWORD = "alice", "alice-secret"
+PLAIN_USERS = {SASL_USER: SASL_PASSWORD, "bob": "bob-secret"}
+WRONG_PASSWORD = "not-" + SASL_PASSWORD
+UNKNOWN_USER = "mallory"
+SASL_RECORDS = 100  # records in each SASL round trip
+AUTH_GIVE_UP_S = 2  # how long a client with wrong credentials tries before it gives up
+# What a client says when the broker refuses its credentials: SASL_AUTHENTICATION_FAILED (58) with
+# the broker's message.
+AUTH_REJECTED = [r"Authentication failed"]
+# sasl-reauth: the broker's connections.max.reauth.ms, and how long the producer keeps producing.
+REAUTH_MS = 3000
+REAUTH_PRODUCE_S = 8
+REAUTH_SETTINGS = {"connections.max.reauth.ms": str(REAUTH_MS)}
+
+
+def sasl_records(mechanism, per_record_headers=True):
+    """SASL_RECORDS keyed records with headers: ("mechanism", the mechanism's name) on each, and with
+    `per_record_headers` (not kcat's) ("seq", the number)."""
+    out = numbered(SASL_RECORDS, mechanism.lower())
+    for i, r in enumerate(out):
+        r.headers = [("mechanism", mechanism.encode())] + ([("seq", str(i).encode())] if per_record_headers else [])
+    return out
+
+
+def unsecured_jwt(subject=SASL_USER, lifetime_s=3600):
+    """An unsecured JWT (RFC 7515 appendix A.5: alg "none", no signature) for `subject`, valid for
+    `lifetime_s`: what Kafka's default OAUTHBEARER validator accepts, as librdkafka's
+    enable.sasl.oauthbearer.unsecure.jwt makes it."""
+    def part(obj):
+        return base64.urlsafe_b64encode(json.dumps(obj, separators=(",", ":")).encode()).rstrip(b"=").decode()
+    return f"{part({'alg': 'none'})}.{part({'sub': subject, 'exp': int(time.time()) + lifetime_s})}."
+
+
+def expect_continuous(offsets, what):
+    """Every record produced was acknowledged, at contiguous offsets from 0 (nothing produced twice
+    after a reconnect, nothing lost)."""
+    expect(offsets, f"{what}: records acknowledged")
+    expect_eq(sorted(offsets), list(range(len(offsets))), f"{what}: acknowledged offsets")
 
 
 # ---------------------------------------------------------------------------------------------

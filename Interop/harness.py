@@ -4,10 +4,11 @@ against the client's allowlist (`<client>/PASSING`).
 
     harness.py --gregor BIN --work DIR [--clients a,b] [--scenarios x,y]
 
-For each client: a new broker (a PLAINTEXT and an SSL listener on free ports of 127.0.0.1, an empty
-data directory), then every scenario in its own process with a hard timeout, then SIGTERM (the
-broker must exit cleanly). The SSL listener's certificates come from `gregor dev-certs`, made once
-per run in WORK/certs (and a second, unrelated set in WORK/certs-untrusted).
+For each client: a new broker (PLAINTEXT, SSL, SASL_PLAINTEXT and SASL_SSL listeners on free ports
+of 127.0.0.1, an empty data directory, the SCRAM user alice added once it is up), then every
+scenario in its own process with a hard timeout, then SIGTERM (the broker must exit cleanly). The
+SSL and SASL_SSL listeners' certificates come from `gregor dev-certs`, made once per run in
+WORK/certs (and a second, unrelated set in WORK/certs-untrusted).
 Prints `PASS c/s`, `FAIL c/s: reason` (unexpected) or `KNOWN-FAIL c/s: reason` (not in PASSING,
 explained in FINDINGS.md) per scenario and ends with `N passed, M failed`; exits 1 iff M > 0.
 M counts scenarios in PASSING that fail, scenarios that crash or hang past their timeout
@@ -15,8 +16,9 @@ M counts scenarios in PASSING that fail, scenarios that crash or hang past their
 that name no scenario.
 
 A scenario process talks to the harness over two pipes (fds in INTEROP_CTL): it may send
-`RESTART` (the harness restarts the broker and answers `OK` or `ERR reason`), and ends with one
-JSON line `{"ok": bool, "reason": str}`.
+`RESTART` (the harness restarts the broker and answers `OK` or `ERR reason`) or `RESTART {json}`
+(the same with those settings added to the broker's; before the next scenario the harness restarts
+it with its usual settings again), and ends with one JSON line `{"ok": bool, "reason": str}`.
 """
 import argparse
 import asyncio
@@ -32,6 +34,8 @@ import subprocess
 import sys
 import time
 import traceback
+
+import common
 
 INTEROP = os.path.dirname(os.path.abspath(__file__))
 CLIENTS = ["confluent-kafka", "kafka-python", "aiokafka", "kcat"]
@@ -76,9 +80,11 @@ def untrusted(certs):
 
 
 class Broker:
-    """One gregor process over data_dir with a PLAINTEXT listener on 127.0.0.1:port and an SSL one
-    on 127.0.0.1:ssl_port (the certificates in `certs`, client certificates requested, not
-    required); restartable on the same ports and dir."""
+    """One gregor process over data_dir with a PLAINTEXT listener on 127.0.0.1:port, an SSL one on
+    127.0.0.1:ssl_port (the certificates in `certs`, client certificates requested, not required)
+    and SASL_PLAINTEXT and SASL_SSL ones (PLAIN, SCRAM-SHA-256/512 and OAUTHBEARER with unsecured
+    tokens; the SASL_SSL one with the SSL listener's certificates); restartable on the same ports
+    and dir, with `extra` settings on top until the next restart."""
 
     def __init__(self, binary, data_dir, log_path, pid_file, certs):
         self.binary = binary
@@ -88,6 +94,9 @@ class Broker:
         self.certs = certs
         self.port = free_port()
         self.ssl_port = free_port(but=(self.port,))
+        self.sasl_port = free_port(but=(self.port, self.ssl_port))
+        self.sasl_ssl_port = free_port(but=(self.port, self.ssl_port, self.sasl_port))
+        self.extra = {}  # settings a scenario asked for (RESTART {json}), until the next restart
         self.proc = None
 
     @property
@@ -98,41 +107,87 @@ class Broker:
     def ssl_bootstrap(self):
         return f"127.0.0.1:{self.ssl_port}"
 
+    @property
+    def sasl_plaintext_bootstrap(self):
+        return f"127.0.0.1:{self.sasl_port}"
+
+    @property
+    def sasl_ssl_bootstrap(self):
+        return f"127.0.0.1:{self.sasl_ssl_port}"
+
     def settings(self):
+        # PLAIN's users, per SASL listener (Kafka's JAAS syntax); SCRAM's are stored by the broker
+        # (add_scram_user); OAUTHBEARER accepts unsecured JWTs (Kafka's default validator).
+        plain = ("org.apache.kafka.common.security.plain.PlainLoginModule required "
+                 + " ".join(f'user_{u}="{p}"' for u, p in common.PLAIN_USERS.items()) + ";")
         return {
             "log.dirs": self.data_dir,
-            "listeners": f"PLAINTEXT://{self.bootstrap},SSL://{self.ssl_bootstrap}",
+            "listeners": (f"PLAINTEXT://{self.bootstrap},SSL://{self.ssl_bootstrap},"
+                          f"SASL_PLAINTEXT://{self.sasl_plaintext_bootstrap},SASL_SSL://{self.sasl_ssl_bootstrap}"),
             "ssl.keystore.type": "PEM",
             "ssl.keystore.location": os.path.join(self.certs, "broker-keystore.pem"),
             "ssl.truststore.type": "PEM",
             "ssl.truststore.location": os.path.join(self.certs, "ca.pem"),
             "ssl.client.auth": "requested",
+            "sasl.enabled.mechanisms": ",".join(common.SASL_MECHANISMS),
+            "listener.name.sasl_plaintext.plain.sasl.jaas.config": plain,
+            "listener.name.sasl_ssl.plain.sasl.jaas.config": plain,
+            **self.extra,
         }
 
     def _accepts(self):
-        """Both listeners accept connections; the SSL one is greeted with a TLS handshake (a bare
+        """Every listener accepts connections; the SSL ones are greeted with a TLS handshake (a bare
         TCP connection would be logged as a failed one). A handshake that fails still means the
         listener is up: the SSL scenarios say what is wrong with it."""
         try:
-            with socket.create_connection(("127.0.0.1", self.port), timeout=1):
-                pass
-            with socket.create_connection(("127.0.0.1", self.ssl_port), timeout=1) as raw:
-                tls = ssl.create_default_context(cafile=os.path.join(self.certs, "ca.pem"))
-                try:
-                    with tls.wrap_socket(raw, server_hostname="127.0.0.1") as s:
-                        s.unwrap()
-                except (ssl.SSLError, OSError):
+            for port in (self.port, self.sasl_port):
+                with socket.create_connection(("127.0.0.1", port), timeout=1):
                     pass
+            for port in (self.ssl_port, self.sasl_ssl_port):
+                with socket.create_connection(("127.0.0.1", port), timeout=1) as raw:
+                    tls = ssl.create_default_context(cafile=os.path.join(self.certs, "ca.pem"))
+                    try:
+                        with tls.wrap_socket(raw, server_hostname="127.0.0.1") as s:
+                            s.unwrap()
+                    except (ssl.SSLError, OSError):
+                        pass
             return True
         except OSError:
             return False
+
+    def add_scram_user(self):
+        """`gregor users add` (AlterUserScramCredentials over PLAINTEXT): the SCRAM user of the SASL
+        scenarios, both mechanisms. The broker stores it with its data: once per data directory.
+        Returns None, or why not."""
+        cmd = [self.binary, "users", "add", common.SASL_USER, "--password", common.SASL_PASSWORD,
+               "--bootstrap-server", self.bootstrap]
+        try:
+            out = subprocess.run(cmd, capture_output=True, text=True, timeout=60)
+        except subprocess.TimeoutExpired:
+            return f"{' '.join(cmd[:4])} did not finish within 60s"
+        said = (out.stdout + out.stderr).strip()
+        with open(self.log_path, "ab") as log_file:
+            log_file.write(f"--- {' '.join(cmd[1:4])}: exit {out.returncode}: {said}\n".encode())
+        if out.returncode != 0:
+            return f"{' '.join(cmd[:4])} exited with {out.returncode}: {said[-300:]}"
+        return None
+
+    def restart(self, extra=None):
+        """Stops the broker (it must exit cleanly) and starts it again with `extra` settings on top
+        of the usual ones (none: the usual ones); returns None, or why not."""
+        why = self.stop()
+        self.extra = dict(extra or {})
+        started = self.start()
+        return "; ".join(x for x in (why, started) if x) or None
 
     def start(self):
         """Starts the broker; returns None when it accepts connections, else why not."""
         # The broker reads KAFKA_* variables as configuration: none of the caller's may leak in.
         env = {k: v for k, v in os.environ.items() if not k.startswith("KAFKA_")}
         with open(self.log_path, "ab") as out:
-            out.write(f"--- starting {self.binary} on {self.bootstrap} (SSL {self.ssl_bootstrap}) "
+            extra = f" with {json.dumps(self.extra)}" if self.extra else ""
+            out.write(f"--- starting {self.binary} on {self.bootstrap} (SSL {self.ssl_bootstrap}, SASL_PLAINTEXT "
+                      f"{self.sasl_plaintext_bootstrap}, SASL_SSL {self.sasl_ssl_bootstrap}){extra} "
                       f"at {time.strftime('%H:%M:%S')}\n".encode())
             out.flush()
             overrides = [a for k, v in self.settings().items() for a in ("--override", f"{k}={v}")]
@@ -208,7 +263,8 @@ def run_scenario(client, name, timeout, broker, log_path):
     to_child_r, to_child_w = os.pipe()
     from_child_r, from_child_w = os.pipe()
     env = dict(os.environ, INTEROP_CTL=f"{to_child_r},{from_child_w}", INTEROP_BOOTSTRAP=broker.bootstrap,
-               INTEROP_SSL_BOOTSTRAP=broker.ssl_bootstrap, INTEROP_CERTS=broker.certs,
+               INTEROP_SSL_BOOTSTRAP=broker.ssl_bootstrap, INTEROP_SASL_PLAINTEXT_BOOTSTRAP=broker.sasl_plaintext_bootstrap,
+               INTEROP_SASL_SSL_BOOTSTRAP=broker.sasl_ssl_bootstrap, INTEROP_CERTS=broker.certs,
                INTEROP_UNTRUSTED_CERTS=untrusted(broker.certs),
                INTEROP_DATA_DIR=broker.data_dir, PYTHONUNBUFFERED="1")
     with open(log_path, "wb") as out:
@@ -235,11 +291,9 @@ def run_scenario(client, name, timeout, broker, log_path):
             while b"\n" in buffered:
                 line, buffered = buffered.split(b"\n", 1)
                 line = line.decode(errors="replace").strip()
-                if line == "RESTART":
-                    why = broker.stop()
-                    started = broker.start()
-                    reply = "OK" if not (why or started) else "ERR " + "; ".join(x for x in (why, started) if x)
-                    os.write(to_child_w, reply.encode() + b"\n")
+                if line == "RESTART" or line.startswith("RESTART "):
+                    why = broker.restart(json.loads(line[len("RESTART"):].strip() or "{}"))
+                    os.write(to_child_w, ("ERR " + why if why else "OK").encode() + b"\n")
                 elif line.startswith("{"):
                     result = json.loads(line)
         try:
@@ -290,23 +344,34 @@ def run_client(client, args, totals):
                 totals["failed"] += 1
 
     broker = Broker(args.gregor, data_dir, os.path.join(work, "broker.log"), args.pid_file, args.certs)
-    log(f"== {client}: broker on {broker.bootstrap} (SSL {broker.ssl_bootstrap}), data in {data_dir}")
+    log(f"== {client}: broker on {broker.bootstrap} (SSL {broker.ssl_bootstrap}, SASL_PLAINTEXT "
+        f"{broker.sasl_plaintext_bootstrap}, SASL_SSL {broker.sasl_ssl_bootstrap}), data in {data_dir}")
     why = broker.start()
     if why:
         for name, _ in scenarios:
             log(f"FAIL {client}/{name}: {why}")
             totals["failed"] += 1
         return
+    why = broker.add_scram_user()
+    if why:  # the SCRAM scenarios fail on their own; the others can run
+        log(f"FAIL {client}/scram-user: {why}")
+        totals["failed"] += 1
     crashed = False  # the broker died during a scenario (reported there)
     try:
         for name, timeout in scenarios:
             crashed = False
-            if not broker.alive():
+            if broker.alive() and broker.extra:
+                # The last scenario restarted it with settings of its own: the usual ones again.
+                why = broker.restart()
+            elif not broker.alive():
+                broker.extra = {}
                 why = broker.start()
-                if why:
-                    log(f"FAIL {client}/{name}: {why}")
-                    totals["failed"] += 1
-                    continue
+            else:
+                why = None
+            if why:
+                log(f"FAIL {client}/{name}: {why}")
+                totals["failed"] += 1
+                continue
             left = args.deadline - time.monotonic()
             if left < 5:
                 totals["failed"] += 1
@@ -416,7 +481,9 @@ def child_run(client, name):
         fn, timeout = next((f, t) for n, f, t in scenarios if n == name)
         ctx = common.Context(client, name, os.environ["INTEROP_BOOTSTRAP"], os.environ["INTEROP_DATA_DIR"],
                              ctl_read, ctl_write, ssl_bootstrap=os.environ["INTEROP_SSL_BOOTSTRAP"],
-                             certs=os.environ["INTEROP_CERTS"], untrusted_certs=os.environ["INTEROP_UNTRUSTED_CERTS"])
+                             certs=os.environ["INTEROP_CERTS"], untrusted_certs=os.environ["INTEROP_UNTRUSTED_CERTS"],
+                             sasl_plaintext_bootstrap=os.environ["INTEROP_SASL_PLAINTEXT_BOOTSTRAP"],
+                             sasl_ssl_bootstrap=os.environ["INTEROP_SASL_SSL_BOOTSTRAP"])
         if inspect.iscoroutinefunction(fn):
             asyncio.run(asyncio.wait_for(fn(ctx), timeout=max(1, timeout - 3)))
         else:

@@ -11,13 +11,15 @@ from aiokafka.coordinator.assignors.range import RangePartitionAssignor
 from aiokafka.coordinator.assignors.roundrobin import RoundRobinPartitionAssignor
 from aiokafka.coordinator.assignors.sticky.sticky_assignor import StickyPartitionAssignor
 from aiokafka.admin import AIOKafkaAdminClient, NewTopic
+from aiokafka.abc import AbstractTokenProvider
 from aiokafka.helpers import create_ssl_context
 
-from common import (expect_roundtrip, CERT_REJECTED, CODECS, JOIN_TIMEOUT, MESSAGE_MAX_BYTES, SEEK_RECORDS,
-                    SMALL_FETCH_BYTES, LogCapture, Rec, ScenarioFailure, big_value, by_partition, collect_async, digest,
-                    edge_records, expect, expect_eq, expect_failed_in_time, expect_next_async, expect_offsets_contiguous,
-                    expect_records, expect_said, expect_several_batches, expect_several_fetches, expect_span, flushes,
-                    numbered, poll_for_async, scenario, tls_records, value_size_for_batch)
+from common import (expect_roundtrip, AUTH_REJECTED, CERT_REJECTED, CODECS, JOIN_TIMEOUT, MESSAGE_MAX_BYTES, SASL_PASSWORD,
+                    SASL_USER, SEEK_RECORDS, SMALL_FETCH_BYTES, UNKNOWN_USER, WRONG_PASSWORD, LogCapture, Rec,
+                    ScenarioFailure, big_value, by_partition, collect_async, digest, edge_records, expect, expect_eq,
+                    expect_failed_in_time, expect_next_async, expect_offsets_contiguous, expect_records, expect_said,
+                    expect_several_batches, expect_several_fetches, expect_span, flushes, numbered, poll_for_async,
+                    sasl_records, scenario, tls_records, unsecured_jwt, value_size_for_batch)
 
 logging.basicConfig(level=logging.WARNING, format="%(asctime)s %(name)s %(levelname)s %(message)s")
 TIMEOUT = 15  # seconds, for every single client call
@@ -683,25 +685,33 @@ def tls(ctx, client_cert=False, untrusted=False):
             "ssl_context": create_ssl_context(cafile=ctx.cert("ca.pem", untrusted=untrusted), **cert)}
 
 
+async def secured_roundtrip(ctx, conf, sent, over, group=True):
+    """`sent` produced and read back with the client settings `conf` (`over` says which: "TLS",
+    "SASL PLAIN"...); with `group`, a group member then reads them the same way (FindCoordinator
+    must answer with the same listener) and commits."""
+    topic = ctx.topic()
+    await produce_ok(ctx, topic, sent, partition=0, **conf)
+    got = await consume(ctx, [(topic, 0)], **conf)
+    expect_roundtrip(ctx, topic, got, sent, "none")
+    if not group:
+        return
+    c = AIOKafkaConsumer(topic, group_id=ctx.topic("group"), auto_offset_reset="earliest", enable_auto_commit=False,
+                         request_timeout_ms=MS, fetch_max_wait_ms=100, session_timeout_ms=10_000,
+                         heartbeat_interval_ms=1000, **conf)
+    await bounded(c.start())
+    try:
+        await expect_next_async(poller(c), sent, 0, len(sent), f"the group member's read over {over}", JOIN_TIMEOUT)
+        await bounded(c.commit())
+        expect_eq(await bounded(c.committed(TopicPartition(topic, 0))), len(sent), f"committed offset over {over}")
+    finally:
+        await bounded(c.stop())
+
+
 def tls_roundtrip(client_cert):
     async def run(ctx):
         """TLS_RECORDS keyed records with headers produced and read back over TLS; then a group
         member reads them over TLS (FindCoordinator answers with the SSL listener) and commits."""
-        conf = tls(ctx, client_cert)
-        topic, sent = ctx.topic(), tls_records(ctx.scenario)
-        await produce_ok(ctx, topic, sent, partition=0, **conf)
-        got = await consume(ctx, [(topic, 0)], **conf)
-        expect_roundtrip(ctx, topic, got, sent, "none")
-        c = AIOKafkaConsumer(topic, group_id=ctx.topic("group"), auto_offset_reset="earliest", enable_auto_commit=False,
-                             request_timeout_ms=MS, fetch_max_wait_ms=100, session_timeout_ms=10_000,
-                             heartbeat_interval_ms=1000, **conf)
-        await bounded(c.start())
-        try:
-            await expect_next_async(poller(c), sent, 0, len(sent), "the group member's read over TLS", JOIN_TIMEOUT)
-            await bounded(c.commit())
-            expect_eq(await bounded(c.committed(TopicPartition(topic, 0))), len(sent), "committed offset over TLS")
-        finally:
-            await bounded(c.stop())
+        await secured_roundtrip(ctx, tls(ctx, client_cert), tls_records(ctx.scenario), "TLS")
     return run
 
 
@@ -751,3 +761,72 @@ async def plaintext_to_ssl_port(ctx):
     await expect_refused(ctx, {"bootstrap_servers": ctx.ssl_bootstrap}, [r'Unable connect to "\S+": '],
                          "a PLAINTEXT producer at the SSL listener")
     await expect_serving(ctx)
+
+
+# ---------------------------------------------------------------------------------------------
+# SASL: the broker's SASL_PLAINTEXT and SASL_SSL listeners (common.py). No sasl-reauth: aiokafka
+# does not re-authenticate (FINDINGS.md).
+
+
+class UnsecuredToken(AbstractTokenProvider):
+    """OAUTHBEARER's token: an unsecured JWT for `subject` (aiokafka makes none itself)."""
+
+    def __init__(self, subject):
+        self.subject = subject
+
+    async def token(self):
+        return unsecured_jwt(self.subject)
+
+
+def sasl(ctx, mechanism, user=SASL_USER, password=SASL_PASSWORD):
+    """The settings of a SASL client: PLAIN and OAUTHBEARER over SASL_PLAINTEXT, SCRAM over SASL_SSL
+    (the broker's certificate verified as in tls())."""
+    if mechanism.startswith("SCRAM-"):
+        conf = {**tls(ctx), "bootstrap_servers": ctx.sasl_ssl_bootstrap, "security_protocol": "SASL_SSL"}
+    else:
+        conf = {"bootstrap_servers": ctx.sasl_plaintext_bootstrap, "security_protocol": "SASL_PLAINTEXT"}
+    conf["sasl_mechanism"] = mechanism
+    if mechanism == "OAUTHBEARER":
+        conf["sasl_oauth_token_provider"] = UnsecuredToken(user)
+    else:
+        conf.update(sasl_plain_username=user, sasl_plain_password=password)
+    return conf
+
+
+def sasl_roundtrip(mechanism, group):
+    async def run(ctx):
+        """SASL_RECORDS keyed records with headers produced and read back as alice; with `group`
+        (SCRAM, over SASL_SSL) a group member then reads them and commits."""
+        await secured_roundtrip(ctx, sasl(ctx, mechanism), sasl_records(mechanism), f"SASL {mechanism}", group)
+    return run
+
+
+scenario("sasl-plain")(sasl_roundtrip("PLAIN", group=False))
+scenario("sasl-scram-256")(sasl_roundtrip("SCRAM-SHA-256", group=True))
+scenario("sasl-scram-512")(sasl_roundtrip("SCRAM-SHA-512", group=True))
+scenario("sasl-oauthbearer")(sasl_roundtrip("OAUTHBEARER", group=False))
+
+
+async def expect_sasl_serving(ctx):
+    """The broker still serves alice: PLAIN over SASL_PLAINTEXT, SCRAM-SHA-256 over SASL_SSL."""
+    for mechanism in ("PLAIN", "SCRAM-SHA-256"):
+        conf = sasl(ctx, mechanism)
+        topic, sent = ctx.topic(mechanism), [Rec(key=b"k", value=f"as alice over {mechanism}".encode())]
+        await produce_ok(ctx, topic, sent, partition=0, **conf)
+        expect_records(await consume(ctx, [(topic, 0)], **conf), sent, f"the record read back with {mechanism}")
+
+
+# aiokafka logs the broker's refusal ("[Error 58] SaslAuthenticationFailed: ...") and raises
+# KafkaConnectionError('Unable to bootstrap from ...') at once.
+AUTH_FAILED = [r"SaslAuthenticationFailed: .*" + r for r in AUTH_REJECTED]
+
+
+@scenario("sasl-wrong-password")
+async def sasl_wrong_password(ctx):
+    """SCRAM with a wrong password and PLAIN with an unknown user are refused
+    (SASL_AUTHENTICATION_FAILED): start() fails at once, having logged SaslAuthenticationFailed;
+    then alice still gets in."""
+    await expect_refused(ctx, sasl(ctx, "SCRAM-SHA-256", password=WRONG_PASSWORD), AUTH_FAILED,
+                         "SCRAM-SHA-256 with a wrong password")
+    await expect_refused(ctx, sasl(ctx, "PLAIN", user=UNKNOWN_USER), AUTH_FAILED, "PLAIN as an unknown user")
+    await expect_sasl_serving(ctx)

@@ -9,11 +9,12 @@ from confluent_kafka import OFFSET_BEGINNING, Consumer, ConsumerGroupState, Cons
 from confluent_kafka.admin import (AdminClient, AlterConfigOpType, ConfigEntry, ConfigResource, ConfigSource, NewPartitions,
                                    NewTopic, OffsetSpec, ResourceType)
 
-from common import (expect_roundtrip, CERT_REJECTED, CODECS, GIVE_UP_S, JOIN_TIMEOUT, MESSAGE_MAX_BYTES, SEEK_RECORDS,
-                    SMALL_FETCH_BYTES, LogCapture, Rec, ScenarioFailure, big_value, by_partition, collect, digest,
-                    edge_records, expect, expect_eq, expect_failed_in_time, expect_next, expect_offsets_contiguous,
-                    expect_records, expect_said, expect_several_batches, expect_several_fetches, expect_span, flushes,
-                    numbered, poll_for, scenario, tls_records, value_size_for_batch)
+from common import (expect_roundtrip, AUTH_REJECTED, CERT_REJECTED, CODECS, FAIL_WITHIN, GIVE_UP_S, JOIN_TIMEOUT,
+                    MESSAGE_MAX_BYTES, REAUTH_MS, REAUTH_PRODUCE_S, REAUTH_SETTINGS, SASL_PASSWORD, SASL_USER, SEEK_RECORDS,
+                    SMALL_FETCH_BYTES, UNKNOWN_USER, WRONG_PASSWORD, LogCapture, Rec, ScenarioFailure, big_value, by_partition,
+                    collect, digest, edge_records, expect, expect_continuous, expect_eq, expect_failed_in_time, expect_next,
+                    expect_offsets_contiguous, expect_records, expect_said, expect_several_batches, expect_several_fetches,
+                    expect_span, flushes, numbered, poll_for, sasl_records, scenario, tls_records, value_size_for_batch)
 
 TIMEOUT = 15  # seconds, for every single client call
 
@@ -861,25 +862,33 @@ def tls(ctx, client_cert=False, untrusted=False):
     return conf
 
 
+def secured_roundtrip(ctx, conf, sent, over, group=True):
+    """`sent` produced and read back with the client settings `conf` (`over` says which: "TLS",
+    "SASL PLAIN"...); with `group`, a group member then reads them the same way (FindCoordinator
+    must answer with the same listener) and commits."""
+    topic = ctx.topic()
+    produce_ok(ctx, topic, sent, partition=0, **conf)
+    got = consume(ctx, [(topic, 0)], **conf)
+    expect_roundtrip(ctx, topic, got, sent, "none")
+    if not group:
+        return
+    c = Consumer({"group.id": ctx.topic("group"), "auto.offset.reset": "earliest", "enable.auto.commit": False,
+                  "session.timeout.ms": 10000, "socket.timeout.ms": 10000, "fetch.wait.max.ms": 100, **conf})
+    try:
+        c.subscribe([topic])
+        expect_next(poller(c), sent, 0, len(sent), f"the group member's read over {over}", JOIN_TIMEOUT)
+        committed = c.commit(asynchronous=False)
+        expect_eq([(tp.topic, tp.offset, tp.error) for tp in committed], [(topic, len(sent), None)],
+                  f"committed offsets over {over}")
+    finally:
+        c.close()
+
+
 def tls_roundtrip(client_cert):
     def run(ctx):
         """TLS_RECORDS keyed records with headers produced and read back over TLS; then a group
         member reads them over TLS (FindCoordinator answers with the SSL listener) and commits."""
-        conf = tls(ctx, client_cert)
-        topic, sent = ctx.topic(), tls_records(ctx.scenario)
-        produce_ok(ctx, topic, sent, partition=0, **conf)
-        got = consume(ctx, [(topic, 0)], **conf)
-        expect_roundtrip(ctx, topic, got, sent, "none")
-        c = Consumer({"group.id": ctx.topic("group"), "auto.offset.reset": "earliest", "enable.auto.commit": False,
-                      "session.timeout.ms": 10000, "socket.timeout.ms": 10000, "fetch.wait.max.ms": 100, **conf})
-        try:
-            c.subscribe([topic])
-            expect_next(poller(c), sent, 0, len(sent), "the group member's read over TLS", JOIN_TIMEOUT)
-            committed = c.commit(asynchronous=False)
-            expect_eq([(tp.topic, tp.offset, tp.error) for tp in committed], [(topic, len(sent), None)],
-                      "committed offsets over TLS")
-        finally:
-            c.close()
+        secured_roundtrip(ctx, tls(ctx, client_cert), tls_records(ctx.scenario), "TLS")
     return run
 
 
@@ -928,3 +937,119 @@ def plaintext_to_ssl_port(ctx):
     expect_refused(ctx, {"bootstrap.servers": ctx.ssl_bootstrap}, [r"Disconnected.*APIVERSION_QUERY"],
                    "a PLAINTEXT producer at the SSL listener")
     expect_serving(ctx)
+
+
+# ---------------------------------------------------------------------------------------------
+# SASL: the broker's SASL_PLAINTEXT and SASL_SSL listeners (common.py)
+
+
+def sasl(ctx, mechanism, user=SASL_USER, password=SASL_PASSWORD):
+    """The settings of a SASL client: PLAIN and OAUTHBEARER over SASL_PLAINTEXT, SCRAM over SASL_SSL
+    (the broker's certificate verified as in tls()). OAUTHBEARER's token is librdkafka's own
+    unsecured JWT for `user` (enable.sasl.oauthbearer.unsecure.jwt)."""
+    if mechanism.startswith("SCRAM-"):
+        conf = {**tls(ctx), "bootstrap.servers": ctx.sasl_ssl_bootstrap, "security.protocol": "SASL_SSL"}
+    else:
+        conf = {"bootstrap.servers": ctx.sasl_plaintext_bootstrap, "security.protocol": "SASL_PLAINTEXT"}
+    conf["sasl.mechanism"] = mechanism
+    if mechanism == "OAUTHBEARER":
+        conf.update({"enable.sasl.oauthbearer.unsecure.jwt": True, "sasl.oauthbearer.config": f"principal={user}"})
+    else:
+        conf.update({"sasl.username": user, "sasl.password": password})
+    return conf
+
+
+def sasl_roundtrip(mechanism, group):
+    def run(ctx):
+        """SASL_RECORDS keyed records with headers produced and read back as alice; with `group`
+        (SCRAM, over SASL_SSL) a group member then reads them and commits."""
+        secured_roundtrip(ctx, sasl(ctx, mechanism), sasl_records(mechanism), f"SASL {mechanism}", group)
+    return run
+
+
+scenario("sasl-plain")(sasl_roundtrip("PLAIN", group=False))
+scenario("sasl-scram-256")(sasl_roundtrip("SCRAM-SHA-256", group=True))
+scenario("sasl-scram-512")(sasl_roundtrip("SCRAM-SHA-512", group=True))
+scenario("sasl-oauthbearer")(sasl_roundtrip("OAUTHBEARER", group=False))
+
+
+def expect_auth_failed(ctx, conf, what):
+    """A producer with `conf` gets librdkafka's _AUTHENTICATION error (error_cb, with the broker's
+    message) within FAIL_WITHIN s; its record is not delivered (purged once the error is in:
+    librdkafka itself would retry until message.timeout.ms)."""
+    errors, reports = [], []
+    started = time.monotonic()
+    p = producer(ctx, **{"error_cb": errors.append, **conf})
+    p.produce(ctx.topic(), value=b"v", partition=0, on_delivery=lambda err, msg: reports.append(err))
+    while (time.monotonic() - started < FAIL_WITHIN
+           and not any(e.code() == KafkaError._AUTHENTICATION for e in errors)):
+        p.poll(0.05)
+    took = time.monotonic() - started
+    p.purge()
+    p.flush(5)
+    said = "\n".join(f"{e.name()}: {e.str()}" for e in errors)
+    expect_said(said, [r"_AUTHENTICATION: .*SASL authentication error: " + r for r in AUTH_REJECTED],
+                f"what {what} reported through error_cb")
+    expect_failed_in_time(started, what)
+    expect(reports and reports[0] is not None, f"{what}: its record not delivered, got {reports}")
+    ctx.step(f"{what} failed after {took:.1f}s: {errors[0].str()}")
+
+
+def expect_sasl_serving(ctx):
+    """The broker still serves alice: PLAIN over SASL_PLAINTEXT, SCRAM-SHA-256 over SASL_SSL."""
+    for mechanism in ("PLAIN", "SCRAM-SHA-256"):
+        conf = sasl(ctx, mechanism)
+        topic, sent = ctx.topic(mechanism), [Rec(key=b"k", value=f"as alice over {mechanism}".encode())]
+        produce_ok(ctx, topic, sent, partition=0, **conf)
+        expect_records(consume(ctx, [(topic, 0)], **conf), sent, f"the record read back with {mechanism}")
+
+
+@scenario("sasl-wrong-password")
+def sasl_wrong_password(ctx):
+    """SCRAM with a wrong password and PLAIN with an unknown user are refused
+    (SASL_AUTHENTICATION_FAILED): the client reports its authentication error at once; then alice
+    still gets in."""
+    expect_auth_failed(ctx, sasl(ctx, "SCRAM-SHA-256", password=WRONG_PASSWORD), "SCRAM-SHA-256 with a wrong password")
+    expect_auth_failed(ctx, sasl(ctx, "PLAIN", user=UNKNOWN_USER, password=SASL_PASSWORD), "PLAIN as an unknown user")
+    expect_sasl_serving(ctx)
+
+
+@scenario("sasl-reauth", timeout=60)
+def sasl_reauth(ctx):
+    """KIP-368: the broker restarted with connections.max.reauth.ms=REAUTH_MS (alice's SCRAM
+    credentials must have survived the restart); a producer keeps producing over SASL_SSL with
+    SCRAM-SHA-512 for REAUTH_PRODUCE_S s, logging in again on its connection before each session
+    ends. Every record is acknowledged at contiguous offsets, error_cb reports nothing, the
+    connection to the broker is never lost or made again, and there were at least
+    REAUTH_PRODUCE_S * 1000 // REAUTH_MS re-authentications."""
+    ctx.restart_broker(REAUTH_SETTINGS)
+    topic, errors, reports = ctx.topic(), [], []
+    logger = logging.getLogger("interop.librdkafka")
+    with LogCapture("interop.librdkafka", level=logging.DEBUG) as logged:
+        p = producer(ctx, **{**sasl(ctx, "SCRAM-SHA-512"), "debug": "security,broker", "logger": logger,
+                             "error_cb": errors.append})
+        until, i = time.monotonic() + REAUTH_PRODUCE_S, 0
+        while time.monotonic() < until:
+            p.produce(topic, key=b"k", value=f"reauth-{i}".encode(), partition=0,
+                      on_delivery=lambda err, msg: reports.append((err, msg)))
+            i += 1
+            p.poll(0.02)
+        expect_eq(p.flush(30), 0, "messages left undelivered after flush(30)")
+    expect_eq(len(reports), i, "delivery reports")
+    failed = [err for err, _ in reports if err is not None]
+    expect_eq(failed[:3], [], "failed deliveries (first 3)")
+    expect_continuous([m.offset() for _, m in reports], "the records produced across re-authentications")
+    expect_eq([f"{e.name()}: {e.str()}" for e in errors], [], "errors reported through error_cb")
+    # The broker's connection (not the bootstrap one, which librdkafka drops at once).
+    connects = logged.matching(r"CONNECTED .*/1: Connected \(#")
+    lost = logged.matching(r"/1: (Disconnected|.*Broker transport failure)")
+    reauths = logged.matching(r"/1: Received REAUTH op")
+    logins = logged.matching(r"/1: Authenticated as alice")
+    ctx.step(f"{i} records, {len(connects)} connection(s), {len(logins)} login(s), {len(reauths)} re-authentication(s)")
+    expect_eq(lost, [], "connections to the broker lost")
+    expect_eq(len(connects), 1, "connections made to the broker")
+    # The first login and one per re-authentication; the last may still be under way at the end.
+    expect(len(reauths) <= len(logins) <= len(reauths) + 1,
+           f"a login for each re-authentication, got {len(logins)} logins and {len(reauths)} re-authentications")
+    want = REAUTH_PRODUCE_S * 1000 // REAUTH_MS
+    expect(len(logins) - 1 >= want, f"at least {want} re-authentications in {REAUTH_PRODUCE_S}s, got {len(logins) - 1}")

@@ -12,11 +12,15 @@ from kafka.coordinator.assignors.range import RangePartitionAssignor
 from kafka.coordinator.assignors.roundrobin import RoundRobinPartitionAssignor
 from kafka.admin import ConfigResource, ConfigResourceType, OffsetSpec
 
-from common import (expect_roundtrip, CERT_REJECTED, CODECS, GIVE_UP_S, JOIN_TIMEOUT, MESSAGE_MAX_BYTES, SEEK_RECORDS,
-                    SMALL_FETCH_BYTES, LogCapture, Rec, ScenarioFailure, big_value, by_partition, collect, digest,
-                    edge_records, expect, expect_eq, expect_failed_in_time, expect_next, expect_offsets_contiguous,
-                    expect_records, expect_said, expect_several_batches, expect_several_fetches, expect_span, flushes,
-                    numbered, poll_for, scenario, tls_records, value_size_for_batch)
+from kafka.net.sasl.oauth import AbstractTokenProvider
+
+from common import (expect_roundtrip, AUTH_GIVE_UP_S, AUTH_REJECTED, CERT_REJECTED, CODECS, GIVE_UP_S, JOIN_TIMEOUT,
+                    MESSAGE_MAX_BYTES, REAUTH_MS, REAUTH_PRODUCE_S, REAUTH_SETTINGS, SASL_PASSWORD, SASL_USER, SEEK_RECORDS,
+                    SMALL_FETCH_BYTES, UNKNOWN_USER, WRONG_PASSWORD, LogCapture, Rec, ScenarioFailure, big_value, by_partition,
+                    collect, digest, edge_records, expect, expect_continuous, expect_eq, expect_failed_in_time, expect_next,
+                    expect_offsets_contiguous, expect_records, expect_said, expect_several_batches, expect_several_fetches,
+                    expect_span, flushes, numbered, poll_for, sasl_records, scenario, tls_records, unsecured_jwt,
+                    value_size_for_batch)
 
 logging.basicConfig(level=logging.WARNING, format="%(asctime)s %(name)s %(levelname)s %(message)s")
 TIMEOUT = 15  # seconds, for every single client call
@@ -848,24 +852,32 @@ def tls(ctx, client_cert=False, untrusted=False):
     return conf
 
 
+def secured_roundtrip(ctx, conf, sent, over, group=True):
+    """`sent` produced and read back with the client settings `conf` (`over` says which: "TLS",
+    "SASL PLAIN"...); with `group`, a group member then reads them the same way (FindCoordinator
+    must answer with the same listener) and commits."""
+    topic = ctx.topic()
+    produce_ok(ctx, topic, sent, partition=0, **conf)
+    got = consume(ctx, [(topic, 0)], **conf)
+    expect_roundtrip(ctx, topic, got, sent, "none")
+    if not group:
+        return
+    c = KafkaConsumer(topic, group_id=ctx.topic("group"), auto_offset_reset="earliest", enable_auto_commit=False,
+                      request_timeout_ms=MS, fetch_max_wait_ms=100, session_timeout_ms=10_000,
+                      heartbeat_interval_ms=1000, **conf)
+    try:
+        expect_next(poller(c), sent, 0, len(sent), f"the group member's read over {over}", JOIN_TIMEOUT)
+        c.commit(timeout_ms=MS)
+        expect_eq(c.committed(TopicPartition(topic, 0), timeout_ms=MS), len(sent), f"committed offset over {over}")
+    finally:
+        c.close(autocommit=False, timeout_ms=5000)
+
+
 def tls_roundtrip(client_cert):
     def run(ctx):
         """TLS_RECORDS keyed records with headers produced and read back over TLS; then a group
         member reads them over TLS (FindCoordinator answers with the SSL listener) and commits."""
-        conf = tls(ctx, client_cert)
-        topic, sent = ctx.topic(), tls_records(ctx.scenario)
-        produce_ok(ctx, topic, sent, partition=0, **conf)
-        got = consume(ctx, [(topic, 0)], **conf)
-        expect_roundtrip(ctx, topic, got, sent, "none")
-        c = KafkaConsumer(topic, group_id=ctx.topic("group"), auto_offset_reset="earliest", enable_auto_commit=False,
-                          request_timeout_ms=MS, fetch_max_wait_ms=100, session_timeout_ms=10_000,
-                          heartbeat_interval_ms=1000, **conf)
-        try:
-            expect_next(poller(c), sent, 0, len(sent), "the group member's read over TLS", JOIN_TIMEOUT)
-            c.commit(timeout_ms=MS)
-            expect_eq(c.committed(TopicPartition(topic, 0), timeout_ms=MS), len(sent), "committed offset over TLS")
-        finally:
-            c.close(autocommit=False, timeout_ms=5000)
+        secured_roundtrip(ctx, tls(ctx, client_cert), tls_records(ctx.scenario), "TLS")
     return run
 
 
@@ -873,15 +885,15 @@ scenario("ssl-roundtrip")(tls_roundtrip(client_cert=False))
 scenario("mtls-roundtrip")(tls_roundtrip(client_cert=True))
 
 
-def expect_refused(ctx, conf, said, what):
-    """A producer with `conf` gives up within FAIL_WITHIN s without delivering, having logged one
-    of `said` (regular expressions): kafka-python logs why a connection failed, and raises only
-    KafkaTimeoutError('Unable to bootstrap from ...')."""
+def expect_refused(ctx, conf, said, what, give_up_s=GIVE_UP_S):
+    """A producer with `conf` gives up (after `give_up_s`) within FAIL_WITHIN s without delivering,
+    having logged one of `said` (regular expressions): kafka-python logs why a connection failed,
+    and raises only KafkaTimeoutError('Unable to bootstrap from ...')."""
     started = time.monotonic()
     with LogCapture("kafka") as logged:
         try:
             results = produce(ctx, ctx.topic(), [Rec(key=b"k", value=b"v")], partition=0,
-                              bootstrap_timeout_ms=GIVE_UP_S * 1000, max_block_ms=GIVE_UP_S * 1000, **conf)
+                              bootstrap_timeout_ms=give_up_s * 1000, max_block_ms=give_up_s * 1000, **conf)
             error = results[0][0]
         except Errors.KafkaError as e:
             error = e
@@ -913,3 +925,113 @@ def plaintext_to_ssl_port(ctx):
     expect_refused(ctx, {"bootstrap_servers": ctx.ssl_bootstrap}, [r"Bootstrap connection to \S+ failed"],
                    "a PLAINTEXT producer at the SSL listener")
     expect_serving(ctx)
+
+
+# ---------------------------------------------------------------------------------------------
+# SASL: the broker's SASL_PLAINTEXT and SASL_SSL listeners (common.py)
+
+
+class UnsecuredToken(AbstractTokenProvider):
+    """OAUTHBEARER's token: an unsecured JWT for `subject` (kafka-python makes none itself)."""
+
+    def __init__(self, subject):
+        super().__init__()
+        self.subject = subject
+
+    def token(self):
+        return unsecured_jwt(self.subject)
+
+
+def sasl(ctx, mechanism, user=SASL_USER, password=SASL_PASSWORD):
+    """The settings of a SASL client: PLAIN and OAUTHBEARER over SASL_PLAINTEXT, SCRAM over SASL_SSL
+    (the broker's certificate verified as in tls())."""
+    if mechanism.startswith("SCRAM-"):
+        conf = {**tls(ctx), "bootstrap_servers": ctx.sasl_ssl_bootstrap, "security_protocol": "SASL_SSL"}
+    else:
+        conf = {"bootstrap_servers": ctx.sasl_plaintext_bootstrap, "security_protocol": "SASL_PLAINTEXT"}
+    conf["sasl_mechanism"] = mechanism
+    if mechanism == "OAUTHBEARER":
+        conf["sasl_oauth_token_provider"] = UnsecuredToken(user)
+    else:
+        conf.update(sasl_plain_username=user, sasl_plain_password=password)
+    return conf
+
+
+def sasl_roundtrip(mechanism, group):
+    def run(ctx):
+        """SASL_RECORDS keyed records with headers produced and read back as alice; with `group`
+        (SCRAM, over SASL_SSL) a group member then reads them and commits."""
+        secured_roundtrip(ctx, sasl(ctx, mechanism), sasl_records(mechanism), f"SASL {mechanism}", group)
+    return run
+
+
+scenario("sasl-plain")(sasl_roundtrip("PLAIN", group=False))
+scenario("sasl-scram-256")(sasl_roundtrip("SCRAM-SHA-256", group=True))
+scenario("sasl-scram-512")(sasl_roundtrip("SCRAM-SHA-512", group=True))
+scenario("sasl-oauthbearer")(sasl_roundtrip("OAUTHBEARER", group=False))
+
+
+def expect_sasl_serving(ctx):
+    """The broker still serves alice: PLAIN over SASL_PLAINTEXT, SCRAM-SHA-256 over SASL_SSL."""
+    for mechanism in ("PLAIN", "SCRAM-SHA-256"):
+        conf = sasl(ctx, mechanism)
+        topic, sent = ctx.topic(mechanism), [Rec(key=b"k", value=f"as alice over {mechanism}".encode())]
+        produce_ok(ctx, topic, sent, partition=0, **conf)
+        expect_records(consume(ctx, [(topic, 0)], **conf), sent, f"the record read back with {mechanism}")
+
+
+# kafka-python logs the broker's refusal and retries the bootstrap until bootstrap_timeout_ms.
+AUTH_FAILED = [r"SaslAuthenticationFailedError: .*" + r for r in AUTH_REJECTED]
+
+
+@scenario("sasl-wrong-password")
+def sasl_wrong_password(ctx):
+    """SCRAM with a wrong password and PLAIN with an unknown user are refused
+    (SASL_AUTHENTICATION_FAILED, logged as SaslAuthenticationFailedError); the producer gives up
+    after AUTH_GIVE_UP_S; then alice still gets in."""
+    expect_refused(ctx, sasl(ctx, "SCRAM-SHA-256", password=WRONG_PASSWORD), AUTH_FAILED,
+                   "SCRAM-SHA-256 with a wrong password", give_up_s=AUTH_GIVE_UP_S)
+    expect_refused(ctx, sasl(ctx, "PLAIN", user=UNKNOWN_USER), AUTH_FAILED, "PLAIN as an unknown user",
+                   give_up_s=AUTH_GIVE_UP_S)
+    expect_sasl_serving(ctx)
+
+
+@scenario("sasl-reauth", timeout=60)
+def sasl_reauth(ctx):
+    """KIP-368 (kafka-python 3.0's SaslReauthenticator): the broker restarted with
+    connections.max.reauth.ms=REAUTH_MS (alice's SCRAM credentials must have survived the
+    restart); a producer keeps producing over SASL_SSL with SCRAM-SHA-512 for REAUTH_PRODUCE_S s,
+    logging in again on its connection before each session ends. Every record is acknowledged at
+    contiguous offsets, nothing is logged at WARNING or above, the connection to the broker is made
+    once, and there were at least REAUTH_PRODUCE_S * 1000 // REAUTH_MS re-authentications."""
+    ctx.restart_broker(REAUTH_SETTINGS)
+    topic, p = ctx.topic(), None
+    try:
+        # Not the close: it may cut a re-authentication short (logged as a failed one).
+        with LogCapture("kafka", level=logging.INFO) as logged:
+            p = producer(ctx, **sasl(ctx, "SCRAM-SHA-512"))
+            futures = []
+            until = time.monotonic() + REAUTH_PRODUCE_S
+            while time.monotonic() < until:
+                futures.append(p.send(topic, key=b"k", value=f"reauth-{len(futures)}".encode(), partition=0))
+                time.sleep(0.02)
+            p.flush(timeout=30)
+            results = []
+            for f in futures:
+                try:
+                    results.append(f.get(timeout=TIMEOUT).offset)
+                except Errors.KafkaError as e:
+                    raise ScenarioFailure(f"record {len(results)} of {len(futures)} failed: {e!r}")
+    finally:
+        if p is not None:
+            p.close(timeout=5)
+    expect_continuous(results, "the records produced across re-authentications")
+    # kafka-python logs each login (the first and every re-authentication) at INFO.
+    connects = logged.matching(r"Initializing connection for node_id 1 ")
+    logins = logged.matching(r"node_id=1 .*Authenticated as alice")
+    problems = logged.matching(r" (WARNING|ERROR|CRITICAL): ")
+    ctx.step(f"{len(results)} records, {len(connects)} connection(s), {len(logins)} login(s)")
+    expect_eq(problems[:3], [], "warnings and errors logged (first 3)")
+    expect_eq(len(connects), 1, "connections made to the broker")
+    want = REAUTH_PRODUCE_S * 1000 // REAUTH_MS
+    expect(len(logins) - 1 >= want, f"at least {want} re-authentications in {REAUTH_PRODUCE_S}s, got {len(logins) - 1}")

@@ -1,8 +1,8 @@
 """kcat 1.7.1 (Debian bookworm, librdkafka 2.0.2) against Gregor, driven as a command: -P to
 produce, -C to consume one topic to its end (-e, manual assignment), -Q for offsets by timestamp,
 -L for metadata. kcat cannot create topics: they are auto-created on produce, and the one of 100
-partitions is set up with a raw CreateTopics request (common.create_topics_raw). The TLS scenarios
-give it librdkafka's ssl.* settings with -X and the SSL listener with -b."""
+partitions is set up with a raw CreateTopics request (common.create_topics_raw). The TLS and SASL
+scenarios give it librdkafka's ssl.* and sasl.* settings with -X and the listener with -b."""
 import json
 import os
 import re
@@ -13,10 +13,10 @@ import tempfile
 import time
 from concurrent.futures import ThreadPoolExecutor
 
-from common import (expect_roundtrip, CERT_REJECTED, CODECS, GIVE_UP_S, MESSAGE_MAX_BYTES, Rec, ScenarioFailure, by_partition,
-                    create_topics_raw, digest, expect, expect_eq, expect_failed_in_time, expect_offsets_contiguous,
-                    expect_records, expect_said, numbered, offset_fetch_raw, scenario, tls_records, value_size_for_batch,
-                    wait_until)
+from common import (expect_roundtrip, AUTH_REJECTED, CERT_REJECTED, CODECS, GIVE_UP_S, MESSAGE_MAX_BYTES, SASL_PASSWORD, SASL_USER,
+                    UNKNOWN_USER, WRONG_PASSWORD, Rec, ScenarioFailure, by_partition, create_topics_raw, digest, expect,
+                    expect_eq, expect_failed_in_time, expect_offsets_contiguous, expect_records, expect_said, numbered,
+                    offset_fetch_raw, sasl_records, scenario, tls_records, value_size_for_batch, wait_until)
 
 KCAT = os.environ.get("KCAT", "kcat")
 TIMEOUT = 30  # seconds, for every kcat run
@@ -353,11 +353,11 @@ def topics_1000(ctx):
 # TLS: the broker's SSL listener (common.py)
 
 
-def tls(ctx, client_cert=False, untrusted=False):
-    """librdkafka's settings (-X) for a client of the SSL listener: the broker's certificate
-    verified against the run's CA (with `untrusted`, another one), its host name checked; with
-    `client_cert` the client presents client.pem (mTLS)."""
-    conf = {"security.protocol": "SSL", "ssl.endpoint.identification.algorithm": "https",
+def tls(ctx, client_cert=False, untrusted=False, protocol="SSL"):
+    """librdkafka's settings (-X) for a client of the SSL listener (with `protocol` SASL_SSL, of the
+    SASL_SSL one): the broker's certificate verified against the run's CA (with `untrusted`, another
+    one), its host name checked; with `client_cert` the client presents client.pem (mTLS)."""
+    conf = {"security.protocol": protocol, "ssl.endpoint.identification.algorithm": "https",
             "ssl.ca.location": ctx.cert("ca.pem", untrusted=untrusted)}
     if client_cert:
         conf.update({"ssl.certificate.location": ctx.cert("client.pem"), "ssl.key.location": ctx.cert("client-key.pem")})
@@ -380,12 +380,12 @@ scenario("ssl-roundtrip")(tls_roundtrip(client_cert=False))
 scenario("mtls-roundtrip")(tls_roundtrip(client_cert=True))
 
 
-def expect_refused(ctx, conf, said, what):
-    """kcat -P with `conf` at the SSL listener gives up on its record within FAIL_WITHIN s, exits
-    non-zero and says one of `said` (regular expressions) on stderr."""
+def expect_refused(ctx, conf, said, what, bootstrap=None):
+    """kcat -P with `conf` at `bootstrap` (default: the SSL listener) gives up on its record within
+    FAIL_WITHIN s, exits non-zero and says one of `said` (regular expressions) on stderr."""
     started = time.monotonic()
     out = produce_lines(ctx, ctx.topic(), [b"k\tv"], "-X", f"message.timeout.ms={GIVE_UP_S * 1000}", *conf,
-                        bootstrap=ctx.ssl_bootstrap, check=False)
+                        bootstrap=bootstrap or ctx.ssl_bootstrap, check=False)
     expect(out.returncode != 0, f"{what} to exit non-zero, but it delivered")
     took = expect_failed_in_time(started, what)
     stderr = out.stderr.decode(errors="replace")
@@ -415,3 +415,59 @@ def plaintext_to_ssl_port(ctx):
     closes the connection (librdkafka 2.0.2 suggests the wrong security.protocol)."""
     expect_refused(ctx, [], [r"Disconnected.*APIVERSION_QUERY"], "a PLAINTEXT kcat at the SSL listener")
     expect_serving(ctx)
+
+
+# ---------------------------------------------------------------------------------------------
+# SASL: the broker's SASL_PLAINTEXT and SASL_SSL listeners (common.py). No sasl-reauth: librdkafka
+# 2.0.2 does not re-authenticate (FINDINGS.md).
+
+
+def sasl(ctx, mechanism, user=SASL_USER, password=SASL_PASSWORD):
+    """(the listener, librdkafka's settings as -X) for a SASL client: PLAIN and OAUTHBEARER over
+    SASL_PLAINTEXT, SCRAM over SASL_SSL (the broker's certificate verified as in tls()).
+    OAUTHBEARER's token is librdkafka's own unsecured JWT for `user`."""
+    if mechanism.startswith("SCRAM-"):
+        bootstrap, conf = ctx.sasl_ssl_bootstrap, tls(ctx, protocol="SASL_SSL")
+    else:
+        bootstrap, conf = ctx.sasl_plaintext_bootstrap, ["-X", "security.protocol=SASL_PLAINTEXT"]
+    conf += ["-X", f"sasl.mechanism={mechanism}"]
+    if mechanism == "OAUTHBEARER":
+        conf += ["-X", "enable.sasl.oauthbearer.unsecure.jwt=true", "-X", f"sasl.oauthbearer.config=principal={user}"]
+    else:
+        conf += ["-X", f"sasl.username={user}", "-X", f"sasl.password={password}"]
+    return bootstrap, conf
+
+
+def sasl_roundtrip(mechanism):
+    def run(ctx):
+        """SASL_RECORDS keyed records with a header (-H: the same on every record) produced and read
+        back as alice."""
+        bootstrap, conf = sasl(ctx, mechanism)
+        topic, sent = ctx.topic(), sasl_records(mechanism, per_record_headers=False)
+        produce_lines(ctx, topic, [line_of(r) for r in sent], "-H", f"mechanism={mechanism}", *conf, bootstrap=bootstrap)
+        got = consume(ctx, topic, 0, conf=conf, bootstrap=bootstrap)
+        expect_roundtrip(ctx, topic, got, sent, "none")
+    return run
+
+
+scenario("sasl-plain")(sasl_roundtrip("PLAIN"))
+scenario("sasl-scram-256")(sasl_roundtrip("SCRAM-SHA-256"))
+scenario("sasl-scram-512")(sasl_roundtrip("SCRAM-SHA-512"))
+scenario("sasl-oauthbearer")(sasl_roundtrip("OAUTHBEARER"))
+
+
+@scenario("sasl-wrong-password")
+def sasl_wrong_password(ctx):
+    """SCRAM with a wrong password and PLAIN with an unknown user are refused
+    (SASL_AUTHENTICATION_FAILED): kcat stops at once with `Local: Authentication failure`; then
+    alice still gets in."""
+    said = [r"Local: Authentication failure: .*SASL authentication error: .*" + r for r in AUTH_REJECTED]
+    for what, (bootstrap, conf) in [("SCRAM-SHA-256 with a wrong password", sasl(ctx, "SCRAM-SHA-256", password=WRONG_PASSWORD)),
+                                    ("PLAIN as an unknown user", sasl(ctx, "PLAIN", user=UNKNOWN_USER))]:
+        expect_refused(ctx, conf, said, f"kcat with {what}", bootstrap=bootstrap)
+    for mechanism in ("PLAIN", "SCRAM-SHA-256"):
+        bootstrap, conf = sasl(ctx, mechanism)
+        topic = ctx.topic(mechanism)
+        produce_lines(ctx, topic, [f"k\tas alice over {mechanism}".encode()], *conf, bootstrap=bootstrap)
+        expect_records(consume(ctx, topic, 0, conf=conf, bootstrap=bootstrap),
+                       [Rec(key=b"k", value=f"as alice over {mechanism}".encode())], f"the record read back with {mechanism}")
