@@ -28,6 +28,8 @@ public final class Broker: Sendable {
     let scramCredentials: ScramCredentialStore
     /// Delegation tokens (KIP-48), durable in the first log directory.
     let delegationTokens: DelegationTokens
+    /// The ACLs, with `authorizer.class.name` set; nil without an authorizer.
+    let acls: AclStore?
 
     public init(config: BrokerConfig, logger: Logger, clock: @escaping @Sendable () -> Int64 = Broker.wallClock) throws {
         self.config = config
@@ -40,6 +42,7 @@ public final class Broker: Sendable {
             settings: .init(secretKey: config.delegationTokenSecretKey, maxLifetimeMs: config.delegationTokenMaxLifetimeMs,
                             expiryTimeMs: config.delegationTokenExpiryTimeMs),
             clock: clock)
+        self.acls = try config.authorizer.map { try AclStore(directory: config.logDirs[0], settings: $0) }
         self.metadata = try ClusterMetadataStore(directory: config.logDirs[0], logDirs: config.logDirs, nodeId: config.nodeId,
                                                  clusterId: config.clusterId)
         self.logs = LogManager(logDirs: config.logDirs, logger: logger, clock: clock)

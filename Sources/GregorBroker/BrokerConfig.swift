@@ -32,6 +32,9 @@ public struct BrokerConfig: Sendable {
     /// `delegation.token.max.lifetime.ms` and `delegation.token.expiry.time.ms`.
     public var delegationTokenMaxLifetimeMs: Int64 = 7 * 86_400_000
     public var delegationTokenExpiryTimeMs: Int64 = 86_400_000
+    /// `authorizer.class.name`, `super.users`, `allow.everyone.if.no.acl.found`: ACLs are
+    /// enforced only with an authorizer, as in Kafka.
+    public var authorizer: AclAuthorizerSettings?
     /// `log.dirs`.
     public var logDirs: [String] = ["/tmp/gregor-logs"]
     /// `num.partitions`: partitions of auto-created topics and of CreateTopics asking for -1.

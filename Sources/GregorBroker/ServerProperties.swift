@@ -64,13 +64,15 @@ public struct ServerProperties {
     /// The broker settings; throws on the first invalid value, naming its key.
     public mutating func brokerConfig() throws(InvalidValue) -> BrokerConfig {
         unknownKeys = values.keys.filter {
-            !Self.known.contains($0) && !Self.tlsKeys.contains($0) && !Self.saslKeys.contains($0) && !Self.isListenerKey($0)
+            !Self.known.contains($0) && !Self.tlsKeys.contains($0) && !Self.saslKeys.contains($0)
+                && !Self.authorizerKeys.contains($0) && !Self.isListenerKey($0)
         }.sorted()
         var c = BrokerConfig()
         var l = c.logDefaults
         if let v = values["node.id"] ?? values["broker.id"] { c.nodeId = try int32("node.id", v, min: 0) }
         try configureListeners(&c)
         try configureSasl(&c)
+        try configureAuthorizer(&c)
         if let v = values["log.dirs"] ?? values["log.dir"] {
             c.logDirs = v.split(separator: ",").map { String($0).trimmed }.filter { !$0.isEmpty }
             guard !c.logDirs.isEmpty else { throw InvalidValue(key: "log.dirs", value: v, reason: "no directory") }

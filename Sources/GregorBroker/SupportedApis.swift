@@ -68,6 +68,9 @@ public struct SupportedApis: Sendable {
         entry(RenewDelegationTokenHandler.self),
         entry(ExpireDelegationTokenHandler.self),
         entry(DescribeDelegationTokenHandler.self),
+        entry(DescribeAclsHandler.self),
+        entry(CreateAclsHandler.self),
+        entry(DeleteAclsHandler.self),
     ])
 }
 

@@ -4,6 +4,8 @@
 // v1: no change (throttling after the response, KIP-219). v2: flexible.
 // Topic configs take effect at once on every partition's log. Broker configs cannot be changed
 // while Gregor runs: setting any is INVALID_REQUEST, as Kafka answers for its read-only ones.
+// Each resource needs ALTER_CONFIGS on its topic, or on the cluster for brokers
+// (TOPIC_/CLUSTER_AUTHORIZATION_FAILED with Kafka's default message).
 import GregorStorage
 import KafkaProtocol
 
@@ -19,6 +21,9 @@ enum AlterConfigsHandler: APIHandler {
             do throws(ApiError) {
                 if repeated.contains(ResourceKey(type: resource.resourceType, name: resource.resourceName)) {
                     throw ApiError(.invalidRequest, "Each resource must appear at most once.")
+                }
+                if let refused = ConfigResourceType.refusal(resource.resourceType, resource.resourceName, .alterConfigs, context) {
+                    throw refused
                 }
                 try alter(resource, validateOnly: request.validateOnly, broker)
             } catch {

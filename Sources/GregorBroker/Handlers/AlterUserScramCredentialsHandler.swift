@@ -9,6 +9,15 @@ enum AlterUserScramCredentialsHandler: APIHandler {
 
     static func handle(_ request: AlterUserScramCredentialsRequest, _ context: RequestContext) async throws -> AlterUserScramCredentialsResponse? {
         let store = context.broker.scramCredentials
+        // Needs ALTER on the cluster: every user named is answered CLUSTER_AUTHORIZATION_FAILED
+        // (AlterUserScramCredentialsRequest.getErrorResponse).
+        guard context.authorizedOnCluster(.alter) else {
+            var users: [String] = []
+            for name in request.deletions.map(\.name) + request.upsertions.map(\.name) where !users.contains(name) { users.append(name) }
+            return AlterUserScramCredentialsResponse(results: users.map {
+                .init(user: $0, errorCode: ErrorCode.clusterAuthorizationFailed.rawValue, errorMessage: ErrorCode.clusterAuthorizationFailed.defaultMessage)
+            })
+        }
         let existing = store.all
         var order: [String] = []
         var errors: [String: (ErrorCode, String)] = [:]

@@ -8,6 +8,21 @@ enum ConfigResourceType: Int8 {
     case topic = 2, broker = 4, brokerLogger = 8, clientMetrics = 16, group = 32
 }
 
+extension ConfigResourceType {
+    /// KafkaApis' config authorization: DESCRIBE_CONFIGS or ALTER_CONFIGS on the topic or group,
+    /// or on the cluster for brokers, loggers and client metrics. The error for a caller without
+    /// it, with Kafka's default message; nil if allowed (or for a type Kafka refuses otherwise).
+    static func refusal(_ type: Int8, _ name: String, _ operation: AclOperation, _ context: RequestContext) -> ApiError? {
+        let (code, allowed): (ErrorCode, Bool) = switch ConfigResourceType(rawValue: type) {
+        case .topic: (.topicAuthorizationFailed, context.authorized(operation, .topic, name))
+        case .group: (.groupAuthorizationFailed, context.authorized(operation, .group, name))
+        case .broker, .brokerLogger, .clientMetrics: (.clusterAuthorizationFailed, context.authorizedOnCluster(operation))
+        case nil: (.none, true)
+        }
+        return allowed ? nil : ApiError(code, code.defaultMessage)
+    }
+}
+
 /// An error code with its message, as Kafka's ApiError.
 struct ApiError: Error {
     let code: ErrorCode

@@ -4,6 +4,7 @@
 // Checks as Kafka's controller does (ReplicationControlManager.createPartitions): the count must
 // grow, and explicit assignments need one per new partition, each naming exactly this broker
 // (every partition here has one replica). validate_only checks without creating.
+// Needs ALTER on the topic (TOPIC_AUTHORIZATION_FAILED).
 import GregorStorage
 import KafkaProtocol
 
@@ -19,6 +20,7 @@ enum CreatePartitionsHandler: APIHandler {
             var r = CreatePartitionsResponse.CreatePartitionsTopicResult(name: topic.name)
             do throws(ApiError) {
                 if repeated.contains(topic.name) { throw ApiError(.invalidRequest, "Duplicate topic name.") }
+                if !context.authorized(.alter, .topic, topic.name) { throw ApiError(.topicAuthorizationFailed, nil) }
                 try create(topic, validateOnly: request.validateOnly, broker)
             } catch {
                 r.errorCode = error.code.rawValue

@@ -2,6 +2,9 @@
 // v1: validate_only. v2: throttle time. v4: default partitions and replication factor (-1,
 // KIP-464). v5: flexible; the response carries the topic's configs, partitions and replication
 // factor (KIP-525). v7: topic id (KIP-516).
+// Authorization (KafkaApis.handleCreateTopicsRequest): CREATE on the cluster, or on the topic
+// (TOPIC_AUTHORIZATION_FAILED, "Authorization failed."); a created topic's configs (v5+) are
+// shown only with DESCRIBE_CONFIGS on it, else its topic_config_error_code says why not.
 import GregorStorage
 import KafkaProtocol
 
@@ -15,6 +18,7 @@ enum CreateTopicsHandler: APIHandler {
         var pending: [(index: Int, topic: NewTopic)] = []
         var seen: [String: Int] = [:]
         for t in request.topics { seen[t.name, default: 0] += 1 }
+        let creatable = context.authorizedOnCluster(.create) ? Set(seen.keys) : context.authorizedNames(.create, .topic, seen.keys)
         for t in request.topics {
             var r = CreateTopicsResponse.CreatableTopicResult(name: t.name, numPartitions: -1, replicationFactor: -1)
             func fail(_ code: ErrorCode, _ message: String) {
@@ -28,6 +32,8 @@ enum CreateTopicsHandler: APIHandler {
             for c in t.configs { if let value = c.value { configs[c.name] = value } }
             if seen[t.name]! > 1 {
                 fail(.invalidRequest, "Create topics request from client `\(context.clientId ?? "")` contains multiple entries for the following topics: \(t.name)")
+            } else if !creatable.contains(t.name) {
+                fail(.topicAuthorizationFailed, "Authorization failed.")
             } else if !TopicNames.isValid(t.name) {
                 fail(.invalidTopicException, "Topic name \"\(t.name)\" is illegal")
             } else if broker.metadata.topic(t.name) != nil {
@@ -73,9 +79,12 @@ enum CreateTopicsHandler: APIHandler {
             }
         }
         var response = CreateTopicsResponse()
+        let configsVisible = context.authorizedNames(.describeConfigs, .topic, seen.keys)
         for (i, t) in request.topics.enumerated() {
             var r = results[i]
-            if context.apiVersion >= 5 && r.errorCode == 0 {
+            if context.apiVersion >= 5 && r.errorCode == 0 && !configsVisible.contains(t.name) {
+                r.topicConfigErrorCode = ErrorCode.topicAuthorizationFailed.rawValue
+            } else if context.apiVersion >= 5 && r.errorCode == 0 {
                 var configs: [String: String] = [:]
                 for c in t.configs { if let value = c.value { configs[c.name] = value } }
                 r.configs = configs.sorted { $0.key < $1.key }.map { .init(name: $0.key, value: $0.value, configSource: 1) }

@@ -5,6 +5,7 @@
 // As Kafka's Partition.deleteRecordsOnLeader: a compacted-only topic refuses (POLICY_VIOLATION),
 // an offset past the high watermark is OFFSET_OUT_OF_RANGE, and the answer is the low watermark
 // (the new log start offset). There are no followers to wait for, so timeout_ms is not needed.
+// Needs DELETE on the topic (TOPIC_AUTHORIZATION_FAILED).
 import GregorStorage
 import KafkaProtocol
 
@@ -13,10 +14,16 @@ enum DeleteRecordsHandler: APIHandler {
 
     static func handle(_ request: DeleteRecordsRequest, _ context: RequestContext) async throws -> DeleteRecordsResponse? {
         var response = DeleteRecordsResponse()
+        let deletable = context.authorizedNames(.delete, .topic, request.topics.map(\.name))
         for topic in request.topics {
             var result = DeleteRecordsResponse.DeleteRecordsTopicResult(name: topic.name)
             for partition in topic.partitions {
                 var p = DeleteRecordsResponse.DeleteRecordsPartitionResult(partitionIndex: partition.partitionIndex, lowWatermark: -1)
+                guard deletable.contains(topic.name) else {
+                    p.errorCode = ErrorCode.topicAuthorizationFailed.rawValue
+                    result.partitions.append(p)
+                    continue
+                }
                 do {
                     p.lowWatermark = try delete(topic.name, partition.partitionIndex, before: partition.offset, context.broker)
                 } catch {

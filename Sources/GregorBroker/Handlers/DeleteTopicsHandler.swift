@@ -1,5 +1,8 @@
 // DeleteTopics (key 20).
 // v1: throttle time. v4: flexible. v5: error messages. v6: topics by name or by id (KIP-516).
+// Authorization (ControllerApis.deleteTopics): DELETE on the topic, and DESCRIBE to learn
+// whether it exists. By name, either missing is TOPIC_AUTHORIZATION_FAILED; by id, an id the
+// caller may not describe is UNKNOWN_TOPIC_ID, as if it did not exist.
 import GregorStorage
 import KafkaProtocol
 
@@ -15,7 +18,16 @@ enum DeleteTopicsHandler: APIHandler {
         for target in targets {
             var r = DeleteTopicsResponse.DeletableTopicResult(name: target.name, topicId: target.id)
             let topic = target.name.flatMap { broker.metadata.topic($0) } ?? (target.id != .zero ? broker.metadata.topic(id: target.id) : nil)
-            if let topic {
+            let name = target.name ?? topic?.name
+            let describable = name.map { context.authorized(.describe, .topic, $0) } ?? false
+            if target.name == nil, topic != nil, !describable {
+                r.errorCode = ErrorCode.unknownTopicId.rawValue
+                r.errorMessage = "Topic id \(target.id) not found"
+            } else if let name, !describable || !context.authorized(.delete, .topic, name) {
+                r.name = name
+                r.errorCode = ErrorCode.topicAuthorizationFailed.rawValue
+                r.errorMessage = ErrorCode.topicAuthorizationFailed.defaultMessage
+            } else if let topic {
                 do {
                     _ = try broker.deleteTopic(topic.name)
                     r.name = topic.name

@@ -24,6 +24,12 @@ enum DescribeClusterHandler: APIHandler {
         return DescribeClusterResponse(
             clusterId: broker.metadata.clusterId, controllerId: broker.config.nodeId,
             brokers: [.init(brokerId: broker.config.nodeId, host: context.advertised.host, port: Int32(context.advertised.port))],
-            clusterAuthorizedOperations: request.includeClusterAuthorizedOperations ? AuthorizedOperations.cluster : AuthorizedOperations.notRequested)
+            clusterAuthorizedOperations: clusterOperations(request, context))
+    }
+
+    /// AuthHelper.computeDescribeClusterResponse: 0 for a caller without DESCRIBE on the cluster.
+    static func clusterOperations(_ request: DescribeClusterRequest, _ context: RequestContext) -> Int32 {
+        guard request.includeClusterAuthorizedOperations else { return AuthorizedOperations.notRequested }
+        return context.authorizedOnCluster(.describe) ? context.authorizedOperations(.cluster, ResourcePattern.clusterName) : 0
     }
 }

@@ -6,6 +6,8 @@
 // (DYNAMIC_TOPIC_CONFIG), else the broker's setting (STATIC_BROKER_CONFIG), else the default.
 // The broker resource (its node id) lists the broker configs Gregor has, all read-only; the
 // empty name (cluster-wide dynamic defaults) lists none, as there are none.
+// Each resource needs DESCRIBE_CONFIGS on its topic or group, or on the cluster for brokers
+// (TOPIC_/GROUP_/CLUSTER_AUTHORIZATION_FAILED with Kafka's default message).
 import GregorStorage
 import KafkaProtocol
 
@@ -27,7 +29,10 @@ enum DescribeConfigsHandler: APIHandler {
         var response = DescribeConfigsResponse()
         for resource in request.resources {
             var result = DescribeConfigsResponse.DescribeConfigsResult(resourceType: resource.resourceType, resourceName: resource.resourceName)
-            do {
+            do throws(ApiError) {
+                if let refused = ConfigResourceType.refusal(resource.resourceType, resource.resourceName, .describeConfigs, context) {
+                    throw refused
+                }
                 var entries = try describe(resource, options, context.broker)
                 if let keys = resource.configurationKeys, !keys.isEmpty {
                     let wanted = Set(keys)

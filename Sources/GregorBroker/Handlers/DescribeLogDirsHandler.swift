@@ -17,6 +17,10 @@ enum DescribeLogDirsHandler: APIHandler {
     static let versions: ClosedRange<Int16> = 1...4
 
     static func handle(_ request: DescribeLogDirsRequest, _ context: RequestContext) async throws -> DescribeLogDirsResponse? {
+        // Needs DESCRIBE on the cluster: without it the answer is empty (v3+ says why).
+        guard context.authorizedOnCluster(.describe) else {
+            return DescribeLogDirsResponse(errorCode: ErrorCode.clusterAuthorizationFailed.rawValue)
+        }
         let logs = context.broker.logs
         var wanted: [String: Set<Int32>]?
         if let topics = request.topics {

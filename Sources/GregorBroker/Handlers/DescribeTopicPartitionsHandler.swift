@@ -5,7 +5,8 @@
 // response_partition_limit partitions (capped at 2000, Kafka's max.request.partition.size.limit)
 // per response; next_cursor says where to continue. No topics asked means every topic, and then
 // missing topics are not reported. Every topic answered, known or not, carries the topic's
-// authorized operations (DescribeTopicPartitionsRequestHandler).
+// authorized operations (DescribeTopicPartitionsRequestHandler). A topic the caller may not
+// describe is left out of "every topic", and TOPIC_AUTHORIZATION_FAILED when asked for.
 import GregorStorage
 import KafkaProtocol
 
@@ -22,6 +23,7 @@ enum DescribeTopicPartitionsHandler: APIHandler {
         let everyTopic = request.topics.isEmpty
         let cursorTopic = request.cursor?.topicName ?? ""
         let names = Set(everyTopic ? broker.metadata.topics.map(\.name) : request.topics.map(\.name)).filter { $0 >= cursorTopic }
+        let describable = context.authorizedNames(.describe, .topic, names)
         // The cursor's topic must be among those asked for, and its partition valid.
         if let cursor = request.cursor, !everyTopic && !names.contains(cursor.topicName) || cursor.partitionIndex < 0 {
             return DescribeTopicPartitionsResponse(topics: request.topics.map { Topic(errorCode: ErrorCode.invalidRequest.rawValue, name: $0.name) })
@@ -34,11 +36,15 @@ enum DescribeTopicPartitionsHandler: APIHandler {
                 response.nextCursor = .init(topicName: name, partitionIndex: 0)
                 break
             }
+            guard describable.contains(name) else {
+                if !everyTopic { response.topics.append(Topic(errorCode: ErrorCode.topicAuthorizationFailed.rawValue, name: name)) }
+                continue
+            }
             guard let topic = broker.metadata.topic(name) else {
                 if !everyTopic {
                     let code: ErrorCode = ConfigResources.topicNameProblem(name) == nil ? .unknownTopicOrPartition : .invalidTopicException
                     response.topics.append(Topic(errorCode: code.rawValue, name: name, isInternal: ConfigResources.isInternal(name),
-                                                 topicAuthorizedOperations: AuthorizedOperations.topic))
+                                                 topicAuthorizedOperations: context.authorizedOperations(.topic, name)))
                 }
                 continue
             }
@@ -52,7 +58,7 @@ enum DescribeTopicPartitionsHandler: APIHandler {
                     isrNodes: [node], eligibleLeaderReplicas: [], lastKnownElr: [], offlineReplicas: [])
             } : []
             response.topics.append(Topic(name: name, topicId: topic.topicId, isInternal: ConfigResources.isInternal(name),
-                                         partitions: partitions, topicAuthorizedOperations: AuthorizedOperations.topic))
+                                         partitions: partitions, topicAuthorizedOperations: context.authorizedOperations(.topic, name)))
             if upper < count {
                 response.nextCursor = .init(topicName: name, partitionIndex: Int32(upper))
                 break

@@ -7,6 +7,11 @@ enum DescribeUserScramCredentialsHandler: APIHandler {
     static let versions: ClosedRange<Int16> = 0...0
 
     static func handle(_ request: DescribeUserScramCredentialsRequest, _ context: RequestContext) async throws -> DescribeUserScramCredentialsResponse? {
+        // Needs DESCRIBE on the cluster.
+        guard context.authorizedOnCluster(.describe) else {
+            return DescribeUserScramCredentialsResponse(
+                errorCode: ErrorCode.clusterAuthorizationFailed.rawValue, errorMessage: ErrorCode.clusterAuthorizationFailed.defaultMessage)
+        }
         let all = context.broker.scramCredentials.all
         // Kafka's ScramImage.describe: each named user once, in first-seen order; a user named
         // twice is DUPLICATE_RESOURCE, one without credentials RESOURCE_NOT_FOUND.

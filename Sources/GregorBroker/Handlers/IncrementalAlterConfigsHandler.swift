@@ -5,6 +5,8 @@
 // while Gregor runs: any left set is INVALID_REQUEST, as Kafka answers for its read-only ones;
 // deleting one is a no-op, since no dynamic value exists. Gregor has no log4j loggers, so
 // BROKER_LOGGER changes fail as Kafka's do for an unknown logger (KIP-412).
+// Each resource needs ALTER_CONFIGS on its topic or group, or on the cluster for brokers and
+// loggers (TOPIC_/GROUP_/CLUSTER_AUTHORIZATION_FAILED with Kafka's default message).
 import GregorStorage
 import KafkaProtocol
 
@@ -27,6 +29,9 @@ enum IncrementalAlterConfigsHandler: APIHandler {
             do throws(ApiError) {
                 if repeated.contains(AlterConfigsHandler.ResourceKey(type: resource.resourceType, name: resource.resourceName)) {
                     throw ApiError(.invalidRequest, "Each resource must appear at most once.")
+                }
+                if let refused = ConfigResourceType.refusal(resource.resourceType, resource.resourceName, .alterConfigs, context) {
+                    throw refused
                 }
                 try alter(resource, validateOnly: request.validateOnly, broker)
             } catch {

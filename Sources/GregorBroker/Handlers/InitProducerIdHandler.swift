@@ -5,6 +5,9 @@
 // Idempotent producers (no transactional id) get a fresh id and epoch 0; Java and kafka-python
 // producers ask for one by default. Transactional ids need the transaction coordinator, which
 // is not built yet: they get COORDINATOR_NOT_AVAILABLE, as from a cluster without one.
+// Authorization: a transactional id needs WRITE on it (TRANSACTIONAL_ID_AUTHORIZATION_FAILED);
+// an idempotent producer needs IDEMPOTENT_WRITE on the cluster or WRITE on some topic (KIP-679),
+// else CLUSTER_AUTHORIZATION_FAILED.
 import KafkaProtocol
 import Synchronization
 
@@ -12,6 +15,12 @@ enum InitProducerIdHandler: APIHandler {
     static let versions: ClosedRange<Int16> = 0...5
 
     static func handle(_ request: InitProducerIdRequest, _ context: RequestContext) async throws -> InitProducerIdResponse? {
+        if let id = request.transactionalId, !context.authorized(.write, .transactionalId, id) {
+            return InitProducerIdResponse(errorCode: ErrorCode.transactionalIdAuthorizationFailed.rawValue, producerId: -1, producerEpoch: -1)
+        }
+        if request.transactionalId == nil, !context.authorizedOnCluster(.idempotentWrite), !context.authorizedByResourceType(.write, .topic) {
+            return InitProducerIdResponse(errorCode: ErrorCode.clusterAuthorizationFailed.rawValue, producerId: -1, producerEpoch: -1)
+        }
         guard request.transactionalId == nil else {
             return InitProducerIdResponse(errorCode: ErrorCode.coordinatorNotAvailable.rawValue, producerId: -1, producerEpoch: -1)
         }

@@ -3,6 +3,7 @@
 // epoch (KIP-320). v6: flexible. v7: MAX_TIMESTAMP (-3, KIP-734). v8: EARLIEST_LOCAL (-4,
 // KIP-405). v9: LATEST_TIERED (-5, KIP-1005). v10: timeout (KIP-1075). Without tiered storage, -4 is the
 // earliest and -5 the latest offset.
+// Each topic needs DESCRIBE (TOPIC_AUTHORIZATION_FAILED).
 import GregorStorage
 import KafkaProtocol
 
@@ -12,10 +13,16 @@ enum ListOffsetsHandler: APIHandler {
     static func handle(_ request: ListOffsetsRequest, _ context: RequestContext) async throws -> ListOffsetsResponse? {
         let broker = context.broker
         var response = ListOffsetsResponse()
+        let describable = context.authorizedNames(.describe, .topic, request.topics.map(\.name))
         for topic in request.topics {
             var result = ListOffsetsResponse.ListOffsetsTopicResponse(name: topic.name)
             for partition in topic.partitions {
                 var p = ListOffsetsResponse.ListOffsetsPartitionResponse(partitionIndex: partition.partitionIndex, timestamp: -1, offset: -1, leaderEpoch: -1)
+                guard describable.contains(topic.name) else {
+                    p.errorCode = ErrorCode.topicAuthorizationFailed.rawValue
+                    result.partitions.append(p)
+                    continue
+                }
                 guard let log = broker.log(topic.name, partition.partitionIndex) else {
                     p.errorCode = ErrorCode.unknownTopicOrPartition.rawValue
                     result.partitions.append(p)

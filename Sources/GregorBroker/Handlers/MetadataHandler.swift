@@ -19,51 +19,76 @@ enum MetadataHandler: APIHandler {
         // v0 sends an empty list for "all topics"; later versions send null.
         if v == 0 && request.topics?.isEmpty == true { requested = nil } else { requested = request.topics }
         // KafkaApis.handleTopicMetadataRequest: the cluster's operations only v8-10 (v11 moved
-        // them to DescribeCluster); the topic's on every topic answered by name or known id.
+        // them to DescribeCluster), 0 without DESCRIBE on the cluster; the topic's on every
+        // topic answered by name or known id.
         if (8...10).contains(v) && request.includeClusterAuthorizedOperations {
-            response.clusterAuthorizedOperations = AuthorizedOperations.cluster
+            response.clusterAuthorizedOperations =
+                context.authorizedOnCluster(.describe) ? context.authorizedOperations(.cluster, ResourcePattern.clusterName) : 0
         }
         let topicOperations = v >= 8 && request.includeTopicAuthorizedOperations
         guard let requested else {
-            response.topics = broker.metadata.topics.map { describe($0, broker) }
-            return withTopicOperations(response, topicOperations)
+            // All topics: those the caller may not describe are left out, unmentioned.
+            let all = broker.metadata.topics
+            let describable = context.authorizedNames(.describe, .topic, all.map(\.name))
+            response.topics = all.filter { describable.contains($0.name) }.map { describe($0, broker) }
+            return withTopicOperations(response, topicOperations, context)
         }
+        let named = requested.compactMap(\.name) + requested.compactMap { $0.name == nil ? broker.metadata.topic(id: $0.topicId)?.name : nil }
+        let describable = context.authorizedNames(.describe, .topic, named)
         let autoCreate = broker.config.autoCreateTopics && (v < 4 || request.allowAutoTopicCreation)
+        // Creating needs CREATE on the cluster or on the topic; a topic that may not be created
+        // is TOPIC_AUTHORIZATION_FAILED (and not disclosed as missing).
+        var creatable = Set<String>()
         if autoCreate {
-            // All of the request's missing topics in one metadata write (a consumer of 1,000 topics).
             var seen = Set<String>()
             let missing = requested.compactMap(\.name).filter {
-                broker.metadata.topic($0) == nil && TopicNames.isValid($0) && seen.insert($0).inserted
+                describable.contains($0) && broker.metadata.topic($0) == nil && TopicNames.isValid($0) && seen.insert($0).inserted
             }
-            if !missing.isEmpty {
-                // A topic that fails (a concurrent creation won) is described as it exists below.
-                _ = try? broker.createTopics(missing.map { NewTopic(name: $0, partitions: broker.config.numPartitions, configs: [:]) })
+            creatable = context.authorizedOnCluster(.create) ? Set(missing) : context.authorizedNames(.create, .topic, missing)
+            let toCreate = missing.filter(creatable.contains)
+            if !toCreate.isEmpty {
+                // All of the request's missing topics in one metadata write (a consumer of 1,000
+                // topics). A topic that fails (a concurrent creation won) is described as it exists.
+                _ = try? broker.createTopics(toCreate.map { NewTopic(name: $0, partitions: broker.config.numPartitions, configs: [:]) })
             }
         }
         for t in requested {
             if let name = t.name {
+                guard describable.contains(name) else {
+                    // Kafka answers a zero topic id here, so as not to disclose the topic.
+                    response.topics.append(.init(errorCode: ErrorCode.topicAuthorizationFailed.rawValue, name: name))
+                    continue
+                }
                 if let topic = broker.metadata.topic(name) {
                     response.topics.append(describe(topic, broker))
+                } else if autoCreate && TopicNames.isValid(name) && !creatable.contains(name) {
+                    response.topics.append(.init(errorCode: ErrorCode.topicAuthorizationFailed.rawValue, name: name))
                 } else {
                     let code: ErrorCode = TopicNames.isValid(name) ? .unknownTopicOrPartition : .invalidTopicException
                     response.topics.append(.init(errorCode: code.rawValue, name: name))
                 }
             } else if let topic = broker.metadata.topic(id: t.topicId) {
-                response.topics.append(describe(topic, broker))
+                // Topic ids are not secret: an id the caller may not describe is answered so.
+                if describable.contains(topic.name) {
+                    response.topics.append(describe(topic, broker))
+                } else {
+                    response.topics.append(.init(errorCode: ErrorCode.topicAuthorizationFailed.rawValue, name: nil, topicId: t.topicId))
+                }
             } else {
                 response.topics.append(.init(errorCode: ErrorCode.unknownTopicId.rawValue, name: nil, topicId: t.topicId))
             }
         }
-        return withTopicOperations(response, topicOperations)
+        return withTopicOperations(response, topicOperations, context)
     }
 
-    /// Sets the topic operations on every topic but those answered UNKNOWN_TOPIC_ID (Kafka keeps
-    /// the schema default there).
-    static func withTopicOperations(_ response: MetadataResponse, _ include: Bool) -> MetadataResponse {
+    /// Sets the topic operations on every topic but those answered UNKNOWN_TOPIC_ID or
+    /// TOPIC_AUTHORIZATION_FAILED (Kafka keeps the schema default there).
+    static func withTopicOperations(_ response: MetadataResponse, _ include: Bool, _ context: RequestContext) -> MetadataResponse {
         guard include else { return response }
         var response = response
-        for i in response.topics.indices where response.topics[i].errorCode != ErrorCode.unknownTopicId.rawValue {
-            response.topics[i].topicAuthorizedOperations = AuthorizedOperations.topic
+        let skipped: Set<Int16> = [ErrorCode.unknownTopicId.rawValue, ErrorCode.topicAuthorizationFailed.rawValue]
+        for i in response.topics.indices where !skipped.contains(response.topics[i].errorCode) {
+            response.topics[i].topicAuthorizedOperations = context.authorizedOperations(.topic, response.topics[i].name ?? "")
         }
         return response
     }

@@ -6,6 +6,8 @@
 // Gregor is the only replica and always leader at epoch 0, so each log has one epoch, starting
 // at its log start offset. LeaderEpochFileCache.endOffsetFor then gives: epoch 0 ends at the log
 // end offset; a later epoch is unknown (-1, -1); an earlier one ends where epoch 0 starts.
+// A follower (replica id >= 0) needs CLUSTER_ACTION on the cluster, else every partition is
+// CLUSTER_AUTHORIZATION_FAILED; a consumer needs DESCRIBE on each topic.
 import GregorStorage
 import KafkaProtocol
 
@@ -17,10 +19,19 @@ enum OffsetForLeaderEpochHandler: APIHandler {
 
     static func handle(_ request: OffsetForLeaderEpochRequest, _ context: RequestContext) async throws -> OffsetForLeaderEpochResponse? {
         var response = OffsetForLeaderEpochResponse()
+        // v2 has no replica id: its default, -2, is a debugging client's; only >= 0 is a broker.
+        let fromFollower = context.apiVersion >= 3 && request.replicaId >= 0
+        let clusterDenied = fromFollower && !context.authorizedOnCluster(.clusterAction)
+        let describable = context.authorizedNames(.describe, .topic, request.topics.map(\.topic))
         for topic in request.topics {
             var result = OffsetForLeaderEpochResponse.OffsetForLeaderTopicResult(topic: topic.topic)
             for p in topic.partitions {
-                result.partitions.append(endOffset(topic.topic, p, context.broker))
+                if clusterDenied || (!fromFollower && !describable.contains(topic.topic)) {
+                    let code: ErrorCode = clusterDenied ? .clusterAuthorizationFailed : .topicAuthorizationFailed
+                    result.partitions.append(.init(errorCode: code.rawValue, partition: p.partition))
+                } else {
+                    result.partitions.append(endOffset(topic.topic, p, context.broker))
+                }
             }
             response.topics.append(result)
         }

@@ -7,6 +7,10 @@
 // lz4 only when the broker's Produce range starts at 0, KAFKA-18659).
 // The leader validates as Kafka's LogValidator does (PartitionLog.appendFromClient): a refused
 // record refuses the partition's whole batch; v8+ answers name each record (batch_index).
+// Authorization (KafkaApis.handleProduceRequest): transactional records need WRITE on the
+// transactional id (else the whole request is TRANSACTIONAL_ID_AUTHORIZATION_FAILED); each topic
+// needs WRITE (TOPIC_AUTHORIZATION_FAILED). Gregor creates a missing topic on produce only for a
+// caller who may also create it.
 import GregorStorage
 import KafkaProtocol
 import NIOCore
@@ -19,15 +23,25 @@ enum ProduceHandler: APIHandler {
         let validAcks = request.acks == 0 || request.acks == 1 || request.acks == -1
         let now = broker.clock()
         var response = ProduceResponse()
+        if hasTransactionalRecords(request), !(request.transactionalId.map { context.authorized(.write, .transactionalId, $0) } ?? false) {
+            return request.acks == 0 ? nil : everyPartition(request, .transactionalIdAuthorizationFailed)
+        }
+        let writable = context.authorizedNames(.write, .topic, request.topicData.map(\.name))
         for topic in request.topicData {
             var result = ProduceResponse.TopicProduceResponse(name: topic.name)
-            if validAcks, broker.metadata.topic(topic.name) == nil, broker.config.autoCreateTopics, TopicNames.isValid(topic.name) {
+            if validAcks, writable.contains(topic.name), broker.metadata.topic(topic.name) == nil, broker.config.autoCreateTopics,
+               TopicNames.isValid(topic.name), context.authorizedOnCluster(.create) || context.authorized(.create, .topic, topic.name) {
                 _ = try? broker.createTopic(topic.name, partitions: broker.config.numPartitions, configs: [:])
             }
             for partition in topic.partitionData {
                 var p = ProduceResponse.PartitionProduceResponse(index: partition.index, baseOffset: -1, logAppendTimeMs: -1, logStartOffset: -1)
                 guard validAcks else {
                     p.errorCode = ErrorCode.invalidRequiredAcks.rawValue
+                    result.partitionResponses.append(p)
+                    continue
+                }
+                guard writable.contains(topic.name) else {
+                    p.errorCode = ErrorCode.topicAuthorizationFailed.rawValue
                     result.partitionResponses.append(p)
                     continue
                 }
@@ -85,6 +99,28 @@ enum ProduceHandler: APIHandler {
             response.responses.append(result)
         }
         return request.acks == 0 ? nil : response
+    }
+
+    /// `ProduceRequest.hasTransactionalRecords`: some partition's batch is transactional.
+    static func hasTransactionalRecords(_ request: ProduceRequest) -> Bool {
+        request.topicData.contains { topic in
+            topic.partitionData.contains { partition in
+                guard let records = partition.records,
+                      records.getInteger(at: records.readerIndex + RecordBatch.Offset.magic, as: Int8.self) == RecordBatch.magic,
+                      let attributes = records.getInteger(at: records.readerIndex + RecordBatch.Offset.attributes, as: Int16.self)
+                else { return false }
+                return attributes & 0x10 != 0
+            }
+        }
+    }
+
+    /// `ProduceRequest.getErrorResponse`: every partition answered with one error.
+    static func everyPartition(_ request: ProduceRequest, _ code: ErrorCode) -> ProduceResponse {
+        ProduceResponse(responses: request.topicData.map { topic in
+            .init(name: topic.name, partitionResponses: topic.partitionData.map {
+                .init(index: $0.index, errorCode: code.rawValue, baseOffset: -1, logAppendTimeMs: -1, logStartOffset: -1)
+            })
+        })
     }
 
     /// ProduceRequest.validateRecords: from v3 a partition carries exactly one magic-2 batch, and

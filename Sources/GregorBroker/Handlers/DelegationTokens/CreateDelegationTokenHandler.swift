@@ -22,6 +22,11 @@ enum CreateDelegationTokenHandler: APIHandler {
             owner = "\(request.ownerPrincipalType ?? "User"):\(ownerName)"
             (response.principalType, response.principalName) = DelegationTokenRules.split(owner)
         }
+        // KIP-373: a token for someone else needs CREATE_TOKENS on that user.
+        if owner != requester && !context.authorized(.createTokens, .user, owner) {
+            response.errorCode = ErrorCode.delegationTokenAuthorizationFailed.rawValue
+            return response
+        }
         let token = try context.broker.delegationTokens.create(
             owner: owner, requester: requester, renewers: request.renewers.map { "\($0.principalType):\($0.principalName)" },
             maxLifetimeMs: request.maxLifetimeMs)

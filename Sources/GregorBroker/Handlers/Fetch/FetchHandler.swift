@@ -8,6 +8,9 @@
 // (KIP-853), for followers only.
 // Sessions (v7+, KIP-227) live in `FetchSessionCache`: the context says which partitions to
 // read, in what order; `finish` keeps only what an incremental response must carry.
+// Authorization (KafkaApis.handleFetchRequest): a consumer needs READ on each topic; a fetch
+// with a replica id is a follower's and needs CLUSTER_ACTION on the cluster (CVE-2018-1288),
+// else every partition is TOPIC_AUTHORIZATION_FAILED.
 import GregorStorage
 import KafkaProtocol
 import NIOCore
@@ -31,10 +34,15 @@ enum FetchHandler: APIHandler {
         if let error = session.error {
             return .message(FetchResponse(errorCode: error.rawValue, sessionId: 0))
         }
+        let fromFollower = (context.apiVersion >= 15 ? request.replicaState.replicaId : request.replicaId) >= 0
+        let names = Set(session.partitions.compactMap(\.topicName))
+        let readable = fromFollower
+            ? (context.authorizedOnCluster(.clusterAction) ? names : [])
+            : context.authorizedNames(.read, .topic, names)
         let deadline = ContinuousClock.now + .milliseconds(Int(max(0, request.maxWaitMs)))
         while true {
             let generation = FetchWaiters.shared.generation
-            let results = read(session.partitions, maxBytes: request.maxBytes, version: context.apiVersion, broker)
+            let results = read(session.partitions, maxBytes: request.maxBytes, version: context.apiVersion, readable: readable, broker)
             // Kafka's ReplicaManager.fetchMessages answers at once when a partition failed or
             // `min_bytes` of records can be returned, else parks the fetch until an append or
             // `max_wait_ms`. Records are counted as the response carries them (`recordBytes`), so
@@ -57,7 +65,9 @@ enum FetchHandler: APIHandler {
 
     /// One pass over the partitions in the session's order: each one's result, with the file
     /// region its records come from (v4+) or its records in memory (v0-3, down-converted).
-    static func read(_ partitions: [FetchSessionPartition], maxBytes: Int32, version: Int16, _ broker: Broker) -> [FetchSessionResult] {
+    static func read(
+        _ partitions: [FetchSessionPartition], maxBytes: Int32, version: Int16, readable: Set<String>, _ broker: Broker
+    ) -> [FetchSessionResult] {
         var results: [FetchSessionResult] = []
         var budget = Int(maxBytes > 0 ? maxBytes : Int32.max)
         var total = 0
@@ -67,7 +77,12 @@ enum FetchHandler: APIHandler {
                 partition: partition,
                 data: FetchResponse.PartitionData(
                     partitionIndex: partition.partition, highWatermark: -1, lastStableOffset: -1, logStartOffset: -1, records: ByteBuffer()))
-            read(partition, into: &result, limit: min(Int(partition.partitionMaxBytes), budget), atLeastOneBatch: total == 0, version: version, broker)
+            if let name = partition.topicName, !readable.contains(name) {
+                result.data.errorCode = ErrorCode.topicAuthorizationFailed.rawValue
+            } else {
+                read(partition, into: &result, limit: min(Int(partition.partitionMaxBytes), budget), atLeastOneBatch: total == 0,
+                     version: version, broker)
+            }
             total += result.recordBytes
             budget -= result.recordBytes
             results.append(result)

@@ -3,7 +3,8 @@
 // Per group (Kafka's GroupCoordinatorService and GroupMetadataManager.consumerGroupDescribe):
 // the empty id is INVALID_GROUP_ID; an unknown or classic group is GROUP_ID_NOT_FOUND with no
 // message. Assignments name their topics; a topic no longer in the metadata is left out, as
-// Kafka's `topicPartitionsFromMap` does.
+// Kafka's `topicPartitionsFromMap` does. Each group needs DESCRIBE on it
+// (GROUP_AUTHORIZATION_FAILED).
 import GregorCoordination
 import GregorStorage
 import KafkaProtocol
@@ -17,6 +18,10 @@ enum ConsumerGroupDescribeHandler: APIHandler {
         let metadata = context.broker.metadata
         var groups: [ConsumerGroupDescribeResponse.DescribedGroup] = []
         for groupId in request.groupIds {
+            guard context.authorized(.describe, .group, groupId) else {
+                groups.append(.init(errorCode: ErrorCode.groupAuthorizationFailed.rawValue, groupId: groupId))
+                continue
+            }
             switch await context.broker.groupCoordinator.describeConsumerGroup(groupId) {
             case .failure(let error):
                 groups.append(.init(errorCode: error.code.rawValue, groupId: groupId))
@@ -34,7 +39,7 @@ enum ConsumerGroupDescribeHandler: APIHandler {
                             targetAssignment: assignment(member.targetAssignment, metadata))
                     },
                     authorizedOperations: request.includeAuthorizedOperations
-                        ? DescribeGroupsHandler.groupOperations : AuthorizedOperations.notRequested))
+                        ? context.authorizedOperations(.group, groupId) : AuthorizedOperations.notRequested))
             }
         }
         return ConsumerGroupDescribeResponse(groups: groups)

@@ -5,7 +5,8 @@
 // client generates its member id (an empty one is INVALID_REQUEST). The pinned spec marks v1
 // `latestVersionUnstable`; Kafka 4.0 released it as stable and advertises 0-1, and so do we.
 // Errors carry a message and leave MemberId null, MemberEpoch and HeartbeatIntervalMs 0
-// (ConsumerGroupHeartbeatRequest.getErrorResponse).
+// (ConsumerGroupHeartbeatRequest.getErrorResponse). Needs READ on the group
+// (GROUP_AUTHORIZATION_FAILED).
 import GregorCoordination
 import GregorStorage
 import KafkaProtocol
@@ -16,6 +17,11 @@ enum ConsumerGroupHeartbeatHandler: APIHandler {
     static func handle(
         _ request: ConsumerGroupHeartbeatRequest, _ context: RequestContext
     ) async throws -> ConsumerGroupHeartbeatResponse? {
+        guard context.authorized(.read, .group, request.groupId) else {
+            return ConsumerGroupHeartbeatResponse(
+                errorCode: ErrorCode.groupAuthorizationFailed.rawValue, errorMessage: ErrorCode.groupAuthorizationFailed.defaultMessage,
+                memberId: nil, memberEpoch: 0, heartbeatIntervalMs: 0)
+        }
         let input = ConsumerHeartbeatInput(
             apiVersion: context.apiVersion, groupId: request.groupId, memberId: request.memberId,
             memberEpoch: request.memberEpoch, instanceId: request.instanceId, rackId: request.rackId,

@@ -4,6 +4,7 @@
 // while it has members; duplicates
 // are answered once (KafkaApis takes the distinct names). The group's committed offsets go
 // with it (tombstones in __consumer_offsets), as Kafka's GroupCoordinatorShard.deleteGroups does.
+// Each group needs DELETE on it (GROUP_AUTHORIZATION_FAILED).
 import GregorCoordination
 import KafkaProtocol
 
@@ -14,6 +15,10 @@ enum DeleteGroupsHandler: APIHandler {
         var seen: Set<String> = []
         var results: [DeleteGroupsResponse.DeletableGroupResult] = []
         for groupId in request.groupsNames where seen.insert(groupId).inserted {
+            guard context.authorized(.delete, .group, groupId) else {
+                results.append(.init(groupId: groupId, errorCode: ErrorCode.groupAuthorizationFailed.rawValue))
+                continue
+            }
             var code = await context.broker.groupCoordinator.deleteGroup(groupId) ?? ErrorCode.none
             if code == .none {
                 do {

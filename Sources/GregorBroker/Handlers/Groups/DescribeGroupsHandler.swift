@@ -3,20 +3,22 @@
 // group.instance.id. v5: flexible.
 // An unknown group is described as Dead with no error (Kafka's GroupMetadataManager), and so is
 // a KIP-848 consumer group (ConsumerGroupDescribe shows those). Member
-// metadata and the protocol are shown only for a Stable group.
+// metadata and the protocol are shown only for a Stable group. Each group needs DESCRIBE on it
+// (GROUP_AUTHORIZATION_FAILED).
 import GregorCoordination
 import KafkaProtocol
 
 enum DescribeGroupsHandler: APIHandler {
     static let versions: ClosedRange<Int16> = 0...5
 
-    /// AclEntry.supportedOperations(GROUP): READ, DELETE, DESCRIBE; all allowed without an authorizer.
-    static let groupOperations = AuthorizedOperations.bitField([.read, .delete, .describe])
-
     static func handle(_ request: DescribeGroupsRequest, _ context: RequestContext) async throws -> DescribeGroupsResponse? {
         let askOperations = context.apiVersion >= 3 && request.includeAuthorizedOperations
         var groups: [DescribeGroupsResponse.DescribedGroup] = []
         for groupId in request.groups {
+            guard context.authorized(.describe, .group, groupId) else {
+                groups.append(.init(errorCode: ErrorCode.groupAuthorizationFailed.rawValue, groupId: groupId))
+                continue
+            }
             let group = await context.broker.groupCoordinator.describeGroup(groupId)
             groups.append(.init(
                 groupId: group.groupId, groupState: group.state, protocolType: group.protocolType,
@@ -25,7 +27,7 @@ enum DescribeGroupsHandler: APIHandler {
                     .init(memberId: $0.memberId, groupInstanceId: $0.groupInstanceId, clientId: $0.clientId,
                           clientHost: $0.clientHost, memberMetadata: $0.metadata, memberAssignment: $0.assignment)
                 },
-                authorizedOperations: askOperations ? groupOperations : AuthorizedOperations.notRequested))
+                authorizedOperations: askOperations ? context.authorizedOperations(.group, groupId) : AuthorizedOperations.notRequested))
         }
         return DescribeGroupsResponse(groups: groups)
     }

@@ -6,6 +6,8 @@
 // transaction coordinator yet; InitProducerId answers them the same way), share groups
 // INVALID_REQUEST (Kafka's answer without a share coordinator, and below v6), and any other key
 // type fails the whole request with INVALID_REQUEST, as Kafka's `CoordinatorType.forId` throws.
+// A group key needs DESCRIBE on the group (GROUP_AUTHORIZATION_FAILED), a transactional id
+// DESCRIBE on it (TRANSACTIONAL_ID_AUTHORIZATION_FAILED).
 import KafkaProtocol
 
 enum FindCoordinatorHandler: APIHandler {
@@ -14,17 +16,20 @@ enum FindCoordinatorHandler: APIHandler {
     static func handle(_ request: FindCoordinatorRequest, _ context: RequestContext) async throws -> FindCoordinatorResponse? {
         let config = context.broker.config
         // Every key has the same answer: there is one broker.
-        let error: ErrorCode = switch request.keyType {
-        case 0: ErrorCode.none
-        case 1: .coordinatorNotAvailable
-        default: .invalidRequest
-        }
-        let found = error == ErrorCode.none
         let endpoint = context.advertised
-        let (nodeId, host, port) = found ? (config.nodeId, endpoint.host, Int32(endpoint.port)) : (-1, "", -1)
+        func answer(_ key: String) -> ErrorCode {
+            switch request.keyType {
+            case 0: context.authorized(.describe, .group, key) ? ErrorCode.none : .groupAuthorizationFailed
+            case 1: context.authorized(.describe, .transactionalId, key) ? .coordinatorNotAvailable : .transactionalIdAuthorizationFailed
+            default: .invalidRequest
+            }
+        }
         let validKeyType = (0...2).contains(request.keyType)
 
         guard context.apiVersion >= 4 else {
+            let error = answer(request.key)
+            let found = error == ErrorCode.none
+            let (nodeId, host, port) = found ? (config.nodeId, endpoint.host, Int32(endpoint.port)) : (-1, "", -1)
             // Kafka's Errors.message(): the default message, or the enum name ("NONE") for success.
             return FindCoordinatorResponse(
                 errorCode: error.rawValue, errorMessage: found ? "NONE" : error.defaultMessage,
@@ -38,7 +43,10 @@ enum FindCoordinatorHandler: APIHandler {
             })
         }
         return FindCoordinatorResponse(coordinators: request.coordinatorKeys.map {
-            .init(key: $0, nodeId: nodeId, host: host, port: port, errorCode: error.rawValue)
+            let error = answer($0)
+            return error == ErrorCode.none
+                ? .init(key: $0, nodeId: config.nodeId, host: endpoint.host, port: Int32(endpoint.port), errorCode: 0)
+                : .init(key: $0, nodeId: -1, host: "", port: -1, errorCode: error.rawValue)
         })
     }
 }

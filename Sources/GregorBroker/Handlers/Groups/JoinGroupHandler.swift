@@ -5,6 +5,7 @@
 // names the protocol type, and a missing protocol name is null instead of "" (KIP-559).
 // v8: reason (KIP-800). v9: skip assignment for a rejoining static leader (KIP-814).
 // The request is parked in the group coordinator until the join phase ends.
+// Needs READ on the group (GROUP_AUTHORIZATION_FAILED, as JoinGroupRequest.getErrorResponse).
 import GregorCoordination
 import KafkaProtocol
 
@@ -13,6 +14,9 @@ enum JoinGroupHandler: APIHandler {
 
     static func handle(_ request: JoinGroupRequest, _ context: RequestContext) async throws -> JoinGroupResponse? {
         let version = context.apiVersion
+        guard context.authorized(.read, .group, request.groupId) else {
+            return JoinGroupResponse(errorCode: ErrorCode.groupAuthorizationFailed.rawValue, protocolName: version >= 7 ? nil : "")
+        }
         let input = JoinInput(
             memberId: request.memberId, groupInstanceId: request.groupInstanceId, clientId: context.clientId ?? "",
             clientHost: context.clientHost, protocolType: request.protocolType,

@@ -8,6 +8,8 @@
 // A group-level error (invalid group id, generation, member) answers every partition with it;
 // then partitions of unknown topics get UNKNOWN_TOPIC_OR_PARTITION and over-long metadata
 // OFFSET_METADATA_TOO_LARGE, while the rest are committed in one batch.
+// Needs READ on the group (every partition GROUP_AUTHORIZATION_FAILED) and READ on each topic
+// (TOPIC_AUTHORIZATION_FAILED), checked before the group's state as KafkaApis does.
 import GregorCoordination
 import GregorStorage
 import KafkaProtocol
@@ -23,6 +25,7 @@ enum OffsetCommitHandler: APIHandler {
                 .init(name: t.name, partitions: t.partitions.map { .init(partitionIndex: $0.partitionIndex, errorCode: error.rawValue) })
             })
         }
+        guard context.authorized(.read, .group, request.groupId) else { return answerAll(.groupAuthorizationFailed) }
         guard !request.groupId.isEmpty else { return answerAll(.invalidGroupId) }
         if let error = await broker.groupCoordinator.validateOffsetCommit(
             groupId: request.groupId, memberId: request.memberId, groupInstanceId: request.groupInstanceId,
@@ -37,10 +40,15 @@ enum OffsetCommitHandler: APIHandler {
         var codes: [[ErrorCode]] = []
         var entries: [OffsetCommitEntry] = []
         var positions: [(topic: Int, partition: Int)] = []
+        let readable = context.authorizedNames(.read, .topic, request.topics.map(\.name))
         for (ti, topic) in request.topics.enumerated() {
             let known = broker.metadata.topic(topic.name)
             var topicCodes: [ErrorCode] = []
             for (pi, p) in topic.partitions.enumerated() {
+                guard readable.contains(topic.name) else {
+                    topicCodes.append(.topicAuthorizationFailed)
+                    continue
+                }
                 guard let known, p.partitionIndex >= 0, p.partitionIndex < known.partitionCount else {
                     topicCodes.append(.unknownTopicOrPartition)
                     continue

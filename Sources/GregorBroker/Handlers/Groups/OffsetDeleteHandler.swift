@@ -3,7 +3,8 @@
 // (GROUP_ID_NOT_FOUND) and be Empty unless it is a consumer group (NON_EMPTY_GROUP); a
 // partition of a topic an active member subscribes to is refused with GROUP_SUBSCRIBED_TO_TOPIC,
 // one of an unknown topic with UNKNOWN_TOPIC_OR_PARTITION. Deleting an offset that was never
-// committed succeeds.
+// committed succeeds. Needs DELETE on the group (GROUP_AUTHORIZATION_FAILED) and READ on each
+// topic (TOPIC_AUTHORIZATION_FAILED).
 import GregorCoordination
 import GregorStorage
 import KafkaProtocol
@@ -14,19 +15,25 @@ enum OffsetDeleteHandler: APIHandler {
     static func handle(_ request: OffsetDeleteRequest, _ context: RequestContext) async throws -> OffsetDeleteResponse? {
         let broker = context.broker
         let coordinator = broker.groupCoordinator
+        guard context.authorized(.delete, .group, request.groupId) else {
+            return OffsetDeleteResponse(errorCode: ErrorCode.groupAuthorizationFailed.rawValue)
+        }
         guard !request.groupId.isEmpty else { return OffsetDeleteResponse(errorCode: ErrorCode.invalidGroupId.rawValue) }
         if let error = await coordinator.validateOffsetDelete(groupId: request.groupId) {
             return OffsetDeleteResponse(errorCode: error.rawValue)
         }
         var deletable: [TopicPartition] = []
         var topics: [OffsetDeleteResponse.OffsetDeleteResponseTopic] = []
+        let readable = context.authorizedNames(.read, .topic, request.topics.map(\.name))
         for topic in request.topics {
             let known = broker.metadata.topic(topic.name)
             let subscribed = await coordinator.isSubscribed(groupId: request.groupId, topic: topic.name)
             var result = OffsetDeleteResponse.OffsetDeleteResponseTopic(name: topic.name)
             for p in topic.partitions {
                 let code: ErrorCode
-                if let known, p.partitionIndex >= 0, p.partitionIndex < known.partitionCount {
+                if !readable.contains(topic.name) {
+                    code = .topicAuthorizationFailed
+                } else if let known, p.partitionIndex >= 0, p.partitionIndex < known.partitionCount {
                     code = subscribed ? .groupSubscribedToTopic : .none
                 } else {
                     code = .unknownTopicOrPartition

@@ -6,6 +6,8 @@
 // own error (KIP-709). v9: member id and epoch, checked for KIP-848 groups.
 // A partition without a committed offset answers offset -1, metadata "" and no error; so does
 // every partition of a group that does not exist.
+// Needs DESCRIBE on the group (GROUP_AUTHORIZATION_FAILED); a topic the caller may not describe
+// is TOPIC_AUTHORIZATION_FAILED when asked for and left out of "all offsets".
 import GregorCoordination
 import GregorStorage
 import KafkaProtocol
@@ -52,6 +54,7 @@ enum OffsetFetchHandler: APIHandler {
                       _ context: RequestContext) async
         -> (ErrorCode, [OffsetFetchResponse.OffsetFetchResponseTopics])
     {
+        guard context.authorized(.describe, .group, group) else { return (.groupAuthorizationFailed, []) }
         guard !group.isEmpty else { return (.invalidGroupId, []) }
         let broker = context.broker
         // v9: a KIP-848 member names itself and its epoch, which must be current.
@@ -61,11 +64,16 @@ enum OffsetFetchHandler: APIHandler {
         let partitions = wanted.map { topics in topics.flatMap { t in t.partitions.map { TopicPartition(t.name, $0) } } }
         let fetched = broker.offsets.fetch(group: group, partitions: partitions)
         var topics: [OffsetFetchResponse.OffsetFetchResponseTopics] = []
+        let describable = context.authorizedNames(.describe, .topic, Set(fetched.map(\.topicPartition.topic)))
         for entry in fetched {
             let tp = entry.topicPartition
-            let p = Partition(
-                partitionIndex: tp.partition, committedOffset: entry.committed?.offset ?? -1,
-                committedLeaderEpoch: entry.committed?.leaderEpoch ?? -1, metadata: entry.committed?.metadata ?? "")
+            let authorized = describable.contains(tp.topic)
+            if !authorized && wanted == nil { continue }
+            let p = authorized
+                ? Partition(partitionIndex: tp.partition, committedOffset: entry.committed?.offset ?? -1,
+                            committedLeaderEpoch: entry.committed?.leaderEpoch ?? -1, metadata: entry.committed?.metadata ?? "")
+                : Partition(partitionIndex: tp.partition, committedOffset: -1, metadata: "",
+                            errorCode: ErrorCode.topicAuthorizationFailed.rawValue)
             if let last = topics.indices.last, topics[last].name == tp.topic {
                 topics[last].partitions.append(p)
             } else {

@@ -2,6 +2,7 @@
 // v1: throttle time. v2: no change. v3: group.instance.id (KIP-345). v4: flexible. v5: the
 // request must name the protocol type and name, and the response names them (KIP-559).
 // Followers are parked in the group coordinator until the leader's assignment arrives.
+// Needs READ on the group (GROUP_AUTHORIZATION_FAILED).
 import GregorCoordination
 import KafkaProtocol
 
@@ -9,6 +10,9 @@ enum SyncGroupHandler: APIHandler {
     static let versions: ClosedRange<Int16> = 0...5
 
     static func handle(_ request: SyncGroupRequest, _ context: RequestContext) async throws -> SyncGroupResponse? {
+        guard context.authorized(.read, .group, request.groupId) else {
+            return SyncGroupResponse(errorCode: ErrorCode.groupAuthorizationFailed.rawValue)
+        }
         // KafkaApis: from v5 both are mandatory.
         if context.apiVersion >= 5 && (request.protocolType == nil || request.protocolName == nil) {
             return SyncGroupResponse(errorCode: ErrorCode.inconsistentGroupProtocol.rawValue)
