@@ -15,10 +15,12 @@ extension DescribeUserScramCredentialsRequest: TestRequest { typealias Response 
 @Suite(.serialized, .timeLimit(.minutes(1)))
 struct SaslListenerTests {
     /// A broker with PLAINTEXT (the client `body` gets) and SASL_PLAINTEXT listeners; the SASL port.
-    static func withBroker<T>(reauthMs: Int64 = 0, tokenSecret: String? = nil, _ body: (TestBroker, KafkaTestClient, Int) async throws -> T)
-        async throws -> T
-    {
+    static func withBroker<T>(
+        reauthMs: Int64 = 0, tokenSecret: String? = nil, authorizer: AclAuthorizerSettings? = nil,
+        _ body: (TestBroker, KafkaTestClient, Int) async throws -> T
+    ) async throws -> T {
         try await TestBroker.with({ c in
+            c.authorizer = authorizer
             c.connectionsMaxReauthMs = reauthMs
             c.delegationTokenSecretKey = tokenSecret
             c.listeners = [Listener(host: "127.0.0.1", port: 0), Listener(name: "SASL_PLAINTEXT", host: "127.0.0.1", port: 0, securityProtocol: .saslPlaintext)]
