@@ -35,6 +35,8 @@ public struct TLSSettings: Sendable, Equatable {
     public var clientAuth: ClientAuth = .none
     /// `ssl.enabled.protocols`.
     public var enabledProtocols: [ProtocolVersion] = [.tls12, .tls13]
+    /// `ssl.principal.mapping.rules` (KIP-371): the client certificate's subject to a user name.
+    var principalMapper = SslPrincipalMapper.defaultMapper
 
     public init(keyStore: KeyStore) {
         self.keyStore = keyStore
@@ -118,8 +120,10 @@ extension ServerProperties {
         if let suites = v("ssl.cipher.suites") {
             throw InvalidValue(key: prefixed("ssl.cipher.suites"), value: suites, reason: "choosing cipher suites is not supported yet; leave it unset for the library's secure defaults")
         }
-        if let rules = v("ssl.principal.mapping.rules"), rules != "DEFAULT" {
-            throw InvalidValue(key: prefixed("ssl.principal.mapping.rules"), value: rules, reason: "only DEFAULT is supported so far")
+        if let rules = v("ssl.principal.mapping.rules") {
+            do { settings.principalMapper = try SslPrincipalMapper(rules: rules) } catch {
+                throw InvalidValue(key: prefixed("ssl.principal.mapping.rules"), value: rules, reason: "\(error)")
+            }
         }
         return settings
     }

@@ -48,7 +48,7 @@ final class KafkaChannelHandler: ChannelInboundHandler {
     let listener: Listener
     /// The SASL exchange, on a SASL listener.
     let sasl: SaslSession?
-    /// Who the client is: set by SASL.
+    /// Who the client is: set by SASL, or on an SSL listener from the client's certificate.
     var principal = "User:ANONYMOUS"
     /// A request of the SASL exchange is being answered: like Kafka, nothing more is read until
     /// it is, so no request can slip in before authentication completes.
@@ -280,7 +280,16 @@ final class KafkaChannelHandler: ChannelInboundHandler {
     }
 
     func userInboundEventTriggered(context: ChannelHandlerContext, event: Any) {
-        if let tls = event as? TLSUserEvent, case .handshakeCompleted = tls { tlsEstablished = true }
+        if let tls = event as? TLSUserEvent, case .handshakeCompleted = tls {
+            tlsEstablished = true
+            if listener.securityProtocol == .ssl {
+                guard let mapped = sslPrincipal(context) else {
+                    machine.channelClosed()
+                    return context.close(promise: nil)
+                }
+                principal = mapped
+            }
+        }
         if event is IdleStateHandler.IdleStateEvent {
             logger.debug("closing idle connection (connections.max.idle.ms)")
             context.close(promise: nil)

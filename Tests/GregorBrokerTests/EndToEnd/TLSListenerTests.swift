@@ -22,7 +22,8 @@ struct TLSListenerTests {
 
     /// The same, also giving the directory the broker reads its certificates from.
     static func withBroker<T>(
-        clientAuth: TLSSettings.ClientAuth = .none, _ body: (TestBroker, KafkaTestClient, Int, DevCertificates, String) async throws -> T
+        clientAuth: TLSSettings.ClientAuth = .none, configure: (inout BrokerConfig) -> Void = { _ in },
+        _ body: (TestBroker, KafkaTestClient, Int, DevCertificates, String) async throws -> T
     ) async throws -> T {
         let certs = try certificates.get()
         let directory = FileManager.default.temporaryDirectory.appendingPathComponent("gregor-tls-\(UUID().uuidString)").path
@@ -35,6 +36,7 @@ struct TLSListenerTests {
             tls.trustStoreLocation = "\(directory)/ca.pem"
             tls.clientAuth = clientAuth
             c.tls["SSL"] = tls
+            configure(&c)
         }) { broker, client in
             let port = try #require(broker.broker.advertised.first { $0.name == "SSL" }?.port)
             return try await body(broker, client, port, certs, directory)
