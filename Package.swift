@@ -24,6 +24,8 @@ let package = Package(
             path: "Sources/CCompression",
             providers: [.apt(["zlib1g-dev", "libzstd-dev", "liblz4-dev", "libsnappy-dev"])]
         ),
+        // Cyrus SASL (Debian's libsasl2-dev) for GSSAPI, behind a small C API.
+        .target(name: "CCyrusSasl", path: "Sources/CCyrusSasl", linkerSettings: [.linkedLibrary("sasl2")]),
         // CRC32C with the SSE4.2 instruction where the CPU has it, a table otherwise.
         .target(name: "CKafkaCRC32C", path: "Sources/CKafkaCRC32C"),
         .target(
@@ -56,7 +58,7 @@ let package = Package(
         .target(
             name: "GregorBroker",
             dependencies: [
-                "KafkaProtocol", "GregorStorage", "GregorCoordination",
+                "KafkaProtocol", "GregorStorage", "GregorCoordination", "CCyrusSasl",
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
                 .product(name: "NIOSSL", package: "swift-nio-ssl"),

@@ -42,6 +42,12 @@ public final class Broker: Sendable {
             settings: .init(secretKey: config.delegationTokenSecretKey, maxLifetimeMs: config.delegationTokenMaxLifetimeMs,
                             expiryTimeMs: config.delegationTokenExpiryTimeMs),
             clock: clock)
+        for (listener, settings) in config.sasl.sorted(by: { $0.key < $1.key }) {
+            guard let gssapi = settings.gssapi else { continue }
+            do { try gssapi.setUpLibrary() } catch {
+                throw GssapiUnavailable(reason: "GSSAPI on listener \(listener): \(error.reason)")
+            }
+        }
         self.acls = try config.authorizer.map { try AclStore(directory: config.logDirs[0], settings: $0) }
         self.metadata = try ClusterMetadataStore(directory: config.logDirs[0], logDirs: config.logDirs, nodeId: config.nodeId,
                                                  clusterId: config.clusterId)

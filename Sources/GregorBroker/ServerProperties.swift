@@ -64,7 +64,7 @@ public struct ServerProperties {
     /// The broker settings; throws on the first invalid value, naming its key.
     public mutating func brokerConfig() throws(InvalidValue) -> BrokerConfig {
         unknownKeys = values.keys.filter {
-            !Self.known.contains($0) && !Self.tlsKeys.contains($0) && !Self.saslKeys.contains($0)
+            !Self.known.contains($0) && !Self.tlsKeys.contains($0) && !Self.saslKeys.contains($0) && !Self.kerberosKeys.contains($0)
                 && !Self.authorizerKeys.contains($0) && !Self.isListenerKey($0)
         }.sorted()
         var c = BrokerConfig()

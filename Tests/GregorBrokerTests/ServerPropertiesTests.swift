@@ -280,6 +280,35 @@ import Testing
 
 /// The SASL keys of a listener, read as Kafka reads them.
 @Suite struct SaslSettingsTests {
+    static let gssapiJaas = "listener.name.sasl_plaintext.gssapi.sasl.jaas.config=com.sun.security.auth.module.Krb5LoginModule required useKeyTab=true storeKey=true keyTab=\"/etc/kafka/kafka.keytab\" principal=\"kafka/broker.example.com@EXAMPLE.COM\";"
+
+    @Test func gssapiTakesItsKeytabAndPrincipalFromTheJaasConfig() throws {
+        let (c, p) = try ServerPropertiesTests.config("""
+            listeners=SASL_PLAINTEXT://:9093
+            sasl.enabled.mechanisms=GSSAPI,SCRAM-SHA-256
+            sasl.kerberos.service.name=kafka
+            sasl.kerberos.principal.to.local.rules=RULE:[1:$1@$0](.*@EXAMPLE.COM)s/@.*//L,DEFAULT
+            sasl.kerberos.min.time.before.relogin=60000
+            \(Self.gssapiJaas)
+            """)
+        #expect(p.unknownKeys.isEmpty)
+        let gssapi = try #require(c.sasl["SASL_PLAINTEXT"]?.gssapi)
+        #expect(gssapi.serviceName == "kafka" && gssapi.keytab == "/etc/kafka/kafka.keytab")
+        #expect(gssapi.host == "broker.example.com" && gssapi.realm == "EXAMPLE.COM")
+        #expect(try gssapi.shortNamer.shortName(for: "Alice@EXAMPLE.COM") == "alice")
+        #expect(try gssapi.shortNamer.shortName(for: "kafka/broker.example.com@EXAMPLE.COM") == "kafka")
+    }
+
+    @Test func gssapiWithAKeytabThatCannotBeReadStopsTheBroker() throws {
+        var settings = try #require(try ServerPropertiesTests.config("""
+            listeners=SASL_PLAINTEXT://:9093
+            sasl.enabled.mechanisms=GSSAPI
+            sasl.kerberos.service.name=kafka
+            \(Self.gssapiJaas)
+            """).0.sasl["SASL_PLAINTEXT"]?.gssapi)
+        settings.keytab = "/nonexistent/kafka.keytab"
+        #expect(throws: GssapiUnavailable.self) { try settings.setUpLibrary() }
+    }
     @Test func mechanismsAndPlainUsersPerListener() throws {
         let (c, p) = try ServerPropertiesTests.config("""
             listeners=PLAINTEXT://:9092,SASL_PLAINTEXT://:9093
@@ -325,7 +354,14 @@ import Testing
     }
 
     @Test(arguments: [
-        ("", "GSSAPI is not supported yet"),
+        ("", "enables GSSAPI (Kafka's default mechanism) but names no keytab"),
+        ("sasl.enabled.mechanisms=GSSAPI\nlistener.name.sasl_plaintext.gssapi.sasl.jaas.config=com.sun.security.auth.module.Krb5LoginModule required keyTab=\"/k\";",
+         "GSSAPI needs keyTab and principal"),
+        ("sasl.enabled.mechanisms=GSSAPI\nlistener.name.sasl_plaintext.gssapi.sasl.jaas.config=x required keyTab=\"/k\" principal=\"kafka@EXAMPLE.COM\";",
+         "is not of the form <service>/<host>@<REALM>"),
+        ("sasl.enabled.mechanisms=GSSAPI\n\(Self.gssapiJaas)", "needs the Kerberos service name"),
+        ("sasl.enabled.mechanisms=GSSAPI\nsasl.kerberos.service.name=kfk\n\(Self.gssapiJaas)", "differs from the service of the broker's principal"),
+        ("sasl.enabled.mechanisms=GSSAPI\nsasl.kerberos.service.name=kafka\nsasl.kerberos.principal.to.local.rules=RULE:[1:$1]nonsense\n\(Self.gssapiJaas)", "Invalid rule"),
         ("sasl.enabled.mechanisms=OAUTHBEARER\nsasl.server.callback.handler.class=com.example.Mine", "only Kafka's own OAUTHBEARER validators"),
         ("sasl.enabled.mechanisms=OAUTHBEARER\nsasl.server.callback.handler.class=org.apache.kafka.common.security.oauthbearer.OAuthBearerValidatorCallbackHandler\nsasl.oauthbearer.jwks.endpoint.url=https://idp.example/jwks", "only file: JWKS URLs"),
         ("sasl.enabled.mechanisms=PLAIN", "enables PLAIN but names no users"),

@@ -21,11 +21,14 @@ protocol SaslServerMechanism: Sendable {
     var credentialExpiresAtMs: Int64? { get }
     /// The login used a delegation token (KIP-48).
     var tokenAuthenticated: Bool { get }
+    /// Why the last token failed, for the broker's log only (the client gets Kafka's message).
+    var failureDetail: String? { get }
 }
 
 extension SaslServerMechanism {
     var credentialExpiresAtMs: Int64? { nil }
     var tokenAuthenticated: Bool { false }
+    var failureDetail: String? { nil }
 }
 
 /// The mechanisms Gregor serves, by their IANA names as clients send them in SaslHandshake.
@@ -34,6 +37,7 @@ enum SaslMechanismName: String, Sendable, CaseIterable {
     case scramSha256 = "SCRAM-SHA-256"
     case scramSha512 = "SCRAM-SHA-512"
     case oauthBearer = "OAUTHBEARER"
+    case gssapi = "GSSAPI"
 }
 
 /// Kafka's message for a failed authentication (SaslServerAuthenticator): the same for a wrong

@@ -10,6 +10,8 @@ public struct SaslSettings: Sendable, Equatable {
     public var plainUsers: [String: String] = [:]
     /// How OAUTHBEARER tokens are validated.
     public var oauthBearer: OAuthBearerValidation = .unsecured()
+    /// GSSAPI's service principal, keytab and short-name rules.
+    public var gssapi: GssapiSettings?
 
     public init(enabledMechanisms: [String], plainUsers: [String: String] = [:], oauthBearer: OAuthBearerValidation = .unsecured()) {
         self.enabledMechanisms = enabledMechanisms
@@ -109,7 +111,7 @@ final class SaslSession: Sendable {
                 s.tokenAuthenticated = mechanism.tokenAuthenticated
                 s.mechanism = nil
             case .failure(let message):
-                s.outcome = .failed(message)
+                s.outcome = .failed(mechanism.failureDetail.map { "\(message): \($0)" } ?? message)
                 s.mechanism = nil
             }
             return step
@@ -145,6 +147,7 @@ final class SaslSession: Sendable {
         case .scramSha512:
             return ScramServer(mechanism: .sha512, credential: { credentials.credential($0, .sha512) }, token: { tokens?.login(tokenId: $0, mechanism: .sha512) })
         case .oauthBearer: return OAuthBearerServer(validation: settings.oauthBearer, now: clock)
+        case .gssapi: return settings.gssapi.map(GssapiServer.init)
         case nil: return nil
         }
     }

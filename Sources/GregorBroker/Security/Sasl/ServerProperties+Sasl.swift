@@ -12,15 +12,16 @@ extension ServerProperties {
     /// Whether `rest` (after `listener.name.<l>.`) is a per-listener SASL key:
     /// `sasl.enabled.mechanisms`, or `<mechanism>.sasl.jaas.config`.
     static func isListenerSaslKey(_ rest: Substring) -> Bool {
-        if saslKeys.contains(String(rest)) { return true }
+        if saslKeys.contains(String(rest)) || kerberosKeys.contains(String(rest)) { return true }
         if rest.hasPrefix("oauthbearer."), saslKeys.contains(String(rest.dropFirst("oauthbearer.".count))) { return true }
         guard rest.hasSuffix(".sasl.jaas.config") else { return false }
         let mechanism = rest.dropLast(".sasl.jaas.config".count).uppercased()
-        return SaslMechanismName(rawValue: mechanism) != nil || mechanism == "GSSAPI"
+        return SaslMechanismName(rawValue: mechanism) != nil
     }
 
     /// The SASL settings of a SASL_PLAINTEXT or SASL_SSL listener. Kafka's default mechanism is
-    /// GSSAPI, which needs Kerberos: a listener left at the default stops startup saying so.
+    /// GSSAPI, which needs a keytab: a listener left at the default without one stops startup
+    /// saying so.
     func saslSettings(listener: String) throws(InvalidValue) -> SaslSettings {
         let key = values["listener.name.\(listener.lowercased()).sasl.enabled.mechanisms"] != nil
             ? "listener.name.\(listener.lowercased()).sasl.enabled.mechanisms" : "sasl.enabled.mechanisms"
@@ -42,6 +43,7 @@ extension ServerProperties {
                 }
             }
             if name == .oauthBearer { settings.oauthBearer = try oauthBearerValidation(listener: listener) }
+            if name == .gssapi { settings.gssapi = try gssapiSettings(listener: listener) }
         }
         return settings
     }
