@@ -386,13 +386,17 @@ class LogCapture(logging.Handler):
 # SASL
 #
 # The broker's SASL_PLAINTEXT and SASL_SSL listeners enable PLAIN (users from the listener's JAAS
-# setting: PLAIN_USERS), SCRAM-SHA-256 and SCRAM-SHA-512 (SASL_USER, added by the harness with
-# `gregor users add` once the broker is up, kept in its data directory across restarts) and
+# setting: PLAIN_USERS), SCRAM-SHA-256 and SCRAM-SHA-512 (SCRAM_USERS: alice and admin, added by the
+# harness with `gregor users add` once the broker is up, kept in its data directory across restarts) and
 # OAUTHBEARER (unsecured JWTs, Kafka's default validator: alg "none", a `sub` and an `exp`).
 # The SASL_SSL listener presents the SSL listener's certificate: clients verify it as in TLS above.
 
 SASL_MECHANISMS = ["PLAIN", "SCRAM-SHA-256", "SCRAM-SHA-512", "OAUTHBEARER"]
 SASL_USER, SASL_PASSWORD = "alice", "alice-secret"
+# The ACL scenarios' administrator (a super user there), a SCRAM user like alice.
+ADMIN_USER, ADMIN_PASSWORD = "admin", "admin-secret"
+# The SCRAM users the harness adds once per data directory (`gregor users add`).
+SCRAM_USERS = {SASL_USER: SASL_PASSWORD, ADMIN_USER: ADMIN_PASSWORD}
 PLAIN_USERS = {SASL_USER: SASL_PASSWORD, "bob": "bob-secret"}
 WRONG_PASSWORD = "not-" + SASL_PASSWORD
 UNKNOWN_USER = "mallory"
@@ -624,3 +628,53 @@ def _shortfall(got, want, what, timeout):
     return ScenarioFailure(f"{what}: {len(got)} of {want} records within {timeout}s "
                            f"(offsets {offset_runs([r.offset for r in got])})")
 
+
+
+# ---------------------------------------------------------------------------------------------
+# ACLs
+#
+# The ACL scenarios restart the broker with ACL_SETTINGS (Kafka's StandardAuthorizer, admin a super
+# user, allow.everyone.if.no.acl.found false: nothing without an ACL) and talk to it over SASL_SSL
+# with SCRAM-SHA-256: as admin (ADMIN_USER) and as alice (SASL_USER, whom ACLs restrict). They
+# delete every ACL before they end. The harness's usual broker has no authorizer: the ACLs it keeps
+# in its data directory (`__gregor_acls.json`) are ignored there, and DescribeAcls answers
+# SECURITY_DISABLED.
+
+ACL_SETTINGS = {"authorizer.class.name": "org.apache.kafka.metadata.authorizer.StandardAuthorizer",
+                "super.users": f"User:{ADMIN_USER}"}
+ACL_MECHANISM = "SCRAM-SHA-256"
+ALICE, ADMIN, ANYONE = f"User:{SASL_USER}", f"User:{ADMIN_USER}", "User:*"
+CLUSTER_NAME = "kafka-cluster"  # the one CLUSTER resource's name
+ACL_FAIL_S = 10  # how long a refused produce or fetch may take to be reported
+# A Fetch is authorized when it arrives: one parked before an ACL was deleted may still return the
+# records produced while it waits (fetch max wait 100 ms). The scenarios wait this long after
+# deleting a READ ACL before they produce the records that must not be fetched.
+ACL_SETTLE_S = 0.5
+
+
+def acl_row(resource_type, name, pattern, principal, host, operation, permission):
+    """An ACL binding as the scenarios compare them, whatever the client: a tuple of strings,
+    ("TOPIC", "orders-", "PREFIXED", "User:alice", "*", "WRITE", "ALLOW")."""
+    return (resource_type, name, pattern, principal, host, operation, permission)
+
+
+def expect_acls(got, want, what):
+    """The same ACL bindings (acl_row tuples), in any order."""
+    expect_eq(sorted(got), sorted(want), what)
+
+# For a client without an ACL API (aiokafka): `gregor acls` over PLAINTEXT, as User:ANONYMOUS,
+# whom these settings make a super user too (super.users is a semicolon-separated list).
+ACL_SETTINGS_ANONYMOUS_ADMIN = {**ACL_SETTINGS, "super.users": f"User:{ADMIN_USER};User:ANONYMOUS"}
+
+
+def gregor_acls(ctx, command, *args):
+    """`gregor acls COMMAND --bootstrap-server ctx.bootstrap ARGS` (the harness's broker binary,
+    INTEROP_GREGOR); returns what it printed, raises unless it exits 0."""
+    import subprocess
+    cmd = [os.environ["INTEROP_GREGOR"], "acls", command, "--bootstrap-server", ctx.bootstrap, *args]
+    out = subprocess.run(cmd, capture_output=True, text=True, timeout=30)
+    said = (out.stdout + out.stderr).strip()
+    ctx.step(f"gregor acls {command} {' '.join(args)}: exit {out.returncode}: {_short(said, 300)}")
+    if out.returncode != 0:
+        raise ScenarioFailure(f"gregor acls {command} {' '.join(args)} exited with {out.returncode}: {_short(said)}")
+    return said

@@ -5,7 +5,7 @@ against the client's allowlist (`<client>/PASSING`).
     harness.py --gregor BIN --work DIR [--clients a,b] [--scenarios x,y]
 
 For each client: a new broker (PLAINTEXT, SSL, SASL_PLAINTEXT and SASL_SSL listeners on free ports
-of 127.0.0.1, an empty data directory, the SCRAM user alice added once it is up), then every
+of 127.0.0.1, an empty data directory, the SCRAM users alice and admin added once it is up), then every
 scenario in its own process with a hard timeout, then SIGTERM (the broker must exit cleanly). The
 SSL and SASL_SSL listeners' certificates come from `gregor dev-certs`, made once per run in
 WORK/certs (and a second, unrelated set in WORK/certs-untrusted).
@@ -117,7 +117,7 @@ class Broker:
 
     def settings(self):
         # PLAIN's users, per SASL listener (Kafka's JAAS syntax); SCRAM's are stored by the broker
-        # (add_scram_user); OAUTHBEARER accepts unsecured JWTs (Kafka's default validator).
+        # (add_scram_users); OAUTHBEARER accepts unsecured JWTs (Kafka's default validator).
         plain = ("org.apache.kafka.common.security.plain.PlainLoginModule required "
                  + " ".join(f'user_{u}="{p}"' for u, p in common.PLAIN_USERS.items()) + ";")
         return {
@@ -155,21 +155,22 @@ class Broker:
         except OSError:
             return False
 
-    def add_scram_user(self):
-        """`gregor users add` (AlterUserScramCredentials over PLAINTEXT): the SCRAM user of the SASL
-        scenarios, both mechanisms. The broker stores it with its data: once per data directory.
-        Returns None, or why not."""
-        cmd = [self.binary, "users", "add", common.SASL_USER, "--password", common.SASL_PASSWORD,
-               "--bootstrap-server", self.bootstrap]
-        try:
-            out = subprocess.run(cmd, capture_output=True, text=True, timeout=60)
-        except subprocess.TimeoutExpired:
-            return f"{' '.join(cmd[:4])} did not finish within 60s"
-        said = (out.stdout + out.stderr).strip()
-        with open(self.log_path, "ab") as log_file:
-            log_file.write(f"--- {' '.join(cmd[1:4])}: exit {out.returncode}: {said}\n".encode())
-        if out.returncode != 0:
-            return f"{' '.join(cmd[:4])} exited with {out.returncode}: {said[-300:]}"
+    def add_scram_users(self):
+        """`gregor users add` (AlterUserScramCredentials over PLAINTEXT, before any authorizer is
+        on): the SCRAM users of the SASL and ACL scenarios (common.SCRAM_USERS: alice, admin), both
+        mechanisms. The broker stores them with its data: once per data directory. Returns None,
+        or why not."""
+        for user, password in common.SCRAM_USERS.items():
+            cmd = [self.binary, "users", "add", user, "--password", password, "--bootstrap-server", self.bootstrap]
+            try:
+                out = subprocess.run(cmd, capture_output=True, text=True, timeout=60)
+            except subprocess.TimeoutExpired:
+                return f"{' '.join(cmd[:4])} did not finish within 60s"
+            said = (out.stdout + out.stderr).strip()
+            with open(self.log_path, "ab") as log_file:
+                log_file.write(f"--- {' '.join(cmd[1:4])}: exit {out.returncode}: {said}\n".encode())
+            if out.returncode != 0:
+                return f"{' '.join(cmd[:4])} exited with {out.returncode}: {said[-300:]}"
         return None
 
     def restart(self, extra=None):
@@ -266,7 +267,7 @@ def run_scenario(client, name, timeout, broker, log_path):
                INTEROP_SSL_BOOTSTRAP=broker.ssl_bootstrap, INTEROP_SASL_PLAINTEXT_BOOTSTRAP=broker.sasl_plaintext_bootstrap,
                INTEROP_SASL_SSL_BOOTSTRAP=broker.sasl_ssl_bootstrap, INTEROP_CERTS=broker.certs,
                INTEROP_UNTRUSTED_CERTS=untrusted(broker.certs),
-               INTEROP_DATA_DIR=broker.data_dir, PYTHONUNBUFFERED="1")
+               INTEROP_DATA_DIR=broker.data_dir, INTEROP_GREGOR=broker.binary, PYTHONUNBUFFERED="1")
     with open(log_path, "wb") as out:
         proc = subprocess.Popen([sys.executable, __file__, "--child", client, name],
                                 stdin=subprocess.DEVNULL, stdout=out, stderr=subprocess.STDOUT, env=env,
@@ -352,9 +353,9 @@ def run_client(client, args, totals):
             log(f"FAIL {client}/{name}: {why}")
             totals["failed"] += 1
         return
-    why = broker.add_scram_user()
+    why = broker.add_scram_users()
     if why:  # the SCRAM scenarios fail on their own; the others can run
-        log(f"FAIL {client}/scram-user: {why}")
+        log(f"FAIL {client}/scram-users: {why}")
         totals["failed"] += 1
     crashed = False  # the broker died during a scenario (reported there)
     try:

@@ -14,12 +14,12 @@ from aiokafka.admin import AIOKafkaAdminClient, NewTopic
 from aiokafka.abc import AbstractTokenProvider
 from aiokafka.helpers import create_ssl_context
 
-from common import (expect_roundtrip, AUTH_REJECTED, CERT_REJECTED, CODECS, JOIN_TIMEOUT, MESSAGE_MAX_BYTES, SASL_PASSWORD,
+from common import (expect_roundtrip, ACL_FAIL_S, ACL_SETTLE_S, ACL_MECHANISM, ACL_SETTINGS_ANONYMOUS_ADMIN, ALICE, AUTH_REJECTED, CERT_REJECTED, CODECS, JOIN_TIMEOUT, MESSAGE_MAX_BYTES, SASL_PASSWORD,
                     SASL_USER, SEEK_RECORDS, SMALL_FETCH_BYTES, UNKNOWN_USER, WRONG_PASSWORD, LogCapture, Rec,
                     ScenarioFailure, big_value, by_partition, collect_async, digest, edge_records, expect, expect_eq,
                     expect_failed_in_time, expect_next_async, expect_offsets_contiguous, expect_records, expect_said,
                     expect_several_batches, expect_several_fetches, expect_span, flushes, numbered, poll_for_async,
-                    sasl_records, scenario, tls_records, unsecured_jwt, value_size_for_batch)
+                    gregor_acls, sasl_records, scenario, tls_records, unsecured_jwt, value_size_for_batch)
 
 logging.basicConfig(level=logging.WARNING, format="%(asctime)s %(name)s %(levelname)s %(message)s")
 TIMEOUT = 15  # seconds, for every single client call
@@ -830,3 +830,61 @@ async def sasl_wrong_password(ctx):
                          "SCRAM-SHA-256 with a wrong password")
     await expect_refused(ctx, sasl(ctx, "PLAIN", user=UNKNOWN_USER), AUTH_FAILED, "PLAIN as an unknown user")
     await expect_sasl_serving(ctx)
+
+
+# ---------------------------------------------------------------------------------------------
+# ACLs: aiokafka has no ACL API; `gregor acls` sets them over PLAINTEXT as User:ANONYMOUS, a super
+# user here (common.py). alice over SASL_SSL with SCRAM-SHA-256.
+
+
+@scenario("acl-produce-consume", timeout=90)
+async def acl_produce_consume(ctx):
+    """alice, allowed WRITE and READ on a topic and READ on a group, produces, reads as a group
+    member and commits; once the READ ACL is removed her next fetch fails with
+    TOPIC_AUTHORIZATION_FAILED; producing to a topic without ACLs fails the same way."""
+    ctx.restart_broker(ACL_SETTINGS_ANONYMOUS_ADMIN)
+    topic, other, group = ctx.topic(), ctx.topic("other"), ctx.topic("group")
+    try:
+        await create_topics(ctx, {topic: 1, other: 1})
+        gregor_acls(ctx, "add", "--topic", topic, "--principal", ALICE, "--operation", "WRITE", "--operation", "READ")
+        gregor_acls(ctx, "add", "--group", group, "--principal", ALICE, "--operation", "READ")
+        conf = sasl(ctx, ACL_MECHANISM)
+        sent = numbered(20, "acl")
+        await produce_ok(ctx, topic, sent, partition=0, **conf)
+        c = AIOKafkaConsumer(topic, group_id=group, auto_offset_reset="earliest", enable_auto_commit=False,
+                             request_timeout_ms=MS, fetch_max_wait_ms=100, session_timeout_ms=10_000,
+                             heartbeat_interval_ms=1000, **conf)
+        await bounded(c.start())
+        try:
+            await expect_next_async(poller(c), sent, 0, len(sent), "alice's read as a group member", JOIN_TIMEOUT)
+            await bounded(c.commit())
+            expect_eq(await bounded(c.committed(TopicPartition(topic, 0))), len(sent), "alice's committed offset")
+            gregor_acls(ctx, "remove", "--topic", topic, "--principal", ALICE, "--operation", "READ")
+            await asyncio.sleep(ACL_SETTLE_S)
+            await produce_ok(ctx, topic, numbered(5, "after"), partition=0, **conf)  # WRITE is still allowed
+            started, got, error = time.monotonic(), [], None
+            while error is None and time.monotonic() - started < ACL_FAIL_S:
+                try:
+                    got.extend(await poller(c)())
+                except Errors.KafkaError as e:
+                    error = e
+            expect(isinstance(error, Errors.TopicAuthorizationFailedError),
+                   f"alice's fetch without READ to fail with TopicAuthorizationFailedError, got {error!r}")
+            expect_eq(got, [], "records alice fetched without READ")
+            ctx.step(f"alice's fetch without READ: {error!r}")
+        finally:
+            await bounded(c.stop())
+        started = time.monotonic()
+        try:
+            results = await produce(ctx, other, [Rec(key=b"k", value=b"refused")], partition=0,
+                                    **{"request_timeout_ms": ACL_FAIL_S * 1000, **conf})
+            error = results[0][0]
+        except Errors.KafkaError as e:
+            error = e
+        expect(isinstance(error, Errors.TopicAuthorizationFailedError),
+               f"alice producing to a topic without ACLs to fail with TopicAuthorizationFailedError, got {error!r}")
+        expect_failed_in_time(started, "alice producing to a topic without ACLs", ACL_FAIL_S + 5)
+        ctx.step(f"alice producing to a topic without ACLs: {error!r}")
+    finally:
+        gregor_acls(ctx, "remove", "--principal", ALICE)  # every ACL of alice's, whatever the resource
+    expect_eq(gregor_acls(ctx, "list"), "", "the ACLs left (gregor acls list)")

@@ -3,6 +3,7 @@ group) and KafkaAdminClient."""
 import logging
 import time
 from concurrent.futures import ThreadPoolExecutor
+from contextlib import contextmanager
 
 import groupcheck
 import kafka.errors as Errors
@@ -10,14 +11,16 @@ from kafka import AsyncConsumerRebalanceListener, KafkaAdminClient, KafkaConsume
 from kafka.coordinator.assignors.cooperative_sticky import CooperativeStickyAssignor
 from kafka.coordinator.assignors.range import RangePartitionAssignor
 from kafka.coordinator.assignors.roundrobin import RoundRobinPartitionAssignor
-from kafka.admin import ConfigResource, ConfigResourceType, OffsetSpec
+from kafka.admin import (ACL, ACLFilter, ACLOperation, ACLPermissionType, ACLResourcePatternType, ConfigResource,
+                         ConfigResourceType, OffsetSpec, ResourcePattern, ResourcePatternFilter, ResourceType)
 
 from kafka.net.sasl.oauth import AbstractTokenProvider
 
-from common import (expect_roundtrip, AUTH_GIVE_UP_S, AUTH_REJECTED, CERT_REJECTED, CODECS, GIVE_UP_S, JOIN_TIMEOUT,
+from common import (expect_roundtrip, ACL_FAIL_S, ACL_SETTLE_S, ACL_MECHANISM, ACL_SETTINGS, ADMIN_USER, ADMIN_PASSWORD, ALICE,
+                    ANYONE, CLUSTER_NAME, AUTH_GIVE_UP_S, AUTH_REJECTED, CERT_REJECTED, CODECS, GIVE_UP_S, JOIN_TIMEOUT,
                     MESSAGE_MAX_BYTES, REAUTH_MS, REAUTH_PRODUCE_S, REAUTH_SETTINGS, SASL_PASSWORD, SASL_USER, SEEK_RECORDS,
                     SMALL_FETCH_BYTES, UNKNOWN_USER, WRONG_PASSWORD, LogCapture, Rec, ScenarioFailure, big_value, by_partition,
-                    collect, digest, edge_records, expect, expect_continuous, expect_eq, expect_failed_in_time, expect_next,
+                    acl_row, collect, digest, edge_records, expect, expect_acls, expect_continuous, expect_eq, expect_failed_in_time, expect_next,
                     expect_offsets_contiguous, expect_records, expect_said, expect_several_batches, expect_several_fetches,
                     expect_span, flushes, numbered, poll_for, sasl_records, scenario, tls_records, unsecured_jwt,
                     value_size_for_batch)
@@ -1035,3 +1038,356 @@ def sasl_reauth(ctx):
     expect_eq(len(connects), 1, "connections made to the broker")
     want = REAUTH_PRODUCE_S * 1000 // REAUTH_MS
     expect(len(logins) - 1 >= want, f"at least {want} re-authentications in {REAUTH_PRODUCE_S}s, got {len(logins) - 1}")
+
+
+# ---------------------------------------------------------------------------------------------
+# ACLs: the broker restarted with Kafka's StandardAuthorizer (common.py); admin (a super user) and
+# alice over SASL_SSL with SCRAM-SHA-256.
+
+
+def as_admin(ctx):
+    return sasl(ctx, ACL_MECHANISM, user=ADMIN_USER, password=ADMIN_PASSWORD)
+
+
+def as_alice(ctx):
+    return sasl(ctx, ACL_MECHANISM)
+
+
+def sasl_admin(conf):
+    return KafkaAdminClient(request_timeout_ms=MS, **conf)
+
+
+def acl(resource_type, name, operation, permission="ALLOW", pattern="LITERAL", principal=ALICE, host="*"):
+    return ACL(principal, host, ACLOperation[operation], ACLPermissionType[permission],
+               ResourcePattern(ResourceType[resource_type], name, ACLResourcePatternType[pattern]))
+
+
+def acl_filter(resource_type="ANY", name=None, pattern="ANY", principal=None, host=None, operation="ANY",
+               permission="ANY"):
+    return ACLFilter(principal, host, ACLOperation[operation], ACLPermissionType[permission],
+                     ResourcePatternFilter(ResourceType[resource_type], name, ACLResourcePatternType[pattern]))
+
+
+def row(b):
+    p = b.resource_pattern
+    return acl_row(p.resource_type.name, p.resource_name, p.pattern_type.name, b.principal, b.host, b.operation.name,
+                   b.permission_type.name)
+
+
+def create_acls(a, acls):
+    """(succeeded [acl_row], failed [error class name])."""
+    result = a.create_acls(acls)
+    return [row(b) for b in result["succeeded"]], [e.__name__ for e in result["failed"]]
+
+
+def create_acls_ok(a, acls):
+    expect_eq(create_acls(a, acls), ([row(b) for b in acls], []), "create_acls (succeeded, failed)")
+
+
+def describe_acls(a, f):
+    """[acl_row]; raises the broker's error."""
+    acls, error = a.describe_acls(f)
+    expect_eq(error, Errors.NoError, "describe_acls error")
+    return [row(b) for b in acls]
+
+
+def delete_acls(a, filters):
+    """[([acl_row] deleted, error class name)] per filter."""
+    return [([row(b) for b in acls], error.__name__) for _, acls, error in a.delete_acls(filters)]
+
+
+def raised(call):
+    """The class name of the KafkaError `call()` raised, or OK."""
+    try:
+        call()
+        return OK
+    except Errors.KafkaError as e:
+        return type(e).__name__
+
+
+def delete_every_acl(ctx, a):
+    deleted = delete_acls(a, [acl_filter()])
+    ctx.step(f"deleted the {len(deleted[0][0])} ACLs left")
+    expect_eq(deleted[0][1], OK, "deleting every ACL")
+    expect_eq(describe_acls(a, acl_filter()), [], "ACLs left after deleting every one")
+
+
+@contextmanager
+def authorizer_on(ctx):
+    """Restarts the broker with ACL_SETTINGS; yields admin's KafkaAdminClient; at the end deletes
+    every ACL (best effort if the scenario failed)."""
+    ctx.restart_broker(ACL_SETTINGS)
+    a = sasl_admin(as_admin(ctx))
+    try:
+        yield a
+    except BaseException:
+        try:
+            delete_every_acl(ctx, a)
+        except Exception as e:  # noqa: BLE001 - the scenario's own failure is what is reported
+            ctx.step(f"could not delete the ACLs: {e!r}")
+        raise
+    delete_every_acl(ctx, a)
+
+
+def create_topics_ok(a, names):
+    expect_eq(create(a, {n: {} for n in names}), {n: OK for n in names}, "topics created by admin")
+
+
+def produce_refused(ctx, topic, conf, cls, what, said=None):
+    """One record to `topic` with `conf` fails with `cls` within ACL_FAIL_S: send() raises it (the
+    topic's Metadata said so) or the record's future does (its Produce answer); with `said`, the
+    error's text matches that regular expression."""
+    started = time.monotonic()
+    p = producer(ctx, **{"max_block_ms": ACL_FAIL_S * 1000, **conf})
+    try:
+        error = produce(ctx, topic, [Rec(key=b"k", value=b"refused")], partition=0, client=p)[0][0]
+    except Errors.KafkaError as e:
+        error = e
+    finally:
+        p.close(timeout=5)
+    expect_error(error, cls, what)
+    if said is not None:
+        expect_said(str(error), [said], what)
+    expect_failed_in_time(started, what, ACL_FAIL_S + 5)
+    ctx.step(f"{what}: {error!r}")
+
+
+def produce_allowed(ctx, topic, conf, what):
+    expect_eq(len(produce_ok(ctx, topic, [Rec(key=b"k", value=what.encode())], partition=0, **conf)), 1, what)
+
+
+@scenario("acl-produce-consume", timeout=90)
+def acl_produce_consume(ctx):
+    """alice, allowed WRITE and READ on a topic and READ on a group, produces (idempotently:
+    InitProducerId needs WRITE on some topic), reads as a group member and commits; once admin
+    deletes the READ ACL her next fetch fails with TOPIC_AUTHORIZATION_FAILED; producing to a
+    topic without ACLs fails the same way."""
+    with authorizer_on(ctx) as a:
+        topic, other, group = ctx.topic(), ctx.topic("other"), ctx.topic("group")
+        create_topics_ok(a, [topic, other])
+        read = acl("TOPIC", topic, "READ")
+        create_acls_ok(a, [acl("TOPIC", topic, "WRITE"), read, acl("GROUP", group, "READ")])
+        conf = as_alice(ctx)
+        sent = numbered(20, "acl")
+        produce_ok(ctx, topic, sent, partition=0, **conf)
+        c = KafkaConsumer(topic, group_id=group, auto_offset_reset="earliest", enable_auto_commit=False,
+                          request_timeout_ms=MS, fetch_max_wait_ms=100, session_timeout_ms=10_000,
+                          heartbeat_interval_ms=1000, **conf)
+        try:
+            expect_next(poller(c), sent, 0, len(sent), "alice's read as a group member", JOIN_TIMEOUT)
+            c.commit(timeout_ms=MS)
+            expect_eq(c.committed(TopicPartition(topic, 0), timeout_ms=MS), len(sent), "alice's committed offset")
+            expect_eq(delete_acls(a, [acl_filter("TOPIC", topic, "LITERAL", ALICE, "*", "READ", "ALLOW")]),
+                      [([row(read)], OK)], "what delete_acls deleted")
+            time.sleep(ACL_SETTLE_S)
+            produce_ok(ctx, topic, numbered(5, "after"), partition=0, **conf)  # WRITE is still allowed
+            started, got, error = time.monotonic(), [], None
+            while error is None and time.monotonic() - started < ACL_FAIL_S:
+                try:
+                    got.extend(poller(c)())
+                except Errors.KafkaError as e:
+                    error = e
+            expect_error(error, Errors.TopicAuthorizationFailedError, "alice's fetch without READ")
+            expect_eq(got, [], "records alice fetched without READ")
+            ctx.step(f"alice's fetch without READ: {error!r}")
+        finally:
+            c.close(autocommit=False, timeout_ms=5000)
+        produce_refused(ctx, other, conf, Errors.TopicAuthorizationFailedError, "alice producing to a topic without ACLs")
+
+
+@scenario("acl-admin-apis", timeout=120)
+def acl_admin_apis(ctx):
+    """Without an authorizer Create/Describe/DeleteAcls answer SECURITY_DISABLED; with it,
+    describe_acls with LITERAL, PREFIXED, MATCH and ANY filters, delete_acls returning what it
+    deleted, alice refused (CLUSTER_AUTHORIZATION_FAILED); an idempotent producer without WRITE
+    anywhere is refused InitProducerId; the ACLs survive restarts and are ignored by a broker
+    without an authorizer."""
+    a = sasl_admin(as_admin(ctx))
+    expect_eq(raised(lambda: describe_acls(a, acl_filter())), "SecurityDisabledError", "describe_acls without an authorizer")
+    expect_eq(create_acls(a, [acl("TOPIC", "x", "READ")]), ([], ["SecurityDisabledError"]), "create_acls without an authorizer")
+    expect_eq(delete_acls(a, [acl_filter()]), [([], "SecurityDisabledError")], "delete_acls without an authorizer")
+    a.close()
+    with authorizer_on(ctx) as a:
+        denied = ctx.topic("acl-denied")
+        literal, prefixed = acl("TOPIC", "acl-x", "READ"), acl("TOPIC", "acl-", "WRITE", pattern="PREFIXED")
+        wildcard = acl("TOPIC", "*", "DESCRIBE", principal="User:bob")
+        other_literal = acl("TOPIC", "acl-y", "WRITE", "DENY", host="127.0.0.1")
+        group = acl("GROUP", "acl-group", "READ")
+        deny = acl("TOPIC", denied, "WRITE", "DENY")
+        every = [literal, prefixed, wildcard, other_literal, group, deny]
+        create_acls_ok(a, every)
+        topics = [b for b in every if b.resource_pattern.resource_type == ResourceType.TOPIC]
+        for f, want, what in [
+            (acl_filter(), every, "every ACL (ANY)"),
+            (acl_filter("TOPIC"), topics, "TOPIC, any name"),
+            (acl_filter("TOPIC", "acl-x", "LITERAL"), [literal], "LITERAL acl-x"),
+            (acl_filter("TOPIC", "acl-", "PREFIXED"), [prefixed], "PREFIXED acl-"),
+            (acl_filter("TOPIC", "acl-x", "ANY"), [literal], "ANY pattern named acl-x"),
+            (acl_filter("TOPIC", "acl-x", "MATCH"), [literal, prefixed, wildcard], "MATCH acl-x"),
+            (acl_filter("ANY", principal="User:bob"), [wildcard], "principal User:bob"),
+            (acl_filter("ANY", host="127.0.0.1"), [other_literal], "host 127.0.0.1"),
+            (acl_filter("ANY", operation="WRITE", permission="DENY"), [other_literal, deny], "DENY WRITE"),
+            (acl_filter("GROUP"), [group], "GROUP"),
+        ]:
+            expect_acls(describe_acls(a, f), [row(b) for b in want], f"describe_acls {what}")
+        deleted = delete_acls(a, [acl_filter("TOPIC", "acl-", "PREFIXED"), acl_filter("ANY", principal="User:bob"),
+                                  acl_filter("TOPIC", "nothing-here", "LITERAL")])
+        expect_eq(deleted, [([row(prefixed)], OK), ([row(wildcard)], OK), ([], OK)], "what delete_acls deleted, per filter")
+        left = [literal, other_literal, group, deny]
+        expect_acls(describe_acls(a, acl_filter()), [row(b) for b in left], "ACLs after delete_acls")
+        alice = sasl_admin(as_alice(ctx))
+        try:
+            expect_eq(create_acls(alice, [acl("TOPIC", "mine", "ALL")]), ([], ["ClusterAuthorizationFailedError"]),
+                      "alice's create_acls")
+            expect_eq(raised(lambda: describe_acls(alice, acl_filter())), "ClusterAuthorizationFailedError",
+                      "alice's describe_acls")
+            expect_eq(delete_acls(alice, [acl_filter()]), [([], "ClusterAuthorizationFailedError")], "alice's delete_acls")
+        finally:
+            alice.close()
+        expect_acls(describe_acls(a, acl_filter()), [row(b) for b in left], "ACLs after alice's attempts")
+        create_topics_ok(a, [denied, "acl-x"])
+        # alice may WRITE no topic (nor IDEMPOTENT_WRITE the cluster): her idempotent producer's
+        # InitProducerId is refused, for a topic she may DESCRIBE (READ on acl-x).
+        # kafka-python reports it as a KafkaError saying "Unexpected error in InitProducerIdResponse:
+        # [Error 31] ClusterAuthorizationFailedError".
+        produce_refused(ctx, "acl-x", as_alice(ctx), Errors.KafkaError, "alice's idempotent producer without WRITE anywhere",
+                        said=r"InitProducerId.*\[Error 31\] ClusterAuthorizationFailedError")
+        plain = {**as_alice(ctx), "enable_idempotence": False}
+        produce_refused(ctx, denied, plain, Errors.TopicAuthorizationFailedError, "alice producing under a DENY")
+        ctx.step("restarting without an authorizer")
+        ctx.restart_broker()
+        expect_eq(raised(lambda: describe_acls(a, acl_filter())), "SecurityDisabledError",
+                  "describe_acls after a restart without an authorizer")
+        produce_allowed(ctx, denied, plain, "alice producing under a DENY the broker ignores (no authorizer)")
+        ctx.step("restarting with the authorizer")
+        ctx.restart_broker(ACL_SETTINGS)
+        expect_acls(describe_acls(a, acl_filter()), [row(b) for b in left], "ACLs after two restarts")
+        produce_refused(ctx, denied, plain, Errors.TopicAuthorizationFailedError,
+                        "alice producing under the DENY once the authorizer is back")
+
+
+@scenario("acl-prefixed-wildcard-deny", timeout=90)
+def acl_prefixed_wildcard_deny(ctx):
+    """A PREFIXED ALLOW on orders- covers orders-eu, not payments; a LITERAL * ALLOW covers every
+    topic but a DENY on one wins; a DENY for User:* wins over alice's ALLOWs."""
+    with authorizer_on(ctx) as a:
+        create_topics_ok(a, ["orders-eu", "orders-us", "payments", "secret"])
+        alice = as_alice(ctx)
+        create_acls_ok(a, [acl("TOPIC", "orders-", "WRITE", pattern="PREFIXED")])
+        produce_allowed(ctx, "orders-eu", alice, "alice producing to orders-eu under PREFIXED orders-")
+        produce_refused(ctx, "payments", alice, Errors.TopicAuthorizationFailedError,
+                        "alice producing to payments under PREFIXED orders-")
+        create_acls_ok(a, [acl("TOPIC", "*", "WRITE"), acl("TOPIC", "secret", "WRITE", "DENY")])
+        produce_allowed(ctx, "payments", alice, "alice producing to payments under LITERAL *")
+        produce_refused(ctx, "secret", alice, Errors.TopicAuthorizationFailedError,
+                        "alice producing to secret under LITERAL * and a DENY on secret")
+        create_acls_ok(a, [acl("TOPIC", "orders-us", "WRITE", "DENY", principal=ANYONE)])
+        produce_refused(ctx, "orders-us", alice, Errors.TopicAuthorizationFailedError,
+                        "alice producing to orders-us under her ALLOWs and a DENY for User:*")
+        produce_allowed(ctx, "orders-eu", alice, "alice producing to orders-eu still")
+
+
+CLUSTER_OPERATIONS = ["ALTER", "ALTER_CONFIGS", "CLUSTER_ACTION", "CREATE", "DESCRIBE", "DESCRIBE_CONFIGS", "IDEMPOTENT_WRITE"]
+TOPIC_OPERATIONS = ["ALTER", "ALTER_CONFIGS", "CREATE", "DELETE", "DESCRIBE", "DESCRIBE_CONFIGS", "READ", "WRITE"]
+
+
+@scenario("acl-metadata-hiding", timeout=90)
+def acl_metadata_hiding(ctx):
+    """alice's Metadata lists only the topics she may DESCRIBE (READ implies it, a DENY of
+    DESCRIBE wins over that), with the operations she may do on each (authorized operations);
+    asked by name, a hidden topic is TOPIC_AUTHORIZATION_FAILED; admin sees every topic, allowed
+    everything."""
+    with authorizer_on(ctx) as a:
+        readable, describable, hidden, denied = (ctx.topic(s) for s in ("read", "describe", "hidden", "denied"))
+        create_topics_ok(a, [readable, describable, hidden, denied])
+        create_acls_ok(a, [acl("TOPIC", readable, "READ"), acl("TOPIC", describable, "DESCRIBE"),
+                           acl("TOPIC", denied, "READ"), acl("TOPIC", denied, "DESCRIBE", "DENY")])
+        alice = sasl_admin(as_alice(ctx))
+        try:
+            expect_eq(sorted(alice.list_topics()), sorted([readable, describable]), "the topics alice lists")
+            seen = {t["name"]: (t["error_code"], sorted(t["authorized_operations"])) for t in alice.describe_topics()}
+            expect_eq(seen, {readable: (0, ["DESCRIBE", "READ"]), describable: (0, ["DESCRIBE"])},
+                      "alice's Metadata of all topics: (error, authorized operations)")
+            asked = {t["name"]: t["error_code"] for t in alice.describe_topics([readable, hidden, denied])}
+            expect_eq(asked, {readable: 0, hidden: Errors.TopicAuthorizationFailedError.errno,
+                              denied: Errors.TopicAuthorizationFailedError.errno}, "alice's Metadata for three topics by name")
+        finally:
+            alice.close()
+        everything = {t["name"]: sorted(t["authorized_operations"]) for t in a.describe_topics()}
+        for name in (readable, describable, hidden, denied):
+            expect_eq(everything.get(name), TOPIC_OPERATIONS, f"admin's authorized operations on {name}")
+
+
+def describe_configs_error(a, resource):
+    """DescribeConfigs' error for one resource: kafka-python's describe_configs drops it (an
+    empty dict of configs), so the request is sent as describe_configs builds it."""
+    response = a._manager.run(a._manager.send, a._describe_configs_request([resource], False))
+    expect_eq(len(response.results), 1, "DescribeConfigs results")
+    return Errors.for_code(response.results[0].error_code).__name__
+
+
+def alter(a, topic, value, incremental):
+    """alter_configs' answer for retention.ms=value on `topic`: OK or the error's text."""
+    change = ConfigResource(ConfigResourceType.TOPIC, topic, configs={"retention.ms": value})
+    return a.alter_configs([change], raise_on_unknown=False, incremental=incremental)["topic"][topic]
+
+
+@scenario("acl-topics-configs", timeout=90)
+def acl_topics_configs(ctx):
+    """CreateTopics needs CREATE (on the cluster here), DeleteTopics DELETE, DescribeConfigs
+    DESCRIBE_CONFIGS, AlterConfigs and IncrementalAlterConfigs ALTER_CONFIGS:
+    TOPIC_AUTHORIZATION_FAILED without (CLUSTER_AUTHORIZATION_FAILED for a broker's configs),
+    done with; DescribeCluster's authorized operations follow the cluster ACLs."""
+    with authorizer_on(ctx) as a:
+        alice = sasl_admin(as_alice(ctx))
+        try:
+            topic = ctx.topic()
+            expect_eq(alice.describe_cluster()["authorized_operations"], [], "alice's cluster operations")
+            expect_eq(sorted(a.describe_cluster()["authorized_operations"]), CLUSTER_OPERATIONS,
+                      "admin's cluster operations")
+            expect_eq(create(alice, {topic: {}}), {topic: "TopicAuthorizationFailedError"},
+                      "alice's create_topics without CREATE")
+            expect(topic not in a.list_topics(), "no topic after alice's refused create")
+            create_acls_ok(a, [acl("CLUSTER", CLUSTER_NAME, "CREATE")])
+            # Kafka tells a caller the cluster's authorized operations only if it may DESCRIBE it.
+            expect_eq(alice.describe_cluster()["authorized_operations"], [], "alice's cluster operations with CREATE")
+            create_acls_ok(a, [acl("CLUSTER", CLUSTER_NAME, "DESCRIBE")])
+            expect_eq(sorted(alice.describe_cluster()["authorized_operations"]), ["CREATE", "DESCRIBE"],
+                      "alice's cluster operations with CREATE and DESCRIBE")
+            expect_eq(create(alice, {topic: {"configs": {"retention.ms": "3600000"}}}), {topic: OK},
+                      "alice's create_topics with CREATE on the cluster")
+            expect(topic in a.list_topics(), "alice's topic in admin's metadata")
+
+            def delete():
+                result = alice.delete_topics([topic], timeout_ms=10_000, raise_errors=False)
+                return [Errors.for_code(t["error_code"]).__name__ for t in result["topics"]]
+
+            expect_eq(delete(), ["TopicAuthorizationFailedError"], "alice's delete_topics without DELETE")
+            expect(topic in a.list_topics(), "the topic still there after alice's refused delete")
+            resource = ConfigResource(ConfigResourceType.TOPIC, topic)
+            expect_eq(describe_configs_error(alice, resource), "TopicAuthorizationFailedError",
+                      "alice's describe_configs without DESCRIBE_CONFIGS")
+            expect_eq(describe_configs_error(alice, ConfigResource(ConfigResourceType.BROKER, "1")),
+                      "ClusterAuthorizationFailedError", "alice's describe_configs of the broker")
+            for incremental in (False, True):
+                said = alter(alice, topic, "7200000", incremental)
+                expect(said.startswith("[Error 29] TopicAuthorizationFailedError"),
+                       f"alice's alter_configs (incremental={incremental}) without ALTER_CONFIGS to be refused "
+                       f"with TopicAuthorizationFailedError, got {said!r}")
+
+            def retention():
+                return a.describe_configs([resource])["topic"][topic]["retention.ms"]["value"]
+
+            expect_eq(retention(), "3600000", "retention.ms (unchanged)")
+            create_acls_ok(a, [acl("TOPIC", topic, op) for op in ("DESCRIBE_CONFIGS", "ALTER_CONFIGS", "DELETE")])
+            expect_eq(describe_configs_error(alice, resource), OK, "alice's describe_configs with DESCRIBE_CONFIGS")
+            expect_eq(alice.describe_configs([resource])["topic"][topic]["retention.ms"]["value"], "3600000",
+                      "retention.ms, described by alice")
+            for incremental, value in ((False, "7200000"), (True, "10800000")):
+                expect_eq(alter(alice, topic, value, incremental), "OK",
+                          f"alice's alter_configs (incremental={incremental}) with ALTER_CONFIGS")
+                expect_eq(retention(), value, f"retention.ms after alice's alter_configs (incremental={incremental})")
+            expect_eq(delete(), [OK], "alice's delete_topics with DELETE")
+            expect(topic not in a.list_topics(), "alice's topic gone after her delete")
+        finally:
+            alice.close()
