@@ -30,6 +30,8 @@ public final class Broker: Sendable {
     let delegationTokens: DelegationTokens
     /// The ACLs, with `authorizer.class.name` set; nil without an authorizer.
     let acls: AclStore?
+    /// Client quotas (KIP-546) and the rates that enforce them.
+    let clientQuotas: ClientQuotas
 
     public init(config: BrokerConfig, logger: Logger, clock: @escaping @Sendable () -> Int64 = Broker.wallClock) throws {
         self.config = config
@@ -48,6 +50,8 @@ public final class Broker: Sendable {
                 throw GssapiUnavailable(reason: "GSSAPI on listener \(listener): \(error.reason)")
             }
         }
+        self.clientQuotas = try ClientQuotas(
+            directory: config.logDirs[0], samples: config.quotaWindowNum, windowMs: Int64(config.quotaWindowSizeSeconds) * 1000)
         self.acls = try config.authorizer.map { try AclStore(directory: config.logDirs[0], settings: $0) }
         self.metadata = try ClusterMetadataStore(directory: config.logDirs[0], logDirs: config.logDirs, nodeId: config.nodeId,
                                                  clusterId: config.clusterId)
@@ -247,6 +251,10 @@ struct RequestContext: Sendable {
     var securityProtocol: SecurityProtocol = .plaintext
     /// The client logged in with a delegation token (KIP-48): it may not manage tokens.
     var tokenAuthenticated = false
+    /// The request frame's size, which a produce quota counts.
+    var requestSize = 0
+    /// What the handler decided about throttling the connection (client quotas).
+    let throttle = RequestThrottle()
 
     /// This broker as a client that came in on this request's listener must reach it.
     var advertised: ListenerEndpoint { broker.advertised(for: listenerName) }

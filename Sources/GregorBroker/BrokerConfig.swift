@@ -35,6 +35,10 @@ public struct BrokerConfig: Sendable {
     /// `authorizer.class.name`, `super.users`, `allow.everyone.if.no.acl.found`: ACLs are
     /// enforced only with an authorizer, as in Kafka.
     public var authorizer: AclAuthorizerSettings?
+    /// `quota.window.num` and `quota.window.size.seconds`: the samples client quotas are
+    /// measured over.
+    public var quotaWindowNum = 11
+    public var quotaWindowSizeSeconds = 1
     /// `log.dirs`.
     public var logDirs: [String] = ["/tmp/gregor-logs"]
     /// `num.partitions`: partitions of auto-created topics and of CreateTopics asking for -1.

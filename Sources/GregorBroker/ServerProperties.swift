@@ -58,7 +58,7 @@ public struct ServerProperties {
         "offsets.topic.num.partitions", "offsets.topic.segment.bytes", "offsets.retention.minutes",
         "offsets.retention.check.interval.ms", "offset.metadata.max.bytes", "num.io.threads",
         "group.consumer.heartbeat.interval.ms", "group.consumer.session.timeout.ms", "group.consumer.max.size",
-        "group.consumer.assignors",
+        "group.consumer.assignors", "quota.window.num", "quota.window.size.seconds",
     ]
 
     /// The broker settings; throws on the first invalid value, naming its key.
@@ -111,6 +111,8 @@ public struct ServerProperties {
         if let v = values["group.min.session.timeout.ms"] { c.groupMinSessionTimeoutMs = try int32("group.min.session.timeout.ms", v, min: Int64(Int32.min)) }
         if let v = values["group.max.session.timeout.ms"] { c.groupMaxSessionTimeoutMs = try int32("group.max.session.timeout.ms", v, min: Int64(Int32.min)) }
         if let v = values["group.max.size"] { c.groupMaxSize = try int32("group.max.size", v, min: 1) }
+        if let v = values["quota.window.num"] { c.quotaWindowNum = Int(try int32("quota.window.num", v, min: 1)) }
+        if let v = values["quota.window.size.seconds"] { c.quotaWindowSizeSeconds = Int(try int32("quota.window.size.seconds", v, min: 1)) }
         if let v = values["num.io.threads"] { c.numIoThreads = Int(try int32("num.io.threads", v, min: 1)) }
         // KIP-848 groups (GroupCoordinatorConfig's group.consumer.*).
         if let v = values["group.consumer.heartbeat.interval.ms"] {

@@ -71,6 +71,8 @@ public struct SupportedApis: Sendable {
         entry(DescribeAclsHandler.self),
         entry(CreateAclsHandler.self),
         entry(DeleteAclsHandler.self),
+        entry(DescribeClientQuotasHandler.self),
+        entry(AlterClientQuotasHandler.self),
     ])
 }
 

@@ -11,6 +11,9 @@
 // transactional id (else the whole request is TRANSACTIONAL_ID_AUTHORIZATION_FAILED); each topic
 // needs WRITE (TOPIC_AUTHORIZATION_FAILED). Gregor creates a missing topic on produce only for a
 // caller who may also create it.
+// Quotas (KIP-13): the request's size counts against producer_byte_rate; over it, the response
+// says for how long the client is throttled and the connection is muted for that long (v6+,
+// KIP-219), or the response itself is held back (before v6).
 import GregorStorage
 import KafkaProtocol
 import NIOCore
@@ -98,6 +101,9 @@ enum ProduceHandler: APIHandler {
             }
             response.responses.append(result)
         }
+        let throttleMs = context.recordQuota(.produce, Double(context.requestSize))
+        if context.apiVersion >= 1 { response.throttleTimeMs = Int32(clamping: throttleMs) }
+        await context.throttle(throttleMs, clientThrottles: context.apiVersion >= 6)
         return request.acks == 0 ? nil : response
     }
 

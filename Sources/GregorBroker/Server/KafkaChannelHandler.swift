@@ -57,6 +57,8 @@ final class KafkaChannelHandler: ChannelInboundHandler {
     var sessionExpiry: NIODeadline?
     /// The TLS handshake completed (SSL and SASL_SSL listeners).
     private var tlsEstablished = false
+    /// Muted by a client quota until then (KIP-219): nothing more is read.
+    var mutedUntil: NIODeadline?
 
     init(broker: Broker, listener: Listener, logger: Logger, stats: ConnectionStats = ConnectionStats()) {
         self.broker = broker
@@ -156,7 +158,7 @@ final class KafkaChannelHandler: ChannelInboundHandler {
         let requestContext = RequestContext(
             broker: broker, apiVersion: header.requestApiVersion, correlationId: header.correlationId,
             clientId: header.clientId, logger: logger, clientHost: clientHost, listenerName: listener.name, sasl: sasl, principal: principal,
-            securityProtocol: listener.securityProtocol, tokenAuthenticated: sasl?.tokenAuthenticated ?? false)
+            securityProtocol: listener.securityProtocol, tokenAuthenticated: sasl?.tokenAuthenticated ?? false, requestSize: size)
         if !machine.isAuthenticated || apiKey == .saslHandshake || apiKey == .saslAuthenticate { authenticationInFlight = true }
         let zeroCopy = self.zeroCopy
         let promise = context.eventLoop.makePromise(of: ResponseFrame?.self)
@@ -164,16 +166,30 @@ final class KafkaChannelHandler: ChannelInboundHandler {
         // Kafka handles a connection's requests one at a time, in order: a pipelined Produce
         // must not overtake the one before it.
         let previous = lastRequest ?? context.eventLoop.makeSucceededVoidFuture()
-        lastRequest = promise.futureResult.map { _ in }
+        // The next request starts once this one is answered and its quota throttle is known.
+        let done = context.eventLoop.makePromise(of: Void.self)
+        lastRequest = done.futureResult
         previous.whenComplete { _ in
-            promise.completeWithTask {
-                try await withTaskExecutorPreference(requestContext.broker.io) {
-                    var body = body
-                    let response = try await entry.handle(requestContext, &body)
-                    return try response.map {
-                        try ResponseFrame.make($0, correlationId: header.correlationId, apiKey: apiKey, version: header.requestApiVersion, zeroCopy: zeroCopy)
+            let start: @Sendable () -> Void = {
+                promise.completeWithTask {
+                    try await withTaskExecutorPreference(requestContext.broker.io) {
+                        var body = body
+                        let began = ContinuousClock.now
+                        defer { requestContext.throttle.handled(ContinuousClock.now - began) }
+                        let response = try await entry.handle(requestContext, &body)
+                        return try response.map {
+                            try ResponseFrame.make($0, correlationId: header.correlationId, apiKey: apiKey, version: header.requestApiVersion, zeroCopy: zeroCopy)
+                        }
                     }
                 }
+            }
+            // A quota throttle holds back the requests already read, as Kafka's muted channel
+            // would not have read them (ThrottledChannel).
+            let (handler, context) = bound.value
+            if let until = handler.mutedUntil, until > .now() {
+                context.eventLoop.scheduleTask(deadline: until, start)
+            } else {
+                start()
             }
         }
         promise.futureResult.whenComplete { result in
@@ -181,6 +197,8 @@ final class KafkaChannelHandler: ChannelInboundHandler {
             switch result {
             case .success(let bytes):
                 handler.finish(context, sequence, bytes)
+                handler.throttleAfter(context, apiKey, requestContext)
+                done.succeed()
                 if apiKey == .saslHandshake || apiKey == .saslAuthenticate {
                     handler.saslAnswered(context)
                 } else if handler.authenticationInFlight {
@@ -192,6 +210,7 @@ final class KafkaChannelHandler: ChannelInboundHandler {
                 let what = "\(apiKey.name) v\(header.requestApiVersion): \(error)"
                 handler.close(context, error is KafkaDecodingError ? handler.machine.malformedRequest(what) : handler.machine.requestAbandoned(what))
                 handler.finish(context, sequence, nil)
+                done.succeed()
             }
         }
         updateReading(context)
@@ -238,15 +257,30 @@ final class KafkaChannelHandler: ChannelInboundHandler {
     private func updateReading(_ context: ChannelHandlerContext) {
         let queued = nextSequence - nextToWrite
         let writable = context.channel.isWritable
-        if !readingPaused && (queued >= Self.maxInFlight || queuedBytes > Self.maxQueuedBytes || !writable) {
+        if !readingPaused && (queued >= Self.maxInFlight || queuedBytes > Self.maxQueuedBytes || !writable || mutedUntil != nil) {
             readingPaused = true
             stats.pausedChanged(1)
             context.channel.setOption(ChannelOptions.autoRead, value: false).whenFailure { _ in }
-        } else if readingPaused && queued < Self.maxInFlight / 2 && queuedBytes <= Self.maxQueuedBytes / 2 && writable {
+        } else if readingPaused && queued < Self.maxInFlight / 2 && queuedBytes <= Self.maxQueuedBytes / 2 && writable && mutedUntil == nil {
             readingPaused = false
             stats.pausedChanged(-1)
             context.channel.setOption(ChannelOptions.autoRead, value: true).whenFailure { _ in }
             handleFrames(context)
+        }
+    }
+
+    /// Stops reading for `ms`: Kafka's ThrottledChannel.
+    func mute(_ context: ChannelHandlerContext, untilMs ms: Int64) {
+        let until = NIODeadline.now() + .milliseconds(ms)
+        if let current = mutedUntil, current >= until { return }
+        mutedUntil = until
+        updateReading(context)
+        let bound = NIOLoopBound((self, context), eventLoop: context.eventLoop)
+        context.eventLoop.scheduleTask(deadline: until) {
+            let (handler, context) = bound.value
+            guard let muted = handler.mutedUntil, muted <= NIODeadline.now() else { return }
+            handler.mutedUntil = nil
+            handler.updateReading(context)
         }
     }
 

@@ -152,6 +152,13 @@ struct AclTests {
                 .init(resourceType: 4, resourceName: "1", configurationKeys: nil),
             ]), version: 4)
             #expect(configs.results.map(\.errorCode) == [ErrorCode.topicAuthorizationFailed.rawValue, ErrorCode.clusterAuthorizationFailed.rawValue])
+            // Client quotas need DESCRIBE_CONFIGS and ALTER_CONFIGS on the cluster.
+            #expect(try await bob.request(DescribeClientQuotasRequest(components: [], strict: false), version: 1).errorCode
+                == ErrorCode.clusterAuthorizationFailed.rawValue)
+            let alter = AlterClientQuotasRequest(entries: [.init(entity: [.init(entityType: "user", entityName: "bob")],
+                                                                 ops: [.init(key: "producer_byte_rate", value: 1e9, remove: false)])], validateOnly: false)
+            #expect(try await bob.request(alter, version: 1).entries.map(\.errorCode) == [ErrorCode.clusterAuthorizationFailed.rawValue])
+            #expect(try await alice.request(alter, version: 1).entries.map(\.errorCode) == [0])
             // An idempotent producer needs IDEMPOTENT_WRITE or WRITE on some topic: bob has the latter.
             #expect(try await bob.request(InitProducerIdRequest(transactionalId: nil, transactionTimeoutMs: 1000), version: 4).errorCode == 0)
             await bob.close()

@@ -11,6 +11,11 @@
 // Authorization (KafkaApis.handleFetchRequest): a consumer needs READ on each topic; a fetch
 // with a replica id is a follower's and needs CLUSTER_ACTION on the cluster (CVE-2018-1288),
 // else every partition is TOPIC_AUTHORIZATION_FAILED.
+// Quotas (KIP-13): the records returned count against consumer_byte_rate; over it, the response
+// says for how long the client is throttled and the connection is muted (v8+, KIP-219), or the
+// response is held back (before v8). Unlike Kafka, which answers a throttled fetch empty and
+// takes the bytes back, Gregor sends what it read: the session stays in step, and the mute
+// brings the rate down all the same.
 import GregorStorage
 import KafkaProtocol
 import NIOCore
@@ -52,6 +57,9 @@ enum FetchHandler: APIHandler {
             if failed || bytes >= Int(request.minBytes) || ContinuousClock.now >= deadline || request.maxWaitMs <= 0 {
                 let answer = broker.fetchSessions.withLock { $0.finish(session, results: results, now: broker.clock()) }
                 var response = FetchResponse(errorCode: answer.errorCode.rawValue, sessionId: answer.sessionId, responses: answer.responses)
+                let throttleMs = fromFollower ? 0 : context.recordQuota(.fetch, Double(bytes))
+                if context.apiVersion >= 1 { response.throttleTimeMs = Int32(clamping: throttleMs) }
+                await context.throttle(throttleMs, clientThrottles: context.apiVersion >= 8)
                 // From v13 topics travel by id only.
                 if context.apiVersion >= 13 {
                     for i in response.responses.indices { response.responses[i].topic = "" }
@@ -59,7 +67,9 @@ enum FetchHandler: APIHandler {
                 return .fetch(response, regions: answer.regions)
             }
             // Long poll: sleep until an append somewhere or the deadline.
+            let parked = ContinuousClock.now
             await FetchWaiters.shared.wait(since: generation, until: deadline)
+            context.throttle.waited(ContinuousClock.now - parked)
         }
     }
 

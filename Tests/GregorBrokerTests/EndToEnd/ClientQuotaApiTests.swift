@@ -1,0 +1,98 @@
+import Foundation
+import KafkaProtocol
+import NIOCore
+import Testing
+
+@testable import GregorBroker
+
+extension AlterClientQuotasRequest: TestRequest { typealias Response = AlterClientQuotasResponse }
+extension DescribeClientQuotasRequest: TestRequest { typealias Response = DescribeClientQuotasResponse }
+
+/// Client quotas over the wire (KIP-546): set and described as Kafka validates and filters them,
+/// durable, and enforced: a produce over its byte rate is answered with a throttle time and the
+/// connection is muted for that long (KIP-219).
+@Suite(.serialized, .timeLimit(.minutes(1)))
+struct ClientQuotaApiTests {
+    typealias Entity = AlterClientQuotasRequest.EntityData
+
+    static func alter(_ entity: [Entity], _ ops: [AlterClientQuotasRequest.OpData], validateOnly: Bool = false) -> AlterClientQuotasRequest {
+        AlterClientQuotasRequest(entries: [.init(entity: entity, ops: ops)], validateOnly: validateOnly)
+    }
+
+    @Test func quotasAreValidatedStoredAndFiltered() async throws {
+        try await TestBroker.with { broker, client in
+            let refusals: [([Entity], [AlterClientQuotasRequest.OpData], String)] = [
+                ([], [.init(key: "producer_byte_rate", value: 1, remove: false)], "Invalid empty client quota entity"),
+                ([.init(entityType: "user", entityName: "a"), .init(entityType: "user", entityName: "b")], [], "duplicate entity entry user"),
+                ([.init(entityType: "user", entityName: "")], [], "Empty user not supported"),
+                ([.init(entityType: "group", entityName: "g")], [], "Unhandled client quota entity type: group"),
+                ([.init(entityType: "user", entityName: "a")], [.init(key: "retention.ms", value: 1, remove: false)], "Invalid configuration key retention.ms"),
+                ([.init(entityType: "user", entityName: "a")], [.init(key: "producer_byte_rate", value: 0, remove: false)], "must be greater than 0"),
+                ([.init(entityType: "user", entityName: "a")], [.init(key: "producer_byte_rate", value: 1.5, remove: false)], "cannot be a fractional value"),
+            ]
+            for (entity, ops, message) in refusals {
+                let result = try await client.request(Self.alter(entity, ops), version: 1).entries.first
+                #expect(result?.errorCode == ErrorCode.invalidRequest.rawValue && result?.errorMessage?.contains(message) == true, "\(message)")
+            }
+            // validate_only stores nothing.
+            let checked = try await client.request(Self.alter([.init(entityType: "user", entityName: "alice")],
+                                                              [.init(key: "producer_byte_rate", value: 1024, remove: false)], validateOnly: true), version: 1)
+            #expect(checked.entries.map(\.errorCode) == [0] && broker.broker.clientQuotas.all.isEmpty)
+
+            for (entity, value) in [([Entity(entityType: "user", entityName: "alice")], 1024.0),
+                                    ([Entity(entityType: "user", entityName: nil), Entity(entityType: "client-id", entityName: "app")], 2048),
+                                    ([Entity(entityType: "client-id", entityName: nil)], 4096)] {
+                let set = try await client.request(Self.alter(entity, [.init(key: "consumer_byte_rate", value: value, remove: false),
+                                                                        .init(key: "request_percentage", value: 50, remove: false)]), version: 1)
+                #expect(set.entries.map(\.errorCode) == [0])
+            }
+            func described(_ components: [DescribeClientQuotasRequest.ComponentData], strict: Bool = false) async throws -> [String] {
+                let response = try await client.request(DescribeClientQuotasRequest(components: components, strict: strict), version: 1)
+                #expect(response.errorCode == 0)
+                return (response.entries ?? []).map { entry in
+                    entry.entity.map { "\($0.entityType)=\($0.entityName ?? "<default>")" }.joined(separator: ",")
+                        + ":" + entry.values.map { "\($0.key)=\(Int($0.value))" }.joined(separator: ",")
+                }.sorted()
+            }
+            #expect(try await described([.init(entityType: "user", matchType: 0, match: "alice")])
+                == ["user=alice:consumer_byte_rate=1024,request_percentage=50"])
+            #expect(try await described([.init(entityType: "user", matchType: 1, match: nil)])
+                == ["user=<default>,client-id=app:consumer_byte_rate=2048,request_percentage=50"])
+            #expect(try await described([.init(entityType: "user", matchType: 2, match: nil)], strict: true)
+                == ["user=alice:consumer_byte_rate=1024,request_percentage=50"])
+            #expect(try await described([.init(entityType: "client-id", matchType: 2, match: nil)]).count == 2)
+            let bad = try await client.request(DescribeClientQuotasRequest(components: [
+                .init(entityType: "user", matchType: 0, match: nil)], strict: false), version: 1)
+            #expect(bad.errorCode == ErrorCode.invalidRequest.rawValue && bad.entries == nil)
+
+            // Durable before acknowledged; removing a key.
+            _ = try await client.request(Self.alter([.init(entityType: "user", entityName: "alice")],
+                                                    [.init(key: "request_percentage", value: 0, remove: true)]), version: 1)
+            let reopened = try ClientQuotas(directory: broker.broker.config.logDirs[0], samples: 11, windowMs: 1000)
+            #expect(reopened.all[QuotaEntity(user: .named("alice"))] == ["consumer_byte_rate": 1024])
+        }
+    }
+
+    @Test func aProduceOverItsByteRateIsThrottledAndTheConnectionMuted() async throws {
+        try await TestBroker.with({ $0.quotaWindowNum = 2; $0.quotaWindowSizeSeconds = 1 }) { _, client in
+            _ = try await client.createTopic("metered")
+            let produce = try Requests.produce("metered", [String(repeating: "x", count: 2000)])
+            // The default user's quota covers this connection (User:ANONYMOUS).
+            let set = try await client.request(Self.alter([.init(entityType: "user", entityName: nil)],
+                                                          [.init(key: "producer_byte_rate", value: 1500, remove: false)]), version: 1)
+            #expect(set.entries.map(\.errorCode) == [0])
+            let first = try await client.request(produce, version: 9)
+            #expect(first.responses.first?.partitionResponses.first?.errorCode == 0)
+            // About 2.1 KB over one counted second at 1.5 KB/s: about 400 ms.
+            #expect(first.throttleTimeMs > 100 && first.throttleTimeMs < 2000, "\(first.throttleTimeMs)")
+            let asked = ContinuousClock.now
+            #expect(try await client.request(ApiVersionsRequest(), version: 3).errorCode == 0)
+            let waited = ContinuousClock.now - asked
+            #expect(waited >= .milliseconds(Int64(first.throttleTimeMs) - 50), "\(waited)")
+            // Under the quota again once the window has passed.
+            try await Task.sleep(for: .seconds(2))
+            let small = try await client.request(Requests.produce("metered", ["y"]), version: 9)
+            #expect(small.throttleTimeMs == 0)
+        }
+    }
+}
