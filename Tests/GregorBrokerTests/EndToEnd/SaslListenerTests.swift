@@ -63,18 +63,22 @@ struct SaslListenerTests {
         }
     }
 
-    @Test(arguments: [ApiKey.metadata, .produce, .fetch, .findCoordinator, .createTopics, .saslAuthenticate])
-    func anyOtherApiBeforeTheHandshakeClosesUnanswered(key: ApiKey) async throws {
+    /// Every API key Kafka defines but ApiVersions and SaslHandshake, and an unknown one: the
+    /// connection closes before the request's body is read, and the broker serves the others.
+    @Test func everyOtherApiBeforeTheHandshakeClosesUnanswered() async throws {
         try await Self.withBroker { _, plain, port in
-            let client = try await KafkaTestClient.connect(port: port)
-            var payload = ByteBuffer()
-            payload.writeInteger(key.rawValue)
-            payload.writeInteger(Int16(1))
-            payload.writeInteger(Int32(7))
-            payload.writeInteger(Int16(-1))
-            try await client.write(KafkaTestClient.sizePrefixed(payload))
-            #expect(try await client.waitForClose(timeout: .seconds(5)) == 0)
-            await client.close()
+            let keys = ApiKey.allKnown.filter { $0 != .apiVersions && $0 != .saslHandshake } + [ApiKey(rawValue: 999)]
+            for key in keys {
+                let client = try await KafkaTestClient.connect(port: port)
+                var payload = ByteBuffer()
+                payload.writeInteger(key.rawValue)
+                payload.writeInteger(Int16(1))
+                payload.writeInteger(Int32(7))
+                payload.writeInteger(Int16(-1))
+                try await client.write(KafkaTestClient.sizePrefixed(payload))
+                #expect(try await client.waitForClose(timeout: .seconds(5)) == 0, "\(key)")
+                await client.close()
+            }
             try await plain.expectServed()
         }
     }
