@@ -19,15 +19,9 @@ public struct ServerProperties {
         public var description: String { "Invalid value \(value) for configuration \(key): \(reason)" }
     }
 
-    /// Reads the server.properties format: `key=value` or `key: value`, `#`/`!` comments.
+    /// Reads the server.properties format (PropertiesText); a line without `=` or `:` is ignored.
     public mutating func load(propertiesText text: String) {
-        // `isNewline`, not `== "\n"`: a CRLF file's "\r\n" is one Character in Swift.
-        for raw in text.split(whereSeparator: \.isNewline) {
-            let line = raw.drop { $0 == " " || $0 == "\t" }
-            guard !line.isEmpty, line.first != "#", line.first != "!" else { continue }
-            guard let sep = line.firstIndex(where: { $0 == "=" || $0 == ":" }) else { continue }
-            set(String(line[..<sep]).trimmed, String(line[line.index(after: sep)...]).trimmed)
-        }
+        for case .entry(let key, let value) in PropertiesText.lines(text) { set(key, value) }
     }
 
     /// `KAFKA_LOG_DIRS=/x` sets `log.dirs`; `___` stands for `-`, `__` for `_` (the Docker image's rules).
