@@ -5,7 +5,7 @@
 // Topics list every Kafka 4.0 topic config with its effective value: the topic's override
 // (DYNAMIC_TOPIC_CONFIG), else the broker's setting (STATIC_BROKER_CONFIG), else the default.
 // The broker resource (its node id) lists every broker key Gregor has, all read-only (see
-// DescribeConfigs+Broker.swift); the empty name (cluster-wide dynamic defaults) lists none, as
+// DescribeConfigsHandler+Broker.swift); the empty name (cluster-wide dynamic defaults) lists none, as
 // there are none. Sensitive keys (Kafka's PASSWORD type) are answered as null (KIP-226).
 // Each resource needs DESCRIBE_CONFIGS on its topic or group, or on the cluster for brokers
 // (TOPIC_/GROUP_/CLUSTER_AUTHORIZATION_FAILED with Kafka's default message).
