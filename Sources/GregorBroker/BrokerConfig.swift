@@ -80,5 +80,9 @@ public struct BrokerConfig: Sendable {
             minSessionTimeoutMs: groupMinSessionTimeoutMs, maxSessionTimeoutMs: groupMaxSessionTimeoutMs)
     }
 
+    /// Every key the configuration named, with its value as given (Kafka's staticBrokerConfigs):
+    /// DescribeConfigs reports these as STATIC_BROKER_CONFIG, and the rest as defaults.
+    public var staticConfigs: [String: String] = [:]
+
     public init() {}
 }

@@ -3,7 +3,7 @@ extension ServerProperties {
     /// names for clusters, checked as Kafka's KafkaConfig checks them.
     func configureListeners(_ c: inout BrokerConfig) throws(InvalidValue) {
         var map = SecurityProtocol.defaultMap
-        if let v = values["listener.security.protocol.map"] {
+        if let v = raw("listener.security.protocol.map") {
             map = [:]
             for item in v.split(separator: ",").map({ String($0).trimmed }) where !item.isEmpty {
                 let parts = item.split(separator: ":", maxSplits: 1).map { String($0).trimmed }
@@ -14,7 +14,7 @@ extension ServerProperties {
                 map[parts[0].uppercased()] = p
             }
         }
-        if let v = values["listeners"] {
+        if let v = raw("listeners") {
             var bound: [Listener] = []
             for e in try endpoints("listeners", v) {
                 guard let p = map[e.name] else {
@@ -33,7 +33,7 @@ extension ServerProperties {
         }
         // Unset, advertised.listeners is listeners; a wildcard or empty host is advertised as
         // localhost (Kafka advertises the machine's canonical host name).
-        if let v = values["advertised.listeners"] {
+        if let v = raw("advertised.listeners") {
             var advertised: [ListenerEndpoint] = []
             for e in try endpoints("advertised.listeners", v) {
                 guard c.listeners.contains(where: { $0.name == e.name }) else {
@@ -55,7 +55,7 @@ extension ServerProperties {
             c.tls[listener.name] = try tlsSettings(listener: listener.name)
         }
         for key in ["inter.broker.listener.name", "control.plane.listener.name"] {
-            guard let v = values[key]?.trimmed.uppercased(), !v.isEmpty else { continue }
+            guard let v = raw(key)?.trimmed.uppercased(), !v.isEmpty else { continue }
             guard c.listeners.contains(where: { $0.name == v }) else {
                 throw InvalidValue(key: key, value: v, reason: "listener \(v) is not in listeners")
             }

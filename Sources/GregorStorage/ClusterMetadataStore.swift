@@ -350,23 +350,17 @@ public final class ClusterMetadataStore: Sendable {
         return (file.clusterId, file.nodeId, topics)
     }
 
-    /// Java properties as Kafka writes them: `key=value` lines, `#` and `!` comments.
+    /// Java properties as Kafka writes them (PropertiesText); a line without a separator is corrupt.
     static func readProperties(_ path: String) throws(ClusterMetadataError) -> [String: String]? {
         guard let bytes = try read(path) else { return nil }
         var values: [String: String] = [:]
-        for line in String(buffer: bytes).split(whereSeparator: \.isNewline) {
-            let trimmed = line.drop { $0 == " " || $0 == "\t" }
-            guard let first = trimmed.first, first != "#", first != "!" else { continue }
-            guard let eq = trimmed.firstIndex(where: { $0 == "=" || $0 == ":" }) else {
-                throw ClusterMetadataError(.corrupt, "\(path): cannot parse \(line)")
+        for line in PropertiesText.lines(String(buffer: bytes)) {
+            switch line {
+            case .entry(let key, let value): values[key] = value
+            case .malformed(let text): throw ClusterMetadataError(.corrupt, "\(path): cannot parse \(text)")
             }
-            values[trim(trimmed[..<eq])] = trim(trimmed[trimmed.index(after: eq)...])
         }
         return values
-    }
-
-    private static func trim(_ s: Substring) -> String {
-        String(s.drop { $0 == " " || $0 == "\t" }.reversed().drop { $0 == " " || $0 == "\t" || $0 == "\r" }.reversed())
     }
 
     private static func read(_ path: String) throws(ClusterMetadataError) -> ByteBuffer? {

@@ -80,8 +80,8 @@ enum ConfigResources {
     {
         guard !name.isEmpty else { throw ApiError(.invalidRequest, "Default topic resources are not allowed.") }
         if let problem = topicNameProblem(name) { throw ApiError(.invalidTopicException, problem) }
-        let next = configs.reduce(into: [String: String]()) { out, c in out[c.key] = TopicConfigCatalog.byName[c.key]?.normalized(c.value) ?? c.value }
-        if let problem = TopicConfigCatalog.problem(with: next) { throw ApiError(.invalidConfig, problem) }
+        let next = configs.reduce(into: [String: String]()) { out, c in out[c.key] = ConfigKeys.topicByName[c.key]?.normalized(c.value) ?? c.value }
+        if let problem = ConfigKeys.topicProblem(next) { throw ApiError(.invalidConfig, problem) }
         guard broker.metadata.topic(name) != nil else {
             throw ApiError(.unknownTopicOrPartition, "The topic '\(name)' does not exist.")
         }

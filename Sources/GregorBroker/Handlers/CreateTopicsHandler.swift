@@ -48,8 +48,8 @@ enum CreateTopicsHandler: APIHandler {
                 fail(.invalidPartitions, "Number of partitions must be larger than 0.")
             } else if replication != 1 {
                 fail(.invalidReplicationFactor, "Unable to replicate the partition \(replication) time(s): The target replication factor of \(replication) cannot be reached because only 1 broker(s) are registered.")
-            } else if let bad = configs.first(where: { TopicConfigs.validate($0.key, $0.value) != true }) {
-                fail(.invalidConfig, TopicConfigs.validate(bad.key, bad.value) == nil ? "Unknown topic config name: \(bad.key)" : "Invalid value \(bad.value) for configuration \(bad.key)")
+            } else if let problem = ConfigKeys.topicProblem(configs) {
+                fail(.invalidConfig, problem)
             } else {
                 r.numPartitions = partitions
                 r.replicationFactor = replication

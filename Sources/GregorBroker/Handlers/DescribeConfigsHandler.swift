@@ -4,8 +4,9 @@
 // v0 left Kafka in 4.0 (KIP-896).
 // Topics list every Kafka 4.0 topic config with its effective value: the topic's override
 // (DYNAMIC_TOPIC_CONFIG), else the broker's setting (STATIC_BROKER_CONFIG), else the default.
-// The broker resource (its node id) lists the broker configs Gregor has, all read-only; the
-// empty name (cluster-wide dynamic defaults) lists none, as there are none.
+// The broker resource (its node id) lists every broker key Gregor has, all read-only (see
+// DescribeConfigsHandler+Broker.swift); the empty name (cluster-wide dynamic defaults) lists none, as
+// there are none. Sensitive keys (Kafka's PASSWORD type) are answered as null (KIP-226).
 // Each resource needs DESCRIBE_CONFIGS on its topic or group, or on the cluster for brokers
 // (TOPIC_/GROUP_/CLUSTER_AUTHORIZATION_FAILED with Kafka's default message).
 import GregorStorage
@@ -82,38 +83,28 @@ enum DescribeConfigsHandler: APIHandler {
         }
     }
 
-    /// ConfigHelper.createTopicConfigEntry for each topic config.
+    /// ConfigHelper.createTopicConfigEntry for each listed topic key.
     static func topicEntries(_ overrides: [String: String], _ options: Options, _ config: BrokerConfig) -> [Entry] {
-        let statics = BrokerConfigCatalog.statics(config)
-        return TopicConfigCatalog.all.map { def in
+        let statics = staticBrokerConfigs(config)
+        return ConfigKeys.topic.filter(\.listed).map { key in
             var synonyms: [ConfigSynonym] = []
-            if let override = overrides[def.name] {
-                synonyms.append(ConfigSynonym(name: def.name, value: def.normalized(override), source: .dynamicTopic))
+            if let override = overrides[key.name] {
+                synonyms.append(ConfigSynonym(name: key.name, value: key.normalized(override), source: .dynamicTopic))
             }
-            if let brokerName = def.brokerSynonym {
-                synonyms += BrokerConfigCatalog.synonyms(brokerName, statics: statics)
-            }
-            let value = overrides[def.name].map(def.normalized) ?? TopicConfigCatalog.brokerDefault(def.name, config.logDefaults)
-            return entry(def.name, value, def.type, synonyms, readOnly: false, def.documentation, options)
+            synonyms += ConfigKeys.synonyms(chain: key.synonyms, statics: statics)
+            // The broker's setting where Gregor's log obeys one, else the table's default.
+            let value = overrides[key.name].map(key.normalized) ?? key.current?(config) ?? key.defaultValue
+            return entry(key, key.name, value, synonyms, readOnly: false, options)
         }
     }
 
-    /// ConfigHelper.createBrokerConfigEntry (per-broker) for each broker config Gregor has.
-    static func brokerEntries(_ options: Options, _ config: BrokerConfig) -> [Entry] {
-        let statics = BrokerConfigCatalog.statics(config)
-        return BrokerConfigCatalog.entries.map { e in
-            let synonyms = BrokerConfigCatalog.synonyms(e.name, statics: statics)
-            return entry(e.name, statics[e.name] ?? e.defaultValue, e.type, synonyms, readOnly: true, e.documentation, options)
-        }
-    }
-
-    static func entry(_ name: String, _ value: String?, _ type: ConfigType, _ synonyms: [ConfigSynonym], readOnly: Bool,
-                      _ documentation: String, _ options: Options) -> Entry
-    {
-        Entry(
-            name: name, value: value, readOnly: readOnly,
-            configSource: (synonyms.first?.source ?? .defaultConfig).rawValue, isSensitive: false,
-            synonyms: options.synonyms ? synonyms.map { .init(name: $0.name, value: $0.value, source: $0.source.rawValue) } : [],
-            configType: type.rawValue, documentation: options.documentation ? documentation : nil)
+    static func entry(_ key: ConfigKey?, _ name: String, _ value: String?, _ synonyms: [ConfigSynonym], readOnly: Bool, _ options: Options) -> Entry {
+        // Kafka treats a key of unknown type as sensitive, to be safe (KafkaConfig.maybeSensitive).
+        let sensitive = key?.sensitive ?? true
+        return Entry(
+            name: name, value: sensitive ? nil : value, readOnly: readOnly,
+            configSource: (synonyms.first?.source ?? .defaultConfig).rawValue, isSensitive: sensitive,
+            synonyms: options.synonyms ? synonyms.map { .init(name: $0.name, value: sensitive ? nil : $0.value, source: $0.source.rawValue) } : [],
+            configType: (key?.type ?? .unknown).rawValue, documentation: options.documentation ? key?.documentation : nil)
     }
 }

@@ -67,10 +67,10 @@ enum IncrementalAlterConfigsHandler: APIHandler {
                 case .append, .subtract:
                     // KafkaConfigSchema.isSplittable; the starting list is the override, else the
                     // topic config's own default (not the broker's).
-                    guard let def = TopicConfigCatalog.byName[key], def.type == .list else {
+                    guard let def = ConfigKeys.topicByName[key], def.type == .list else {
                         throw ApiError(.invalidConfig, "Can't \(op.name) to key \(key) because its type is not LIST.")
                     }
-                    var items = ConfigDefinition.listItems(next[key] ?? def.defaultValue ?? "")
+                    var items = ConfigKey.listItems(next[key] ?? def.defaultValue ?? "")
                     for item in (value ?? "").split(separator: ",").map({ String($0).trimmed }) {
                         if op == .append { if !items.contains(item) { items.append(item) } } else { items.removeAll { $0 == item } }
                     }

@@ -44,28 +44,9 @@ public struct TLSSettings: Sendable, Equatable {
 }
 
 extension ServerProperties {
-    /// The `ssl.*` keys Gregor reads or accepts (for a listener, also under `listener.name.<l>.`).
-    static let tlsKeys: Set<String> = [
-        "ssl.keystore.type", "ssl.keystore.location", "ssl.keystore.password", "ssl.key.password",
-        "ssl.keystore.certificate.chain", "ssl.keystore.key", "ssl.truststore.type", "ssl.truststore.location",
-        "ssl.truststore.password", "ssl.truststore.certificates", "ssl.client.auth", "ssl.enabled.protocols",
-        "ssl.protocol", "ssl.cipher.suites", "ssl.endpoint.identification.algorithm", "ssl.principal.mapping.rules",
-        "ssl.secure.random.implementation", "ssl.keymanager.algorithm", "ssl.trustmanager.algorithm", "ssl.provider",
-        "ssl.engine.factory.class", "ssl.allow.dn.changes", "ssl.allow.san.changes",
-    ]
-
-    /// Whether `key` is a known per-listener key (`listener.name.<l>.ssl.keystore.location`).
-    static func isListenerKey(_ key: String) -> Bool {
-        guard key.hasPrefix("listener.name.") else { return false }
-        let rest = key.dropFirst("listener.name.".count)
-        guard let dot = rest.firstIndex(of: ".") else { return false }
-        let key = rest[rest.index(after: dot)...]
-        return tlsKeys.contains(String(key)) || isListenerSaslKey(key)
-    }
-
     /// A listener's value of `key`: the listener's own, else the broker's.
     func value(_ key: String, listener: String) -> String? {
-        values["listener.name.\(listener.lowercased()).\(key)"] ?? values[key]
+        raw("listener.name.\(listener.lowercased()).\(key)") ?? raw(key)
     }
 
     /// The TLS settings of an SSL or SASL_SSL listener.
@@ -74,7 +55,7 @@ extension ServerProperties {
             guard let s = value(key, listener: listener)?.trimmed, !s.isEmpty else { return nil }
             return s
         }
-        let prefixed = { (key: String) in values["listener.name.\(listener.lowercased()).\(key)"] != nil ? "listener.name.\(listener.lowercased()).\(key)" : key }
+        let prefixed = { (key: String) in raw("listener.name.\(listener.lowercased()).\(key)") != nil ? "listener.name.\(listener.lowercased()).\(key)" : key }
         let storeType = (v("ssl.keystore.type") ?? (v("ssl.keystore.key") != nil ? "PEM" : "JKS")).uppercased()
         var settings: TLSSettings
         switch storeType {

@@ -1,18 +1,15 @@
 extension ServerProperties {
-    /// The authorizer's keys.
-    static let authorizerKeys: Set<String> = ["authorizer.class.name", "super.users", "allow.everyone.if.no.acl.found"]
-
     /// `authorizer.class.name` turns ACLs on. Kafka's StandardAuthorizer is the one Gregor has; any
     /// other class stops startup rather than leaving the cluster open.
     func configureAuthorizer(_ c: inout BrokerConfig) throws(InvalidValue) {
-        guard let name = values["authorizer.class.name"]?.trimmed, !name.isEmpty else { return }
+        guard let name = raw("authorizer.class.name")?.trimmed, !name.isEmpty else { return }
         guard AclAuthorizerSettings.classNames.contains(name) else {
             throw InvalidValue(key: "authorizer.class.name", value: name,
                                reason: "Gregor has Kafka's StandardAuthorizer only: org.apache.kafka.metadata.authorizer.StandardAuthorizer")
         }
         var settings = AclAuthorizerSettings()
         // StandardAuthorizer.getConfiguredSuperUsers: semicolon-separated principals.
-        if let v = values["super.users"] {
+        if let v = raw("super.users") {
             for user in v.split(separator: ";").map({ String($0).trimmed }) where !user.isEmpty {
                 guard let colon = user.firstIndex(of: ":"), colon != user.startIndex else {
                     throw InvalidValue(key: "super.users", value: v, reason: "\(user) is not of the form User:<name>")
@@ -20,9 +17,7 @@ extension ServerProperties {
                 settings.superUsers.insert(user)
             }
         }
-        if let v = values["allow.everyone.if.no.acl.found"] {
-            settings.allowEveryoneIfNoAclFound = try bool("allow.everyone.if.no.acl.found", v)
-        }
+        if let v = try bool("allow.everyone.if.no.acl.found") { settings.allowEveryoneIfNoAclFound = v }
         c.authorizer = settings
     }
 }

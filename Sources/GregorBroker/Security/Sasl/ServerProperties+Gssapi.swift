@@ -1,11 +1,4 @@
 extension ServerProperties {
-    /// The Kerberos keys Gregor reads, or accepts for Kafka's sake (the kinit and relogin ones
-    /// matter to a JVM's login thread, not to a keytab acceptor).
-    static let kerberosKeys: Set<String> = [
-        "sasl.kerberos.service.name", "sasl.kerberos.principal.to.local.rules", "sasl.kerberos.kinit.cmd",
-        "sasl.kerberos.min.time.before.relogin", "sasl.kerberos.ticket.renew.jitter", "sasl.kerberos.ticket.renew.window.factor",
-    ]
-
     /// GSSAPI on a listener: the service name (`sasl.kerberos.service.name`, or the JAAS
     /// `serviceName` option), and the Krb5LoginModule's `keyTab` and `principal` from
     /// `listener.name.<l>.gssapi.sasl.jaas.config`, as a Kafka broker is configured. The
@@ -15,7 +8,7 @@ extension ServerProperties {
         let jaasKey = "listener.name.\(listener.lowercased()).gssapi.sasl.jaas.config"
         let example = "com.sun.security.auth.module.Krb5LoginModule required useKeyTab=true storeKey=true "
             + "keyTab=\"/etc/kafka/broker.keytab\" principal=\"kafka/broker.example.com@EXAMPLE.COM\";"
-        guard let jaas = values[jaasKey], !jaas.trimmed.isEmpty else {
+        guard let jaas = raw(jaasKey), !jaas.trimmed.isEmpty else {
             throw InvalidValue(key: jaasKey, value: "", reason: "listener \(listener) enables GSSAPI (Kafka's default mechanism) but names no keytab: "
                                + "set \(jaasKey)=\(example), or set sasl.enabled.mechanisms to the mechanisms you use")
         }
@@ -26,7 +19,7 @@ extension ServerProperties {
         guard let name = try? KerberosName.parse(principal), let host = name.hostName, let realm = name.realm, !realm.isEmpty else {
             throw InvalidValue(key: jaasKey, value: jaas, reason: "principal \(principal) is not of the form <service>/<host>@<REALM>")
         }
-        let serviceKey = values["listener.name.\(listener.lowercased()).sasl.kerberos.service.name"] != nil
+        let serviceKey = raw("listener.name.\(listener.lowercased()).sasl.kerberos.service.name") != nil
             ? "listener.name.\(listener.lowercased()).sasl.kerberos.service.name" : "sasl.kerberos.service.name"
         guard let service = value("sasl.kerberos.service.name", listener: listener)?.trimmed ?? options["serviceName"], !service.isEmpty else {
             throw InvalidValue(key: serviceKey, value: "", reason: "GSSAPI on listener \(listener) needs the Kerberos service name (Kafka's: No serviceName defined)")

@@ -14,9 +14,9 @@ extension ServerProperties {
     func oauthBearerValidation(listener: String) throws(InvalidValue) -> OAuthBearerValidation {
         let prefix = "listener.name.\(listener.lowercased()).oauthbearer."
         func v(_ key: String) -> (key: String, value: String)? {
-            if let s = values[prefix + key] { return (prefix + key, s.trimmed) }
-            if let s = values["listener.name.\(listener.lowercased()).\(key)"] { return ("listener.name.\(listener.lowercased()).\(key)", s.trimmed) }
-            if let s = values[key] { return (key, s.trimmed) }
+            if let s = raw(prefix + key) { return (prefix + key, s.trimmed) }
+            if let s = raw("listener.name.\(listener.lowercased()).\(key)") { return ("listener.name.\(listener.lowercased()).\(key)", s.trimmed) }
+            if let s = raw(key) { return (key, s.trimmed) }
             return nil
         }
         let handler = v("sasl.server.callback.handler.class")
@@ -27,7 +27,7 @@ extension ServerProperties {
         }
         guard let handler, Self.signedValidators.contains(handler.value) else {
             var options: [String: String] = [:]
-            for (key, value) in JaasConfig.options(values[prefix + "sasl.jaas.config"] ?? "") { options[key] = value }
+            for (key, value) in JaasConfig.options(raw(prefix + "sasl.jaas.config") ?? "") { options[key] = value }
             var skew: Int64 = 0
             if let s = options["unsecuredValidatorAllowableClockSkewMs"] {
                 guard let n = Int64(s), n >= 0 else {
@@ -60,7 +60,7 @@ extension ServerProperties {
         signed.expectedAudience = (v("sasl.oauthbearer.expected.audience")?.value ?? "").split(separator: ",").map { String($0).trimmed }.filter { !$0.isEmpty }
         if let s = v("sasl.oauthbearer.sub.claim.name") { signed.subClaim = s.value }
         if let s = v("sasl.oauthbearer.scope.claim.name") { signed.scopeClaim = s.value }
-        if let s = v("sasl.oauthbearer.clock.skew.seconds") { signed.clockSkewMs = try int64(s.key, s.value, min: 0) * 1000 }
+        if let s = v("sasl.oauthbearer.clock.skew.seconds") { signed.clockSkewMs = try int64(s.key, s.value, min: Self.minimum(s.key)) * 1000 }
         return .signed(signed)
     }
 }

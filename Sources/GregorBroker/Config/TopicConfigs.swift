@@ -1,6 +1,6 @@
 import GregorStorage
 
-/// Topic configs by Kafka name, applied to the log's settings.
+/// Topic configs by Kafka name (ConfigKeys.topic), applied to the log's settings.
 enum TopicConfigs {
     /// Applies the overrides Gregor's log understands; unknown keys are kept in metadata but
     /// have no effect on the log.
@@ -36,32 +36,6 @@ enum TopicConfigs {
         if let d = differenceMaxMs {
             if overrides["message.timestamp.before.max.ms"] == nil { c.messageTimestampBeforeMaxMs = d }
             if overrides["message.timestamp.after.max.ms"] == nil { c.messageTimestampAfterMaxMs = d }
-        }
-    }
-
-    /// Whether `value` is valid for `key` (false when it does not parse); nil when the key is unknown.
-    static func validate(_ key: String, _ value: String) -> Bool? {
-        switch key {
-        case "segment.bytes", "segment.ms", "flush.messages", "flush.ms", "delete.retention.ms", "message.timestamp.before.max.ms",
-            "message.timestamp.after.max.ms", "message.timestamp.difference.max.ms":
-            return Int64(value).map { $0 >= 0 } ?? false
-        case "retention.ms", "retention.bytes": return Int64(value).map { $0 >= -1 } ?? false
-        case "segment.index.bytes", "index.interval.bytes", "max.message.bytes": return Int(value).map { $0 >= 0 } ?? false
-        case "cleanup.policy": return LogConfig.CleanupPolicy(kafka: value) != nil
-        case "min.cleanable.dirty.ratio": return Double(value).map { (0...1).contains($0) } ?? false
-        case "message.timestamp.type": return value == "CreateTime" || value == "LogAppendTime"
-        case "compression.type": return LogConfig.CompressionType(kafka: value) != nil
-        // KIP-390's ranges (GzipCompression, Lz4Compression, ZstdCompression).
-        case "compression.gzip.level": return Int32(value).map { $0 == -1 || (1...9).contains($0) } ?? false
-        case "compression.lz4.level": return Int32(value).map { (1...17).contains($0) } ?? false
-        case "compression.zstd.level": return Int32(value).map { (-131_072...22).contains($0) } ?? false
-        case "min.insync.replicas", "unclean.leader.election.enable",
-            "message.downconversion.enable", "preallocate", "file.delete.delay.ms", "max.compaction.lag.ms",
-            "min.compaction.lag.ms",
-            "follower.replication.throttled.replicas", "leader.replication.throttled.replicas", "local.retention.ms",
-            "local.retention.bytes", "remote.storage.enable", "segment.jitter.ms", "remote.log.copy.disable", "remote.log.delete.on.disable":
-            return true
-        default: return nil
         }
     }
 }
