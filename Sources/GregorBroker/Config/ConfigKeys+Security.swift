@@ -48,8 +48,15 @@ extension ConfigKeys {
             .prefix(.listener).current { "\($0.failedAuthenticationDelayMs)" },
         .broker("connections.max.reauth.ms", .long, "0", .atLeast(0), "The lifetime of a SASL login before the client must log in again; 0 for ever (KIP-368).")
             .prefix(.listenerOrMechanism).current { "\($0.connectionsMaxReauthMs)" },
-        .broker("sasl.oauthbearer.jwks.endpoint.url", .string, nil, "The JWKS that signed OAUTHBEARER tokens are checked against (a file: URL so far, KIP-768).")
+        .broker("sasl.oauthbearer.jwks.endpoint.url", .string, nil, "The JWKS that signed OAUTHBEARER tokens are checked against: a file:, http: or https: URL (KIP-768).")
             .prefix(.listenerOrMechanism).names(.url),
+        .broker("sasl.oauthbearer.jwks.endpoint.refresh.ms", .long, "3600000", .atLeast(0), "How often the JWKS endpoint is fetched again (KIP-768).")
+            .prefix(.listenerOrMechanism),
+        .broker("sasl.oauthbearer.jwks.endpoint.retry.backoff.max.ms", .long, "10000", .atLeast(0),
+                "The least time between fetches of the JWKS endpoint after a token failed to verify (KIP-768).")
+            .prefix(.listenerOrMechanism),
+        .broker("sasl.oauthbearer.jwks.endpoint.retry.backoff.ms", .long, "100", .atLeast(0), "Accepted for Kafka's sake (KIP-768).")
+            .prefix(.listenerOrMechanism),
         .broker("sasl.oauthbearer.expected.audience", .list, nil, "The audiences a token's aud claim must include one of (KIP-768).").prefix(.listenerOrMechanism),
         .broker("sasl.oauthbearer.expected.issuer", .string, nil, "The issuer a token's iss claim must name (KIP-768).").prefix(.listenerOrMechanism),
         .broker("sasl.oauthbearer.sub.claim.name", .string, "sub", "The claim naming a token's principal (KIP-768).").prefix(.listenerOrMechanism),

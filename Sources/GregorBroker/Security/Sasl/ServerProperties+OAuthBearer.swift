@@ -1,4 +1,5 @@
 import Foundation
+import NIOSSL
 
 extension ServerProperties {
     /// Kafka's names for the two token validators (KIP-255, KIP-768).
@@ -44,23 +45,45 @@ extension ServerProperties {
         guard let url = v("sasl.oauthbearer.jwks.endpoint.url") else {
             throw InvalidValue(key: prefix + "sasl.oauthbearer.jwks.endpoint.url", value: "", reason: "listener \(listener) validates signed tokens but names no JWKS")
         }
-        guard url.value.hasPrefix("file:") else {
-            throw InvalidValue(key: url.key, value: url.value, reason: "only file: JWKS URLs are supported so far")
-        }
-        let path = URL(string: url.value)?.path ?? String(url.value.dropFirst(5))
-        let jwks: JWKS
-        do {
-            guard let data = FileManager.default.contents(atPath: path) else { throw JWT.Invalid("\(path) cannot be read") }
-            jwks = try JWKS(json: Array(data))
-        } catch {
-            throw InvalidValue(key: url.key, value: url.value, reason: "\(error)")
-        }
-        var signed = OAuthBearerValidation.Signed(jwks: jwks)
+        let keys = try jwksSource(url, listener: listener, jaas: values[prefix + "sasl.jaas.config"] ?? "", v)
+        var signed = OAuthBearerValidation.Signed(keys: keys)
         signed.expectedIssuer = v("sasl.oauthbearer.expected.issuer")?.value
         signed.expectedAudience = (v("sasl.oauthbearer.expected.audience")?.value ?? "").split(separator: ",").map { String($0).trimmed }.filter { !$0.isEmpty }
         if let s = v("sasl.oauthbearer.sub.claim.name") { signed.subClaim = s.value }
         if let s = v("sasl.oauthbearer.scope.claim.name") { signed.scopeClaim = s.value }
         if let s = v("sasl.oauthbearer.clock.skew.seconds") { signed.clockSkewMs = try int64(s.key, s.value, min: Self.minimum(s.key)) * 1000 }
         return .signed(signed)
+    }
+}
+
+extension ServerProperties {
+    /// The JWKS of `sasl.oauthbearer.jwks.endpoint.url`: a `file:` URL read now, or an `http(s):`
+    /// endpoint fetched now and refreshed. An https endpoint is trusted with the system's CAs, or
+    /// with the PEM CAs of the JAAS option `ssl.truststore.location` (Kafka's JaasOptionsUtils
+    /// reads the endpoint's TLS settings from the JAAS line).
+    func jwksSource(_ url: (key: String, value: String), listener: String, jaas: String,
+                    _ v: (String) -> (key: String, value: String)?) throws(InvalidValue) -> JwksSource {
+        if url.value.hasPrefix("file:") {
+            let path = URL(string: url.value)?.path ?? String(url.value.dropFirst(5))
+            do {
+                guard let data = FileManager.default.contents(atPath: path) else { throw JWT.Invalid("\(path) cannot be read") }
+                return JwksSource(fixed: try JWKS(json: Array(data)), url: url.value)
+            } catch {
+                throw InvalidValue(key: url.key, value: url.value, reason: "\(error)")
+            }
+        }
+        guard let endpoint = URL(string: url.value), ["http", "https"].contains(endpoint.scheme?.lowercased() ?? "") else {
+            throw InvalidValue(key: url.key, value: url.value, reason: "a JWKS URL is file:, http: or https:")
+        }
+        var refreshMs: Int64 = 3_600_000, backoffMaxMs: Int64 = 10_000
+        if let s = v("sasl.oauthbearer.jwks.endpoint.refresh.ms") { refreshMs = try int64(s.key, s.value, min: 0) }
+        if let s = v("sasl.oauthbearer.jwks.endpoint.retry.backoff.max.ms") { backoffMaxMs = try int64(s.key, s.value, min: 0) }
+        let options = Dictionary(JaasConfig.options(jaas), uniquingKeysWith: { _, last in last })
+        let trust: NIOSSLTrustRoots = options["ssl.truststore.location"].map { .file($0) } ?? .default
+        do {
+            return try JwksSource(endpoint: endpoint, trustRoots: trust, refreshMs: refreshMs, retryBackoffMaxMs: backoffMaxMs, now: Broker.wallClock())
+        } catch {
+            throw InvalidValue(key: url.key, value: url.value, reason: "the JWKS could not be fetched: \(error)")
+        }
     }
 }

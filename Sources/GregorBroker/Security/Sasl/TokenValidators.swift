@@ -19,13 +19,15 @@ public enum OAuthBearerValidation: Sendable, Equatable {
     case signed(Signed)
 
     public struct Signed: Sendable, Equatable {
-        public var jwks: JWKS
+        /// The signing keys: a file's, or an endpoint's, refreshed.
+        public var keys: JwksSource
         public var expectedIssuer: String?
         public var expectedAudience: [String] = []
         public var subClaim = "sub"
         public var scopeClaim = "scope"
         public var clockSkewMs: Int64 = 30_000
-        public init(jwks: JWKS) { self.jwks = jwks }
+        public init(jwks: JWKS) { self.keys = JwksSource(fixed: jwks) }
+        public init(keys: JwksSource) { self.keys = keys }
     }
 
     func validate(_ compact: String, now: Int64) throws(JWT.Invalid) -> ValidatedToken {
@@ -44,7 +46,7 @@ public enum OAuthBearerValidation: Sendable, Equatable {
             guard missing.isEmpty else { throw JWT.Invalid("The token lacks the required scope \(requiredScope)", missingScope: requiredScope) }
             return ValidatedToken(principalName: name, scope: scope, lifetimeMs: jwt.timeMs("exp") ?? 0)
         case .signed(let s):
-            try s.jwks.verify(jwt)
+            try s.keys.verify(jwt, now: now)
             try jwt.checkTimes(now: now, skewMs: s.clockSkewMs)
             if let issuer = s.expectedIssuer, jwt.string("iss") != issuer {
                 throw JWT.Invalid("The token's issuer is not the expected \(issuer)")
