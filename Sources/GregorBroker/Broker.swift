@@ -107,9 +107,7 @@ public final class Broker: Sendable {
 
     /// The endpoint advertised for `listenerName`, or the first one.
     func advertised(for listenerName: String) -> ListenerEndpoint {
-        var config = self.config
-        config.advertisedListeners = advertised
-        return config.advertised(for: listenerName)
+        advertisedListeners.withLock { BrokerConfig.advertised(for: listenerName, in: $0, listeners: config.listeners) }
     }
 
     func setAdvertised(_ endpoints: [ListenerEndpoint]) {

@@ -65,7 +65,12 @@ extension BrokerConfig {
     /// What Metadata, FindCoordinator and DescribeCluster tell a client that came in on
     /// `listenerName`: that listener's advertised endpoint, or the first one's.
     func advertised(for listenerName: String) -> ListenerEndpoint {
-        advertisedListeners.first { $0.name == listenerName } ?? advertisedListeners.first
+        Self.advertised(for: listenerName, in: advertisedListeners, listeners: listeners)
+    }
+
+    /// The endpoint of `listenerName` among `endpoints`, or the first one.
+    static func advertised(for listenerName: String, in endpoints: [ListenerEndpoint], listeners: [Listener]) -> ListenerEndpoint {
+        endpoints.first { $0.name == listenerName } ?? endpoints.first
             ?? ListenerEndpoint(name: listenerName, host: "localhost", port: listeners.first?.port ?? 9092)
     }
 

@@ -113,6 +113,8 @@ public final class ClusterMetadataStore: Sendable {
     public let clusterId: String
     public let nodeId: Int32
     private let topicsByName: Mutex<[String: TopicMetadata]>
+    /// Topic names by id (Fetch v13+ and Metadata v12 ask by id), rebuilt with every change.
+    private let namesById: Mutex<[KafkaUUID: String]>
 
     /// Loads the metadata kept in `directory`, or initialises it. The cluster id is the one already
     /// recorded (in the file or in any log dir's `meta.properties`), else `clusterId`, else a new
@@ -159,6 +161,7 @@ public final class ClusterMetadataStore: Sendable {
         self.nodeId = nodeId
         let topics = stored?.topics ?? [:]
         self.topicsByName = Mutex(topics)
+        self.namesById = Mutex(Self.index(topics))
         if stored == nil { try persist(topics) }
         let written = Set(properties.map(\.dir))
         for dir in dirs where !written.contains(dir) {
@@ -176,7 +179,15 @@ public final class ClusterMetadataStore: Sendable {
 
     public func topic(_ name: String) -> TopicMetadata? { topicsByName.withLock { $0[name] } }
 
-    public func topic(id: KafkaUUID) -> TopicMetadata? { topicsByName.withLock { $0.values.first { $0.topicId == id } } }
+    public func topic(id: KafkaUUID) -> TopicMetadata? {
+        // Two locks, never held together: a topic replaced in between has another id.
+        guard let name = namesById.withLock({ $0[id] }), let topic = topic(name), topic.topicId == id else { return nil }
+        return topic
+    }
+
+    private static func index(_ topics: [String: TopicMetadata]) -> [KafkaUUID: String] {
+        Dictionary(topics.values.map { ($0.topicId, $0.name) }, uniquingKeysWith: { first, _ in first })
+    }
 
     // MARK: mutations
 
@@ -298,6 +309,7 @@ public final class ClusterMetadataStore: Sendable {
             let result = try change(&next)
             try persist(next)
             current = next
+            namesById.withLock { $0 = Self.index(next) }
             return result
         }
     }

@@ -363,7 +363,8 @@ import Testing
         ("sasl.enabled.mechanisms=GSSAPI\nsasl.kerberos.service.name=kfk\n\(Self.gssapiJaas)", "differs from the service of the broker's principal"),
         ("sasl.enabled.mechanisms=GSSAPI\nsasl.kerberos.service.name=kafka\nsasl.kerberos.principal.to.local.rules=RULE:[1:$1]nonsense\n\(Self.gssapiJaas)", "Invalid rule"),
         ("sasl.enabled.mechanisms=OAUTHBEARER\nsasl.server.callback.handler.class=com.example.Mine", "only Kafka's own OAUTHBEARER validators"),
-        ("sasl.enabled.mechanisms=OAUTHBEARER\nsasl.server.callback.handler.class=org.apache.kafka.common.security.oauthbearer.OAuthBearerValidatorCallbackHandler\nsasl.oauthbearer.jwks.endpoint.url=https://idp.example/jwks", "only file: JWKS URLs"),
+        ("sasl.enabled.mechanisms=OAUTHBEARER\nsasl.server.callback.handler.class=org.apache.kafka.common.security.oauthbearer.OAuthBearerValidatorCallbackHandler\nsasl.oauthbearer.jwks.endpoint.url=https://127.0.0.1:1/jwks", "the JWKS could not be fetched"),
+        ("sasl.enabled.mechanisms=OAUTHBEARER\nsasl.server.callback.handler.class=org.apache.kafka.common.security.oauthbearer.OAuthBearerValidatorCallbackHandler\nsasl.oauthbearer.jwks.endpoint.url=ftp://idp.example/jwks", "a JWKS URL is file:, http: or https:"),
         ("sasl.enabled.mechanisms=PLAIN", "enables PLAIN but names no users"),
         ("sasl.enabled.mechanisms=SCRAM-SHA-256\nconnections.max.reauth.ms=-1", "must be at least 0"),
     ])
