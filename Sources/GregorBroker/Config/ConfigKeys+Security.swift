@@ -19,7 +19,7 @@ extension ConfigKeys {
                 "Whether the broker asks for client certificates: required, requested or none."),
         .broker("ssl.enabled.protocols", .list, "TLSv1.2,TLSv1.3", "The TLS protocols enabled for connections: TLSv1.2, TLSv1.3."),
         .broker("ssl.protocol", .string, "TLSv1.3", "The TLS protocol of Java's SSLContext; accepted, the enabled protocols decide."),
-        .broker("ssl.cipher.suites", .list, "", "The cipher suites enabled; only the library's secure defaults so far."),
+        .broker("ssl.cipher.suites", .list, "", "The TLS 1.2 cipher suites enabled, by their IANA names; the library's secure defaults when empty (TLS 1.3 suites are always on)."),
         .broker("ssl.endpoint.identification.algorithm", .string, "https", "The algorithm that checks a server's host name against its certificate."),
         .broker("ssl.principal.mapping.rules", .string, "DEFAULT", "Rules mapping a client certificate's distinguished name to a short name (KIP-371)."),
         .broker("ssl.secure.random.implementation", .string, nil, "Java's SecureRandom implementation; accepted, not used."),

@@ -38,6 +38,7 @@ extension TLSSettings {
         var tls = TLSConfiguration.makeServerConfiguration(certificateChain: chain.map { .certificate($0) }, privateKey: .privateKey(key))
         tls.minimumTLSVersion = enabledProtocols.min() == .tls13 ? .tlsv13 : .tlsv12
         tls.maximumTLSVersion = enabledProtocols.max() == .tls12 ? .tlsv12 : .tlsv13
+        if let cipherSuites { tls.cipherSuiteValues = cipherSuites }
         switch clientAuth {
         case .none: tls.certificateVerification = .none
         case .requested: tls.certificateVerification = .optionalVerification

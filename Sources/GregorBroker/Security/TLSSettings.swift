@@ -3,6 +3,8 @@
 // per-listener configs are. Key stores are PEM (KIP-651: a file with the private key and the
 // certificate chain, or the two inline) or PKCS12; Java's JKS is not readable here.
 
+import NIOSSL
+
 /// How a listener's TLS is set up.
 public struct TLSSettings: Sendable, Equatable {
     /// Where the broker's private key and certificate chain come from.
@@ -35,6 +37,8 @@ public struct TLSSettings: Sendable, Equatable {
     public var clientAuth: ClientAuth = .none
     /// `ssl.enabled.protocols`.
     public var enabledProtocols: [ProtocolVersion] = [.tls12, .tls13]
+    /// `ssl.cipher.suites`: the TLS 1.2 suites allowed; nil for the library's defaults.
+    public var cipherSuites: [NIOTLSCipher]?
     /// `ssl.principal.mapping.rules` (KIP-371): the client certificate's subject to a user name.
     var principalMapper = SslPrincipalMapper.defaultMapper
 
@@ -98,8 +102,14 @@ extension ServerProperties {
             guard !enabled.isEmpty else { throw InvalidValue(key: prefixed("ssl.enabled.protocols"), value: list, reason: "no protocol") }
             settings.enabledProtocols = enabled
         }
-        if let suites = v("ssl.cipher.suites") {
-            throw InvalidValue(key: prefixed("ssl.cipher.suites"), value: suites, reason: "choosing cipher suites is not supported yet; leave it unset for the library's secure defaults")
+        if let list = v("ssl.cipher.suites") {
+            let names = list.split(separator: ",").map { String($0).trimmed }.filter { !$0.isEmpty }
+            switch TLSCipherSuites.parse(names) {
+            case .success(let suites): settings.cipherSuites = names.isEmpty ? nil : suites
+            case .failure(let unknown):
+                throw InvalidValue(key: prefixed("ssl.cipher.suites"), value: list, reason: "\(unknown.name) is not a suite this TLS library offers; it has "
+                                   + TLSCipherSuites.tls12.keys.sorted().joined(separator: ", ") + " (TLS 1.2) and always enables the TLS 1.3 ones")
+            }
         }
         if let rules = v("ssl.principal.mapping.rules") {
             do { settings.principalMapper = try SslPrincipalMapper(rules: rules) } catch {

@@ -64,3 +64,40 @@ struct SslPrincipalTests {
         #expect(X500Name.rfc2253(email) == "1.2.840.113549.1.9.1=#16056140622e63")
     }
 }
+
+/// `ssl.cipher.suites` by Java's names: a TLS 1.2 client offering only suites the listener left
+/// out cannot connect; one offering a listed suite can; unknown names stop startup.
+@Suite(.serialized, .timeLimit(.minutes(1)))
+struct TLSCipherSuiteTests {
+    static func client(_ certs: DevCertificates, _ suite: NIOTLSCipher) throws -> NIOSSLContext {
+        var tls = TLSConfiguration.makeClientConfiguration()
+        tls.trustRoots = .certificates(try NIOSSLCertificate.fromPEMBytes(Array(certs.caCertificate.utf8)))
+        tls.maximumTLSVersion = .tlsv12
+        tls.cipherSuiteValues = [suite]
+        return try NIOSSLContext(configuration: tls)
+    }
+
+    @Test func onlyTheListedSuitesAreOffered() async throws {
+        guard case .success(let suites) = TLSCipherSuites.parse(["TLS_ECDHE_ECDSA_WITH_AES_128_GCM_SHA256", "TLS_AES_256_GCM_SHA384"]) else {
+            Issue.record("the names were not taken")
+            return
+        }
+        #expect(suites == [.TLS_ECDHE_ECDSA_WITH_AES_128_GCM_SHA256])
+        try await TLSListenerTests.withBroker(configure: { $0.tls["SSL"]?.cipherSuites = suites }) { _, _, port, certs, _ in
+            let allowed = try await KafkaTestClient.connect(port: port, tls: Self.client(certs, .TLS_ECDHE_ECDSA_WITH_AES_128_GCM_SHA256))
+            #expect(try await allowed.request(ApiVersionsRequest(), version: 3).errorCode == 0)
+            await allowed.close()
+            await #expect(throws: (any Error).self) {
+                let refused = try await KafkaTestClient.connect(port: port, tls: Self.client(certs, .TLS_ECDHE_ECDSA_WITH_AES_256_GCM_SHA384))
+                defer { Task { await refused.close() } }
+                _ = try await refused.request(ApiVersionsRequest(), version: 3, timeout: .seconds(5))
+            }
+        }
+    }
+
+    @Test func anUnknownSuiteStopsStartup() {
+        ServerPropertiesTests.expectRefused(
+            "listeners=SSL://:9093\nssl.keystore.key=K\nssl.keystore.certificate.chain=C\nssl.cipher.suites=TLS_ECDHE_RSA_WITH_AES_256_GCM_SHA384,SSL_RSA_WITH_RC4_128_MD5",
+            "SSL_RSA_WITH_RC4_128_MD5 is not a suite this TLS library offers")
+    }
+}
