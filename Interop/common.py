@@ -4,7 +4,8 @@ the records they send and the checks they make.
 A scenario is a function (or coroutine function) taking a `Context`; it raises on failure.
 Scenarios only ever talk to the broker, at `ctx.bootstrap` (its PLAINTEXT listener on 127.0.0.1),
 `ctx.ssl_bootstrap` (its SSL listener, with the certificates in `ctx.certs`),
-`ctx.sasl_plaintext_bootstrap` or `ctx.sasl_ssl_bootstrap` (its SASL listeners: see SASL below).
+`ctx.sasl_plaintext_bootstrap` or `ctx.sasl_ssl_bootstrap` (its SASL listeners: see SASL below), or
+`ctx.kerberos.bootstrap` (its GSSAPI listener: see Kerberos below).
 """
 import base64
 import hashlib
@@ -54,7 +55,8 @@ class Context:
     to restart it."""
 
     def __init__(self, client, scenario_name, bootstrap, data_dir, ctl_read, ctl_write, ssl_bootstrap=None,
-                 certs=None, untrusted_certs=None, sasl_plaintext_bootstrap=None, sasl_ssl_bootstrap=None):
+                 certs=None, untrusted_certs=None, sasl_plaintext_bootstrap=None, sasl_ssl_bootstrap=None,
+                 kerberos=None, kerberos_bootstrap=None, kerberos_why=None):
         self.client = client
         self.scenario = scenario_name
         self.bootstrap = bootstrap
@@ -69,6 +71,10 @@ class Context:
         # The SASL_PLAINTEXT and SASL_SSL listeners (the latter with the SSL listener's certificate).
         self.sasl_plaintext_bootstrap = sasl_plaintext_bootstrap
         self.sasl_ssl_bootstrap = sasl_ssl_bootstrap
+        # The run's Kerberos realm (kdc.sh's variables) and the broker's GSSAPI listener, or why
+        # there are none: see the `kerberos` property.
+        self._kerberos = Kerberos(kerberos, kerberos_bootstrap) if kerberos else None
+        self._kerberos_why = kerberos_why or "no KDC was started"
         self.data_dir = data_dir
         self._ctl_read = ctl_read
         self._ctl_write = ctl_write
@@ -82,6 +88,15 @@ class Context:
         """A topic name unique to this client and scenario."""
         name = f"{self.client}.{self.scenario}" + (f".{suffix}" if suffix else "")
         return re.sub(r"[^a-zA-Z0-9._-]", "_", name)
+
+    @property
+    def kerberos(self):
+        """The run's Kerberos realm and the broker's KERBEROS listener (a `Kerberos`). Without a
+        KDC (kdc.sh could not start one) this raises ScenarioFailure: a GSSAPI scenario fails,
+        saying why, rather than passing or being skipped."""
+        if self._kerberos is None:
+            raise ScenarioFailure(f"no Kerberos KDC for this run: {self._kerberos_why}")
+        return self._kerberos
 
     def cert(self, name, untrusted=False):
         """The path of a `gregor dev-certs` file: ca.pem, client.pem, client-key.pem."""
@@ -434,6 +449,95 @@ def expect_continuous(offsets, what):
     after a reconnect, nothing lost)."""
     expect(offsets, f"{what}: records acknowledged")
     expect_eq(sorted(offsets), list(range(len(offsets))), f"{what}: acknowledged offsets")
+
+
+# ---------------------------------------------------------------------------------------------
+# Kerberos
+#
+# The harness starts one throwaway MIT KDC per run (kerberos/kdc.sh, realm GREGOR.TEST on loopback)
+# and gives every broker a fifth listener, KERBEROS: SASL_PLAINTEXT with GSSAPI only, bound to
+# 127.0.0.1 and advertised as localhost, because clients ask the KDC for a ticket to
+# kafka/<the host they connect to> and the broker's keytab holds kafka/localhost. The broker maps
+# alice@GREGOR.TEST to User:alice (sasl.kerberos.principal.to.local.rules DEFAULT). A scenario
+# process has KRB5_CONFIG (the realm) and KRB5CCNAME (a ticket cache of its own) in its
+# environment; kcat (librdkafka with Cyrus SASL) runs kinit with the keytab itself, kafka-python
+# and aiokafka (the `gssapi` module) use the cache, filled by `ctx.kerberos.kinit()`.
+
+KERBEROS_REALM = "GREGOR.TEST"
+KERBEROS_SERVICE = "kafka"  # the broker's principal is kafka/localhost@GREGOR.TEST
+KERBEROS_USER = "alice"     # the client principal with a keytab: User:alice at the broker
+KERBEROS_RECORDS = 100      # records in each GSSAPI round trip
+# What clients say when the broker refuses a GSSAPI login (SASL_AUTHENTICATION_FAILED, Kafka's message).
+GSSAPI_REJECTED = [r"Authentication failed during authentication due to invalid credentials with SASL mechanism GSSAPI"]
+# What kinit and the GSS libraries say when the KDC does not know the client.
+KDC_UNKNOWN_CLIENT = [r"Client '?mallory@GREGOR\.TEST'? not found in Kerberos database"]
+
+
+class Kerberos:
+    """The run's realm, as kdc.sh describes it, and the broker's KERBEROS listener."""
+
+    def __init__(self, env, bootstrap):
+        self.vars = dict(env)
+        self.bootstrap = bootstrap                        # localhost:<port>
+        self.realm = env.get("GREGOR_KRB5_REALM", KERBEROS_REALM)
+        self.service = KERBEROS_SERVICE
+        self.keytab = env["GREGOR_KRB5_CLIENT_KEYTAB"]    # alice's
+        self.principal = KERBEROS_USER
+        # A keytab for mallory, whom the KDC no longer knows, and a service it issues tickets for
+        # whose key the broker does not hold.
+        self.unknown_keytab = env["GREGOR_KRB5_UNKNOWN_KEYTAB"]
+        self.unknown_principal = env.get("GREGOR_KRB5_UNKNOWN_PRINCIPAL", f"mallory@{self.realm}").split("@")[0]
+        self.keyless_service = env.get("GREGOR_KRB5_KEYLESS_SERVICE", "kafka-other")
+        # KRB5_CONFIG and this scenario's KRB5CCNAME (set by the harness for the whole process).
+        self.env = {"KRB5_CONFIG": env["KRB5_CONFIG"], "KRB5CCNAME": os.environ.get("KRB5CCNAME", "")}
+
+    def kinit(self, keytab=None, principal=None, check=True):
+        """`kinit -k -t keytab principal` into this scenario's ticket cache (default: alice's);
+        returns (exit code, what it said); with `check`, raises unless it exits 0."""
+        import subprocess
+        keytab, principal = keytab or self.keytab, principal or self.principal
+        cmd = ["kinit", "-k", "-t", keytab, principal]
+        try:
+            out = subprocess.run(cmd, capture_output=True, text=True, timeout=30, env={**os.environ, **self.env})
+        except FileNotFoundError:
+            raise ScenarioFailure("kinit is not installed (Debian krb5-user)")
+        except subprocess.TimeoutExpired:
+            raise ScenarioFailure(f"{' '.join(cmd)} did not finish within 30s")
+        said = (out.stdout + out.stderr).strip()
+        if check and out.returncode != 0:
+            raise ScenarioFailure(f"{' '.join(cmd)} exited with {out.returncode}: {said}")
+        return out.returncode, said
+
+    def kdestroy(self):
+        import subprocess
+        subprocess.run(["kdestroy", "-q"], capture_output=True, timeout=30, env={**os.environ, **self.env})
+
+
+def kerberos_records(per_record_headers=True):
+    """`sasl_records` for GSSAPI."""
+    return sasl_records("GSSAPI", per_record_headers)
+
+
+# ---------------------------------------------------------------------------------------------
+# mTLS principals
+#
+# `mtls-principal` restarts the broker with the authorizer (ACL_SETTINGS), the SSL listener
+# requiring a client certificate, and then also with ssl.principal.mapping.rules. The client
+# presents the dev-certs client certificate (subject CN=client).
+
+MTLS_PRINCIPAL = "User:CN=client"   # the subject in RFC 2253, as Kafka names an SSL principal
+MTLS_MAPPED_PRINCIPAL = "User:client"
+MTLS_MAPPING_RULES = "RULE:^CN=(.*)$/$1/L,DEFAULT"
+
+
+def mtls_settings(mapping=False):
+    """The broker's settings for `mtls-principal`: the authorizer, a client certificate required
+    on the SSL listener (listener-prefixed: the SASL_SSL listener is left alone), with `mapping`
+    MTLS_MAPPING_RULES."""
+    out = {**ACL_SETTINGS, "listener.name.ssl.ssl.client.auth": "required"}
+    if mapping:
+        out["ssl.principal.mapping.rules"] = MTLS_MAPPING_RULES
+    return out
 
 
 # ---------------------------------------------------------------------------------------------

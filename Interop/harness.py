@@ -8,7 +8,10 @@ For each client: a new broker (PLAINTEXT, SSL, SASL_PLAINTEXT and SASL_SSL liste
 of 127.0.0.1, an empty data directory, the SCRAM users alice and admin added once it is up), then every
 scenario in its own process with a hard timeout, then SIGTERM (the broker must exit cleanly). The
 SSL and SASL_SSL listeners' certificates come from `gregor dev-certs`, made once per run in
-WORK/certs (and a second, unrelated set in WORK/certs-untrusted).
+WORK/certs (and a second, unrelated set in WORK/certs-untrusted). A throwaway Kerberos realm
+(kerberos/kdc.sh, in WORK/kerberos) is started once per run; while it runs every broker has a fifth
+listener, KERBEROS (SASL_PLAINTEXT with GSSAPI only, on 127.0.0.1, advertised as localhost to match
+the service principal kafka/localhost). Without it the GSSAPI scenarios fail saying why.
 Prints `PASS c/s`, `FAIL c/s: reason` (unexpected) or `KNOWN-FAIL c/s: reason` (not in PASSING,
 explained in FINDINGS.md) per scenario and ends with `N passed, M failed`; exits 1 iff M > 0.
 M counts scenarios in PASSING that fail, scenarios that crash or hang past their timeout
@@ -41,6 +44,7 @@ INTEROP = os.path.dirname(os.path.abspath(__file__))
 CLIENTS = ["confluent-kafka", "kafka-python", "aiokafka", "kcat"]
 BROKER_START_TIMEOUT = 30
 BROKER_STOP_TIMEOUT = 20
+KDC_START_TIMEOUT = 300  # kdc.sh may first install its Debian packages
 
 
 def log(msg):
@@ -75,6 +79,34 @@ def untrusted(certs):
     return certs + "-untrusted"
 
 
+KDC_SH = os.path.join(INTEROP, "kerberos", "kdc.sh")
+
+
+def start_kdc(directory):
+    """`kdc.sh start DIR`: a KDC for the realm GREGOR.TEST on loopback. Returns ({NAME: value} as
+    kdc.sh prints them, None) or (None, why not)."""
+    try:
+        out = subprocess.run(["bash", KDC_SH, "start", directory], capture_output=True, text=True,
+                             timeout=KDC_START_TIMEOUT, stdin=subprocess.DEVNULL)
+    except subprocess.TimeoutExpired:
+        return None, f"kdc.sh start {directory} did not finish within {KDC_START_TIMEOUT}s"
+    with open(os.path.join(os.path.dirname(directory), "kdc.log"), "w") as f:
+        f.write(out.stdout + out.stderr)
+    if out.returncode != 0:
+        return None, f"kdc.sh start exited with {out.returncode}: {(out.stderr or out.stdout).strip()[-300:]}"
+    env = dict(line.split("=", 1) for line in out.stdout.splitlines() if "=" in line)
+    missing = [k for k in ("KRB5_CONFIG", "KRB5RCACHEDIR", "GREGOR_KRB5_CLIENT_KEYTAB", "GREGOR_KRB5_UNKNOWN_KEYTAB")
+               if k not in env]
+    if missing:
+        return None, f"kdc.sh start printed no {', '.join(missing)}"
+    return env, None
+
+
+def stop_kdc(directory):
+    if os.path.isdir(directory):
+        subprocess.run(["bash", KDC_SH, "stop", directory], capture_output=True, timeout=30, stdin=subprocess.DEVNULL)
+
+
 # ---------------------------------------------------------------------------------------------
 # The broker
 
@@ -83,19 +115,23 @@ class Broker:
     """One gregor process over data_dir with a PLAINTEXT listener on 127.0.0.1:port, an SSL one on
     127.0.0.1:ssl_port (the certificates in `certs`, client certificates requested, not required)
     and SASL_PLAINTEXT and SASL_SSL ones (PLAIN, SCRAM-SHA-256/512 and OAUTHBEARER with unsecured
-    tokens; the SASL_SSL one with the SSL listener's certificates); restartable on the same ports
-    and dir, with `extra` settings on top until the next restart."""
+    tokens; the SASL_SSL one with the SSL listener's certificates); with `kerberos` (kdc.sh's
+    variables) a fifth, KERBEROS (SASL_PLAINTEXT, GSSAPI only, advertised as localhost:
+    kerberos_port); restartable on the same ports and dir, with `extra` settings on top until the
+    next restart."""
 
-    def __init__(self, binary, data_dir, log_path, pid_file, certs):
+    def __init__(self, binary, data_dir, log_path, pid_file, certs, kerberos=None):
         self.binary = binary
         self.data_dir = data_dir
         self.log_path = log_path
         self.pid_file = pid_file
         self.certs = certs
+        self.kerberos = kerberos
         self.port = free_port()
         self.ssl_port = free_port(but=(self.port,))
         self.sasl_port = free_port(but=(self.port, self.ssl_port))
         self.sasl_ssl_port = free_port(but=(self.port, self.ssl_port, self.sasl_port))
+        self.kerberos_port = free_port(but=(self.port, self.ssl_port, self.sasl_port, self.sasl_ssl_port))
         self.extra = {}  # settings a scenario asked for (RESTART {json}), until the next restart
         self.proc = None
 
@@ -115,15 +151,44 @@ class Broker:
     def sasl_ssl_bootstrap(self):
         return f"127.0.0.1:{self.sasl_ssl_port}"
 
+    @property
+    def kerberos_bootstrap(self):
+        """The KERBEROS listener as GSSAPI clients must name it: the host part of the broker's
+        service principal (kafka/localhost), which is also what it advertises."""
+        return f"localhost:{self.kerberos_port}" if self.kerberos else ""
+
+    def describe(self):
+        return (f"{self.bootstrap} (SSL {self.ssl_bootstrap}, SASL_PLAINTEXT {self.sasl_plaintext_bootstrap}, "
+                f"SASL_SSL {self.sasl_ssl_bootstrap}"
+                + (f", KERBEROS {self.kerberos_bootstrap} on 127.0.0.1" if self.kerberos else "") + ")")
+
     def settings(self):
         # PLAIN's users, per SASL listener (Kafka's JAAS syntax); SCRAM's are stored by the broker
         # (add_scram_users); OAUTHBEARER accepts unsecured JWTs (Kafka's default validator).
         plain = ("org.apache.kafka.common.security.plain.PlainLoginModule required "
                  + " ".join(f'user_{u}="{p}"' for u, p in common.PLAIN_USERS.items()) + ";")
+        listeners = (f"PLAINTEXT://{self.bootstrap},SSL://{self.ssl_bootstrap},"
+                     f"SASL_PLAINTEXT://{self.sasl_plaintext_bootstrap},SASL_SSL://{self.sasl_ssl_bootstrap}")
+        kerberos = {}
+        if self.kerberos:
+            # GSSAPI on a listener of its own: the others keep their mechanisms and addresses. Bound
+            # to 127.0.0.1, advertised as localhost (clients ask the KDC for kafka/<the host they
+            # connect to>), which needs advertised.listeners and the protocol map spelled out.
+            keytab = os.path.join(os.path.dirname(self.kerberos["KRB5_CONFIG"]), "broker.keytab")
+            kerberos = {
+                "listeners": f"{listeners},KERBEROS://127.0.0.1:{self.kerberos_port}",
+                "advertised.listeners": f"{listeners},KERBEROS://{self.kerberos_bootstrap}",
+                "listener.security.protocol.map": ("PLAINTEXT:PLAINTEXT,SSL:SSL,SASL_PLAINTEXT:SASL_PLAINTEXT,"
+                                                   "SASL_SSL:SASL_SSL,KERBEROS:SASL_PLAINTEXT"),
+                "listener.name.kerberos.sasl.enabled.mechanisms": "GSSAPI",
+                "sasl.kerberos.service.name": common.KERBEROS_SERVICE,
+                "listener.name.kerberos.gssapi.sasl.jaas.config": (
+                    "com.sun.security.auth.module.Krb5LoginModule required useKeyTab=true storeKey=true "
+                    f'keyTab="{keytab}" principal="{common.KERBEROS_SERVICE}/localhost@{common.KERBEROS_REALM}";'),
+            }
         return {
             "log.dirs": self.data_dir,
-            "listeners": (f"PLAINTEXT://{self.bootstrap},SSL://{self.ssl_bootstrap},"
-                          f"SASL_PLAINTEXT://{self.sasl_plaintext_bootstrap},SASL_SSL://{self.sasl_ssl_bootstrap}"),
+            "listeners": listeners,
             "ssl.keystore.type": "PEM",
             "ssl.keystore.location": os.path.join(self.certs, "broker-keystore.pem"),
             "ssl.truststore.type": "PEM",
@@ -132,6 +197,7 @@ class Broker:
             "sasl.enabled.mechanisms": ",".join(common.SASL_MECHANISMS),
             "listener.name.sasl_plaintext.plain.sasl.jaas.config": plain,
             "listener.name.sasl_ssl.plain.sasl.jaas.config": plain,
+            **kerberos,
             **self.extra,
         }
 
@@ -140,7 +206,7 @@ class Broker:
         TCP connection would be logged as a failed one). A handshake that fails still means the
         listener is up: the SSL scenarios say what is wrong with it."""
         try:
-            for port in (self.port, self.sasl_port):
+            for port in (self.port, self.sasl_port) + ((self.kerberos_port,) if self.kerberos else ()):
                 with socket.create_connection(("127.0.0.1", port), timeout=1):
                     pass
             for port in (self.ssl_port, self.sasl_ssl_port):
@@ -185,10 +251,13 @@ class Broker:
         """Starts the broker; returns None when it accepts connections, else why not."""
         # The broker reads KAFKA_* variables as configuration: none of the caller's may leak in.
         env = {k: v for k, v in os.environ.items() if not k.startswith("KAFKA_")}
+        if self.kerberos:
+            # The realm's krb5.conf (its default realm strips principals to short names), and the
+            # GSSAPI acceptor's replay cache in the realm's directory rather than /var/tmp.
+            env.update(KRB5_CONFIG=self.kerberos["KRB5_CONFIG"], KRB5RCACHEDIR=self.kerberos["KRB5RCACHEDIR"])
         with open(self.log_path, "ab") as out:
             extra = f" with {json.dumps(self.extra)}" if self.extra else ""
-            out.write(f"--- starting {self.binary} on {self.bootstrap} (SSL {self.ssl_bootstrap}, SASL_PLAINTEXT "
-                      f"{self.sasl_plaintext_bootstrap}, SASL_SSL {self.sasl_ssl_bootstrap}){extra} "
+            out.write(f"--- starting {self.binary} on {self.describe()}{extra} "
                       f"at {time.strftime('%H:%M:%S')}\n".encode())
             out.flush()
             overrides = [a for k, v in self.settings().items() for a in ("--override", f"{k}={v}")]
@@ -258,7 +327,7 @@ def list_scenarios(client, work):
     return [tuple(x) for x in json.loads(out.stdout)]
 
 
-def run_scenario(client, name, timeout, broker, log_path):
+def run_scenario(client, name, timeout, broker, log_path, kerberos_why=None):
     """Runs one scenario in its own process; returns (outcome, reason), outcome in
     pass | fail | crash."""
     to_child_r, to_child_w = os.pipe()
@@ -268,6 +337,17 @@ def run_scenario(client, name, timeout, broker, log_path):
                INTEROP_SASL_SSL_BOOTSTRAP=broker.sasl_ssl_bootstrap, INTEROP_CERTS=broker.certs,
                INTEROP_UNTRUSTED_CERTS=untrusted(broker.certs),
                INTEROP_DATA_DIR=broker.data_dir, INTEROP_GREGOR=broker.binary, PYTHONUNBUFFERED="1")
+    if broker.kerberos:
+        # The realm for every Kerberos library in the scenario process (kinit, Cyrus SASL in kcat,
+        # the gssapi module), and a ticket cache of the scenario's own (nothing else's tickets).
+        ccache = os.path.join(os.path.dirname(log_path), f"{name}.krb5cc")
+        if os.path.exists(ccache):
+            os.remove(ccache)
+        env.update(KRB5_CONFIG=broker.kerberos["KRB5_CONFIG"], KRB5CCNAME=f"FILE:{ccache}",
+                   INTEROP_KERBEROS=json.dumps(broker.kerberos), INTEROP_KERBEROS_BOOTSTRAP=broker.kerberos_bootstrap)
+        env.pop("KRB5_KTNAME", None)
+    else:
+        env["INTEROP_KERBEROS_WHY"] = kerberos_why or "no KDC was started"
     with open(log_path, "wb") as out:
         proc = subprocess.Popen([sys.executable, __file__, "--child", client, name],
                                 stdin=subprocess.DEVNULL, stdout=out, stderr=subprocess.STDOUT, env=env,
@@ -344,9 +424,8 @@ def run_client(client, args, totals):
                 log(f"FAIL {client}/{name}: listed in PASSING but there is no such scenario")
                 totals["failed"] += 1
 
-    broker = Broker(args.gregor, data_dir, os.path.join(work, "broker.log"), args.pid_file, args.certs)
-    log(f"== {client}: broker on {broker.bootstrap} (SSL {broker.ssl_bootstrap}, SASL_PLAINTEXT "
-        f"{broker.sasl_plaintext_bootstrap}, SASL_SSL {broker.sasl_ssl_bootstrap}), data in {data_dir}")
+    broker = Broker(args.gregor, data_dir, os.path.join(work, "broker.log"), args.pid_file, args.certs, args.kerberos)
+    log(f"== {client}: broker on {broker.describe()}, data in {data_dir}")
     why = broker.start()
     if why:
         for name, _ in scenarios:
@@ -380,7 +459,7 @@ def run_client(client, args, totals):
                 continue
             started = time.monotonic()
             outcome, reason = run_scenario(client, name, min(timeout, left), broker,
-                                           os.path.join(work, "logs", f"{name}.log"))
+                                           os.path.join(work, "logs", f"{name}.log"), args.kerberos_why)
             elapsed = time.monotonic() - started
             totals["timings"].append((elapsed, f"{client}/{name}"))
             if not broker.alive():
@@ -436,10 +515,19 @@ def main():
             log(f"FAIL harness/dev-certs: {why}")
             log("0 passed, 1 failed")
             return 1
+    # One Kerberos realm per run, for the GSSAPI scenarios (which fail, saying why, without it).
+    kdc_dir = os.path.join(args.work, "kerberos")
+    args.kerberos, args.kerberos_why = start_kdc(kdc_dir)
+    if args.kerberos_why:
+        log(f"NOTE: no Kerberos KDC ({one_line(args.kerberos_why)}): the GSSAPI scenarios will fail")
     try:
         for client in args.clients:
             run_client(client, args, totals)
     finally:
+        try:
+            stop_kdc(kdc_dir)
+        except Exception as e:  # noqa: BLE001 - run.sh stops it too
+            log(f"NOTE: kdc.sh stop: {e}")
         # Any broker still running (an interrupted run) is killed by pid.
         if os.path.exists(args.pid_file):
             with open(args.pid_file) as f:
@@ -480,11 +568,14 @@ def child_run(client, name):
     try:
         common, scenarios = load_scenarios(client)
         fn, timeout = next((f, t) for n, f, t in scenarios if n == name)
+        kerberos = json.loads(os.environ["INTEROP_KERBEROS"]) if os.environ.get("INTEROP_KERBEROS") else None
         ctx = common.Context(client, name, os.environ["INTEROP_BOOTSTRAP"], os.environ["INTEROP_DATA_DIR"],
                              ctl_read, ctl_write, ssl_bootstrap=os.environ["INTEROP_SSL_BOOTSTRAP"],
                              certs=os.environ["INTEROP_CERTS"], untrusted_certs=os.environ["INTEROP_UNTRUSTED_CERTS"],
                              sasl_plaintext_bootstrap=os.environ["INTEROP_SASL_PLAINTEXT_BOOTSTRAP"],
-                             sasl_ssl_bootstrap=os.environ["INTEROP_SASL_SSL_BOOTSTRAP"])
+                             sasl_ssl_bootstrap=os.environ["INTEROP_SASL_SSL_BOOTSTRAP"],
+                             kerberos=kerberos, kerberos_bootstrap=os.environ.get("INTEROP_KERBEROS_BOOTSTRAP"),
+                             kerberos_why=os.environ.get("INTEROP_KERBEROS_WHY"))
         if inspect.iscoroutinefunction(fn):
             asyncio.run(asyncio.wait_for(fn(ctx), timeout=max(1, timeout - 3)))
         else:

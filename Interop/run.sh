@@ -5,7 +5,9 @@
 #   GREGOR_BIN=.build/debug/gregor bash Interop/run.sh [--clients kcat,aiokafka] [--scenarios restart]
 #
 # Installs what is missing: Debian's kcat (apt-get), and the pinned Python clients
-# (requirements.txt) into Interop/.venv. Prints PASS / FAIL / KNOWN-FAIL per scenario and ends
+# (requirements.txt) into Interop/.venv (the `gssapi` module builds from source: libkrb5-dev, a C
+# compiler and the Python headers come from apt-get when missing). kerberos/kdc.sh, which the
+# harness runs once for the GSSAPI scenarios, installs the KDC's packages itself. Prints PASS / FAIL / KNOWN-FAIL per scenario and ends
 # with "N passed, M failed"; exits non-zero iff M > 0. INTEROP_KEEP=1 keeps the work directory
 # (broker and scenario logs, data) even when everything passed.
 set -euo pipefail
@@ -42,6 +44,12 @@ fi
 stamp="$venv/.requirements.sha256"
 want="$(sha256sum "$here/requirements.txt" | cut -d' ' -f1)"
 if [ "$(cat "$stamp" 2>/dev/null || true)" != "$want" ]; then
+    # gssapi (kafka-python's and aiokafka's GSSAPI) has no Linux wheel: its sdist needs
+    # krb5-config and the GSSAPI headers (libkrb5-dev), a C compiler and Python.h.
+    command -v krb5-config >/dev/null || apt_install libkrb5-dev
+    command -v gcc >/dev/null || apt_install gcc
+    include="$("$venv/bin/python" -c 'import sysconfig; print(sysconfig.get_paths()["include"])')"
+    [ -f "$include/Python.h" ] || apt_install python3-dev
     echo "interop: installing the pinned clients into $venv"
     "$venv/bin/python" -m pip install --quiet --disable-pip-version-check -r "$here/requirements.txt"
     echo "$want" >"$stamp"
@@ -58,6 +66,10 @@ cleanup() {
                 kill -KILL "$pid" 2>/dev/null || true
             fi
         done <"$work/broker.pids"
+    fi
+    # The run's KDC (kdc.sh stops only the krb5kdc whose pid file is in that directory).
+    if [ -d "$work/kerberos" ]; then
+        bash "$here/kerberos/kdc.sh" stop "$work/kerberos" >/dev/null 2>&1 || true
     fi
     if [ "$status" -eq 0 ] && [ -z "${INTEROP_KEEP:-}" ]; then
         rm -rf "$work"

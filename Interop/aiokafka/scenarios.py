@@ -19,7 +19,8 @@ from common import (expect_roundtrip, ACL_FAIL_S, ACL_SETTLE_S, ACL_MECHANISM, A
                     ScenarioFailure, big_value, by_partition, collect_async, digest, edge_records, expect, expect_eq,
                     expect_failed_in_time, expect_next_async, expect_offsets_contiguous, expect_records, expect_said,
                     expect_several_batches, expect_several_fetches, expect_span, flushes, numbered, poll_for_async,
-                    gregor_acls, sasl_records, scenario, tls_records, unsecured_jwt, value_size_for_batch)
+                    gregor_acls, sasl_records, scenario, tls_records, unsecured_jwt, value_size_for_batch,
+                    GSSAPI_REJECTED, KDC_UNKNOWN_CLIENT, kerberos_records)
 
 logging.basicConfig(level=logging.WARNING, format="%(asctime)s %(name)s %(levelname)s %(message)s")
 TIMEOUT = 15  # seconds, for every single client call
@@ -888,3 +889,90 @@ async def acl_produce_consume(ctx):
     finally:
         gregor_acls(ctx, "remove", "--principal", ALICE)  # every ACL of alice's, whatever the resource
     expect_eq(gregor_acls(ctx, "list"), "", "the ACLs left (gregor acls list)")
+
+
+# ---------------------------------------------------------------------------------------------
+# GSSAPI (Kerberos): the broker's KERBEROS listener (common.py). aiokafka logs in with the
+# `gssapi` module from the scenario's ticket cache (KRB5CCNAME), which `kinit` fills first; it
+# asks for a ticket to kafka/<the host it connects to>, localhost. ACLs as in acl-produce-consume:
+# `gregor acls` as User:ANONYMOUS.
+
+
+def gssapi(ctx, service=None):
+    """The settings of a GSSAPI client of the KERBEROS listener, with whatever ticket is in the
+    scenario's cache."""
+    k = ctx.kerberos
+    return {"bootstrap_servers": k.bootstrap, "security_protocol": "SASL_PLAINTEXT", "sasl_mechanism": "GSSAPI",
+            "sasl_kerberos_service_name": service or k.service}
+
+
+@scenario("sasl-gssapi", timeout=90)
+async def sasl_gssapi(ctx):
+    """After `kinit` as alice: SASL_RECORDS keyed records with headers produced and read back over
+    GSSAPI, then read by a group member (FindCoordinator must answer with the KERBEROS listener,
+    localhost) who commits; then, with the authorizer on, an ACL for User:alice lets her produce to
+    a topic while producing to one without ACLs fails with TOPIC_AUTHORIZATION_FAILED: the broker
+    took alice@GREGOR.TEST as User:alice."""
+    ctx.kerberos.kinit()
+    await secured_roundtrip(ctx, gssapi(ctx), kerberos_records(), "SASL GSSAPI", group=True)
+    ctx.restart_broker(ACL_SETTINGS_ANONYMOUS_ADMIN)
+    allowed, denied = ctx.topic("allowed"), ctx.topic("denied")
+    try:
+        await create_topics(ctx, {allowed: 1, denied: 1})
+        gregor_acls(ctx, "add", "--topic", allowed, "--principal", ALICE, "--operation", "WRITE", "--operation", "READ")
+        conf = gssapi(ctx)
+        sent = [Rec(key=b"k", value=b"as User:alice")]
+        await produce_ok(ctx, allowed, sent, partition=0, **conf)
+        expect_records(await consume(ctx, [(allowed, 0)], **conf), sent, "what alice read back under her ACL")
+        what = "alice (GSSAPI) producing to a topic without ACLs"
+        started = time.monotonic()
+        try:
+            error = (await produce(ctx, denied, [Rec(key=b"k", value=b"refused")], partition=0,
+                                   **{"request_timeout_ms": ACL_FAIL_S * 1000, **conf}))[0][0]
+        except Errors.KafkaError as e:
+            error = e
+        expect(isinstance(error, Errors.TopicAuthorizationFailedError),
+               f"{what} to fail with TopicAuthorizationFailedError, got {error!r}")
+        expect_failed_in_time(started, what, ACL_FAIL_S + 5)
+        ctx.step(f"{what}: {error!r}")
+    finally:
+        gregor_acls(ctx, "remove", "--principal", ALICE)
+    expect_eq(gregor_acls(ctx, "list"), "", "the ACLs left (gregor acls list)")
+
+
+@scenario("sasl-gssapi-wrong-principal", timeout=90)
+async def sasl_gssapi_wrong_principal(ctx):
+    """alice asking for a service the KDC knows but whose key the broker does not hold
+    (kafka-other/localhost): the broker refuses her login (SASL_AUTHENTICATION_FAILED, logged as
+    SaslAuthenticationFailed) and start() fails. mallory, whom the KDC does not know, gets no
+    ticket (kinit fails), and a producer with an empty cache fails in the gssapi module before
+    sending anything. Then alice still gets in over GSSAPI, PLAIN and SCRAM."""
+    k = ctx.kerberos
+    k.kinit()
+    await expect_refused(ctx, gssapi(ctx, service=k.keyless_service),
+                         [r"SaslAuthenticationFailed: .*" + r for r in GSSAPI_REJECTED],
+                         f"alice asking for service {k.keyless_service}")
+    k.kdestroy()
+    code, said = k.kinit(k.unknown_keytab, k.unknown_principal, check=False)
+    expect(code != 0, "kinit as mallory, unknown to the KDC, to fail")
+    expect_said(said, KDC_UNKNOWN_CLIENT, "what kinit as mallory said")
+    # aiokafka lets the gssapi module's error out of start() rather than logging it.
+    p = AIOKafkaProducer(request_timeout_ms=MS, **gssapi(ctx))
+    started = time.monotonic()
+    try:
+        await bounded(p.start())
+        error = None
+    except Exception as e:  # noqa: BLE001 - gssapi.raw.misc.GSSError, not a KafkaError
+        error = e
+    finally:
+        await bounded(p.stop())
+    expect(error is not None, "a producer without a ticket to fail to start, but it started")
+    expect_failed_in_time(started, "a producer without a ticket")
+    expect_said(f"{type(error).__name__}: {error}", [r"No Kerberos credentials available"], "what a producer without a ticket raised")
+    ctx.step(f"a producer without a ticket: {error!r}")
+    k.kinit()
+    conf = gssapi(ctx)
+    topic, sent = ctx.topic("GSSAPI"), [Rec(key=b"k", value=b"as alice over GSSAPI")]
+    await produce_ok(ctx, topic, sent, partition=0, **conf)
+    expect_records(await consume(ctx, [(topic, 0)], **conf), sent, "the record read back with GSSAPI")
+    await expect_sasl_serving(ctx)

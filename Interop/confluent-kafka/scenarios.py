@@ -17,7 +17,8 @@ from common import (expect_roundtrip, ACL_FAIL_S, ACL_SETTLE_S, ACL_MECHANISM, A
                     SMALL_FETCH_BYTES, UNKNOWN_USER, WRONG_PASSWORD, LogCapture, Rec, ScenarioFailure, big_value, by_partition,
                     acl_row, collect, digest, edge_records, expect, expect_acls, expect_continuous, expect_eq, expect_failed_in_time, expect_next,
                     expect_offsets_contiguous, expect_records, expect_said, expect_several_batches, expect_several_fetches,
-                    expect_span, flushes, numbered, poll_for, sasl_records, scenario, tls_records, value_size_for_batch)
+                    expect_span, flushes, numbered, poll_for, sasl_records, scenario, tls_records, value_size_for_batch,
+                    MTLS_MAPPED_PRINCIPAL, MTLS_PRINCIPAL, mtls_settings)
 
 TIMEOUT = 15  # seconds, for every single client call
 
@@ -1352,3 +1353,38 @@ def acl_topics_configs(ctx):
         expect_eq(entries["retention.ms"].value, "7200000", "retention.ms after alice's change")
         expect_eq(delete(), None, "alice's delete_topics with DELETE")
         expect(topic not in topics_of(a), "alice's topic gone after her delete")
+
+
+# ---------------------------------------------------------------------------------------------
+# mTLS principals (common.py): the client certificate's subject is the principal. No GSSAPI
+# scenarios: the wheel's librdkafka is built without Cyrus SASL (FINDINGS.md).
+
+
+@scenario("mtls-principal", timeout=120)
+def mtls_principal(ctx):
+    """The broker restarted with the authorizer and a client certificate required on the SSL
+    listener: the client presenting client.pem is User:CN=client, so an ACL for User:CN=client lets
+    it produce to one topic, and producing to a topic without ACLs fails with
+    TOPIC_AUTHORIZATION_FAILED; a client without a certificate is refused (TLS alert `certificate
+    required`). Restarted with ssl.principal.mapping.rules
+    RULE:^CN=(.*)$/$1/L,DEFAULT, the same client is User:client: an ACL for User:client lets it
+    produce to a third topic, and the ACL for User:CN=client no longer applies to it."""
+    ctx.restart_broker(mtls_settings())
+    allowed, denied, mapped = ctx.topic(), ctx.topic("denied"), ctx.topic("mapped")
+    conf = tls(ctx, client_cert=True)
+    a = admin(ctx, **as_admin(ctx))
+    try:
+        create_topics_ok(a, [allowed, denied, mapped])
+        create_acls_ok(a, [acl("TOPIC", allowed, "WRITE", principal=MTLS_PRINCIPAL)])
+        produce_allowed(ctx, allowed, conf, "User:CN=client producing under its ACL")
+        produce_refused(ctx, denied, conf, KafkaError.TOPIC_AUTHORIZATION_FAILED,
+                        "User:CN=client producing to a topic without ACLs")
+        # ssl.client.auth=required: a client without a certificate gets TLS 1.3's alert.
+        expect_refused(ctx, tls(ctx), [r"certificate required"], "a producer without a client certificate")
+        ctx.restart_broker(mtls_settings(mapping=True))
+        create_acls_ok(a, [acl("TOPIC", mapped, "WRITE", principal=MTLS_MAPPED_PRINCIPAL)])
+        produce_allowed(ctx, mapped, conf, "User:client (mapped) producing under its ACL")
+        produce_refused(ctx, allowed, conf, KafkaError.TOPIC_AUTHORIZATION_FAILED,
+                        "User:client (mapped) producing to the topic only User:CN=client may write")
+    finally:
+        delete_every_acl(ctx, a)

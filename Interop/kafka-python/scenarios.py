@@ -23,7 +23,8 @@ from common import (expect_roundtrip, ACL_FAIL_S, ACL_SETTLE_S, ACL_MECHANISM, A
                     acl_row, collect, digest, edge_records, expect, expect_acls, expect_continuous, expect_eq, expect_failed_in_time, expect_next,
                     expect_offsets_contiguous, expect_records, expect_said, expect_several_batches, expect_several_fetches,
                     expect_span, flushes, numbered, poll_for, sasl_records, scenario, tls_records, unsecured_jwt,
-                    value_size_for_batch)
+                    value_size_for_batch, GSSAPI_REJECTED, KDC_UNKNOWN_CLIENT, MTLS_MAPPED_PRINCIPAL, MTLS_PRINCIPAL,
+                    kerberos_records, mtls_settings)
 
 logging.basicConfig(level=logging.WARNING, format="%(asctime)s %(name)s %(levelname)s %(message)s")
 TIMEOUT = 15  # seconds, for every single client call
@@ -1391,3 +1392,106 @@ def acl_topics_configs(ctx):
             expect(topic not in a.list_topics(), "alice's topic gone after her delete")
         finally:
             alice.close()
+
+
+# ---------------------------------------------------------------------------------------------
+# GSSAPI (Kerberos): the broker's KERBEROS listener (common.py). kafka-python logs in with the
+# `gssapi` module from the scenario's ticket cache (KRB5CCNAME), which `kinit` fills first; it
+# asks for a ticket to kafka/<the host it connects to>, localhost.
+
+
+def gssapi(ctx, service=None):
+    """The settings of a GSSAPI client of the KERBEROS listener, with whatever ticket is in the
+    scenario's cache."""
+    k = ctx.kerberos
+    return {"bootstrap_servers": k.bootstrap, "security_protocol": "SASL_PLAINTEXT", "sasl_mechanism": "GSSAPI",
+            "sasl_kerberos_service_name": service or k.service}
+
+
+@scenario("sasl-gssapi", timeout=90)
+def sasl_gssapi(ctx):
+    """After `kinit` as alice: SASL_RECORDS keyed records with headers produced and read back over
+    GSSAPI, then read by a group member (FindCoordinator must answer with the KERBEROS listener,
+    localhost) who commits; then, with the authorizer on, an ACL for User:alice lets her produce to
+    a topic while producing to one without ACLs fails with TOPIC_AUTHORIZATION_FAILED: the broker
+    took alice@GREGOR.TEST as User:alice."""
+    ctx.kerberos.kinit()
+    secured_roundtrip(ctx, gssapi(ctx), kerberos_records(), "SASL GSSAPI", group=True)
+    with authorizer_on(ctx) as a:
+        allowed, denied = ctx.topic("allowed"), ctx.topic("denied")
+        create_topics_ok(a, [allowed, denied])
+        create_acls_ok(a, [acl("TOPIC", allowed, "WRITE"), acl("TOPIC", allowed, "READ")])
+        conf = gssapi(ctx)
+        sent = [Rec(key=b"k", value=b"as User:alice")]
+        produce_ok(ctx, allowed, sent, partition=0, **conf)
+        expect_records(consume(ctx, [(allowed, 0)], **conf), sent, "what alice read back under her ACL")
+        produce_refused(ctx, denied, conf, Errors.TopicAuthorizationFailedError,
+                        "alice (GSSAPI) producing to a topic without ACLs")
+
+
+@scenario("sasl-gssapi-wrong-principal", timeout=90)
+def sasl_gssapi_wrong_principal(ctx):
+    """alice asking for a service the KDC knows but whose key the broker does not hold
+    (kafka-other/localhost): the broker refuses her login (SASL_AUTHENTICATION_FAILED, logged as
+    SaslAuthenticationFailedError) and the producer gives up. mallory, whom the KDC does not know,
+    gets no ticket (kinit fails), and a producer with an empty cache fails in the gssapi module
+    before sending anything. Then alice still gets in over GSSAPI, PLAIN and SCRAM."""
+    k = ctx.kerberos
+    k.kinit()
+    expect_refused(ctx, gssapi(ctx, service=k.keyless_service),
+                   [r"SaslAuthenticationFailedError: .*" + r for r in GSSAPI_REJECTED],
+                   f"alice asking for service {k.keyless_service}", give_up_s=AUTH_GIVE_UP_S)
+    k.kdestroy()
+    code, said = k.kinit(k.unknown_keytab, k.unknown_principal, check=False)
+    expect(code != 0, "kinit as mallory, unknown to the KDC, to fail")
+    expect_said(said, KDC_UNKNOWN_CLIENT, "what kinit as mallory said")
+    expect_refused(ctx, gssapi(ctx), [r"No Kerberos credentials available"], "a producer without a ticket",
+                   give_up_s=AUTH_GIVE_UP_S)
+    k.kinit()
+    conf = gssapi(ctx)
+    topic, sent = ctx.topic("GSSAPI"), [Rec(key=b"k", value=b"as alice over GSSAPI")]
+    produce_ok(ctx, topic, sent, partition=0, **conf)
+    expect_records(consume(ctx, [(topic, 0)], **conf), sent, "the record read back with GSSAPI")
+    expect_sasl_serving(ctx)
+
+
+# ---------------------------------------------------------------------------------------------
+# mTLS principals (common.py): the client certificate's subject is the principal.
+
+
+@scenario("mtls-principal", timeout=120)
+def mtls_principal(ctx):
+    """The broker restarted with the authorizer and a client certificate required on the SSL
+    listener: the client presenting client.pem is User:CN=client, so an ACL for User:CN=client lets
+    it produce to one topic, and producing to a topic without ACLs fails with
+    TOPIC_AUTHORIZATION_FAILED; a client without a certificate is refused (TLS alert `certificate
+    required`). Restarted with ssl.principal.mapping.rules
+    RULE:^CN=(.*)$/$1/L,DEFAULT, the same client is User:client: an ACL for User:client lets it
+    produce to a third topic, and the ACL for User:CN=client no longer applies to it."""
+    ctx.restart_broker(mtls_settings())
+    allowed, denied, mapped = ctx.topic(), ctx.topic("denied"), ctx.topic("mapped")
+    conf = tls(ctx, client_cert=True)
+    a = sasl_admin(as_admin(ctx))
+    try:
+        create_topics_ok(a, [allowed, denied, mapped])
+        create_acls_ok(a, [acl("TOPIC", allowed, "WRITE", principal=MTLS_PRINCIPAL)])
+        produce_allowed(ctx, allowed, conf, "User:CN=client producing under its ACL")
+        produce_refused(ctx, denied, conf, Errors.TopicAuthorizationFailedError,
+                        "User:CN=client producing to a topic without ACLs")
+        # ssl.client.auth=required: a client without a certificate gets TLS 1.3's alert.
+        expect_refused(ctx, tls(ctx), [r"certificate required"], "a producer without a client certificate")
+        a.close()
+        a = None
+        ctx.restart_broker(mtls_settings(mapping=True))
+        a = sasl_admin(as_admin(ctx))
+        create_acls_ok(a, [acl("TOPIC", mapped, "WRITE", principal=MTLS_MAPPED_PRINCIPAL)])
+        produce_allowed(ctx, mapped, conf, "User:client (mapped) producing under its ACL")
+        produce_refused(ctx, allowed, conf, Errors.TopicAuthorizationFailedError,
+                        "User:client (mapped) producing to the topic only User:CN=client may write")
+    finally:
+        if a is None:
+            a = sasl_admin(as_admin(ctx))
+        try:
+            delete_every_acl(ctx, a)
+        finally:
+            a.close()

@@ -13,10 +13,12 @@ import tempfile
 import time
 from concurrent.futures import ThreadPoolExecutor
 
-from common import (expect_roundtrip, AUTH_REJECTED, CERT_REJECTED, CODECS, GIVE_UP_S, MESSAGE_MAX_BYTES, SASL_PASSWORD, SASL_USER,
+from common import (expect_roundtrip, ACL_SETTINGS_ANONYMOUS_ADMIN, ALICE, AUTH_REJECTED, CERT_REJECTED, CODECS, GIVE_UP_S,
+                    GSSAPI_REJECTED, KDC_UNKNOWN_CLIENT, MESSAGE_MAX_BYTES, SASL_PASSWORD, SASL_USER,
                     UNKNOWN_USER, WRONG_PASSWORD, Rec, ScenarioFailure, by_partition, create_topics_raw, digest, expect,
-                    expect_eq, expect_failed_in_time, expect_offsets_contiguous, expect_records, expect_said, numbered,
-                    offset_fetch_raw, sasl_records, scenario, tls_records, value_size_for_batch, wait_until)
+                    expect_eq, expect_failed_in_time, expect_offsets_contiguous, expect_records, expect_said, gregor_acls,
+                    kerberos_records, numbered, offset_fetch_raw, sasl_records, scenario, tls_records, value_size_for_batch,
+                    wait_until)
 
 KCAT = os.environ.get("KCAT", "kcat")
 TIMEOUT = 30  # seconds, for every kcat run
@@ -467,6 +469,90 @@ def sasl_wrong_password(ctx):
         expect_refused(ctx, conf, said, f"kcat with {what}", bootstrap=bootstrap)
     for mechanism in ("PLAIN", "SCRAM-SHA-256"):
         bootstrap, conf = sasl(ctx, mechanism)
+        topic = ctx.topic(mechanism)
+        produce_lines(ctx, topic, [f"k\tas alice over {mechanism}".encode()], *conf, bootstrap=bootstrap)
+        expect_records(consume(ctx, topic, 0, conf=conf, bootstrap=bootstrap),
+                       [Rec(key=b"k", value=f"as alice over {mechanism}".encode())], f"the record read back with {mechanism}")
+
+
+# ---------------------------------------------------------------------------------------------
+# GSSAPI (Kerberos): the broker's KERBEROS listener (common.py). librdkafka 2.0.2 logs in with
+# Cyrus SASL; it runs `kinit -k -t <keytab> <principal>` itself (sasl.kerberos.kinit.cmd) into the
+# scenario's KRB5CCNAME. It names the broker by its host, localhost; broker.address.family=v4 keeps
+# it from trying ::1 first (the listener is bound to 127.0.0.1 only).
+
+
+def gssapi(ctx, principal=None, keytab=None, service=None):
+    """(the KERBEROS listener, librdkafka's settings as -X) for a GSSAPI client: alice with her
+    keytab by default."""
+    k = ctx.kerberos
+    conf = {"security.protocol": "SASL_PLAINTEXT", "sasl.mechanism": "GSSAPI",
+            "sasl.kerberos.service.name": service or k.service, "sasl.kerberos.keytab": keytab or k.keytab,
+            "sasl.kerberos.principal": principal or k.principal, "broker.address.family": "v4"}
+    return k.bootstrap, [a for key, v in conf.items() for a in ("-X", f"{key}={v}")]
+
+
+def produce_refused_acl(ctx, topic, conf, bootstrap, what):
+    """kcat -P of one record to `topic` exits non-zero within FAIL_WITHIN s, saying `Topic
+    authorization failed` (TOPIC_AUTHORIZATION_FAILED)."""
+    started = time.monotonic()
+    out = produce_lines(ctx, topic, [b"k\trefused"], "-X", f"message.timeout.ms={GIVE_UP_S * 1000}", *conf,
+                        bootstrap=bootstrap, check=False)
+    expect(out.returncode != 0, f"{what} to exit non-zero, but it delivered")
+    took = expect_failed_in_time(started, what)
+    stderr = out.stderr.decode(errors="replace")
+    expect_said(stderr, [r"Topic authorization failed"], f"what {what} said")
+    ctx.step(f"{what} exited with {out.returncode} after {took:.1f}s: {stderr.strip().splitlines()[-1:]}")
+
+
+@scenario("sasl-gssapi", timeout=90)
+def sasl_gssapi(ctx):
+    """SASL_RECORDS keyed records with a header produced and read back over GSSAPI as alice (her
+    keytab); then, with the authorizer on (User:ANONYMOUS a super user for `gregor acls`), an ACL
+    for User:alice lets her produce to and read one topic, while producing to a topic without ACLs
+    fails with TOPIC_AUTHORIZATION_FAILED: the broker took alice@GREGOR.TEST as User:alice."""
+    bootstrap, conf = gssapi(ctx)
+    topic, sent = ctx.topic(), kerberos_records(per_record_headers=False)
+    produce_lines(ctx, topic, [line_of(r) for r in sent], "-H", "mechanism=GSSAPI", *conf, bootstrap=bootstrap)
+    got = consume(ctx, topic, 0, conf=conf, bootstrap=bootstrap)
+    expect_roundtrip(ctx, topic, got, sent, "none")
+
+    ctx.restart_broker(ACL_SETTINGS_ANONYMOUS_ADMIN)
+    allowed, denied = ctx.topic("allowed"), ctx.topic("denied")
+    expect_eq(create_topics_raw(ctx.bootstrap, {allowed: 1, denied: 1}), {allowed: 0, denied: 0}, "CreateTopics errors")
+    try:
+        gregor_acls(ctx, "add", "--topic", allowed, "--principal", ALICE, "--operation", "WRITE", "--operation", "READ")
+        produce_lines(ctx, allowed, [b"k\tas User:alice"], *conf, bootstrap=bootstrap)
+        expect_records(consume(ctx, allowed, 0, conf=conf, bootstrap=bootstrap), [Rec(key=b"k", value=b"as User:alice")],
+                       "what alice read back under her ACL")
+        produce_refused_acl(ctx, denied, conf, bootstrap, "alice (GSSAPI) producing to a topic without ACLs")
+    finally:
+        gregor_acls(ctx, "remove", "--principal", ALICE)
+    expect_eq(gregor_acls(ctx, "list"), "", "the ACLs left (gregor acls list)")
+
+
+@scenario("sasl-gssapi-wrong-principal", timeout=90)
+def sasl_gssapi_wrong_principal(ctx):
+    """A ticket for a service the KDC knows but whose key the broker does not hold (kafka-other/
+    localhost): the broker refuses the login (SASL_AUTHENTICATION_FAILED) and kcat stops at once.
+    mallory, whom the KDC does not know: librdkafka's kinit fails and kcat stops with no
+    credentials. Then alice still gets in over GSSAPI, and over PLAIN."""
+    k = ctx.kerberos
+    said = [r"Local: Authentication failure: .*SASL authentication error: .*" + r for r in GSSAPI_REJECTED]
+    bootstrap, conf = gssapi(ctx, service=k.keyless_service)
+    expect_refused(ctx, conf, said, f"kcat asking for service {k.keyless_service}", bootstrap=bootstrap)
+    k.kdestroy()  # alice's ticket from the first attempt must not be what kcat falls back on
+    bootstrap, conf = gssapi(ctx, principal=k.unknown_principal, keytab=k.unknown_keytab)
+    started = time.monotonic()
+    out = produce_lines(ctx, ctx.topic(), [b"k\tv"], "-X", f"message.timeout.ms={GIVE_UP_S * 1000}", *conf,
+                        bootstrap=bootstrap, check=False)
+    expect(out.returncode != 0, "kcat as mallory to exit non-zero, but it delivered")
+    expect_failed_in_time(started, "kcat as mallory")
+    stderr = out.stderr.decode(errors="replace")
+    expect_said(stderr, KDC_UNKNOWN_CLIENT, "what kcat's kinit as mallory said")
+    expect_said(stderr, [r"Local: Authentication failure: .*No Kerberos credentials available"], "what kcat as mallory said")
+    ctx.step(f"kcat as mallory exited with {out.returncode}: {stderr.strip().splitlines()[-1:]}")
+    for mechanism, (bootstrap, conf) in [("GSSAPI", gssapi(ctx)), ("PLAIN", sasl(ctx, "PLAIN"))]:
         topic = ctx.topic(mechanism)
         produce_lines(ctx, topic, [f"k\tas alice over {mechanism}".encode()], *conf, bootstrap=bootstrap)
         expect_records(consume(ctx, topic, 0, conf=conf, bootstrap=bootstrap),

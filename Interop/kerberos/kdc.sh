@@ -6,9 +6,13 @@
 #   bash Interop/kerberos/kdc.sh stop DIR    # stop the KDC started for DIR
 #
 # Everything lives in DIR: krb5.conf, kdc.conf, the database (random master password, stashed),
-# the KDC log and pid file, and two keytabs:
-#   DIR/broker.keytab  kafka/localhost@GREGOR.TEST   (the broker: service "kafka", host "localhost")
-#   DIR/alice.keytab   alice@GREGOR.TEST             (a client)
+# the KDC log and pid file, and three keytabs:
+#   DIR/broker.keytab   kafka/localhost@GREGOR.TEST   (the broker: service "kafka", host "localhost")
+#   DIR/alice.keytab    alice@GREGOR.TEST             (a client)
+#   DIR/mallory.keytab  mallory@GREGOR.TEST           (deleted from the KDC once its keytab was written:
+#                                                      a client the KDC does not know)
+# and one more service principal without a keytab, kafka-other/localhost@GREGOR.TEST: a service the
+# KDC issues tickets for but whose key the broker does not hold (the negative tests).
 # No file under /etc is read or written: every tool is pointed at DIR by KRB5_CONFIG and
 # KRB5_KDC_PROFILE. The KDC listens on one free 127.0.0.1 port, UDP and TCP.
 #
@@ -17,7 +21,8 @@
 #   KRB5_CONFIG, KRB5_KDC_PROFILE, KRB5CCNAME (a cache in DIR), KRB5_KTNAME (the broker keytab),
 #   KRB5RCACHEDIR (the acceptor's replay cache goes to DIR instead of /var/tmp),
 #   GREGOR_KRB5_REALM, GREGOR_KRB5_KDC (host:port), GREGOR_KRB5_CLIENT_KEYTAB, GREGOR_KRB5_CLIENT_PRINCIPAL,
-#   GREGOR_KRB5_SERVICE_PRINCIPAL.
+#   GREGOR_KRB5_SERVICE_PRINCIPAL, GREGOR_KRB5_UNKNOWN_KEYTAB, GREGOR_KRB5_UNKNOWN_PRINCIPAL,
+#   GREGOR_KRB5_KEYLESS_SERVICE.
 # Idempotent: a second `start` on a running DIR only prints the lines; on a stopped DIR it reuses
 # the database and keytabs and starts the KDC again (on a new port if the old one was taken).
 # Installs its Debian packages when missing (needs root or sudo, and network to Debian's mirror).
@@ -26,6 +31,8 @@ set -euo pipefail
 realm=GREGOR.TEST
 service_principal="kafka/localhost"
 client_principal="alice"
+unknown_principal="mallory"
+keyless_service="kafka-other"
 
 usage() { echo "usage: $0 start|stop|env DIR" >&2; exit 2; }
 [ $# -eq 2 ] || usage
@@ -55,6 +62,9 @@ GREGOR_KRB5_KDC=127.0.0.1:$(cat "$dir/port")
 GREGOR_KRB5_CLIENT_KEYTAB=$dir/alice.keytab
 GREGOR_KRB5_CLIENT_PRINCIPAL=$client_principal@$realm
 GREGOR_KRB5_SERVICE_PRINCIPAL=$service_principal@$realm
+GREGOR_KRB5_UNKNOWN_KEYTAB=$dir/mallory.keytab
+GREGOR_KRB5_UNKNOWN_PRINCIPAL=$unknown_principal@$realm
+GREGOR_KRB5_KEYLESS_SERVICE=$keyless_service
 EOF
 }
 
@@ -81,18 +91,27 @@ install_missing() {
 }
 
 port_free() {
-    # Free for both TCP and UDP on 127.0.0.1? (ss is in iproute2; without it, only TCP is probed.)
+    # Free for both TCP and UDP on 127.0.0.1? Any socket on it counts, not only listening ones: the
+    # local end of an outgoing connection keeps krb5kdc from binding it too. (ss is in iproute2;
+    # without it, only a TCP listener is probed.)
     if command -v ss >/dev/null 2>&1; then
-        ! ss -Htuln "( sport = :$1 )" 2>/dev/null | grep -q .
+        ! ss -Htuan "( sport = :$1 )" 2>/dev/null | grep -q .
     else
         ! (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null
     fi
 }
 
 pick_port() {
-    local p i
+    # Below the kernel's ephemeral range, where outgoing connections (and ports other programs ask
+    # the kernel for) take theirs.
+    local p i low=32768 span
+    if [ -r /proc/sys/net/ipv4/ip_local_port_range ]; then
+        read -r low _ </proc/sys/net/ipv4/ip_local_port_range || low=32768
+    fi
+    span=$(( low - 20000 ))
+    [ "$span" -ge 1000 ] || span=30000
     for i in $(seq 1 200); do
-        p=$(( 20000 + RANDOM % 30000 ))
+        p=$(( 20000 + RANDOM % span ))
         if port_free "$p"; then echo "$p"; return 0; fi
     done
     echo "kdc.sh: no free port found" >&2
@@ -154,7 +173,7 @@ EOF
 }
 
 create_realm() {
-    rm -f "$dir"/principal* "$dir/stash" "$dir/broker.keytab" "$dir/alice.keytab"
+    rm -f "$dir"/principal* "$dir/stash" "$dir/broker.keytab" "$dir/alice.keytab" "$dir/mallory.keytab"
     local master
     master="$(head -c 32 /dev/urandom | od -An -tx1 | tr -d ' \n')"
     kdb5_util create -s -r "$realm" -P "$master" >"$dir/setup.log" 2>&1 \
@@ -164,8 +183,12 @@ addprinc -randkey $service_principal
 addprinc -randkey $client_principal
 ktadd -k $dir/broker.keytab $service_principal
 ktadd -k $dir/alice.keytab $client_principal
+addprinc -randkey $keyless_service/localhost
+addprinc -randkey $unknown_principal
+ktadd -k $dir/mallory.keytab $unknown_principal
+delprinc -force $unknown_principal
 EOF
-    chmod 600 "$dir/broker.keytab" "$dir/alice.keytab"
+    chmod 600 "$dir/broker.keytab" "$dir/alice.keytab" "$dir/mallory.keytab"
     touch "$dir/.realm-ready"
 }
 
@@ -186,14 +209,31 @@ start() {
     write_configs "$port"
     export KRB5_CONFIG="$dir/krb5.conf" KRB5_KDC_PROFILE="$dir/kdc.conf"
 
-    if [ ! -f "$dir/.realm-ready" ] || [ ! -s "$dir/broker.keytab" ] || [ ! -s "$dir/alice.keytab" ]; then
+    if [ ! -f "$dir/.realm-ready" ] || [ ! -s "$dir/broker.keytab" ] || [ ! -s "$dir/alice.keytab" ] \
+        || [ ! -s "$dir/mallory.keytab" ]; then
         create_realm
     fi
 
-    rm -f "$pidfile"
-    # krb5kdc forks into the background itself and writes the pid file.
-    krb5kdc -r "$realm" -P "$pidfile" >>"$dir/kdc.stderr" 2>&1 \
-        || { echo "kdc.sh: krb5kdc failed to start" >&2; cat "$dir/kdc.stderr" "$dir/kdc.log" >&2 2>/dev/null; return 1; }
+    # krb5kdc forks into the background itself (once its sockets are bound) and writes the pid
+    # file. The port may be taken between the check and the bind: then another one, a few times.
+    local attempt
+    for attempt in 1 2 3 4 5; do
+        rm -f "$pidfile"
+        : >"$dir/kdc.stderr"
+        if krb5kdc -r "$realm" -P "$pidfile" >>"$dir/kdc.stderr" 2>&1; then
+            break
+        fi
+        if [ "$attempt" -lt 5 ] && grep -qi "address already in use" "$dir/kdc.stderr" "$dir/kdc.log" 2>/dev/null; then
+            echo "kdc.sh: port $port was taken; trying another" >&2
+            : >"$dir/kdc.log"
+            port="$(pick_port)"
+            write_configs "$port"
+            continue
+        fi
+        echo "kdc.sh: krb5kdc failed to start" >&2
+        cat "$dir/kdc.stderr" "$dir/kdc.log" >&2 2>/dev/null
+        return 1
+    done
 
     # Ready when alice can get a TGT from it (in a memory cache: nothing left behind).
     local i
