@@ -38,7 +38,9 @@ enum HTTPFetch {
             .connectTimeout(timeout)
             .channelInitializer { channel in
                 channel.eventLoop.makeCompletedFuture {
-                    if let tls { try channel.pipeline.syncOperations.addHandler(try NIOSSLClientHandler(context: tls, serverHostname: host)) }
+                    // An address is no server name (SNI): the certificate is checked against it instead.
+                    let serverName = (try? SocketAddress(ipAddress: host, port: 0)) == nil ? host : nil
+                    if let tls { try channel.pipeline.syncOperations.addHandler(try NIOSSLClientHandler(context: tls, serverHostname: serverName)) }
                     try channel.pipeline.syncOperations.addHTTPClientHandlers()
                     try channel.pipeline.syncOperations.addHandler(Collector(promise: promise, maxBytes: maxBytes))
                 }

@@ -90,7 +90,7 @@ struct JwksEndpointTests {
                        "org.apache.kafka.common.security.oauthbearer.OAuthBearerValidatorCallbackHandler")
         properties.set("listener.name.sasl_ssl.oauthbearer.sasl.jaas.config",
                        "org.apache.kafka.common.security.oauthbearer.OAuthBearerLoginModule required ssl.truststore.location=\"\(directory)/ca.pem\";")
-        properties.set("sasl.oauthbearer.jwks.endpoint.url", "https://localhost:\(server.port)/jwks")
+        properties.set("sasl.oauthbearer.jwks.endpoint.url", "https://127.0.0.1:\(server.port)/jwks")
         properties.set("sasl.oauthbearer.jwks.endpoint.retry.backoff.max.ms", "0")
         let validation = try #require(try properties.brokerConfig().sasl["SASL_SSL"]?.oauthBearer)
         #expect(server.hits == 1)

@@ -13,6 +13,7 @@ struct OAuthBearerServer: SaslServerMechanism {
     private(set) var extensions: [String: String] = [:]
     /// The accepted token's `exp`: a re-authenticating session ends by then (KIP-368).
     private(set) var credentialExpiresAtMs: Int64?
+    private(set) var failureDetail: String?
 
     init(validation: OAuthBearerValidation, now: @escaping @Sendable () -> Int64 = { Int64(Date().timeIntervalSince1970 * 1000) }) {
         self.validation = validation
@@ -53,8 +54,10 @@ struct OAuthBearerServer: SaslServerMechanism {
             validated = try validation.validate(String(auth.dropFirst(7)).trimmingCharacters(in: .whitespaces), now: now())
         } catch {
             done = false
-            failure = error.description
             let status = error.missingScope == nil ? #"{"status":"invalid_token"}"# : #"{"status":"insufficient_scope","scope":"\#(error.missingScope!.joined(separator: " "))"}"#
+            // OAuthBearerSaslServer: the client is told the error document; why, only the log.
+            failure = status
+            failureDetail = error.description
             return .challenge(Array(status.utf8))
         }
         credentialExpiresAtMs = validated.lifetimeMs
