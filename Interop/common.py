@@ -16,6 +16,7 @@ import re
 import struct
 import sys
 import time
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 
 # Kafka's default message.max.bytes: 1 MiB plus the 12-byte log overhead (offset + length).
@@ -513,6 +514,14 @@ class Kerberos:
         subprocess.run(["kdestroy", "-q"], capture_output=True, timeout=30, env={**os.environ, **self.env})
 
 
+def gssapi_settings(ctx, service=None):
+    """The settings of a GSSAPI client of the KERBEROS listener, as kafka-python and aiokafka both
+    name them, with whatever ticket is in the scenario's cache."""
+    k = ctx.kerberos
+    return {"bootstrap_servers": k.bootstrap, "security_protocol": "SASL_PLAINTEXT", "sasl_mechanism": "GSSAPI",
+            "sasl_kerberos_service_name": service or k.service}
+
+
 def kerberos_records(per_record_headers=True):
     """`sasl_records` for GSSAPI."""
     return sasl_records("GSSAPI", per_record_headers)
@@ -766,19 +775,488 @@ def expect_acls(got, want, what):
     """The same ACL bindings (acl_row tuples), in any order."""
     expect_eq(sorted(got), sorted(want), what)
 
+@dataclass
+class AclClient:
+    """What a client's ACL scenarios do their own way, for the steps they share (below)."""
+    acl: object               # acl(resource_type, name, operation, permission, pattern, principal, host) -> binding
+    create_acls_ok: object    # (admin, [binding])
+    create_topics_ok: object  # (admin, [name])
+    as_alice: object          # (ctx) -> alice's client settings
+    produce_allowed: object   # (ctx, topic, settings, what)
+    produce_refused: object   # (ctx, topic, settings, error, what)
+    topic_denied: object      # the client's TOPIC_AUTHORIZATION_FAILED, as produce_refused takes it
+    produce_ok: object        # (ctx, topic, records, partition=0, **settings)
+
+
+@contextmanager
+def acls_deleted_after(ctx, a, delete_every_acl):
+    """Yields admin's client `a`; at the end `delete_every_acl(ctx, a)` (best effort if the
+    scenario failed: its own failure is what is reported)."""
+    try:
+        yield a
+    except BaseException:
+        try:
+            delete_every_acl(ctx, a)
+        except Exception as e:  # noqa: BLE001
+            ctx.step(f"could not delete the ACLs: {e!r}")
+        raise
+    delete_every_acl(ctx, a)
+
+
+def acl_produce_consume_setup(ctx, c, a):
+    """acl-produce-consume's start, with admin's client `a`: two topics, alice allowed WRITE and
+    READ on the first and READ on a group; she produces 20 records. Returns (topic, the other
+    topic, group, the READ binding, alice's settings, the records)."""
+    topic, other, group = ctx.topic(), ctx.topic("other"), ctx.topic("group")
+    c.create_topics_ok(a, [topic, other])
+    read = c.acl("TOPIC", topic, "READ")
+    c.create_acls_ok(a, [c.acl("TOPIC", topic, "WRITE"), read, c.acl("GROUP", group, "READ")])
+    conf = c.as_alice(ctx)
+    sent = numbered(20, "acl")
+    c.produce_ok(ctx, topic, sent, partition=0, **conf)
+    return topic, other, group, read, conf, sent
+
+
+def acl_prefixed_wildcard_deny_steps(ctx, c, a):
+    """acl-prefixed-wildcard-deny with admin's client `a`: a PREFIXED ALLOW on orders- covers
+    orders-eu, not payments; a LITERAL * ALLOW covers every topic but a DENY on one wins; a DENY for
+    User:* wins over alice's ALLOWs."""
+    c.create_topics_ok(a, ["orders-eu", "orders-us", "payments", "secret"])
+    alice = c.as_alice(ctx)
+    c.create_acls_ok(a, [c.acl("TOPIC", "orders-", "WRITE", pattern="PREFIXED")])
+    c.produce_allowed(ctx, "orders-eu", alice, "alice producing to orders-eu under PREFIXED orders-")
+    c.produce_refused(ctx, "payments", alice, c.topic_denied, "alice producing to payments under PREFIXED orders-")
+    c.create_acls_ok(a, [c.acl("TOPIC", "*", "WRITE"), c.acl("TOPIC", "secret", "WRITE", "DENY")])
+    c.produce_allowed(ctx, "payments", alice, "alice producing to payments under LITERAL *")
+    c.produce_refused(ctx, "secret", alice, c.topic_denied,
+                      "alice producing to secret under LITERAL * and a DENY on secret")
+    c.create_acls_ok(a, [c.acl("TOPIC", "orders-us", "WRITE", "DENY", principal=ANYONE)])
+    c.produce_refused(ctx, "orders-us", alice, c.topic_denied,
+                      "alice producing to orders-us under her ALLOWs and a DENY for User:*")
+    c.produce_allowed(ctx, "orders-eu", alice, "alice producing to orders-eu still")
+
+
+def acl_admin_bindings(ctx):
+    """acl-admin-apis' ACLs, {name: acl_row}: LITERAL, PREFIXED, a wildcard for bob, one with a
+    host, a GROUP one and a DENY on ctx.topic("acl-denied")."""
+    return {"literal": acl_row("TOPIC", "acl-x", "LITERAL", ALICE, "*", "READ", "ALLOW"),
+            "prefixed": acl_row("TOPIC", "acl-", "PREFIXED", ALICE, "*", "WRITE", "ALLOW"),
+            "wildcard": acl_row("TOPIC", "*", "LITERAL", "User:bob", "*", "DESCRIBE", "ALLOW"),
+            "other_literal": acl_row("TOPIC", "acl-y", "LITERAL", ALICE, "127.0.0.1", "WRITE", "DENY"),
+            "group": acl_row("GROUP", "acl-group", "LITERAL", ALICE, "*", "READ", "ALLOW"),
+            "deny": acl_row("TOPIC", ctx.topic("acl-denied"), "LITERAL", ALICE, "*", "WRITE", "DENY")}
+
+
+# acl-admin-apis' DescribeAcls filters (acl_filter's arguments), the acl_admin_bindings each must
+# find, and what each is.
+ACL_ADMIN_FILTERS = [
+    ({}, ["literal", "prefixed", "wildcard", "other_literal", "group", "deny"], "every ACL (ANY)"),
+    ({"resource_type": "TOPIC"}, ["literal", "prefixed", "wildcard", "other_literal", "deny"], "TOPIC, any name"),
+    ({"resource_type": "TOPIC", "name": "acl-x", "pattern": "LITERAL"}, ["literal"], "LITERAL acl-x"),
+    ({"resource_type": "TOPIC", "name": "acl-", "pattern": "PREFIXED"}, ["prefixed"], "PREFIXED acl-"),
+    ({"resource_type": "TOPIC", "name": "acl-x", "pattern": "ANY"}, ["literal"], "ANY pattern named acl-x"),
+    ({"resource_type": "TOPIC", "name": "acl-x", "pattern": "MATCH"}, ["literal", "prefixed", "wildcard"], "MATCH acl-x"),
+    ({"principal": "User:bob"}, ["wildcard"], "principal User:bob"),
+    ({"host": "127.0.0.1"}, ["other_literal"], "host 127.0.0.1"),
+    ({"operation": "WRITE", "permission": "DENY"}, ["other_literal", "deny"], "DENY WRITE"),
+    ({"resource_type": "GROUP"}, ["group"], "GROUP"),
+]
+# What acl-admin-apis then deletes, filter by filter, and what each filter must delete.
+ACL_ADMIN_DELETES = [({"resource_type": "TOPIC", "name": "acl-", "pattern": "PREFIXED"}, ["prefixed"]),
+                     ({"principal": "User:bob"}, ["wildcard"]),
+                     ({"resource_type": "TOPIC", "name": "nothing-here", "pattern": "LITERAL"}, [])]
+ACL_ADMIN_LEFT = ["literal", "other_literal", "group", "deny"]
+
+
+def acl_from_row(acl, r):
+    """The client's binding (made by its `acl`) for an acl_row `r`."""
+    return acl(r[0], r[1], r[5], r[6], pattern=r[2], principal=r[3], host=r[4])
+
+
+def acl_describe_steps(describe, acl_filter, rows):
+    """Every ACL_ADMIN_FILTERS filter (made with the client's acl_filter) finds its bindings of
+    `rows` (acl_admin_bindings) through `describe(filter)` -> [acl_row]."""
+    for f, want, what in ACL_ADMIN_FILTERS:
+        expect_acls(describe(acl_filter(**f)), [rows[n] for n in want], f"describe_acls {what}")
+
+
 # For a client without an ACL API (aiokafka): `gregor acls` over PLAINTEXT, as User:ANONYMOUS,
 # whom these settings make a super user too (super.users is a semicolon-separated list).
 ACL_SETTINGS_ANONYMOUS_ADMIN = {**ACL_SETTINGS, "super.users": f"User:{ADMIN_USER};User:ANONYMOUS"}
 
 
 def gregor_acls(ctx, command, *args):
-    """`gregor acls COMMAND --bootstrap-server ctx.bootstrap ARGS` (the harness's broker binary,
-    INTEROP_GREGOR); returns what it printed, raises unless it exits 0."""
+    """`gregor acls COMMAND ...` over PLAINTEXT (gregor_cli); returns what it printed."""
+    return gregor_cli(ctx, "acls", command, *args)
+
+
+# ---------------------------------------------------------------------------------------------
+# The broker's command line
+#
+# For what a client's API cannot express (aiokafka has no ACL API; no client here has one for
+# client quotas): the harness's broker binary (INTEROP_GREGOR) as a client over PLAINTEXT.
+
+
+def gregor_cli(ctx, tool, command, *args):
+    """`gregor TOOL COMMAND --bootstrap-server ctx.bootstrap ARGS`; returns what it printed, raises
+    unless it exits 0."""
     import subprocess
-    cmd = [os.environ["INTEROP_GREGOR"], "acls", command, "--bootstrap-server", ctx.bootstrap, *args]
+    cmd = [os.environ["INTEROP_GREGOR"], tool, command, "--bootstrap-server", ctx.bootstrap, *args]
     out = subprocess.run(cmd, capture_output=True, text=True, timeout=30)
     said = (out.stdout + out.stderr).strip()
-    ctx.step(f"gregor acls {command} {' '.join(args)}: exit {out.returncode}: {_short(said, 300)}")
+    ctx.step(f"gregor {tool} {command} {' '.join(args)}: exit {out.returncode}: {_short(said, 300)}")
     if out.returncode != 0:
-        raise ScenarioFailure(f"gregor acls {command} {' '.join(args)} exited with {out.returncode}: {_short(said)}")
+        raise ScenarioFailure(f"gregor {tool} {command} {' '.join(args)} exited with {out.returncode}: {_short(said)}")
     return said
+
+
+# ---------------------------------------------------------------------------------------------
+# Client quotas (KIP-13, KIP-124, KIP-546)
+#
+# `quota-produce` and `quota-fetch` give the scenario's throttled client id a byte-rate quota
+# (AlterClientQuotas), read it back (DescribeClientQuotas), run a client with that id flat out
+# for QUOTA_RUN_S and one with another id (no quota) for a few seconds, and remove the quota at the
+# end: the broker keeps quotas in its data directory (`__gregor_client_quotas.json`), across the
+# harness's restarts. The broker measures a rate as Kafka does, over quota.window.num (11) samples
+# of quota.window.size.seconds (1), taking a young rate over at least 10 windows: a client's
+# first ~10 x QUOTA_BYTE_RATE bytes pass at once, and only what it gets after QUOTA_WARMUP_S is
+# compared with the quota. Over it the broker sets throttle_time_ms in the response and mutes the
+# connection that long (KIP-219). Records are QUOTA_RECORD_BYTES of bytes that do not compress,
+# produced without compression; a request or response counts whole against the quota, so what
+# the clients see in values is a little below it. Batches and fetches are kept to
+# QUOTA_BATCH_BYTES so that one request is a small part of a second's quota.
+
+QUOTA_BYTE_RATE = 256 * 1024    # bytes/s: producer_byte_rate, consumer_byte_rate
+QUOTA_RECORD_BYTES = 1024       # each record's value
+QUOTA_BATCH_BYTES = 64 * 1024   # batch.size, max.partition.fetch.bytes, fetch.max.bytes
+QUOTA_RUN_S = 15                # how long the throttled client runs flat out
+QUOTA_WARMUP_S = 5              # the burst the 10 assumed windows let through, not measured
+QUOTA_TOLERANCE = 0.20          # the measured rate is within 20% of the quota
+QUOTA_FREE_S = 5                # how long the client without a quota produces at most
+QUOTA_FREE_BYTES = 32 << 20     # ...and how much (it would write GBs to disk)
+QUOTA_FREE_FACTOR = 4           # ...and at least this many times the quota; a throttled one
+                                # gets at most ~(10 + QUOTA_FREE_S) / QUOTA_FREE_S = 3 times it
+QUOTA_FETCH_RECORDS = 10_000    # quota-fetch's records (10 MiB): more than the throttled consumer gets
+
+
+def quota_client_ids(ctx):
+    """(the throttled client id, the free one), unique to the client and scenario."""
+    return ctx.topic("throttled"), ctx.topic("free")
+
+
+def quota_value():
+    """A record value of QUOTA_RECORD_BYTES that does not compress."""
+    return big_value(QUOTA_RECORD_BYTES, seed=b"quota")
+
+
+def gregor_quotas(ctx, command, *args):
+    """`gregor quotas COMMAND ...` (set, list, remove); returns what it printed."""
+    return gregor_cli(ctx, "quotas", command, *args)
+
+
+def quota_listed(client_id, key, value):
+    """The line `gregor quotas list` prints for a client id's quota."""
+    return f"client-id={client_id}\t{key}={float(value)}"
+
+
+def set_client_quota(ctx, client_id, key, value=QUOTA_BYTE_RATE):
+    """The quota set with `gregor quotas set --client-id` and read back with `gregor quotas list`
+    (DescribeClientQuotas)."""
+    gregor_quotas(ctx, "set", "--client-id", client_id, f"{key}={value}")
+    listed = gregor_quotas(ctx, "list").splitlines()
+    expect(quota_listed(client_id, key, value) in listed,
+           f"{quota_listed(client_id, key, value)!r} in `gregor quotas list`, got {listed}")
+
+
+def remove_client_quota(ctx, client_id, key):
+    """The quota removed with `gregor quotas remove`; no quota of that client id left."""
+    gregor_quotas(ctx, "remove", "--client-id", client_id, key)
+    listed = gregor_quotas(ctx, "list").splitlines()
+    expect_eq([line for line in listed if line.startswith(f"client-id={client_id}\t")], [],
+              f"quotas of client-id={client_id} left after removing {key}")
+
+
+class RateMeter:
+    """Bytes a client got acknowledged or received, and when."""
+
+    def __init__(self):
+        self.started = time.monotonic()
+        self.events = []  # (time.monotonic(), bytes)
+
+    def add(self, n, at=None):
+        self.events.append((time.monotonic() if at is None else at, n))
+
+    @property
+    def total(self):
+        return sum(n for _, n in self.events)
+
+    @property
+    def count(self):
+        return len(self.events)
+
+    def rate(self, since=0.0, until=None):
+        """Bytes/s between `since` and `until` seconds after the start (until: the last event)."""
+        last = (self.events[-1][0] - self.started) if self.events else since
+        until = last if until is None else until
+        got = sum(n for t, n in self.events if since <= t - self.started < until)
+        return got / max(until - since, 1e-3)
+
+    def per_second(self, seconds):
+        """KiB in each second from the start, for the log."""
+        out = [0] * seconds
+        for t, n in self.events:
+            s = int(t - self.started)
+            if 0 <= s < seconds:
+                out[s] += n
+        return " ".join(f"{b // 1024}" for b in out)
+
+
+def expect_throttled(ctx, meter, quota, what):
+    """What `meter` saw from QUOTA_WARMUP_S to QUOTA_RUN_S is within QUOTA_TOLERANCE of `quota`."""
+    rate = meter.rate(QUOTA_WARMUP_S, QUOTA_RUN_S)
+    ctx.step(f"{what}: {rate:,.0f} B/s from {QUOTA_WARMUP_S}s to {QUOTA_RUN_S}s = {rate / quota:.3f} x the quota "
+             f"({meter.total:,} bytes in all; KiB per second: {meter.per_second(QUOTA_RUN_S + 2)})")
+    expect(abs(rate - quota) <= QUOTA_TOLERANCE * quota,
+           f"{what}: a rate within {QUOTA_TOLERANCE:.0%} of the quota {quota:,} B/s after {QUOTA_WARMUP_S}s, "
+           f"got {rate:,.0f} B/s ({rate / quota:.2f} x; KiB per second: {meter.per_second(QUOTA_RUN_S + 2)})")
+    return rate
+
+
+def expect_unthrottled(ctx, meter, quota, what):
+    """What `meter` saw, over its whole run, is at least QUOTA_FREE_FACTOR times `quota`."""
+    rate = meter.rate()
+    ctx.step(f"{what}: {rate:,.0f} B/s = {rate / quota:.1f} x the quota ({meter.total:,} bytes)")
+    expect(rate >= QUOTA_FREE_FACTOR * quota,
+           f"{what}: at least {QUOTA_FREE_FACTOR} x the quota ({QUOTA_FREE_FACTOR * quota:,} B/s), got {rate:,.0f} B/s")
+    return rate
+
+
+# ---------------------------------------------------------------------------------------------
+# OAUTHBEARER with signed JWTs (KIP-768)
+#
+# `sasl-oauthbearer-signed` restarts the broker with Kafka's OAuthBearerValidatorCallbackHandler on
+# the SASL_PLAINTEXT listener (oauth_signed_settings): tokens must be signed by a key in the JWKS
+# at sasl.oauthbearer.jwks.endpoint.url (a file: URL, then an https: one served by the scenario
+# with the dev certificates, trusted through the JAAS option ssl.truststore.location), name
+# OAUTH_ISSUER and OAUTH_AUDIENCE, and be current within OAUTH_CLOCK_SKEW_S. The scenario signs its
+# tokens itself (`cryptography`): an RSA key (RS256) and a P-256 key (ES256) of its own.
+
+OAUTH_VALIDATOR = "org.apache.kafka.common.security.oauthbearer.OAuthBearerValidatorCallbackHandler"
+OAUTH_ISSUER = "https://issuer.gregor.test"
+OAUTH_AUDIENCE = "gregor-interop"
+OAUTH_SCOPE_CLAIM = "scp"
+OAUTH_CLOCK_SKEW_S = 30
+OAUTH_LISTENER = "sasl_plaintext"
+
+
+def _b64url(data):
+    return base64.urlsafe_b64encode(data).rstrip(b"=").decode()
+
+
+def _uint(n):
+    return n.to_bytes((n.bit_length() + 7) // 8, "big")
+
+
+class JwtIssuer:
+    """An RSA key (RS256) and a P-256 key (ES256) of the scenario's own, their JWKS, and JWTs
+    signed with them."""
+
+    def __init__(self):
+        from cryptography.hazmat.primitives.asymmetric import ec, rsa
+        self.keys = {"RS256": ("interop-rsa", rsa.generate_private_key(public_exponent=65537, key_size=2048)),
+                     "ES256": ("interop-ec", ec.generate_private_key(ec.SECP256R1()))}
+
+    def jwks(self):
+        """The JWKS (RFC 7517) of the public keys."""
+        out = []
+        for alg, (kid, key) in self.keys.items():
+            pub = key.public_key().public_numbers()
+            if alg == "RS256":
+                out.append({"kty": "RSA", "kid": kid, "use": "sig", "alg": alg, "n": _b64url(_uint(pub.n)),
+                            "e": _b64url(_uint(pub.e))})
+            else:
+                out.append({"kty": "EC", "kid": kid, "use": "sig", "alg": alg, "crv": "P-256",
+                            "x": _b64url(pub.x.to_bytes(32, "big")), "y": _b64url(pub.y.to_bytes(32, "big"))})
+        return {"keys": out}
+
+    def write_jwks(self, path):
+        with open(path, "w") as f:
+            json.dump(self.jwks(), f)
+        return path
+
+    def claims(self, subject=SASL_USER, lifetime_s=3600, audience=OAUTH_AUDIENCE, issuer=OAUTH_ISSUER):
+        now = int(time.time())
+        issued = min(now - 60, now + lifetime_s - 3600)  # an expired token was issued before it expired
+        return {"iss": issuer, "aud": audience, "sub": subject, OAUTH_SCOPE_CLAIM: "kafka",
+                "iat": issued, "nbf": issued, "exp": now + lifetime_s}
+
+    def token(self, alg="RS256", forge=False, **claims):
+        """A JWT signed with the key for `alg` (with `forge`, with another key of the same kind
+        under the same key id: a bad signature)."""
+        from cryptography.hazmat.primitives import hashes
+        from cryptography.hazmat.primitives.asymmetric import ec, padding, rsa
+        from cryptography.hazmat.primitives.asymmetric.utils import decode_dss_signature
+        kid, key = self.keys[alg]
+        if forge:
+            key = (rsa.generate_private_key(public_exponent=65537, key_size=2048) if alg == "RS256"
+                   else ec.generate_private_key(ec.SECP256R1()))
+        header = {"alg": alg, "typ": "JWT", "kid": kid}
+        body = self.claims(**claims)
+        signing_input = f"{_b64url(json.dumps(header).encode())}.{_b64url(json.dumps(body).encode())}".encode()
+        if alg == "RS256":
+            signature = key.sign(signing_input, padding.PKCS1v15(), hashes.SHA256())
+        else:
+            r, s = decode_dss_signature(key.sign(signing_input, ec.ECDSA(hashes.SHA256())))
+            signature = r.to_bytes(32, "big") + s.to_bytes(32, "big")
+        return f"{signing_input.decode()}.{_b64url(signature)}"
+
+
+# What the broker says when it refuses a token, after the client acknowledged its RFC 7628 error
+# document: as Kafka's OAuthBearerSaslServer, that document ({"status":"invalid_token"}) is the
+# SASL_AUTHENTICATION_FAILED message (the reason is in the broker's log only).
+OAUTH_INVALID_TOKEN = r'\{"status":\s*"invalid_token"\}'
+
+
+def oauth_bad_tokens(issuer):
+    """[(what, token, [what the broker may say])] the signed validator must refuse: a bad
+    signature, an expired token (past the clock skew), a wrong audience."""
+    return [("a token with a bad signature", issuer.token(forge=True),
+             [OAUTH_INVALID_TOKEN]),
+            ("an expired token", issuer.token(lifetime_s=-(OAUTH_CLOCK_SKEW_S + 300)),
+             [OAUTH_INVALID_TOKEN]),
+            ("a token for another audience", issuer.token(audience="someone-else"),
+             [OAUTH_INVALID_TOKEN])]
+
+
+def oauth_signed_settings(jwks_url, truststore=None):
+    """The broker's settings: the signed validator on the SASL_PLAINTEXT listener with the JWKS at
+    `jwks_url`; with `truststore` (a PEM file), the https endpoint's CAs, as a JAAS option."""
+    prefix = f"listener.name.{OAUTH_LISTENER}.oauthbearer."
+    out = {prefix + "sasl.server.callback.handler.class": OAUTH_VALIDATOR,
+           "sasl.oauthbearer.jwks.endpoint.url": jwks_url,
+           "sasl.oauthbearer.expected.issuer": OAUTH_ISSUER,
+           "sasl.oauthbearer.expected.audience": OAUTH_AUDIENCE,
+           "sasl.oauthbearer.sub.claim.name": "sub",
+           "sasl.oauthbearer.scope.claim.name": OAUTH_SCOPE_CLAIM,
+           "sasl.oauthbearer.clock.skew.seconds": str(OAUTH_CLOCK_SKEW_S)}
+    if truststore:
+        out[prefix + "sasl.jaas.config"] = ("org.apache.kafka.common.security.oauthbearer.OAuthBearerLoginModule required "
+                                            f'ssl.truststore.location="{truststore}" ssl.truststore.type="PEM";')
+    return out
+
+
+def restart_broker_or_say_why(ctx, settings):
+    """ctx.restart_broker(settings); when the broker does not start with them, it is started with
+    its usual settings (so that the scenario fails rather than the harness's broker being down)
+    and the failure says what the broker printed (its last `Error:` line)."""
+    try:
+        ctx.restart_broker(settings)
+    except ScenarioFailure as e:
+        said = str(e)
+        log = os.path.join(os.path.dirname(ctx.data_dir), "broker.log")
+        if os.path.exists(log):
+            with open(log, errors="replace") as f:
+                said = ([line.strip() for line in f if line.startswith("Error:")] or [said])[-1]
+        try:
+            ctx.restart_broker()
+        except ScenarioFailure as again:  # the stop half of the restart found it exited: started now
+            if not re.fullmatch(r"broker restart: ERR broker had already exited with code -?\d+", str(again)):
+                raise
+        ctx.step(f"the broker did not start with {settings}: {said}")
+        raise ScenarioFailure(f"the broker did not start with the scenario's settings: {said}") from None
+
+
+class JwksServer:
+    """The JWKS over https on 127.0.0.1 (a thread of the scenario process), with the broker's
+    dev-certs certificate (valid for localhost and 127.0.0.1, signed by ca.pem); counts the GETs.
+    Its URL names `host`: localhost, or 127.0.0.1 (which Gregor cannot fetch: FINDINGS.md)."""
+
+    def __init__(self, ctx, jwks, host="localhost"):
+        import http.server
+        import ssl
+        import threading
+        body = json.dumps(jwks).encode()
+        server = self
+
+        class Handler(http.server.BaseHTTPRequestHandler):
+            def do_GET(self):
+                server.gets += 1
+                self.send_response(200)
+                self.send_header("Content-Type", "application/json")
+                self.send_header("Content-Length", str(len(body)))
+                self.end_headers()
+                self.wfile.write(body)
+
+            def log_message(self, fmt, *args):
+                ctx.step("JWKS server: " + fmt % args)
+
+        self.gets = 0
+        self.httpd = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        tls = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+        tls.load_cert_chain(ctx.cert("broker-keystore.pem"))
+        self.httpd.socket = tls.wrap_socket(self.httpd.socket, server_side=True)
+        self.url = f"https://{host}:{self.httpd.server_address[1]}/jwks.json"
+        self.thread = threading.Thread(target=self.httpd.serve_forever, daemon=True)
+        self.thread.start()
+
+    def close(self):
+        self.httpd.shutdown()
+        self.httpd.server_close()
+
+
+@dataclass
+class OAuthClient:
+    """What a client's signed-OAUTHBEARER scenarios do their own way, for the steps they share."""
+    oauth: object                # (ctx, token) -> the client's settings for an OAUTHBEARER client of SASL_PLAINTEXT
+    produce_ok: object           # (ctx, topic, records, partition=0, **settings)
+    consume: object              # (ctx, [(topic, partition)], **settings) -> [Rec]
+    secured_roundtrip: object    # (ctx, settings, records, over, group)
+    expect_token_refused: object  # (ctx, settings, what, [what the broker may say]): the client's authentication error
+    expect_sasl_serving: object  # (ctx): alice still gets in with PLAIN and SCRAM
+
+
+def oauth_signed_checks(ctx, c, issuer, bad, over):
+    """alice with a good RS256 token and with a good ES256 token: a record each produced and read
+    back; each of `bad` [(what, token, said)] refused with the client's authentication error.
+    `over` names the JWKS's endpoint in the topics."""
+    for alg in ("RS256", "ES256"):
+        topic, sent = ctx.topic(f"{over}-{alg}"), [Rec(key=b"k", value=f"with an {alg} token".encode())]
+        c.produce_ok(ctx, topic, sent, partition=0, **c.oauth(ctx, issuer.token(alg)))
+        expect_records(c.consume(ctx, [(topic, 0)], **c.oauth(ctx, issuer.token(alg))), sent,
+                       f"the record read back with an {alg} token (JWKS over {over})")
+    for what, token, said in bad:
+        c.expect_token_refused(ctx, c.oauth(ctx, token), what, said)
+
+
+def oauth_signed_scenario(ctx, c):
+    """sasl-oauthbearer-signed (KIP-768): the broker restarted with the signed validator and the
+    scenario's JWKS as a file: URL; SASL_RECORDS back with a good token, good RS256 and ES256
+    tokens work, a bad signature, an expired token and a wrong audience are refused, and alice
+    still gets in with PLAIN and SCRAM; then the same JWKS over https (the JAAS option
+    ssl.truststore.location trusting the dev CA): good tokens work, a bad signature is refused."""
+    issuer = JwtIssuer()
+    jwks = issuer.write_jwks(os.path.join(os.path.dirname(ctx.data_dir), f"{ctx.scenario}.jwks.json"))
+    ctx.restart_broker(oauth_signed_settings(f"file://{jwks}"))
+    c.secured_roundtrip(ctx, c.oauth(ctx, issuer.token()), sasl_records("OAUTHBEARER"), "signed OAUTHBEARER", False)
+    oauth_signed_checks(ctx, c, issuer, oauth_bad_tokens(issuer), "file")
+    c.expect_sasl_serving(ctx)
+    server = JwksServer(ctx, issuer.jwks())
+    try:
+        restart_broker_or_say_why(ctx, oauth_signed_settings(server.url, truststore=ctx.cert("ca.pem")))
+        expect(server.gets >= 1, f"the broker to GET {server.url} at startup")
+        oauth_signed_checks(ctx, c, issuer, oauth_bad_tokens(issuer)[:1], "https")
+    finally:
+        server.close()
+
+
+def oauth_jwks_ip_scenario(ctx, c):
+    """sasl-oauthbearer-jwks-ip: the JWKS over https at an IP address (https://127.0.0.1:port/, a
+    name the certificate holds): the broker fetches it at startup, and a good token works."""
+    issuer = JwtIssuer()
+    server = JwksServer(ctx, issuer.jwks(), host="127.0.0.1")
+    try:
+        restart_broker_or_say_why(ctx, oauth_signed_settings(server.url, truststore=ctx.cert("ca.pem")))
+        expect(server.gets >= 1, f"the broker to GET {server.url} at startup")
+        oauth_signed_checks(ctx, c, issuer, [], "ip")
+    finally:
+        server.close()

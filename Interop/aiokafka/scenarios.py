@@ -20,7 +20,9 @@ from common import (expect_roundtrip, ACL_FAIL_S, ACL_SETTLE_S, ACL_MECHANISM, A
                     expect_failed_in_time, expect_next_async, expect_offsets_contiguous, expect_records, expect_said,
                     expect_several_batches, expect_several_fetches, expect_span, flushes, numbered, poll_for_async,
                     gregor_acls, sasl_records, scenario, tls_records, unsecured_jwt, value_size_for_batch,
-                    GSSAPI_REJECTED, KDC_UNKNOWN_CLIENT, kerberos_records)
+                    GSSAPI_REJECTED, KDC_UNKNOWN_CLIENT, gssapi_settings, kerberos_records, QUOTA_BATCH_BYTES, QUOTA_BYTE_RATE,
+                    QUOTA_FREE_BYTES, QUOTA_FREE_S, QUOTA_RUN_S, RateMeter, expect_throttled, expect_unthrottled,
+                    quota_client_ids, quota_value, remove_client_quota, set_client_quota)
 
 logging.basicConfig(level=logging.WARNING, format="%(asctime)s %(name)s %(levelname)s %(message)s")
 TIMEOUT = 15  # seconds, for every single client call
@@ -898,12 +900,7 @@ async def acl_produce_consume(ctx):
 # `gregor acls` as User:ANONYMOUS.
 
 
-def gssapi(ctx, service=None):
-    """The settings of a GSSAPI client of the KERBEROS listener, with whatever ticket is in the
-    scenario's cache."""
-    k = ctx.kerberos
-    return {"bootstrap_servers": k.bootstrap, "security_protocol": "SASL_PLAINTEXT", "sasl_mechanism": "GSSAPI",
-            "sasl_kerberos_service_name": service or k.service}
+gssapi = gssapi_settings  # common.py: kafka-python and aiokafka name these settings alike
 
 
 @scenario("sasl-gssapi", timeout=90)
@@ -976,3 +973,58 @@ async def sasl_gssapi_wrong_principal(ctx):
     await produce_ok(ctx, topic, sent, partition=0, **conf)
     expect_records(await consume(ctx, [(topic, 0)], **conf), sent, "the record read back with GSSAPI")
     await expect_sasl_serving(ctx)
+
+
+# ---------------------------------------------------------------------------------------------
+# Client quotas (common.py): aiokafka's admin client has no AlterClientQuotas /
+# DescribeClientQuotas; `gregor quotas` sets, lists and removes them.
+
+QUOTA_OUTSTANDING = 256  # records sent and not yet acknowledged, at most
+
+
+async def produce_flat_out(ctx, topic, client_id, seconds, most=None):
+    """Sends QUOTA_RECORD_BYTES records as client `client_id` as fast as they are acknowledged
+    (QUOTA_OUTSTANDING at most unacknowledged, batches of QUOTA_BATCH_BYTES) for `seconds` or until
+    `most` bytes are; then waits for the rest. Returns the RateMeter of the acknowledged values."""
+    meter, errors, value, outstanding = RateMeter(), [], quota_value(), set()
+
+    def acknowledged(f):
+        if f.exception() is None:
+            meter.add(len(value))
+        else:
+            errors.append(f.exception())
+
+    p = await producer(ctx, client_id=client_id, linger_ms=5, max_batch_size=QUOTA_BATCH_BYTES, request_timeout_ms=30_000)
+    try:
+        until = meter.started + seconds
+        while time.monotonic() < until and (most is None or meter.total < most):
+            if len(outstanding) >= QUOTA_OUTSTANDING:
+                _, outstanding = await asyncio.wait(outstanding, timeout=until - time.monotonic(),
+                                                    return_when=asyncio.FIRST_COMPLETED)
+                continue
+            f = await bounded(p.send(topic, value=value, partition=0), 30)
+            f.add_done_callback(acknowledged)
+            outstanding.add(f)
+        if outstanding:
+            await asyncio.wait(outstanding, timeout=30)
+    finally:
+        await bounded(p.stop(), 30)
+    expect_eq(errors[:3], [], f"failed sends of {client_id} (first 3)")
+    return meter
+
+
+@scenario("quota-produce", timeout=75)
+async def quota_produce(ctx):
+    """producer_byte_rate=QUOTA_BYTE_RATE for the throttled client id (set and described with
+    `gregor quotas`): a producer without a quota gets well above it; the throttled one, producing
+    flat out for QUOTA_RUN_S, gets within QUOTA_TOLERANCE of it after QUOTA_WARMUP_S."""
+    throttled, free = quota_client_ids(ctx)
+    topic = ctx.topic()
+    set_client_quota(ctx, throttled, "producer_byte_rate")
+    try:
+        expect_unthrottled(ctx, await produce_flat_out(ctx, topic, free, QUOTA_FREE_S, QUOTA_FREE_BYTES),
+                           QUOTA_BYTE_RATE, f"{free} (no quota) producing")
+        expect_throttled(ctx, await produce_flat_out(ctx, topic, throttled, QUOTA_RUN_S), QUOTA_BYTE_RATE,
+                         f"{throttled} producing")
+    finally:
+        remove_client_quota(ctx, throttled, "producer_byte_rate")

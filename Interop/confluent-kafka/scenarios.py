@@ -3,7 +3,6 @@ assignment) and AdminClient."""
 import logging
 import struct
 import time
-from contextlib import contextmanager
 
 import groupcheck
 from confluent_kafka import OFFSET_BEGINNING, Consumer, ConsumerGroupState, ConsumerGroupTopicPartitions, KafkaError, KafkaException, Producer, TopicPartition
@@ -11,14 +10,21 @@ from confluent_kafka.admin import (AclBinding, AclBindingFilter, AclOperation, A
                                    AlterConfigOpType, ConfigEntry, ConfigResource, ConfigSource, NewPartitions, NewTopic,
                                    OffsetSpec, ResourcePatternType, ResourceType)
 
-from common import (expect_roundtrip, ACL_FAIL_S, ACL_SETTLE_S, ACL_MECHANISM, ACL_SETTINGS, ADMIN_USER, ADMIN_PASSWORD, ALICE,
-                    ANYONE, CLUSTER_NAME, AUTH_REJECTED, CERT_REJECTED, CODECS, FAIL_WITHIN, GIVE_UP_S, JOIN_TIMEOUT,
-                    MESSAGE_MAX_BYTES, REAUTH_MS, REAUTH_PRODUCE_S, REAUTH_SETTINGS, SASL_PASSWORD, SASL_USER, SEEK_RECORDS,
-                    SMALL_FETCH_BYTES, UNKNOWN_USER, WRONG_PASSWORD, LogCapture, Rec, ScenarioFailure, big_value, by_partition,
-                    acl_row, collect, digest, edge_records, expect, expect_acls, expect_continuous, expect_eq, expect_failed_in_time, expect_next,
-                    expect_offsets_contiguous, expect_records, expect_said, expect_several_batches, expect_several_fetches,
-                    expect_span, flushes, numbered, poll_for, sasl_records, scenario, tls_records, value_size_for_batch,
-                    MTLS_MAPPED_PRINCIPAL, MTLS_PRINCIPAL, mtls_settings)
+from common import (expect_roundtrip, ACL_FAIL_S, ACL_SETTLE_S, ACL_MECHANISM, ACL_SETTINGS, ADMIN_USER,
+                    ADMIN_PASSWORD, ALICE, CLUSTER_NAME, AUTH_REJECTED, CERT_REJECTED, CODECS, FAIL_WITHIN,
+                    GIVE_UP_S, JOIN_TIMEOUT, MESSAGE_MAX_BYTES, REAUTH_MS, REAUTH_PRODUCE_S, REAUTH_SETTINGS,
+                    SASL_PASSWORD, SASL_USER, SEEK_RECORDS, SMALL_FETCH_BYTES, UNKNOWN_USER, WRONG_PASSWORD,
+                    LogCapture, Rec, ScenarioFailure, big_value, by_partition, acl_row, collect, digest,
+                    edge_records, expect, expect_acls, expect_continuous, expect_eq, expect_failed_in_time,
+                    expect_next, expect_offsets_contiguous, expect_records, expect_said, expect_several_batches,
+                    expect_several_fetches, expect_span, flushes, numbered, poll_for, sasl_records, scenario,
+                    tls_records, value_size_for_batch, MTLS_MAPPED_PRINCIPAL, MTLS_PRINCIPAL, mtls_settings,
+                    QUOTA_BATCH_BYTES, QUOTA_BYTE_RATE, QUOTA_FETCH_RECORDS, QUOTA_FREE_BYTES, QUOTA_FREE_S,
+                    QUOTA_RUN_S, RateMeter, expect_throttled, expect_unthrottled, quota_client_ids, quota_value,
+                    remove_client_quota, set_client_quota, ACL_ADMIN_DELETES, ACL_ADMIN_LEFT, AclClient,
+                    OAuthClient, acl_admin_bindings, acl_describe_steps, acl_from_row,
+                    acl_prefixed_wildcard_deny_steps, oauth_jwks_ip_scenario, oauth_signed_scenario, acls_deleted_after,
+                    acl_produce_consume_setup)
 
 TIMEOUT = 15  # seconds, for every single client call
 
@@ -977,7 +983,7 @@ scenario("sasl-scram-512")(sasl_roundtrip("SCRAM-SHA-512", group=True))
 scenario("sasl-oauthbearer")(sasl_roundtrip("OAUTHBEARER", group=False))
 
 
-def expect_auth_failed(ctx, conf, what):
+def expect_auth_failed(ctx, conf, what, said=AUTH_REJECTED):
     """A producer with `conf` gets librdkafka's _AUTHENTICATION error (error_cb, with the broker's
     message) within FAIL_WITHIN s; its record is not delivered (purged once the error is in:
     librdkafka itself would retry until message.timeout.ms)."""
@@ -991,8 +997,8 @@ def expect_auth_failed(ctx, conf, what):
     took = time.monotonic() - started
     p.purge()
     p.flush(5)
-    said = "\n".join(f"{e.name()}: {e.str()}" for e in errors)
-    expect_said(said, [r"_AUTHENTICATION: .*SASL authentication error: " + r for r in AUTH_REJECTED],
+    reported = "\n".join(f"{e.name()}: {e.str()}" for e in errors)
+    expect_said(reported, [r"_AUTHENTICATION: .*SASL authentication error: " + r for r in said],
                 f"what {what} reported through error_cb")
     expect_failed_in_time(started, what)
     expect(reports and reports[0] is not None, f"{what}: its record not delivered, got {reports}")
@@ -1123,21 +1129,11 @@ def delete_every_acl(ctx, a):
     expect_eq(describe_acls(a, acl_filter()), [], "ACLs left after deleting every one")
 
 
-@contextmanager
 def authorizer_on(ctx):
-    """Restarts the broker with ACL_SETTINGS; yields admin's AdminClient; at the end deletes every
-    ACL (best effort if the scenario failed)."""
+    """Restarts the broker with ACL_SETTINGS; a `with` yields admin's client and at the end deletes
+    every ACL (common.acls_deleted_after)."""
     ctx.restart_broker(ACL_SETTINGS)
-    a = admin(ctx, **as_admin(ctx))
-    try:
-        yield a
-    except BaseException:
-        try:
-            delete_every_acl(ctx, a)
-        except Exception as e:  # noqa: BLE001 - the scenario's own failure is what is reported
-            ctx.step(f"could not delete the ACLs: {e}")
-        raise
-    delete_every_acl(ctx, a)
+    return acls_deleted_after(ctx, admin(ctx, **as_admin(ctx)), delete_every_acl)
 
 
 def create_topics_ok(a, names):
@@ -1158,19 +1154,18 @@ def produce_allowed(ctx, topic, conf, what):
     expect_eq(len(produce_ok(ctx, topic, [Rec(key=b"k", value=what.encode())], partition=0, **conf)), 1, what)
 
 
+ACL_CLIENT = AclClient(acl=acl, create_acls_ok=create_acls_ok, create_topics_ok=create_topics_ok, as_alice=as_alice,
+                       produce_allowed=produce_allowed, produce_refused=produce_refused,
+                       topic_denied=KafkaError.TOPIC_AUTHORIZATION_FAILED, produce_ok=produce_ok)
+
+
 @scenario("acl-produce-consume", timeout=90)
 def acl_produce_consume(ctx):
     """alice, allowed WRITE and READ on a topic and READ on a group, produces, reads as a group
     member and commits; once admin deletes the READ ACL her next fetch fails with
     TOPIC_AUTHORIZATION_FAILED; producing to a topic without ACLs fails the same way."""
     with authorizer_on(ctx) as a:
-        topic, other, group = ctx.topic(), ctx.topic("other"), ctx.topic("group")
-        create_topics_ok(a, [topic, other])
-        read = acl("TOPIC", topic, "READ")
-        create_acls_ok(a, [acl("TOPIC", topic, "WRITE"), read, acl("GROUP", group, "READ")])
-        conf = as_alice(ctx)
-        sent = numbered(20, "acl")
-        produce_ok(ctx, topic, sent, partition=0, **conf)
+        topic, other, group, read, conf, sent = acl_produce_consume_setup(ctx, ACL_CLIENT, a)
         c = Consumer({"group.id": group, "auto.offset.reset": "earliest", "enable.auto.commit": False,
                       "session.timeout.ms": 10000, "socket.timeout.ms": 10000, "fetch.wait.max.ms": 100, **conf})
         try:
@@ -1213,39 +1208,22 @@ def acl_admin_apis(ctx):
     expect_error(kafka_error(lambda: delete_acls(a, [acl_filter()])), KafkaError.SECURITY_DISABLED,
                  "delete_acls without an authorizer")
     with authorizer_on(ctx) as a:
-        denied = ctx.topic("acl-denied")
-        literal, prefixed = acl("TOPIC", "acl-x", "READ"), acl("TOPIC", "acl-", "WRITE", pattern="PREFIXED")
-        wildcard = acl("TOPIC", "*", "DESCRIBE", principal="User:bob")
-        other_literal = acl("TOPIC", "acl-y", "WRITE", "DENY", host="127.0.0.1")
-        group = acl("GROUP", "acl-group", "READ")
-        deny = acl("TOPIC", denied, "WRITE", "DENY")
-        every = [literal, prefixed, wildcard, other_literal, group, deny]
-        create_acls_ok(a, every)
-        for f, want, what in [
-            (acl_filter(), every, "every ACL (ANY)"),
-            (acl_filter("TOPIC"), [b for b in every if b.restype == ResourceType.TOPIC], "TOPIC, any name"),
-            (acl_filter("TOPIC", "acl-x", "LITERAL"), [literal], "LITERAL acl-x"),
-            (acl_filter("TOPIC", "acl-", "PREFIXED"), [prefixed], "PREFIXED acl-"),
-            (acl_filter("TOPIC", "acl-x", "ANY"), [literal], "ANY pattern named acl-x"),
-            (acl_filter("TOPIC", "acl-x", "MATCH"), [literal, prefixed, wildcard], "MATCH acl-x"),
-            (acl_filter("ANY", principal="User:bob"), [wildcard], "principal User:bob"),
-            (acl_filter("ANY", host="127.0.0.1"), [other_literal], "host 127.0.0.1"),
-            (acl_filter("ANY", operation="WRITE", permission="DENY"), [other_literal, deny], "DENY WRITE"),
-            (acl_filter("GROUP"), [group], "GROUP"),
-        ]:
-            expect_acls(describe_acls(a, f), [row(b) for b in want], f"describe_acls {what}")
-        deleted = delete_acls(a, [acl_filter("TOPIC", "acl-", "PREFIXED"), acl_filter("ANY", principal="User:bob"),
-                                  acl_filter("TOPIC", "nothing-here", "LITERAL")])
-        expect_eq([sorted(d) for d in deleted], [[row(prefixed)], [row(wildcard)], []], "what delete_acls deleted, per filter")
-        left = [literal, other_literal, group, deny]
-        expect_acls(describe_acls(a, acl_filter()), [row(b) for b in left], "ACLs after delete_acls")
+        rows = acl_admin_bindings(ctx)
+        denied = rows["deny"][1]
+        create_acls_ok(a, [acl_from_row(acl, r) for r in rows.values()])
+        acl_describe_steps(lambda f: describe_acls(a, f), acl_filter, rows)
+        deleted = delete_acls(a, [acl_filter(**f) for f, _ in ACL_ADMIN_DELETES])
+        expect_eq([sorted(d) for d in deleted], [[rows[n] for n in want] for _, want in ACL_ADMIN_DELETES],
+                  "what delete_acls deleted, per filter")
+        left = [rows[n] for n in ACL_ADMIN_LEFT]
+        expect_acls(describe_acls(a, acl_filter()), left, "ACLs after delete_acls")
         alice = admin(ctx, **as_alice(ctx))
         expect_error(create_acls(alice, [acl("TOPIC", "mine", "ALL")])[row(acl("TOPIC", "mine", "ALL"))],
                      KafkaError.CLUSTER_AUTHORIZATION_FAILED, "alice's create_acls")
         expect_eq(describe_acls(alice, acl_filter()), [], "alice's describe_acls (its error dropped by librdkafka)")
         expect_error(kafka_error(lambda: delete_acls(alice, [acl_filter()])), KafkaError.CLUSTER_AUTHORIZATION_FAILED,
                      "alice's delete_acls")
-        expect_acls(describe_acls(a, acl_filter()), [row(b) for b in left], "ACLs after alice's attempts")
+        expect_acls(describe_acls(a, acl_filter()), left, "ACLs after alice's attempts")
         create_topics_ok(a, [denied])
         produce_refused(ctx, denied, as_alice(ctx), KafkaError.TOPIC_AUTHORIZATION_FAILED, "alice producing under a DENY")
         ctx.step("restarting without an authorizer")
@@ -1256,7 +1234,7 @@ def acl_admin_apis(ctx):
         produce_allowed(ctx, denied, as_alice(ctx), "alice producing under a DENY the broker ignores (no authorizer)")
         ctx.step("restarting with the authorizer")
         ctx.restart_broker(ACL_SETTINGS)
-        expect_acls(describe_acls(a, acl_filter()), [row(b) for b in left], "ACLs after two restarts")
+        expect_acls(describe_acls(a, acl_filter()), left, "ACLs after two restarts")
         produce_refused(ctx, denied, as_alice(ctx), KafkaError.TOPIC_AUTHORIZATION_FAILED,
                         "alice producing under the DENY once the authorizer is back")
 
@@ -1266,20 +1244,7 @@ def acl_prefixed_wildcard_deny(ctx):
     """A PREFIXED ALLOW on orders- covers orders-eu, not payments; a LITERAL * ALLOW covers every
     topic but a DENY on one wins; a DENY for User:* wins over alice's ALLOWs."""
     with authorizer_on(ctx) as a:
-        create_topics_ok(a, ["orders-eu", "orders-us", "payments", "secret"])
-        alice = as_alice(ctx)
-        create_acls_ok(a, [acl("TOPIC", "orders-", "WRITE", pattern="PREFIXED")])
-        produce_allowed(ctx, "orders-eu", alice, "alice producing to orders-eu under PREFIXED orders-")
-        produce_refused(ctx, "payments", alice, KafkaError.TOPIC_AUTHORIZATION_FAILED,
-                        "alice producing to payments under PREFIXED orders-")
-        create_acls_ok(a, [acl("TOPIC", "*", "WRITE"), acl("TOPIC", "secret", "WRITE", "DENY")])
-        produce_allowed(ctx, "payments", alice, "alice producing to payments under LITERAL *")
-        produce_refused(ctx, "secret", alice, KafkaError.TOPIC_AUTHORIZATION_FAILED,
-                        "alice producing to secret under LITERAL * and a DENY on secret")
-        create_acls_ok(a, [acl("TOPIC", "orders-us", "WRITE", "DENY", principal=ANYONE)])
-        produce_refused(ctx, "orders-us", alice, KafkaError.TOPIC_AUTHORIZATION_FAILED,
-                        "alice producing to orders-us under her ALLOWs and a DENY for User:*")
-        produce_allowed(ctx, "orders-eu", alice, "alice producing to orders-eu still")
+        acl_prefixed_wildcard_deny_steps(ctx, ACL_CLIENT, a)
 
 
 @scenario("acl-metadata-hiding", timeout=90)
@@ -1388,3 +1353,127 @@ def mtls_principal(ctx):
                         "User:client (mapped) producing to the topic only User:CN=client may write")
     finally:
         delete_every_acl(ctx, a)
+
+
+# ---------------------------------------------------------------------------------------------
+# Client quotas (common.py). The AdminClient has no AlterClientQuotas / DescribeClientQuotas:
+# `gregor quotas` sets, lists and removes them.
+
+PURGED = (KafkaError._PURGE_QUEUE, KafkaError._PURGE_INFLIGHT)
+
+
+def produce_flat_out(ctx, topic, client_id, seconds, most=None):
+    """Produces QUOTA_RECORD_BYTES records as client `client_id` as fast as librdkafka takes them
+    (a queue of 1 MiB, batches of QUOTA_BATCH_BYTES, 5 in flight) for `seconds` or until `most`
+    bytes are acknowledged; then drops what is still queued and waits for what is in flight.
+    Returns the RateMeter of the acknowledged values."""
+    meter, errors, value = RateMeter(), [], quota_value()
+
+    def delivered(err, msg):
+        if err is None:
+            meter.add(len(msg.value()))
+        elif err.code() not in PURGED:
+            errors.append(err)
+
+    p = producer(ctx, **{"client.id": client_id, "linger.ms": 5, "batch.size": QUOTA_BATCH_BYTES,
+                         "queue.buffering.max.kbytes": 1024, "max.in.flight.requests.per.connection": 5,
+                         "message.timeout.ms": 60000, "socket.timeout.ms": 30000})
+    until = meter.started + seconds
+    while time.monotonic() < until and (most is None or meter.total < most):
+        try:
+            p.produce(topic, value=value, partition=0, on_delivery=delivered)
+            p.poll(0)
+        except BufferError:
+            p.poll(0.005)
+    p.purge(in_queue=True, in_flight=False)
+    expect_eq(p.flush(30), 0, "messages left in flight after flush(30)")
+    expect_eq(errors[:3], [], f"failed deliveries of {client_id} (first 3)")
+    return meter
+
+
+@scenario("quota-produce", timeout=75)
+def quota_produce(ctx):
+    """producer_byte_rate=QUOTA_BYTE_RATE for the throttled client id (set and described with
+    `gregor quotas`): a producer without a quota gets well above it; the throttled one, producing
+    flat out for QUOTA_RUN_S, gets within QUOTA_TOLERANCE of it after QUOTA_WARMUP_S."""
+    throttled, free = quota_client_ids(ctx)
+    topic = ctx.topic()
+    set_client_quota(ctx, throttled, "producer_byte_rate")
+    try:
+        expect_unthrottled(ctx, produce_flat_out(ctx, topic, free, QUOTA_FREE_S, QUOTA_FREE_BYTES), QUOTA_BYTE_RATE,
+                           f"{free} (no quota) producing")
+        expect_throttled(ctx, produce_flat_out(ctx, topic, throttled, QUOTA_RUN_S), QUOTA_BYTE_RATE,
+                         f"{throttled} producing")
+    finally:
+        remove_client_quota(ctx, throttled, "producer_byte_rate")
+
+
+def consume_flat_out(ctx, topic, client_id, seconds, records):
+    """Reads `topic` from the start as client `client_id`, at most QUOTA_BATCH_BYTES a fetch, for
+    `seconds` or until all `records` are in. Returns the RateMeter of the values received."""
+    meter = RateMeter()
+    c = consumer(ctx, **{"client.id": client_id, "max.partition.fetch.bytes": QUOTA_BATCH_BYTES,
+                         "fetch.max.bytes": QUOTA_BATCH_BYTES, "message.max.bytes": QUOTA_BATCH_BYTES,
+                         "socket.timeout.ms": 30000})
+    try:
+        c.assign([TopicPartition(topic, 0, OFFSET_BEGINNING)])
+        until = meter.started + seconds
+        while time.monotonic() < until and meter.count < records:
+            for m in c.consume(num_messages=1000, timeout=0.1):
+                if m.error() is not None:
+                    raise ScenarioFailure(f"{client_id}'s consumer error: {m.error()}")
+                meter.add(len(m.value()))
+    finally:
+        c.close()
+    return meter
+
+
+@scenario("quota-fetch", timeout=75)
+def quota_fetch(ctx):
+    """consumer_byte_rate=QUOTA_BYTE_RATE for the throttled client id: a consumer without a quota
+    reads QUOTA_FETCH_RECORDS records well above it; the throttled one, reading the same from the
+    start for QUOTA_RUN_S, gets within QUOTA_TOLERANCE of it after QUOTA_WARMUP_S (and not all)."""
+    throttled, free = quota_client_ids(ctx)
+    topic, value = ctx.topic(), quota_value()
+    produce_ok(ctx, topic, [Rec(value=value) for _ in range(QUOTA_FETCH_RECORDS)], partition=0,
+               **{"linger.ms": 5, "batch.size": QUOTA_BATCH_BYTES})
+    set_client_quota(ctx, throttled, "consumer_byte_rate")
+    try:
+        meter = consume_flat_out(ctx, topic, free, 30, QUOTA_FETCH_RECORDS)
+        expect_eq(meter.count, QUOTA_FETCH_RECORDS, f"records {free} (no quota) read")
+        expect_unthrottled(ctx, meter, QUOTA_BYTE_RATE, f"{free} (no quota) consuming")
+        meter = consume_flat_out(ctx, topic, throttled, QUOTA_RUN_S, QUOTA_FETCH_RECORDS)
+        expect(meter.count < QUOTA_FETCH_RECORDS, f"{throttled} not to read all {QUOTA_FETCH_RECORDS} records")
+        expect_throttled(ctx, meter, QUOTA_BYTE_RATE, f"{throttled} consuming")
+    finally:
+        remove_client_quota(ctx, throttled, "consumer_byte_rate")
+
+
+# ---------------------------------------------------------------------------------------------
+# OAUTHBEARER with signed JWTs (common.py): the tokens come from oauth_cb.
+
+
+def oauth(ctx, token):
+    """The settings of an OAUTHBEARER client of the SASL_PLAINTEXT listener whose oauth_cb hands
+    librdkafka `token` (valid for an hour as far as librdkafka knows, whatever its exp claim)."""
+    def cb(_config):
+        return token, time.time() + 3600, SASL_USER, {}
+    return {"bootstrap.servers": ctx.sasl_plaintext_bootstrap, "security.protocol": "SASL_PLAINTEXT",
+            "sasl.mechanism": "OAUTHBEARER", "oauth_cb": cb}
+
+
+OAUTH_CLIENT = OAuthClient(oauth=oauth, produce_ok=produce_ok, consume=consume, secured_roundtrip=secured_roundtrip,
+                           expect_token_refused=expect_auth_failed, expect_sasl_serving=expect_sasl_serving)
+
+
+@scenario("sasl-oauthbearer-signed", timeout=120)
+def sasl_oauthbearer_signed(ctx):
+    """KIP-768 with tokens from oauth_cb (common.oauth_signed_scenario); a refused token is
+    librdkafka's _AUTHENTICATION error."""
+    oauth_signed_scenario(ctx, OAUTH_CLIENT)
+
+
+@scenario("sasl-oauthbearer-jwks-ip", timeout=60)
+def sasl_oauthbearer_jwks_ip(ctx):
+    """The JWKS over https at 127.0.0.1 (common.oauth_jwks_ip_scenario)."""
+    oauth_jwks_ip_scenario(ctx, OAUTH_CLIENT)
