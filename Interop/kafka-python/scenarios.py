@@ -1101,6 +1101,19 @@ def describe_acls(a, f):
     return [row(b) for b in acls]
 
 
+def after_restart(call, within=10):
+    """call(), once the admin client is connected again: its connection went with the old
+    broker, and until it is back kafka-python raises NodeNotReadyError on its own."""
+    deadline = time.monotonic() + within
+    while True:
+        try:
+            return call()
+        except Errors.NodeNotReadyError:
+            if time.monotonic() > deadline:
+                raise
+            time.sleep(0.2)
+
+
 def delete_acls(a, filters):
     """[([acl_row] deleted, error class name)] per filter."""
     return [([row(b) for b in acls], error.__name__) for _, acls, error in a.delete_acls(filters)]
@@ -1237,18 +1250,12 @@ def acl_admin_apis(ctx):
         produce_refused(ctx, denied, plain, Errors.TopicAuthorizationFailedError, "alice producing under a DENY")
         ctx.step("restarting without an authorizer")
         ctx.restart_broker()
-        # The admin client's connection went with the old broker: until it is back,
-        # kafka-python answers NodeNotReadyError on its own.
-        deadline, seen = time.monotonic() + 10, "NodeNotReadyError"
-        while seen == "NodeNotReadyError" and time.monotonic() < deadline:
-            seen = raised(lambda: describe_acls(a, acl_filter()))
-            if seen == "NodeNotReadyError":
-                time.sleep(0.2)
-        expect_eq(seen, "SecurityDisabledError", "describe_acls after a restart without an authorizer")
+        expect_eq(raised(lambda: after_restart(lambda: describe_acls(a, acl_filter()))), "SecurityDisabledError",
+                  "describe_acls after a restart without an authorizer")
         produce_allowed(ctx, denied, plain, "alice producing under a DENY the broker ignores (no authorizer)")
         ctx.step("restarting with the authorizer")
         ctx.restart_broker(ACL_SETTINGS)
-        expect_acls(describe_acls(a, acl_filter()), left, "ACLs after two restarts")
+        expect_acls(after_restart(lambda: describe_acls(a, acl_filter())), left, "ACLs after two restarts")
         produce_refused(ctx, denied, plain, Errors.TopicAuthorizationFailedError,
                         "alice producing under the DENY once the authorizer is back")
 
