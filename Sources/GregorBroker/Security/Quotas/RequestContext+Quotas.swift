@@ -20,10 +20,7 @@ final class RequestThrottle: Sendable {
 
 extension RequestContext {
     /// The user a quota names: the principal's name (`alice` for `User:alice`).
-    var quotaUser: String {
-        guard let colon = principal.firstIndex(of: ":") else { return principal }
-        return String(principal[principal.index(after: colon)...])
-    }
+    var quotaUser: String { DelegationTokenRules.split(principal).1 }
 
     /// Records `value` against the caller's quota of `type` and returns the throttle time.
     func recordQuota(_ type: ClientQuotaType, _ value: Double) -> Int64 {
