@@ -54,6 +54,12 @@ public struct MessageEmitter {
             conformance = "KafkaAPIMessage"
             statics.insert("public static let apiKey: ApiKey = ApiKey(rawValue: \(key))", at: 0)
         }
+        if spec.kind == .response, spec.apiKey != nil, let throttle = spec.fields.first(where: { $0.name == "ThrottleTimeMs" }),
+            throttle.type == .int32, let range = throttle.versions.range, range.upperBound == Int(Int16.max), throttle.tag == nil
+        {
+            conformance = "KafkaThrottledResponse"
+            statics.append("public static let throttleTimeVersions: PartialRangeFrom<Int16> = \(range.lowerBound)...")
+        }
         topLevel.emit(w, conformances: conformance, statics: statics)
         for s in nested {
             w.line()

@@ -12,8 +12,8 @@
 // needs WRITE (TOPIC_AUTHORIZATION_FAILED). Gregor creates a missing topic on produce only for a
 // caller who may also create it.
 // Quotas (KIP-13): the request's size counts against producer_byte_rate; over it, the response
-// says for how long the client is throttled and the connection is muted for that long (v6+,
-// KIP-219), or the response itself is held back (before v6).
+// says for how long the client is throttled (v1+) and the connection is muted for that long
+// once it is sent (KIP-219). An acks=0 produce is throttled by the mute alone.
 import GregorStorage
 import KafkaProtocol
 import NIOCore
@@ -101,9 +101,7 @@ enum ProduceHandler: APIHandler {
             }
             response.responses.append(result)
         }
-        let throttleMs = context.recordQuota(.produce, Double(context.requestSize))
-        if context.apiVersion >= 1 { response.throttleTimeMs = Int32(clamping: throttleMs) }
-        await context.throttle(throttleMs, clientThrottles: context.apiVersion >= 6)
+        context.throttle(context.recordQuota(.produce, Double(context.requestSize)))
         return request.acks == 0 ? nil : response
     }
 

@@ -161,6 +161,7 @@ final class KafkaChannelHandler: ChannelInboundHandler {
             securityProtocol: listener.securityProtocol, tokenAuthenticated: sasl?.tokenAuthenticated ?? false, requestSize: size)
         if !machine.isAuthenticated || apiKey == .saslHandshake || apiKey == .saslAuthenticate { authenticationInFlight = true }
         let zeroCopy = self.zeroCopy
+        let exempt = quotaExempt(apiKey)
         let promise = context.eventLoop.makePromise(of: ResponseFrame?.self)
         let bound = NIOLoopBound((self, context), eventLoop: context.eventLoop)
         // Kafka handles a connection's requests one at a time, in order: a pipelined Produce
@@ -174,11 +175,16 @@ final class KafkaChannelHandler: ChannelInboundHandler {
                 promise.completeWithTask {
                     try await withTaskExecutorPreference(requestContext.broker.io) {
                         var body = body
-                        let began = ContinuousClock.now
-                        defer { requestContext.throttle.handled(ContinuousClock.now - began) }
+                        requestContext.throttle.started(at: .now)
                         let response = try await entry.handle(requestContext, &body)
+                        // Kafka reports the throttle in every response that has the field
+                        // (KafkaApis.sendResponseMaybeThrottle), and records even a response it
+                        // does not send (acks=0).
+                        let throttleMs = requestContext.responseThrottleMs(exempt: exempt)
                         return try response.map {
-                            try ResponseFrame.make($0, correlationId: header.correlationId, apiKey: apiKey, version: header.requestApiVersion, zeroCopy: zeroCopy)
+                            try ResponseFrame.make(
+                                $0.reportingThrottle(throttleMs, version: header.requestApiVersion), correlationId: header.correlationId,
+                                apiKey: apiKey, version: header.requestApiVersion, zeroCopy: zeroCopy)
                         }
                     }
                 }

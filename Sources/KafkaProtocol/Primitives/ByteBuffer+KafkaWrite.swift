@@ -158,3 +158,22 @@ public protocol KafkaMessage: KafkaCodable {
 public protocol KafkaAPIMessage: KafkaMessage {
     static var apiKey: ApiKey { get }
 }
+
+/// A response that reports how long a client quota throttled the request (KIP-13, KIP-219):
+/// every response whose spec has a top-level `ThrottleTimeMs`.
+public protocol KafkaThrottledResponse: KafkaAPIMessage {
+    /// The versions that carry `throttle_time_ms`; older ones have no room for it.
+    static var throttleTimeVersions: PartialRangeFrom<Int16> { get }
+    /// The throttle time, in milliseconds.
+    var throttleTimeMs: Int32 { get set }
+}
+
+extension KafkaThrottledResponse {
+    /// The response reporting `ms` of throttling, if `version` carries the field.
+    public func reportingThrottle(_ ms: Int32, version: Int16) -> Self {
+        guard Self.throttleTimeVersions.contains(version) else { return self }
+        var copy = self
+        copy.throttleTimeMs = ms
+        return copy
+    }
+}

@@ -95,4 +95,58 @@ struct ClientQuotaApiTests {
             #expect(small.throttleTimeMs == 0)
         }
     }
+
+    /// Kafka answers a fetch over its byte rate empty and takes its bytes back
+    /// (KafkaApis.handleFetchRequest); the session keeps its place, so the records come later.
+    @Test func aFetchOverItsByteRateIsAnsweredEmptyAndItsSessionKeepsItsPlace() async throws {
+        try await TestBroker.with({ $0.quotaWindowNum = 2; $0.quotaWindowSizeSeconds = 1 }) { _, client in
+            _ = try await client.createTopic("metered")
+            let big = String(repeating: "x", count: 1200)
+            _ = try await client.request(Requests.produce("metered", [big]), version: 9)
+            let set = try await client.request(Self.alter([.init(entityType: "user", entityName: nil)],
+                                                          [.init(key: "consumer_byte_rate", value: 1500, remove: false)]), version: 1)
+            #expect(set.entries.map(\.errorCode) == [0])
+            func fetch(session: Int32, epoch: Int32, offset: Int64?) async throws -> FetchResponse {
+                let topics: [FetchRequest.FetchTopic] = offset.map {
+                    [.init(topic: "metered", partitions: [.init(partition: 0, fetchOffset: $0, partitionMaxBytes: 1 << 20)])]
+                } ?? []
+                return try await client.request(
+                    FetchRequest(maxWaitMs: 0, minBytes: 0, maxBytes: 1 << 20, sessionId: session, sessionEpoch: epoch, topics: topics), version: 12)
+            }
+            // About 1.3 KB in the first counted second: under 1.5 KB/s.
+            let full = try await fetch(session: 0, epoch: 0, offset: 0)
+            #expect(full.throttleTimeMs == 0 && full.sessionId != 0)
+            #expect(full.responses.first?.partitions.first?.records?.readableBytes ?? 0 > 1200)
+            _ = try await client.request(Requests.produce("metered", [big]), version: 9)
+            // Another 1.3 KB would make 2.6 KB/s: answered empty, in the session, with the throttle.
+            let throttled = try await fetch(session: full.sessionId, epoch: 1, offset: 1)
+            #expect(throttled.errorCode == 0 && throttled.sessionId == full.sessionId)
+            #expect(throttled.responses.isEmpty)
+            #expect(throttled.throttleTimeMs > 300 && throttled.throttleTimeMs < 1500, "\(throttled.throttleTimeMs)")
+            // Once the window has passed, the session's next epoch reads the record it did not get.
+            try await Task.sleep(for: .seconds(2))
+            let later = try await fetch(session: full.sessionId, epoch: 2, offset: nil)
+            #expect(later.errorCode == 0 && later.throttleTimeMs == 0)
+            let partition = try #require(later.responses.first?.partitions.first)
+            #expect(try FetchedRecord.baseOffsets(in: partition.records) == [1])
+        }
+    }
+
+    /// request_percentage counts the handler's time (KIP-124): every response with room for it
+    /// reports the throttle, bounded by one window, and the connection is muted that long.
+    @Test func aRequestOverItsRequestPercentageIsThrottledWhateverItsApi() async throws {
+        try await TestBroker.with({ $0.quotaWindowNum = 2; $0.quotaWindowSizeSeconds = 1 }) { _, client in
+            let set = try await client.request(Self.alter([.init(entityType: "user", entityName: nil)],
+                                                          [.init(key: "request_percentage", value: 0.0001, remove: false)]), version: 1)
+            #expect(set.entries.map(\.errorCode) == [0])
+            try await Task.sleep(for: .seconds(1))
+            let metadata = try await client.request(Requests.metadata([]), version: 9)
+            #expect(metadata.throttleTimeMs > 0 && metadata.throttleTimeMs <= 1000, "\(metadata.throttleTimeMs)")
+            let asked = ContinuousClock.now
+            let groups = try await client.request(ListGroupsRequest(), version: 4)
+            #expect(groups.errorCode == 0 && groups.throttleTimeMs > 0)
+            let waited = ContinuousClock.now - asked
+            #expect(waited >= .milliseconds(Int64(metadata.throttleTimeMs) - 50), "\(waited)")
+        }
+    }
 }

@@ -30,4 +30,17 @@ import Testing
         #expect(ApiKey.apiVersions.requestHeaderVersion(3) == 2)
         #expect(ApiKey.apiVersions.responseHeaderVersion(3) == 0)
     }
+
+    /// Every response with a top-level ThrottleTimeMs reports a quota throttle (KIP-219), from
+    /// the version its spec gives, and no other response claims to.
+    @Test func throttledResponsesFollowTheirSpecs() {
+        let throttled = ApiKey.allKnown.compactMap { $0.responseType as? any KafkaThrottledResponse.Type }
+        #expect(throttled.count == 71)
+        let firsts = [ProduceResponse.self, FetchResponse.self, MetadataResponse.self, ApiVersionsResponse.self, CreateAclsResponse.self]
+            .map { ($0 as any KafkaThrottledResponse.Type).throttleTimeVersions.lowerBound }
+        #expect(firsts == [1, 1, 3, 1, 0])
+        #expect(!(SaslHandshakeResponse.self is any KafkaThrottledResponse.Type))
+        #expect(ListGroupsResponse().reportingThrottle(250, version: 0).throttleTimeMs == 0)
+        #expect(ListGroupsResponse().reportingThrottle(250, version: 1).throttleTimeMs == 250)
+    }
 }

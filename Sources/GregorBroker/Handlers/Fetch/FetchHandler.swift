@@ -11,11 +11,11 @@
 // Authorization (KafkaApis.handleFetchRequest): a consumer needs READ on each topic; a fetch
 // with a replica id is a follower's and needs CLUSTER_ACTION on the cluster (CVE-2018-1288),
 // else every partition is TOPIC_AUTHORIZATION_FAILED.
-// Quotas (KIP-13): the records returned count against consumer_byte_rate; over it, the response
-// says for how long the client is throttled and the connection is muted (v8+, KIP-219), or the
-// response is held back (before v8). Unlike Kafka, which answers a throttled fetch empty and
-// takes the bytes back, Gregor sends what it read: the session stays in step, and the mute
-// brings the rate down all the same.
+// Quotas (KIP-13, KIP-124): the records read count against consumer_byte_rate and the time
+// against request_percentage; over either, the fetch is answered empty, its bytes taken back,
+// with the throttle time (v1+) and the connection muted (KIP-219), as KafkaApis does. A session
+// keeps its partitions' positions, so the next fetch reads the same records
+// (FetchContext.getThrottledResponse). A follower's fetch is exempt from client quotas.
 import GregorStorage
 import KafkaProtocol
 import NIOCore
@@ -55,11 +55,19 @@ enum FetchHandler: APIHandler {
             let bytes = results.reduce(0) { $0 + $1.recordBytes }
             let failed = results.contains { $0.data.errorCode != 0 }
             if failed || bytes >= Int(request.minBytes) || ContinuousClock.now >= deadline || request.maxWaitMs <= 0 {
+                if fromFollower {
+                    // Replication has quotas of its own (KafkaApis.handleFetchRequest).
+                    _ = context.responseThrottleMs(exempt: true)
+                } else {
+                    context.throttle(context.recordQuota(.fetch, Double(bytes)))
+                    if context.responseThrottleMs(exempt: false) > 0 {
+                        context.unrecordQuota(.fetch, Double(bytes))
+                        let answer = broker.fetchSessions.withLock { $0.throttledResponse(session) }
+                        return .message(FetchResponse(errorCode: answer.errorCode.rawValue, sessionId: answer.sessionId))
+                    }
+                }
                 let answer = broker.fetchSessions.withLock { $0.finish(session, results: results, now: broker.clock()) }
                 var response = FetchResponse(errorCode: answer.errorCode.rawValue, sessionId: answer.sessionId, responses: answer.responses)
-                let throttleMs = fromFollower ? 0 : context.recordQuota(.fetch, Double(bytes))
-                if context.apiVersion >= 1 { response.throttleTimeMs = Int32(clamping: throttleMs) }
-                await context.throttle(throttleMs, clientThrottles: context.apiVersion >= 8)
                 // From v13 topics travel by id only.
                 if context.apiVersion >= 13 {
                     for i in response.responses.indices { response.responses[i].topic = "" }

@@ -67,7 +67,7 @@ final class ClientQuotas: Sendable {
     }
 
     /// Records `value` for a client against its quota of `type`, if it has one, and returns how
-    /// long it must be throttled (ClientQuotaManager.recordAndGetThrottleTimeMs). Unbounded, as
+    /// long it must be throttled (ClientQuotaManager.recordAndGetThrottleTimeMs). Byte rates are unbounded, as
     /// in Kafka: a connection pipelines many requests before its first throttle takes effect,
     /// and a bound of one window would let each window start with a fresh burst.
     func record(_ type: ClientQuotaType, user: String, clientId: String, value: Double, now: Int64) -> Int64 {
@@ -78,7 +78,10 @@ final class ClientQuotas: Sendable {
                 let key = QuotaSensorKey(type: type, user: sensorUser, clientId: sensorClient)
                 var rate = state.rates[key] ?? QuotaRate(samples: samples, windowMs: windowMs)
                 rate.record(value, now: now)
-                let throttle = rate.throttleMs(bound: bound, now: now)
+                var throttle = rate.throttleMs(bound: bound, now: now)
+                // ClientRequestQuotaManager bounds a request-time throttle by one window
+                // (QuotaUtils.boundedThrottleTime); byte rates are unbounded.
+                if type == .request { throttle = min(throttle, windowMs) }
                 state.rates[key] = rate
                 return throttle
             }

@@ -4,11 +4,12 @@
 import NIOCore
 
 /// AddPartitionsToTxnResponse (API key 24): valid versions 0-5, flexible 3+.
-public struct AddPartitionsToTxnResponse: KafkaAPIMessage {
+public struct AddPartitionsToTxnResponse: KafkaThrottledResponse {
     public static let apiKey: ApiKey = ApiKey(rawValue: 24)
     public static let messageName: String = "AddPartitionsToTxnResponse"
     public static let validVersions: ClosedRange<Int16> = 0...5
     public static let firstFlexibleVersion: Int16? = 3
+    public static let throttleTimeVersions: PartialRangeFrom<Int16> = 0...
 
     /// Duration in milliseconds for which the request was throttled due to a quota violation, or zero if the request did not violate any quota.
     /// - Versions: 0+

@@ -4,11 +4,12 @@
 import NIOCore
 
 /// AlterPartitionResponse (API key 56): valid versions 0-3, flexible 0+.
-public struct AlterPartitionResponse: KafkaAPIMessage {
+public struct AlterPartitionResponse: KafkaThrottledResponse {
     public static let apiKey: ApiKey = ApiKey(rawValue: 56)
     public static let messageName: String = "AlterPartitionResponse"
     public static let validVersions: ClosedRange<Int16> = 0...3
     public static let firstFlexibleVersion: Int16? = 0
+    public static let throttleTimeVersions: PartialRangeFrom<Int16> = 0...
 
     /// The duration in milliseconds for which the request was throttled due to a quota violation, or zero if the request did not violate any quota.
     /// - Versions: 0+

@@ -4,11 +4,12 @@
 import NIOCore
 
 /// AlterReplicaLogDirsResponse (API key 34): valid versions 0-2, flexible 2+.
-public struct AlterReplicaLogDirsResponse: KafkaAPIMessage {
+public struct AlterReplicaLogDirsResponse: KafkaThrottledResponse {
     public static let apiKey: ApiKey = ApiKey(rawValue: 34)
     public static let messageName: String = "AlterReplicaLogDirsResponse"
     public static let validVersions: ClosedRange<Int16> = 0...2
     public static let firstFlexibleVersion: Int16? = 2
+    public static let throttleTimeVersions: PartialRangeFrom<Int16> = 0...
 
     /// Duration in milliseconds for which the request was throttled due to a quota violation, or zero if the request did not violate any quota.
     /// - Versions: 0+

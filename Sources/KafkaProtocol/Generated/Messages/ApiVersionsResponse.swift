@@ -4,11 +4,12 @@
 import NIOCore
 
 /// ApiVersionsResponse (API key 18): valid versions 0-4, flexible 3+.
-public struct ApiVersionsResponse: KafkaAPIMessage {
+public struct ApiVersionsResponse: KafkaThrottledResponse {
     public static let apiKey: ApiKey = ApiKey(rawValue: 18)
     public static let messageName: String = "ApiVersionsResponse"
     public static let validVersions: ClosedRange<Int16> = 0...4
     public static let firstFlexibleVersion: Int16? = 3
+    public static let throttleTimeVersions: PartialRangeFrom<Int16> = 1...
 
     /// The top-level error code.
     /// - Versions: 0+

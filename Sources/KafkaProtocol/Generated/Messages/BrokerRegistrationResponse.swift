@@ -4,11 +4,12 @@
 import NIOCore
 
 /// BrokerRegistrationResponse (API key 62): valid versions 0-4, flexible 0+.
-public struct BrokerRegistrationResponse: KafkaAPIMessage {
+public struct BrokerRegistrationResponse: KafkaThrottledResponse {
     public static let apiKey: ApiKey = ApiKey(rawValue: 62)
     public static let messageName: String = "BrokerRegistrationResponse"
     public static let validVersions: ClosedRange<Int16> = 0...4
     public static let firstFlexibleVersion: Int16? = 0
+    public static let throttleTimeVersions: PartialRangeFrom<Int16> = 0...
 
     /// Duration in milliseconds for which the request was throttled due to a quota violation, or zero if the request did not violate any quota.
     /// - Versions: 0+

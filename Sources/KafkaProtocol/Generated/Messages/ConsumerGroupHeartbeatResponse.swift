@@ -4,11 +4,12 @@
 import NIOCore
 
 /// ConsumerGroupHeartbeatResponse (API key 68): valid versions 0-1, flexible 0+.
-public struct ConsumerGroupHeartbeatResponse: KafkaAPIMessage {
+public struct ConsumerGroupHeartbeatResponse: KafkaThrottledResponse {
     public static let apiKey: ApiKey = ApiKey(rawValue: 68)
     public static let messageName: String = "ConsumerGroupHeartbeatResponse"
     public static let validVersions: ClosedRange<Int16> = 0...1
     public static let firstFlexibleVersion: Int16? = 0
+    public static let throttleTimeVersions: PartialRangeFrom<Int16> = 0...
 
     /// The duration in milliseconds for which the request was throttled due to a quota violation, or zero if the request did not violate any quota.
     /// - Versions: 0+

@@ -4,11 +4,12 @@
 import NIOCore
 
 /// CreateDelegationTokenResponse (API key 38): valid versions 0-3, flexible 2+.
-public struct CreateDelegationTokenResponse: KafkaAPIMessage {
+public struct CreateDelegationTokenResponse: KafkaThrottledResponse {
     public static let apiKey: ApiKey = ApiKey(rawValue: 38)
     public static let messageName: String = "CreateDelegationTokenResponse"
     public static let validVersions: ClosedRange<Int16> = 0...3
     public static let firstFlexibleVersion: Int16? = 2
+    public static let throttleTimeVersions: PartialRangeFrom<Int16> = 0...
 
     /// The top-level error, or zero if there was no error.
     /// - Versions: 0+

@@ -4,11 +4,12 @@
 import NIOCore
 
 /// CreateTopicsResponse (API key 19): valid versions 0-7, flexible 5+.
-public struct CreateTopicsResponse: KafkaAPIMessage {
+public struct CreateTopicsResponse: KafkaThrottledResponse {
     public static let apiKey: ApiKey = ApiKey(rawValue: 19)
     public static let messageName: String = "CreateTopicsResponse"
     public static let validVersions: ClosedRange<Int16> = 0...7
     public static let firstFlexibleVersion: Int16? = 5
+    public static let throttleTimeVersions: PartialRangeFrom<Int16> = 2...
 
     /// The duration in milliseconds for which the request was throttled due to a quota violation, or zero if the request did not violate any quota.
     /// - Versions: 2+; ignorable

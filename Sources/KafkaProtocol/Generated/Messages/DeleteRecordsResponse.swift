@@ -4,11 +4,12 @@
 import NIOCore
 
 /// DeleteRecordsResponse (API key 21): valid versions 0-2, flexible 2+.
-public struct DeleteRecordsResponse: KafkaAPIMessage {
+public struct DeleteRecordsResponse: KafkaThrottledResponse {
     public static let apiKey: ApiKey = ApiKey(rawValue: 21)
     public static let messageName: String = "DeleteRecordsResponse"
     public static let validVersions: ClosedRange<Int16> = 0...2
     public static let firstFlexibleVersion: Int16? = 2
+    public static let throttleTimeVersions: PartialRangeFrom<Int16> = 0...
 
     /// The duration in milliseconds for which the request was throttled due to a quota violation, or zero if the request did not violate any quota.
     /// - Versions: 0+

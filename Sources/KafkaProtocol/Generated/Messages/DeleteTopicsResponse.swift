@@ -4,11 +4,12 @@
 import NIOCore
 
 /// DeleteTopicsResponse (API key 20): valid versions 0-6, flexible 4+.
-public struct DeleteTopicsResponse: KafkaAPIMessage {
+public struct DeleteTopicsResponse: KafkaThrottledResponse {
     public static let apiKey: ApiKey = ApiKey(rawValue: 20)
     public static let messageName: String = "DeleteTopicsResponse"
     public static let validVersions: ClosedRange<Int16> = 0...6
     public static let firstFlexibleVersion: Int16? = 4
+    public static let throttleTimeVersions: PartialRangeFrom<Int16> = 1...
 
     /// The duration in milliseconds for which the request was throttled due to a quota violation, or zero if the request did not violate any quota.
     /// - Versions: 1+; ignorable

@@ -4,11 +4,12 @@
 import NIOCore
 
 /// DescribeAclsResponse (API key 29): valid versions 0-3, flexible 2+.
-public struct DescribeAclsResponse: KafkaAPIMessage {
+public struct DescribeAclsResponse: KafkaThrottledResponse {
     public static let apiKey: ApiKey = ApiKey(rawValue: 29)
     public static let messageName: String = "DescribeAclsResponse"
     public static let validVersions: ClosedRange<Int16> = 0...3
     public static let firstFlexibleVersion: Int16? = 2
+    public static let throttleTimeVersions: PartialRangeFrom<Int16> = 0...
 
     /// The duration in milliseconds for which the request was throttled due to a quota violation, or zero if the request did not violate any quota.
     /// - Versions: 0+

@@ -4,11 +4,12 @@
 import NIOCore
 
 /// DescribeClusterResponse (API key 60): valid versions 0-1, flexible 0+.
-public struct DescribeClusterResponse: KafkaAPIMessage {
+public struct DescribeClusterResponse: KafkaThrottledResponse {
     public static let apiKey: ApiKey = ApiKey(rawValue: 60)
     public static let messageName: String = "DescribeClusterResponse"
     public static let validVersions: ClosedRange<Int16> = 0...1
     public static let firstFlexibleVersion: Int16? = 0
+    public static let throttleTimeVersions: PartialRangeFrom<Int16> = 0...
 
     /// The duration in milliseconds for which the request was throttled due to a quota violation, or zero if the request did not violate any quota.
     /// - Versions: 0+

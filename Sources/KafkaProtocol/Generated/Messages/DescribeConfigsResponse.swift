@@ -4,11 +4,12 @@
 import NIOCore
 
 /// DescribeConfigsResponse (API key 32): valid versions 0-4, flexible 4+.
-public struct DescribeConfigsResponse: KafkaAPIMessage {
+public struct DescribeConfigsResponse: KafkaThrottledResponse {
     public static let apiKey: ApiKey = ApiKey(rawValue: 32)
     public static let messageName: String = "DescribeConfigsResponse"
     public static let validVersions: ClosedRange<Int16> = 0...4
     public static let firstFlexibleVersion: Int16? = 4
+    public static let throttleTimeVersions: PartialRangeFrom<Int16> = 0...
 
     /// The duration in milliseconds for which the request was throttled due to a quota violation, or zero if the request did not violate any quota.
     /// - Versions: 0+

@@ -4,11 +4,12 @@
 import NIOCore
 
 /// DescribeDelegationTokenResponse (API key 41): valid versions 0-3, flexible 2+.
-public struct DescribeDelegationTokenResponse: KafkaAPIMessage {
+public struct DescribeDelegationTokenResponse: KafkaThrottledResponse {
     public static let apiKey: ApiKey = ApiKey(rawValue: 41)
     public static let messageName: String = "DescribeDelegationTokenResponse"
     public static let validVersions: ClosedRange<Int16> = 0...3
     public static let firstFlexibleVersion: Int16? = 2
+    public static let throttleTimeVersions: PartialRangeFrom<Int16> = 0...
 
     /// The error code, or 0 if there was no error.
     /// - Versions: 0+

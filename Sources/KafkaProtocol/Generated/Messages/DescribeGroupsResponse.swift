@@ -4,11 +4,12 @@
 import NIOCore
 
 /// DescribeGroupsResponse (API key 15): valid versions 0-5, flexible 5+.
-public struct DescribeGroupsResponse: KafkaAPIMessage {
+public struct DescribeGroupsResponse: KafkaThrottledResponse {
     public static let apiKey: ApiKey = ApiKey(rawValue: 15)
     public static let messageName: String = "DescribeGroupsResponse"
     public static let validVersions: ClosedRange<Int16> = 0...5
     public static let firstFlexibleVersion: Int16? = 5
+    public static let throttleTimeVersions: PartialRangeFrom<Int16> = 1...
 
     /// The duration in milliseconds for which the request was throttled due to a quota violation, or zero if the request did not violate any quota.
     /// - Versions: 1+; ignorable

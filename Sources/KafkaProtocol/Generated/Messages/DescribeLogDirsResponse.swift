@@ -4,11 +4,12 @@
 import NIOCore
 
 /// DescribeLogDirsResponse (API key 35): valid versions 0-4, flexible 2+.
-public struct DescribeLogDirsResponse: KafkaAPIMessage {
+public struct DescribeLogDirsResponse: KafkaThrottledResponse {
     public static let apiKey: ApiKey = ApiKey(rawValue: 35)
     public static let messageName: String = "DescribeLogDirsResponse"
     public static let validVersions: ClosedRange<Int16> = 0...4
     public static let firstFlexibleVersion: Int16? = 2
+    public static let throttleTimeVersions: PartialRangeFrom<Int16> = 0...
 
     /// The duration in milliseconds for which the request was throttled due to a quota violation, or zero if the request did not violate any quota.
     /// - Versions: 0+

@@ -4,11 +4,12 @@
 import NIOCore
 
 /// EndTxnResponse (API key 26): valid versions 0-5, flexible 3+.
-public struct EndTxnResponse: KafkaAPIMessage {
+public struct EndTxnResponse: KafkaThrottledResponse {
     public static let apiKey: ApiKey = ApiKey(rawValue: 26)
     public static let messageName: String = "EndTxnResponse"
     public static let validVersions: ClosedRange<Int16> = 0...5
     public static let firstFlexibleVersion: Int16? = 3
+    public static let throttleTimeVersions: PartialRangeFrom<Int16> = 0...
 
     /// The duration in milliseconds for which the request was throttled due to a quota violation, or zero if the request did not violate any quota.
     /// - Versions: 0+

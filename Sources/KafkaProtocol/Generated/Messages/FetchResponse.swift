@@ -4,11 +4,12 @@
 import NIOCore
 
 /// FetchResponse (API key 1): valid versions 0-17, flexible 12+.
-public struct FetchResponse: KafkaAPIMessage {
+public struct FetchResponse: KafkaThrottledResponse {
     public static let apiKey: ApiKey = ApiKey(rawValue: 1)
     public static let messageName: String = "FetchResponse"
     public static let validVersions: ClosedRange<Int16> = 0...17
     public static let firstFlexibleVersion: Int16? = 12
+    public static let throttleTimeVersions: PartialRangeFrom<Int16> = 1...
 
     /// The duration in milliseconds for which the request was throttled due to a quota violation, or zero if the request did not violate any quota.
     /// - Versions: 1+; ignorable

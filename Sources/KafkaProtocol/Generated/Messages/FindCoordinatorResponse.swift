@@ -4,11 +4,12 @@
 import NIOCore
 
 /// FindCoordinatorResponse (API key 10): valid versions 0-6, flexible 3+.
-public struct FindCoordinatorResponse: KafkaAPIMessage {
+public struct FindCoordinatorResponse: KafkaThrottledResponse {
     public static let apiKey: ApiKey = ApiKey(rawValue: 10)
     public static let messageName: String = "FindCoordinatorResponse"
     public static let validVersions: ClosedRange<Int16> = 0...6
     public static let firstFlexibleVersion: Int16? = 3
+    public static let throttleTimeVersions: PartialRangeFrom<Int16> = 1...
 
     /// The duration in milliseconds for which the request was throttled due to a quota violation, or zero if the request did not violate any quota.
     /// - Versions: 1+; ignorable

@@ -4,11 +4,12 @@
 import NIOCore
 
 /// HeartbeatResponse (API key 12): valid versions 0-4, flexible 4+.
-public struct HeartbeatResponse: KafkaAPIMessage {
+public struct HeartbeatResponse: KafkaThrottledResponse {
     public static let apiKey: ApiKey = ApiKey(rawValue: 12)
     public static let messageName: String = "HeartbeatResponse"
     public static let validVersions: ClosedRange<Int16> = 0...4
     public static let firstFlexibleVersion: Int16? = 4
+    public static let throttleTimeVersions: PartialRangeFrom<Int16> = 1...
 
     /// The duration in milliseconds for which the request was throttled due to a quota violation, or zero if the request did not violate any quota.
     /// - Versions: 1+; ignorable

@@ -4,11 +4,12 @@
 import NIOCore
 
 /// IncrementalAlterConfigsResponse (API key 44): valid versions 0-1, flexible 1+.
-public struct IncrementalAlterConfigsResponse: KafkaAPIMessage {
+public struct IncrementalAlterConfigsResponse: KafkaThrottledResponse {
     public static let apiKey: ApiKey = ApiKey(rawValue: 44)
     public static let messageName: String = "IncrementalAlterConfigsResponse"
     public static let validVersions: ClosedRange<Int16> = 0...1
     public static let firstFlexibleVersion: Int16? = 1
+    public static let throttleTimeVersions: PartialRangeFrom<Int16> = 0...
 
     /// Duration in milliseconds for which the request was throttled due to a quota violation, or zero if the request did not violate any quota.
     /// - Versions: 0+

@@ -4,11 +4,12 @@
 import NIOCore
 
 /// InitProducerIdResponse (API key 22): valid versions 0-5, flexible 2+.
-public struct InitProducerIdResponse: KafkaAPIMessage {
+public struct InitProducerIdResponse: KafkaThrottledResponse {
     public static let apiKey: ApiKey = ApiKey(rawValue: 22)
     public static let messageName: String = "InitProducerIdResponse"
     public static let validVersions: ClosedRange<Int16> = 0...5
     public static let firstFlexibleVersion: Int16? = 2
+    public static let throttleTimeVersions: PartialRangeFrom<Int16> = 0...
 
     /// The duration in milliseconds for which the request was throttled due to a quota violation, or zero if the request did not violate any quota.
     /// - Versions: 0+; ignorable

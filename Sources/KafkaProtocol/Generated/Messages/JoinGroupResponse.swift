@@ -4,11 +4,12 @@
 import NIOCore
 
 /// JoinGroupResponse (API key 11): valid versions 0-9, flexible 6+.
-public struct JoinGroupResponse: KafkaAPIMessage {
+public struct JoinGroupResponse: KafkaThrottledResponse {
     public static let apiKey: ApiKey = ApiKey(rawValue: 11)
     public static let messageName: String = "JoinGroupResponse"
     public static let validVersions: ClosedRange<Int16> = 0...9
     public static let firstFlexibleVersion: Int16? = 6
+    public static let throttleTimeVersions: PartialRangeFrom<Int16> = 2...
 
     /// The duration in milliseconds for which the request was throttled due to a quota violation, or zero if the request did not violate any quota.
     /// - Versions: 2+; ignorable

@@ -4,11 +4,12 @@
 import NIOCore
 
 /// ListOffsetsResponse (API key 2): valid versions 0-10, flexible 6+.
-public struct ListOffsetsResponse: KafkaAPIMessage {
+public struct ListOffsetsResponse: KafkaThrottledResponse {
     public static let apiKey: ApiKey = ApiKey(rawValue: 2)
     public static let messageName: String = "ListOffsetsResponse"
     public static let validVersions: ClosedRange<Int16> = 0...10
     public static let firstFlexibleVersion: Int16? = 6
+    public static let throttleTimeVersions: PartialRangeFrom<Int16> = 2...
 
     /// The duration in milliseconds for which the request was throttled due to a quota violation, or zero if the request did not violate any quota.
     /// - Versions: 2+; ignorable

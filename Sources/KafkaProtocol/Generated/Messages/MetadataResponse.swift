@@ -4,11 +4,12 @@
 import NIOCore
 
 /// MetadataResponse (API key 3): valid versions 0-12, flexible 9+.
-public struct MetadataResponse: KafkaAPIMessage {
+public struct MetadataResponse: KafkaThrottledResponse {
     public static let apiKey: ApiKey = ApiKey(rawValue: 3)
     public static let messageName: String = "MetadataResponse"
     public static let validVersions: ClosedRange<Int16> = 0...12
     public static let firstFlexibleVersion: Int16? = 9
+    public static let throttleTimeVersions: PartialRangeFrom<Int16> = 3...
 
     /// The duration in milliseconds for which the request was throttled due to a quota violation, or zero if the request did not violate any quota.
     /// - Versions: 3+; ignorable

@@ -4,11 +4,12 @@
 import NIOCore
 
 /// OffsetCommitResponse (API key 8): valid versions 0-9, flexible 8+.
-public struct OffsetCommitResponse: KafkaAPIMessage {
+public struct OffsetCommitResponse: KafkaThrottledResponse {
     public static let apiKey: ApiKey = ApiKey(rawValue: 8)
     public static let messageName: String = "OffsetCommitResponse"
     public static let validVersions: ClosedRange<Int16> = 0...9
     public static let firstFlexibleVersion: Int16? = 8
+    public static let throttleTimeVersions: PartialRangeFrom<Int16> = 3...
 
     /// The duration in milliseconds for which the request was throttled due to a quota violation, or zero if the request did not violate any quota.
     /// - Versions: 3+; ignorable

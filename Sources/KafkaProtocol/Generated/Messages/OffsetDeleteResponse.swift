@@ -4,11 +4,12 @@
 import NIOCore
 
 /// OffsetDeleteResponse (API key 47): valid versions 0, flexible none.
-public struct OffsetDeleteResponse: KafkaAPIMessage {
+public struct OffsetDeleteResponse: KafkaThrottledResponse {
     public static let apiKey: ApiKey = ApiKey(rawValue: 47)
     public static let messageName: String = "OffsetDeleteResponse"
     public static let validVersions: ClosedRange<Int16> = 0...0
     public static let firstFlexibleVersion: Int16? = nil
+    public static let throttleTimeVersions: PartialRangeFrom<Int16> = 0...
 
     /// The top-level error code, or 0 if there was no error.
     /// - Versions: 0+

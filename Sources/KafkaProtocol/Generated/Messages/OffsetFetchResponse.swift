@@ -4,11 +4,12 @@
 import NIOCore
 
 /// OffsetFetchResponse (API key 9): valid versions 0-9, flexible 6+.
-public struct OffsetFetchResponse: KafkaAPIMessage {
+public struct OffsetFetchResponse: KafkaThrottledResponse {
     public static let apiKey: ApiKey = ApiKey(rawValue: 9)
     public static let messageName: String = "OffsetFetchResponse"
     public static let validVersions: ClosedRange<Int16> = 0...9
     public static let firstFlexibleVersion: Int16? = 6
+    public static let throttleTimeVersions: PartialRangeFrom<Int16> = 3...
 
     /// The duration in milliseconds for which the request was throttled due to a quota violation, or zero if the request did not violate any quota.
     /// - Versions: 3+; ignorable

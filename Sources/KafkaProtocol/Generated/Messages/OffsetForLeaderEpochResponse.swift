@@ -4,11 +4,12 @@
 import NIOCore
 
 /// OffsetForLeaderEpochResponse (API key 23): valid versions 0-4, flexible 4+.
-public struct OffsetForLeaderEpochResponse: KafkaAPIMessage {
+public struct OffsetForLeaderEpochResponse: KafkaThrottledResponse {
     public static let apiKey: ApiKey = ApiKey(rawValue: 23)
     public static let messageName: String = "OffsetForLeaderEpochResponse"
     public static let validVersions: ClosedRange<Int16> = 0...4
     public static let firstFlexibleVersion: Int16? = 4
+    public static let throttleTimeVersions: PartialRangeFrom<Int16> = 2...
 
     /// The duration in milliseconds for which the request was throttled due to a quota violation, or zero if the request did not violate any quota.
     /// - Versions: 2+; ignorable

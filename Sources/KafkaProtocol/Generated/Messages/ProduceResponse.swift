@@ -4,11 +4,12 @@
 import NIOCore
 
 /// ProduceResponse (API key 0): valid versions 0-11, flexible 9+.
-public struct ProduceResponse: KafkaAPIMessage {
+public struct ProduceResponse: KafkaThrottledResponse {
     public static let apiKey: ApiKey = ApiKey(rawValue: 0)
     public static let messageName: String = "ProduceResponse"
     public static let validVersions: ClosedRange<Int16> = 0...11
     public static let firstFlexibleVersion: Int16? = 9
+    public static let throttleTimeVersions: PartialRangeFrom<Int16> = 1...
 
     /// Each produce response
     /// - Versions: 0+

@@ -4,11 +4,12 @@
 import NIOCore
 
 /// RenewDelegationTokenResponse (API key 39): valid versions 0-2, flexible 2+.
-public struct RenewDelegationTokenResponse: KafkaAPIMessage {
+public struct RenewDelegationTokenResponse: KafkaThrottledResponse {
     public static let apiKey: ApiKey = ApiKey(rawValue: 39)
     public static let messageName: String = "RenewDelegationTokenResponse"
     public static let validVersions: ClosedRange<Int16> = 0...2
     public static let firstFlexibleVersion: Int16? = 2
+    public static let throttleTimeVersions: PartialRangeFrom<Int16> = 0...
 
     /// The error code, or 0 if there was no error.
     /// - Versions: 0+

@@ -4,11 +4,12 @@
 import NIOCore
 
 /// ShareFetchResponse (API key 78): valid versions 0, flexible 0+.
-public struct ShareFetchResponse: KafkaAPIMessage {
+public struct ShareFetchResponse: KafkaThrottledResponse {
     public static let apiKey: ApiKey = ApiKey(rawValue: 78)
     public static let messageName: String = "ShareFetchResponse"
     public static let validVersions: ClosedRange<Int16> = 0...0
     public static let firstFlexibleVersion: Int16? = 0
+    public static let throttleTimeVersions: PartialRangeFrom<Int16> = 0...
 
     /// The duration in milliseconds for which the request was throttled due to a quota violation, or zero if the request did not violate any quota.
     /// - Versions: 0+

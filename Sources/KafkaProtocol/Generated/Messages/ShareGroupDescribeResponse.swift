@@ -4,11 +4,12 @@
 import NIOCore
 
 /// ShareGroupDescribeResponse (API key 77): valid versions 0, flexible 0+.
-public struct ShareGroupDescribeResponse: KafkaAPIMessage {
+public struct ShareGroupDescribeResponse: KafkaThrottledResponse {
     public static let apiKey: ApiKey = ApiKey(rawValue: 77)
     public static let messageName: String = "ShareGroupDescribeResponse"
     public static let validVersions: ClosedRange<Int16> = 0...0
     public static let firstFlexibleVersion: Int16? = 0
+    public static let throttleTimeVersions: PartialRangeFrom<Int16> = 0...
 
     /// The duration in milliseconds for which the request was throttled due to a quota violation, or zero if the request did not violate any quota.
     /// - Versions: 0+

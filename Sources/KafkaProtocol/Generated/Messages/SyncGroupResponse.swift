@@ -4,11 +4,12 @@
 import NIOCore
 
 /// SyncGroupResponse (API key 14): valid versions 0-5, flexible 4+.
-public struct SyncGroupResponse: KafkaAPIMessage {
+public struct SyncGroupResponse: KafkaThrottledResponse {
     public static let apiKey: ApiKey = ApiKey(rawValue: 14)
     public static let messageName: String = "SyncGroupResponse"
     public static let validVersions: ClosedRange<Int16> = 0...5
     public static let firstFlexibleVersion: Int16? = 4
+    public static let throttleTimeVersions: PartialRangeFrom<Int16> = 1...
 
     /// The duration in milliseconds for which the request was throttled due to a quota violation, or zero if the request did not violate any quota.
     /// - Versions: 1+; ignorable

@@ -4,11 +4,12 @@
 import NIOCore
 
 /// TxnOffsetCommitResponse (API key 28): valid versions 0-4, flexible 3+.
-public struct TxnOffsetCommitResponse: KafkaAPIMessage {
+public struct TxnOffsetCommitResponse: KafkaThrottledResponse {
     public static let apiKey: ApiKey = ApiKey(rawValue: 28)
     public static let messageName: String = "TxnOffsetCommitResponse"
     public static let validVersions: ClosedRange<Int16> = 0...4
     public static let firstFlexibleVersion: Int16? = 3
+    public static let throttleTimeVersions: PartialRangeFrom<Int16> = 0...
 
     /// The duration in milliseconds for which the request was throttled due to a quota violation, or zero if the request did not violate any quota.
     /// - Versions: 0+

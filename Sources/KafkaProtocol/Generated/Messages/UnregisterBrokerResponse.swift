@@ -4,11 +4,12 @@
 import NIOCore
 
 /// UnregisterBrokerResponse (API key 64): valid versions 0, flexible 0+.
-public struct UnregisterBrokerResponse: KafkaAPIMessage {
+public struct UnregisterBrokerResponse: KafkaThrottledResponse {
     public static let apiKey: ApiKey = ApiKey(rawValue: 64)
     public static let messageName: String = "UnregisterBrokerResponse"
     public static let validVersions: ClosedRange<Int16> = 0...0
     public static let firstFlexibleVersion: Int16? = 0
+    public static let throttleTimeVersions: PartialRangeFrom<Int16> = 0...
 
     /// Duration in milliseconds for which the request was throttled due to a quota violation, or zero if the request did not violate any quota.
     /// - Versions: 0+

@@ -4,11 +4,12 @@
 import NIOCore
 
 /// UpdateFeaturesResponse (API key 57): valid versions 0-2, flexible 0+.
-public struct UpdateFeaturesResponse: KafkaAPIMessage {
+public struct UpdateFeaturesResponse: KafkaThrottledResponse {
     public static let apiKey: ApiKey = ApiKey(rawValue: 57)
     public static let messageName: String = "UpdateFeaturesResponse"
     public static let validVersions: ClosedRange<Int16> = 0...2
     public static let firstFlexibleVersion: Int16? = 0
+    public static let throttleTimeVersions: PartialRangeFrom<Int16> = 0...
 
     /// The duration in milliseconds for which the request was throttled due to a quota violation, or zero if the request did not violate any quota.
     /// - Versions: 0+
