@@ -1,0 +1,99 @@
+import GregorStorage
+import KafkaProtocol
+import Logging
+import NIOCore
+
+/// Where a ``CoordinatorRuntime`` reads and writes its internal topic's partitions. The broker
+/// passes ``StorageCoordinatorLog``; tests pass one that fails on demand.
+public protocol CoordinatorLog: Sendable {
+    /// Calls `body` with every batch of the partition, in order, from the log start to its end
+    /// when the call began; nothing for a partition that does not exist yet.
+    func forEachBatch(_ partition: TopicPartition, _ body: (CoordinatorBatch) throws -> Void) throws
+    /// Appends `records` as one batch stamped `now`, creating the partition on first use;
+    /// returns the offset of the first.
+    func append(_ partition: TopicPartition, _ records: [CoordinatorRecordBytes], now: Int64) throws -> Int64
+}
+
+/// One batch of an internal topic, decoded for replay.
+public struct CoordinatorBatch: Sendable {
+    public var baseOffset: Int64
+    /// -1 unless a transactional producer wrote it.
+    public var producerId: Int64
+    public var producerEpoch: Int16
+    public var isTransactional: Bool
+    /// A transaction marker: `records` is empty and `committed` says which.
+    public var isControl: Bool
+    public var committed: Bool
+    /// Each record's offset, key and value. A record without a key is left out (and counted in
+    /// `unreadable`): no coordinator writes one.
+    public var records: [(offset: Int64, bytes: CoordinatorRecordBytes)]
+    public var unreadable: Int
+}
+
+/// The internal topic's partitions in the broker's ``LogManager``, written as Kafka's
+/// coordinators write them: non-transactional, uncompressed batches (`offsets.topic.compression.codec`
+/// defaults to none) stamped with the coordinator's clock.
+public struct StorageCoordinatorLog: CoordinatorLog {
+    let logManager: LogManager
+    let config: LogConfig
+    let logger: Logger
+
+    /// Bytes read per step of a load.
+    static let loadChunkBytes = 1 << 20
+
+    public init(logManager: LogManager, config: LogConfig, logger: Logger) {
+        self.logManager = logManager
+        self.config = config
+        self.logger = logger
+    }
+
+    public func forEachBatch(_ partition: TopicPartition, _ body: (CoordinatorBatch) throws -> Void) throws {
+        guard let log = logManager.log(partition) else { return }
+        let end = log.logEndOffset
+        var next = log.logStartOffset
+        while next < end {
+            let result = try log.read(from: next, maxBytes: Self.loadChunkBytes, maxOffset: end)
+            guard let region = result.region else { break }
+            var reader = RecordBatchReader(try region.read(), allowPartialTrailingBatch: true)
+            var progressed = false
+            while let batch = try reader.next() {
+                progressed = true
+                next = batch.nextOffset
+                try body(decode(batch, partition))
+            }
+            // A region always holds at least one whole batch; guard against looping anyway.
+            guard progressed else { break }
+        }
+    }
+
+    func decode(_ batch: RecordBatch, _ partition: TopicPartition) -> CoordinatorBatch {
+        var out = CoordinatorBatch(
+            baseOffset: batch.baseOffset, producerId: batch.producerId, producerEpoch: batch.producerEpoch,
+            isTransactional: batch.isTransactional, isControl: batch.isControl, committed: false, records: [], unreadable: 0)
+        do {
+            var records = try batch.makeRecordIterator()
+            while let record = try records.next() {
+                if batch.isControl {
+                    out.committed = try record.key.map { key throws(RecordsError) in try ControlRecordType(key: key) } == .commit
+                } else if let key = record.key {
+                    out.records.append((record.offset, CoordinatorRecordBytes(key: key, value: record.value)))
+                } else {
+                    out.unreadable += 1
+                }
+            }
+        } catch {
+            out.unreadable = Int(batch.recordCount) - out.records.count
+            logger.warning("unreadable batch in an internal topic", metadata: [
+                "partition": "\(partition)", "offset": "\(batch.baseOffset)", "error": "\(error)",
+            ])
+        }
+        return out
+    }
+
+    public func append(_ partition: TopicPartition, _ records: [CoordinatorRecordBytes], now: Int64) throws -> Int64 {
+        let log = try logManager.log(partition) ?? logManager.getOrCreate(partition, config: config)
+        var builder = RecordBatchBuilder()
+        for r in records { builder.append(timestamp: now, key: r.key, value: r.value) }
+        return try log.append(try builder.build(), now: now).firstOffset
+    }
+}
