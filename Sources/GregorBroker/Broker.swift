@@ -68,7 +68,7 @@ public final class Broker: Sendable {
         // mapping depends on it.
         var offsetsConfig = config.offsets
         if let existing = metadata.topic(OffsetStoreConfig.topic) { offsetsConfig.numPartitions = existing.partitionCount }
-        self.offsets = OffsetStore(logManager: logs, config: offsetsConfig, logger: logger)
+        self.offsets = OffsetStore(logManager: logs, config: offsetsConfig, logger: logger, clock: SystemCoordinatorClock(now: clock))
         // Classic groups' GroupMetadata records go to the group's partition of `__consumer_offsets`
         // (created on first use, as for commits), as Kafka's coordinator writes them, and come
         // back on restart. The hooks reach the broker through a weak link set once init is done.

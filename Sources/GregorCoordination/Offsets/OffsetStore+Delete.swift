@@ -10,19 +10,10 @@ extension OffsetStore {
     /// Whether the group may be deleted (Empty, or unknown: GROUP_ID_NOT_FOUND) is the caller's.
     @discardableResult
     public func deleteGroup(_ group: String, now: Int64) throws(OffsetStoreError) -> Int {
-        let shard = shard(for: group)
-        let groupKey = try OffsetRecords.groupMetadataKey(group: group)
-        return try shard.state.withLock { (s: inout OffsetShard.State) throws(OffsetStoreError) -> Int in
-            let mine = s.offsets[group] ?? [:]
-            var records: [OffsetShard.Record] = []
-            for tp in mine.keys.sorted() {
-                records.append(.init(key: try OffsetRecords.offsetCommitKey(group: group, tp), value: nil))
-            }
-            records.append(.init(key: groupKey, value: nil))
-            try append(records, to: shard, &s, now: now)
-            s.offsets[group] = nil
-            s.groups[group] = nil
-            return mine.count
+        try write(group, now: now) { shard in
+            let mine = (shard.offsets[group] ?? [:]).keys.sorted()
+            let records = mine.map { OffsetShard.Record.offsetCommit(group: group, $0, nil) } + [.groupMetadata(group: group, nil)]
+            return CoordinatorResult(records: records, response: mine.count)
         }
     }
 
@@ -31,16 +22,11 @@ extension OffsetStore {
     /// subscribed to (GROUP_SUBSCRIBED_TO_TOPIC) is the caller's.
     @discardableResult
     public func deleteOffsets(group: String, partitions: [TopicPartition], now: Int64) throws(OffsetStoreError) -> [TopicPartition] {
-        let shard = shard(for: group)
-        return try shard.state.withLock { (s: inout OffsetShard.State) throws(OffsetStoreError) -> [TopicPartition] in
-            guard let mine = s.offsets[group] else { return [] }
+        try write(group, now: now) { shard in
+            guard let mine = shard.offsets[group] else { return CoordinatorResult(response: []) }
             var seen = Set<TopicPartition>()
             let doomed = partitions.filter { mine[$0] != nil && seen.insert($0).inserted }
-            var records: [OffsetShard.Record] = []
-            for tp in doomed { records.append(.init(key: try OffsetRecords.offsetCommitKey(group: group, tp), value: nil)) }
-            try append(records, to: shard, &s, now: now)
-            for tp in doomed { remove(group, tp, from: &s) }
-            return doomed
+            return CoordinatorResult(records: doomed.map { .offsetCommit(group: group, $0, nil) }, response: doomed)
         }
     }
 
@@ -50,29 +36,29 @@ extension OffsetStore {
     @discardableResult
     public func deleteTopics(_ topics: Set<String>, now: Int64) throws(OffsetStoreError) -> Int {
         guard !topics.isEmpty else { return 0 }
-        var removed = 0
+        return try eachShard(now: now) { shard in
+            var doomed: [OffsetShard.Record] = []
+            for (group, mine) in shard.offsets {
+                for tp in mine.keys where topics.contains(tp.topic) { doomed.append(.offsetCommit(group: group, tp, nil)) }
+            }
+            return CoordinatorResult(records: doomed, response: doomed.count)
+        }.reduce(0, +)
+    }
+
+    /// Runs `operation` on every shard, one batch each; keeps going past a shard that fails
+    /// and throws the first failure at the end.
+    func eachShard<T>(now: Int64, _ operation: (inout OffsetShard) -> CoordinatorResult<OffsetShard, T>) throws(OffsetStoreError) -> [T] {
+        var results: [T] = []
         var failure: OffsetStoreError?
-        for shard in shards {
+        for partition in runtime.partitions {
             do {
-                removed += try shard.state.withLock { (s: inout OffsetShard.State) throws(OffsetStoreError) -> Int in
-                    var doomed: [(group: String, tp: TopicPartition)] = []
-                    for (group, mine) in s.offsets {
-                        for tp in mine.keys where topics.contains(tp.topic) { doomed.append((group, tp)) }
-                    }
-                    guard !doomed.isEmpty else { return 0 }
-                    var records: [OffsetShard.Record] = []
-                    for d in doomed { records.append(.init(key: try OffsetRecords.offsetCommitKey(group: d.group, d.tp), value: nil)) }
-                    try append(records, to: shard, &s, now: now)
-                    for d in doomed { remove(d.group, d.tp, from: &s) }
-                    return doomed.count
-                }
+                results.append(try runtime.writeNow(partition, now: now) { shard, _ in operation(&shard) })
             } catch {
-                // Keep cleaning the other shards; report the first failure.
-                failure = failure ?? error
+                failure = failure ?? OffsetStoreError(.coordinator(error))
             }
         }
         if let failure { throw failure }
-        return removed
+        return results
     }
 
     /// One pass of `offsets.retention.minutes` (Kafka's `GroupMetadataManager.cleanupGroupMetadata`
@@ -87,40 +73,25 @@ extension OffsetStore {
         condition: (String) -> OffsetExpiration,
         isSubscribed: (_ group: String, _ topic: String) -> Bool = { _, _ in false }
     ) throws(OffsetStoreError) -> [String] {
-        var emptied: [String] = []
-        var failure: OffsetStoreError?
-        for shard in shards {
-            do {
-                try shard.state.withLock { (s: inout OffsetShard.State) throws(OffsetStoreError) in
-                    var doomed: [(group: String, tp: TopicPartition)] = []
-                    var allGone: [String] = []
-                    for (group, mine) in s.offsets {
-                        let base = condition(group)
-                        if base == .never { continue }
-                        var all = true
-                        for (tp, c) in mine {
-                            if !isSubscribed(group, tp.topic) && Self.isExpired(c, base: base, now: now, retentionMs: retentionMs) {
-                                doomed.append((group, tp))
-                            } else {
-                                all = false
-                            }
-                        }
-                        if all { allGone.append(group) }
+        try eachShard(now: now) { shard in
+            var doomed: [(group: String, tp: TopicPartition)] = []
+            var allGone: [String] = []
+            for (group, mine) in shard.offsets {
+                let base = condition(group)
+                if base == .never { continue }
+                var all = true
+                for (tp, c) in mine {
+                    if !isSubscribed(group, tp.topic) && Self.isExpired(c, base: base, now: now, retentionMs: retentionMs) {
+                        doomed.append((group, tp))
+                    } else {
+                        all = false
                     }
-                    guard !doomed.isEmpty else { return }
-                    doomed.sort { ($0.group, $0.tp) < ($1.group, $1.tp) }
-                    var records: [OffsetShard.Record] = []
-                    for d in doomed { records.append(.init(key: try OffsetRecords.offsetCommitKey(group: d.group, d.tp), value: nil)) }
-                    try append(records, to: shard, &s, now: now)
-                    for d in doomed { remove(d.group, d.tp, from: &s) }
-                    emptied += allGone
                 }
-            } catch {
-                failure = failure ?? error
+                if all { allGone.append(group) }
             }
-        }
-        if let failure { throw failure }
-        return emptied.sorted()
+            doomed.sort { ($0.group, $0.tp) < ($1.group, $1.tp) }
+            return CoordinatorResult(records: doomed.map { .offsetCommit(group: $0.group, $0.tp, nil) }, response: doomed.isEmpty ? [] : allGone)
+        }.flatMap { $0 }.sorted()
     }
 
     /// `expire` for callers that only know whether a group is Empty: an Empty group's offsets
@@ -139,9 +110,5 @@ extension OffsetStore {
         case .fromCommit: return now - c.commitTimestamp >= retentionMs
         case .fromEmptySince(let since): return now - (since ?? c.commitTimestamp) >= retentionMs
         }
-    }
-
-    func remove(_ group: String, _ tp: TopicPartition, from s: inout OffsetShard.State) {
-        if s.offsets[group]?.removeValue(forKey: tp) != nil, s.offsets[group]?.isEmpty == true { s.offsets[group] = nil }
     }
 }

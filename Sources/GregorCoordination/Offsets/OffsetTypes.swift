@@ -74,6 +74,8 @@ public struct OffsetStoreError: Error, Hashable, Sendable, CustomStringConvertib
         case storage(StorageError)
         /// A group id or topic name too long for a non-flexible string (32767 UTF-8 bytes).
         case fieldTooLong(String)
+        /// The coordinator runtime refused or failed the operation.
+        case coordinator(CoordinatorError)
     }
 
     public var kind: Kind
@@ -85,6 +87,10 @@ public struct OffsetStoreError: Error, Hashable, Sendable, CustomStringConvertib
     /// coordinator up again), oversized batches UNKNOWN_SERVER_ERROR.
     public var errorCode: ErrorCode {
         switch kind {
+        case .coordinator(.storage(let e)):
+            return OffsetStoreError(.storage(e)).errorCode
+        case .coordinator(let e):
+            return e.errorCode
         case .storage(let e):
             switch e.errorCode {
             case .notLeaderOrFollower, .kafkaStorageError: return .notCoordinator
@@ -100,6 +106,8 @@ public struct OffsetStoreError: Error, Hashable, Sendable, CustomStringConvertib
         switch kind {
         case .storage(let e): return "offset store: \(e)"
         case .fieldTooLong(let field): return "offset store: \(field) too long to serialize"
+        case .coordinator(.encoding(let detail)): return detail
+        case .coordinator(let e): return "offset store: \(e)"
         }
     }
 }

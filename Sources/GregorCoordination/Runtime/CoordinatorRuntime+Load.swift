@@ -29,6 +29,12 @@ extension CoordinatorRuntime {
     /// load: the partition is not coordinated here (NOT_COORDINATOR) until loaded again.
     @discardableResult
     public func load(_ partition: Int32) async throws(CoordinatorError) -> CoordinatorLoadReport? {
+        try await onExecutor { () throws(CoordinatorError) in try self.loadNow(partition) }
+    }
+
+    /// ``load(_:)`` on the calling thread (the broker's startup).
+    @discardableResult
+    public func loadNow(_ partition: Int32) throws(CoordinatorError) -> CoordinatorLoadReport? {
         let slot = Slot(partition: TopicPartition(topic, partition), shard: makeShard(partition))
         let fresh = slots.withLock { slots -> Bool in
             guard slots[partition] == nil else { return false }
@@ -37,29 +43,29 @@ extension CoordinatorRuntime {
         }
         guard fresh else { return nil }
         let started = ContinuousClock.now
-        let replayed = await withTaskExecutorPreference(executor) { () -> Result<(Shard, CoordinatorLoadReport), CoordinatorError> in
-            Result { () throws(CoordinatorError) in try self.replayAll(slot) }
-        }
-        switch replayed {
-        case .failure(let error):
+        let shard: Shard
+        var report: CoordinatorLoadReport
+        do throws(CoordinatorError) {
+            (shard, report) = try replayAll(slot)
+        } catch {
             slots.withLock { if $0[partition] === slot { $0[partition] = nil } }
             throw error
-        case .success(let (shard, replayReport)):
-            var report = replayReport
-            let elapsed = ContinuousClock.now - started
-            report.elapsedMs = elapsed.components.seconds * 1000 + elapsed.components.attoseconds / 1_000_000_000_000_000
-            slot.state.withLock { state in
-                guard !state.unloaded else { return }
-                state.shard = shard
-                state.loading = false
-                Self.apply(state.shard.loaded(now: clock.now()), to: &state.timers)
-                rearm(slot, &state)
-            }
+        }
+        let elapsed = ContinuousClock.now - started
+        report.elapsedMs = elapsed.components.seconds * 1000 + elapsed.components.attoseconds / 1_000_000_000_000_000
+        slot.state.withLock { state in
+            guard !state.unloaded else { return }
+            state.shard = shard
+            state.loading = false
+            Self.apply(state.shard.loaded(now: clock.now()), to: &state.timers)
+            rearm(slot, &state)
+        }
+        if report.records > 0 {
             logger.info("coordinator partition loaded", metadata: [
                 "partition": "\(slot.partition)", "records": "\(report.records)", "ms": "\(report.elapsedMs)",
             ])
-            return report
         }
+        return report
     }
 
     /// Every record of the partition replayed into a fresh shard, off the slot's lock.
@@ -94,7 +100,7 @@ extension CoordinatorRuntime {
             }
         } catch {
             logger.error("coordinator load failed", metadata: ["partition": "\(slot.partition)", "error": "\(error)"])
-            throw .writeFailed((error as? StorageError)?.errorCode ?? .unknownServerError, "load: \(error)")
+            throw .failed(error)
         }
         return (shard, report)
     }

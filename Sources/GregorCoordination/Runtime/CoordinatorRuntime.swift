@@ -72,21 +72,22 @@ public final class CoordinatorRuntime<Shard: CoordinatorShard>: Sendable {
     /// Runs `operation` on the partition's shard and writes its records; returns its response
     /// once they are written. Throws ``CoordinatorError/notCoordinator`` if the partition is not
     /// loaded here, ``CoordinatorError/loadInProgress`` while it loads, and
-    /// ``CoordinatorError/writeFailed(_:_:)`` if the records could not be written.
+    /// ``CoordinatorError/storage(_:)`` if the records could not be written.
     public func write<Response: Sendable>(
         _ partition: Int32, _ operation: @escaping @Sendable (inout Shard, Int64) -> CoordinatorResult<Shard, Response>
     ) async throws(CoordinatorError) -> Response {
         try await onExecutor { () throws(CoordinatorError) in try self.writeNow(partition, operation) }
     }
 
-    /// ``write(_:_:)`` on the calling thread, for callers already on an I/O thread.
+    /// ``write(_:_:)`` on the calling thread, for callers already on an I/O thread. `now`, if
+    /// given, is the operation's time instead of the clock's.
     public func writeNow<Response>(
-        _ partition: Int32, _ operation: (inout Shard, Int64) -> CoordinatorResult<Shard, Response>
+        _ partition: Int32, now: Int64? = nil, _ operation: (inout Shard, Int64) -> CoordinatorResult<Shard, Response>
     ) throws(CoordinatorError) -> Response {
         let slot = try slot(partition)
         let (response, events) = try slot.state.withLock { (state: inout Slot.State) throws(CoordinatorError) in
             try Self.checkActive(state)
-            let now = clock.now()
+            let now = now ?? clock.now()
             let result = operation(&state.shard, now)
             try commit(result, slot.partition, &state, now: now)
             rearm(slot, &state)
@@ -126,15 +127,15 @@ public final class CoordinatorRuntime<Shard: CoordinatorShard>: Sendable {
             do {
                 bytes = try result.records.map(Shard.encode)
             } catch {
-                throw .writeFailed(.unknownServerError, "a record could not be encoded: \(error)")
+                throw .encoding("\(error)")
             }
             do {
                 first = try log.append(partition, bytes, now: now)
             } catch {
                 logger.warning("coordinator append failed", metadata: ["partition": "\(partition)", "error": "\(error)"])
-                throw .writeFailed((error as? StorageError)?.errorCode ?? .unknownServerError, "\(error)")
+                throw .failed(error)
             }
-            for (i, record) in result.records.enumerated() {
+            for (i, record) in result.records.enumerated() where result.replayRecords {
                 state.shard.replay(record, offset: first + Int64(i), producerId: -1, producerEpoch: -1)
             }
         }

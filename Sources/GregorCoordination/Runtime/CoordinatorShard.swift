@@ -1,3 +1,4 @@
+import GregorStorage
 import KafkaProtocol
 import NIOCore
 
@@ -65,18 +66,28 @@ public struct CoordinatorResult<Shard: CoordinatorShard, Response> {
     public var response: Response
     public var events: [Shard.Event]
     public var timers: [CoordinatorTimerChange]
+    /// False when the operation already changed the state its records describe, as Kafka's
+    /// classic-group operations do (`CoordinatorResult.replayRecords`): they are written, not
+    /// replayed.
+    public var replayRecords: Bool
 
-    public init(records: [Shard.Record] = [], response: Response, events: [Shard.Event] = [], timers: [CoordinatorTimerChange] = []) {
+    public init(
+        records: [Shard.Record] = [], response: Response, events: [Shard.Event] = [], timers: [CoordinatorTimerChange] = [],
+        replayRecords: Bool = true
+    ) {
         self.records = records
         self.response = response
         self.events = events
         self.timers = timers
+        self.replayRecords = replayRecords
     }
 }
 
 extension CoordinatorResult where Response == Void {
-    public init(records: [Shard.Record] = [], events: [Shard.Event] = [], timers: [CoordinatorTimerChange] = []) {
-        self.init(records: records, response: (), events: events, timers: timers)
+    public init(
+        records: [Shard.Record] = [], events: [Shard.Event] = [], timers: [CoordinatorTimerChange] = [], replayRecords: Bool = true
+    ) {
+        self.init(records: records, response: (), events: events, timers: timers, replayRecords: replayRecords)
     }
 }
 
@@ -87,20 +98,25 @@ public enum CoordinatorTimerChange: Sendable, Hashable {
     case cancel(key: String)
 }
 
-/// Why the runtime did not run an operation, or could not write its records.
+/// Why the runtime did not run an operation, or could not write or load its records.
 public enum CoordinatorError: Error, Sendable, Hashable, CustomStringConvertible {
     /// The partition is not loaded on this broker: the client must find the coordinator again.
     case notCoordinator
     /// The partition is being loaded: the client retries.
     case loadInProgress
-    /// The records could not be encoded or written; the state did not change.
-    case writeFailed(ErrorCode, String)
+    /// The log refused the records, or could not be read; the state did not change.
+    case storage(StorageError)
+    /// A record could not be encoded (a name too long for its field); nothing was written.
+    case encoding(String)
 
+    /// The error as the log or the state said it; each coordinator maps it to what its APIs
+    /// answer (Kafka's `CoordinatorOperationExceptionHelper` for groups).
     public var errorCode: ErrorCode {
         switch self {
         case .notCoordinator: .notCoordinator
         case .loadInProgress: .coordinatorLoadInProgress
-        case .writeFailed(let code, _): code
+        case .storage(let error): error.errorCode
+        case .encoding: .unknownServerError
         }
     }
 
@@ -108,7 +124,12 @@ public enum CoordinatorError: Error, Sendable, Hashable, CustomStringConvertible
         switch self {
         case .notCoordinator: "not the coordinator of this partition"
         case .loadInProgress: "the partition is being loaded"
-        case .writeFailed(let code, let detail): "write failed (\(code)): \(detail)"
+        case .storage(let error): "\(error)"
+        case .encoding(let detail): "a record could not be encoded: \(detail)"
         }
+    }
+
+    static func failed(_ error: any Error) -> CoordinatorError {
+        CoordinatorError.storage(error as? StorageError ?? StorageError(.invalid("\(error)")))
     }
 }
