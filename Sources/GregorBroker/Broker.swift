@@ -59,6 +59,7 @@ public final class Broker: Sendable {
         self.producerIds = ProducerIdAllocator(startMs: clock())
         let metadata = self.metadata
         let defaults = config.logDefaults
+        let logs = self.logs
         try logs.startup { tp in Broker.logConfig(defaults: defaults, overrides: metadata.topic(tp.topic)?.configs ?? [:]) }
         // Partitions whose topic metadata is gone (a crash mid-deletion) are removed.
         for tp in logs.partitions where metadata.topic(tp.topic) == nil {
@@ -68,38 +69,21 @@ public final class Broker: Sendable {
         // mapping depends on it.
         var offsetsConfig = config.offsets
         if let existing = metadata.topic(OffsetStoreConfig.topic) { offsetsConfig.numPartitions = existing.partitionCount }
-        self.offsets = OffsetStore(logManager: logs, config: offsetsConfig, logger: logger, clock: SystemCoordinatorClock(now: clock))
-        // Classic groups' GroupMetadata records go to the group's partition of `__consumer_offsets`
-        // (created on first use, as for commits), as Kafka's coordinator writes them, and come
-        // back on restart. The hooks reach the broker through a weak link set once init is done.
-        let link = BrokerLink()
-        let offsets = self.offsets
+        // Groups and their committed offsets share the coordinator runtime's shards, one per
+        // partition of `__consumer_offsets`, as Kafka 4's group coordinator does.
+        let io = IOExecutor(threads: config.numIoThreads)
         self.groupCoordinator = GroupCoordinator(
             config: config.classicGroupConfig, clock: SystemCoordinatorClock(now: clock), consumerConfig: config.consumerGroupConfig,
-            persistence: GroupMetadataPersistence(
-                store: { snapshot in
-                    guard let broker = link.broker else { return }
-                    do {
-                        try broker.ensureOffsetsTopic()
-                        try broker.offsets.storeGroup(snapshot, now: clock())
-                    } catch {
-                        logger.warning("group metadata append failed", metadata: ["group": "\(snapshot.groupId)", "error": "\(error)"])
-                    }
-                },
-                remove: { group in
-                    guard let broker = link.broker else { return }
-                    do {
-                        try broker.ensureOffsetsTopic()
-                        try broker.offsets.deleteGroup(group, now: clock())
-                    } catch {
-                        logger.warning("group metadata tombstone failed", metadata: ["group": "\(group)", "error": "\(error)"])
-                    }
-                },
-                loaded: { offsets.loadedGroups }))
-        self.io = IOExecutor(threads: config.numIoThreads)
-        try offsets.load()
+            offsets: offsetsConfig,
+            log: StorageCoordinatorLog(logManager: logs, config: offsetsConfig.logConfig, logger: logger) { [metadata, logs, defaults, offsetsConfig] in
+                // The topic's metadata comes with its first record, as Kafka creates it on first use.
+                try Broker.ensureOffsetsTopic(offsetsConfig, metadata: metadata, logs: logs, defaults: defaults)
+            },
+            executor: io, logger: logger)
+        self.offsets = OffsetStore(coordinator: groupCoordinator, logManager: logs, logger: logger)
+        self.io = io
         io.start()
-        link.set(self)
+        try offsets.load()
     }
 
     /// The advertised endpoints, as the server resolved them when it bound its listeners.
@@ -140,9 +124,15 @@ public final class Broker: Sendable {
     /// Creates topics with one durable metadata write, then their partition logs; each result is
     /// returned only once its metadata is on disk. Throws, creating none, when that write fails.
     func createTopics(_ topics: [NewTopic]) throws -> [Result<TopicMetadata, any Error>] {
+        try Self.createTopics(topics, metadata: metadata, logs: logs, defaults: config.logDefaults)
+    }
+
+    static func createTopics(
+        _ topics: [NewTopic], metadata: ClusterMetadataStore, logs: LogManager, defaults: LogConfig
+    ) throws -> [Result<TopicMetadata, any Error>] {
         try metadata.createTopics(topics).map { result in
             result.mapError { $0 as any Error }.flatMap { topic in
-                let logConfig = Self.logConfig(defaults: config.logDefaults, overrides: topic.configs)
+                let logConfig = Self.logConfig(defaults: defaults, overrides: topic.configs)
                 do {
                     for p in 0..<topic.partitionCount { _ = try logs.getOrCreate(TopicPartition(topic.name, p), config: logConfig) }
                 } catch {
@@ -168,9 +158,14 @@ public final class Broker: Sendable {
     /// Creates `__consumer_offsets` before the first commit, as Kafka does on first use, with
     /// its own configs (compacted). A concurrent creation that won is fine.
     func ensureOffsetsTopic() throws {
+        try Self.ensureOffsetsTopic(offsets.config, metadata: metadata, logs: logs, defaults: config.logDefaults)
+    }
+
+    static func ensureOffsetsTopic(_ config: OffsetStoreConfig, metadata: ClusterMetadataStore, logs: LogManager, defaults: LogConfig) throws {
         guard metadata.topic(OffsetStoreConfig.topic) == nil else { return }
-        let result = try createTopics([NewTopic(
-            name: OffsetStoreConfig.topic, partitions: offsets.config.numPartitions, configs: offsets.config.topicConfigs)])
+        let result = try createTopics(
+            [NewTopic(name: OffsetStoreConfig.topic, partitions: config.numPartitions, configs: config.topicConfigs)],
+            metadata: metadata, logs: logs, defaults: defaults)
         if case .failure(let error) = result[0], metadata.topic(OffsetStoreConfig.topic) == nil { throw error }
     }
 
@@ -261,12 +256,3 @@ struct RequestContext: Sendable {
 #if canImport(Glibc)
 import Glibc
 #endif
-
-/// A weak reference to the broker for the group coordinator's persistence hooks, which are made
-/// before the broker is (and must not keep it alive).
-final class BrokerLink: Sendable {
-    private struct Weak { weak var broker: Broker? }
-    private let state = Mutex(Weak())
-    var broker: Broker? { state.withLock { $0.broker } }
-    func set(_ broker: Broker) { state.withLock { $0.broker = broker } }
-}

@@ -1,4 +1,6 @@
 /// The group coordinator (classic protocol and KIP-848) and, later, the transaction
-/// coordinator: pure state machines that take events and a time and return actions, driven by
-/// the broker's handlers. Nothing here does I/O or reads a clock.
+/// coordinator: pure state machines (shards) that take events and a time and return records,
+/// answers and timers, on a ``CoordinatorRuntime`` that loads them from their internal topic,
+/// writes their records before anything they decided takes effect, and runs their timers. The
+/// runtime's log and clock are injected: tests run it in memory on a manual clock.
 public enum Coordination {}

@@ -1,59 +1,57 @@
 import KafkaProtocol
+import Logging
+import Synchronization
 
-/// The group coordinator: owns every ``ClassicGroup`` and KIP-848 ``ConsumerGroup`` on this broker,
-/// parks JoinGroup and SyncGroup requests until their group answers them, and runs one timer for
-/// all groups' deadlines. A group id names one group of one type at a time (Kafka's single
-/// `groups` map): `groups` and `consumerGroups` never share a key.
+/// The group coordinator (Kafka's `GroupCoordinatorService`): every ``ClassicGroup`` and
+/// KIP-848 ``ConsumerGroup``, each in the ``GroupShard`` of its partition of
+/// `__consumer_offsets` on the ``CoordinatorRuntime``, with their committed offsets. It parks
+/// JoinGroup and SyncGroup requests until their group answers them (the shard's events).
 ///
 /// Requests arrive in domain terms (``JoinInput``...), answers leave the same way; the broker's
 /// handlers translate from and to wire messages. The checks Kafka makes before a group is looked
-/// up (`GroupCoordinatorService`) and its answers for unknown groups (`GroupMetadataManager`) live
-/// here; everything else is the state machine's.
-public actor GroupCoordinator {
+/// up (`GroupCoordinatorService`) live here; everything else is the shard's.
+public final class GroupCoordinator: Sendable {
     public let config: ClassicGroupConfig
-    let clock: any CoordinatorClock
-    let memberIdSource: MemberIdSource
-    var groups: [String: ClassicGroup] = [:]
-    /// `group.consumer.*`: the settings every consumer group is created with.
     public let consumerConfig: ConsumerGroupConfig
-    /// Member ids for ConsumerGroupHeartbeat v0 joins; carried from group to group so a
-    /// sequential source (tests) never repeats an id.
-    var consumerMemberIdSource: ConsumerMemberIdSource
-    var consumerGroups: [String: ConsumerGroup] = [:]
-    /// Requests waiting for their group's answer, by token.
-    var parked: [RequestToken: CheckedContinuation<Answer, Never>] = [:]
-    var lastToken: UInt64 = 0
-    /// The one timer task: it sleeps until `deadline`, the earliest deadline of any group.
-    var timer: (id: UInt64, deadline: Int64, task: Task<Void, Never>)?
-    var lastTimerId: UInt64 = 0
-    /// Where classic groups' GroupMetadata records go and come back from.
-    let persistence: GroupMetadataPersistence
+    /// The shards: committed offsets (``OffsetStore``) live on the same runtime.
+    public let runtime: CoordinatorRuntime<GroupShard>
+    let offsetsConfig: OffsetStoreConfig
+    let waiters: GroupWaiters
+    let executor: (any TaskExecutor)?
 
+    /// - Parameters:
+    ///   - log: where `__consumer_offsets` is kept. Nil keeps it in memory and loads every
+    ///     partition at once (tests); otherwise the caller loads them (``OffsetStore/load()``).
+    ///   - executor: where appends and timers run (the broker's I/O threads).
     public init(
         config: ClassicGroupConfig = ClassicGroupConfig(), clock: any CoordinatorClock, memberIdSource: MemberIdSource = .random,
         consumerConfig: ConsumerGroupConfig = ConsumerGroupConfig(), consumerMemberIdSource: ConsumerMemberIdSource = .random,
-        persistence: GroupMetadataPersistence = .none
+        offsets: OffsetStoreConfig = OffsetStoreConfig(), log: (any CoordinatorLog)? = nil, executor: (any TaskExecutor)? = nil,
+        logger: Logger = Logger(label: "gregor.groups")
     ) {
-        self.persistence = persistence
+        var settings = GroupShard.Settings()
+        settings.classic = config
+        settings.consumer = consumerConfig
+        settings.memberIdSource = memberIdSource
+        settings.consumerMemberIdSource = consumerMemberIdSource
+        settings.offsets = offsets
+        let shardSettings = settings
         self.config = config
         self.consumerConfig = consumerConfig
-        self.consumerMemberIdSource = consumerMemberIdSource
-        self.clock = clock
-        self.memberIdSource = memberIdSource
+        self.offsetsConfig = offsets
+        self.executor = executor
+        let waiters = GroupWaiters()
+        self.waiters = waiters
+        runtime = CoordinatorRuntime(
+            topic: OffsetStoreConfig.topic, log: log ?? MemoryCoordinatorLog(), clock: clock, executor: executor, logger: logger,
+            deliver: { waiters.resume($0) }) { _ in GroupShard(settings: shardSettings) }
+        if log == nil {
+            for partition in 0..<offsets.numPartitions { _ = try? runtime.loadNow(partition) }
+        }
     }
 
-    deinit {
-        timer?.task.cancel()
-    }
-
-    /// What became of a request handed to a group.
-    enum Answer: Sendable {
-        case join(JoinResult)
-        case sync(SyncResult)
-        case heartbeat(ErrorCode)
-        case leave(LeaveResult)
-        case abandoned
-    }
+    /// The partition of `__consumer_offsets` holding the group.
+    public func partition(for groupId: String) -> Int32 { offsetsConfig.partition(for: groupId) }
 
     // MARK: Requests
 
@@ -66,39 +64,23 @@ public actor GroupCoordinator {
         if input.sessionTimeoutMs < config.minSessionTimeoutMs || input.sessionTimeoutMs > config.maxSessionTimeoutMs {
             return .failure(.invalidSessionTimeout, memberId: input.memberId)
         }
-        if let consumer = consumerGroups[groupId] {
-            // Kafka 4.x deletes an empty consumer group and creates a classic one in its place
-            // (`maybeDeleteEmptyConsumerGroup`). A non-empty one would take the member in as a
-            // classic-protocol member of a mixed group (`classicGroupJoinToConsumerGroup`), which
-            // Gregor does not implement: it answers as Kafka 3.7 did, GROUP_ID_NOT_FOUND
-            // ("Group X is not a classic group.").
-            guard consumer.members.isEmpty else { return .failure(.groupIdNotFound, memberId: input.memberId) }
-            guard input.memberId.isEmpty else { return .failure(.unknownMemberId, memberId: input.memberId) }
-            consumerGroups.removeValue(forKey: groupId)
-            rearmTimer()
+        let answer = await submit(groupId, failed: { .join(.failure($0, memberId: input.memberId)) }) { shard, token, now in
+            let result = shard.join(groupId, input, token: token, now: now)
+            return result.map { $0.map(GroupAnswer.join) }
         }
-        if groups[groupId] == nil {
-            // Only a member without an id creates a group (Kafka's getOrMaybeCreateClassicGroup).
-            guard input.memberId.isEmpty else { return .failure(.unknownMemberId, memberId: input.memberId) }
-            groups[groupId] = ClassicGroup(groupId: groupId, config: config, memberIdSource: memberIdSource, now: clock.now())
-            // Kafka commits a new group with an empty GroupMetadata record (generation 0).
-            groups[groupId]!.persistMetadata()
-        }
-        switch await submit(groupId, { group, token, now in group.join(input, token: token, now: now) }) {
-        case .join(let result): return result
-        default: throw GroupRequestAbandoned(groupId: groupId, request: "JoinGroup")
-        }
+        guard case .join(let result) = answer else { throw GroupRequestAbandoned(groupId: groupId, request: "JoinGroup") }
+        return result
     }
 
     /// SyncGroup. Followers suspend until the leader's assignment arrives; throws
     /// ``GroupRequestAbandoned`` when Kafka would never answer (the member was removed meanwhile).
     public func sync(groupId: String, _ input: SyncInput) async throws(GroupRequestAbandoned) -> SyncResult {
         if groupId.isEmpty { return .failure(.invalidGroupId) }
-        guard groups[groupId] != nil else { return .failure(.unknownMemberId) }
-        switch await submit(groupId, { group, token, now in group.sync(input, token: token, now: now) }) {
-        case .sync(let result): return result
-        default: throw GroupRequestAbandoned(groupId: groupId, request: "SyncGroup")
+        let answer = await submit(groupId, failed: { .sync(.failure($0)) }) { shard, token, now in
+            shard.classicRequest(groupId, missing: .sync(.failure(.unknownMemberId))) { $0.sync(input, token: token, now: now) }
         }
+        guard case .sync(let result) = answer else { throw GroupRequestAbandoned(groupId: groupId, request: "SyncGroup") }
+        return result
     }
 
     /// Heartbeat; an unknown group answers UNKNOWN_MEMBER_ID, as Kafka's does. So does a consumer
@@ -106,72 +88,92 @@ public actor GroupCoordinator {
     /// LeaveGroup (Kafka's `classicGroup{Sync,Heartbeat,Leave}ToConsumerGroup` for unknown members).
     public func heartbeat(groupId: String, _ input: HeartbeatInput) async -> ErrorCode {
         if groupId.isEmpty { return .invalidGroupId }
-        guard groups[groupId] != nil else { return .unknownMemberId }
-        switch await submit(groupId, { group, token, now in group.heartbeat(input, token: token, now: now) }) {
-        case .heartbeat(let error): return error
-        default: return .unknownServerError
+        let answer = await submit(groupId, failed: { .heartbeat($0) }) { shard, token, now in
+            shard.classicRequest(groupId, missing: .heartbeat(.unknownMemberId)) { $0.heartbeat(input, token: token, now: now) }
         }
+        guard case .heartbeat(let error) = answer else { return .unknownServerError }
+        return error
     }
 
     /// LeaveGroup; in an unknown group every member is UNKNOWN_MEMBER_ID (Kafka's
     /// `GroupCoordinatorService.leaveGroup`), with no top-level error.
     public func leave(groupId: String, _ members: [LeavingMember]) async -> LeaveResult {
         if groupId.isEmpty { return LeaveResult(error: .invalidGroupId) }
-        guard groups[groupId] != nil else {
-            return LeaveResult(members: members.map {
-                .init(memberId: $0.memberId, groupInstanceId: $0.groupInstanceId, error: .unknownMemberId)
-            })
+        let unknown = LeaveResult(members: members.map {
+            .init(memberId: $0.memberId, groupInstanceId: $0.groupInstanceId, error: .unknownMemberId)
+        })
+        let answer = await submit(groupId, failed: { .leave(LeaveResult(error: $0)) }) { shard, token, now in
+            shard.classicRequest(groupId, missing: .leave(unknown)) { $0.leave(members, token: token, now: now) }
         }
-        switch await submit(groupId, { group, token, now in group.leave(members, token: token, now: now) }) {
-        case .leave(let result): return result
-        default: return LeaveResult(error: .unknownServerError)
-        }
+        guard case .leave(let result) = answer else { return LeaveResult(error: .unknownServerError) }
+        return result
     }
 
-    // MARK: Driving the groups
-
-    /// Hands an event to an existing group and waits for the answer naming its token.
-    private func submit(
-        _ groupId: String, _ event: (inout ClassicGroup, RequestToken, Int64) -> [ClassicGroup.Action]
-    ) async -> Answer {
-        lastToken += 1
-        let token = RequestToken(lastToken)
+    /// Runs `operation` as a write on the group's shard and waits for the answer naming its
+    /// token: the operation's own response, or an event of this or a later operation.
+    func submit(
+        _ groupId: String, failed: @escaping @Sendable (ErrorCode) -> GroupAnswer,
+        _ operation: @escaping @Sendable (inout GroupShard, RequestToken, Int64) -> CoordinatorResult<GroupShard, GroupAnswer?>
+    ) async -> GroupAnswer {
+        let token = waiters.nextToken()
+        let partition = partition(for: groupId)
+        let runtime = self.runtime
+        let waiters = self.waiters
         return await withCheckedContinuation { continuation in
-            parked[token] = continuation
-            let now = clock.now()
-            // In place (the dictionary's modify accessor): no copy of the group per request.
-            let actions = event(&groups[groupId]!, token, now)
-            persistMetadata(of: groupId)
-            perform(actions)
-            rearmTimer()
-        }
-    }
-
-    func perform(_ actions: [ClassicGroup.Action]) {
-        for action in actions {
-            switch action {
-            case .answerJoin(let token, let result): resume(token, .join(result))
-            case .answerSync(let token, let result): resume(token, .sync(result))
-            case .answerHeartbeat(let token, let error): resume(token, .heartbeat(error))
-            case .answerLeave(let token, let result): resume(token, .leave(result))
-            case .abandon(let token): resume(token, .abandoned)
+            waiters.park(token, continuation)
+            Task(executorPreference: executor) {
+                do throws(CoordinatorError) {
+                    if let answer = try runtime.writeNow(partition, { shard, now in operation(&shard, token, now) }) {
+                        waiters.resume(token, answer)
+                    }
+                } catch {
+                    waiters.resume(token, failed(Self.errorCode(error)))
+                }
             }
         }
     }
 
-    /// Writes the GroupMetadata record the group's last event called for, before its answers go
-    /// out (Kafka answers the leader's SyncGroup once the record is appended).
-    func persistMetadata(of groupId: String) {
-        guard let snapshot = groups[groupId]?.takePendingMetadata() else { return }
-        persistence.store(snapshot)
-    }
-
-    private func resume(_ token: RequestToken, _ answer: Answer) {
-        parked.removeValue(forKey: token)?.resume(returning: answer)
+    /// What a group request answers when the runtime failed it (Kafka's
+    /// `CoordinatorOperationExceptionHelper`): a storage error sends the client to look the
+    /// coordinator up again.
+    static func errorCode(_ error: CoordinatorError) -> ErrorCode {
+        OffsetStoreError(.coordinator(error)).errorCode
     }
 
     /// Requests parked now (tests: nothing may leak).
-    public var parkedRequestCount: Int { parked.count }
+    public var parkedRequestCount: Int { waiters.count }
+}
+
+/// Requests waiting for their group's answer, by token.
+final class GroupWaiters: Sendable {
+    private let parked = Mutex<[RequestToken: CheckedContinuation<GroupAnswer, Never>]>([:])
+    private let lastToken = Atomic<UInt64>(0)
+
+    func nextToken() -> RequestToken { RequestToken(lastToken.add(1, ordering: .relaxed).newValue) }
+
+    func park(_ token: RequestToken, _ continuation: CheckedContinuation<GroupAnswer, Never>) {
+        parked.withLock { $0[token] = continuation }
+    }
+
+    /// Answers a parked request; nothing if it was answered already.
+    func resume(_ token: RequestToken, _ answer: GroupAnswer) {
+        parked.withLock { $0.removeValue(forKey: token) }?.resume(returning: answer)
+    }
+
+    func resume(_ events: [GroupShard.Event]) {
+        for event in events { resume(event.token, event.answer) }
+    }
+
+    var count: Int { parked.withLock { $0.count } }
+}
+
+extension CoordinatorResult {
+    /// The same result answering `transform(response)`.
+    func map<T>(_ transform: (Response) -> T) -> CoordinatorResult<Shard, T> {
+        CoordinatorResult<Shard, T>(
+            records: records, response: transform(response), events: events, timers: timers, replayRecords: replayRecords,
+            deliverEventsIfWriteFails: deliverEventsIfWriteFails)
+    }
 }
 
 /// Kafka leaves a replaced JoinGroup (or the SyncGroup of a member removed while it waited)

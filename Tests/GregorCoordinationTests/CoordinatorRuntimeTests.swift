@@ -78,34 +78,6 @@ struct RegisterShard: CoordinatorShard {
     }
 }
 
-/// An internal topic in memory that fails appends on demand and can run code in mid-load.
-final class MemoryCoordinatorLog: CoordinatorLog {
-    struct State {
-        var batches: [TopicPartition: [CoordinatorBatch]] = [:]
-        var failAppends = false
-        var duringLoad: (@Sendable () -> Void)?
-    }
-
-    let state = Mutex(State())
-
-    func forEachBatch(_ partition: TopicPartition, _ body: (CoordinatorBatch) throws -> Void) throws {
-        let (batches, hook) = state.withLock { ($0.batches[partition] ?? [], $0.duringLoad) }
-        hook?()
-        for batch in batches { try body(batch) }
-    }
-
-    func append(_ partition: TopicPartition, _ records: [CoordinatorRecordBytes], now: Int64) throws -> Int64 {
-        try state.withLock { state in
-            if state.failAppends { throw StorageError(.io(errno: 28, operation: "write"), path: "memory") }
-            let first = state.batches[partition, default: []].reduce(0) { $0 + Int64(max($1.records.count, 1)) }
-            state.batches[partition, default: []].append(CoordinatorBatch(
-                baseOffset: first, producerId: -1, producerEpoch: -1, isTransactional: false, isControl: false, committed: false,
-                records: records.enumerated().map { (first + Int64($0.offset), $0.element) }, unreadable: 0))
-            return first
-        }
-    }
-}
-
 /// The events a runtime delivered, in order.
 final class DeliveredEvents: Sendable {
     private let events = Mutex<[RegisterShard.Event]>([])

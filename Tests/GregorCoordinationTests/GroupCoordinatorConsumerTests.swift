@@ -42,20 +42,20 @@ struct GroupCoordinatorConsumerTests {
     func classicMemberJoins() async throws -> Task<JoinResult, any Error> {
         #expect(try await coordinator.join(groupId: "g", joinInput("c")) == .failure(.memberIdRequired, memberId: "c-1"))
         let task = Task { [coordinator] in try await coordinator.join(groupId: "g", joinInput("c", memberId: "c-1")) }
-        for _ in 0..<10_000 where await coordinator.parkedRequestCount == 0 { await Task.yield() }
+        for _ in 0..<10_000 where coordinator.parkedRequestCount == 0 { await Task.yield() }
         return task
     }
 
     @Test func theSessionTimeoutRunsOnTheSharedTimer() async {
         #expect(await send(join("a")) == ok("a", 1, [ordersId: [0, 1, 2, 3, 4, 5]]))
-        #expect(await coordinator.nextTimerDeadline == 10_000)
+        #expect(coordinator.nextTimerDeadline == 10_000)
         await advance(to: 9_000)
         #expect(await send(beat("a", epoch: 1)) == ok("a", 1))
-        #expect(await coordinator.nextTimerDeadline == 19_000)
+        #expect(coordinator.nextTimerDeadline == 19_000)
 
         await advance(to: 19_000)
         #expect(await coordinator.consumerGroup("g")?.state == .empty)
-        #expect(await coordinator.nextTimerDeadline == nil)
+        #expect(coordinator.nextTimerDeadline == nil)
         #expect(await send(beat("a", epoch: 1)) == failed(.unknownMemberId))
         // An empty consumer group lives on (for its offsets) until deleted.
         #expect(await coordinator.listGroups().map { [$0.groupId, $0.protocolType, $0.state, $0.groupType] }

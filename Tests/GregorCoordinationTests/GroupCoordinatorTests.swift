@@ -67,7 +67,7 @@ struct GroupCoordinatorTests {
     /// Waits until `count` requests are parked (a request started in a task reaches the actor later).
     func waitForParked(_ count: Int) async throws {
         for _ in 0..<10_000 {
-            if await coordinator.parkedRequestCount == count { return }
+            if coordinator.parkedRequestCount == count { return }
             await Task.yield()
         }
         Issue.record("never \(count) parked requests")
@@ -81,19 +81,19 @@ struct GroupCoordinatorTests {
     @Test func theInitialDelayAndSessionExpiryRunOnTheClockWithoutSleeping() async throws {
         let joining = startJoin(joinInput("a", version: 3))
         try await waitForParked(1)
-        #expect(await coordinator.nextTimerDeadline == 3000)
+        #expect(coordinator.nextTimerDeadline == 3000)
 
         await advance(to: 2999)
-        #expect(await coordinator.parkedRequestCount == 1)
+        #expect(coordinator.parkedRequestCount == 1)
         await advance(to: 3000)
         #expect(try await joining.value == joined("a-1", generation: 1, leader: "a-1", members: [JoinedMember(memberId: "a-1", metadata: [1])]))
         #expect(try await coordinator.sync(groupId: "g", SyncInput(memberId: "a-1", generationId: 1, assignments: ["a-1": [7]])) == synced([7]))
 
         // The session (10 s) restarts with each heartbeat.
-        #expect(await coordinator.nextTimerDeadline == 13_000)
+        #expect(coordinator.nextTimerDeadline == 13_000)
         await advance(to: 12_000)
         #expect(await coordinator.heartbeat(groupId: "g", HeartbeatInput(memberId: "a-1", generationId: 1)) == ErrorCode.none)
-        #expect(await coordinator.nextTimerDeadline == 22_000)
+        #expect(coordinator.nextTimerDeadline == 22_000)
         await advance(to: 21_999)
         #expect(await coordinator.describeGroup("g").state == "Stable")
 
@@ -101,8 +101,8 @@ struct GroupCoordinatorTests {
         #expect(await coordinator.describeGroup("g").state == "Empty")
         #expect(await coordinator.describeGroup("g").members.isEmpty)
         #expect(await coordinator.heartbeat(groupId: "g", HeartbeatInput(memberId: "a-1", generationId: 1)) == .unknownMemberId)
-        #expect(await coordinator.nextTimerDeadline == nil)
-        #expect(await coordinator.parkedRequestCount == 0)
+        #expect(coordinator.nextTimerDeadline == nil)
+        #expect(coordinator.parkedRequestCount == 0)
     }
 
     @Test func aReplacedJoinIsAbandonedAndTheNewOneAnswered() async throws {
@@ -117,7 +117,7 @@ struct GroupCoordinatorTests {
 
         await advance(to: 3000)
         #expect(try await replacing.value.generationId == 1)
-        #expect(await coordinator.parkedRequestCount == 0)
+        #expect(coordinator.parkedRequestCount == 0)
     }
 
     @Test func followersWaitForTheLeadersAssignment() async throws {
@@ -165,14 +165,14 @@ struct GroupCoordinatorTests {
         #expect(await coordinator.listGroups(typesFilter: ["consumer"]).isEmpty)
 
         #expect(await coordinator.leave(groupId: "g", [LeavingMember(memberId: "a-1")]).members.map(\.error) == [ErrorCode.none])
-        #expect(await coordinator.parkedRequestCount == 0)
+        #expect(coordinator.parkedRequestCount == 0)
         // The initial rebalance waits out its delay even with nobody left.
         #expect(await coordinator.groupIsEmpty("g") == false)
         await advance(to: 3000)
         #expect(await coordinator.groupIsEmpty("g") == true)
         #expect(await coordinator.deleteGroup("g") == nil)
         #expect(await coordinator.groupIsEmpty("g") == nil)
-        #expect(await coordinator.nextTimerDeadline == nil)
+        #expect(coordinator.nextTimerDeadline == nil)
     }
 
     @Test func offsetCommitsCreateSimpleGroupsOnlyAtNegativeGenerations() async {

@@ -20,8 +20,6 @@ public final class BrokerServer: Sendable {
     /// Binds every listener; returns the bound channels (their local addresses carry the ports).
     public func start() async throws -> [Channel] {
         let broker = self.broker
-        // Groups known only by their committed offsets (after a restart) exist again, Empty.
-        await broker.groupCoordinator.restore(groupIds: broker.offsets.groups)
         var channels: [Channel] = []
         var bound: [String: Int] = [:]
         do {

@@ -54,27 +54,3 @@ public struct GroupMetadataSnapshot: Hashable, Sendable {
         self.members = members
     }
 }
-
-/// How the group coordinator makes classic group metadata durable: the broker wires these to
-/// ``OffsetStore``; the default keeps nothing (tests, tools).
-public struct GroupMetadataPersistence: Sendable {
-    /// Appends a GroupMetadata record; called inside the coordinator before the answers it
-    /// guards are sent (Kafka answers the leader's SyncGroup only once the record is written).
-    public var store: @Sendable (GroupMetadataSnapshot) -> Void
-    /// Writes the group's tombstone (an Empty group deleted once its offsets expired).
-    public var remove: @Sendable (String) -> Void
-    /// The groups found by the last load, for `GroupCoordinator.restore`.
-    public var loaded: @Sendable () -> [GroupMetadataSnapshot]
-
-    public init(
-        store: @escaping @Sendable (GroupMetadataSnapshot) -> Void,
-        remove: @escaping @Sendable (String) -> Void = { _ in },
-        loaded: @escaping @Sendable () -> [GroupMetadataSnapshot] = { [] }
-    ) {
-        self.store = store
-        self.remove = remove
-        self.loaded = loaded
-    }
-
-    public static let none = GroupMetadataPersistence(store: { _ in })
-}

@@ -12,7 +12,7 @@ extension OffsetStore {
     public func deleteGroup(_ group: String, now: Int64) throws(OffsetStoreError) -> Int {
         try write(group, now: now) { shard in
             let mine = (shard.offsets[group] ?? [:]).keys.sorted()
-            let records = mine.map { OffsetShard.Record.offsetCommit(group: group, $0, nil) } + [.groupMetadata(group: group, nil)]
+            let records = mine.map { GroupShard.Record.offsetCommit(group: group, $0, nil) } + [.groupMetadata(group: group, nil)]
             return CoordinatorResult(records: records, response: mine.count)
         }
     }
@@ -37,7 +37,7 @@ extension OffsetStore {
     public func deleteTopics(_ topics: Set<String>, now: Int64) throws(OffsetStoreError) -> Int {
         guard !topics.isEmpty else { return 0 }
         return try eachShard(now: now) { shard in
-            var doomed: [OffsetShard.Record] = []
+            var doomed: [GroupShard.Record] = []
             for (group, mine) in shard.offsets {
                 for tp in mine.keys where topics.contains(tp.topic) { doomed.append(.offsetCommit(group: group, tp, nil)) }
             }
@@ -47,11 +47,11 @@ extension OffsetStore {
 
     /// Runs `operation` on every shard, one batch each; keeps going past a shard that fails
     /// and throws the first failure at the end.
-    func eachShard<T>(now: Int64, _ operation: (inout OffsetShard) -> CoordinatorResult<OffsetShard, T>) throws(OffsetStoreError) -> [T] {
+    func eachShard<T>(now: Int64, _ operation: (inout GroupShard) -> CoordinatorResult<GroupShard, T>) throws(OffsetStoreError) -> [T] {
         var results: [T] = []
         var failure: OffsetStoreError?
         for partition in runtime.partitions {
-            do {
+            do throws(CoordinatorError) {
                 results.append(try runtime.writeNow(partition, now: now) { shard, _ in operation(&shard) })
             } catch {
                 failure = failure ?? OffsetStoreError(.coordinator(error))

@@ -33,7 +33,7 @@ extension OffsetStore {
         for partition in 0..<config.numPartitions {
             if logManager.log(TopicPartition(OffsetStoreConfig.topic, partition)) != nil { report.partitions += 1 }
             let loaded: CoordinatorLoadReport?
-            do {
+            do throws(CoordinatorError) {
                 loaded = try runtime.loadNow(partition)
             } catch {
                 throw OffsetStoreError(.coordinator(error))
@@ -43,7 +43,7 @@ extension OffsetStore {
             report.records += loaded.records + loaded.skipped + loaded.unreadable
             report.skipped += loaded.skipped
             report.unreadable += loaded.unreadable
-            let (offsets, groups) = (try? runtime.read(partition) { ($0.offsets.values.reduce(0) { $0 + $1.count }, $0.groups.count) }) ?? (0, 0)
+            let (offsets, groups) = (try? runtime.read(partition) { ($0.offsets.values.reduce(0) { $0 + $1.count }, $0.snapshots.count) }) ?? (0, 0)
             report.offsets += offsets
             report.groups += groups
         }

@@ -7,7 +7,7 @@ import Synchronization
 /// Committed offsets, kept in memory and made durable in the compacted internal topic
 /// `__consumer_offsets` in Kafka's own record format (`OffsetRecords`).
 ///
-/// Each partition of the topic is a shard on the ``CoordinatorRuntime`` (``OffsetShard``), as
+/// Each partition of the topic is a shard on the ``CoordinatorRuntime`` (``GroupShard``), as
 /// each is its own coordinator in Kafka: a group lives in the shard
 /// `OffsetStoreConfig.partition(for:)` picks. Every change is one batch appended to the
 /// shard's log and replayed into memory only once the append succeeded, so memory and log
@@ -22,17 +22,25 @@ public final class OffsetStore: Sendable {
     public let config: OffsetStoreConfig
     let logManager: LogManager
     let logger: Logger
-    /// The shards of `__consumer_offsets`: a one-node broker coordinates every partition.
-    public let runtime: CoordinatorRuntime<OffsetShard>
+    /// The shards of `__consumer_offsets`, shared with the group coordinator: a one-node broker
+    /// coordinates every partition.
+    public let runtime: CoordinatorRuntime<GroupShard>
 
-    public init(logManager: LogManager, config: OffsetStoreConfig = OffsetStoreConfig(),
-                logger: Logger = Logger(label: "gregor.offsets"), clock: any CoordinatorClock = SystemCoordinatorClock(now: { 0 })) {
-        self.config = config
+    /// The offsets of `coordinator`'s groups, kept in `logManager`.
+    public init(coordinator: GroupCoordinator, logManager: LogManager, logger: Logger = Logger(label: "gregor.offsets")) {
+        self.config = coordinator.offsetsConfig
         self.logManager = logManager
         self.logger = logger
-        self.runtime = CoordinatorRuntime(
-            topic: OffsetStoreConfig.topic, log: StorageCoordinatorLog(logManager: logManager, config: config.logConfig, logger: logger),
-            clock: clock, logger: logger) { _ in OffsetShard() }
+        self.runtime = coordinator.runtime
+    }
+
+    /// An offset store with a group coordinator of its own (tests).
+    public convenience init(logManager: LogManager, config: OffsetStoreConfig = OffsetStoreConfig(),
+                            logger: Logger = Logger(label: "gregor.offsets"), clock: any CoordinatorClock = SystemCoordinatorClock(now: { 0 })) {
+        let coordinator = GroupCoordinator(
+            clock: clock, offsets: config, log: StorageCoordinatorLog(logManager: logManager, config: config.logConfig, logger: logger),
+            logger: logger)
+        self.init(coordinator: coordinator, logManager: logManager, logger: logger)
     }
 
     /// The partition of `__consumer_offsets` holding `group` (FindCoordinator answers this
@@ -40,10 +48,10 @@ public final class OffsetStore: Sendable {
     public func partition(for group: String) -> Int32 { config.partition(for: group) }
 
     /// Runs `operation` on the group's shard at `now` and writes its records.
-    func write<T>(_ group: String, now: Int64, _ operation: (inout OffsetShard) -> CoordinatorResult<OffsetShard, T>)
+    func write<T>(_ group: String, now: Int64, _ operation: (inout GroupShard) -> CoordinatorResult<GroupShard, T>)
         throws(OffsetStoreError) -> T
     {
-        do {
+        do throws(CoordinatorError) {
             return try runtime.writeNow(partition(for: group), now: now) { shard, _ in operation(&shard) }
         } catch {
             throw OffsetStoreError(.coordinator(error))
@@ -51,7 +59,7 @@ public final class OffsetStore: Sendable {
     }
 
     /// Reads the group's shard; nil if it is not loaded.
-    func read<T>(_ group: String, _ body: (OffsetShard) -> T) -> T? {
+    func read<T>(_ group: String, _ body: (GroupShard) -> T) -> T? {
         try? runtime.read(partition(for: group), body)
     }
 
@@ -66,7 +74,7 @@ public final class OffsetStore: Sendable {
     public func commit(group: String, offsets: [OffsetCommitEntry], now: Int64) throws(OffsetStoreError) -> [ErrorCode] {
         var errors: [ErrorCode] = []
         errors.reserveCapacity(offsets.count)
-        var records: [OffsetShard.Record] = []
+        var records: [GroupShard.Record] = []
         records.reserveCapacity(offsets.count)
         for entry in offsets {
             if entry.committed.metadata.utf16.count > config.metadataMaxBytes {
@@ -124,6 +132,6 @@ public final class OffsetStore: Sendable {
     /// The last stored metadata of every classic group (after `load`: what the topic held),
     /// sorted by group id.
     public var loadedGroups: [GroupMetadataSnapshot] {
-        runtime.partitions.flatMap { (try? runtime.read($0) { Array($0.groups.values) }) ?? [] }.sorted { $0.groupId < $1.groupId }
+        runtime.partitions.flatMap { (try? runtime.read($0) { Array($0.snapshots.values) }) ?? [] }.sorted { $0.groupId < $1.groupId }
     }
 }

@@ -28,6 +28,20 @@ public struct CoordinatorBatch: Sendable {
     /// `unreadable`): no coordinator writes one.
     public var records: [(offset: Int64, bytes: CoordinatorRecordBytes)]
     public var unreadable: Int
+
+    public init(
+        baseOffset: Int64, producerId: Int64, producerEpoch: Int16, isTransactional: Bool, isControl: Bool, committed: Bool,
+        records: [(offset: Int64, bytes: CoordinatorRecordBytes)], unreadable: Int
+    ) {
+        self.baseOffset = baseOffset
+        self.producerId = producerId
+        self.producerEpoch = producerEpoch
+        self.isTransactional = isTransactional
+        self.isControl = isControl
+        self.committed = committed
+        self.records = records
+        self.unreadable = unreadable
+    }
 }
 
 /// The internal topic's partitions in the broker's ``LogManager``, written as Kafka's
@@ -37,14 +51,18 @@ public struct StorageCoordinatorLog: CoordinatorLog {
     let logManager: LogManager
     let config: LogConfig
     let logger: Logger
+    /// Runs before the first append to a partition that does not exist yet: the broker creates
+    /// the internal topic's metadata there.
+    let prepare: (@Sendable () throws -> Void)?
 
     /// Bytes read per step of a load.
     static let loadChunkBytes = 1 << 20
 
-    public init(logManager: LogManager, config: LogConfig, logger: Logger) {
+    public init(logManager: LogManager, config: LogConfig, logger: Logger, prepare: (@Sendable () throws -> Void)? = nil) {
         self.logManager = logManager
         self.config = config
         self.logger = logger
+        self.prepare = prepare
     }
 
     public func forEachBatch(_ partition: TopicPartition, _ body: (CoordinatorBatch) throws -> Void) throws {
@@ -91,6 +109,7 @@ public struct StorageCoordinatorLog: CoordinatorLog {
     }
 
     public func append(_ partition: TopicPartition, _ records: [CoordinatorRecordBytes], now: Int64) throws -> Int64 {
+        if logManager.log(partition) == nil { try prepare?() }
         let log = try logManager.log(partition) ?? logManager.getOrCreate(partition, config: config)
         var builder = RecordBatchBuilder()
         for r in records { builder.append(timestamp: now, key: r.key, value: r.value) }

@@ -43,7 +43,13 @@ extension CoordinatorRuntime {
                     logger.warning("coordinator timer failed; retrying", metadata: [
                         "partition": "\(slot.partition)", "timer": "\(key)", "error": "\(error)",
                     ])
-                    state.timers[key] = state.timers[key] ?? now + Self.timerRetryMs
+                    if result.deliverEventsIfWriteFails {
+                        // The shard moved on in memory: its timers follow it, not the retry.
+                        Self.apply(result.timers, to: &state.timers)
+                        events += result.events
+                    } else {
+                        state.timers[key] = state.timers[key] ?? now + Self.timerRetryMs
+                    }
                 }
             }
             rearm(slot, &state)

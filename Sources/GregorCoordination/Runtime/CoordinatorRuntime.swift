@@ -85,16 +85,22 @@ public final class CoordinatorRuntime<Shard: CoordinatorShard>: Sendable {
         _ partition: Int32, now: Int64? = nil, _ operation: (inout Shard, Int64) -> CoordinatorResult<Shard, Response>
     ) throws(CoordinatorError) -> Response {
         let slot = try slot(partition)
-        let (response, events) = try slot.state.withLock { (state: inout Slot.State) throws(CoordinatorError) in
+        let outcome = try slot.state.withLock { (state: inout Slot.State) throws(CoordinatorError) -> (Result<Response, CoordinatorError>, [Shard.Event]) in
             try Self.checkActive(state)
             let now = now ?? clock.now()
             let result = operation(&state.shard, now)
-            try commit(result, slot.partition, &state, now: now)
-            rearm(slot, &state)
-            return (result.response, result.events)
+            defer { rearm(slot, &state) }
+            do throws(CoordinatorError) {
+                try commit(result, slot.partition, &state, now: now)
+            } catch {
+                guard result.deliverEventsIfWriteFails else { return (.failure(error), []) }
+                Self.apply(result.timers, to: &state.timers)
+                return (.failure(error), result.events)
+            }
+            return (.success(result.response), result.events)
         }
-        if !events.isEmpty { deliver(events) }
-        return response
+        if !outcome.1.isEmpty { deliver(outcome.1) }
+        return try outcome.0.get()
     }
 
     /// Reads the partition's shard as the last written operation left it.

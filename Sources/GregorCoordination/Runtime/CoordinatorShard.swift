@@ -70,24 +70,32 @@ public struct CoordinatorResult<Shard: CoordinatorShard, Response> {
     /// classic-group operations do (`CoordinatorResult.replayRecords`): they are written, not
     /// replayed.
     public var replayRecords: Bool
+    /// True when the operation changed the shard in place and its events must go out even if
+    /// the write fails: a classic group has moved on in memory, and requests it answered would
+    /// otherwise wait for ever (the write's failure is logged, as Gregor's group coordinator
+    /// always did). The operation's caller still gets the error.
+    public var deliverEventsIfWriteFails: Bool
 
     public init(
         records: [Shard.Record] = [], response: Response, events: [Shard.Event] = [], timers: [CoordinatorTimerChange] = [],
-        replayRecords: Bool = true
+        replayRecords: Bool = true, deliverEventsIfWriteFails: Bool = false
     ) {
         self.records = records
         self.response = response
         self.events = events
         self.timers = timers
         self.replayRecords = replayRecords
+        self.deliverEventsIfWriteFails = deliverEventsIfWriteFails
     }
 }
 
 extension CoordinatorResult where Response == Void {
     public init(
-        records: [Shard.Record] = [], events: [Shard.Event] = [], timers: [CoordinatorTimerChange] = [], replayRecords: Bool = true
+        records: [Shard.Record] = [], events: [Shard.Event] = [], timers: [CoordinatorTimerChange] = [], replayRecords: Bool = true,
+        deliverEventsIfWriteFails: Bool = false
     ) {
-        self.init(records: records, response: (), events: events, timers: timers, replayRecords: replayRecords)
+        self.init(records: records, response: (), events: events, timers: timers, replayRecords: replayRecords,
+                  deliverEventsIfWriteFails: deliverEventsIfWriteFails)
     }
 }
 

@@ -3,7 +3,8 @@
 // Each group, classic or consumer (KIP-848): GROUP_ID_NOT_FOUND if unknown, NON_EMPTY_GROUP
 // while it has members; duplicates
 // are answered once (KafkaApis takes the distinct names). The group's committed offsets go
-// with it (tombstones in __consumer_offsets), as Kafka's GroupCoordinatorShard.deleteGroups does.
+// with it (tombstones in __consumer_offsets, in the same write), as Kafka's
+// GroupCoordinatorShard.deleteGroups does.
 // Each group needs DELETE on it (GROUP_AUTHORIZATION_FAILED).
 import GregorCoordination
 import KafkaProtocol
@@ -19,15 +20,7 @@ enum DeleteGroupsHandler: APIHandler {
                 results.append(.init(groupId: groupId, errorCode: ErrorCode.groupAuthorizationFailed.rawValue))
                 continue
             }
-            var code = await context.broker.groupCoordinator.deleteGroup(groupId) ?? ErrorCode.none
-            if code == .none {
-                do {
-                    _ = try context.broker.offsets.deleteGroup(groupId, now: context.broker.clock())
-                } catch {
-                    context.logger.warning("deleting the offsets of group \(groupId) failed: \(error)")
-                    code = error.errorCode
-                }
-            }
+            let code = await context.broker.groupCoordinator.deleteGroup(groupId) ?? ErrorCode.none
             results.append(.init(groupId: groupId, errorCode: code.rawValue))
         }
         return DeleteGroupsResponse(results: results)

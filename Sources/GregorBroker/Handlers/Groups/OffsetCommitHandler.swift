@@ -5,11 +5,12 @@
 // v6: committed leader epoch (KIP-320). v7: group instance id (KIP-345). v8: flexible.
 // v9: the generation field carries the member epoch for KIP-848 groups; an unknown group is
 // GROUP_ID_NOT_FOUND rather than ILLEGAL_GENERATION.
-// A group-level error (invalid group id, generation, member) answers every partition with it;
-// then partitions of unknown topics get UNKNOWN_TOPIC_OR_PARTITION and over-long metadata
-// OFFSET_METADATA_TOO_LARGE, while the rest are committed in one batch.
 // Needs READ on the group (every partition GROUP_AUTHORIZATION_FAILED) and READ on each topic
-// (TOPIC_AUTHORIZATION_FAILED), checked before the group's state as KafkaApis does.
+// (TOPIC_AUTHORIZATION_FAILED); partitions of unknown topics get UNKNOWN_TOPIC_OR_PARTITION.
+// The rest go to the coordinator, as in KafkaApis.handleOffsetCommitRequest: the group check
+// (generation, member) and the write are one operation on the group's shard; a group error
+// answers those partitions, else over-long metadata gets OFFSET_METADATA_TOO_LARGE and the
+// others are committed in one batch.
 import GregorCoordination
 import GregorStorage
 import KafkaProtocol
@@ -27,13 +28,6 @@ enum OffsetCommitHandler: APIHandler {
         }
         guard context.authorized(.read, .group, request.groupId) else { return answerAll(.groupAuthorizationFailed) }
         guard !request.groupId.isEmpty else { return answerAll(.invalidGroupId) }
-        if let error = await broker.groupCoordinator.validateOffsetCommit(
-            groupId: request.groupId, memberId: request.memberId, groupInstanceId: request.groupInstanceId,
-            generationId: request.generationIdOrMemberEpoch, apiVersion: v)
-        {
-            return answerAll(error)
-        }
-
         let now = broker.clock()
         // v2-4: an explicit retention makes the offset expire at commit time + retention.
         let expireAt: Int64? = (2...4).contains(v) && request.retentionTimeMs != -1 ? now + request.retentionTimeMs : nil
@@ -65,13 +59,13 @@ enum OffsetCommitHandler: APIHandler {
             codes.append(topicCodes)
         }
         if !entries.isEmpty {
-            do {
-                try broker.ensureOffsetsTopic()
-                let results = try broker.offsets.commit(group: request.groupId, offsets: entries, now: now)
+            let input = OffsetCommitInput(
+                groupId: request.groupId, memberId: request.memberId, groupInstanceId: request.groupInstanceId,
+                generationId: request.generationIdOrMemberEpoch, apiVersion: v)
+            switch await broker.groupCoordinator.commitOffsets(input, entries) {
+            case .committed(let results):
                 for (position, code) in zip(positions, results) { codes[position.topic][position.partition] = code }
-            } catch {
-                let code = (error as? OffsetStoreError)?.errorCode ?? .unknownServerError
-                context.logger.warning("offset commit for group \(request.groupId) failed: \(error)")
+            case .rejected(let code):
                 for position in positions { codes[position.topic][position.partition] = code }
             }
         }
