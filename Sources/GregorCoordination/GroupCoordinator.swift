@@ -44,7 +44,10 @@ public final class GroupCoordinator: Sendable {
         self.waiters = waiters
         runtime = CoordinatorRuntime(
             topic: OffsetStoreConfig.topic, log: log ?? MemoryCoordinatorLog(), clock: clock, executor: executor, logger: logger,
-            deliver: { waiters.resume($0) }) { _ in GroupShard(settings: shardSettings) }
+            deliver: { events in
+                waiters.resume(events)
+                Self.log(events, logger)
+            }) { _ in GroupShard(settings: shardSettings) }
         if log == nil {
             for partition in 0..<offsets.numPartitions { _ = try? runtime.loadNow(partition) }
         }
@@ -140,6 +143,18 @@ public final class GroupCoordinator: Sendable {
         OffsetStoreError(.coordinator(error)).errorCode
     }
 
+    /// Consumer groups' events, logged as Kafka's GroupMetadataManager logs them.
+    static func log(_ events: [GroupShard.Event], _ logger: Logger) {
+        for case .consumer(let group, let event) in events {
+            switch event {
+            case .memberJoined, .memberLeft, .memberReplaced, .memberFenced, .staticMemberLeftTemporarily:
+                logger.info("consumer group member change", metadata: ["group": "\(group)", "event": "\(event)"])
+            case .groupEpochBumped, .targetAssignmentComputed, .stateChanged:
+                logger.debug("consumer group change", metadata: ["group": "\(group)", "event": "\(event)"])
+            }
+        }
+    }
+
     /// Requests parked now (tests: nothing may leak).
     public var parkedRequestCount: Int { waiters.count }
 }
@@ -161,7 +176,7 @@ final class GroupWaiters: Sendable {
     }
 
     func resume(_ events: [GroupShard.Event]) {
-        for event in events { resume(event.token, event.answer) }
+        for case .answer(let token, let answer) in events { resume(token, answer) }
     }
 
     var count: Int { parked.withLock { $0.count } }

@@ -80,8 +80,9 @@ import Testing
         var v0 = key
         v0.setInteger(Int16(0), at: v0.readerIndex)
         #expect(try OffsetRecords.decodeKey(v0) == .offsetCommit(group: "grüppe", TopicPartition("tópic", 40)))
-        // ConsumerGroupMetadataKey (type 3): group string.
-        #expect(try OffsetRecords.decodeKey(ByteBuffer(bytes: [0x00, 0x03, 0x00, 0x01, 0x67])) == .other(type: 3))
+        // ConsumerGroupMetadataKey (type 3): group string; a share group's (type 9) is skipped.
+        #expect(try OffsetRecords.decodeKey(ByteBuffer(bytes: [0x00, 0x03, 0x00, 0x01, 0x67])) == .consumerGroup(type: 3, group: "g", member: nil))
+        #expect(try OffsetRecords.decodeKey(ByteBuffer(bytes: [0x00, 0x09, 0x00, 0x01, 0x67])) == .other(type: 9))
     }
 
     @Test func overlongGroupCannotBeSerialized() {

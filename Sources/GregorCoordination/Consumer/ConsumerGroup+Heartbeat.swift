@@ -118,7 +118,7 @@ extension ConsumerGroup {
             || updated.subscribedTopicNames != member.subscribedTopicNames
             || updated.subscribedTopicRegex != member.subscribedTopicRegex
         let subscription = Self.subscription(of: newMembers, topics: topics)
-        if subscription.metadata != subscriptionMetadata { bumpGroupEpoch = true }
+        if subscriptionChanged(to: subscription.metadata) { bumpGroupEpoch = true }
 
         if let replaced {
             events.append(.memberReplaced(

@@ -34,7 +34,7 @@ extension ConsumerGroup {
         lastTopics = topics
         let subscription = Self.subscription(of: members, topics: topics)
         resolvedRegexes = subscription.resolvedRegexes
-        if subscription.metadata != subscriptionMetadata {
+        if subscriptionChanged(to: subscription.metadata) {
             subscriptionMetadata = subscription.metadata
             groupEpoch += 1
             events.append(.groupEpochBumped(to: groupEpoch))

@@ -1,8 +1,9 @@
 import KafkaProtocol
 
 /// A KIP-848 consumer group as a pure state machine: ConsumerGroupHeartbeat requests, timer
-/// ticks and topic snapshots go in; responses, events and deadlines come out. The driver (an
-/// actor per coordinator shard) owns the clock, the timers, persistence and the topics image.
+/// ticks and topic snapshots go in; responses, events and deadlines come out. The driver (its
+/// ``GroupShard`` on the coordinator runtime) owns the clock, the timers, the records it is
+/// persisted in (``records(since:)``) and the topics image.
 ///
 /// Mirrors Kafka's `GroupMetadataManager.consumerGroupHeartbeat` and `ConsumerGroup`: a group
 /// epoch bumped by membership and subscription changes, a target assignment computed by the
@@ -31,6 +32,9 @@ public struct ConsumerGroup: Hashable, Sendable {
     var isDeleted = false
     /// The last topics snapshot seen: fencing on a timer recomputes the subscription against it.
     var lastTopics: TopicsImage = .empty
+    /// After a reload, the hash of the subscription metadata the group had (its records keep
+    /// only that), until the first heartbeat compares the topics with it.
+    var restoredMetadataHash: Int64?
 
     struct RebalanceDeadline: Hashable, Sendable {
         /// The timer fires only if the member is still at this epoch.

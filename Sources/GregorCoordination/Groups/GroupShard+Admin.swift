@@ -25,32 +25,30 @@ extension GroupShard {
     /// committed offsets and GroupMetadata, tombstoned in one write (Kafka's
     /// `GroupCoordinatorShard.deleteGroups`).
     mutating func deleteGroup(_ groupId: String, now: Int64) -> CoordinatorResult<Self, ErrorCode?> {
-        if consumer[groupId] != nil {
+        let offsetTombstones = (offsets[groupId] ?? [:]).keys.sorted().map { Record.offsetCommit(group: groupId, $0, nil) }
+        var groupTombstones: [Record] = [.groupMetadata(group: groupId, nil)]
+        if let group = consumer[groupId] {
             let error = consumer[groupId]!.delete()
             guard error == .none else { return CoordinatorResult(response: error) }
+            groupTombstones = group.tombstones
             consumer[groupId] = nil
         } else {
             guard classic[groupId] != nil else { return CoordinatorResult(response: .groupIdNotFound) }
             if let error = classic[groupId]!.delete(now: now) { return CoordinatorResult(response: error) }
             classic[groupId] = nil
         }
-        return CoordinatorResult(records: tombstones(groupId), response: nil, timers: [timer(for: groupId)])
-    }
-
-    /// Tombstones for every committed offset of the group and for its GroupMetadata (Kafka's
-    /// `OffsetMetadataManager.deleteAllOffsets` then `createGroupTombstoneRecords`).
-    func tombstones(_ groupId: String) -> [Record] {
-        (offsets[groupId] ?? [:]).keys.sorted().map { .offsetCommit(group: groupId, $0, nil) } + [.groupMetadata(group: groupId, nil)]
+        // Kafka's `OffsetMetadataManager.deleteAllOffsets` then `createGroupTombstoneRecords`.
+        return CoordinatorResult(records: offsetTombstones + groupTombstones, response: nil, timers: [timer(for: groupId)])
     }
 
     /// After expiry: an Empty group left with no offsets is deleted, with a GroupMetadata
     /// tombstone for a classic one, as Kafka's `cleanupGroupMetadata` does.
     mutating func removeIfEmpty(_ groupId: String, now: Int64) -> CoordinatorResult<Self, Void> {
         guard isEmpty(groupId) == true, offsets[groupId] == nil else { return CoordinatorResult() }
-        if consumer[groupId] != nil {
+        if let group = consumer[groupId] {
             guard consumer[groupId]!.delete() == .none else { return CoordinatorResult() }
             consumer[groupId] = nil
-            return CoordinatorResult(timers: [timer(for: groupId)])
+            return CoordinatorResult(records: group.tombstones, timers: [timer(for: groupId)])
         }
         guard classic[groupId]!.delete(now: now) == nil else { return CoordinatorResult() }
         classic[groupId] = nil

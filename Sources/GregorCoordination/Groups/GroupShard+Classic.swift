@@ -40,11 +40,11 @@ extension GroupShard {
 
     static func event(_ action: ClassicGroup.Action) -> Event {
         switch action {
-        case .answerJoin(let token, let result): Event(token: token, answer: .join(result))
-        case .answerSync(let token, let result): Event(token: token, answer: .sync(result))
-        case .answerHeartbeat(let token, let error): Event(token: token, answer: .heartbeat(error))
-        case .answerLeave(let token, let result): Event(token: token, answer: .leave(result))
-        case .abandon(let token): Event(token: token, answer: .abandoned)
+        case .answerJoin(let token, let result): .answer(token, .join(result))
+        case .answerSync(let token, let result): .answer(token, .sync(result))
+        case .answerHeartbeat(let token, let error): .answer(token, .heartbeat(error))
+        case .answerLeave(let token, let result): .answer(token, .leave(result))
+        case .abandon(let token): .answer(token, .abandoned)
         }
     }
 
@@ -59,15 +59,18 @@ extension GroupShard {
             // ("Group X is not a classic group.").
             guard group.members.isEmpty else { return CoordinatorResult(response: .failure(.groupIdNotFound, memberId: input.memberId)) }
             guard input.memberId.isEmpty else { return CoordinatorResult(response: .failure(.unknownMemberId, memberId: input.memberId)) }
-            consumer[groupId] = nil
         }
+        var removed: [Record] = []
+        if let group = consumer.removeValue(forKey: groupId) { removed = group.tombstones }
         if classic[groupId] == nil {
             guard input.memberId.isEmpty else { return CoordinatorResult(response: .failure(.unknownMemberId, memberId: input.memberId)) }
             classic[groupId] = ClassicGroup(groupId: groupId, config: settings.classic, memberIdSource: settings.memberIdSource, now: now)
             // Kafka commits a new group with an empty GroupMetadata record (generation 0).
             classic[groupId]!.persistMetadata()
         }
-        return classicEvent(groupId, response: nil) { $0.join(input, token: token, now: now) }
+        var result = classicEvent(groupId, response: nil as JoinResult?) { $0.join(input, token: token, now: now) }
+        result.records = removed + result.records
+        return result
     }
 
     /// A classic-group request that needs an existing group; `missing` answers it otherwise.
@@ -79,15 +82,17 @@ extension GroupShard {
     }
 
     /// A group's timer came due: the classic group ticks (answers, GroupMetadata), the
-    /// consumer group fences (its fenced members learn it on their next heartbeat).
+    /// consumer group fences (its fenced members learn it on their next heartbeat) and writes
+    /// what changed.
     public mutating func timerFired(_ key: String, now: Int64) -> CoordinatorResult<Self, Void> {
         let groupId = String(key.dropFirst("group:".count))
         if classic[groupId] != nil {
             return classicEvent(groupId, response: ()) { $0.tick(now: now) }
         }
-        if consumer[groupId] != nil {
-            _ = consumer[groupId]!.tick(now: now)
-        }
-        return CoordinatorResult(timers: [timer(for: groupId)])
+        guard let before = consumer[groupId] else { return CoordinatorResult(timers: [timer(for: groupId)]) }
+        let events = consumer[groupId]!.tick(now: now)
+        return CoordinatorResult(
+            records: consumer[groupId]!.records(since: before), events: events.map { .consumer(group: groupId, $0) },
+            timers: [timer(for: groupId)], deliverEventsIfWriteFails: true)
     }
 }

@@ -27,26 +27,36 @@ extension GroupShard {
             }
             removedClassic = classic.removeValue(forKey: groupId)
         }
-        var group = consumer[groupId] ?? ConsumerGroup(groupId: groupId, config: settings.consumer, memberIdSource: consumerMemberIdSource)
+        let before = consumer[groupId]
+        var group = before ?? ConsumerGroup(groupId: groupId, config: settings.consumer, memberIdSource: consumerMemberIdSource)
         let result = group.heartbeat(input, now: now, topics: topics)
         consumerMemberIdSource = group.memberIdSource
         if result.errorCode != .none, let removedClassic {
             // Kafka discards the classic group's tombstones with the failed heartbeat's records.
             classic[groupId] = removedClassic
-        } else if group.exists {
-            consumer[groupId] = group
+            return CoordinatorResult(response: result)
         }
-        return CoordinatorResult(response: result, timers: [timer(for: groupId)])
+        if group.exists { consumer[groupId] = group }
+        // An empty classic group gives way: its GroupMetadata tombstone comes first.
+        let records = (removedClassic == nil ? [] : [Record.groupMetadata(group: groupId, nil)]) + group.records(since: before)
+        return CoordinatorResult(
+            records: records, response: result, events: result.events.map { .consumer(group: groupId, $0) }, timers: [timer(for: groupId)],
+            deliverEventsIfWriteFails: true)
     }
 
     /// A new metadata snapshot for every consumer group (topic created, deleted, partitions
     /// added). Optional: each heartbeat resolves its group against the snapshot it brings; this
     /// only makes ConsumerGroupDescribe and ListGroups show Assigning before the next heartbeat.
     mutating func topicsChanged(_ topics: TopicsImage) -> CoordinatorResult<Self, Void> {
-        for groupId in Array(consumer.keys) {
-            _ = consumer[groupId]!.topicsChanged(topics)
+        var records: [Record] = []
+        var events: [Event] = []
+        for groupId in consumer.keys.sorted() {
+            let before = consumer[groupId]
+            events += consumer[groupId]!.topicsChanged(topics).map { .consumer(group: groupId, $0) }
+            records += consumer[groupId]!.records(since: before)
         }
-        return CoordinatorResult(timers: consumer.keys.sorted().map { timer(for: $0) })
+        return CoordinatorResult(
+            records: records, events: events, timers: consumer.keys.sorted().map { timer(for: $0) }, deliverEventsIfWriteFails: true)
     }
 
     /// ConsumerGroupDescribe for one group (Kafka's `consumerGroupDescribe`): GROUP_ID_NOT_FOUND

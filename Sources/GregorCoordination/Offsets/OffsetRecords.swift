@@ -29,8 +29,11 @@ public enum OffsetRecords {
     public enum Key: Hashable, Sendable {
         case offsetCommit(group: String, TopicPartition)
         case groupMetadata(group: String)
-        /// Consumer-protocol and share group records (types 3-15) and unknown types: skipped on
-        /// load, as Kafka's loader skips `UnknownRecordTypeException`.
+        /// A KIP-848 consumer group's records (``ConsumerGroupRecords``): types 3 and 6 name
+        /// the group, 5, 7 and 8 one of its members.
+        case consumerGroup(type: Int16, group: String, member: String?)
+        /// Share group records, the consumer group records Gregor does not keep (4, 16) and
+        /// unknown types: skipped on load, as Kafka's loader skips `UnknownRecordTypeException`.
         case other(type: Int16)
     }
 
@@ -87,6 +90,11 @@ public enum OffsetRecords {
                 return .offsetCommit(group: group, TopicPartition(topic, partition))
             case 2:
                 return .groupMetadata(group: try b.readKafkaString("group", flexible: false))
+            case 3, 6:
+                return .consumerGroup(type: type, group: try b.readKafkaString("group", flexible: false), member: nil)
+            case 5, 7, 8:
+                let group = try b.readKafkaString("group", flexible: false)
+                return .consumerGroup(type: type, group: group, member: try b.readKafkaString("member", flexible: false))
             default:
                 return .other(type: type)
             }
