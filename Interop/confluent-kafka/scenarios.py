@@ -695,6 +695,14 @@ def group_generation_after_restart(ctx):
                                          "heartbeat.interval.ms": 1000})
 
 
+@scenario("consumer-group-epoch-after-restart", timeout=120)
+def consumer_group_epoch_after_restart(ctx):
+    """A KIP-848 group (group.protocol=consumer) survives a broker restart: Kafka keeps its epoch,
+    members and assignments in __consumer_offsets, so a member joining after the restart gets a
+    member epoch above every one before it, not a fresh group's epoch 1."""
+    groupcheck.generation_after_restart(ctx, "confluent-kafka", create_topic, {"group.protocol": "consumer"})
+
+
 @scenario("commits-survive-restart", timeout=90)
 def commits_survive_restart(ctx):
     """Offsets committed with metadata (by a consumer with manual assignment: generation -1, as
