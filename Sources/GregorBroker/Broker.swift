@@ -13,7 +13,7 @@ public final class Broker: Sendable {
     let logger: Logger
     let clock: @Sendable () -> Int64
     let supported = SupportedApis.all
-    let producerIds: ProducerIdAllocator
+    let producerIds: ProducerIdBlocks
     /// Incremental fetch sessions (KIP-227), `max.incremental.fetch.session.cache.slots` of them.
     let fetchSessions = Mutex(FetchSessionCache())
     /// Classic consumer groups (JoinGroup, SyncGroup, Heartbeat, LeaveGroup and the admin APIs).
@@ -56,7 +56,7 @@ public final class Broker: Sendable {
         self.metadata = try ClusterMetadataStore(directory: config.logDirs[0], logDirs: config.logDirs, nodeId: config.nodeId,
                                                  clusterId: config.clusterId)
         self.logs = LogManager(logDirs: config.logDirs, logger: logger, clock: clock)
-        self.producerIds = ProducerIdAllocator(startMs: clock())
+        self.producerIds = try ProducerIdBlocks(directory: config.logDirs[0])
         let metadata = self.metadata
         let defaults = config.logDefaults
         let logs = self.logs

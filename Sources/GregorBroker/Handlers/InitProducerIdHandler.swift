@@ -3,13 +3,13 @@
 // producer can bump its epoch after a sequence error (KIP-360). v4: no change. v5: transaction
 // version 2 (KIP-890).
 // Idempotent producers (no transactional id) get a fresh id and epoch 0; Java and kafka-python
-// producers ask for one by default. Transactional ids need the transaction coordinator, which
+// producers ask for one by default. Ids come from blocks recorded on disk first
+// (ProducerIdBlocks, KIP-730), so none is handed out twice across restarts. Transactional ids need the transaction coordinator, which
 // is not built yet: they get COORDINATOR_NOT_AVAILABLE, as from a cluster without one.
 // Authorization: a transactional id needs WRITE on it (TRANSACTIONAL_ID_AUTHORIZATION_FAILED);
 // an idempotent producer needs IDEMPOTENT_WRITE on the cluster or WRITE on some topic (KIP-679),
 // else CLUSTER_AUTHORIZATION_FAILED.
 import KafkaProtocol
-import Synchronization
 
 enum InitProducerIdHandler: APIHandler {
     static let versions: ClosedRange<Int16> = 0...5
@@ -28,24 +28,12 @@ enum InitProducerIdHandler: APIHandler {
         if request.producerId >= 0, request.producerEpoch >= 0, request.producerEpoch < Int16.max {
             return InitProducerIdResponse(producerId: request.producerId, producerEpoch: request.producerEpoch + 1)
         }
-        return InitProducerIdResponse(producerId: context.broker.producerIds.next(), producerEpoch: 0)
-    }
-}
-
-/// Hands out producer ids that are unique across restarts without a stored counter: the first
-/// id is the start time in milliseconds shifted left by 10 bits, so 1,024 ids per millisecond of
-/// uptime are available before a restart could overlap.
-final class ProducerIdAllocator: Sendable {
-    private let next_: Mutex<Int64>
-
-    init(startMs: Int64) {
-        next_ = Mutex(startMs << 10)
-    }
-
-    func next() -> Int64 {
-        next_.withLock { n in
-            defer { n += 1 }
-            return n
+        do {
+            return InitProducerIdResponse(producerId: try context.broker.producerIds.next(), producerEpoch: 0)
+        } catch {
+            // TransactionCoordinator.handleInitProducerId: Errors.forException of the failure.
+            context.logger.error("no producer id: recording the next block failed: \(error)")
+            return InitProducerIdResponse(errorCode: ErrorCode.unknownServerError.rawValue, producerId: -1, producerEpoch: -1)
         }
     }
 }

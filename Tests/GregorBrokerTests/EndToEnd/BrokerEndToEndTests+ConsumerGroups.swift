@@ -84,7 +84,7 @@ extension BrokerEndToEndTests {
 
             // A classic member parks in classic group "cg" (v3: no member id round trip).
             let parked = try await c2.send(Self.join(group: "cg"), version: 3)
-            for _ in 0..<200 where await broker.broker.groupCoordinator.parkedRequestCount == 0 {
+            for _ in 0..<200 where broker.broker.groupCoordinator.parkedRequestCount == 0 {
                 try await Task.sleep(for: .milliseconds(5))
             }
 

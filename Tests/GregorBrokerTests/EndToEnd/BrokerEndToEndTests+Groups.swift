@@ -44,7 +44,7 @@ extension BrokerEndToEndTests {
             // Both are parked until the initial delay ends; the first to join leads.
             let j1 = try await c1.send(Self.join(m1), version: 5)
             // Connections are served concurrently: m1 must be parked first to lead.
-            for _ in 0..<200 where await broker.broker.groupCoordinator.parkedRequestCount == 0 {
+            for _ in 0..<200 where broker.broker.groupCoordinator.parkedRequestCount == 0 {
                 try await Task.sleep(for: .milliseconds(5))
             }
             let j2 = try await c2.send(Self.join(m2), version: 9)
@@ -142,7 +142,7 @@ extension BrokerEndToEndTests {
             let m1 = try await c1.request(Self.join(), version: 9).memberId
             _ = try await c1.send(Self.join(m1), version: 9)
             // The first JoinGroup is parked once the group is preparing its first rebalance.
-            for _ in 0..<200 where await broker.broker.groupCoordinator.parkedRequestCount == 0 {
+            for _ in 0..<200 where broker.broker.groupCoordinator.parkedRequestCount == 0 {
                 try await Task.sleep(for: .milliseconds(5))
             }
             let replacing = try await c2.send(Self.join(m1), version: 9)
