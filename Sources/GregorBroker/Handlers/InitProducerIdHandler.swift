@@ -1,7 +1,7 @@
 // InitProducerId (key 22).
-// v1: no change. v2: flexible. v3: producer id and epoch in the request, so an idempotent
-// producer can bump its epoch after a sequence error (KIP-360). v4: no change. v5: transaction
-// version 2 (KIP-890).
+// v1: no change. v2: flexible. v3: producer id and epoch in the request (KIP-360): a
+// transactional producer's epoch is bumped after an error; an idempotent producer gets a new id,
+// as from Kafka. v4: no change. v5: transaction version 2 (KIP-890).
 // Idempotent producers (no transactional id) get a fresh id and epoch 0; Java and kafka-python
 // producers ask for one by default. Ids come from blocks recorded on disk first
 // (ProducerIdBlocks, KIP-730), so none is handed out twice across restarts. Transactional ids need the transaction coordinator, which
@@ -21,13 +21,14 @@ enum InitProducerIdHandler: APIHandler {
         if request.transactionalId == nil, !context.authorizedOnCluster(.idempotentWrite), !context.authorizedByResourceType(.write, .topic) {
             return InitProducerIdResponse(errorCode: ErrorCode.clusterAuthorizationFailed.rawValue, producerId: -1, producerEpoch: -1)
         }
-        guard request.transactionalId == nil else {
-            return InitProducerIdResponse(errorCode: ErrorCode.coordinatorNotAvailable.rawValue, producerId: -1, producerEpoch: -1)
+        if let id = request.transactionalId {
+            // TransactionCoordinator.handleInitProducerId: an empty id is INVALID_REQUEST.
+            let error: ErrorCode = id.isEmpty ? .invalidRequest : .coordinatorNotAvailable
+            return InitProducerIdResponse(errorCode: error.rawValue, producerId: -1, producerEpoch: -1)
         }
-        // KIP-360: a known idempotent producer asking again gets the next epoch.
-        if request.producerId >= 0, request.producerEpoch >= 0, request.producerEpoch < Int16.max {
-            return InitProducerIdResponse(producerId: request.producerId, producerEpoch: request.producerEpoch + 1)
-        }
+        // Without a transactional id Kafka "blindly accepts the request": a new producer id at
+        // epoch 0, whatever id and epoch the producer sent (KIP-360's epoch bump is for
+        // transactional producers; an idempotent one starts afresh under a new id).
         do {
             return InitProducerIdResponse(producerId: try context.broker.producerIds.next(), producerEpoch: 0)
         } catch {

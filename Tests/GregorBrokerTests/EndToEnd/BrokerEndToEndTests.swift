@@ -203,16 +203,19 @@ struct BrokerEndToEndTests {
             #expect(second.errorCode == 0)
             #expect(second.producerId != first.producerId)
 
-            // KIP-360: the same producer asking again gets its next epoch.
-            let bumped = try await client.request(
+            // KIP-360: an idempotent producer that sends its id and epoch again gets a new id at
+            // epoch 0, as Kafka's TransactionCoordinator "blindly accepts" it.
+            let again = try await client.request(
                 InitProducerIdRequest(transactionalId: nil, transactionTimeoutMs: 60_000, producerId: first.producerId, producerEpoch: 0),
                 version: 5)
-            #expect(bumped.producerId == first.producerId)
-            #expect(bumped.producerEpoch == 1)
+            #expect(again.errorCode == 0 && again.producerEpoch == 0)
+            #expect(![first.producerId, second.producerId].contains(again.producerId))
 
-            // No transaction coordinator yet.
+            // No transaction coordinator yet; an empty transactional id is INVALID_REQUEST.
             let transactional = try await client.request(InitProducerIdRequest(transactionalId: "tx-1", transactionTimeoutMs: 60_000), version: 4)
             #expect(transactional.errorCode == ErrorCode.coordinatorNotAvailable.rawValue)
+            let empty = try await client.request(InitProducerIdRequest(transactionalId: "", transactionTimeoutMs: 60_000), version: 4)
+            #expect(empty.errorCode == ErrorCode.invalidRequest.rawValue)
         }
     }
 
