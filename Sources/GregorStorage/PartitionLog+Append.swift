@@ -44,12 +44,42 @@ extension PartitionLog {
             if let rebuilt, rebuilt.readableBytes > s.config.maxMessageBytes {
                 throw .storage(StorageError(.recordTooLarge(size: rebuilt.readableBytes, limit: s.config.maxMessageBytes)))
             }
+            let toAppend = rebuilt ?? records
+            // KIP-98: an idempotent producer's batch is checked against what the partition has
+            // seen of it; a retry of one of its last five batches is answered with the offsets
+            // it was written at and not written again (UnifiedLog.append).
+            let incoming = ProducerStates.incoming(
+                toAppend, logEndOffset: s.logEndOffset, maxBatchSize: max(s.config.maxMessageBytes, RecordBatch.headerSize))
+            var producers: [Int64: ProducerStateEntry] = [:]
+            if !incoming.isEmpty {
+                let outcome: ProducerStates.Outcome
+                do throws(ProducerStateError) {
+                    outcome = try s.producers.check(incoming, partition: topicPartition)
+                } catch {
+                    throw .producerState(error)
+                }
+                switch outcome {
+                case .duplicate(let batch):
+                    return AppendResult(
+                        firstOffset: batch.firstOffset, lastOffset: batch.lastOffset,
+                        logAppendTime: s.config.logAppendTime ? batch.maxTimestamp : -1, logStartOffset: s.logStartOffset, recordCount: 0)
+                case .append(let updated):
+                    producers = updated
+                }
+            }
+            let result: AppendResult
             do throws(StorageError) {
-                return try appendLocked(
-                    &s, rebuilt ?? records, now: now, leaderEpoch: leaderEpoch, allowControl: false, crcVerified: validated.crcVerified)
+                result = try appendLocked(&s, toAppend, now: now, leaderEpoch: leaderEpoch, allowControl: false, crcVerified: validated.crcVerified)
             } catch {
                 throw .storage(error)
             }
+            for (id, var entry) in producers {
+                if s.config.logAppendTime {
+                    for i in entry.batches.indices where entry.batches[i].firstOffset >= result.firstOffset { entry.batches[i].maxTimestamp = now }
+                }
+                s.producers.entries[id] = entry
+            }
+            return result
         }
     }
 

@@ -24,6 +24,8 @@ public final class PartitionLog: Sendable {
         var closed = false
         /// Single-replica logs advance the high watermark on every append.
         var advanceHighWatermarkOnAppend = true
+        /// Idempotent producers seen since the log was opened.
+        var producers = ProducerStates()
 
         var active: Segment { segments[segments.count - 1] }
         var logEndOffset: Int64 { active.nextOffset }

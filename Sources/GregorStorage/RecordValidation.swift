@@ -44,6 +44,8 @@ public struct RecordValidationError: Error, Hashable, Sendable, CustomStringConv
 public enum ClientAppendError: Error, Hashable, Sendable {
     case storage(StorageError)
     case rejected(RecordValidationError)
+    /// An idempotent producer's batch out of sequence or of a fenced epoch.
+    case producerState(ProducerStateError)
 }
 
 /// The leader's checks on a client's v2 batches before offsets are assigned, and the rebuild

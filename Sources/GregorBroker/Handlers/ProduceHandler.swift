@@ -11,6 +11,8 @@
 // transactional id (else the whole request is TRANSACTIONAL_ID_AUTHORIZATION_FAILED); each topic
 // needs WRITE (TOPIC_AUTHORIZATION_FAILED). Gregor creates a missing topic on produce only for a
 // caller who may also create it.
+// Idempotence (KIP-98): PartitionLog checks each producer batch's epoch and sequence; a retry of
+// one of the producer's last five batches is answered with its original base offset.
 // Quotas (KIP-13): the request's size counts against producer_byte_rate; over it, the response
 // says for how long the client is throttled (v1+) and the connection is muted for that long
 // once it is sent (KIP-219). An acks=0 produce is throttled by the mute alone.
@@ -89,6 +91,12 @@ enum ProduceHandler: APIHandler {
                             .init(batchIndex: $0.batchIndex, batchIndexErrorMessage: $0.message)
                         }
                     }
+                } catch .producerState(let error) {
+                    // ReplicaManager answers these with the log start offset and no message
+                    // (only a RecordValidationException carries one).
+                    context.logger.debug("\(error)")
+                    p.errorCode = error.errorCode.rawValue
+                    p.logStartOffset = log.logStartOffset
                 } catch .storage(let error) {
                     p.errorCode = error.errorCode.rawValue
                     // Kafka answers corrupt and oversized records with UNKNOWN_LOG_APPEND_INFO (-1).

@@ -219,6 +219,29 @@ struct BrokerEndToEndTests {
         }
     }
 
+    /// KIP-98 over the wire: a retried idempotent batch gets its first base offset and is not
+    /// stored twice; a gap is OUT_OF_ORDER_SEQUENCE_NUMBER, an old epoch INVALID_PRODUCER_EPOCH.
+    @Test func idempotentProducesAreDeduplicatedAndSequenced() async throws {
+        try await TestBroker.with { _, client in
+            _ = try await client.createTopic("idem")
+            let pid = try await client.request(InitProducerIdRequest(transactionalId: nil, transactionTimeoutMs: 60_000), version: 4).producerId
+            func produce(epoch: Int16, sequence: Int32) async throws -> ProduceResponse.PartitionProduceResponse {
+                var builder = RecordBatchBuilder(producerId: pid, producerEpoch: epoch, baseSequence: sequence)
+                builder.append(timestamp: Broker.wallClock(), key: nil, value: ByteBuffer(string: "v\(sequence)"))
+                return try await client.produce(Requests.produce("idem", records: try builder.build()), version: 9)
+            }
+            #expect(try await produce(epoch: 0, sequence: 0).baseOffset == 0)
+            #expect(try await produce(epoch: 0, sequence: 1).baseOffset == 1)
+            let retried = try await produce(epoch: 0, sequence: 0)
+            #expect(retried.errorCode == 0 && retried.baseOffset == 0)
+            let gap = try await produce(epoch: 0, sequence: 5)
+            #expect(gap.errorCode == ErrorCode.outOfOrderSequenceNumber.rawValue && gap.baseOffset == -1 && gap.logStartOffset == 0)
+            #expect(try await produce(epoch: 1, sequence: 0).baseOffset == 2)
+            #expect(try await produce(epoch: 0, sequence: 2).errorCode == ErrorCode.invalidProducerEpoch.rawValue)
+            #expect(try await client.fetchAll("idem").map(\.value) == ["v0", "v1", "v0"])
+        }
+    }
+
     // MARK: Pipelining
 
     @Test func pipelinedRequestsAreAnsweredInOrder() async throws {
