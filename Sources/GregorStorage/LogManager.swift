@@ -19,6 +19,11 @@ public final class LogManager: Sendable {
     /// Partitions per log dir, under Kafka's logCreationOrDeletionLock: a partition is never
     /// opened twice, nor in a directory being renamed away by `delete`.
     private let creationOrDeletion = Mutex<[String: Int]>([:])
+    /// `producer.id.expiration.ms` (KIP-854): how long a partition remembers an idle producer.
+    public let producerIdExpirationMs = Atomic<Int64>(86_400_000)
+    /// `producer.id.expiration.check.interval.ms`.
+    public let producerIdExpirationCheckIntervalMs = Atomic<Int64>(600_000)
+    private let lastProducerExpiry = Atomic<Int64>(0)
 
     /// - Parameters:
     ///   - clock: milliseconds since the epoch; injected so tests control time.
@@ -106,6 +111,11 @@ public final class LogManager: Sendable {
         for log in all {
             try log.flushIfDue(now: now)
             try log.applyRetention(now: now)
+        }
+        if now - lastProducerExpiry.load(ordering: .relaxed) >= producerIdExpirationCheckIntervalMs.load(ordering: .relaxed) {
+            lastProducerExpiry.store(now, ordering: .relaxed)
+            let expiration = producerIdExpirationMs.load(ordering: .relaxed)
+            for log in all { log.removeExpiredProducers(now: now, expirationMs: expiration) }
         }
         _ = cleaner.cleanDirtiest(logs: all, now: now)
         try checkpoint()

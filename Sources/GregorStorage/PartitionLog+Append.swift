@@ -22,7 +22,22 @@ extension PartitionLog {
     {
         try state.withLock { (s: inout State) throws(StorageError) -> AppendResult in
             guard !s.closed else { throw StorageError(.closed, path: directory) }
-            return try appendLocked(&s, records, now: now, leaderEpoch: leaderEpoch, allowControl: allowControl)
+            let result = try appendLocked(&s, records, now: now, leaderEpoch: leaderEpoch, allowControl: allowControl)
+            // Coordinator records (transactional offset commits) and markers move producer
+            // state as a replica's appends do: without the client checks.
+            var reader = RecordBatchReader(records, maxBatchSize: Int.max)
+            var offset = result.firstOffset
+            while let batch = try? reader.next() {
+                defer { offset += Int64(batch.lastOffsetDelta) + 1 }
+                guard batch.producerId >= 0 else { continue }
+                if batch.isControl {
+                    guard var it = try? batch.makeRecordIterator(), let r = try? it.next(), let marker = try? EndTransactionMarker(record: r) else { continue }
+                    try Self.applyMarker(&s, producerId: batch.producerId, epoch: batch.producerEpoch, marker: marker, offset: offset, timestamp: now)
+                } else if let incoming = ProducerStates.Incoming(batch, baseOffset: offset) {
+                    s.producers.replay(incoming)
+                }
+            }
+            return result
         }
     }
 
@@ -47,11 +62,11 @@ extension PartitionLog {
             let toAppend = rebuilt ?? records
             // KIP-98: an idempotent producer's batch is checked against what the partition has
             // seen of it; a retry of one of its last five batches is answered with the offsets
-            // it was written at and not written again (UnifiedLog.append).
-            let incoming = ProducerStates.incoming(
-                toAppend, logEndOffset: s.logEndOffset, maxBatchSize: max(s.config.maxMessageBytes, RecordBatch.headerSize))
-            var producers: [Int64: ProducerStateEntry] = [:]
-            if !incoming.isEmpty {
+            // it was written at and not written again (UnifiedLog.append). The validator let
+            // through exactly one batch.
+            let incoming = (try? RecordBatch(toAppend)).flatMap { ProducerStates.Incoming($0, baseOffset: s.logEndOffset) }
+            var entry: ProducerStateEntry?
+            if let incoming {
                 let outcome: ProducerStates.Outcome
                 do throws(ProducerStateError) {
                     outcome = try s.producers.check(incoming, partition: topicPartition)
@@ -64,7 +79,7 @@ extension PartitionLog {
                         firstOffset: batch.firstOffset, lastOffset: batch.lastOffset,
                         logAppendTime: s.config.logAppendTime ? batch.maxTimestamp : -1, logStartOffset: s.logStartOffset, recordCount: 0)
                 case .append(let updated):
-                    producers = updated
+                    entry = updated
                 }
             }
             let result: AppendResult
@@ -73,17 +88,18 @@ extension PartitionLog {
             } catch {
                 throw .storage(error)
             }
-            for (id, var entry) in producers {
-                if s.config.logAppendTime {
-                    for i in entry.batches.indices where entry.batches[i].firstOffset >= result.firstOffset { entry.batches[i].maxTimestamp = now }
+            if let incoming, var entry {
+                if s.config.logAppendTime, let last = entry.batches.indices.last {
+                    entry.batches[last].maxTimestamp = now
+                    entry.lastTimestamp = now
                 }
-                s.producers.entries[id] = entry
+                s.producers.apply(incoming, entry: entry)
             }
             return result
         }
     }
 
-    private func appendLocked(
+    func appendLocked(
         _ s: inout State, _ records: ByteBuffer, now: Int64, leaderEpoch: Int32, allowControl: Bool, crcVerified: Bool = false
     ) throws(StorageError) -> AppendResult
     {
@@ -152,6 +168,7 @@ extension PartitionLog {
         try Self.flush(&s)
         let segment = try Segment.create(directory: directory, baseOffset: s.logEndOffset, config: s.config, cache: cache, now: now)
         s.segments.append(segment)
+        try takeSnapshot(&s)
     }
 
     /// Forces a roll (tests, retention of an expired active segment).

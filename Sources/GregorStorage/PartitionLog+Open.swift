@@ -12,6 +12,8 @@ public struct RecoveryReport: Hashable, Sendable {
     /// Segments after a corrupt one, removed.
     public var segmentsDropped: Int
     public var logEndOffset: Int64
+    /// Producer batches read after the newest producer-state snapshot.
+    public var producerBatchesReplayed = 0
 }
 
 extension PartitionLog {
@@ -41,7 +43,7 @@ extension PartitionLog {
         for (i, base) in bases.enumerated() {
             if corruptAt != nil {
                 let (log, index, time) = Segment.files(directory, base, cache)
-                for f in [log, index, time] { try FS.remove(f.path) }
+                for f in [log, index, time, Segment.txnIndexFile(directory, base, cache)] { try FS.remove(f.path) }
                 report.segmentsDropped += 1
                 continue
             }
@@ -57,6 +59,7 @@ extension PartitionLog {
             }
             segments.append(segment)
             if truncated > 0 {
+                try segment.txnIndex.reset(to: segment.txnIndex.entries.filter { $0.lastOffset < segment.nextOffset })
                 report.bytesTruncated += truncated
                 logger.warning("truncated a torn or corrupt tail", metadata: [
                     "path": "\(segment.log.path)", "bytes": "\(truncated)", "nextOffset": "\(segment.nextOffset)",
@@ -81,7 +84,8 @@ extension PartitionLog {
         // bytes may still be only in the page cache; a recovery point past them, once checkpointed,
         // would let a machine crash skip their validation at the next start.
         let recovered = cleanShutdown ? end : min(checkpoint, end)
-        let state = State(config: config, segments: segments, logStartOffset: start, highWatermark: end, recoveryPoint: recovered)
+        var state = State(config: config, segments: segments, logStartOffset: start, highWatermark: end, recoveryPoint: recovered)
+        report.producerBatchesReplayed = try loadProducerState(&state, directory: directory)
         return (PartitionLog(topicPartition: tp, directory: directory, cache: cache, logger: logger, state: state), report)
     }
 }

@@ -7,21 +7,32 @@ public struct ReadResult: Sendable {
     public var highWatermark: Int64
     public var logStartOffset: Int64
     public var logEndOffset: Int64
+    /// Where READ_COMMITTED reads stop (KIP-98).
+    public var lastStableOffset: Int64
+    /// For a READ_COMMITTED read: the aborted transactions overlapping what was read.
+    public var abortedTransactions: [AbortedTransaction]?
 }
 
 extension PartitionLog {
     /// Whole batches starting with the one that holds `offset`, up to `maxBytes` but at least one
     /// batch, and nothing at or past `maxOffset` (the high watermark unless given). Offsets below
-    /// the log start or above the log end are OFFSET_OUT_OF_RANGE.
-    public func read(from offset: Int64, maxBytes: Int, maxOffset: Int64? = nil) throws(StorageError) -> ReadResult {
+    /// the log start or above the log end are OFFSET_OUT_OF_RANGE. With `readCommitted` nothing
+    /// at or past the last stable offset is read, and the aborted transactions come along.
+    public func read(from offset: Int64, maxBytes: Int, maxOffset: Int64? = nil, readCommitted: Bool = false)
+        throws(StorageError) -> ReadResult
+    {
         try state.withLock { (s: inout State) throws(StorageError) -> ReadResult in
             guard !s.closed else { throw StorageError(.closed, path: directory) }
-            var result = ReadResult(region: nil, highWatermark: s.highWatermark, logStartOffset: s.logStartOffset, logEndOffset: s.logEndOffset)
+            let lso = min(s.producers.firstUnstableOffset ?? s.highWatermark, s.highWatermark)
+            var result = ReadResult(
+                region: nil, highWatermark: s.highWatermark, logStartOffset: s.logStartOffset, logEndOffset: s.logEndOffset,
+                lastStableOffset: lso, abortedTransactions: readCommitted ? [] : nil)
             guard offset >= s.logStartOffset, offset <= s.logEndOffset else {
                 throw StorageError(.offsetOutOfRange(requested: offset, logStart: s.logStartOffset, logEnd: s.logEndOffset))
             }
-            let limit = min(maxOffset ?? s.highWatermark, s.logEndOffset)
+            let limit = min(maxOffset ?? s.highWatermark, s.logEndOffset, readCommitted ? lso : Int64.max)
             guard offset < limit else { return result }
+            if readCommitted { result.abortedTransactions = Self.abortedTransactions(s, from: offset, upTo: limit) }
             var i = s.segmentIndex(for: offset)
             while i < s.segments.count {
                 if let region = try s.segments[i].read(from: offset, maxBytes: maxBytes, maxOffset: limit) {

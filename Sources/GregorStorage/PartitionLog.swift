@@ -24,7 +24,7 @@ public final class PartitionLog: Sendable {
         var closed = false
         /// Single-replica logs advance the high watermark on every append.
         var advanceHighWatermarkOnAppend = true
-        /// Idempotent producers seen since the log was opened.
+        /// Idempotent and transactional producers (from the snapshot and the log after it).
         var producers = ProducerStates()
 
         var active: Segment { segments[segments.count - 1] }
@@ -104,7 +104,10 @@ public final class PartitionLog: Sendable {
     public func close(flush: Bool) throws(StorageError) {
         try state.withLock { (s: inout State) throws(StorageError) in
             guard !s.closed else { return }
-            if flush { try Self.flush(&s) }
+            if flush {
+                try Self.flush(&s)
+                try takeSnapshot(&s)
+            }
             for seg in s.segments { seg.close() }
             s.closed = true
         }

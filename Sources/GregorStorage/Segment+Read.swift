@@ -64,6 +64,7 @@ extension Segment {
         try log.open().truncate(to: cut)
         try offsetIndex.truncate { key, value in value >= cut || key >= offset }
         try timeIndex.truncate { _, value in value >= offset }
+        try txnIndex.reset(to: txnIndex.entries.filter { $0.lastOffset < offset })
         size = cut
         // Recompute the tail's next offset and largest timestamp.
         try resetTail()

@@ -34,6 +34,8 @@ final class Segment {
     let directory: String
     var offsetIndex: SparseIndex
     var timeIndex: SparseIndex
+    /// The transactions aborted by markers in this segment (`.txnindex`).
+    let txnIndex: TransactionIndex
     var size: Int64
     /// One past the last offset stored here; `baseOffset` while empty.
     private(set) var nextOffset: Int64
@@ -51,8 +53,9 @@ final class Segment {
     }
 
     private init(baseOffset: Int64, directory: String, log: LogFile, offsetIndex: SparseIndex, timeIndex: SparseIndex,
-                 size: Int64, rollingBase: Int64, indexInterval: Int) {
+                 txnIndex: TransactionIndex, size: Int64, rollingBase: Int64, indexInterval: Int) {
         self.indexInterval = indexInterval
+        self.txnIndex = txnIndex
         self.baseOffset = baseOffset
         self.directory = directory
         self.log = log
@@ -69,15 +72,21 @@ final class Segment {
          LogFile(path: directory + "/" + name(base, ".timeindex"), cache: cache))
     }
 
+    static func txnIndexFile(_ directory: String, _ base: Int64, _ cache: FileCache) -> LogFile {
+        LogFile(path: directory + "/" + name(base, ".txnindex"), cache: cache)
+    }
+
     /// A new, empty segment.
     static func create(directory: String, baseOffset: Int64, config: LogConfig, cache: FileCache, now: Int64) throws(StorageError) -> Segment {
         let (log, index, time) = files(directory, baseOffset, cache)
         try log.open().truncate(to: 0)
+        let txn = txnIndexFile(directory, baseOffset, cache)
+        try FS.remove(txn.path)
         return Segment(
             baseOffset: baseOffset, directory: directory, log: log,
             offsetIndex: try .empty(.offset, file: index, baseOffset: baseOffset, maxEntries: config.maxIndexEntries(.offset)),
             timeIndex: try .empty(.time, file: time, baseOffset: baseOffset, maxEntries: config.maxIndexEntries(.time)),
-            size: 0, rollingBase: now, indexInterval: config.indexIntervalBytes
+            txnIndex: TransactionIndex(file: txn), size: 0, rollingBase: now, indexInterval: config.indexIntervalBytes
         )
     }
 
@@ -90,13 +99,14 @@ final class Segment {
         let (log, index, time) = files(directory, baseOffset, cache)
         let size = try log.open().size()
         let mtime = FS.mtimeMs(log.path) ?? 0
+        let txnIndex = try TransactionIndex.load(txnIndexFile(directory, baseOffset, cache))
         let offsetIndex = recover ? nil : try SparseIndex.load(.offset, file: index, baseOffset: baseOffset, maxEntries: config.maxIndexEntries(.offset), logSize: size)
         let timeIndex = recover ? nil : try SparseIndex.load(.time, file: time, baseOffset: baseOffset, maxEntries: config.maxIndexEntries(.time), logSize: size)
         // A missing (hence empty) index beside a log with more than one index interval of data
         // is rebuilt, as Kafka rebuilds a deleted index on start.
         if let offsetIndex, let timeIndex, (offsetIndex.count > 0 && timeIndex.count > 0) || size <= Int64(config.indexIntervalBytes) {
             let segment = Segment(baseOffset: baseOffset, directory: directory, log: log, offsetIndex: offsetIndex,
-                                  timeIndex: timeIndex, size: size, rollingBase: mtime, indexInterval: config.indexIntervalBytes)
+                                  timeIndex: timeIndex, txnIndex: txnIndex, size: size, rollingBase: mtime, indexInterval: config.indexIntervalBytes)
             try segment.loadTail()
             return (segment, 0)
         }
@@ -104,7 +114,7 @@ final class Segment {
             baseOffset: baseOffset, directory: directory, log: log,
             offsetIndex: try .empty(.offset, file: index, baseOffset: baseOffset, maxEntries: config.maxIndexEntries(.offset)),
             timeIndex: try .empty(.time, file: time, baseOffset: baseOffset, maxEntries: config.maxIndexEntries(.time)),
-            size: size, rollingBase: mtime, indexInterval: config.indexIntervalBytes
+            txnIndex: txnIndex, size: size, rollingBase: mtime, indexInterval: config.indexIntervalBytes
         )
         let truncated = try segment.rebuild(validate: recover, config: config)
         return (segment, truncated)
@@ -197,19 +207,22 @@ final class Segment {
         try log.open().sync()
         try offsetIndex.sync()
         try timeIndex.sync()
+        try txnIndex.sync()
     }
 
     func close() {
         log.close()
         offsetIndex.file.close()
         timeIndex.file.close()
+        txnIndex.close()
     }
 
-    /// Removes the three files; readers holding regions keep reading the unlinked file.
+    /// Removes the files; readers holding regions keep reading the unlinked file.
     func delete() throws(StorageError) {
         close()
         try FS.remove(log.path)
         try FS.remove(offsetIndex.file.path)
         try FS.remove(timeIndex.file.path)
+        try FS.remove(txnIndex.file.path)
     }
 }

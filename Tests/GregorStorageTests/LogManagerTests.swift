@@ -141,7 +141,7 @@ private func entries(_ path: String) -> [String] { (try? FileManager.default.con
         }
         #expect(!entries(root.path).contains { $0.hasSuffix("-delete") }, "not removed within 5 s")
         // A fetch already under way still reads the unlinked file.
-        #expect(try records(in: ReadResult(region: inFlight, highWatermark: 3, logStartOffset: 0, logEndOffset: 3)).count == 3)
+        #expect(try records(in: ReadResult(region: inFlight, highWatermark: 3, logStartOffset: 0, logEndOffset: 3, lastStableOffset: 3)).count == 3)
         // A closed log refuses further use.
         #expect(throws: StorageError(.closed, path: log.directory)) { _ = try log.append(makeBatch(count: 1), now: 0) }
 

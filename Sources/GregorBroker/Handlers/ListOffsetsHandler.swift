@@ -4,6 +4,9 @@
 // KIP-405). v9: LATEST_TIERED (-5, KIP-1005). v10: timeout (KIP-1075). Without tiered storage, -4 is the
 // earliest and -5 the latest offset.
 // Each topic needs DESCRIBE (TOPIC_AUTHORIZATION_FAILED).
+// Isolation (Partition.fetchOffsetForTimestamp): READ_COMMITTED's latest offset is the last stable
+// offset, READ_UNCOMMITTED's the high watermark; an offset found by timestamp at or past it is
+// not answered.
 import GregorStorage
 import KafkaProtocol
 
@@ -29,14 +32,15 @@ enum ListOffsetsHandler: APIHandler {
                     continue
                 }
                 if context.apiVersion >= 4 { p.leaderEpoch = 0 }
+                let fetchable = context.apiVersion >= 2 && request.isolationLevel == 1 ? log.lastStableOffset : log.highWatermark
                 do {
                     switch partition.timestamp {
                     case -2, -4: p.offset = log.logStartOffset
-                    case -1, -5: p.offset = log.highWatermark
+                    case -1, -5: p.offset = fetchable
                     case -3:
-                        if let max = log.maxTimestampAndOffset { p.timestamp = max.timestamp; p.offset = max.offset }
+                        if let max = log.maxTimestampAndOffset, max.offset < fetchable { p.timestamp = max.timestamp; p.offset = max.offset }
                     default:
-                        if let found = try log.offset(forTimestamp: partition.timestamp) {
+                        if let found = try log.offset(forTimestamp: partition.timestamp), found.offset < fetchable {
                             p.offset = found.offset
                             p.timestamp = found.timestamp
                         }

@@ -59,9 +59,12 @@ extension PartitionLog {
             // From here the old segments are gone from disk's point of view; a failure leaves the
             // log closed (as Kafka takes the log dir offline) and the next open completes the swap.
             var doomed: [String] = []
+            // The cleaned segment answers for the aborted transactions of all it replaces.
+            let aborted = s.segments[range].flatMap(\.txnIndex.entries)
             do throws(StorageError) {
                 for seg in s.segments[range] {
                     seg.close()
+                    if seg.baseOffset != base { try seg.txnIndex.delete() }
                     for path in [seg.offsetIndex.file.path, seg.timeIndex.file.path, seg.log.path] where FS.exists(path) {
                         try FS.rename(path, path + W.deletedSuffix)
                         doomed.append(path + W.deletedSuffix)
@@ -70,6 +73,7 @@ extension PartitionLog {
                 for ext in W.extensions { try FS.rename(W.path(dir, base, ext, W.swapSuffix), W.path(dir, base, ext, "")) }
                 try FS.syncDirectory(dir)
                 let (cleaned, _) = try Segment.open(directory: dir, baseOffset: base, config: s.config, cache: cache, recover: false)
+                try cleaned.txnIndex.reset(to: aborted)
                 s.segments.replaceSubrange(range, with: [cleaned])
             } catch {
                 s.closed = true

@@ -45,9 +45,13 @@ enum FetchHandler: APIHandler {
             ? (context.authorizedOnCluster(.clusterAction) ? names : [])
             : context.authorizedNames(.read, .topic, names)
         let deadline = ContinuousClock.now + .milliseconds(Int(max(0, request.maxWaitMs)))
+        // FetchIsolation.of: a consumer in READ_COMMITTED (v4+) reads up to the last stable
+        // offset; a follower reads the whole log whatever it asks.
+        let readCommitted = !fromFollower && context.apiVersion >= 4 && request.isolationLevel == 1
         while true {
             let generation = FetchWaiters.shared.generation
-            let results = read(session.partitions, maxBytes: request.maxBytes, version: context.apiVersion, readable: readable, broker)
+            let results = read(session.partitions, maxBytes: request.maxBytes, version: context.apiVersion, readable: readable,
+                               readCommitted: readCommitted, broker)
             // Kafka's ReplicaManager.fetchMessages answers at once when a partition failed or
             // `min_bytes` of records can be returned, else parks the fetch until an append or
             // `max_wait_ms`. Records are counted as the response carries them (`recordBytes`), so
@@ -84,7 +88,8 @@ enum FetchHandler: APIHandler {
     /// One pass over the partitions in the session's order: each one's result, with the file
     /// region its records come from (v4+) or its records in memory (v0-3, down-converted).
     static func read(
-        _ partitions: [FetchSessionPartition], maxBytes: Int32, version: Int16, readable: Set<String>, _ broker: Broker
+        _ partitions: [FetchSessionPartition], maxBytes: Int32, version: Int16, readable: Set<String>, readCommitted: Bool,
+        _ broker: Broker
     ) -> [FetchSessionResult] {
         var results: [FetchSessionResult] = []
         var budget = Int(maxBytes > 0 ? maxBytes : Int32.max)
@@ -99,7 +104,7 @@ enum FetchHandler: APIHandler {
                 result.data.errorCode = ErrorCode.topicAuthorizationFailed.rawValue
             } else {
                 read(partition, into: &result, limit: min(Int(partition.partitionMaxBytes), budget), atLeastOneBatch: total == 0,
-                     version: version, broker)
+                     version: version, readCommitted: readCommitted, broker)
             }
             total += result.recordBytes
             budget -= result.recordBytes
@@ -113,7 +118,7 @@ enum FetchHandler: APIHandler {
     /// consumer can always make progress (KIP-74, ReplicaManager's `minOneMessage`).
     static func read(
         _ partition: FetchSessionPartition, into result: inout FetchSessionResult, limit: Int, atLeastOneBatch: Bool, version: Int16,
-        _ broker: Broker
+        readCommitted: Bool, _ broker: Broker
     ) {
         guard let name = partition.topicName else {
             result.data.errorCode = ErrorCode.unknownTopicId.rawValue
@@ -130,9 +135,13 @@ enum FetchHandler: APIHandler {
             return
         }
         do {
-            let read = try log.read(from: partition.fetchOffset, maxBytes: max(limit, 1))
+            let read = try log.read(from: partition.fetchOffset, maxBytes: max(limit, 1), readCommitted: readCommitted)
             result.data.highWatermark = read.highWatermark
-            result.data.lastStableOffset = read.highWatermark
+            result.data.lastStableOffset = read.lastStableOffset
+            // Null in READ_UNCOMMITTED, as Kafka's FetchDataInfo leaves it.
+            result.data.abortedTransactions = read.abortedTransactions.map {
+                $0.map { FetchResponse.AbortedTransaction(producerId: $0.producerId, firstOffset: $0.firstOffset) }
+            }
             result.data.logStartOffset = read.logStartOffset
             if let region = read.region, atLeastOneBatch || region.length <= limit {
                 if version >= 4 {

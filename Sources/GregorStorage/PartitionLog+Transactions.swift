@@ -1,0 +1,139 @@
+import KafkaProtocol
+import NIOCore
+
+extension PartitionLog {
+    /// Writes a transaction's commit or abort marker, as the partition leader does for
+    /// WriteTxnMarkers (KIP-98): a control batch of the producer's id and epoch. The producer's
+    /// open transaction here ends; an aborted one is added to the segment's `.txnindex` for
+    /// READ_COMMITTED fetches. A marker of an older epoch is INVALID_PRODUCER_EPOCH, one from an
+    /// older coordinator TRANSACTION_COORDINATOR_FENCED. Returns the marker's offset.
+    public func appendMarker(
+        producerId: Int64, producerEpoch: Int16, committed: Bool, coordinatorEpoch: Int32, now: Int64, leaderEpoch: Int32 = 0
+    ) throws(ClientAppendError) -> Int64 {
+        try state.withLock { (s: inout State) throws(ClientAppendError) -> Int64 in
+            guard !s.closed else { throw .storage(StorageError(.closed, path: directory)) }
+            do throws(ProducerStateError) {
+                try s.producers.checkMarker(producerId: producerId, epoch: producerEpoch, coordinatorEpoch: coordinatorEpoch, partition: topicPartition)
+            } catch {
+                throw .producerState(error)
+            }
+            let marker = EndTransactionMarker(type: committed ? .commit : .abort, coordinatorEpoch: coordinatorEpoch)
+            let batch = RecordBatchBuilder.endTransactionMarkerBatch(marker, producerId: producerId, producerEpoch: producerEpoch, timestamp: now)
+            do throws(StorageError) {
+                let result = try appendLocked(&s, batch, now: now, leaderEpoch: leaderEpoch, allowControl: true)
+                try Self.applyMarker(&s, producerId: producerId, epoch: producerEpoch, marker: marker, offset: result.firstOffset, timestamp: now)
+                return result.firstOffset
+            } catch {
+                throw .storage(error)
+            }
+        }
+    }
+
+    /// Ends the producer's transaction at a marker written (or read back) at `offset`.
+    static func applyMarker(_ s: inout State, producerId: Int64, epoch: Int16, marker: EndTransactionMarker, offset: Int64, timestamp: Int64)
+        throws(StorageError)
+    {
+        guard let completed = s.producers.complete(
+            producerId: producerId, epoch: epoch, coordinatorEpoch: marker.coordinatorEpoch, committed: marker.type == .commit,
+            markerOffset: offset, timestamp: timestamp), completed.aborted
+        else { return }
+        let entry = AbortedTransaction(
+            producerId: producerId, firstOffset: completed.firstOffset, lastOffset: offset,
+            lastStableOffset: s.producers.lastStableOffset(after: completed))
+        let segment = s.segments[s.segmentIndex(for: offset)]
+        // Recovery replays markers whose entry may already be in the index.
+        if !segment.txnIndex.entries.contains(where: { $0.producerId == producerId && $0.lastOffset == offset }) {
+            try segment.txnIndex.append(entry)
+        }
+    }
+
+    /// Producer state for batches appended without the client checks (coordinator records,
+    /// markers through ``append(_:now:leaderEpoch:allowControl:)``, recovery).
+    static func replayProducerState(_ s: inout State, _ stored: StoredProducerBatch) throws(StorageError) {
+        switch stored {
+        case .data(let incoming):
+            s.producers.replay(incoming)
+        case .marker(let producerId, let epoch, let marker, let offset, let timestamp):
+            try applyMarker(&s, producerId: producerId, epoch: epoch, marker: marker, offset: offset, timestamp: timestamp)
+        }
+    }
+
+    /// The last stable offset (KIP-98): reads in READ_COMMITTED stop before the first open
+    /// transaction, and never pass the high watermark.
+    public var lastStableOffset: Int64 {
+        state.withLock { s in min(s.producers.firstUnstableOffset ?? s.highWatermark, s.highWatermark) }
+    }
+
+    /// The aborted transactions a READ_COMMITTED fetch from `offset` up to `upperBound` must
+    /// report (`UnifiedLog.collectAbortedTransactions`): from the segment holding `offset` on,
+    /// until an entry's last stable offset covers the bound.
+    public func abortedTransactions(from offset: Int64, upTo upperBound: Int64) -> [AbortedTransaction] {
+        state.withLock { s in Self.abortedTransactions(s, from: offset, upTo: upperBound) }
+    }
+
+    static func abortedTransactions(_ s: State, from offset: Int64, upTo upperBound: Int64) -> [AbortedTransaction] {
+        var out: [AbortedTransaction] = []
+        for segment in s.segments[s.segmentIndex(for: offset)...] {
+            let (entries, complete) = segment.txnIndex.aborted(from: offset, upTo: upperBound)
+            out += entries
+            if complete { break }
+        }
+        return out
+    }
+
+    /// Forgets producers idle for `producer.id.expiration.ms` with no open transaction.
+    public func removeExpiredProducers(now: Int64, expirationMs: Int64) {
+        state.withLock { $0.producers.removeExpired(now: now, expirationMs: expirationMs) }
+    }
+
+    /// Producers this partition knows, for DescribeProducers.
+    public var activeProducers: [ActiveProducer] {
+        state.withLock { s in
+            s.producers.entries.sorted { $0.key < $1.key }.map { id, e in
+                ActiveProducer(
+                    producerId: id, producerEpoch: e.epoch, lastSequence: e.lastSequence ?? -1, lastTimestamp: e.lastTimestamp,
+                    coordinatorEpoch: e.coordinatorEpoch, currentTxnStartOffset: e.currentTxnFirstOffset ?? -1)
+            }
+        }
+    }
+
+    /// Writes the producer state as of the log end to a `.snapshot` file (Kafka takes one at
+    /// every roll and at a clean shutdown), keeping the newest two.
+    func takeSnapshot(_ s: inout State) throws(StorageError) {
+        try ProducerStateSnapshot.write(s.producers, directory: directory, offset: s.logEndOffset)
+        try ProducerStateSnapshot.clean(directory: directory, logStartOffset: s.logStartOffset)
+    }
+
+    /// Rebuilds producer state at open: the newest snapshot at or below the log end, then every
+    /// batch after it (`UnifiedLog.rebuildProducerState`). Returns how many batches were read.
+    static func loadProducerState(_ s: inout State, directory: String) throws(StorageError) -> Int {
+        let from: Int64
+        if let (offset, states) = try ProducerStateSnapshot.loadLatest(directory: directory, logEndOffset: s.logEndOffset),
+            offset >= s.logStartOffset
+        {
+            s.producers = states
+            from = offset
+        } else {
+            s.producers = ProducerStates()
+            from = s.logStartOffset
+        }
+        var read = 0
+        for segment in s.segments where segment.nextOffset > from {
+            try segment.producerBatches(from: max(from, segment.baseOffset)) { (stored: StoredProducerBatch) throws(StorageError) in
+                read += 1
+                try replayProducerState(&s, stored)
+            }
+        }
+        return read
+    }
+}
+
+/// One producer as a partition knows it (DescribeProducers, KIP-664).
+public struct ActiveProducer: Hashable, Sendable {
+    public var producerId: Int64
+    public var producerEpoch: Int16
+    public var lastSequence: Int32
+    public var lastTimestamp: Int64
+    public var coordinatorEpoch: Int32
+    public var currentTxnStartOffset: Int64
+}
