@@ -87,6 +87,20 @@ extension GroupShard {
         return CoordinatorResult(records: records, response: .committed(codes))
     }
 
+    /// TxnOffsetCommit (KIP-98, KIP-447): the same checks and records as OffsetCommit, written in
+    /// the producer's transaction; they count once its commit marker is written. A consumer
+    /// group's stale member epoch is ILLEGAL_GENERATION here (`validateTransactionalOffsetCommit`).
+    mutating func commitTransactionalOffsets(
+        _ request: OffsetCommitInput, _ entries: [OffsetCommitEntry], producer: CoordinatorProducer, now: Int64
+    ) -> CoordinatorResult<Self, OffsetCommitOutcome> {
+        var request = request
+        request.isTransactional = true
+        var result = commitOffsets(request, entries, now: now)
+        if case .rejected(.staleMemberEpoch) = result.response { result.response = .rejected(.illegalGeneration) }
+        result.producer = producer
+        return result
+    }
+
     /// Kafka's `OffsetMetadataManager.validateOffsetCommit`: nil if the commit may proceed.
     /// A consumer group fences commits by member epoch (`generationId` is the member epoch).
     /// A commit at a negative generation to an unknown group creates a "simple" classic group (an

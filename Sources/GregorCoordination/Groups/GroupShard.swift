@@ -56,6 +56,9 @@ public struct GroupShard: CoordinatorShard {
     /// state is the live groups', and their records are written, not replayed.
     var images: [String: ConsumerGroupImage] = [:]
     var isLoaded = false
+    /// Offsets written by TxnOffsetCommit, by producer id, until the transaction's marker
+    /// (Kafka's `OffsetMetadataManager.pendingTransactionalOffsets`).
+    public internal(set) var pendingTransactionalOffsets: [Int64: [String: [TopicPartition: CommittedOffset]]] = [:]
 
     public init(settings: Settings = Settings()) {
         self.settings = settings
@@ -63,9 +66,13 @@ public struct GroupShard: CoordinatorShard {
     }
 
     public mutating func replay(_ record: Record, offset: Int64, producerId: Int64, producerEpoch: Int16) {
-        // Transactional offset commits (TxnOffsetCommit) wait for their marker: Gregor writes
-        // none yet, so a replayed one is not applied.
-        guard producerId < 0 else { return }
+        // Transactional offset commits (TxnOffsetCommit) wait for their marker.
+        guard producerId < 0 else {
+            if case .offsetCommit(let group, let tp, let committed?) = record {
+                pendingTransactionalOffsets[producerId, default: [:]][group, default: [:]][tp] = committed
+            }
+            return
+        }
         switch record {
         case .offsetCommit(let group, let tp, let committed?):
             offsets[group, default: [:]][tp] = committed
@@ -76,6 +83,21 @@ public struct GroupShard: CoordinatorShard {
         default:
             if !isLoaded { replayConsumer(record) }
         }
+    }
+
+    /// The transaction's offsets are committed, or dropped on abort
+    /// (`OffsetMetadataManager.replayEndTransactionMarker`).
+    public mutating func replayEndTransaction(producerId: Int64, producerEpoch: Int16, committed: Bool) {
+        guard let pending = pendingTransactionalOffsets.removeValue(forKey: producerId), committed else { return }
+        for (group, partitions) in pending {
+            offsets[group, default: [:]].merge(partitions) { _, new in new }
+        }
+    }
+
+    /// KIP-447: an OffsetFetch that requires stable offsets answers UNSTABLE_OFFSET_COMMIT for a
+    /// partition with an offset still in an open transaction.
+    public func hasPendingTransactionalOffset(group: String, _ tp: TopicPartition) -> Bool {
+        pendingTransactionalOffsets.values.contains { $0[group]?[tp] != nil }
     }
 
     /// Kafka's `GroupMetadataManager.replay` for consumer group records, into the images.

@@ -102,6 +102,11 @@ public final class OffsetStore: Sendable {
         return partitions.map { FetchedOffset($0, mine[$0]) }
     }
 
+    /// The group's partitions with an offset in an open transaction (KIP-447).
+    public func pendingTransactionalPartitions(group: String) -> Set<TopicPartition> {
+        read(group) { shard in Set(shard.pendingTransactionalOffsets.values.flatMap { ($0[group] ?? [:]).keys }) } ?? []
+    }
+
     /// The committed offset of one partition, if any.
     public func committed(group: String, _ tp: TopicPartition) -> CommittedOffset? {
         read(group) { $0.offsets[group]?[tp] } ?? nil

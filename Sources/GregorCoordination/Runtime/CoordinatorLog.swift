@@ -10,8 +10,23 @@ public protocol CoordinatorLog: Sendable {
     /// when the call began; nothing for a partition that does not exist yet.
     func forEachBatch(_ partition: TopicPartition, _ body: (CoordinatorBatch) throws -> Void) throws
     /// Appends `records` as one batch stamped `now`, creating the partition on first use;
-    /// returns the offset of the first.
-    func append(_ partition: TopicPartition, _ records: [CoordinatorRecordBytes], now: Int64) throws -> Int64
+    /// returns the offset of the first. With `producer` the batch is transactional (a
+    /// TxnOffsetCommit's offsets, applied once the transaction's marker is written).
+    func append(_ partition: TopicPartition, _ records: [CoordinatorRecordBytes], now: Int64, producer: CoordinatorProducer?) throws -> Int64
+    /// Appends a transaction's commit or abort marker; returns its offset.
+    func appendMarker(_ partition: TopicPartition, _ producer: CoordinatorProducer, committed: Bool, coordinatorEpoch: Int32, now: Int64)
+        throws -> Int64
+}
+
+/// The transactional producer a coordinator writes records for (KIP-98).
+public struct CoordinatorProducer: Sendable, Hashable {
+    public var id: Int64
+    public var epoch: Int16
+
+    public init(id: Int64, epoch: Int16) {
+        self.id = id
+        self.epoch = epoch
+    }
 }
 
 /// One batch of an internal topic, decoded for replay.
@@ -108,11 +123,25 @@ public struct StorageCoordinatorLog: CoordinatorLog {
         return out
     }
 
-    public func append(_ partition: TopicPartition, _ records: [CoordinatorRecordBytes], now: Int64) throws -> Int64 {
-        if logManager.log(partition) == nil { try prepare?() }
-        let log = try logManager.log(partition) ?? logManager.getOrCreate(partition, config: config)
-        var builder = RecordBatchBuilder()
+    public func append(_ partition: TopicPartition, _ records: [CoordinatorRecordBytes], now: Int64, producer: CoordinatorProducer?)
+        throws -> Int64
+    {
+        let log = try self.log(partition)
+        // Kafka's coordinators write transactional records without a sequence.
+        var builder = RecordBatchBuilder(producerId: producer?.id ?? -1, producerEpoch: producer?.epoch ?? -1, isTransactional: producer != nil)
         for r in records { builder.append(timestamp: now, key: r.key, value: r.value) }
         return try log.append(try builder.build(), now: now).firstOffset
+    }
+
+    public func appendMarker(_ partition: TopicPartition, _ producer: CoordinatorProducer, committed: Bool, coordinatorEpoch: Int32, now: Int64)
+        throws -> Int64
+    {
+        try log(partition).appendMarker(
+            producerId: producer.id, producerEpoch: producer.epoch, committed: committed, coordinatorEpoch: coordinatorEpoch, now: now)
+    }
+
+    func log(_ partition: TopicPartition) throws -> PartitionLog {
+        if logManager.log(partition) == nil { try prepare?() }
+        return try logManager.log(partition) ?? logManager.getOrCreate(partition, config: config)
     }
 }

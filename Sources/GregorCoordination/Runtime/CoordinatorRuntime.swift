@@ -103,6 +103,27 @@ public final class CoordinatorRuntime<Shard: CoordinatorShard>: Sendable {
         return try outcome.0.get()
     }
 
+    /// Writes a transaction's marker to the partition and replays it into the shard (Kafka's
+    /// `CoordinatorRuntime.scheduleTransactionCompletion`): a TxnOffsetCommit's offsets become
+    /// visible on commit and are dropped on abort.
+    public func writeMarker(
+        _ partition: Int32, producer: CoordinatorProducer, committed: Bool, coordinatorEpoch: Int32
+    ) async throws(CoordinatorError) {
+        try await onExecutor { () throws(CoordinatorError) in
+            let slot = try self.slot(partition)
+            try slot.state.withLock { (state: inout Slot.State) throws(CoordinatorError) in
+                try Self.checkActive(state)
+                do {
+                    _ = try self.log.appendMarker(slot.partition, producer, committed: committed, coordinatorEpoch: coordinatorEpoch,
+                                                  now: self.clock.now())
+                } catch {
+                    throw .failed(error)
+                }
+                state.shard.replayEndTransaction(producerId: producer.id, producerEpoch: producer.epoch, committed: committed)
+            }
+        }
+    }
+
     /// Reads the partition's shard as the last written operation left it.
     public func read<Value>(_ partition: Int32, _ body: (Shard) -> Value) throws(CoordinatorError) -> Value {
         let slot = try slot(partition)
@@ -136,13 +157,14 @@ public final class CoordinatorRuntime<Shard: CoordinatorShard>: Sendable {
                 throw .encoding("\(error)")
             }
             do {
-                first = try log.append(partition, bytes, now: now)
+                first = try log.append(partition, bytes, now: now, producer: result.producer)
             } catch {
                 logger.warning("coordinator append failed", metadata: ["partition": "\(partition)", "error": "\(error)"])
                 throw .failed(error)
             }
             for (i, record) in result.records.enumerated() where result.replayRecords {
-                state.shard.replay(record, offset: first + Int64(i), producerId: -1, producerEpoch: -1)
+                state.shard.replay(record, offset: first + Int64(i), producerId: result.producer?.id ?? -1,
+                                   producerEpoch: result.producer?.epoch ?? -1)
             }
         }
         Self.apply(result.timers, to: &state.timers)

@@ -75,11 +75,15 @@ public struct CoordinatorResult<Shard: CoordinatorShard, Response> {
     /// otherwise wait for ever (the write's failure is logged, as Gregor's group coordinator
     /// always did). The operation's caller still gets the error.
     public var deliverEventsIfWriteFails: Bool
+    /// Set for records written in a producer's transaction (TxnOffsetCommit): they are written
+    /// as a transactional batch and replayed with the producer's id and epoch.
+    public var producer: CoordinatorProducer?
 
     public init(
         records: [Shard.Record] = [], response: Response, events: [Shard.Event] = [], timers: [CoordinatorTimerChange] = [],
-        replayRecords: Bool = true, deliverEventsIfWriteFails: Bool = false
+        replayRecords: Bool = true, deliverEventsIfWriteFails: Bool = false, producer: CoordinatorProducer? = nil
     ) {
+        self.producer = producer
         self.records = records
         self.response = response
         self.events = events

@@ -23,13 +23,29 @@ public final class MemoryCoordinatorLog: CoordinatorLog {
         for batch in batches { try body(batch) }
     }
 
-    public func append(_ partition: TopicPartition, _ records: [CoordinatorRecordBytes], now: Int64) throws -> Int64 {
+    public func append(_ partition: TopicPartition, _ records: [CoordinatorRecordBytes], now: Int64, producer: CoordinatorProducer?)
+        throws -> Int64
+    {
         try state.withLock { state in
             if state.failAppends { throw StorageError(.io(errno: 28, operation: "write"), path: "memory") }
             let first = state.batches[partition]?.last.map { $0.baseOffset + Int64(max($0.records.count, 1)) } ?? 0
             state.batches[partition, default: []].append(CoordinatorBatch(
-                baseOffset: first, producerId: -1, producerEpoch: -1, isTransactional: false, isControl: false, committed: false,
-                records: records.enumerated().map { (first + Int64($0.offset), $0.element) }, unreadable: 0))
+                baseOffset: first, producerId: producer?.id ?? -1, producerEpoch: producer?.epoch ?? -1, isTransactional: producer != nil,
+                isControl: false, committed: false, records: records.enumerated().map { (first + Int64($0.offset), $0.element) },
+                unreadable: 0))
+            return first
+        }
+    }
+
+    public func appendMarker(_ partition: TopicPartition, _ producer: CoordinatorProducer, committed: Bool, coordinatorEpoch: Int32, now: Int64)
+        throws -> Int64
+    {
+        try state.withLock { state in
+            if state.failAppends { throw StorageError(.io(errno: 28, operation: "write"), path: "memory") }
+            let first = state.batches[partition]?.last.map { $0.baseOffset + Int64(max($0.records.count, 1)) } ?? 0
+            state.batches[partition, default: []].append(CoordinatorBatch(
+                baseOffset: first, producerId: producer.id, producerEpoch: producer.epoch, isTransactional: true, isControl: true,
+                committed: committed, records: [], unreadable: 0))
             return first
         }
     }

@@ -1,8 +1,9 @@
 // OffsetFetch (key 9).
 // v1: offsets from the coordinator (v0 read ZooKeeper in old Kafka; here both read the same
 // store). v2: null topics mean every committed offset; top-level error code. v3: throttle time.
-// v5: committed leader epoch. v6: flexible. v7: require_stable (KIP-447; without pending
-// transactional commits nothing is unstable). v8: several groups per request, each with its
+// v5: committed leader epoch. v6: flexible. v7: require_stable (KIP-447): a partition with an
+// offset in an open transaction (TxnOffsetCommit not yet committed or aborted) answers
+// UNSTABLE_OFFSET_COMMIT and offset -1, and the consumer retries. v8: several groups per request, each with its
 // own error (KIP-709). v9: member id and epoch, checked for KIP-848 groups.
 // A partition without a committed offset answers offset -1, metadata "" and no error; so does
 // every partition of a group that does not exist.
@@ -23,14 +24,15 @@ enum OffsetFetchHandler: APIHandler {
             var groups: [OffsetFetchResponse.OffsetFetchResponseGroup] = []
             for g in request.groups {
                 let wanted = g.topics.map { $0.map { (name: $0.name, partitions: $0.partitionIndexes) } }
-                let (error, topics) = await fetch(group: g.groupId, wanted, member: (g.memberId, g.memberEpoch), context)
+                let (error, topics) = await fetch(group: g.groupId, wanted, member: (g.memberId, g.memberEpoch),
+                                                  requireStable: request.requireStable, context)
                 groups.append(.init(groupId: g.groupId, topics: topics, errorCode: error.rawValue))
             }
             return OffsetFetchResponse(groups: groups)
         }
         // v0-1 always name their partitions; null only exists from v2.
         let wanted = request.topics.map { $0.map { (name: $0.name, partitions: $0.partitionIndexes) } }
-        let (error, topics) = await fetch(group: request.groupId, wanted, member: (nil, -1), context)
+        let (error, topics) = await fetch(group: request.groupId, wanted, member: (nil, -1), requireStable: v >= 7 && request.requireStable, context)
         var response = OffsetFetchResponse(
             topics: topics.map { t in
                 .init(name: t.name, partitions: t.partitions.map {
@@ -51,7 +53,7 @@ enum OffsetFetchHandler: APIHandler {
 
     /// One group's answer: a group-level error, or its offsets for `wanted` (nil: all of them).
     static func fetch(group: String, _ wanted: [(name: String, partitions: [Int32])]?, member: (id: String?, epoch: Int32),
-                      _ context: RequestContext) async
+                      requireStable: Bool, _ context: RequestContext) async
         -> (ErrorCode, [OffsetFetchResponse.OffsetFetchResponseTopics])
     {
         guard context.authorized(.describe, .group, group) else { return (.groupAuthorizationFailed, []) }
@@ -63,17 +65,20 @@ enum OffsetFetchHandler: APIHandler {
         }
         let partitions = wanted.map { topics in topics.flatMap { t in t.partitions.map { TopicPartition(t.name, $0) } } }
         let fetched = broker.offsets.fetch(group: group, partitions: partitions)
+        let unstable = requireStable ? broker.offsets.pendingTransactionalPartitions(group: group) : []
         var topics: [OffsetFetchResponse.OffsetFetchResponseTopics] = []
         let describable = context.authorizedNames(.describe, .topic, Set(fetched.map(\.topicPartition.topic)))
         for entry in fetched {
             let tp = entry.topicPartition
             let authorized = describable.contains(tp.topic)
             if !authorized && wanted == nil { continue }
-            let p = authorized
-                ? Partition(partitionIndex: tp.partition, committedOffset: entry.committed?.offset ?? -1,
-                            committedLeaderEpoch: entry.committed?.leaderEpoch ?? -1, metadata: entry.committed?.metadata ?? "")
-                : Partition(partitionIndex: tp.partition, committedOffset: -1, metadata: "",
+            let p = !authorized
+                ? Partition(partitionIndex: tp.partition, committedOffset: -1, metadata: "",
                             errorCode: ErrorCode.topicAuthorizationFailed.rawValue)
+                : unstable.contains(tp)
+                ? Partition(partitionIndex: tp.partition, committedOffset: -1, metadata: "", errorCode: ErrorCode.unstableOffsetCommit.rawValue)
+                : Partition(partitionIndex: tp.partition, committedOffset: entry.committed?.offset ?? -1,
+                            committedLeaderEpoch: entry.committed?.leaderEpoch ?? -1, metadata: entry.committed?.metadata ?? "")
             if let last = topics.indices.last, topics[last].name == tp.topic {
                 topics[last].partitions.append(p)
             } else {
