@@ -53,12 +53,16 @@ struct TransactionHarness {
         initPid("t", timeout: timeout, current, now: now)
     }
 
-    mutating func add(_ id: String, _ pid: Int64, _ epoch: Int16, _ partitions: [TopicPartition], now: Int64 = 0) -> ErrorCode {
-        run { $0.addPartitions(transactionalId: id, producerId: pid, epoch: epoch, partitions: partitions, now: now) }
+    mutating func add(_ id: String, _ pid: Int64, _ epoch: Int16, _ partitions: [TopicPartition], clientTransactionVersion: Int16 = 0,
+                      now: Int64 = 0) -> ErrorCode {
+        run {
+            $0.addPartitions(transactionalId: id, producerId: pid, epoch: epoch, partitions: partitions,
+                             clientTransactionVersion: clientTransactionVersion, now: now)
+        }
     }
 
-    mutating func add(_ pid: Int64, _ epoch: Int16, _ partitions: [TopicPartition], now: Int64 = 0) -> ErrorCode {
-        add("t", pid, epoch, partitions, now: now)
+    mutating func add(_ pid: Int64, _ epoch: Int16, _ partitions: [TopicPartition], clientTransactionVersion: Int16 = 0, now: Int64 = 0) -> ErrorCode {
+        add("t", pid, epoch, partitions, clientTransactionVersion: clientTransactionVersion, now: now)
     }
 
     mutating func end(_ id: String, _ pid: Int64, _ epoch: Int16, commit: Bool, tv: Int16 = 0, now: Int64 = 0) -> EndTransactionResult {
@@ -71,6 +75,14 @@ struct TransactionHarness {
 
     mutating func complete(_ pid: Int64, _ epoch: Int16, now: Int64 = 0) -> ErrorCode {
         run { $0.completeTransaction(transactionalId: "t", producerId: pid, epoch: epoch, now: now) }
+    }
+
+    /// The metadata of each record written, nil for a tombstone.
+    var writtenMetadata: [TransactionMetadata?] {
+        written.map { record -> TransactionMetadata? in
+            if case .metadata(let metadata) = record { return metadata }
+            return nil
+        }
     }
 
     func state(_ id: String = "t") -> TransactionState? { shard.transactions[id]?.state }
