@@ -20,6 +20,8 @@ public final class Broker: Sendable {
     let groupCoordinator: GroupCoordinator
     /// Committed offsets, durable in `__consumer_offsets`.
     let offsets: OffsetStore
+    /// Transactions (KIP-98), durable in `__transaction_state`.
+    let transactions: TransactionCoordinator
     /// Where request handlers run (`num.io.threads`).
     public let io: IOExecutor
     /// The advertised endpoints, with the bound port for a listener on port 0.
@@ -81,9 +83,26 @@ public final class Broker: Sendable {
             },
             executor: io, logger: logger)
         self.offsets = OffsetStore(coordinator: groupCoordinator, logManager: logs, logger: logger)
+        logs.producerIdExpirationMs.store(config.producerIdExpirationMs, ordering: .relaxed)
+        var transactionPartitions = config.transactionStatePartitions
+        if let existing = metadata.topic(TransactionCoordinator.topic) { transactionPartitions = existing.partitionCount }
+        let producerIds = self.producerIds
+        self.transactions = TransactionCoordinator(
+            config: config.transactions, numPartitions: transactionPartitions,
+            log: StorageCoordinatorLog(
+                logManager: logs, config: Self.transactionStateLogConfig(config), logger: logger
+            ) { [metadata, logs, defaults, config, transactionPartitions] in
+                try Broker.ensureInternalTopic(
+                    TransactionCoordinator.topic, partitions: transactionPartitions, configs: Self.transactionStateTopicConfigs(config),
+                    metadata: metadata, logs: logs, defaults: defaults)
+            },
+            clock: SystemCoordinatorClock(now: clock), executor: io, logger: logger,
+            newProducerId: { try producerIds.next() })
         self.io = io
         io.start()
         try offsets.load()
+        transactions.setMarkerWriter(TransactionMarkers.writer(self))
+        try transactions.loadAll()
     }
 
     /// The advertised endpoints, as the server resolved them when it bound its listeners.
@@ -162,11 +181,19 @@ public final class Broker: Sendable {
     }
 
     static func ensureOffsetsTopic(_ config: OffsetStoreConfig, metadata: ClusterMetadataStore, logs: LogManager, defaults: LogConfig) throws {
-        guard metadata.topic(OffsetStoreConfig.topic) == nil else { return }
+        try ensureInternalTopic(
+            OffsetStoreConfig.topic, partitions: config.numPartitions, configs: config.topicConfigs, metadata: metadata, logs: logs,
+            defaults: defaults)
+    }
+
+    /// Creates an internal topic on first use; a concurrent creation that won is fine.
+    static func ensureInternalTopic(
+        _ name: String, partitions: Int32, configs: [String: String], metadata: ClusterMetadataStore, logs: LogManager, defaults: LogConfig
+    ) throws {
+        guard metadata.topic(name) == nil else { return }
         let result = try createTopics(
-            [NewTopic(name: OffsetStoreConfig.topic, partitions: config.numPartitions, configs: config.topicConfigs)],
-            metadata: metadata, logs: logs, defaults: defaults)
-        if case .failure(let error) = result[0], metadata.topic(OffsetStoreConfig.topic) == nil { throw error }
+            [NewTopic(name: name, partitions: partitions, configs: configs)], metadata: metadata, logs: logs, defaults: defaults)
+        if case .failure(let error) = result[0], metadata.topic(name) == nil { throw error }
     }
 
     /// One pass of `offsets.retention.minutes`: expired offsets are tombstoned and Empty groups
@@ -215,6 +242,7 @@ public final class Broker: Sendable {
 
     /// Flushes and closes every log (SIGTERM).
     public func shutdown() throws {
+        transactions.runtime.unloadAll()
         try logs.shutdown()
     }
 

@@ -72,6 +72,16 @@ public struct BrokerConfig: Sendable {
     public var numIoThreads = 8
     /// `offsets.*` and `offset.metadata.max.bytes`: the committed-offsets topic and retention.
     public var offsets = OffsetStoreConfig()
+    /// `transaction.max.timeout.ms`, `transactional.id.expiration.ms` and the cleanup interval.
+    public var transactions = TransactionConfig()
+    /// `transaction.state.log.num.partitions`.
+    public var transactionStatePartitions: Int32 = 50
+    /// `transaction.state.log.segment.bytes`.
+    public var transactionStateSegmentBytes: Int64 = 104_857_600
+    /// `transaction.partition.verification.enable` (KIP-890 part 1).
+    public var transactionPartitionVerification = true
+    /// `producer.id.expiration.ms` (KIP-854).
+    public var producerIdExpirationMs: Int64 = 86_400_000
 
     /// The `group.*` settings as the classic group state machine takes them.
     public var classicGroupConfig: ClassicGroupConfig {

@@ -112,6 +112,16 @@ public struct ServerProperties {
         if let v = try int32("offsets.retention.minutes") { c.offsets.retentionMs = Int64(v) * 60_000 }
         if let v = try int64("offsets.retention.check.interval.ms") { c.offsets.retentionCheckIntervalMs = v }
         if let v = try int32("offset.metadata.max.bytes") { c.offsets.metadataMaxBytes = Int(v) }
+        // Kafka's TransactionStateManagerConfig and TransactionLogConfig.
+        if let v = try int32("transaction.max.timeout.ms") { c.transactions.maxTimeoutMs = v }
+        if let v = try int32("transactional.id.expiration.ms") { c.transactions.transactionalIdExpirationMs = Int64(v) }
+        if let v = try int32("transaction.remove.expired.transaction.cleanup.interval.ms") {
+            c.transactions.removeExpiredTransactionalIdsIntervalMs = Int64(v)
+        }
+        if let v = try int32("transaction.state.log.num.partitions") { c.transactionStatePartitions = v }
+        if let v = try int32("transaction.state.log.segment.bytes") { c.transactionStateSegmentBytes = Int64(v) }
+        if let v = try bool("transaction.partition.verification.enable") { c.transactionPartitionVerification = v }
+        if let v = try int64("producer.id.expiration.ms") { c.producerIdExpirationMs = v }
         c.logDefaults = l
         return c
     }

@@ -79,6 +79,17 @@ extension GroupCoordinator {
         }
     }
 
+    /// TxnOffsetCommit: checked and written in the producer's transaction, counted once its
+    /// commit marker is replayed (KIP-98, KIP-447).
+    public func commitTransactionalOffsets(
+        _ request: OffsetCommitInput, _ entries: [OffsetCommitEntry], producer: CoordinatorProducer
+    ) async -> OffsetCommitOutcome {
+        switch await write(request.groupId, { shard, now in shard.commitTransactionalOffsets(request, entries, producer: producer, now: now) }) {
+        case .success(let outcome): outcome
+        case .failure(let error): .rejected(Self.errorCode(error))
+        }
+    }
+
     /// Kafka's `OffsetMetadataManager.validateOffsetCommit` alone: nil if a commit may proceed.
     public func validateOffsetCommit(
         groupId: String, memberId: String, groupInstanceId: String?, generationId: Int32,

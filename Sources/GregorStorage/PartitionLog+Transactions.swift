@@ -81,6 +81,12 @@ extension PartitionLog {
         return out
     }
 
+    /// Whether the producer has a transaction open here (KIP-890: a leader verifies only the
+    /// first transactional write of a transaction to a partition).
+    public func hasOngoingTransaction(producerId: Int64, epoch: Int16) -> Bool {
+        state.withLock { s in s.producers.ongoing[producerId] != nil && s.producers.entries[producerId]?.epoch == epoch }
+    }
+
     /// Forgets producers idle for `producer.id.expiration.ms` with no open transaction.
     public func removeExpiredProducers(now: Int64, expirationMs: Int64) {
         state.withLock { $0.producers.removeExpired(now: now, expirationMs: expirationMs) }

@@ -4,11 +4,15 @@
 // as from Kafka. v4: no change. v5: transaction version 2 (KIP-890).
 // Idempotent producers (no transactional id) get a fresh id and epoch 0; Java and kafka-python
 // producers ask for one by default. Ids come from blocks recorded on disk first
-// (ProducerIdBlocks, KIP-730), so none is handed out twice across restarts. Transactional ids need the transaction coordinator, which
-// is not built yet: they get COORDINATOR_NOT_AVAILABLE, as from a cluster without one.
+// (ProducerIdBlocks, KIP-730), so none is handed out twice across restarts. A transactional id
+// goes to its transaction coordinator shard (TransactionShard.initProducerId): a first id, an epoch
+// bump, or the fencing abort of an open transaction (CONCURRENT_TRANSACTIONS, retried). From v3 a
+// producer may name its id and epoch to recover after an error (KIP-360); a half-given pair is
+// INVALID_REQUEST. Before v4, PRODUCER_FENCED is answered as INVALID_PRODUCER_EPOCH (KIP-588).
 // Authorization: a transactional id needs WRITE on it (TRANSACTIONAL_ID_AUTHORIZATION_FAILED);
 // an idempotent producer needs IDEMPOTENT_WRITE on the cluster or WRITE on some topic (KIP-679),
 // else CLUSTER_AUTHORIZATION_FAILED.
+import GregorCoordination
 import KafkaProtocol
 
 enum InitProducerIdHandler: APIHandler {
@@ -22,9 +26,22 @@ enum InitProducerIdHandler: APIHandler {
             return InitProducerIdResponse(errorCode: ErrorCode.clusterAuthorizationFailed.rawValue, producerId: -1, producerEpoch: -1)
         }
         if let id = request.transactionalId {
-            // TransactionCoordinator.handleInitProducerId: an empty id is INVALID_REQUEST.
-            let error: ErrorCode = id.isEmpty ? .invalidRequest : .coordinatorNotAvailable
-            return InitProducerIdResponse(errorCode: error.rawValue, producerId: -1, producerEpoch: -1)
+            let given = request.producerId != -1 || request.producerEpoch != -1
+            // KafkaApis.handleInitProducerIdRequest: both or neither.
+            if given && (request.producerId == -1 || request.producerEpoch == -1) {
+                return InitProducerIdResponse(errorCode: ErrorCode.invalidRequest.rawValue, producerId: -1, producerEpoch: -1)
+            }
+            let pair = given ? (request.producerId, request.producerEpoch) : nil
+            let timeout = request.transactionTimeoutMs
+            let result: InitProducerIdResult
+            switch await context.broker.transactions.write(id, { shard, now in
+                shard.initProducerId(transactionalId: id, transactionTimeoutMs: timeout, producerIdAndEpoch: pair, now: now)
+            }) {
+            case .success(let r): result = r
+            case .failure(let f): result = .failure(f.code)
+            }
+            let error = TransactionShard.compatible(result.error, requestVersion: context.apiVersion, firstVersionWithProducerFenced: 4)
+            return InitProducerIdResponse(errorCode: error.rawValue, producerId: result.producerId, producerEpoch: result.producerEpoch)
         }
         // Without a transactional id Kafka "blindly accepts the request": a new producer id at
         // epoch 0, whatever id and epoch the producer sent (KIP-360's epoch bump is for

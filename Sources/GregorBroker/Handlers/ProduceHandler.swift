@@ -13,6 +13,10 @@
 // caller who may also create it.
 // Idempotence (KIP-98): PartitionLog checks each producer batch's epoch and sequence; a retry of
 // one of the producer's last five batches is answered with its original base offset.
+// Transactions (KIP-890 part 1, `transaction.partition.verification.enable`): the first
+// transactional batch of a transaction to a partition is checked with the coordinator; a
+// partition not added to the transaction is INVALID_TXN_STATE (TRANSACTION_ABORTABLE from v11),
+// a coordinator that is busy or moving NOT_ENOUGH_REPLICAS, which the producer retries.
 // Quotas (KIP-13): the request's size counts against producer_byte_rate; over it, the response
 // says for how long the client is throttled (v1+) and the connection is muted for that long
 // once it is sent (KIP-219). An acks=0 produce is throttled by the mute alone.
@@ -74,6 +78,11 @@ enum ProduceHandler: APIHandler {
                     result.partitionResponses.append(p)
                     continue
                 }
+                if let refused = verifyTransaction(request, batches, TopicPartition(topic.name, partition.index), log, context) {
+                    p.errorCode = refused.rawValue
+                    result.partitionResponses.append(p)
+                    continue
+                }
                 do {
                     let appended = try log.appendFromClient(batches, now: now)
                     p.baseOffset = appended.firstOffset
@@ -111,6 +120,34 @@ enum ProduceHandler: APIHandler {
         }
         context.throttle(context.recordQuota(.produce, Double(context.requestSize)))
         return request.acks == 0 ? nil : response
+    }
+
+    /// KIP-890's verification of a transactional batch (`ReplicaManager.appendRecords` through
+    /// `AddPartitionsToTxnManager`): nil when it may be appended.
+    static func verifyTransaction(
+        _ request: ProduceRequest, _ batch: ByteBuffer, _ tp: TopicPartition, _ log: PartitionLog, _ context: RequestContext
+    ) -> ErrorCode? {
+        let broker = context.broker
+        guard broker.config.transactionPartitionVerification, let id = request.transactionalId,
+            batch.getInteger(at: batch.readerIndex + RecordBatch.Offset.magic, as: Int8.self) == RecordBatch.magic,
+            let attributes = batch.getInteger(at: batch.readerIndex + RecordBatch.Offset.attributes, as: Int16.self),
+            attributes & RecordBatch.Attribute.transactional != 0,
+            let producerId = batch.getInteger(at: batch.readerIndex + RecordBatch.Offset.producerId, as: Int64.self),
+            let epoch = batch.getInteger(at: batch.readerIndex + RecordBatch.Offset.producerEpoch, as: Int16.self),
+            !log.hasOngoingTransaction(producerId: producerId, epoch: epoch)
+        else { return nil }
+        let code: ErrorCode
+        switch broker.transactions.read(id, { $0.verifyPartitions(transactionalId: id, producerId: producerId, epoch: epoch, partitions: [tp]) }) {
+        case .success(let codes): code = codes[tp] ?? .none
+        case .failure(let f): code = f.code
+        }
+        switch code {
+        case .none: return nil
+        case .transactionAbortable: return context.apiVersion >= 11 ? .transactionAbortable : .invalidTxnState
+        case .producerFenced: return .invalidProducerEpoch
+        case .notCoordinator, .coordinatorNotAvailable, .coordinatorLoadInProgress, .concurrentTransactions: return .notEnoughReplicas
+        default: return code
+        }
     }
 
     /// `ProduceRequest.hasTransactionalRecords`: some partition's batch is transactional.

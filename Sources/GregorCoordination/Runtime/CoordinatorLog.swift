@@ -18,6 +18,13 @@ public protocol CoordinatorLog: Sendable {
         throws -> Int64
 }
 
+extension CoordinatorLog {
+    /// Appends non-transactional records.
+    public func append(_ partition: TopicPartition, _ records: [CoordinatorRecordBytes], now: Int64) throws -> Int64 {
+        try append(partition, records, now: now, producer: nil)
+    }
+}
+
 /// The transactional producer a coordinator writes records for (KIP-98).
 public struct CoordinatorProducer: Sendable, Hashable {
     public var id: Int64

@@ -14,6 +14,23 @@ public struct TransactionDescription: Sendable, Hashable {
     /// Partition ids by topic, sorted.
     public var topics: [(topic: String, partitions: [Int32])] = []
 
+    public init(transactionalId: String, error: ErrorCode) {
+        self.transactionalId = transactionalId
+        self.error = error
+    }
+
+    init(transactionalId: String, error: ErrorCode, state: String, producerId: Int64, producerEpoch: Int16, timeoutMs: Int32,
+         startTimeMs: Int64, topics: [(topic: String, partitions: [Int32])]) {
+        self.transactionalId = transactionalId
+        self.error = error
+        self.state = state
+        self.producerId = producerId
+        self.producerEpoch = producerEpoch
+        self.timeoutMs = timeoutMs
+        self.startTimeMs = startTimeMs
+        self.topics = topics
+    }
+
     public static func == (a: Self, b: Self) -> Bool {
         a.transactionalId == b.transactionalId && a.error == b.error && a.state == b.state && a.producerId == b.producerId
             && a.producerEpoch == b.producerEpoch && a.timeoutMs == b.timeoutMs && a.startTimeMs == b.startTimeMs

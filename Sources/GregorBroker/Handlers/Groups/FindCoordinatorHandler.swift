@@ -2,8 +2,7 @@
 // v1: key type (0 group, 1 transaction), throttle time and an error message. v2: no change.
 // v3: flexible. v4: batched keys (KIP-699), errors per key and no error message. v5: may answer
 // TRANSACTION_ABORTABLE (KIP-890). v6: key type 2, share groups (KIP-932).
-// This broker coordinates every group. Transactional ids get COORDINATOR_NOT_AVAILABLE (no
-// transaction coordinator yet; InitProducerId answers them the same way), share groups
+// This broker coordinates every group and every transactional id. Share groups
 // INVALID_REQUEST (Kafka's answer without a share coordinator, and below v6), and any other key
 // type fails the whole request with INVALID_REQUEST, as Kafka's `CoordinatorType.forId` throws.
 // A group key needs DESCRIBE on the group (GROUP_AUTHORIZATION_FAILED), a transactional id
@@ -20,7 +19,7 @@ enum FindCoordinatorHandler: APIHandler {
         func answer(_ key: String) -> ErrorCode {
             switch request.keyType {
             case 0: context.authorized(.describe, .group, key) ? ErrorCode.none : .groupAuthorizationFailed
-            case 1: context.authorized(.describe, .transactionalId, key) ? .coordinatorNotAvailable : .transactionalIdAuthorizationFailed
+            case 1: context.authorized(.describe, .transactionalId, key) ? ErrorCode.none : .transactionalIdAuthorizationFailed
             default: .invalidRequest
             }
         }

@@ -1,0 +1,95 @@
+// TxnOffsetCommit (key 28).
+// v1: no change. v2: committed leader epoch (KIP-320). v3: generation id, member id and group
+// instance id, checked against the group as OffsetCommit checks them (KIP-447), and
+// PRODUCER_FENCED instead of INVALID_PRODUCER_EPOCH (KIP-588). v4: may answer
+// TRANSACTION_ABORTABLE (KIP-890).
+// Needs WRITE on the transactional id (TRANSACTIONAL_ID_AUTHORIZATION_FAILED), READ on the group
+// (GROUP_AUTHORIZATION_FAILED) and READ on each topic (TOPIC_AUTHORIZATION_FAILED); unknown
+// partitions are UNKNOWN_TOPIC_OR_PARTITION (KafkaApis.handleTxnOffsetCommitRequest).
+// KIP-890 part 1: the group's `__consumer_offsets` partition must be in the transaction
+// (AddOffsetsToTxn first), else every partition is INVALID_TXN_STATE. The offsets are written in
+// the producer's transaction and count once its commit marker is written; until then an
+// OffsetFetch with require_stable answers UNSTABLE_OFFSET_COMMIT for them.
+import GregorCoordination
+import GregorStorage
+import KafkaProtocol
+
+enum TxnOffsetCommitHandler: APIHandler {
+    static let versions: ClosedRange<Int16> = 0...4
+
+    static func handle(_ request: TxnOffsetCommitRequest, _ context: RequestContext) async throws -> TxnOffsetCommitResponse? {
+        let broker = context.broker
+        let v = context.apiVersion
+        func answerAll(_ error: ErrorCode) -> TxnOffsetCommitResponse {
+            TxnOffsetCommitResponse(topics: request.topics.map { t in
+                .init(name: t.name, partitions: t.partitions.map { .init(partitionIndex: $0.partitionIndex, errorCode: error.rawValue) })
+            })
+        }
+        let id = request.transactionalId
+        guard context.authorized(.write, .transactionalId, id) else { return answerAll(.transactionalIdAuthorizationFailed) }
+        guard context.authorized(.read, .group, request.groupId) else { return answerAll(.groupAuthorizationFailed) }
+        let now = broker.clock()
+        var codes: [[ErrorCode]] = []
+        var entries: [OffsetCommitEntry] = []
+        var positions: [(topic: Int, partition: Int)] = []
+        let readable = context.authorizedNames(.read, .topic, request.topics.map(\.name))
+        for (ti, topic) in request.topics.enumerated() {
+            let known = broker.metadata.topic(topic.name)
+            var topicCodes: [ErrorCode] = []
+            for (pi, p) in topic.partitions.enumerated() {
+                if !readable.contains(topic.name) {
+                    topicCodes.append(.topicAuthorizationFailed)
+                } else if let known, p.partitionIndex >= 0, p.partitionIndex < known.partitionCount {
+                    topicCodes.append(.none)
+                    entries.append(OffsetCommitEntry(
+                        topic: topic.name, partition: p.partitionIndex, offset: p.committedOffset,
+                        leaderEpoch: p.committedLeaderEpoch == -1 ? nil : p.committedLeaderEpoch,
+                        metadata: p.committedMetadata ?? "", commitTimestamp: now))
+                    positions.append((ti, pi))
+                } else {
+                    topicCodes.append(.unknownTopicOrPartition)
+                }
+            }
+            codes.append(topicCodes)
+        }
+        if !entries.isEmpty {
+            let outcome = await commit(request, entries, context)
+            switch outcome {
+            case .committed(let results):
+                for (position, code) in zip(positions, results) { codes[position.topic][position.partition] = code }
+            case .rejected(let code):
+                for position in positions { codes[position.topic][position.partition] = code }
+            }
+        }
+        return TxnOffsetCommitResponse(topics: request.topics.enumerated().map { ti, t in
+            .init(name: t.name, partitions: t.partitions.enumerated().map { pi, p in
+                var code = TransactionShard.compatible(codes[ti][pi], requestVersion: v, firstVersionWithProducerFenced: 3)
+                if code == .transactionAbortable && v < 4 { code = .invalidTxnState }
+                return .init(partitionIndex: p.partitionIndex, errorCode: code.rawValue)
+            })
+        })
+    }
+
+    /// The transaction check (KIP-890), then the group's check and write.
+    static func commit(_ request: TxnOffsetCommitRequest, _ entries: [OffsetCommitEntry], _ context: RequestContext) async -> OffsetCommitOutcome {
+        let broker = context.broker
+        let offsetsPartition = TopicPartition(OffsetStoreConfig.topic, broker.groupCoordinator.partition(for: request.groupId))
+        if broker.config.transactionPartitionVerification {
+            let id = request.transactionalId
+            let verified = broker.transactions.read(id) {
+                $0.verifyPartitions(transactionalId: id, producerId: request.producerId, epoch: request.producerEpoch, partitions: [offsetsPartition])
+            }
+            switch verified {
+            case .success(let codes):
+                if let code = codes[offsetsPartition], code != .none { return .rejected(code == .transactionAbortable ? .invalidTxnState : code) }
+            case .failure(let f):
+                return .rejected(f.code)
+            }
+        }
+        let input = OffsetCommitInput(
+            groupId: request.groupId, memberId: request.memberId, groupInstanceId: request.groupInstanceId,
+            generationId: request.generationId, apiVersion: context.apiVersion, isTransactional: true)
+        return await broker.groupCoordinator.commitTransactionalOffsets(
+            input, entries, producer: CoordinatorProducer(id: request.producerId, epoch: request.producerEpoch))
+    }
+}
