@@ -5,6 +5,7 @@ import struct
 import time
 
 import groupcheck
+import transactions
 from confluent_kafka import OFFSET_BEGINNING, Consumer, ConsumerGroupState, ConsumerGroupTopicPartitions, KafkaError, KafkaException, Producer, TopicPartition
 from confluent_kafka.admin import (AclBinding, AclBindingFilter, AclOperation, AclPermissionType, AdminClient,
                                    AlterConfigOpType, ConfigEntry, ConfigResource, ConfigSource, NewPartitions, NewTopic,
@@ -1485,3 +1486,89 @@ def sasl_oauthbearer_signed(ctx):
 def sasl_oauthbearer_jwks_ip(ctx):
     """The JWKS over https at 127.0.0.1 (common.oauth_jwks_ip_scenario)."""
     oauth_jwks_ip_scenario(ctx, OAUTH_CLIENT)
+
+
+# -- transactions (KIP-98, KIP-447): the scenarios of transactions.py, through this client ------
+
+class _TxnProducer:
+    def __init__(self, ctx, transactional_id, timeout_ms):
+        self.p = Producer({"bootstrap.servers": ctx.bootstrap, "transactional.id": transactional_id,
+                           "transaction.timeout.ms": timeout_ms, "linger.ms": 5})
+
+    def init(self):
+        self.p.init_transactions(TIMEOUT)
+
+    def begin(self):
+        self.p.begin_transaction()
+
+    def send(self, topic, value, partition):
+        self.p.produce(topic, value=value, partition=partition)
+
+    def flush(self):
+        expect_eq(self.p.flush(TIMEOUT), 0, "records left unsent")
+
+    def commit(self):
+        self.p.commit_transaction(TIMEOUT)
+
+    def abort(self):
+        self.p.abort_transaction(TIMEOUT)
+
+    def send_offsets(self, offsets, consumer):
+        self.p.send_offsets_to_transaction([TopicPartition(t, p, o) for (t, p), o in offsets.items()],
+                                           consumer.c.consumer_group_metadata(), TIMEOUT)
+
+    def close(self):
+        # A fenced or timed-out producer raises its fatal error from every call: nothing to do.
+        try:
+            self.p.flush(0)
+        except KafkaException:
+            pass
+
+
+class _TxnConsumer:
+    def __init__(self, c):
+        self.c = c
+
+    def read(self, seconds):
+        out = []
+        end = time.monotonic() + seconds
+        while time.monotonic() < end:
+            m = self.c.poll(0.2)
+            if m is not None and not m.error():
+                out.append((m.partition(), m.offset(), m.value()))
+        return out
+
+    def read_n(self, n, seconds):
+        out = []
+        end = time.monotonic() + seconds
+        while time.monotonic() < end and len(out) < n:
+            m = self.c.poll(0.2)
+            if m is not None and not m.error():
+                out.append((m.partition(), m.offset(), m.value()))
+        return out
+
+    def close(self):
+        self.c.close()
+
+
+class _TxnClient(transactions.Adapter):
+    def producer(self, transactional_id, timeout_ms=60_000):
+        return _TxnProducer(self.ctx, transactional_id, timeout_ms)
+
+    def consumer(self, assignments, isolation, group=None):
+        c = consumer(self.ctx, **{"isolation.level": isolation})
+        c.assign([TopicPartition(t, p, OFFSET_BEGINNING) for t, p in assignments])
+        return _TxnConsumer(c)
+
+    def subscriber(self, topic, group):
+        c = Consumer({"bootstrap.servers": self.ctx.bootstrap, "group.id": group, "isolation.level": "read_committed",
+                      "enable.auto.commit": False, "auto.offset.reset": "earliest", "session.timeout.ms": 10_000})
+        c.subscribe([topic])
+        return _TxnConsumer(c)
+
+    def fenced(self, exc):
+        err = exc.args[0] if isinstance(exc, KafkaException) and exc.args else None
+        return err is not None and err.code() in (KafkaError._FENCED, KafkaError.PRODUCER_FENCED, KafkaError.INVALID_PRODUCER_EPOCH)
+
+
+transactions.register(_TxnClient)

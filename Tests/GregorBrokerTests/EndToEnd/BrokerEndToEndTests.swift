@@ -211,9 +211,14 @@ struct BrokerEndToEndTests {
             #expect(again.errorCode == 0 && again.producerEpoch == 0)
             #expect(![first.producerId, second.producerId].contains(again.producerId))
 
-            // No transaction coordinator yet; an empty transactional id is INVALID_REQUEST.
+            // A transactional id gets its id from the transaction coordinator, epoch 0 then bumped;
+            // an empty one, or a timeout over transaction.max.timeout.ms, is refused.
             let transactional = try await client.request(InitProducerIdRequest(transactionalId: "tx-1", transactionTimeoutMs: 60_000), version: 4)
-            #expect(transactional.errorCode == ErrorCode.coordinatorNotAvailable.rawValue)
+            #expect(transactional.errorCode == 0 && transactional.producerEpoch == 0)
+            let bumped = try await client.request(InitProducerIdRequest(transactionalId: "tx-1", transactionTimeoutMs: 60_000), version: 4)
+            #expect(bumped.errorCode == 0 && bumped.producerId == transactional.producerId && bumped.producerEpoch == 1)
+            let tooLong = try await client.request(InitProducerIdRequest(transactionalId: "tx-1", transactionTimeoutMs: 900_001), version: 4)
+            #expect(tooLong.errorCode == ErrorCode.invalidTransactionTimeout.rawValue)
             let empty = try await client.request(InitProducerIdRequest(transactionalId: "", transactionTimeoutMs: 60_000), version: 4)
             #expect(empty.errorCode == ErrorCode.invalidRequest.rawValue)
         }
