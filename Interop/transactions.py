@@ -8,7 +8,7 @@ import time
 
 from common import ScenarioFailure, create_topics_raw, expect, expect_eq, offset_fetch_raw, scenario, wait_until
 
-READ_S = 8            # how long a consumer reads before its result is taken
+READ_S = 5            # how long a consumer reads before its result is taken
 TIMEOUT_MS = 3000     # transaction.timeout.ms of the scenario that leaves a transaction open
 
 

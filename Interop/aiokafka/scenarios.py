@@ -6,6 +6,7 @@ import time
 
 import aiokafka.errors as Errors
 import groupcheck
+import transactions
 from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, ConsumerRebalanceListener, TopicPartition
 from aiokafka.coordinator.assignors.range import RangePartitionAssignor
 from aiokafka.coordinator.assignors.roundrobin import RoundRobinPartitionAssignor
@@ -1028,3 +1029,108 @@ async def quota_produce(ctx):
                          f"{throttled} producing")
     finally:
         remove_client_quota(ctx, throttled, "producer_byte_rate")
+
+
+# -- transactions (KIP-98, KIP-447): the scenarios of transactions.py, through this client ------
+# The scenarios are synchronous; each adapter object runs its client on a loop of its own.
+
+class _Loop:
+    def __init__(self):
+        self.loop = asyncio.new_event_loop()
+
+    def run(self, coro):
+        return self.loop.run_until_complete(bounded(coro))
+
+
+class _TxnProducer(_Loop):
+    def __init__(self, ctx, transactional_id, timeout_ms):
+        super().__init__()
+
+        async def make():
+            return AIOKafkaProducer(bootstrap_servers=ctx.bootstrap, transactional_id=transactional_id,
+                                    transaction_timeout_ms=timeout_ms, linger_ms=5, request_timeout_ms=MS)
+        self.p = self.run(make())
+        self.pending = []
+
+    def init(self):
+        self.run(self.p.start())
+
+    def begin(self):
+        self.run(self.p.begin_transaction())
+
+    def send(self, topic, value, partition):
+        self.pending.append(self.run(self.p.send(topic, value=value, partition=partition)))
+
+    def flush(self):
+        self.run(self.p.flush())
+
+    def commit(self):
+        self.run(self.p.commit_transaction())
+
+    def abort(self):
+        self.run(self.p.abort_transaction())
+
+    def send_offsets(self, offsets, consumer):
+        self.run(self.p.send_offsets_to_transaction({TopicPartition(t, p): o for (t, p), o in offsets.items()}, consumer.group))
+
+    def close(self):
+        try:
+            self.run(self.p.stop())
+        except Exception:  # noqa: BLE001 - a fenced producer may fail to stop cleanly
+            pass
+        self.loop.close()
+
+
+class _TxnConsumer(_Loop):
+    def __init__(self, make, group=None):
+        super().__init__()
+        self.group = group
+        self.c = self.run(make())
+
+    def read(self, seconds):
+        return self.read_n(None, seconds)
+
+    def read_n(self, n, seconds):
+        async def go():
+            out = []
+            end = time.monotonic() + seconds
+            while time.monotonic() < end and (n is None or len(out) < n):
+                for records in (await self.c.getmany(timeout_ms=200)).values():
+                    out += [(r.partition, r.offset, r.value) for r in records]
+            return out
+        return self.loop.run_until_complete(go())
+
+    def close(self):
+        self.run(self.c.stop())
+        self.loop.close()
+
+
+class _TxnClient(transactions.Adapter):
+    def producer(self, transactional_id, timeout_ms=60_000):
+        return _TxnProducer(self.ctx, transactional_id, timeout_ms)
+
+    def consumer(self, assignments, isolation, group=None):
+        async def make():
+            c = AIOKafkaConsumer(bootstrap_servers=self.ctx.bootstrap, isolation_level=isolation, enable_auto_commit=False,
+                                 request_timeout_ms=MS, fetch_max_wait_ms=100)
+            await c.start()
+            tps = [TopicPartition(t, p) for t, p in assignments]
+            c.assign(tps)
+            await c.seek_to_beginning(*tps)
+            return c
+        return _TxnConsumer(make)
+
+    def subscriber(self, topic, group):
+        async def make():
+            c = AIOKafkaConsumer(topic, bootstrap_servers=self.ctx.bootstrap, group_id=group, isolation_level="read_committed",
+                                 enable_auto_commit=False, auto_offset_reset="earliest", request_timeout_ms=MS,
+                                 session_timeout_ms=10_000, heartbeat_interval_ms=1000, fetch_max_wait_ms=100)
+            await c.start()
+            return c
+        return _TxnConsumer(make, group)
+
+    def fenced(self, exc):
+        return isinstance(exc, (Errors.ProducerFenced, Errors.InvalidProducerEpoch))
+
+
+transactions.register(_TxnClient)

@@ -7,6 +7,7 @@ from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
 
 import groupcheck
+import transactions
 import kafka.errors as Errors
 from kafka import AsyncConsumerRebalanceListener, KafkaAdminClient, KafkaConsumer, KafkaProducer, OffsetAndMetadata, TopicPartition
 from kafka.coordinator.assignors.cooperative_sticky import CooperativeStickyAssignor
@@ -1644,3 +1645,82 @@ def sasl_oauthbearer_signed(ctx):
 def sasl_oauthbearer_jwks_ip(ctx):
     """The JWKS over https at 127.0.0.1 (common.oauth_jwks_ip_scenario)."""
     oauth_jwks_ip_scenario(ctx, OAUTH_CLIENT)
+
+
+# -- transactions (KIP-98, KIP-447): the scenarios of transactions.py, through this client ------
+
+class _TxnProducer:
+    def __init__(self, ctx, transactional_id, timeout_ms):
+        self.p = producer(ctx, transactional_id=transactional_id, transaction_timeout_ms=timeout_ms, linger_ms=5)
+
+    def init(self):
+        self.p.init_transactions()
+
+    def begin(self):
+        self.p.begin_transaction()
+
+    def send(self, topic, value, partition):
+        self.p.send(topic, value=value, partition=partition)
+
+    def flush(self):
+        self.p.flush(timeout=TIMEOUT)
+
+    def commit(self):
+        self.p.commit_transaction()
+
+    def abort(self):
+        self.p.abort_transaction()
+
+    def send_offsets(self, offsets, consumer):
+        self.p.send_offsets_to_transaction(
+            {TopicPartition(t, p): OffsetAndMetadata(o, "", -1) for (t, p), o in offsets.items()}, consumer.c.group_metadata())
+
+    def close(self):
+        # A fenced or timed-out producer fails every call: close without waiting.
+        try:
+            self.p.close(timeout=0)
+        except Exception:  # noqa: BLE001
+            pass
+
+
+class _TxnConsumer:
+    def __init__(self, c):
+        self.c = c
+
+    def read(self, seconds):
+        return self.read_n(None, seconds)
+
+    def read_n(self, n, seconds):
+        out = []
+        end = time.monotonic() + seconds
+        while time.monotonic() < end and (n is None or len(out) < n):
+            for records in self.c.poll(timeout_ms=200).values():
+                out += [(r.partition, r.offset, r.value) for r in records]
+        return out
+
+    def close(self):
+        self.c.close()
+
+
+class _TxnClient(transactions.Adapter):
+    def producer(self, transactional_id, timeout_ms=60_000):
+        return _TxnProducer(self.ctx, transactional_id, timeout_ms)
+
+    def consumer(self, assignments, isolation, group=None):
+        c = consumer(self.ctx, isolation_level=isolation)
+        tps = [TopicPartition(t, p) for t, p in assignments]
+        c.assign(tps)
+        c.seek_to_beginning(*tps)
+        return _TxnConsumer(c)
+
+    def subscriber(self, topic, group):
+        c = KafkaConsumer(topic, bootstrap_servers=self.ctx.bootstrap, group_id=group, isolation_level="read_committed",
+                          enable_auto_commit=False, auto_offset_reset="earliest", request_timeout_ms=MS,
+                          session_timeout_ms=10_000, heartbeat_interval_ms=1000, fetch_max_wait_ms=100)
+        return _TxnConsumer(c)
+
+    def fenced(self, exc):
+        return isinstance(exc, (Errors.ProducerFencedError, Errors.InvalidProducerEpochError))
+
+
+transactions.register(_TxnClient)
