@@ -3,6 +3,11 @@ in the same run, librdkafka's mock broker (shared/tools/peer-mock-broker.c), so 
 read on a noisy shared machine.
 
     python bench.py --gregor HOST:PORT [--peer HOST:PORT] [--records 1000000]
+                    [--only-idempotence] [--idempotence-reps 3]
+
+--only-idempotence runs only the idempotence section: produce with enable.idempotence False and
+True, both at acks=all (librdkafka requires it with idempotence), plus acks=1 non-idempotent for
+reference, at 100 B and 1 KiB, alternating brokers case by case so noise hits both.
 """
 import argparse
 import statistics
@@ -12,10 +17,17 @@ from confluent_kafka import Consumer, Producer, TopicPartition
 from confluent_kafka.admin import AdminClient, NewTopic
 
 
-def produce(bs, topic, n, size, acks, codec):
-    p = Producer({"bootstrap.servers": bs, "acks": acks, "compression.type": codec, "linger.ms": 5,
-                  "batch.size": 1048576, "queue.buffering.max.messages": 2000000,
-                  "queue.buffering.max.kbytes": 2097151, "enable.idempotence": False})
+def produce(bs, topic, n, size, acks, codec, idempotence=False, errors=None):
+    """errors: if a list, delivery and client errors are appended to it (delivery reports are
+    requested for failures only, so the successful path costs the same)."""
+    conf = {"bootstrap.servers": bs, "acks": acks, "compression.type": codec, "linger.ms": 5,
+            "batch.size": 1048576, "queue.buffering.max.messages": 2000000,
+            "queue.buffering.max.kbytes": 2097151, "enable.idempotence": idempotence}
+    if errors is not None:
+        conf["delivery.report.only.error"] = True
+        conf["on_delivery"] = lambda err, msg: errors.append(f"delivery: {err}")
+        conf["error_cb"] = lambda err: errors.append(f"client: {err}")
+    p = Producer(conf)
     value = b"x" * size
     t = time.perf_counter()
     for _ in range(n):
@@ -109,12 +121,100 @@ def run(name, bs, n, create):
     return rows
 
 
+IDEM_SIZES = (100, 1024)
+# (label, acks, enable.idempotence); topic names match the mock's in run.sh.
+IDEM_MODES = (("acks=1", "1", False), ("acks=all", "all", False), ("acks=all idem", "all", True))
+
+
+def idem_topic(size, acks, idem):
+    return f"idem-{size}-{acks}-{'idem' if idem else 'plain'}"
+
+
+def high_watermark(bs, topic):
+    c = Consumer({"bootstrap.servers": bs, "group.id": "bench-idem"})
+    try:
+        return c.get_watermark_offsets(TopicPartition(topic, 0), timeout=10)[1]
+    finally:
+        c.close()
+
+
+def idempotence(brokers, n, reps):
+    """brokers: [(name, bootstrap, create_topics)]. Runs every (size, mode) case reps times, each
+    repetition over every broker before the next, the broker order flipped on odd repetitions, and
+    reports the median. Each case has its own topic (1 partition, replication 1, no codec)."""
+    for name, bs, create in brokers:
+        if create:
+            admin = AdminClient({"bootstrap.servers": bs})
+            topics = [idem_topic(s, a, i) for s in IDEM_SIZES for _, a, i in IDEM_MODES]
+            for f in admin.create_topics([NewTopic(t, 1, 1) for t in topics]).values():
+                try:
+                    f.result()
+                except Exception:
+                    pass
+    res = {}     # (broker, size, label) -> [(rps, mbps)]
+    issues = []  # things odd: errors, records missing or duplicated
+    for size in IDEM_SIZES:
+        for label, acks, idem in IDEM_MODES:
+            topic = idem_topic(size, acks, idem)
+            for r in range(reps):
+                for name, bs, _ in (brokers if r % 2 == 0 else brokers[::-1]):
+                    errors = []
+                    before = high_watermark(bs, topic)
+                    try:
+                        rps, mbps = produce(bs, topic, n, size, acks, "none", idem, errors)
+                    except AssertionError as e:
+                        issues.append(f"{name} {size} B {label} rep {r}: {e}")
+                        continue
+                    added = high_watermark(bs, topic) - before
+                    if added != n:
+                        issues.append(f"{name} {size} B {label} rep {r}: log grew by {added:,}, not {n:,}")
+                    for e in sorted(set(errors)):
+                        issues.append(f"{name} {size} B {label} rep {r}: {errors.count(e)}x {e}")
+                    res.setdefault((name, size, label), []).append((rps, mbps))
+    med = {k: (statistics.median(x for x, _ in v), statistics.median(y for _, y in v), v)
+           for k, v in res.items()}
+    names = [b[0] for b in brokers]
+    print(f"\nidempotence: produce {n:,} records, 1 partition, no codec, linger 5 ms, "
+          f"median of {reps} (records/s of every run in brackets)")
+    print(f"{'broker':10} {'case':24} {'records/s':>12} {'MB/s':>9}  runs")
+    for size in IDEM_SIZES:
+        for name in names:
+            for label, _, _ in IDEM_MODES:
+                if (name, size, label) not in med:
+                    print(f"{name:10} {f'{size} B {label}':24} {'failed':>12}")
+                    continue
+                rps, mbps, runs = med[(name, size, label)]
+                each = ", ".join(f"{x / 1000:,.0f}k" for x, _ in runs)
+                print(f"{name:10} {f'{size} B {label}':24} {rps:12,.0f} {mbps:9.1f}  [{each}]")
+    ratio = lambda a, b: f"{med[a][0] / med[b][0]:6.3f}" if a in med and b in med else "   n/a"
+    print("\nidempotence cost: records/s of acks=all idem / acks=all (and acks=all / acks=1)")
+    print(f"{'broker':10} {'size':>6} {'idem/plain':>11} {'all/1':>7}")
+    for size in IDEM_SIZES:
+        for name in names:
+            print(f"{name:10} {size:>4} B {ratio((name, size, 'acks=all idem'), (name, size, 'acks=all')):>11} "
+                  f"{ratio((name, size, 'acks=all'), (name, size, 'acks=1')):>7}")
+    if len(names) > 1:
+        print(f"\n{names[0]}/{names[1]}: records/s of {names[0]} over {names[1]}, same case")
+        for size in IDEM_SIZES:
+            for label, _, _ in IDEM_MODES:
+                print(f"{f'{size} B {label}':24} {ratio((names[0], size, label), (names[1], size, label))}")
+    for i in issues:
+        print(f"ODD: {i}")
+
+
 def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("--gregor", required=True)
     ap.add_argument("--peer")
     ap.add_argument("--records", type=int, default=1_000_000)
+    ap.add_argument("--only-idempotence", action="store_true",
+                    help="run only the idempotence section (it is also printed after the main table)")
+    ap.add_argument("--idempotence-reps", type=int, default=3)
     a = ap.parse_args()
+    brokers = [("gregor", a.gregor, True)] + ([("peer-mock", a.peer, False)] if a.peer else [])
+    if a.only_idempotence:
+        idempotence(brokers, a.records, a.idempotence_reps)
+        return
     rows = run("gregor", a.gregor, a.records, True)
     if a.peer:
         rows += run("peer-mock", a.peer, a.records, False)
@@ -124,6 +224,7 @@ def main():
             print(f"{name:10} {case:44} p50 {x:7.2f} ms  p99 {y:7.2f} ms")
         else:
             print(f"{name:10} {case:44} {x:12,.0f} {y:9.1f}")
+    idempotence(brokers, a.records, a.idempotence_reps)
 
 
 if __name__ == "__main__":
