@@ -49,6 +49,7 @@ public struct SupportedApis: Sendable {
         entry(AddPartitionsToTxnHandler.self),
         entry(AddOffsetsToTxnHandler.self),
         entry(EndTxnHandler.self),
+        entry(WriteTxnMarkersHandler.self),
         entry(TxnOffsetCommitHandler.self),
         entry(DescribeProducersHandler.self),
         entry(DescribeTransactionsHandler.self),

@@ -11,29 +11,46 @@ enum TransactionMarkers {
     static func writer(_ broker: Broker) -> TransactionCoordinator.MarkerWriter {
         { [weak broker] tp, producer, committed, coordinatorEpoch throws(TransactionCoordinator.MarkerFailure) in
             guard let broker else { throw .retry("broker stopped") }
-            if tp.topic == OffsetStoreConfig.topic {
-                do throws(CoordinatorError) {
-                    try await broker.groupCoordinator.runtime.writeMarker(
-                        tp.partition, producer: producer, committed: committed, coordinatorEpoch: coordinatorEpoch)
-                } catch {
-                    throw .retry("\(error)")
-                }
+            switch await write(broker, tp, producer, committed: committed, coordinatorEpoch: coordinatorEpoch) {
+            case .none:
                 return
+            // TransactionMarkerRequestCompletionHandler: a partition that no longer exists needs
+            // no marker, and one a newer epoch or coordinator wrote to is dropped.
+            case .unknownTopicOrPartition, .invalidProducerEpoch, .transactionCoordinatorFenced:
+                broker.logger.info("transaction marker dropped", metadata: ["partition": "\(tp)"])
+            case let code:
+                throw .retry("\(code)")
             }
-            // TransactionMarkerRequestCompletionHandler: a partition that no longer exists needs no
-            // marker.
-            guard let log = broker.log(tp.topic, tp.partition) else { return }
-            do throws(ClientAppendError) {
-                _ = try log.appendMarker(
-                    producerId: producer.id, producerEpoch: producer.epoch, committed: committed, coordinatorEpoch: coordinatorEpoch,
-                    now: broker.clock())
-                FetchWaiters.shared.notify()
-            } catch .producerState(let error) {
-                // A newer epoch or coordinator wrote here already: Kafka drops the marker.
-                broker.logger.info("transaction marker dropped", metadata: ["partition": "\(tp)", "reason": "\(error)"])
+        }
+    }
+
+    /// Appends one marker as the partition's leader does for WriteTxnMarkers; the error Kafka
+    /// answers for that partition.
+    static func write(
+        _ broker: Broker, _ tp: TopicPartition, _ producer: CoordinatorProducer, committed: Bool, coordinatorEpoch: Int32
+    ) async -> ErrorCode {
+        if tp.topic == OffsetStoreConfig.topic {
+            do throws(CoordinatorError) {
+                try await broker.groupCoordinator.runtime.writeMarker(
+                    tp.partition, producer: producer, committed: committed, coordinatorEpoch: coordinatorEpoch)
+                return .none
             } catch {
-                throw .retry("\(error)")
+                return error.errorCode
             }
+        }
+        guard let log = broker.log(tp.topic, tp.partition) else { return .unknownTopicOrPartition }
+        do throws(ClientAppendError) {
+            _ = try log.appendMarker(
+                producerId: producer.id, producerEpoch: producer.epoch, committed: committed, coordinatorEpoch: coordinatorEpoch,
+                now: broker.clock())
+            FetchWaiters.shared.notify()
+            return .none
+        } catch .producerState(let error) {
+            return error.errorCode
+        } catch .storage(let error) {
+            return error.errorCode
+        } catch {
+            return .unknownServerError
         }
     }
 }
