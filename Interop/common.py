@@ -113,6 +113,20 @@ class Context:
         if reply != "OK":
             raise ScenarioFailure(f"broker restart: {reply}")
 
+    def broker_pid(self):
+        """The pid of the broker serving this scenario: the gregor process over its data dir."""
+        for entry in os.listdir("/proc"):
+            if not entry.isdigit():
+                continue
+            try:
+                with open(f"/proc/{entry}/cmdline", "rb") as f:
+                    args = f.read().split(b"\0")
+            except OSError:
+                continue
+            if f"log.dirs={self.data_dir}".encode() in args:
+                return int(entry)
+        raise ScenarioFailure("the broker's process was not found")
+
     # -- the broker's on-disk log, read as Kafka lays it out ------------------------------
 
     def batches_on_disk(self, topic, partition):

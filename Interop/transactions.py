@@ -1,9 +1,12 @@
-"""Transactional producers and read_committed consumers (KIP-98, KIP-447), written once for every
-client: each client's scenarios.py calls `register(Client)` with a small adapter that opens its
+"""Idempotent and transactional producers and read_committed consumers (KIP-98, KIP-447), written
+once for every client: each client's scenarios.py calls `register(Client)` with a small adapter that opens its
 producers and consumers. The scenarios assert what Kafka guarantees: a read_committed consumer sees
 committed records only and never an aborted one; offsets sent in a transaction count only when it
 commits; a producer's successor fences it; a transaction left open past its timeout is aborted by
-the coordinator, and a restart of the broker keeps all of it."""
+the coordinator, and a restart of the broker keeps all of it; an idempotent producer whose
+request timed out and was retried stores each record once."""
+import os
+import signal
 import time
 
 from common import ScenarioFailure, create_topics_raw, expect, expect_eq, offset_fetch_raw, scenario, wait_until
@@ -38,6 +41,11 @@ class Adapter:
         return None if offset < 0 else offset
 
     def fenced(self, exc):
+        raise NotImplementedError
+
+    def idempotent_producer(self, request_timeout_ms):
+        """send(topic, value, partition), flush(), retries() (None when the client cannot say),
+        close()."""
         raise NotImplementedError
 
 
@@ -220,6 +228,40 @@ def survives_restart(adapter):
               "read_committed after the next transaction")
 
 
+def retried_produce(adapter):
+    """The broker is frozen (SIGSTOP) while a produce is in flight: the client's request times
+    out, it retries on a new connection, and once the broker runs again it reads both the first
+    request and the retry. The partition must hold each record once (KIP-98)."""
+    ctx = adapter.ctx
+    topic = ctx.topic()
+    _topics(ctx, topic, partitions=1)
+    first = [b"first-%d" % i for i in range(10)]
+    second = [b"second-%d" % i for i in range(10)]
+    p = adapter.idempotent_producer(request_timeout_ms=1000)
+    try:
+        for v in first:
+            p.send(topic, v, 0)
+        p.flush()
+        pid = ctx.broker_pid()
+        os.kill(pid, signal.SIGSTOP)
+        try:
+            for v in second:
+                p.send(topic, v, 0)
+            time.sleep(3.5)
+        finally:
+            os.kill(pid, signal.SIGCONT)
+        p.flush()
+        retries = p.retries()
+    finally:
+        p.close()
+    got = _read(adapter, [(topic, 0)], "read_uncommitted")
+    expect_eq([v for _, _, v in got], first + second, "records stored, each once and in order")
+    expect_eq([o for _, o, _ in got], list(range(20)), "offsets")
+    if retries is not None:
+        expect(retries > 0, "the client retried the produce that timed out")
+        ctx.step(f"{retries} retries, no duplicate")
+
+
 def register(adapter_class):
     """Registers the transaction scenarios for a client."""
     for name, fn, timeout in [
@@ -228,5 +270,6 @@ def register(adapter_class):
         ("txn-fenced-by-successor", fenced_by_successor, 90),
         ("txn-open-past-timeout", open_past_timeout, 90),
         ("txn-survives-restart", survives_restart, 120),
+        ("idempotent-retried-produce", retried_produce, 90),
     ]:
         scenario(name, timeout)(lambda ctx, fn=fn: fn(adapter_class(ctx)))

@@ -1132,5 +1132,40 @@ class _TxnClient(transactions.Adapter):
     def fenced(self, exc):
         return isinstance(exc, (Errors.ProducerFenced, Errors.InvalidProducerEpoch))
 
+    def idempotent_producer(self, request_timeout_ms):
+        return _IdempotentProducer(self.ctx, request_timeout_ms)
+
+
+class _IdempotentProducer(_Loop):
+    """aiokafka keeps no retry count: the scenario checks only that nothing is stored twice."""
+
+    def __init__(self, ctx, request_timeout_ms):
+        super().__init__()
+
+        async def make():
+            p = AIOKafkaProducer(bootstrap_servers=ctx.bootstrap, enable_idempotence=True, acks="all",
+                                 request_timeout_ms=request_timeout_ms, linger_ms=5)
+            await p.start()
+            return p
+        self.p = self.run(make())
+        self.futures = []
+
+    def send(self, topic, value, partition):
+        self.futures.append(self.run(self.p.send(topic, value=value, partition=partition)))
+
+    def flush(self):
+        async def wait():
+            await self.p.flush()
+            for f in self.futures:
+                await f
+        self.loop.run_until_complete(asyncio.wait_for(wait(), 60))
+
+    def retries(self):
+        return None
+
+    def close(self):
+        self.run(self.p.stop())
+        self.loop.close()
+
 
 transactions.register(_TxnClient)

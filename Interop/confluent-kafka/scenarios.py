@@ -1570,5 +1570,36 @@ class _TxnClient(transactions.Adapter):
         err = exc.args[0] if isinstance(exc, KafkaException) and exc.args else None
         return err is not None and err.code() in (KafkaError._FENCED, KafkaError.PRODUCER_FENCED, KafkaError.INVALID_PRODUCER_EPOCH)
 
+    def idempotent_producer(self, request_timeout_ms):
+        return _IdempotentProducer(self.ctx, request_timeout_ms)
+
+
+class _IdempotentProducer:
+    """librdkafka's statistics do not count a timed-out request put back in the partition's queue:
+    its log line says the produce timed out in flight, and the records then went again."""
+
+    def __init__(self, ctx, request_timeout_ms):
+        self.logged = LogCapture("interop.librdkafka.idempotent", level=logging.INFO).__enter__()
+        self.p = Producer({"bootstrap.servers": ctx.bootstrap, "enable.idempotence": True, "linger.ms": 5,
+                           "request.timeout.ms": request_timeout_ms, "socket.timeout.ms": request_timeout_ms,
+                           "logger": logging.getLogger("interop.librdkafka.idempotent")})
+        self.failed = []
+
+    def send(self, topic, value, partition):
+        self.p.produce(topic, value=value, partition=partition,
+                       on_delivery=lambda err, msg: err and self.failed.append(err))
+
+    def flush(self):
+        expect_eq(self.p.flush(30), 0, "records left unsent")
+        expect_eq(self.failed, [], "delivery errors")
+
+    def retries(self):
+        self.p.poll(0.3)
+        return self.logged.text().count("Timed out ProduceRequest in flight")
+
+    def close(self):
+        self.p.flush(0)
+        self.logged.__exit__(None, None, None)
+
 
 transactions.register(_TxnClient)

@@ -1722,5 +1722,29 @@ class _TxnClient(transactions.Adapter):
     def fenced(self, exc):
         return isinstance(exc, (Errors.ProducerFencedError, Errors.InvalidProducerEpochError))
 
+    def idempotent_producer(self, request_timeout_ms):
+        return _IdempotentProducer(self.ctx, request_timeout_ms)
+
+
+class _IdempotentProducer:
+    def __init__(self, ctx, request_timeout_ms):
+        self.p = producer(ctx, enable_idempotence=True, acks="all", request_timeout_ms=request_timeout_ms, linger_ms=5,
+                          delivery_timeout_ms=60_000)
+        self.futures = []
+
+    def send(self, topic, value, partition):
+        self.futures.append(self.p.send(topic, value=value, partition=partition))
+
+    def flush(self):
+        self.p.flush(timeout=60)
+        for f in self.futures:
+            f.get(timeout=1)
+
+    def retries(self):
+        return self.p.metrics().get("producer-metrics", {}).get("record-retry-total")
+
+    def close(self):
+        self.p.close(timeout=5)
+
 
 transactions.register(_TxnClient)
