@@ -212,22 +212,57 @@ private final class Counter: Sendable {
         #expect(all[1].lastOffset == 5 && all[1].recordCount == 3)
     }
 
-    @Test func transactionalAndControlBatchesAreKept() throws {
+    /// Aborted transactions' records are discarded (the producer's last batch stays as an empty
+    /// header); a marker whose transaction left nothing goes once its delete horizon passed.
+    @Test func abortedRecordsGoAndTheirMarkerFollowsAfterTheDeleteHorizon() throws {
         let dir = TempDir()
-        let (log, _) = try openLog(dir, config: compactConfig())
+        var config = compactConfig()
+        config.deleteRetentionMs = 1000
+        let (log, _) = try openLog(dir, config: config)
         var txn = RecordBatchBuilder(producerId: 3, producerEpoch: 0, baseSequence: 0, isTransactional: true)
         txn.append(timestamp: 0, key: ByteBuffer(string: "a"), value: ByteBuffer(string: "t1"))
-        _ = try log.append(try txn.build(), now: 0)
-        let marker = RecordBatchBuilder.endTransactionMarkerBatch(.init(type: .abort, coordinatorEpoch: 0), producerId: 3, producerEpoch: 0, timestamp: 0)
-        _ = try log.append(marker, now: 0, allowControl: true)
+        _ = try log.appendFromClient(try txn.build(), now: 0)
+        _ = try log.appendMarker(producerId: 3, producerEpoch: 0, committed: false, coordinatorEpoch: 0, now: 0)
         _ = try log.append(kvBatch([("a", "x"), ("a", "y")]), now: 0)
         try log.roll(now: 0)
         _ = try log.append(kvBatch([("z", "0")]), now: 0)
         try _ = cleaner.clean(log, now: 0)
-        let all = try batches(log)
+        var all = try batches(log)
         #expect(all.map(\.baseOffset) == [0, 1, 2, 4])
-        #expect(all[0].isTransactional && all[0].recordCount == 1 && all[1].isControl)
+        #expect(all[0].isTransactional && all[0].recordCount == 0)
+        #expect(all[1].isControl && all[1].deleteHorizonMs == 1000)
         #expect(try all[2].records().map(\.offset) == [3])
+        try _ = cleaner.clean(log, now: 999)
+        #expect(try batches(log).map(\.baseOffset) == [0, 1, 2, 4])
+        try _ = cleaner.clean(log, now: 1000)
+        all = try batches(log)
+        #expect(all.map(\.baseOffset) == [0, 2, 4])
+        // A read_committed reader still skips nothing it should see.
+        #expect(try log.read(from: 0, maxBytes: 1 << 20, readCommitted: true).region != nil)
+    }
+
+    /// A committed transaction's records are compacted like any others, and its marker stays
+    /// while one of them does. Nothing at or past an open transaction is cleaned.
+    @Test func committedTransactionsAreCompactedAndOpenOnesWait() throws {
+        let dir = TempDir()
+        let (log, _) = try openLog(dir, config: compactConfig())
+        func txn(_ pid: Int64, _ records: [(String, String)], sequence: Int32 = 0) throws -> ByteBuffer {
+            var b = RecordBatchBuilder(producerId: pid, producerEpoch: 0, baseSequence: sequence, isTransactional: true)
+            for (k, v) in records { b.append(timestamp: 0, key: ByteBuffer(string: k), value: ByteBuffer(string: v)) }
+            return try b.build()
+        }
+        _ = try log.appendFromClient(try txn(5, [("a", "1"), ("b", "1")]), now: 0)       // 0-1
+        _ = try log.appendMarker(producerId: 5, producerEpoch: 0, committed: true, coordinatorEpoch: 0, now: 0)  // 2
+        _ = try log.append(kvBatch([("a", "2")]), now: 0)                                  // 3
+        try log.roll(now: 0)
+        _ = try log.appendFromClient(try txn(6, [("b", "2")]), now: 0)                    // 4, open
+        try log.roll(now: 0)
+        _ = try log.append(kvBatch([("z", "0")]), now: 0)                                  // 5
+        try _ = cleaner.clean(log, now: 0)
+        // "a"=1 is superseded by "a"=2; "b"=1 stays (the open transaction's "b"=2 is not mapped).
+        #expect(try storedRecords(log).map(\.offset) == [1, 2, 3, 4, 5])
+        #expect(try batches(log).first { $0.isControl }?.deleteHorizonMs == nil)
+        #expect(cleaner.firstDirtyOffset(of: log) == 4)
     }
 
     @Test func keylessRecordsAreKept() throws {

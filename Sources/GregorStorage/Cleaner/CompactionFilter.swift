@@ -12,24 +12,25 @@ struct CompactionFilter {
     let deleteRetentionMs: Int64
     /// Producer id → last offset of its last data batch in the cleanable part.
     let producerLastOffsets: [Int64: Int64]
+    /// The log's aborted transactions.
+    let aborted: AbortedRanges
 
     /// The bytes to write for `batch`: the batch as stored when nothing changes, a rebuilt batch,
     /// an empty header, or nil to drop it. `endsRange` marks the last batch of a cleaned segment.
-    func apply(_ batch: RecordBatch, endsRange: Bool, stats: inout CleanerStats) throws(StorageError) -> ByteBuffer? {
-        // Transaction markers stay until transactions are implemented; Kafka removes a marker
-        // once its transaction's records are gone and its delete horizon has passed.
-        if batch.isControl {
-            stats.recordsRead += Int64(batch.recordCount)
-            stats.recordsRetained += Int64(batch.recordCount)
-            return batch.buffer
-        }
+    func apply(_ batch: RecordBatch, endsRange: Bool, stats: inout CleanerStats, transactions: inout CleanedTransactions)
+        throws(StorageError) -> ByteBuffer?
+    {
+        if batch.isControl { return try applyMarker(batch, endsRange: endsRange, stats: &stats, transactions: &transactions) }
         let records = try batch.storedRecords()
         stats.recordsRead += Int64(records.count)
         var kept: [StoredRecord] = []
         kept.reserveCapacity(records.count)
         var keptTombstone = false
+        // An aborted transaction's records are discarded whole (Kafka's `discardBatchRecords`);
+        // a committed one's are compacted like any other.
+        let discard = aborted.isAborted(batch)
         for r in records {
-            if batch.isTransactional || shouldRetain(r, of: batch) {
+            if !discard && shouldRetain(r, of: batch) {
                 kept.append(r)
                 if !r.hasValue { keptTombstone = true }
             } else if !r.hasValue {
@@ -37,6 +38,7 @@ struct CompactionFilter {
             }
         }
         stats.recordsRetained += Int64(kept.count)
+        if batch.isTransactional { transactions.data(producerId: batch.producerId, retained: !kept.isEmpty) }
         if kept.isEmpty {
             // RETAIN_EMPTY: the batch holding an active producer's last sequence (so its state can
             // be rebuilt from the log), and the last batch of the range (so the segment keeps its
@@ -50,6 +52,28 @@ struct CompactionFilter {
         if kept.count == records.count && !stampHorizon { return batch.buffer }
         let horizon = stampHorizon ? Self.add(now, deleteRetentionMs) : batch.deleteHorizonMs
         return try batch.rebuilt(keeping: kept, deleteHorizonMs: horizon)
+    }
+
+    /// A transaction marker stays while its transaction has records left; then, as for a
+    /// tombstone (KIP-534), the first clean that finds it removable stamps its delete horizon and
+    /// a clean after `delete.retention.ms` removes it (Kafka's `CleanedTransactionMetadata`), so
+    /// a consumer that read the transaction's records also gets to read its end.
+    private func applyMarker(_ batch: RecordBatch, endsRange: Bool, stats: inout CleanerStats, transactions: inout CleanedTransactions)
+        throws(StorageError) -> ByteBuffer?
+    {
+        stats.recordsRead += Int64(batch.recordCount)
+        let hasData = batch.producerId < 0 || transactions.marker(producerId: batch.producerId)
+        guard !hasData else {
+            stats.recordsRetained += Int64(batch.recordCount)
+            return batch.buffer
+        }
+        if let horizon = batch.deleteHorizonMs {
+            if now >= horizon { return endsRange ? batch.emptyHeader() : nil }
+            stats.recordsRetained += Int64(batch.recordCount)
+            return batch.buffer
+        }
+        stats.recordsRetained += Int64(batch.recordCount)
+        return try batch.rebuilt(keeping: try batch.storedRecords(), deleteHorizonMs: Self.add(now, deleteRetentionMs))
     }
 
     /// Kafka's `Cleaner.shouldRetainRecord`: a record is kept when it is the latest for its key

@@ -130,10 +130,12 @@ public final class LogCleaner: Sendable {
         stats.endOffset = mapped.latestOffset + 1
         let filter = CompactionFilter(
             map: mapped.map, latestOffset: mapped.latestOffset, now: now,
-            deleteRetentionMs: view.config.deleteRetentionMs, producerLastOffsets: mapped.producerLastOffsets)
+            deleteRetentionMs: view.config.deleteRetentionMs, producerLastOffsets: mapped.producerLastOffsets,
+            aborted: AbortedRanges(view.aborted))
         let segments = view.cleanable.filter { $0.baseOffset < stats.endOffset }
+        var transactions = CleanedTransactions()
         for group in Self.groupBySize(segments, config: view.config, firstUncleanableOffset: view.firstUncleanableOffset) {
-            guard try cleanGroup(group, of: log, config: view.config, filter: filter, stats: &stats) else {
+            guard try cleanGroup(group, of: log, config: view.config, filter: filter, stats: &stats, transactions: &transactions) else {
                 stats.aborted = true
                 break
             }
@@ -171,18 +173,19 @@ public final class LogCleaner: Sendable {
     }
 
     /// Kafka's `Cleaner.buildOffsetMap`: key → latest offset over the dirty part, until the map
-    /// is full. Control and transactional batches are not mapped, so nothing is superseded by a
-    /// record of a transaction that may have aborted (transactions come later). Also notes each
-    /// producer's last batch in the cleanable part.
+    /// is full. Markers and aborted transactions' records are not mapped, so nothing is
+    /// superseded by a record that never counted; the cleanable part ends before the first open
+    /// transaction. Also notes each producer's last batch in the cleanable part.
     private func buildOffsetMap(_ view: CompactionView, firstDirty: Int64) throws(StorageError) -> MappedKeys {
         var result = MappedKeys(map: OffsetMap(memoryLimit: offsetMapMemory), latestOffset: firstDirty - 1)
+        let aborted = AbortedRanges(view.aborted)
         var full = false
         for (i, seg) in view.cleanable.enumerated() {
             let dirty = seg.nextOffset > firstDirty
             try seg.forEachBatch(chunk: ioBufferSize) { (batch) throws(StorageError) in
                 if batch.producerId >= 0 && !batch.isControl { result.producerLastOffsets[batch.producerId] = batch.lastOffset }
                 guard dirty, !full, batch.lastOffset >= firstDirty else { return }
-                if !batch.isControl && !batch.isTransactional {
+                if !batch.isControl && !aborted.isAborted(batch) {
                     var keys: [(ByteBuffer, Int64)] = []
                     var keyBytes = 0
                     for r in try batch.storedRecords() {
@@ -243,7 +246,7 @@ public final class LogCleaner: Sendable {
     /// Writes the cleaned replacement of `group` and swaps it in (Kafka's `Cleaner.cleanSegments`).
     /// Returns false when the log no longer holds the group unchanged.
     private func cleanGroup(_ group: [SegmentSnapshot], of log: PartitionLog, config: LogConfig, filter: CompactionFilter,
-                            stats: inout CleanerStats) throws(StorageError) -> Bool {
+                            stats: inout CleanerStats, transactions: inout CleanedTransactions) throws(StorageError) -> Bool {
         let base = group[0].baseOffset
         var writer = try CleanedSegmentWriter(directory: log.directory, baseOffset: base, config: config, cache: log.cache)
         do throws(StorageError) {
@@ -252,7 +255,7 @@ public final class LogCleaner: Sendable {
             for seg in group {
                 try seg.forEachBatch(chunk: ioBufferSize) { (batch) throws(StorageError) in
                     groupStats.bytesRead += Int64(batch.sizeInBytes)
-                    if let out = try filter.apply(batch, endsRange: batch.nextOffset == end, stats: &groupStats) {
+                    if let out = try filter.apply(batch, endsRange: batch.nextOffset == end, stats: &groupStats, transactions: &transactions) {
                         try writer.append(out)
                     }
                 }

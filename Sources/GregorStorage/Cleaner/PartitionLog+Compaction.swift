@@ -6,12 +6,14 @@ struct CompactionView: Sendable {
     var config: LogConfig
     var logStartOffset: Int64
     var logEndOffset: Int64
-    /// Sealed segments wholly below the high watermark, oldest first: the cleanable part.
+    /// Sealed segments wholly below the last stable offset, oldest first: the cleanable part.
     var cleanable: [SegmentSnapshot]
     /// Bytes of every segment, the active one included.
     var totalBytes: Int64
     /// Where the cleanable part ends: the base of the first segment not in `cleanable`.
     var firstUncleanableOffset: Int64
+    /// Every aborted transaction of the log (from the segments' `.txnindex`).
+    var aborted: [AbortedTransaction] = []
 }
 
 extension PartitionLog {
@@ -23,8 +25,9 @@ extension PartitionLog {
         try state.withLock { (s: inout State) throws(StorageError) -> CompactionView? in
             guard !s.closed else { return nil }
             var cleanable: [SegmentSnapshot] = []
+            let lastStable = min(s.producers.firstUnstableOffset ?? s.highWatermark, s.highWatermark)
             for seg in s.segments.dropLast() {
-                guard seg.nextOffset <= s.highWatermark else { break }
+                guard seg.nextOffset <= lastStable else { break }
                 cleanable.append(SegmentSnapshot(
                     baseOffset: seg.baseOffset, nextOffset: seg.nextOffset, size: seg.size, file: openFiles ? try seg.log.open() : nil,
                     identity: seg.log, offsetIndexBytes: seg.offsetIndex.count * SparseIndex.Kind.offset.entrySize,
@@ -32,7 +35,7 @@ extension PartitionLog {
             }
             let end = cleanable.count < s.segments.count ? s.segments[cleanable.count].baseOffset : s.logEndOffset
             return CompactionView(config: s.config, logStartOffset: s.logStartOffset, logEndOffset: s.logEndOffset, cleanable: cleanable,
-                                  totalBytes: s.size, firstUncleanableOffset: end)
+                                  totalBytes: s.size, firstUncleanableOffset: end, aborted: s.segments.flatMap(\.txnIndex.entries))
         }
     }
 
