@@ -6,17 +6,21 @@ import NIOCore
 public struct OffsetLoadReport: Hashable, Sendable {
     /// Partitions of `__consumer_offsets` that exist on disk.
     public var partitions = 0
-    public var batches = 0
-    public var records = 0
+    /// What the runtime replayed, summed over the partitions.
+    public var replayed = CoordinatorLoadReport()
     /// Offsets in memory afterwards.
     public var offsets = 0
     /// Classic groups with a GroupMetadata value afterwards.
     public var groups = 0
-    /// Records of other types (consumer and share group records): skipped.
-    public var skipped = 0
-    /// Records that could not be decoded: skipped with a warning.
-    public var unreadable = 0
     public var elapsedNanoseconds: UInt64 = 0
+
+    public var batches: Int { replayed.batches }
+    /// Every record read, kept or not.
+    public var records: Int { replayed.records + replayed.skipped + replayed.unreadable }
+    /// Records of other types (share group records): skipped.
+    public var skipped: Int { replayed.skipped }
+    /// Records that could not be decoded: skipped with a warning.
+    public var unreadable: Int { replayed.unreadable }
 }
 
 extension OffsetStore {
@@ -39,10 +43,7 @@ extension OffsetStore {
                 throw OffsetStoreError(.coordinator(error))
             }
             guard let loaded else { continue }
-            report.batches += loaded.batches
-            report.records += loaded.records + loaded.skipped + loaded.unreadable
-            report.skipped += loaded.skipped
-            report.unreadable += loaded.unreadable
+            report.replayed.add(loaded)
             let (offsets, groups) = (try? runtime.read(partition) { ($0.offsets.values.reduce(0) { $0 + $1.count }, $0.snapshots.count) }) ?? (0, 0)
             report.offsets += offsets
             report.groups += groups

@@ -16,6 +16,16 @@ public struct CoordinatorLoadReport: Hashable, Sendable {
     public var elapsedMs: Int64 = 0
 
     public init() {}
+
+    /// Adds another partition's counts (the elapsed times too).
+    public mutating func add(_ other: CoordinatorLoadReport) {
+        batches += other.batches
+        records += other.records
+        skipped += other.skipped
+        unreadable += other.unreadable
+        markers += other.markers
+        elapsedMs += other.elapsedMs
+    }
 }
 
 extension CoordinatorRuntime {

@@ -30,6 +30,8 @@ final class RequestThrottle: Sendable {
             return (state.responseMs, max(0, elapsed - state.waitedNanos), state.bandwidthMs)
         }
         if let settled { return settled }
+        // Recorded outside the lock: `requestMs` takes the quota sensors' own locks. Should two
+        // callers race here, the first to store its total is the request's throttle.
         let total = max(bandwidth, requestMs?(busy) ?? 0)
         return state.withLock { state in
             if state.responseMs == nil { state.responseMs = total }
