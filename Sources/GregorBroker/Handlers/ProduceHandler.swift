@@ -9,7 +9,8 @@
 // record refuses the partition's whole batch; v8+ answers name each record (batch_index).
 // Authorization (KafkaApis.handleProduceRequest): transactional records need WRITE on the
 // transactional id (else the whole request is TRANSACTIONAL_ID_AUTHORIZATION_FAILED); each topic
-// needs WRITE (TOPIC_AUTHORIZATION_FAILED). Gregor creates a missing topic on produce only for a
+// needs WRITE (TOPIC_AUTHORIZATION_FAILED); an internal topic (`__consumer_offsets`,
+// `__transaction_state`) is INVALID_TOPIC_EXCEPTION. Gregor creates a missing topic on produce only for a
 // caller who may also create it.
 // Idempotence (KIP-98): PartitionLog checks each producer batch's epoch and sequence; a retry of
 // one of the producer's last five batches is answered with its original base offset.
@@ -56,6 +57,12 @@ enum ProduceHandler: APIHandler {
                 }
                 guard let log = broker.log(topic.name, partition.index) else {
                     p.errorCode = ErrorCode.unknownTopicOrPartition.rawValue
+                    result.partitionResponses.append(p)
+                    continue
+                }
+                // ReplicaManager.appendToLocalLog: only the coordinators write their internal topics.
+                guard !ConfigResources.isInternal(topic.name) else {
+                    p.errorCode = ErrorCode.invalidTopicException.rawValue
                     result.partitionResponses.append(p)
                     continue
                 }

@@ -137,6 +137,8 @@ extension BrokerEndToEndTests {
                 try await Task.sleep(for: .milliseconds(20))
             }
             #expect(committed?.committedOffset == 42 && committed?.metadata == "m")
+            // Only the coordinators write their internal topics.
+            #expect(try await client.produce(try Requests.produce("__consumer_offsets", ["x"])).errorCode == ErrorCode.invalidTopicException.rawValue)
         }
     }
 }
