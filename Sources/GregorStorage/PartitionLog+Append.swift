@@ -29,13 +29,8 @@ extension PartitionLog {
             var offset = result.firstOffset
             while let batch = try? reader.next() {
                 defer { offset += Int64(batch.lastOffsetDelta) + 1 }
-                guard batch.producerId >= 0 else { continue }
-                if batch.isControl {
-                    guard var it = try? batch.makeRecordIterator(), let r = try? it.next(), let marker = try? EndTransactionMarker(record: r) else { continue }
-                    try Self.applyMarker(&s, producerId: batch.producerId, epoch: batch.producerEpoch, marker: marker, offset: offset, timestamp: now)
-                } else if let incoming = ProducerStates.Incoming(batch, baseOffset: offset) {
-                    s.producers.replay(incoming)
-                }
+                guard let stored = Self.producerBatch(batch, at: offset) else { continue }
+                try Self.replayProducerState(&s, stored)
             }
             return result
         }

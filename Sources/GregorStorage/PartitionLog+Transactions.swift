@@ -58,6 +58,22 @@ extension PartitionLog {
         }
     }
 
+    /// What a batch just appended at `offset` does to producer state (its header still carries
+    /// the producer's offset 0).
+    static func producerBatch(_ batch: RecordBatch, at offset: Int64) -> StoredProducerBatch? {
+        switch Segment.producerBatch(batch) {
+        case .data(var incoming)?:
+            let delta = incoming.batch.lastOffset - incoming.batch.firstOffset
+            incoming.batch.firstOffset = offset
+            incoming.batch.lastOffset = offset + delta
+            return .data(incoming)
+        case .marker(let producerId, let epoch, let marker, _, let timestamp)?:
+            return .marker(producerId: producerId, epoch: epoch, marker: marker, offset: offset, timestamp: timestamp)
+        case nil:
+            return nil
+        }
+    }
+
     /// The last stable offset (KIP-98): reads in READ_COMMITTED stop before the first open
     /// transaction, and never pass the high watermark.
     public var lastStableOffset: Int64 {

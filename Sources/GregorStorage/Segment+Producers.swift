@@ -8,37 +8,48 @@ enum StoredProducerBatch {
 }
 
 extension Segment {
-    /// The producer batches and transaction markers from `offset` on, in log order, read from
-    /// the batch headers (and the records of control batches only).
+    /// Bytes read per step when replaying producer state.
+    static let producerReplayChunk = 1 << 20
+
+    /// The producer batches and transaction markers from `offset` on, in log order, read in
+    /// large chunks (a segment of small batches is not read one header at a time).
     func producerBatches(from offset: Int64, _ body: (StoredProducerBatch) throws(StorageError) -> Void) throws(StorageError) {
         guard let (start, _) = try locate(offset) else { return }
         let file = try log.open()
         var position = start
-        while let h = try BatchHeader.read(file, at: position, fileSize: size), position + h.size <= size {
-            defer { position += h.size }
-            guard h.lastOffset >= offset, h.magic == RecordBatch.magic else { continue }
-            let header = try file.read(at: position, length: RecordBatch.headerSize)
-            func field<T: FixedWidthInteger>(_ at: Int, _: T.Type = T.self) -> T { header.getInteger(at: header.readerIndex + at)! }
-            let producerId: Int64 = field(RecordBatch.Offset.producerId)
-            guard producerId >= 0 else { continue }
-            let attributes: Int16 = field(RecordBatch.Offset.attributes)
-            let epoch: Int16 = field(RecordBatch.Offset.producerEpoch)
-            if attributes & RecordBatch.Attribute.control != 0 {
-                let bytes = try file.read(at: position, length: Int(h.size))
-                guard let batch = try? RecordBatch(bytes), var records = try? batch.makeRecordIterator(),
-                    let record = try? records.next(), let marker = try? EndTransactionMarker(record: record)
-                else { continue }
-                try body(.marker(producerId: producerId, epoch: epoch, marker: marker, offset: h.baseOffset, timestamp: h.maxTimestamp))
+        var want = Self.producerReplayChunk
+        while position < size {
+            let bytes = try file.read(at: position, length: Int(min(Int64(want), size - position)))
+            var reader = RecordBatchReader(bytes, allowPartialTrailingBatch: true)
+            var consumed = 0
+            while let batch = try? reader.next() {
+                consumed += batch.sizeInBytes
+                guard batch.lastOffset >= offset, let stored = Self.producerBatch(batch) else { continue }
+                try body(stored)
+            }
+            if consumed == 0 {
+                // A batch larger than the chunk: read it whole next time, else stop at a torn tail.
+                guard let length = bytes.getInteger(at: bytes.readerIndex + RecordBatch.Offset.batchLength, as: Int32.self),
+                    length > 0, Int(length) + RecordBatch.logOverhead > want,
+                    position + Int64(length) + Int64(RecordBatch.logOverhead) <= size
+                else { return }
+                want = Int(length) + RecordBatch.logOverhead
                 continue
             }
-            let baseSequence: Int32 = field(RecordBatch.Offset.baseSequence)
-            // Sequences wrap at Int32.max, as RecordBatch.lastSequence.
-            let sum = Int64(baseSequence) + (h.lastOffset - h.baseOffset)
-            let lastSequence = Int32(truncatingIfNeeded: sum > Int64(Int32.max) ? sum - Int64(Int32.max) - 1 : sum)
-            try body(.data(.init(
-                producerId: producerId, epoch: epoch, isTransactional: attributes & RecordBatch.Attribute.transactional != 0,
-                batch: .init(firstSequence: baseSequence, lastSequence: lastSequence, firstOffset: h.baseOffset,
-                             lastOffset: h.lastOffset, maxTimestamp: h.maxTimestamp))))
+            position += Int64(consumed)
+            want = Self.producerReplayChunk
         }
+    }
+
+    static func producerBatch(_ batch: RecordBatch) -> StoredProducerBatch? {
+        guard batch.producerId >= 0 else { return nil }
+        if batch.isControl {
+            guard var records = try? batch.makeRecordIterator(), let record = try? records.next(),
+                let marker = try? EndTransactionMarker(record: record)
+            else { return nil }
+            return .marker(producerId: batch.producerId, epoch: batch.producerEpoch, marker: marker, offset: batch.baseOffset,
+                           timestamp: batch.maxTimestamp)
+        }
+        return ProducerStates.Incoming(batch, baseOffset: batch.baseOffset).map { .data($0) }
     }
 }
