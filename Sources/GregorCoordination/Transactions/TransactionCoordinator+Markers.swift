@@ -23,7 +23,11 @@ extension TransactionCoordinator {
         transactionalId: String, producer: CoordinatorProducer, committed: Bool, coordinatorEpoch: Int32, partitions: [TopicPartition]
     ) async {
         var remaining = partitions
-        while !remaining.isEmpty {
+        // A shard unloaded (the broker stops, the partition moves) leaves its markers to the
+        // next coordinator, which re-sends them when it loads the transaction.
+        let partition = self.partition(for: transactionalId)
+        var loaded: Bool { (try? runtime.read(partition) { _ in true }) ?? false }
+        while !remaining.isEmpty && loaded {
             guard let writer = markerWriter.withLock({ $0 }) else {
                 try? await clock.sleep(until: clock.now() + Self.markerRetryMs)
                 continue
@@ -43,6 +47,7 @@ extension TransactionCoordinator {
             if !remaining.isEmpty { try? await clock.sleep(until: clock.now() + Self.markerRetryMs) }
             if Task.isCancelled { return }
         }
+        guard remaining.isEmpty else { return }
         while true {
             let result = await write(transactionalId) { shard, now in
                 shard.completeTransaction(transactionalId: transactionalId, producerId: producer.id, epoch: producer.epoch, now: now)
