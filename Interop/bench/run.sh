@@ -26,7 +26,8 @@ if [ -f ../shared/tools/peer-mock-broker.c ] && [ -f /usr/include/librdkafka/rdk
     for _ in $(seq 100); do [ -s "$data/mock.addr" ] && break; sleep 0.1; done
     peer_args=(--peer "$(head -1 "$data/mock.addr")")
 fi
-trap 'kill $gregor ${mock:-} 2>/dev/null; rm -rf "$data"' EXIT
+# Wait for Gregor to stop before removing its data: it writes snapshots as it shuts down.
+trap 'kill $gregor ${mock:-} 2>/dev/null; wait $gregor 2>/dev/null || true; rm -rf "$data"' EXIT
 sleep 1
 uname -srm; nproc
 "$py" Interop/bench/bench.py --gregor 127.0.0.1:$port "${peer_args[@]}" --records "$records" "${@:2}"
