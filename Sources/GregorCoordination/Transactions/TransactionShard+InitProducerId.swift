@@ -2,7 +2,10 @@ import GregorStorage
 import KafkaProtocol
 
 /// InitProducerId's answer: the producer id and epoch, or an error with -1 and -1.
-public struct InitProducerIdResult: Sendable, Hashable {
+public typealias InitProducerIdResult = ProducerEpochResult
+
+/// A producer id and epoch, or an error with -1 and -1 (InitProducerId's and EndTxn's answers).
+public struct ProducerEpochResult: Sendable, Hashable {
     public var error: ErrorCode
     public var producerId: Int64
     public var producerEpoch: Int16

@@ -3,19 +3,7 @@ import KafkaProtocol
 
 /// EndTxn's answer. From EndTxn v5 (KIP-890 TV2) the producer id and epoch are returned,
 /// because the commit or abort bumped them; -1 and -1 with an error.
-public struct EndTransactionResult: Sendable, Hashable {
-    public var error: ErrorCode
-    public var producerId: Int64
-    public var producerEpoch: Int16
-
-    public init(error: ErrorCode = .none, producerId: Int64 = -1, producerEpoch: Int16 = -1) {
-        self.error = error
-        self.producerId = producerId
-        self.producerEpoch = producerEpoch
-    }
-
-    public static func failure(_ error: ErrorCode) -> Self { Self(error: error) }
-}
+public typealias EndTransactionResult = ProducerEpochResult
 
 extension TransactionShard {
     /// AddPartitionsToTxn from a client (v0-v3, and AddOffsetsToTxn with the group's

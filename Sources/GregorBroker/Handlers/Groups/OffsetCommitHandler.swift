@@ -31,44 +31,22 @@ enum OffsetCommitHandler: APIHandler {
         let now = broker.clock()
         // v2-4: an explicit retention makes the offset expire at commit time + retention.
         let expireAt: Int64? = (2...4).contains(v) && request.retentionTimeMs != -1 ? now + request.retentionTimeMs : nil
-        var codes: [[ErrorCode]] = []
-        var entries: [OffsetCommitEntry] = []
-        var positions: [(topic: Int, partition: Int)] = []
         let readable = context.authorizedNames(.read, .topic, request.topics.map(\.name))
-        for (ti, topic) in request.topics.enumerated() {
-            let known = broker.metadata.topic(topic.name)
-            var topicCodes: [ErrorCode] = []
-            for (pi, p) in topic.partitions.enumerated() {
-                guard readable.contains(topic.name) else {
-                    topicCodes.append(.topicAuthorizationFailed)
-                    continue
-                }
-                guard let known, p.partitionIndex >= 0, p.partitionIndex < known.partitionCount else {
-                    topicCodes.append(.unknownTopicOrPartition)
-                    continue
-                }
-                topicCodes.append(.none)
-                entries.append(OffsetCommitEntry(
-                    topic: topic.name, partition: p.partitionIndex, offset: p.committedOffset,
-                    leaderEpoch: p.committedLeaderEpoch == -1 ? nil : p.committedLeaderEpoch,
-                    metadata: p.committedMetadata ?? "",
-                    commitTimestamp: v == 1 && p.commitTimestamp != -1 ? p.commitTimestamp : now,
-                    expireTimestamp: expireAt))
-                positions.append((ti, pi))
-            }
-            codes.append(topicCodes)
+        var plan = OffsetCommitPlan(
+            request.topics.map { ($0.name, $0.partitions) }, readable: readable, metadata: broker.metadata, index: \.partitionIndex
+        ) { topic, p in
+            OffsetCommitEntry(
+                topic: topic, partition: p.partitionIndex, offset: p.committedOffset,
+                leaderEpoch: p.committedLeaderEpoch == -1 ? nil : p.committedLeaderEpoch, metadata: p.committedMetadata ?? "",
+                commitTimestamp: v == 1 && p.commitTimestamp != -1 ? p.commitTimestamp : now, expireTimestamp: expireAt)
         }
-        if !entries.isEmpty {
+        if !plan.entries.isEmpty {
             let input = OffsetCommitInput(
                 groupId: request.groupId, memberId: request.memberId, groupInstanceId: request.groupInstanceId,
                 generationId: request.generationIdOrMemberEpoch, apiVersion: v)
-            switch await broker.groupCoordinator.commitOffsets(input, entries) {
-            case .committed(let results):
-                for (position, code) in zip(positions, results) { codes[position.topic][position.partition] = code }
-            case .rejected(let code):
-                for position in positions { codes[position.topic][position.partition] = code }
-            }
+            plan.apply(await broker.groupCoordinator.commitOffsets(input, plan.entries))
         }
+        let codes = plan.codes
         return OffsetCommitResponse(topics: request.topics.enumerated().map { ti, t in
             .init(name: t.name, partitions: t.partitions.enumerated().map { pi, p in
                 .init(partitionIndex: p.partitionIndex, errorCode: codes[ti][pi].rawValue)

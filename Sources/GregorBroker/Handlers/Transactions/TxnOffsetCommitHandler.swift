@@ -29,38 +29,17 @@ enum TxnOffsetCommitHandler: APIHandler {
         guard context.authorized(.write, .transactionalId, id) else { return answerAll(.transactionalIdAuthorizationFailed) }
         guard context.authorized(.read, .group, request.groupId) else { return answerAll(.groupAuthorizationFailed) }
         let now = broker.clock()
-        var codes: [[ErrorCode]] = []
-        var entries: [OffsetCommitEntry] = []
-        var positions: [(topic: Int, partition: Int)] = []
         let readable = context.authorizedNames(.read, .topic, request.topics.map(\.name))
-        for (ti, topic) in request.topics.enumerated() {
-            let known = broker.metadata.topic(topic.name)
-            var topicCodes: [ErrorCode] = []
-            for (pi, p) in topic.partitions.enumerated() {
-                if !readable.contains(topic.name) {
-                    topicCodes.append(.topicAuthorizationFailed)
-                } else if let known, p.partitionIndex >= 0, p.partitionIndex < known.partitionCount {
-                    topicCodes.append(.none)
-                    entries.append(OffsetCommitEntry(
-                        topic: topic.name, partition: p.partitionIndex, offset: p.committedOffset,
-                        leaderEpoch: p.committedLeaderEpoch == -1 ? nil : p.committedLeaderEpoch,
-                        metadata: p.committedMetadata ?? "", commitTimestamp: now))
-                    positions.append((ti, pi))
-                } else {
-                    topicCodes.append(.unknownTopicOrPartition)
-                }
-            }
-            codes.append(topicCodes)
+        var plan = OffsetCommitPlan(
+            request.topics.map { ($0.name, $0.partitions) }, readable: readable, metadata: broker.metadata, index: \.partitionIndex
+        ) { topic, p in
+            OffsetCommitEntry(
+                topic: topic, partition: p.partitionIndex, offset: p.committedOffset,
+                leaderEpoch: p.committedLeaderEpoch == -1 ? nil : p.committedLeaderEpoch, metadata: p.committedMetadata ?? "",
+                commitTimestamp: now)
         }
-        if !entries.isEmpty {
-            let outcome = await commit(request, entries, context)
-            switch outcome {
-            case .committed(let results):
-                for (position, code) in zip(positions, results) { codes[position.topic][position.partition] = code }
-            case .rejected(let code):
-                for position in positions { codes[position.topic][position.partition] = code }
-            }
-        }
+        if !plan.entries.isEmpty { plan.apply(await commit(request, plan.entries, context)) }
+        let codes = plan.codes
         return TxnOffsetCommitResponse(topics: request.topics.enumerated().map { ti, t in
             .init(name: t.name, partitions: t.partitions.enumerated().map { pi, p in
                 var code = TransactionShard.compatible(codes[ti][pi], requestVersion: v, firstVersionWithProducerFenced: 3)
