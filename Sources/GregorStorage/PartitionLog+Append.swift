@@ -41,7 +41,9 @@ extension PartitionLog {
     /// topics, timestamps within `message.timestamp.before/after.max.ms` under CreateTime. A
     /// batch whose codec differs from the topic's `compression.type` is stored recompressed.
     /// Any refusal leaves the log untouched.
-    public func appendFromClient(_ records: ByteBuffer, now: Int64, leaderEpoch: Int32 = 0)
+    /// A transactional batch brings the `verification` its check with the coordinator gave
+    /// (KIP-890); nil when partitions do not verify.
+    public func appendFromClient(_ records: ByteBuffer, now: Int64, leaderEpoch: Int32 = 0, verification: VerificationGuard? = nil)
         throws(ClientAppendError) -> AppendResult
     {
         try state.withLock { (s: inout State) throws(ClientAppendError) -> AppendResult in
@@ -75,6 +77,14 @@ extension PartitionLog {
                         logAppendTime: s.config.logAppendTime ? batch.maxTimestamp : -1, logStartOffset: s.logStartOffset, recordCount: 0)
                 case .append(let updated):
                     entry = updated
+                }
+                if incoming.isTransactional, let verification {
+                    do throws(ProducerStateError) {
+                        try s.producers.checkVerified(
+                            producerId: incoming.producerId, epoch: incoming.epoch, token: verification.token, partition: topicPartition)
+                    } catch {
+                        throw .producerState(error)
+                    }
                 }
             }
             let result: AppendResult

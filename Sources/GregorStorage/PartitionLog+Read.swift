@@ -23,7 +23,7 @@ extension PartitionLog {
     {
         try state.withLock { (s: inout State) throws(StorageError) -> ReadResult in
             guard !s.closed else { throw StorageError(.closed, path: directory) }
-            let lso = min(s.producers.firstUnstableOffset ?? s.highWatermark, s.highWatermark)
+            let lso = s.lastStableOffset
             var result = ReadResult(
                 region: nil, highWatermark: s.highWatermark, logStartOffset: s.logStartOffset, logEndOffset: s.logEndOffset,
                 lastStableOffset: lso, abortedTransactions: readCommitted ? [] : nil)

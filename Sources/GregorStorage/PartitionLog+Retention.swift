@@ -70,6 +70,9 @@ extension PartitionLog {
             s.highWatermark = min(s.highWatermark, s.logEndOffset)
             s.recoveryPoint = min(s.recoveryPoint, s.logEndOffset)
             s.logStartOffset = min(s.logStartOffset, s.logEndOffset)
+            // UnifiedLog.truncateTo: producer state is rebuilt from the snapshots at or below the
+            // new end (newer ones go) and the log after them.
+            _ = try Self.loadProducerState(&s, directory: directory)
         }
     }
 }

@@ -1,7 +1,62 @@
 import KafkaProtocol
 import NIOCore
+import Synchronization
+
+/// What a transactional write brings back from its check with the coordinator (KIP-890 part
+/// 1, Kafka's `VerificationGuard`): the token ``PartitionLog/beginVerification(producerId:epoch:now:)``
+/// gave, or nil when the producer's transaction was already open here.
+public struct VerificationGuard: Hashable, Sendable {
+    public var token: UInt64?
+
+    public init(token: UInt64?) { self.token = token }
+}
 
 extension PartitionLog {
+    static let verificationTokens = Atomic<UInt64>(0)
+
+    /// Before a transaction's write is checked with its coordinator: records the check, so a
+    /// marker written meanwhile voids it (`ProducerStateManager.maybeCreateVerificationStateEntry`).
+    /// Nil when the producer's transaction is already open here at this epoch.
+    public func beginVerification(producerId: Int64, epoch: Int16, now: Int64) -> VerificationGuard {
+        state.withLock { s in
+            guard s.producers.needsVerification(producerId: producerId, epoch: epoch) else { return VerificationGuard(token: nil) }
+            if let v = s.producers.verifications[producerId], v.epoch == epoch { return VerificationGuard(token: v.token) }
+            let token = Self.verificationTokens.add(1, ordering: .relaxed).newValue
+            s.producers.verifications[producerId] = .init(token: token, epoch: epoch, createdAt: now)
+            return VerificationGuard(token: token)
+        }
+    }
+
+    /// A coordinator's transactional records (a TxnOffsetCommit's offsets): checked against the
+    /// producer's epoch and, with `verification`, against the check made before the write, as
+    /// a client's transactional batch is; then appended.
+    public func appendTransactional(
+        _ records: ByteBuffer, producerId: Int64, epoch: Int16, verification: VerificationGuard?, now: Int64
+    ) throws(StorageError) -> AppendResult {
+        try state.withLock { (s: inout State) throws(StorageError) -> AppendResult in
+            guard !s.closed else { throw StorageError(.closed, path: directory) }
+            do throws(ProducerStateError) {
+                if let current = s.producers.entries[producerId]?.epoch, epoch < current {
+                    throw ProducerStateError(kind: .invalidProducerEpoch, message:
+                        "Epoch of producer \(producerId) in \(topicPartition) is \(epoch), which is smaller than the last seen epoch \(current)")
+                }
+                if let verification {
+                    try s.producers.checkVerified(producerId: producerId, epoch: epoch, token: verification.token, partition: topicPartition)
+                }
+            } catch {
+                throw StorageError(.producerState(error), path: directory)
+            }
+            let result = try appendLocked(&s, records, now: now, leaderEpoch: 0, allowControl: false)
+            var reader = RecordBatchReader(records, maxBatchSize: Int.max)
+            var offset = result.firstOffset
+            while let batch = try? reader.next() {
+                defer { offset += Int64(batch.lastOffsetDelta) + 1 }
+                if let stored = Self.producerBatch(batch, at: offset) { try Self.replayProducerState(&s, stored) }
+            }
+            return result
+        }
+    }
+
     /// Writes a transaction's commit or abort marker, as the partition leader does for
     /// WriteTxnMarkers (KIP-98): a control batch of the producer's id and epoch. The producer's
     /// open transaction here ends; an aborted one is added to the segment's `.txnindex` for
@@ -77,7 +132,7 @@ extension PartitionLog {
     /// The last stable offset (KIP-98): reads in READ_COMMITTED stop before the first open
     /// transaction, and never pass the high watermark.
     public var lastStableOffset: Int64 {
-        state.withLock { s in min(s.producers.firstUnstableOffset ?? s.highWatermark, s.highWatermark) }
+        state.withLock { $0.lastStableOffset }
     }
 
     /// The aborted transactions a READ_COMMITTED fetch from `offset` up to `upperBound` must

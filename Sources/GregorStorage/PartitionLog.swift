@@ -28,6 +28,11 @@ public final class PartitionLog: Sendable {
         var producers = ProducerStates()
 
         var active: Segment { segments[segments.count - 1] }
+        /// The last stable offset (KIP-98): before the first open transaction, never past the
+        /// high watermark nor below the log start (`UnifiedLog.maybeIncrementFirstUnstableOffset`).
+        var lastStableOffset: Int64 {
+            max(min(producers.firstUnstableOffset ?? highWatermark, highWatermark), logStartOffset)
+        }
         var logEndOffset: Int64 { active.nextOffset }
         var size: Int64 { segments.reduce(0) { $0 + $1.size } }
 

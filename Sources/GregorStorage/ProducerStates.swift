@@ -8,6 +8,17 @@ struct ProducerStates: Sendable {
     var entries: [Int64: ProducerStateEntry] = [:]
     /// Producer id -> first offset of its open transaction here (Kafka's `ongoingTxns`).
     var ongoing: [Int64: Int64] = [:]
+    /// KIP-890: a transaction's first write here, checked with the coordinator (Kafka's
+    /// `VerificationStateEntry` and `VerificationGuard`). A marker written meanwhile removes
+    /// it, and the write that was checked is then refused: it must not open a transaction no
+    /// marker will close.
+    var verifications: [Int64: Verification] = [:]
+
+    struct Verification: Hashable, Sendable {
+        var token: UInt64
+        var epoch: Int16
+        var createdAt: Int64
+    }
 
     /// One producer batch of an append, with the offsets it will get.
     struct Incoming: Hashable, Sendable {
@@ -124,6 +135,7 @@ struct ProducerStates: Sendable {
         entry.lastTimestamp = timestamp
         entries[producerId] = entry
         ongoing[producerId] = nil
+        verifications[producerId] = nil
         return completed
     }
 
@@ -136,6 +148,26 @@ struct ProducerStates: Sendable {
     /// transaction are forgotten (KIP-854); their next batch is accepted at any sequence.
     mutating func removeExpired(now: Int64, expirationMs: Int64) {
         entries = entries.filter { $0.value.currentTxnFirstOffset != nil || now - $0.value.lastTimestamp < expirationMs }
+        // A check whose write never came (Kafka drops them after the longest transaction).
+        verifications = verifications.filter { now - $0.value.createdAt < Self.verificationLifetimeMs }
+    }
+
+    /// `transaction.max.timeout.ms`' default: no transaction outlives it.
+    static let verificationLifetimeMs: Int64 = 900_000
+
+    /// Whether a transactional write needs the check it was given: only the first of a
+    /// transaction does (an open transaction at this epoch was checked already).
+    func needsVerification(producerId: Int64, epoch: Int16) -> Bool {
+        !(ongoing[producerId] != nil && entries[producerId]?.epoch == epoch)
+    }
+
+    /// Refuses a transaction's first write unless `token` is the check still on record.
+    func checkVerified(producerId: Int64, epoch: Int16, token: UInt64?, partition: TopicPartition) throws(ProducerStateError) {
+        guard needsVerification(producerId: producerId, epoch: epoch) else { return }
+        guard let token, verifications[producerId]?.token == token, verifications[producerId]?.epoch == epoch else {
+            throw ProducerStateError(kind: .invalidTxnState, message:
+                "Transactional write of producer \(producerId) to \(partition) was not verified, or its transaction ended meanwhile")
+        }
     }
 
     /// `ProducerStateManager.inSequence`: the next sequence, wrapping from Int32.max to 0.

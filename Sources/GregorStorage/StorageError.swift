@@ -19,6 +19,8 @@ public struct StorageError: Error, Hashable, Sendable, CustomStringConvertible {
         case closed
         /// Any other invalid argument.
         case invalid(String)
+        /// A coordinator's transactional write refused by the partition's producer state.
+        case producerState(ProducerStateError)
     }
 
     public var kind: Kind
@@ -40,6 +42,7 @@ public struct StorageError: Error, Hashable, Sendable, CustomStringConvertible {
         case .unknownPartition: return .unknownTopicOrPartition
         case .closed: return .notLeaderOrFollower
         case .invalid: return .invalidRequest
+        case .producerState(let e): return e.errorCode
         }
     }
 

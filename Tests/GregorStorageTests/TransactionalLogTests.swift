@@ -64,6 +64,37 @@ import Testing
         #expect(log.lastStableOffset == 3)
     }
 
+    /// KIP-890: the check with the coordinator is recorded before it is made; a marker written
+    /// meanwhile voids it, and the write it allowed is refused rather than opening a
+    /// transaction no marker will close.
+    @Test func aMarkerBetweenTheCheckAndTheWriteVoidsTheCheck() throws {
+        let dir = TempDir()
+        let (log, _) = try openLog(dir)
+        let checked = log.beginVerification(producerId: 1, epoch: 0, now: Self.now)
+        #expect(checked.token != nil)
+        // A pipelined second write of the same transaction shares the check.
+        #expect(log.beginVerification(producerId: 1, epoch: 0, now: Self.now) == checked)
+        _ = try log.appendMarker(producerId: 1, producerEpoch: 0, committed: false, coordinatorEpoch: 0, now: Self.now)
+        #expect(code { () throws(ClientAppendError) in try log.appendFromClient(try! batch(1, sequence: 0), now: Self.now, verification: checked) } == .invalidTxnState)
+        #expect(log.logEndOffset == 1)
+        // A fresh check lets the write open the transaction; later writes need none.
+        let again = log.beginVerification(producerId: 1, epoch: 0, now: Self.now)
+        #expect(try log.appendFromClient(try batch(1, sequence: 0), now: Self.now, verification: again).firstOffset == 1)
+        #expect(log.beginVerification(producerId: 1, epoch: 0, now: Self.now).token == nil)
+        #expect(try log.appendFromClient(try batch(1, sequence: 2), now: Self.now, verification: VerificationGuard(token: nil)).firstOffset == 3)
+        // A coordinator's transactional write is held to the same checks, and to the epoch.
+        _ = try log.appendMarker(producerId: 1, producerEpoch: 1, committed: false, coordinatorEpoch: 0, now: Self.now)
+        var offsets = RecordBatchBuilder(producerId: 1, producerEpoch: 0, isTransactional: true)
+        offsets.append(timestamp: Self.now, key: ByteBuffer(string: "k"), value: ByteBuffer(string: "v"))
+        let stale = try offsets.build()
+        do {
+            _ = try log.appendTransactional(stale, producerId: 1, epoch: 0, verification: nil, now: Self.now)
+            Issue.record("a stale epoch was written")
+        } catch {
+            #expect(error.errorCode == .invalidProducerEpoch)
+        }
+    }
+
     @Test func aCleanRestartKeepsDeduplicatingFromTheSnapshot() throws {
         let dir = TempDir()
         var config = LogConfig()

@@ -85,13 +85,16 @@ enum ProduceHandler: APIHandler {
                     result.partitionResponses.append(p)
                     continue
                 }
-                if let refused = verifyTransaction(request, batches, TopicPartition(topic.name, partition.index), log, context) {
-                    p.errorCode = refused.rawValue
+                let verification: VerificationGuard?
+                switch verifyTransaction(request, batches, TopicPartition(topic.name, partition.index), log, context) {
+                case .success(let checked): verification = checked
+                case .failure(let refused):
+                    p.errorCode = refused.code.rawValue
                     result.partitionResponses.append(p)
                     continue
                 }
                 do {
-                    let appended = try log.appendFromClient(batches, now: now)
+                    let appended = try log.appendFromClient(batches, now: now, verification: verification)
                     p.baseOffset = appended.firstOffset
                     p.logAppendTimeMs = appended.logAppendTime
                     p.logStartOffset = appended.logStartOffset
@@ -130,32 +133,38 @@ enum ProduceHandler: APIHandler {
     }
 
     /// KIP-890's verification of a transactional batch (`ReplicaManager.appendRecords` through
-    /// `AddPartitionsToTxnManager`): nil when it may be appended.
+    /// `AddPartitionsToTxnManager`): the guard the append must bring back, nil when the batch
+    /// needs none, or the error that refuses it.
     static func verifyTransaction(
         _ request: ProduceRequest, _ batch: ByteBuffer, _ tp: TopicPartition, _ log: PartitionLog, _ context: RequestContext
-    ) -> ErrorCode? {
+    ) -> Result<VerificationGuard?, Refused> {
         let broker = context.broker
         guard broker.config.transactionPartitionVerification, let id = request.transactionalId,
             batch.getInteger(at: batch.readerIndex + RecordBatch.Offset.magic, as: Int8.self) == RecordBatch.magic,
             let attributes = batch.getInteger(at: batch.readerIndex + RecordBatch.Offset.attributes, as: Int16.self),
             attributes & RecordBatch.Attribute.transactional != 0,
             let producerId = batch.getInteger(at: batch.readerIndex + RecordBatch.Offset.producerId, as: Int64.self),
-            let epoch = batch.getInteger(at: batch.readerIndex + RecordBatch.Offset.producerEpoch, as: Int16.self),
-            !log.hasOngoingTransaction(producerId: producerId, epoch: epoch)
-        else { return nil }
+            let epoch = batch.getInteger(at: batch.readerIndex + RecordBatch.Offset.producerEpoch, as: Int16.self)
+        else { return .success(nil) }
+        // Recorded before asking, so that a marker written meanwhile voids the answer.
+        let verification = log.beginVerification(producerId: producerId, epoch: epoch, now: broker.clock())
+        guard verification.token != nil else { return .success(verification) }
         let code: ErrorCode
         switch broker.transactions.read(id, { $0.verifyPartitions(transactionalId: id, producerId: producerId, epoch: epoch, partitions: [tp]) }) {
         case .success(let codes): code = codes[tp] ?? .none
         case .failure(let f): code = f.code
         }
         switch code {
-        case .none: return nil
-        case .transactionAbortable: return context.apiVersion >= 11 ? .transactionAbortable : .invalidTxnState
-        case .producerFenced: return .invalidProducerEpoch
-        case .notCoordinator, .coordinatorNotAvailable, .coordinatorLoadInProgress, .concurrentTransactions: return .notEnoughReplicas
-        default: return code
+        case .none: return .success(verification)
+        case .transactionAbortable: return .failure(Refused(code: context.apiVersion >= 11 ? .transactionAbortable : .invalidTxnState))
+        case .producerFenced: return .failure(Refused(code: .invalidProducerEpoch))
+        case .notCoordinator, .coordinatorNotAvailable, .coordinatorLoadInProgress, .concurrentTransactions:
+            return .failure(Refused(code: .notEnoughReplicas))
+        default: return .failure(Refused(code: code))
         }
     }
+
+    struct Refused: Error { var code: ErrorCode }
 
     /// `ProduceRequest.hasTransactionalRecords`: some partition's batch is transactional.
     static func hasTransactionalRecords(_ request: ProduceRequest) -> Bool {

@@ -29,10 +29,14 @@ extension CoordinatorLog {
 public struct CoordinatorProducer: Sendable, Hashable {
     public var id: Int64
     public var epoch: Int16
+    /// What the write's check with the transaction coordinator gave (KIP-890); nil when
+    /// partitions do not verify.
+    public var verification: VerificationGuard?
 
-    public init(id: Int64, epoch: Int16) {
+    public init(id: Int64, epoch: Int16, verification: VerificationGuard? = nil) {
         self.id = id
         self.epoch = epoch
+        self.verification = verification
     }
 }
 
@@ -137,7 +141,9 @@ public struct StorageCoordinatorLog: CoordinatorLog {
         // Kafka's coordinators write transactional records without a sequence.
         var builder = RecordBatchBuilder(producerId: producer?.id ?? -1, producerEpoch: producer?.epoch ?? -1, isTransactional: producer != nil)
         for r in records { builder.append(timestamp: now, key: r.key, value: r.value) }
-        return try log.append(try builder.build(), now: now).firstOffset
+        guard let producer else { return try log.append(try builder.build(), now: now).firstOffset }
+        return try log.appendTransactional(
+            try builder.build(), producerId: producer.id, epoch: producer.epoch, verification: producer.verification, now: now).firstOffset
     }
 
     public func appendMarker(_ partition: TopicPartition, _ producer: CoordinatorProducer, committed: Bool, coordinatorEpoch: Int32, now: Int64)

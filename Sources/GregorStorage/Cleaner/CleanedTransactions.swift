@@ -21,6 +21,24 @@ struct AbortedRanges: Sendable {
 /// once nothing is left for it to commit or abort.
 struct CleanedTransactions {
     private var retainedData: [Int64: Bool] = [:]
+    /// The markers written to the cleaned segments, by producer id and offset: only their
+    /// aborted transactions stay in the cleaned `.txnindex` (a consumer told of an abort whose
+    /// marker is gone would skip the producer's records for good).
+    private(set) var keptMarkers: Set<MarkerKey> = []
+
+    struct MarkerKey: Hashable {
+        var producerId: Int64
+        var offset: Int64
+    }
+
+    mutating func kept(marker batch: RecordBatch) {
+        keptMarkers.insert(MarkerKey(producerId: batch.producerId, offset: batch.baseOffset))
+    }
+
+    /// The aborted transactions a cleaned segment keeps.
+    func retained(_ aborted: [AbortedTransaction]) -> [AbortedTransaction] {
+        aborted.filter { keptMarkers.contains(MarkerKey(producerId: $0.producerId, offset: $0.lastOffset)) }
+    }
 
     /// A transactional data batch was read; `retained` if some of its records are kept.
     mutating func data(producerId: Int64, retained: Bool) {

@@ -63,16 +63,10 @@ struct CompactionFilter {
     {
         stats.recordsRead += Int64(batch.recordCount)
         let hasData = batch.producerId < 0 || transactions.marker(producerId: batch.producerId)
-        guard !hasData else {
-            stats.recordsRetained += Int64(batch.recordCount)
-            return batch.buffer
-        }
-        if let horizon = batch.deleteHorizonMs {
-            if now >= horizon { return endsRange ? batch.emptyHeader() : nil }
-            stats.recordsRetained += Int64(batch.recordCount)
-            return batch.buffer
-        }
+        if !hasData, let horizon = batch.deleteHorizonMs, now >= horizon { return endsRange ? batch.emptyHeader() : nil }
         stats.recordsRetained += Int64(batch.recordCount)
+        transactions.kept(marker: batch)
+        guard !hasData, batch.deleteHorizonMs == nil else { return batch.buffer }
         return try batch.rebuilt(keeping: try batch.storedRecords(), deleteHorizonMs: Self.add(now, deleteRetentionMs))
     }
 

@@ -266,7 +266,7 @@ public final class LogCleaner: Sendable {
                 return true
             }
             try writer.finish(lastModified: group[group.count - 1].lastModified)
-            guard try log.replaceSegments(group, withCleaned: base) else {
+            guard try log.replaceSegments(group, withCleaned: base, transactions: transactions) else {
                 writer.discard()
                 return false
             }

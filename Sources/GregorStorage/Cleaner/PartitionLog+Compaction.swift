@@ -25,7 +25,7 @@ extension PartitionLog {
         try state.withLock { (s: inout State) throws(StorageError) -> CompactionView? in
             guard !s.closed else { return nil }
             var cleanable: [SegmentSnapshot] = []
-            let lastStable = min(s.producers.firstUnstableOffset ?? s.highWatermark, s.highWatermark)
+            let lastStable = s.lastStableOffset
             for seg in s.segments.dropLast() {
                 guard seg.nextOffset <= lastStable else { break }
                 cleanable.append(SegmentSnapshot(
@@ -45,7 +45,9 @@ extension PartitionLog {
     /// removed. A crash at any point is finished by `completeInterruptedSwaps` at the next open.
     /// Returns false, changing nothing, when the log no longer holds `old` unchanged (retention
     /// or truncation got there first, or the log was closed).
-    func replaceSegments(_ old: [SegmentSnapshot], withCleaned base: Int64) throws(StorageError) -> Bool {
+    func replaceSegments(_ old: [SegmentSnapshot], withCleaned base: Int64, transactions: CleanedTransactions)
+        throws(StorageError) -> Bool
+    {
         try state.withLock { (s: inout State) throws(StorageError) -> Bool in
             guard !s.closed, let first = s.segments.firstIndex(where: { $0.log === old[0].identity }) else { return false }
             let range = first..<(first + old.count)
@@ -62,8 +64,9 @@ extension PartitionLog {
             // From here the old segments are gone from disk's point of view; a failure leaves the
             // log closed (as Kafka takes the log dir offline) and the next open completes the swap.
             var doomed: [String] = []
-            // The cleaned segment answers for the aborted transactions of all it replaces.
-            let aborted = s.segments[range].flatMap(\.txnIndex.entries)
+            // The cleaned segment answers for the aborted transactions of all it replaces whose
+            // markers it kept (Kafka's `CleanedTransactionMetadata` index).
+            let aborted = transactions.retained(s.segments[range].flatMap(\.txnIndex.entries))
             do throws(StorageError) {
                 for seg in s.segments[range] {
                     seg.close()

@@ -53,14 +53,19 @@ enum TxnOffsetCommitHandler: APIHandler {
     static func commit(_ request: TxnOffsetCommitRequest, _ entries: [OffsetCommitEntry], _ context: RequestContext) async -> OffsetCommitOutcome {
         let broker = context.broker
         let offsetsPartition = TopicPartition(OffsetStoreConfig.topic, broker.groupCoordinator.partition(for: request.groupId))
+        var verification: VerificationGuard?
         if broker.config.transactionPartitionVerification {
             let id = request.transactionalId
+            // Recorded on the offsets partition before asking, so that a marker written meanwhile
+            // voids the answer (the partition exists once the group has written anything).
+            verification = broker.log(offsetsPartition.topic, offsetsPartition.partition)?
+                .beginVerification(producerId: request.producerId, epoch: request.producerEpoch, now: broker.clock())
             let verified = broker.transactions.read(id) {
                 $0.verifyPartitions(transactionalId: id, producerId: request.producerId, epoch: request.producerEpoch, partitions: [offsetsPartition])
             }
             switch verified {
             case .success(let codes):
-                if let code = codes[offsetsPartition], code != .none { return .rejected(code == .transactionAbortable ? .invalidTxnState : code) }
+                if let code = codes[offsetsPartition], code != .none { return .rejected(code) }
             case .failure(let f):
                 return .rejected(f.code)
             }
@@ -69,6 +74,6 @@ enum TxnOffsetCommitHandler: APIHandler {
             groupId: request.groupId, memberId: request.memberId, groupInstanceId: request.groupInstanceId,
             generationId: request.generationId, apiVersion: context.apiVersion, isTransactional: true)
         return await broker.groupCoordinator.commitTransactionalOffsets(
-            input, entries, producer: CoordinatorProducer(id: request.producerId, epoch: request.producerEpoch))
+            input, entries, producer: CoordinatorProducer(id: request.producerId, epoch: request.producerEpoch, verification: verification))
     }
 }
