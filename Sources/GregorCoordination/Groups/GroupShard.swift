@@ -58,7 +58,16 @@ public struct GroupShard: CoordinatorShard {
     var isLoaded = false
     /// Offsets written by TxnOffsetCommit, by producer id, until the transaction's marker
     /// (Kafka's `OffsetMetadataManager.pendingTransactionalOffsets`).
-    public internal(set) var pendingTransactionalOffsets: [Int64: [String: [TopicPartition: CommittedOffset]]] = [:]
+    public internal(set) var pendingTransactionalOffsets: [Int64: [String: [TopicPartition: PendingOffset]]] = [:]
+    /// Where each committed offset's record is in the partition: a transaction's offset counts
+    /// on commit only over an older one (a plain commit written after it wins).
+    var offsetRecordOffsets: [String: [TopicPartition: Int64]] = [:]
+
+    /// A transactional offset and where its record is.
+    public struct PendingOffset: Sendable, Hashable {
+        public var committed: CommittedOffset
+        public var recordOffset: Int64
+    }
 
     public init(settings: Settings = Settings()) {
         self.settings = settings
@@ -69,15 +78,19 @@ public struct GroupShard: CoordinatorShard {
         // Transactional offset commits (TxnOffsetCommit) wait for their marker.
         guard producerId < 0 else {
             if case .offsetCommit(let group, let tp, let committed?) = record {
-                pendingTransactionalOffsets[producerId, default: [:]][group, default: [:]][tp] = committed
+                pendingTransactionalOffsets[producerId, default: [:]][group, default: [:]][tp] = PendingOffset(committed: committed, recordOffset: offset)
             }
             return
         }
         switch record {
         case .offsetCommit(let group, let tp, let committed?):
             offsets[group, default: [:]][tp] = committed
+            offsetRecordOffsets[group, default: [:]][tp] = offset
         case .offsetCommit(let group, let tp, nil):
             if offsets[group]?.removeValue(forKey: tp) != nil, offsets[group]?.isEmpty == true { offsets[group] = nil }
+            if offsetRecordOffsets[group]?.removeValue(forKey: tp) != nil, offsetRecordOffsets[group]?.isEmpty == true {
+                offsetRecordOffsets[group] = nil
+            }
         case .groupMetadata(let group, let snapshot):
             snapshots[group] = snapshot
         default:
@@ -90,7 +103,10 @@ public struct GroupShard: CoordinatorShard {
     public mutating func replayEndTransaction(producerId: Int64, producerEpoch: Int16, committed: Bool) {
         guard let pending = pendingTransactionalOffsets.removeValue(forKey: producerId), committed else { return }
         for (group, partitions) in pending {
-            offsets[group, default: [:]].merge(partitions) { _, new in new }
+            for (tp, p) in partitions where (offsetRecordOffsets[group]?[tp] ?? -1) < p.recordOffset {
+                offsets[group, default: [:]][tp] = p.committed
+                offsetRecordOffsets[group, default: [:]][tp] = p.recordOffset
+            }
         }
     }
 
