@@ -84,6 +84,9 @@ def producer_main(bootstrap, index, seconds, path):
             out.write(f"BEGIN {t} {' '.join(values)}\n")
             for v in values:
                 p.produce(TOPIC, value=v.encode(), partition=rng.randrange(PARTITIONS))
+            # Sent before the outcome is decided: librdkafka's abort purges what is still queued,
+            # and aborted records that never reached the broker would test nothing.
+            p.flush(10)
         except (KafkaException, BufferError):
             out.write(f"UNKNOWN {t}\n")
             p = fresh()
