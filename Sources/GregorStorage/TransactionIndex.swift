@@ -58,14 +58,18 @@ final class TransactionIndex {
         return TransactionIndex(file: file, entries: entries)
     }
 
+    static func write(_ e: AbortedTransaction, to bytes: inout ByteBuffer) {
+        bytes.writeInteger(Self.version)
+        bytes.writeInteger(e.producerId)
+        bytes.writeInteger(e.firstOffset)
+        bytes.writeInteger(e.lastOffset)
+        bytes.writeInteger(e.lastStableOffset)
+    }
+
     func append(_ entry: AbortedTransaction) throws(StorageError) {
         var bytes = ByteBuffer()
         bytes.reserveCapacity(Self.entrySize)
-        bytes.writeInteger(Self.version)
-        bytes.writeInteger(entry.producerId)
-        bytes.writeInteger(entry.firstOffset)
-        bytes.writeInteger(entry.lastOffset)
-        bytes.writeInteger(entry.lastStableOffset)
+        Self.write(entry, to: &bytes)
         try file.open().write(bytes, at: Int64(entries.count * Self.entrySize))
         entries.append(entry)
         dirty = true
@@ -75,13 +79,7 @@ final class TransactionIndex {
     func reset(to entries: [AbortedTransaction]) throws(StorageError) {
         guard entries != self.entries else { return }
         var bytes = ByteBuffer()
-        for e in entries {
-            bytes.writeInteger(Self.version)
-            bytes.writeInteger(e.producerId)
-            bytes.writeInteger(e.firstOffset)
-            bytes.writeInteger(e.lastOffset)
-            bytes.writeInteger(e.lastStableOffset)
-        }
+        for e in entries { Self.write(e, to: &bytes) }
         let open = try file.open()
         try open.truncate(to: 0)
         if bytes.readableBytes > 0 { try open.write(bytes, at: 0) }
