@@ -95,6 +95,20 @@ import Testing
         }
     }
 
+    /// UnifiedLog.maybeIncrementFirstUnstableOffset: an open transaction whose start was
+    /// deleted (DeleteRecords, retention) no longer holds the last stable offset below the log
+    /// start, so a READ_COMMITTED consumer is never sent out of range.
+    @Test func theLastStableOffsetNeverFallsBelowTheLogStart() throws {
+        let dir = TempDir()
+        let (log, _) = try openLog(dir)
+        _ = try log.appendFromClient(try batch(1, sequence: 0), now: Self.now)                                   // 0-1, open
+        _ = try log.appendFromClient(try batch(-1, epoch: -1, sequence: -1, transactional: false), now: Self.now) // 2-3
+        #expect(log.lastStableOffset == 0)
+        try log.deleteRecords(before: 3)
+        #expect(log.lastStableOffset == 3)
+        #expect(try log.read(from: 3, maxBytes: 1 << 20, readCommitted: true).lastStableOffset == 3)
+    }
+
     @Test func aCleanRestartKeepsDeduplicatingFromTheSnapshot() throws {
         let dir = TempDir()
         var config = LogConfig()

@@ -120,6 +120,9 @@ extension BrokerEndToEndTests {
                 topics: [.init(name: "src", partitions: [.init(partitionIndex: 0, committedOffset: 42, committedMetadata: "m")])])
             let early = try await client.request(commit, version: 3)
             #expect(early.topics.first?.partitions.first?.errorCode == ErrorCode.invalidTxnState.rawValue)
+            // v4 knows TRANSACTION_ABORTABLE (KIP-890): the producer aborts rather than failing.
+            let earlyV4 = try await client.request(commit, version: 4)
+            #expect(earlyV4.topics.first?.partitions.first?.errorCode == ErrorCode.transactionAbortable.rawValue)
             #expect(try await client.request(AddOffsetsToTxnRequest(transactionalId: "t2", producerId: pid, producerEpoch: epoch, groupId: "g"),
                                              version: 3).errorCode == 0)
             #expect(try await client.request(commit, version: 3).topics.first?.partitions.first?.errorCode == 0)
