@@ -31,8 +31,10 @@ struct ApiKeyEmitter {
             emitSwitch(w, "/// The API's name, e.g. `Produce`.", "public var name: String", default: "\"Unknown(\\(rawValue))\"") {
                 SwiftNames.stringLiteral($0.apiName)
             }
-            emitSwitch(w, "/// The versions the spec lists as valid; nil for an unknown key.",
+            emitSwitch(w, "/// Every version the pinned specs define, the newest pin's and those only an older pin has; nil for an unknown key.",
                 "public var validVersions: ClosedRange<Int16>?", default: "nil") { MessageEmitter.swiftRange($0.validVersions) }
+            emitSwitch(w, "/// The versions the newest pin (the Kafka release Gregor follows) defines; nil when that release dropped the API.",
+                "public var kafkaVersions: ClosedRange<Int16>?", default: "nil") { MessageEmitter.swiftRange($0.kafkaVersions) }
             emitSwitch(w, "/// The first flexible version (KIP-482), if any.", "public var firstFlexibleVersion: Int16?", default: "nil") {
                 $0.flexibleVersions.lowest.map { String($0) } ?? "nil"
             }

@@ -5,16 +5,34 @@ import Foundation
 public struct Generator {
     public let specs: [MessageSpec]
 
-    /// Parses every `*.json` file of `directory`, sorted by name.
-    public init(directory: URL) throws {
+    /// Parses every `*.json` file of `directory`, sorted by name. With `older`, a second pin's
+    /// directory, each message is merged with its older definition (`SpecMerge`): requests and
+    /// responses are matched by API key (Kafka renames an API now and then: KIP-1142 made
+    /// ListClientMetricsResources ListConfigResources), other specs by name.
+    public init(directory: URL, older: URL? = nil) throws {
+        var specs = try Self.parse(directory)
+        if let older {
+            let old = try Self.parse(older)
+            func match(_ a: MessageSpec, _ b: MessageSpec) -> Bool {
+                a.kind == b.kind && (a.apiKey != nil ? a.apiKey == b.apiKey : a.name == b.name)
+            }
+            specs = try specs.map { s in try old.first { match(s, $0) }.map { try SpecMerge.merge(newer: s, older: $0) } ?? s }
+            for o in old where !specs.contains(where: { match($0, o) }) {
+                var kept = o
+                kept.kafkaVersions = .none
+                specs.append(kept)
+            }
+        }
+        try self.init(specs: specs.sorted { $0.fileName < $1.fileName })
+    }
+
+    static func parse(_ directory: URL) throws -> [MessageSpec] {
         let names = try FileManager.default.contentsOfDirectory(atPath: directory.path)
             .filter { $0.hasSuffix(".json") }.sorted()
-        var specs: [MessageSpec] = []
-        for name in names {
+        return try names.map { name in
             let text = try String(contentsOf: directory.appendingPathComponent(name), encoding: .utf8)
-            specs.append(try SpecParser(file: name).parse(text))
+            return try SpecParser(file: name).parse(text)
         }
-        try self.init(specs: specs)
     }
 
     public init(specs: [MessageSpec]) throws {
@@ -24,6 +42,9 @@ public struct Generator {
             throw SpecError(file: s.fileName, field: nil, reason: "a second spec named \(s.name)")
         }
         for req in requests {
+            guard !req.validVersions.isEmpty else {
+                throw SpecError(file: req.fileName, field: nil, reason: "no valid versions (and no older pin that has some)")
+            }
             guard let resp = responses[req.apiKey!] else {
                 throw SpecError(file: req.fileName, field: nil, reason: "no response spec for API key \(req.apiKey!)")
             }

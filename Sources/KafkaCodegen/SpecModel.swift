@@ -101,6 +101,9 @@ public struct MessageSpec: Hashable, Sendable {
     public var fields: [FieldSpec]
     /// Every struct, inline and common, in declaration order.
     public var structs: [StructSpec]
+    /// The versions the newest pin defines (Kafka 4.3's range); `validVersions` also holds the
+    /// versions only an older pin defines (see `SpecMerge`).
+    public var kafkaVersions: Versions = .none
 
     /// The API name a request/response pair shares, e.g. `Produce`.
     public var apiName: String {

@@ -40,8 +40,8 @@ public struct SpecParser {
             apiKey = n
         }
         if (kind == .request || kind == .response) && apiKey == nil { throw fail(nil, "a \(kind.rawValue) needs an apiKey") }
+        // Kafka 4 keeps "none" stubs of the ZooKeeper-era APIs; the generator takes those from an older pin.
         let valid = try versions(top, "validVersions", field: nil, required: true)
-        guard !valid.isEmpty else { throw fail(nil, "validVersions is none") }
         let flexible = try versions(top, "flexibleVersions", field: nil, required: false)
         let deprecated = try versions(top, "deprecatedVersions", field: nil, required: false)
         var structs: [StructSpec] = []
@@ -55,14 +55,15 @@ public struct SpecParser {
             common[sname] = spec
             structs.append(spec)
         }
-        guard let rawFields = top["fields"] as? [Any] else { throw fail(nil, "missing \"fields\"") }
+        guard let rawFields = top["fields"] as? [Any] ?? (valid.isEmpty ? [] : nil) else { throw fail(nil, "missing \"fields\"") }
         let fields = try rawFields.map { try parseField($0, parent: name, structs: &structs) }
-        let message = MessageSpec(
+        var message = MessageSpec(
             fileName: file, name: name, kind: kind, apiKey: apiKey, validVersions: valid,
             flexibleVersions: flexible, deprecatedVersions: deprecated,
             latestVersionUnstable: (top["latestVersionUnstable"] as? Bool) ?? false,
             fields: fields, structs: structs
         )
+        message.kafkaVersions = valid
         try SpecValidator(file: file, message: message).validate()
         return message
     }

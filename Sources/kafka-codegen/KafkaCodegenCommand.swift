@@ -12,11 +12,17 @@ struct KafkaCodegenCommand: ParsableCommand {
         discussion: "Run from the repository root. See ProtocolSpecs/README.md."
     )
 
-    @Option(help: "Directory holding Kafka's *.json message specs.")
-    var specs: String = "../shared/kafka-protocol-specs"
+    @Option(help: "Directory holding the *.json message specs of the Kafka release Gregor follows.")
+    var specs: String = "../shared/kafka-protocol-specs-4.3"
 
-    @Option(help: "The pinned checksum list the specs must match.")
-    var checksums: String = "ProtocolSpecs/specs.sha256"
+    @Option(help: "The checksum list those specs must match.")
+    var checksums: String = "ProtocolSpecs/specs-4.3.sha256"
+
+    @Option(help: "Directory holding an older pin's specs, for the versions the newer one dropped (KIP-896).")
+    var olderSpecs: String = "../shared/kafka-protocol-specs"
+
+    @Option(help: "The checksum list the older specs must match.")
+    var olderChecksums: String = "ProtocolSpecs/specs-4.0.sha256"
 
     @Option(help: "Where the codec's generated Swift goes.")
     var output: String = "Sources/KafkaProtocol/Generated"
@@ -31,21 +37,9 @@ struct KafkaCodegenCommand: ParsableCommand {
     var updateChecksums = false
 
     func run() throws {
-        let specDir = URL(fileURLWithPath: specs)
-        let actual = try Self.checksums(of: specDir)
-        guard !actual.entries.isEmpty else { throw ValidationError("no *.json specs in \(specs)") }
-        if updateChecksums {
-            try actual.text.write(toFile: checksums, atomically: true, encoding: .utf8)
-            print("kafka-codegen: wrote \(actual.entries.count) checksums to \(checksums)")
-        } else {
-            let pinned = try Checksums(parsing: String(contentsOfFile: checksums, encoding: .utf8))
-            let diff = pinned.differences(from: actual)
-            guard diff.isEmpty else {
-                throw ValidationError("the specs in \(specs) do not match \(checksums):\n" + diff.joined(separator: "\n")
-                    + "\nTo move the pin, see ProtocolSpecs/README.md.")
-            }
-        }
-        let generator = try Generator(directory: specDir)
+        try verify(specs, against: checksums)
+        try verify(olderSpecs, against: olderChecksums)
+        let generator = try Generator(directory: URL(fileURLWithPath: specs), older: URL(fileURLWithPath: olderSpecs))
         try Generator.write(generator.libraryFiles(), into: URL(fileURLWithPath: output))
         var testFiles = generator.sampleFiles()
         let fixture = try Generator(directory: URL(fileURLWithPath: fixtureSpecs))
@@ -53,6 +47,22 @@ struct KafkaCodegenCommand: ParsableCommand {
         testFiles += fixture.sampleFiles(listName: "allFixtureMessages").map { ("Fixture/" + $0.0, $0.1) }
         try Generator.write(testFiles, into: URL(fileURLWithPath: testOutput))
         print("kafka-codegen: \(generator.specs.count) specs -> \(output), samples and fixture -> \(testOutput)")
+    }
+
+    func verify(_ dir: String, against list: String) throws {
+        let actual = try Self.checksums(of: URL(fileURLWithPath: dir))
+        guard !actual.entries.isEmpty else { throw ValidationError("no *.json specs in \(dir)") }
+        if updateChecksums {
+            try actual.text.write(toFile: list, atomically: true, encoding: .utf8)
+            print("kafka-codegen: wrote \(actual.entries.count) checksums to \(list)")
+            return
+        }
+        let pinned = try Checksums(parsing: String(contentsOfFile: list, encoding: .utf8))
+        let diff = pinned.differences(from: actual)
+        guard diff.isEmpty else {
+            throw ValidationError("the specs in \(dir) do not match \(list):\n" + diff.joined(separator: "\n")
+                + "\nTo move the pin, see ProtocolSpecs/README.md.")
+        }
     }
 
     static func checksums(of dir: URL) throws -> Checksums {

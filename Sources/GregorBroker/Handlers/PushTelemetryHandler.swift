@@ -18,7 +18,7 @@ enum PushTelemetryHandler: APIHandler {
             error = .unknownSubscriptionId
         } else if !(0...4).contains(request.compressionType) {
             error = .unsupportedCompressionType
-        } else if request.metrics.count > GetTelemetrySubscriptionsHandler.telemetryMaxBytes {
+        } else if request.metrics.readableBytes > GetTelemetrySubscriptionsHandler.telemetryMaxBytes {
             error = .telemetryTooLarge
         } else {
             error = .none

@@ -232,8 +232,8 @@ public struct ApiKey: RawRepresentable, Hashable, Sendable, CustomStringConverti
     /// AssignReplicasToDirs (key 73).
     public static let assignReplicasToDirs: ApiKey = ApiKey(rawValue: 73)
 
-    /// ListClientMetricsResources (key 74).
-    public static let listClientMetricsResources: ApiKey = ApiKey(rawValue: 74)
+    /// ListConfigResources (key 74).
+    public static let listConfigResources: ApiKey = ApiKey(rawValue: 74)
 
     /// DescribeTopicPartitions (key 75).
     public static let describeTopicPartitions: ApiKey = ApiKey(rawValue: 75)
@@ -273,6 +273,21 @@ public struct ApiKey: RawRepresentable, Hashable, Sendable, CustomStringConverti
 
     /// ReadShareGroupStateSummary (key 87).
     public static let readShareGroupStateSummary: ApiKey = ApiKey(rawValue: 87)
+
+    /// StreamsGroupHeartbeat (key 88).
+    public static let streamsGroupHeartbeat: ApiKey = ApiKey(rawValue: 88)
+
+    /// StreamsGroupDescribe (key 89).
+    public static let streamsGroupDescribe: ApiKey = ApiKey(rawValue: 89)
+
+    /// DescribeShareGroupOffsets (key 90).
+    public static let describeShareGroupOffsets: ApiKey = ApiKey(rawValue: 90)
+
+    /// AlterShareGroupOffsets (key 91).
+    public static let alterShareGroupOffsets: ApiKey = ApiKey(rawValue: 91)
+
+    /// DeleteShareGroupOffsets (key 92).
+    public static let deleteShareGroupOffsets: ApiKey = ApiKey(rawValue: 92)
 
     /// Every key in the specs, in key order.
     public static let allKnown: [ApiKey] = [
@@ -350,7 +365,7 @@ public struct ApiKey: RawRepresentable, Hashable, Sendable, CustomStringConverti
         .getTelemetrySubscriptions,
         .pushTelemetry,
         .assignReplicasToDirs,
-        .listClientMetricsResources,
+        .listConfigResources,
         .describeTopicPartitions,
         .shareGroupHeartbeat,
         .shareGroupDescribe,
@@ -364,6 +379,11 @@ public struct ApiKey: RawRepresentable, Hashable, Sendable, CustomStringConverti
         .writeShareGroupState,
         .deleteShareGroupState,
         .readShareGroupStateSummary,
+        .streamsGroupHeartbeat,
+        .streamsGroupDescribe,
+        .describeShareGroupOffsets,
+        .alterShareGroupOffsets,
+        .deleteShareGroupOffsets,
     ]
 
     public var description: String { name }
@@ -445,7 +465,7 @@ public struct ApiKey: RawRepresentable, Hashable, Sendable, CustomStringConverti
             case 71: return "GetTelemetrySubscriptions"
             case 72: return "PushTelemetry"
             case 73: return "AssignReplicasToDirs"
-            case 74: return "ListClientMetricsResources"
+            case 74: return "ListConfigResources"
             case 75: return "DescribeTopicPartitions"
             case 76: return "ShareGroupHeartbeat"
             case 77: return "ShareGroupDescribe"
@@ -459,49 +479,54 @@ public struct ApiKey: RawRepresentable, Hashable, Sendable, CustomStringConverti
             case 85: return "WriteShareGroupState"
             case 86: return "DeleteShareGroupState"
             case 87: return "ReadShareGroupStateSummary"
+            case 88: return "StreamsGroupHeartbeat"
+            case 89: return "StreamsGroupDescribe"
+            case 90: return "DescribeShareGroupOffsets"
+            case 91: return "AlterShareGroupOffsets"
+            case 92: return "DeleteShareGroupOffsets"
             default: return "Unknown(\(rawValue))"
         }
     }
 
-    /// The versions the spec lists as valid; nil for an unknown key.
+    /// Every version the pinned specs define, the newest pin's and those only an older pin has; nil for an unknown key.
     public var validVersions: ClosedRange<Int16>? {
         switch rawValue {
-            case 0: return 0...11
-            case 1: return 0...17
-            case 2: return 0...10
-            case 3: return 0...12
+            case 0: return 0...13
+            case 1: return 0...18
+            case 2: return 0...11
+            case 3: return 0...13
             case 4: return 0...7
             case 5: return 0...4
             case 6: return 0...8
             case 7: return 0...3
-            case 8: return 0...9
-            case 9: return 0...9
+            case 8: return 0...10
+            case 9: return 0...10
             case 10: return 0...6
             case 11: return 0...9
             case 12: return 0...4
             case 13: return 0...5
             case 14: return 0...5
-            case 15: return 0...5
+            case 15: return 0...6
             case 16: return 0...5
             case 17: return 0...1
             case 18: return 0...4
             case 19: return 0...7
             case 20: return 0...6
             case 21: return 0...2
-            case 22: return 0...5
+            case 22: return 0...6
             case 23: return 0...4
             case 24: return 0...5
             case 25: return 0...4
             case 26: return 0...5
-            case 27: return 0...1
-            case 28: return 0...4
+            case 27: return 0...2
+            case 28: return 0...5
             case 29: return 0...3
             case 30: return 0...3
             case 31: return 0...3
             case 32: return 0...4
             case 33: return 0...2
             case 34: return 0...2
-            case 35: return 0...4
+            case 35: return 0...5
             case 36: return 0...2
             case 37: return 0...3
             case 38: return 0...3
@@ -511,14 +536,14 @@ public struct ApiKey: RawRepresentable, Hashable, Sendable, CustomStringConverti
             case 42: return 0...2
             case 43: return 0...2
             case 44: return 0...1
-            case 45: return 0...0
+            case 45: return 0...1
             case 46: return 0...0
             case 47: return 0...0
             case 48: return 0...1
             case 49: return 0...1
             case 50: return 0...0
             case 51: return 0...0
-            case 52: return 0...1
+            case 52: return 0...2
             case 53: return 0...1
             case 54: return 0...1
             case 55: return 0...2
@@ -526,34 +551,139 @@ public struct ApiKey: RawRepresentable, Hashable, Sendable, CustomStringConverti
             case 57: return 0...2
             case 58: return 0...0
             case 59: return 0...1
-            case 60: return 0...1
+            case 60: return 0...2
             case 61: return 0...0
             case 62: return 0...4
-            case 63: return 0...1
+            case 63: return 0...2
             case 64: return 0...0
             case 65: return 0...0
-            case 66: return 0...1
+            case 66: return 0...2
             case 67: return 0...0
             case 68: return 0...1
-            case 69: return 0...0
+            case 69: return 0...1
             case 70: return 0...0
             case 71: return 0...0
             case 72: return 0...0
             case 73: return 0...0
-            case 74: return 0...0
+            case 74: return 0...1
             case 75: return 0...0
-            case 76: return 0...0
-            case 77: return 0...0
-            case 78: return 0...0
-            case 79: return 0...0
-            case 80: return 0...0
+            case 76: return 0...1
+            case 77: return 0...1
+            case 78: return 0...2
+            case 79: return 0...2
+            case 80: return 0...1
             case 81: return 0...0
             case 82: return 0...0
             case 83: return 0...0
             case 84: return 0...0
-            case 85: return 0...0
+            case 85: return 0...1
             case 86: return 0...0
-            case 87: return 0...0
+            case 87: return 0...1
+            case 88: return 0...0
+            case 89: return 0...0
+            case 90: return 0...1
+            case 91: return 0...0
+            case 92: return 0...0
+            default: return nil
+        }
+    }
+
+    /// The versions the newest pin (the Kafka release Gregor follows) defines; nil when that release dropped the API.
+    public var kafkaVersions: ClosedRange<Int16>? {
+        switch rawValue {
+            case 0: return 3...13
+            case 1: return 4...18
+            case 2: return 1...11
+            case 3: return 0...13
+            case 4: return nil
+            case 5: return nil
+            case 6: return nil
+            case 7: return nil
+            case 8: return 2...10
+            case 9: return 1...10
+            case 10: return 0...6
+            case 11: return 0...9
+            case 12: return 0...4
+            case 13: return 0...5
+            case 14: return 0...5
+            case 15: return 0...6
+            case 16: return 0...5
+            case 17: return 0...1
+            case 18: return 0...4
+            case 19: return 2...7
+            case 20: return 1...6
+            case 21: return 0...2
+            case 22: return 0...6
+            case 23: return 2...4
+            case 24: return 0...5
+            case 25: return 0...4
+            case 26: return 0...5
+            case 27: return 1...2
+            case 28: return 0...5
+            case 29: return 1...3
+            case 30: return 1...3
+            case 31: return 1...3
+            case 32: return 1...4
+            case 33: return 0...2
+            case 34: return 1...2
+            case 35: return 1...5
+            case 36: return 0...2
+            case 37: return 0...3
+            case 38: return 1...3
+            case 39: return 1...2
+            case 40: return 1...2
+            case 41: return 1...3
+            case 42: return 0...2
+            case 43: return 0...2
+            case 44: return 0...1
+            case 45: return 0...1
+            case 46: return 0...0
+            case 47: return 0...0
+            case 48: return 0...1
+            case 49: return 0...1
+            case 50: return 0...0
+            case 51: return 0...0
+            case 52: return 0...2
+            case 53: return 0...1
+            case 54: return 0...1
+            case 55: return 0...2
+            case 56: return 2...3
+            case 57: return 0...2
+            case 58: return 0...0
+            case 59: return 0...1
+            case 60: return 0...2
+            case 61: return 0...0
+            case 62: return 0...4
+            case 63: return 0...2
+            case 64: return 0...0
+            case 65: return 0...0
+            case 66: return 0...2
+            case 67: return 0...0
+            case 68: return 0...1
+            case 69: return 0...1
+            case 70: return 0...0
+            case 71: return 0...0
+            case 72: return 0...0
+            case 73: return 0...0
+            case 74: return 0...1
+            case 75: return 0...0
+            case 76: return 1...1
+            case 77: return 1...1
+            case 78: return 1...2
+            case 79: return 1...2
+            case 80: return 0...1
+            case 81: return 0...0
+            case 82: return 0...0
+            case 83: return 0...0
+            case 84: return 0...0
+            case 85: return 0...1
+            case 86: return 0...0
+            case 87: return 0...1
+            case 88: return 0...0
+            case 89: return 0...0
+            case 90: return 0...1
+            case 91: return 0...0
+            case 92: return 0...0
             default: return nil
         }
     }
@@ -649,6 +779,11 @@ public struct ApiKey: RawRepresentable, Hashable, Sendable, CustomStringConverti
             case 85: return 0
             case 86: return 0
             case 87: return 0
+            case 88: return 0
+            case 89: return 0
+            case 90: return 0
+            case 91: return 0
+            case 92: return 0
             default: return nil
         }
     }
@@ -659,21 +794,21 @@ public struct ApiKey: RawRepresentable, Hashable, Sendable, CustomStringConverti
             case 0: return 0...6
             case 1: return 0...3
             case 2: return 0...0
-            case 3: return 0...3
+            case 3: return nil
             case 4: return nil
             case 5: return nil
             case 6: return nil
             case 7: return nil
             case 8: return 0...1
             case 9: return 0...0
-            case 10: return 0...0
-            case 11: return 0...1
+            case 10: return nil
+            case 11: return nil
             case 12: return nil
             case 13: return nil
             case 14: return nil
             case 15: return nil
             case 16: return nil
-            case 17: return 0...0
+            case 17: return nil
             case 18: return nil
             case 19: return 0...1
             case 20: return 0...0
@@ -683,7 +818,7 @@ public struct ApiKey: RawRepresentable, Hashable, Sendable, CustomStringConverti
             case 24: return nil
             case 25: return nil
             case 26: return nil
-            case 27: return nil
+            case 27: return 0...0
             case 28: return nil
             case 29: return 0...0
             case 30: return 0...0
@@ -698,7 +833,7 @@ public struct ApiKey: RawRepresentable, Hashable, Sendable, CustomStringConverti
             case 39: return 0...0
             case 40: return 0...0
             case 41: return 0...0
-            case 42: return 0...0
+            case 42: return nil
             case 43: return nil
             case 44: return nil
             case 45: return nil
@@ -712,7 +847,7 @@ public struct ApiKey: RawRepresentable, Hashable, Sendable, CustomStringConverti
             case 53: return nil
             case 54: return nil
             case 55: return nil
-            case 56: return nil
+            case 56: return 0...1
             case 57: return nil
             case 58: return nil
             case 59: return nil
@@ -732,10 +867,10 @@ public struct ApiKey: RawRepresentable, Hashable, Sendable, CustomStringConverti
             case 73: return nil
             case 74: return nil
             case 75: return nil
-            case 76: return nil
-            case 77: return nil
-            case 78: return nil
-            case 79: return nil
+            case 76: return 0...0
+            case 77: return 0...0
+            case 78: return 0...0
+            case 79: return 0...0
             case 80: return nil
             case 81: return nil
             case 82: return nil
@@ -744,6 +879,11 @@ public struct ApiKey: RawRepresentable, Hashable, Sendable, CustomStringConverti
             case 85: return nil
             case 86: return nil
             case 87: return nil
+            case 88: return nil
+            case 89: return nil
+            case 90: return nil
+            case 91: return nil
+            case 92: return nil
             default: return nil
         }
     }
@@ -773,11 +913,11 @@ public struct ApiKey: RawRepresentable, Hashable, Sendable, CustomStringConverti
             case 19: return false
             case 20: return false
             case 21: return false
-            case 22: return false
+            case 22: return true
             case 23: return false
             case 24: return false
             case 25: return false
-            case 26: return true
+            case 26: return false
             case 27: return false
             case 28: return false
             case 29: return false
@@ -819,7 +959,7 @@ public struct ApiKey: RawRepresentable, Hashable, Sendable, CustomStringConverti
             case 65: return false
             case 66: return false
             case 67: return false
-            case 68: return true
+            case 68: return false
             case 69: return false
             case 70: return false
             case 71: return false
@@ -827,18 +967,23 @@ public struct ApiKey: RawRepresentable, Hashable, Sendable, CustomStringConverti
             case 73: return false
             case 74: return false
             case 75: return false
-            case 76: return true
-            case 77: return true
-            case 78: return true
-            case 79: return true
+            case 76: return false
+            case 77: return false
+            case 78: return false
+            case 79: return false
             case 80: return false
             case 81: return false
             case 82: return false
-            case 83: return true
-            case 84: return true
-            case 85: return true
-            case 86: return true
-            case 87: return true
+            case 83: return false
+            case 84: return false
+            case 85: return false
+            case 86: return false
+            case 87: return false
+            case 88: return false
+            case 89: return false
+            case 90: return false
+            case 91: return false
+            case 92: return false
             default: return false
         }
     }
@@ -920,7 +1065,7 @@ public struct ApiKey: RawRepresentable, Hashable, Sendable, CustomStringConverti
             case 71: return GetTelemetrySubscriptionsRequest.self
             case 72: return PushTelemetryRequest.self
             case 73: return AssignReplicasToDirsRequest.self
-            case 74: return ListClientMetricsResourcesRequest.self
+            case 74: return ListConfigResourcesRequest.self
             case 75: return DescribeTopicPartitionsRequest.self
             case 76: return ShareGroupHeartbeatRequest.self
             case 77: return ShareGroupDescribeRequest.self
@@ -934,6 +1079,11 @@ public struct ApiKey: RawRepresentable, Hashable, Sendable, CustomStringConverti
             case 85: return WriteShareGroupStateRequest.self
             case 86: return DeleteShareGroupStateRequest.self
             case 87: return ReadShareGroupStateSummaryRequest.self
+            case 88: return StreamsGroupHeartbeatRequest.self
+            case 89: return StreamsGroupDescribeRequest.self
+            case 90: return DescribeShareGroupOffsetsRequest.self
+            case 91: return AlterShareGroupOffsetsRequest.self
+            case 92: return DeleteShareGroupOffsetsRequest.self
             default: return nil
         }
     }
@@ -1015,7 +1165,7 @@ public struct ApiKey: RawRepresentable, Hashable, Sendable, CustomStringConverti
             case 71: return GetTelemetrySubscriptionsResponse.self
             case 72: return PushTelemetryResponse.self
             case 73: return AssignReplicasToDirsResponse.self
-            case 74: return ListClientMetricsResourcesResponse.self
+            case 74: return ListConfigResourcesResponse.self
             case 75: return DescribeTopicPartitionsResponse.self
             case 76: return ShareGroupHeartbeatResponse.self
             case 77: return ShareGroupDescribeResponse.self
@@ -1029,6 +1179,11 @@ public struct ApiKey: RawRepresentable, Hashable, Sendable, CustomStringConverti
             case 85: return WriteShareGroupStateResponse.self
             case 86: return DeleteShareGroupStateResponse.self
             case 87: return ReadShareGroupStateSummaryResponse.self
+            case 88: return StreamsGroupHeartbeatResponse.self
+            case 89: return StreamsGroupDescribeResponse.self
+            case 90: return DescribeShareGroupOffsetsResponse.self
+            case 91: return AlterShareGroupOffsetsResponse.self
+            case 92: return DeleteShareGroupOffsetsResponse.self
             default: return nil
         }
     }

@@ -2,8 +2,8 @@ import Testing
 @testable import KafkaProtocol
 
 @Suite struct ApiKeyTests {
-    @Test func everyKeyFrom0To87WithBothMessages() {
-        #expect(ApiKey.allKnown.map(\.rawValue) == Array(0...87))
+    @Test func everyKeyFrom0To92WithBothMessages() {
+        #expect(ApiKey.allKnown.map(\.rawValue) == Array(0...92))
         for key in ApiKey.allKnown {
             #expect(key.requestType?.apiKey == key && key.responseType?.apiKey == key, "\(key)")
             #expect(key.requestType?.validVersions == key.validVersions, "\(key)")
@@ -12,11 +12,16 @@ import Testing
     }
 
     @Test func versionTablesAsData() {
-        #expect(ApiKey.produce.validVersions == 0...11)
+        // Kafka 4.3 serves Produce 3-13; versions 0-2 come from the 4.0 pin (KIP-896 removed them).
+        #expect(ApiKey.produce.validVersions == 0...13 && ApiKey.produce.kafkaVersions == 3...13)
         #expect(ApiKey.produce.firstFlexibleVersion == 9)
         #expect(ApiKey.produce.deprecatedVersions == 0...6)
-        #expect(ApiKey.metadata.validVersions == 0...12)
-        #expect(ApiKey.shareFetch.latestVersionUnstable && ApiKey.endTxn.latestVersionUnstable)
+        #expect(ApiKey.metadata.validVersions == 0...13 && ApiKey.metadata.kafkaVersions == 0...13)
+        #expect(ApiKey.listOffsets.validVersions == 0...11 && ApiKey.listOffsets.deprecatedVersions == 0...0)
+        // Removed with ZooKeeper: served by no Kafka 4 broker, still decodable.
+        #expect(ApiKey.leaderAndIsr.validVersions == 0...7 && ApiKey.leaderAndIsr.kafkaVersions == nil)
+        #expect(ApiKey(rawValue: 74).name == "ListConfigResources")  // KIP-1142 renamed ListClientMetricsResources
+        #expect(ApiKey.initProducerId.latestVersionUnstable && !ApiKey.endTxn.latestVersionUnstable)
         #expect(!ApiKey.listOffsets.latestVersionUnstable)  // the spec says false explicitly
         #expect(!ApiKey.fetch.latestVersionUnstable)
     }
@@ -35,7 +40,7 @@ import Testing
     /// the version its spec gives, and no other response claims to.
     @Test func throttledResponsesFollowTheirSpecs() {
         let throttled = ApiKey.allKnown.compactMap { $0.responseType as? any KafkaThrottledResponse.Type }
-        #expect(throttled.count == 71)
+        #expect(throttled.count == 76)
         let firsts = [ProduceResponse.self, FetchResponse.self, MetadataResponse.self, ApiVersionsResponse.self, CreateAclsResponse.self]
             .map { ($0 as any KafkaThrottledResponse.Type).throttleTimeVersions.lowerBound }
         #expect(firsts == [1, 1, 3, 1, 0])

@@ -192,7 +192,7 @@ extension AddPartitionsToTxnRequest {
         /// The name of the topic.
         /// - Versions: 0+; map key
         public var name: String
-        /// The partition indexes to add to the transaction
+        /// The partition indexes to add to the transaction.
         /// - Versions: 0+
         public var partitions: [Int32]
         /// Tagged fields this version of the codec does not know, kept for re-encoding (KIP-482).

@@ -167,7 +167,7 @@ extension AddPartitionsToTxnResponse {
         /// The topic name.
         /// - Versions: 0+; map key
         public var name: String
-        /// The results for each partition
+        /// The results for each partition.
         /// - Versions: 0+
         public var resultsByPartition: [AddPartitionsToTxnResponse.AddPartitionsToTxnPartitionResult]
         /// Tagged fields this version of the codec does not know, kept for re-encoding (KIP-482).

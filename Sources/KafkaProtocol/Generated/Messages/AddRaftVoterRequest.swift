@@ -3,28 +3,31 @@
 
 import NIOCore
 
-/// AddRaftVoterRequest (API key 80): valid versions 0, flexible 0+.
+/// AddRaftVoterRequest (API key 80): valid versions 0-1, flexible 0+.
 public struct AddRaftVoterRequest: KafkaAPIMessage {
     public static let apiKey: ApiKey = ApiKey(rawValue: 80)
     public static let messageName: String = "AddRaftVoterRequest"
-    public static let validVersions: ClosedRange<Int16> = 0...0
+    public static let validVersions: ClosedRange<Int16> = 0...1
     public static let firstFlexibleVersion: Int16? = 0
 
-    /// ClusterId
+    /// The cluster id.
     /// - Versions: 0+; nullable 0+
     public var clusterId: String?
-    /// TimeoutMs
+    /// The maximum time to wait for the request to complete before returning.
     /// - Versions: 0+
     public var timeoutMs: Int32
-    /// The replica id of the voter getting added to the topic partition
+    /// The replica id of the voter getting added to the topic partition.
     /// - Versions: 0+
     public var voterId: Int32
-    /// The directory id of the voter getting added to the topic partition
+    /// The directory id of the voter getting added to the topic partition.
     /// - Versions: 0+
     public var voterDirectoryId: KafkaUUID
-    /// The endpoints that can be used to communicate with the voter
+    /// The endpoints that can be used to communicate with the voter.
     /// - Versions: 0+
     public var listeners: [AddRaftVoterRequest.Listener]
+    /// When true, return a response after the new voter set is committed. Otherwise, return after the leader writes the changes locally.
+    /// - Versions: 1+; default true
+    public var ackWhenCommitted: Bool
     /// Tagged fields this version of the codec does not know, kept for re-encoding (KIP-482).
     public var unknownTaggedFields: [UnknownTaggedField]
 
@@ -34,6 +37,7 @@ public struct AddRaftVoterRequest: KafkaAPIMessage {
         voterId: Int32 = 0,
         voterDirectoryId: KafkaUUID = .zero,
         listeners: [AddRaftVoterRequest.Listener] = [],
+        ackWhenCommitted: Bool = true,
         unknownTaggedFields: [UnknownTaggedField] = []
     ) {
         self.clusterId = clusterId
@@ -41,6 +45,7 @@ public struct AddRaftVoterRequest: KafkaAPIMessage {
         self.voterId = voterId
         self.voterDirectoryId = voterDirectoryId
         self.listeners = listeners
+        self.ackWhenCommitted = ackWhenCommitted
         self.unknownTaggedFields = unknownTaggedFields
     }
 
@@ -72,6 +77,9 @@ public struct AddRaftVoterRequest: KafkaAPIMessage {
             }
             self.listeners = array
         }
+        if version >= 1 {
+            self.ackWhenCommitted = try buffer.readKafkaBool("AckWhenCommitted")
+        }
         let tagCount: UInt32 = try buffer.readUnsignedVarInt("TaggedFields")
         for _ in 0..<tagCount {
             let tag: UInt32 = try buffer.readUnsignedVarInt("TaggedFields")
@@ -101,6 +109,11 @@ public struct AddRaftVoterRequest: KafkaAPIMessage {
         for element in self.listeners {
             try element.write(to: &buffer, version: version)
         }
+        if version >= 1 {
+            buffer.writeKafkaBool(self.ackWhenCommitted)
+        } else {
+            if self.ackWhenCommitted != true { throw KafkaEncodingError(.fieldNotInVersion, field: "AckWhenCommitted") }
+        }
         let tagCount: Int = self.unknownTaggedFields.count
         buffer.writeUnsignedVarInt(UInt32(tagCount))
         for field in self.unknownTaggedFields { field.write(to: &buffer) }
@@ -117,6 +130,9 @@ public struct AddRaftVoterRequest: KafkaAPIMessage {
         for element in self.listeners {
             size += element.size(version: version)
         }
+        if version >= 1 {
+            size += 1
+        }
         let tagCount: Int = self.unknownTaggedFields.count
         for field in self.unknownTaggedFields { size += field.size }
         size += UnsignedVarInt.size(tagCount)
@@ -127,13 +143,13 @@ public struct AddRaftVoterRequest: KafkaAPIMessage {
 extension AddRaftVoterRequest {
     /// Versions 0+.
     public struct Listener: KafkaCodable {
-        /// The name of the endpoint
+        /// The name of the endpoint.
         /// - Versions: 0+; map key
         public var name: String
-        /// The hostname
+        /// The hostname.
         /// - Versions: 0+
         public var host: String
-        /// The port
+        /// The port.
         /// - Versions: 0+
         public var port: UInt16
         /// Tagged fields this version of the codec does not know, kept for re-encoding (KIP-482).

@@ -3,18 +3,18 @@
 
 import NIOCore
 
-/// AddRaftVoterResponse (API key 80): valid versions 0, flexible 0+.
+/// AddRaftVoterResponse (API key 80): valid versions 0-1, flexible 0+.
 public struct AddRaftVoterResponse: KafkaThrottledResponse {
     public static let apiKey: ApiKey = ApiKey(rawValue: 80)
     public static let messageName: String = "AddRaftVoterResponse"
-    public static let validVersions: ClosedRange<Int16> = 0...0
+    public static let validVersions: ClosedRange<Int16> = 0...1
     public static let firstFlexibleVersion: Int16? = 0
     public static let throttleTimeVersions: PartialRangeFrom<Int16> = 0...
 
     /// The duration in milliseconds for which the request was throttled due to a quota violation, or zero if the request did not violate any quota.
     /// - Versions: 0+
     public var throttleTimeMs: Int32
-    /// The error code, or 0 if there was no error
+    /// The error code, or 0 if there was no error.
     /// - Versions: 0+
     public var errorCode: Int16
     /// The error message, or null if there was no error.

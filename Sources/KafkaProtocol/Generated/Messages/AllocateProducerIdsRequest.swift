@@ -10,10 +10,10 @@ public struct AllocateProducerIdsRequest: KafkaAPIMessage {
     public static let validVersions: ClosedRange<Int16> = 0...0
     public static let firstFlexibleVersion: Int16? = 0
 
-    /// The ID of the requesting broker
+    /// The ID of the requesting broker.
     /// - Versions: 0+
     public var brokerId: Int32
-    /// The epoch of the requesting broker
+    /// The epoch of the requesting broker.
     /// - Versions: 0+; default -1
     public var brokerEpoch: Int64
     /// Tagged fields this version of the codec does not know, kept for re-encoding (KIP-482).

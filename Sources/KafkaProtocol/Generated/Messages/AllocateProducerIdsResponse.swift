@@ -14,13 +14,13 @@ public struct AllocateProducerIdsResponse: KafkaThrottledResponse {
     /// The duration in milliseconds for which the request was throttled due to a quota violation, or zero if the request did not violate any quota.
     /// - Versions: 0+
     public var throttleTimeMs: Int32
-    /// The top level response error code
+    /// The top level response error code.
     /// - Versions: 0+
     public var errorCode: Int16
-    /// The first producer ID in this range, inclusive
+    /// The first producer ID in this range, inclusive.
     /// - Versions: 0+
     public var producerIdStart: Int64
-    /// The number of producer IDs in this range
+    /// The number of producer IDs in this range.
     /// - Versions: 0+
     public var producerIdLen: Int32
     /// Tagged fields this version of the codec does not know, kept for re-encoding (KIP-482).

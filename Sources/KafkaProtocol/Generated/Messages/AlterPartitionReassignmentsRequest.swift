@@ -3,16 +3,19 @@
 
 import NIOCore
 
-/// AlterPartitionReassignmentsRequest (API key 45): valid versions 0, flexible 0+.
+/// AlterPartitionReassignmentsRequest (API key 45): valid versions 0-1, flexible 0+.
 public struct AlterPartitionReassignmentsRequest: KafkaAPIMessage {
     public static let apiKey: ApiKey = ApiKey(rawValue: 45)
     public static let messageName: String = "AlterPartitionReassignmentsRequest"
-    public static let validVersions: ClosedRange<Int16> = 0...0
+    public static let validVersions: ClosedRange<Int16> = 0...1
     public static let firstFlexibleVersion: Int16? = 0
 
     /// The time in ms to wait for the request to complete.
     /// - Versions: 0+; default 60000
     public var timeoutMs: Int32
+    /// The option indicating whether changing the replication factor of any given partition as part of this request is a valid move.
+    /// - Versions: 1+; default true
+    public var allowReplicationFactorChange: Bool
     /// The topics to reassign.
     /// - Versions: 0+
     public var topics: [AlterPartitionReassignmentsRequest.ReassignableTopic]
@@ -21,10 +24,12 @@ public struct AlterPartitionReassignmentsRequest: KafkaAPIMessage {
 
     public init(
         timeoutMs: Int32 = 60000,
+        allowReplicationFactorChange: Bool = true,
         topics: [AlterPartitionReassignmentsRequest.ReassignableTopic] = [],
         unknownTaggedFields: [UnknownTaggedField] = []
     ) {
         self.timeoutMs = timeoutMs
+        self.allowReplicationFactorChange = allowReplicationFactorChange
         self.topics = topics
         self.unknownTaggedFields = unknownTaggedFields
     }
@@ -45,6 +50,9 @@ public struct AlterPartitionReassignmentsRequest: KafkaAPIMessage {
     mutating func decodeFields(from buffer: inout ByteBuffer, version: Int16) throws {
         let flexible: Bool = true
         self.timeoutMs = try buffer.readKafkaInt32("TimeoutMs")
+        if version >= 1 {
+            self.allowReplicationFactorChange = try buffer.readKafkaBool("AllowReplicationFactorChange")
+        }
         do {
             let count: Int = try buffer.readKafkaNonNullArrayCount("Topics", flexible: flexible)
             var array: [AlterPartitionReassignmentsRequest.ReassignableTopic] = []
@@ -76,6 +84,11 @@ public struct AlterPartitionReassignmentsRequest: KafkaAPIMessage {
     func writeFields(to buffer: inout ByteBuffer, version: Int16) throws {
         let flexible: Bool = true
         buffer.writeInteger(self.timeoutMs)
+        if version >= 1 {
+            buffer.writeKafkaBool(self.allowReplicationFactorChange)
+        } else {
+            if self.allowReplicationFactorChange != true { throw KafkaEncodingError(.fieldNotInVersion, field: "AllowReplicationFactorChange") }
+        }
         try buffer.writeKafkaArrayCount(self.topics.count, flexible: flexible, "Topics")
         for element in self.topics {
             try element.write(to: &buffer, version: version)
@@ -89,6 +102,9 @@ public struct AlterPartitionReassignmentsRequest: KafkaAPIMessage {
         let flexible: Bool = true
         var size: Int = 0
         size += 4
+        if version >= 1 {
+            size += 1
+        }
         size += KafkaSize.arrayCount(self.topics.count, flexible: flexible)
         for element in self.topics {
             size += element.size(version: version)

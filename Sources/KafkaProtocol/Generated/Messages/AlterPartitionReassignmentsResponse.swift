@@ -3,17 +3,20 @@
 
 import NIOCore
 
-/// AlterPartitionReassignmentsResponse (API key 45): valid versions 0, flexible 0+.
+/// AlterPartitionReassignmentsResponse (API key 45): valid versions 0-1, flexible 0+.
 public struct AlterPartitionReassignmentsResponse: KafkaThrottledResponse {
     public static let apiKey: ApiKey = ApiKey(rawValue: 45)
     public static let messageName: String = "AlterPartitionReassignmentsResponse"
-    public static let validVersions: ClosedRange<Int16> = 0...0
+    public static let validVersions: ClosedRange<Int16> = 0...1
     public static let firstFlexibleVersion: Int16? = 0
     public static let throttleTimeVersions: PartialRangeFrom<Int16> = 0...
 
     /// The duration in milliseconds for which the request was throttled due to a quota violation, or zero if the request did not violate any quota.
     /// - Versions: 0+
     public var throttleTimeMs: Int32
+    /// The option indicating whether changing the replication factor of any given partition as part of the request was allowed.
+    /// - Versions: 1+; ignorable; default true
+    public var allowReplicationFactorChange: Bool
     /// The top-level error code, or 0 if there was no error.
     /// - Versions: 0+
     public var errorCode: Int16
@@ -28,12 +31,14 @@ public struct AlterPartitionReassignmentsResponse: KafkaThrottledResponse {
 
     public init(
         throttleTimeMs: Int32 = 0,
+        allowReplicationFactorChange: Bool = true,
         errorCode: Int16 = 0,
         errorMessage: String? = "",
         responses: [AlterPartitionReassignmentsResponse.ReassignableTopicResponse] = [],
         unknownTaggedFields: [UnknownTaggedField] = []
     ) {
         self.throttleTimeMs = throttleTimeMs
+        self.allowReplicationFactorChange = allowReplicationFactorChange
         self.errorCode = errorCode
         self.errorMessage = errorMessage
         self.responses = responses
@@ -56,6 +61,9 @@ public struct AlterPartitionReassignmentsResponse: KafkaThrottledResponse {
     mutating func decodeFields(from buffer: inout ByteBuffer, version: Int16) throws {
         let flexible: Bool = true
         self.throttleTimeMs = try buffer.readKafkaInt32("ThrottleTimeMs")
+        if version >= 1 {
+            self.allowReplicationFactorChange = try buffer.readKafkaBool("AllowReplicationFactorChange")
+        }
         self.errorCode = try buffer.readKafkaInt16("ErrorCode")
         self.errorMessage = try buffer.readKafkaNullableString("ErrorMessage", flexible: flexible)
         do {
@@ -89,6 +97,9 @@ public struct AlterPartitionReassignmentsResponse: KafkaThrottledResponse {
     func writeFields(to buffer: inout ByteBuffer, version: Int16) throws {
         let flexible: Bool = true
         buffer.writeInteger(self.throttleTimeMs)
+        if version >= 1 {
+            buffer.writeKafkaBool(self.allowReplicationFactorChange)
+        }
         buffer.writeInteger(self.errorCode)
         try buffer.writeKafkaString(self.errorMessage, flexible: flexible, "ErrorMessage")
         try buffer.writeKafkaArrayCount(self.responses.count, flexible: flexible, "Responses")
@@ -104,6 +115,9 @@ public struct AlterPartitionReassignmentsResponse: KafkaThrottledResponse {
         let flexible: Bool = true
         var size: Int = 0
         size += 4
+        if version >= 1 {
+            size += 1
+        }
         size += 2
         size += KafkaSize.string(self.errorMessage, flexible: flexible)
         size += KafkaSize.arrayCount(self.responses.count, flexible: flexible)
@@ -202,10 +216,10 @@ extension AlterPartitionReassignmentsResponse {
 extension AlterPartitionReassignmentsResponse {
     /// Versions 0+.
     public struct ReassignableTopicResponse: KafkaCodable {
-        /// The topic name
+        /// The topic name.
         /// - Versions: 0+
         public var name: String
-        /// The responses to partitions to reassign
+        /// The responses to partitions to reassign.
         /// - Versions: 0+
         public var partitions: [AlterPartitionReassignmentsResponse.ReassignablePartitionResponse]
         /// Tagged fields this version of the codec does not know, kept for re-encoding (KIP-482).

@@ -3,20 +3,20 @@
 
 import NIOCore
 
-/// AlterPartitionRequest (API key 56): valid versions 0-3, flexible 0+.
+/// AlterPartitionRequest (API key 56): valid versions 0-3, flexible 0+, deprecated 0-1.
 public struct AlterPartitionRequest: KafkaAPIMessage {
     public static let apiKey: ApiKey = ApiKey(rawValue: 56)
     public static let messageName: String = "AlterPartitionRequest"
     public static let validVersions: ClosedRange<Int16> = 0...3
     public static let firstFlexibleVersion: Int16? = 0
 
-    /// The ID of the requesting broker
+    /// The ID of the requesting broker.
     /// - Versions: 0+
     public var brokerId: Int32
-    /// The epoch of the requesting broker
+    /// The epoch of the requesting broker.
     /// - Versions: 0+; default -1
     public var brokerEpoch: Int64
-    /// Topics
+    /// The topics to alter ISRs for.
     /// - Versions: 0+
     public var topics: [AlterPartitionRequest.TopicData]
     /// Tagged fields this version of the codec does not know, kept for re-encoding (KIP-482).
@@ -182,22 +182,22 @@ extension AlterPartitionRequest {
 extension AlterPartitionRequest {
     /// Versions 0+.
     public struct PartitionData: KafkaCodable {
-        /// The partition index
+        /// The partition index.
         /// - Versions: 0+
         public var partitionIndex: Int32
-        /// The leader epoch of this partition
+        /// The leader epoch of this partition.
         /// - Versions: 0+
         public var leaderEpoch: Int32
         /// The ISR for this partition. Deprecated since version 3.
         /// - Versions: 0-2
         public var newIsr: [Int32]
-        /// NewIsrWithEpochs
+        /// The ISR for this partition.
         /// - Versions: 3+
         public var newIsrWithEpochs: [AlterPartitionRequest.BrokerState]
         /// 1 if the partition is recovering from an unclean leader election; 0 otherwise.
         /// - Versions: 1+; default 0
         public var leaderRecoveryState: Int8
-        /// The expected epoch of the partition which is being updated. For legacy cluster this is the ZkVersion in the LeaderAndIsr request.
+        /// The expected epoch of the partition which is being updated.
         /// - Versions: 0+
         public var partitionEpoch: Int32
         /// Tagged fields this version of the codec does not know, kept for re-encoding (KIP-482).
@@ -341,10 +341,10 @@ extension AlterPartitionRequest {
         /// The name of the topic to alter ISRs for
         /// - Versions: 0-1; ignorable
         public var topicName: String
-        /// The ID of the topic to alter ISRs for
+        /// The ID of the topic to alter ISRs for.
         /// - Versions: 2+; ignorable
         public var topicId: KafkaUUID
-        /// Partitions
+        /// The partitions to alter ISRs for.
         /// - Versions: 0+
         public var partitions: [AlterPartitionRequest.PartitionData]
         /// Tagged fields this version of the codec does not know, kept for re-encoding (KIP-482).

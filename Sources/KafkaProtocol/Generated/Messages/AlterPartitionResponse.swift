@@ -3,7 +3,7 @@
 
 import NIOCore
 
-/// AlterPartitionResponse (API key 56): valid versions 0-3, flexible 0+.
+/// AlterPartitionResponse (API key 56): valid versions 0-3, flexible 0+, deprecated 0-1.
 public struct AlterPartitionResponse: KafkaThrottledResponse {
     public static let apiKey: ApiKey = ApiKey(rawValue: 56)
     public static let messageName: String = "AlterPartitionResponse"
@@ -14,10 +14,10 @@ public struct AlterPartitionResponse: KafkaThrottledResponse {
     /// The duration in milliseconds for which the request was throttled due to a quota violation, or zero if the request did not violate any quota.
     /// - Versions: 0+
     public var throttleTimeMs: Int32
-    /// The top level response error code
+    /// The top level response error code.
     /// - Versions: 0+
     public var errorCode: Int16
-    /// Topics
+    /// The responses for each topic.
     /// - Versions: 0+
     public var topics: [AlterPartitionResponse.TopicData]
     /// Tagged fields this version of the codec does not know, kept for re-encoding (KIP-482).
@@ -112,10 +112,10 @@ public struct AlterPartitionResponse: KafkaThrottledResponse {
 extension AlterPartitionResponse {
     /// Versions 0+.
     public struct PartitionData: KafkaCodable {
-        /// The partition index
+        /// The partition index.
         /// - Versions: 0+
         public var partitionIndex: Int32
-        /// The partition level error code
+        /// The partition level error code.
         /// - Versions: 0+
         public var errorCode: Int16
         /// The broker ID of the leader.
@@ -130,7 +130,7 @@ extension AlterPartitionResponse {
         /// 1 if the partition is recovering from an unclean leader election; 0 otherwise.
         /// - Versions: 1+; ignorable; default 0
         public var leaderRecoveryState: Int8
-        /// The current epoch for the partition for KRaft controllers. The current ZK version for the legacy controllers.
+        /// The current epoch for the partition for KRaft controllers.
         /// - Versions: 0+
         public var partitionEpoch: Int32
         /// Tagged fields this version of the codec does not know, kept for re-encoding (KIP-482).
@@ -247,10 +247,10 @@ extension AlterPartitionResponse {
         /// The name of the topic
         /// - Versions: 0-1; ignorable
         public var topicName: String
-        /// The ID of the topic
+        /// The ID of the topic.
         /// - Versions: 2+; ignorable
         public var topicId: KafkaUUID
-        /// Partitions
+        /// The responses for each partition.
         /// - Versions: 0+
         public var partitions: [AlterPartitionResponse.PartitionData]
         /// Tagged fields this version of the codec does not know, kept for re-encoding (KIP-482).

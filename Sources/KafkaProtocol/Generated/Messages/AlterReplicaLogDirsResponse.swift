@@ -3,7 +3,7 @@
 
 import NIOCore
 
-/// AlterReplicaLogDirsResponse (API key 34): valid versions 0-2, flexible 2+.
+/// AlterReplicaLogDirsResponse (API key 34): valid versions 0-2, flexible 2+, deprecated 0.
 public struct AlterReplicaLogDirsResponse: KafkaThrottledResponse {
     public static let apiKey: ApiKey = ApiKey(rawValue: 34)
     public static let messageName: String = "AlterReplicaLogDirsResponse"

@@ -29,7 +29,7 @@ public struct ApiVersionsResponse: KafkaThrottledResponse {
     /// List of cluster-wide finalized features. The information is valid only if FinalizedFeaturesEpoch >= 0.
     /// - Versions: 3+; tag 2 in 3+; ignorable
     public var finalizedFeatures: [ApiVersionsResponse.FinalizedFeatureKey]
-    /// Set by a KRaft controller if the required configurations for ZK migration are present
+    /// Set by a KRaft controller if the required configurations for ZK migration are present.
     /// - Versions: 3+; tag 3 in 3+; ignorable; default false
     public var zkMigrationReady: Bool
     /// Tagged fields this version of the codec does not know, kept for re-encoding (KIP-482).

@@ -10,13 +10,13 @@ public struct AssignReplicasToDirsRequest: KafkaAPIMessage {
     public static let validVersions: ClosedRange<Int16> = 0...0
     public static let firstFlexibleVersion: Int16? = 0
 
-    /// The ID of the requesting broker
+    /// The ID of the requesting broker.
     /// - Versions: 0+
     public var brokerId: Int32
-    /// The epoch of the requesting broker
+    /// The epoch of the requesting broker.
     /// - Versions: 0+; default -1
     public var brokerEpoch: Int64
-    /// Directories
+    /// The directories to which replicas should be assigned.
     /// - Versions: 0+
     public var directories: [AssignReplicasToDirsRequest.DirectoryData]
     /// Tagged fields this version of the codec does not know, kept for re-encoding (KIP-482).
@@ -111,7 +111,7 @@ public struct AssignReplicasToDirsRequest: KafkaAPIMessage {
 extension AssignReplicasToDirsRequest {
     /// Versions 0+.
     public struct PartitionData: KafkaCodable {
-        /// The partition index
+        /// The partition index.
         /// - Versions: 0+
         public var partitionIndex: Int32
         /// Tagged fields this version of the codec does not know, kept for re-encoding (KIP-482).
@@ -174,10 +174,10 @@ extension AssignReplicasToDirsRequest {
 extension AssignReplicasToDirsRequest {
     /// Versions 0+.
     public struct TopicData: KafkaCodable {
-        /// The ID of the assigned topic
+        /// The ID of the assigned topic.
         /// - Versions: 0+
         public var topicId: KafkaUUID
-        /// Partitions
+        /// The partitions assigned to the directory.
         /// - Versions: 0+
         public var partitions: [AssignReplicasToDirsRequest.PartitionData]
         /// Tagged fields this version of the codec does not know, kept for re-encoding (KIP-482).
@@ -262,10 +262,10 @@ extension AssignReplicasToDirsRequest {
 extension AssignReplicasToDirsRequest {
     /// Versions 0+.
     public struct DirectoryData: KafkaCodable {
-        /// The ID of the directory
+        /// The ID of the directory.
         /// - Versions: 0+
         public var id: KafkaUUID
-        /// Topics
+        /// The topics assigned to the directory.
         /// - Versions: 0+
         public var topics: [AssignReplicasToDirsRequest.TopicData]
         /// Tagged fields this version of the codec does not know, kept for re-encoding (KIP-482).

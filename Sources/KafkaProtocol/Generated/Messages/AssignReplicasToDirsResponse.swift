@@ -14,10 +14,10 @@ public struct AssignReplicasToDirsResponse: KafkaThrottledResponse {
     /// The duration in milliseconds for which the request was throttled due to a quota violation, or zero if the request did not violate any quota.
     /// - Versions: 0+
     public var throttleTimeMs: Int32
-    /// The top level response error code
+    /// The top level response error code.
     /// - Versions: 0+
     public var errorCode: Int16
-    /// Directories
+    /// The list of directories and their assigned partitions.
     /// - Versions: 0+
     public var directories: [AssignReplicasToDirsResponse.DirectoryData]
     /// Tagged fields this version of the codec does not know, kept for re-encoding (KIP-482).
@@ -112,10 +112,10 @@ public struct AssignReplicasToDirsResponse: KafkaThrottledResponse {
 extension AssignReplicasToDirsResponse {
     /// Versions 0+.
     public struct PartitionData: KafkaCodable {
-        /// The partition index
+        /// The partition index.
         /// - Versions: 0+
         public var partitionIndex: Int32
-        /// The partition level error code
+        /// The partition level error code.
         /// - Versions: 0+
         public var errorCode: Int16
         /// Tagged fields this version of the codec does not know, kept for re-encoding (KIP-482).
@@ -183,10 +183,10 @@ extension AssignReplicasToDirsResponse {
 extension AssignReplicasToDirsResponse {
     /// Versions 0+.
     public struct TopicData: KafkaCodable {
-        /// The ID of the assigned topic
+        /// The ID of the assigned topic.
         /// - Versions: 0+
         public var topicId: KafkaUUID
-        /// Partitions
+        /// The list of assigned partitions.
         /// - Versions: 0+
         public var partitions: [AssignReplicasToDirsResponse.PartitionData]
         /// Tagged fields this version of the codec does not know, kept for re-encoding (KIP-482).
@@ -271,10 +271,10 @@ extension AssignReplicasToDirsResponse {
 extension AssignReplicasToDirsResponse {
     /// Versions 0+.
     public struct DirectoryData: KafkaCodable {
-        /// The ID of the directory
+        /// The ID of the directory.
         /// - Versions: 0+
         public var id: KafkaUUID
-        /// Topics
+        /// The list of topics and their assigned partitions.
         /// - Versions: 0+
         public var topics: [AssignReplicasToDirsResponse.TopicData]
         /// Tagged fields this version of the codec does not know, kept for re-encoding (KIP-482).

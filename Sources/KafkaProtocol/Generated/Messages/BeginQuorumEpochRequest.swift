@@ -10,16 +10,16 @@ public struct BeginQuorumEpochRequest: KafkaAPIMessage {
     public static let validVersions: ClosedRange<Int16> = 0...1
     public static let firstFlexibleVersion: Int16? = 1
 
-    /// ClusterId
+    /// The cluster id.
     /// - Versions: 0+; nullable 0+; default null
     public var clusterId: String?
-    /// The replica id of the voter receiving the request
+    /// The replica id of the voter receiving the request.
     /// - Versions: 1+; ignorable; default -1
     public var voterId: Int32
-    /// Topics
+    /// The topics.
     /// - Versions: 0+
     public var topics: [BeginQuorumEpochRequest.TopicData]
-    /// Endpoints for the leader
+    /// Endpoints for the leader.
     /// - Versions: 1+; ignorable
     public var leaderEndpoints: [BeginQuorumEpochRequest.LeaderEndpoint]
     /// Tagged fields this version of the codec does not know, kept for re-encoding (KIP-482).
@@ -153,16 +153,16 @@ public struct BeginQuorumEpochRequest: KafkaAPIMessage {
 extension BeginQuorumEpochRequest {
     /// Versions 0+.
     public struct PartitionData: KafkaCodable {
-        /// The partition index
+        /// The partition index.
         /// - Versions: 0+
         public var partitionIndex: Int32
-        /// The directory id of the receiving replica
+        /// The directory id of the receiving replica.
         /// - Versions: 1+; ignorable
         public var voterDirectoryId: KafkaUUID
-        /// The ID of the newly elected leader
+        /// The ID of the newly elected leader.
         /// - Versions: 0+
         public var leaderId: Int32
-        /// The epoch of the newly elected leader
+        /// The epoch of the newly elected leader.
         /// - Versions: 0+
         public var leaderEpoch: Int32
         /// Tagged fields this version of the codec does not know, kept for re-encoding (KIP-482).
@@ -257,10 +257,10 @@ extension BeginQuorumEpochRequest {
 extension BeginQuorumEpochRequest {
     /// Versions 0+.
     public struct TopicData: KafkaCodable {
-        /// The topic name
+        /// The topic name.
         /// - Versions: 0+
         public var topicName: String
-        /// Partitions
+        /// The partitions.
         /// - Versions: 0+
         public var partitions: [BeginQuorumEpochRequest.PartitionData]
         /// Tagged fields this version of the codec does not know, kept for re-encoding (KIP-482).
@@ -353,13 +353,13 @@ extension BeginQuorumEpochRequest {
 extension BeginQuorumEpochRequest {
     /// Versions 1+.
     public struct LeaderEndpoint: KafkaCodable {
-        /// The name of the endpoint
+        /// The name of the endpoint.
         /// - Versions: 1+; map key
         public var name: String
-        /// The node's hostname
+        /// The node's hostname.
         /// - Versions: 1+
         public var host: String
-        /// The node's port
+        /// The node's port.
         /// - Versions: 1+
         public var port: UInt16
         /// Tagged fields this version of the codec does not know, kept for re-encoding (KIP-482).

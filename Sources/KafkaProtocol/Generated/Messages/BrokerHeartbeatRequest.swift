@@ -3,11 +3,11 @@
 
 import NIOCore
 
-/// BrokerHeartbeatRequest (API key 63): valid versions 0-1, flexible 0+.
+/// BrokerHeartbeatRequest (API key 63): valid versions 0-2, flexible 0+.
 public struct BrokerHeartbeatRequest: KafkaAPIMessage {
     public static let apiKey: ApiKey = ApiKey(rawValue: 63)
     public static let messageName: String = "BrokerHeartbeatRequest"
-    public static let validVersions: ClosedRange<Int16> = 0...1
+    public static let validVersions: ClosedRange<Int16> = 0...2
     public static let firstFlexibleVersion: Int16? = 0
 
     /// The broker ID.
@@ -28,6 +28,9 @@ public struct BrokerHeartbeatRequest: KafkaAPIMessage {
     /// Log directories that failed and went offline.
     /// - Versions: 1+; tag 0 in 1+
     public var offlineLogDirs: [KafkaUUID]
+    /// List of log directories that are cordoned. This is null before the broker reaches the RECOVERY state.
+    /// - Versions: 2+; nullable 2+; tag 1 in 2+; default null
+    public var cordonedLogDirs: [KafkaUUID]?
     /// Tagged fields this version of the codec does not know, kept for re-encoding (KIP-482).
     public var unknownTaggedFields: [UnknownTaggedField]
 
@@ -38,6 +41,7 @@ public struct BrokerHeartbeatRequest: KafkaAPIMessage {
         wantFence: Bool = false,
         wantShutDown: Bool = false,
         offlineLogDirs: [KafkaUUID] = [],
+        cordonedLogDirs: [KafkaUUID]? = nil,
         unknownTaggedFields: [UnknownTaggedField] = []
     ) {
         self.brokerId = brokerId
@@ -46,6 +50,7 @@ public struct BrokerHeartbeatRequest: KafkaAPIMessage {
         self.wantFence = wantFence
         self.wantShutDown = wantShutDown
         self.offlineLogDirs = offlineLogDirs
+        self.cordonedLogDirs = cordonedLogDirs
         self.unknownTaggedFields = unknownTaggedFields
     }
 
@@ -84,6 +89,18 @@ public struct BrokerHeartbeatRequest: KafkaAPIMessage {
                     }
                     self.offlineLogDirs = array
                 }
+            case 1 where version >= 2:
+                var tagged: ByteBuffer = try buffer.readKafkaTaggedFieldData("CordonedLogDirs")
+                if let count = try tagged.readKafkaArrayCount("CordonedLogDirs", flexible: flexible) {
+                    var array: [KafkaUUID] = []
+                    array.reserveCapacity(count)
+                    for _ in 0..<count {
+                        array.append(try tagged.readKafkaUUID("CordonedLogDirs"))
+                    }
+                    self.cordonedLogDirs = array
+                } else {
+                    self.cordonedLogDirs = nil
+                }
             default:
                 self.unknownTaggedFields.append(UnknownTaggedField(tag: tag, data: try buffer.readKafkaTaggedFieldData("TaggedFields")))
             }
@@ -113,6 +130,9 @@ public struct BrokerHeartbeatRequest: KafkaAPIMessage {
         if version >= 1 {
             if self.offlineLogDirs != [] { tagCount += 1 }
         }
+        if version >= 2 {
+            if self.cordonedLogDirs != nil { tagCount += 1 }
+        }
         buffer.writeUnsignedVarInt(UInt32(tagCount))
         var unknownIndex: Int = 0
         while unknownIndex < self.unknownTaggedFields.count && self.unknownTaggedFields[unknownIndex].tag < 0 {
@@ -130,6 +150,26 @@ public struct BrokerHeartbeatRequest: KafkaAPIMessage {
             }
         } else {
             if self.offlineLogDirs != [] { throw KafkaEncodingError(.fieldNotInVersion, field: "OfflineLogDirs") }
+        }
+        while unknownIndex < self.unknownTaggedFields.count && self.unknownTaggedFields[unknownIndex].tag < 1 {
+            self.unknownTaggedFields[unknownIndex].write(to: &buffer)
+            unknownIndex += 1
+        }
+        if version >= 2 {
+            if self.cordonedLogDirs != nil {
+                try buffer.writeKafkaTaggedField(tag: 1) { (buffer: inout ByteBuffer) throws in
+                    if let array = self.cordonedLogDirs {
+                        try buffer.writeKafkaArrayCount(array.count, flexible: flexible, "CordonedLogDirs")
+                        for element in array {
+                            buffer.writeKafkaUUID(element)
+                        }
+                    } else {
+                        try buffer.writeKafkaArrayCount(nil, flexible: flexible, "CordonedLogDirs")
+                    }
+                }
+            }
+        } else {
+            if self.cordonedLogDirs != nil { throw KafkaEncodingError(.fieldNotInVersion, field: "CordonedLogDirs") }
         }
         while unknownIndex < self.unknownTaggedFields.count {
             self.unknownTaggedFields[unknownIndex].write(to: &buffer)
@@ -154,6 +194,15 @@ public struct BrokerHeartbeatRequest: KafkaAPIMessage {
                 fieldSize += KafkaSize.arrayCount(self.offlineLogDirs.count, flexible: flexible)
                 fieldSize += 16 * (self.offlineLogDirs.count)
                 size += KafkaSize.taggedField(tag: 0, valueSize: fieldSize)
+            }
+        }
+        if version >= 2 {
+            if self.cordonedLogDirs != nil {
+                tagCount += 1
+                var fieldSize: Int = 0
+                fieldSize += KafkaSize.arrayCount(self.cordonedLogDirs?.count, flexible: flexible)
+                fieldSize += 16 * (self.cordonedLogDirs?.count ?? 0)
+                size += KafkaSize.taggedField(tag: 1, valueSize: fieldSize)
             }
         }
         size += UnsignedVarInt.size(tagCount)

@@ -3,11 +3,11 @@
 
 import NIOCore
 
-/// BrokerHeartbeatResponse (API key 63): valid versions 0-1, flexible 0+.
+/// BrokerHeartbeatResponse (API key 63): valid versions 0-2, flexible 0+.
 public struct BrokerHeartbeatResponse: KafkaThrottledResponse {
     public static let apiKey: ApiKey = ApiKey(rawValue: 63)
     public static let messageName: String = "BrokerHeartbeatResponse"
-    public static let validVersions: ClosedRange<Int16> = 0...1
+    public static let validVersions: ClosedRange<Int16> = 0...2
     public static let firstFlexibleVersion: Int16? = 0
     public static let throttleTimeVersions: PartialRangeFrom<Int16> = 0...
 

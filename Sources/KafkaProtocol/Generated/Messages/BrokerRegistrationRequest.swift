@@ -19,7 +19,7 @@ public struct BrokerRegistrationRequest: KafkaAPIMessage {
     /// The incarnation id of the broker process.
     /// - Versions: 0+
     public var incarnationId: KafkaUUID
-    /// The listeners of this broker
+    /// The listeners of this broker.
     /// - Versions: 0+
     public var listeners: [BrokerRegistrationRequest.Listener]
     /// The features on this broker. Note: in v0-v3, features with MinSupportedVersion = 0 are omitted.
@@ -28,7 +28,7 @@ public struct BrokerRegistrationRequest: KafkaAPIMessage {
     /// The rack which this broker is in.
     /// - Versions: 0+; nullable 0+
     public var rack: String?
-    /// If the required configurations for ZK migration are present, this value is set to true
+    /// If the required configurations for ZK migration are present, this value is set to true.
     /// - Versions: 1+; default false
     public var isMigratingZkBroker: Bool
     /// Log directories configured in this broker which are available.

@@ -3,14 +3,14 @@
 
 import NIOCore
 
-/// ConsumerGroupDescribeRequest (API key 69): valid versions 0, flexible 0+.
+/// ConsumerGroupDescribeRequest (API key 69): valid versions 0-1, flexible 0+.
 public struct ConsumerGroupDescribeRequest: KafkaAPIMessage {
     public static let apiKey: ApiKey = ApiKey(rawValue: 69)
     public static let messageName: String = "ConsumerGroupDescribeRequest"
-    public static let validVersions: ClosedRange<Int16> = 0...0
+    public static let validVersions: ClosedRange<Int16> = 0...1
     public static let firstFlexibleVersion: Int16? = 0
 
-    /// The ids of the groups to describe
+    /// The ids of the groups to describe.
     /// - Versions: 0+
     public var groupIds: [String]
     /// Whether to include authorized operations.

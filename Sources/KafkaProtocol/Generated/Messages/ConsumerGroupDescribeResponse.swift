@@ -3,11 +3,11 @@
 
 import NIOCore
 
-/// ConsumerGroupDescribeResponse (API key 69): valid versions 0, flexible 0+.
+/// ConsumerGroupDescribeResponse (API key 69): valid versions 0-1, flexible 0+.
 public struct ConsumerGroupDescribeResponse: KafkaThrottledResponse {
     public static let apiKey: ApiKey = ApiKey(rawValue: 69)
     public static let messageName: String = "ConsumerGroupDescribeResponse"
-    public static let validVersions: ClosedRange<Int16> = 0...0
+    public static let validVersions: ClosedRange<Int16> = 0...1
     public static let firstFlexibleVersion: Int16? = 0
     public static let throttleTimeVersions: PartialRangeFrom<Int16> = 0...
 
@@ -308,6 +308,9 @@ extension ConsumerGroupDescribeResponse {
         /// The target assignment.
         /// - Versions: 0+
         public var targetAssignment: ConsumerGroupDescribeResponse.Assignment
+        /// -1 for unknown. 0 for classic member. +1 for consumer member.
+        /// - Versions: 1+; ignorable; default -1
+        public var memberType: Int8
         /// Tagged fields this version of the codec does not know, kept for re-encoding (KIP-482).
         public var unknownTaggedFields: [UnknownTaggedField]
 
@@ -322,6 +325,7 @@ extension ConsumerGroupDescribeResponse {
             subscribedTopicRegex: String? = nil,
             assignment: ConsumerGroupDescribeResponse.Assignment = ConsumerGroupDescribeResponse.Assignment(),
             targetAssignment: ConsumerGroupDescribeResponse.Assignment = ConsumerGroupDescribeResponse.Assignment(),
+            memberType: Int8 = -1,
             unknownTaggedFields: [UnknownTaggedField] = []
         ) {
             self.memberId = memberId
@@ -334,6 +338,7 @@ extension ConsumerGroupDescribeResponse {
             self.subscribedTopicRegex = subscribedTopicRegex
             self.assignment = assignment
             self.targetAssignment = targetAssignment
+            self.memberType = memberType
             self.unknownTaggedFields = unknownTaggedFields
         }
 
@@ -367,6 +372,9 @@ extension ConsumerGroupDescribeResponse {
             self.subscribedTopicRegex = try buffer.readKafkaNullableString("SubscribedTopicRegex", flexible: flexible)
             self.assignment = try ConsumerGroupDescribeResponse.Assignment(from: &buffer, version: version)
             self.targetAssignment = try ConsumerGroupDescribeResponse.Assignment(from: &buffer, version: version)
+            if version >= 1 {
+                self.memberType = try buffer.readKafkaInt8("MemberType")
+            }
             let tagCount: UInt32 = try buffer.readUnsignedVarInt("TaggedFields")
             for _ in 0..<tagCount {
                 let tag: UInt32 = try buffer.readUnsignedVarInt("TaggedFields")
@@ -398,6 +406,9 @@ extension ConsumerGroupDescribeResponse {
             try buffer.writeKafkaString(self.subscribedTopicRegex, flexible: flexible, "SubscribedTopicRegex")
             try self.assignment.write(to: &buffer, version: version)
             try self.targetAssignment.write(to: &buffer, version: version)
+            if version >= 1 {
+                buffer.writeInteger(self.memberType)
+            }
             let tagCount: Int = self.unknownTaggedFields.count
             buffer.writeUnsignedVarInt(UInt32(tagCount))
             for field in self.unknownTaggedFields { field.write(to: &buffer) }
@@ -419,6 +430,9 @@ extension ConsumerGroupDescribeResponse {
             size += KafkaSize.string(self.subscribedTopicRegex, flexible: flexible)
             size += self.assignment.size(version: version)
             size += self.targetAssignment.size(version: version)
+            if version >= 1 {
+                size += 1
+            }
             let tagCount: Int = self.unknownTaggedFields.count
             for field in self.unknownTaggedFields { size += field.size }
             size += UnsignedVarInt.size(tagCount)

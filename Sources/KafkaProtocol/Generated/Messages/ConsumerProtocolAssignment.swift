@@ -9,10 +9,10 @@ public struct ConsumerProtocolAssignment: KafkaMessage {
     public static let validVersions: ClosedRange<Int16> = 0...3
     public static let firstFlexibleVersion: Int16? = nil
 
-    /// AssignedPartitions
+    /// The list of topics and partitions assigned to this consumer.
     /// - Versions: 0+
     public var assignedPartitions: [ConsumerProtocolAssignment.TopicPartition]
-    /// UserData
+    /// User data.
     /// - Versions: 0+; nullable 0+; zero-copy; default null
     public var userData: ByteBuffer?
     /// Tagged fields this version of the codec does not know, kept for re-encoding (KIP-482).
@@ -92,10 +92,10 @@ public struct ConsumerProtocolAssignment: KafkaMessage {
 extension ConsumerProtocolAssignment {
     /// Versions 0+.
     public struct TopicPartition: KafkaCodable {
-        /// Topic
+        /// The topic name.
         /// - Versions: 0+; map key
         public var topic: String
-        /// Partitions
+        /// The list of partitions assigned to this consumer.
         /// - Versions: 0+
         public var partitions: [Int32]
         /// Tagged fields this version of the codec does not know, kept for re-encoding (KIP-482).

@@ -9,19 +9,19 @@ public struct ConsumerProtocolSubscription: KafkaMessage {
     public static let validVersions: ClosedRange<Int16> = 0...3
     public static let firstFlexibleVersion: Int16? = nil
 
-    /// Topics
+    /// The topics that the member wants to consume.
     /// - Versions: 0+
     public var topics: [String]
-    /// UserData
+    /// User data that will be passed back to the consumer.
     /// - Versions: 0+; nullable 0+; zero-copy; default null
     public var userData: ByteBuffer?
-    /// OwnedPartitions
+    /// The partitions that the member owns.
     /// - Versions: 1+; ignorable
     public var ownedPartitions: [ConsumerProtocolSubscription.TopicPartition]
-    /// GenerationId
+    /// The generation id of the member.
     /// - Versions: 2+; ignorable; default -1
     public var generationId: Int32
-    /// RackId
+    /// The rack id of the member.
     /// - Versions: 3+; nullable 3+; ignorable; default null
     public var rackId: String?
     /// Tagged fields this version of the codec does not know, kept for re-encoding (KIP-482).
@@ -148,10 +148,10 @@ public struct ConsumerProtocolSubscription: KafkaMessage {
 extension ConsumerProtocolSubscription {
     /// Versions 1+.
     public struct TopicPartition: KafkaCodable {
-        /// Topic
+        /// The topic name.
         /// - Versions: 1+; map key
         public var topic: String
-        /// Partitions
+        /// The partition ids.
         /// - Versions: 1+
         public var partitions: [Int32]
         /// Tagged fields this version of the codec does not know, kept for re-encoding (KIP-482).

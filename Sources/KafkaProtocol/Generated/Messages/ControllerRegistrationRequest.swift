@@ -19,10 +19,10 @@ public struct ControllerRegistrationRequest: KafkaAPIMessage {
     /// Set if the required configurations for ZK migration are present.
     /// - Versions: 0+
     public var zkMigrationReady: Bool
-    /// The listeners of this controller
+    /// The listeners of this controller.
     /// - Versions: 0+
     public var listeners: [ControllerRegistrationRequest.Listener]
-    /// The features on this controller
+    /// The features on this controller.
     /// - Versions: 0+
     public var features: [ControllerRegistrationRequest.Feature]
     /// Tagged fields this version of the codec does not know, kept for re-encoding (KIP-482).

@@ -3,7 +3,7 @@
 
 import NIOCore
 
-/// CreateAclsResponse (API key 30): valid versions 0-3, flexible 2+.
+/// CreateAclsResponse (API key 30): valid versions 0-3, flexible 2+, deprecated 0.
 public struct CreateAclsResponse: KafkaThrottledResponse {
     public static let apiKey: ApiKey = ApiKey(rawValue: 30)
     public static let messageName: String = "CreateAclsResponse"

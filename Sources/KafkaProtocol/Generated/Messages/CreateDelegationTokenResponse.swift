@@ -3,7 +3,7 @@
 
 import NIOCore
 
-/// CreateDelegationTokenResponse (API key 38): valid versions 0-3, flexible 2+.
+/// CreateDelegationTokenResponse (API key 38): valid versions 0-3, flexible 2+, deprecated 0.
 public struct CreateDelegationTokenResponse: KafkaThrottledResponse {
     public static let apiKey: ApiKey = ApiKey(rawValue: 38)
     public static let messageName: String = "CreateDelegationTokenResponse"

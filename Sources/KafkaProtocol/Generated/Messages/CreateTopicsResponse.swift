@@ -3,7 +3,7 @@
 
 import NIOCore
 
-/// CreateTopicsResponse (API key 19): valid versions 0-7, flexible 5+.
+/// CreateTopicsResponse (API key 19): valid versions 0-7, flexible 5+, deprecated 0-1.
 public struct CreateTopicsResponse: KafkaThrottledResponse {
     public static let apiKey: ApiKey = ApiKey(rawValue: 19)
     public static let messageName: String = "CreateTopicsResponse"
@@ -219,7 +219,7 @@ extension CreateTopicsResponse {
         /// The topic name.
         /// - Versions: 0+; map key
         public var name: String
-        /// The unique topic ID
+        /// The unique topic ID.
         /// - Versions: 7+; ignorable
         public var topicId: KafkaUUID
         /// The error code, or 0 if there was no error.

@@ -9,10 +9,10 @@ public struct DefaultPrincipalData: KafkaMessage {
     public static let validVersions: ClosedRange<Int16> = 0...0
     public static let firstFlexibleVersion: Int16? = 0
 
-    /// The principal type
+    /// The principal type.
     /// - Versions: 0+
     public var type: String
-    /// The principal name
+    /// The principal name.
     /// - Versions: 0+
     public var name: String
     /// Whether the principal was authenticated by a delegation token on the forwarding broker.

@@ -106,7 +106,7 @@ extension DeleteAclsRequest {
         /// The resource type.
         /// - Versions: 0+
         public var resourceTypeFilter: Int8
-        /// The resource name.
+        /// The resource name, or null to match any resource name.
         /// - Versions: 0+; nullable 0+
         public var resourceNameFilter: String?
         /// The pattern type.

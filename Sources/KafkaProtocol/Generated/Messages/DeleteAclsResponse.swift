@@ -3,7 +3,7 @@
 
 import NIOCore
 
-/// DeleteAclsResponse (API key 31): valid versions 0-3, flexible 2+.
+/// DeleteAclsResponse (API key 31): valid versions 0-3, flexible 2+, deprecated 0.
 public struct DeleteAclsResponse: KafkaThrottledResponse {
     public static let apiKey: ApiKey = ApiKey(rawValue: 31)
     public static let messageName: String = "DeleteAclsResponse"

@@ -3,7 +3,7 @@
 
 import NIOCore
 
-/// DeleteGroupsRequest (API key 42): valid versions 0-2, flexible 2+, deprecated 0.
+/// DeleteGroupsRequest (API key 42): valid versions 0-2, flexible 2+.
 public struct DeleteGroupsRequest: KafkaAPIMessage {
     public static let apiKey: ApiKey = ApiKey(rawValue: 42)
     public static let messageName: String = "DeleteGroupsRequest"

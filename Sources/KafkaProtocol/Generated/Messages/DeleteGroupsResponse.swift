@@ -14,7 +14,7 @@ public struct DeleteGroupsResponse: KafkaThrottledResponse {
     /// The duration in milliseconds for which the request was throttled due to a quota violation, or zero if the request did not violate any quota.
     /// - Versions: 0+
     public var throttleTimeMs: Int32
-    /// The deletion results
+    /// The deletion results.
     /// - Versions: 0+
     public var results: [DeleteGroupsResponse.DeletableGroupResult]
     /// Tagged fields this version of the codec does not know, kept for re-encoding (KIP-482).
@@ -112,7 +112,7 @@ public struct DeleteGroupsResponse: KafkaThrottledResponse {
 extension DeleteGroupsResponse {
     /// Versions 0+.
     public struct DeletableGroupResult: KafkaCodable {
-        /// The group id
+        /// The group id.
         /// - Versions: 0+; map key
         public var groupId: String
         /// The deletion error, or 0 if the deletion succeeded.

@@ -114,7 +114,7 @@ extension DeleteRecordsRequest {
         /// The partition index.
         /// - Versions: 0+
         public var partitionIndex: Int32
-        /// The deletion offset.
+        /// The deletion offset. -1 means that records should be truncated to the high watermark.
         /// - Versions: 0+
         public var offset: Int64
         /// Tagged fields this version of the codec does not know, kept for re-encoding (KIP-482).

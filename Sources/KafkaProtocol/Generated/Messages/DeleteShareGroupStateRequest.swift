@@ -3,7 +3,7 @@
 
 import NIOCore
 
-/// DeleteShareGroupStateRequest (API key 86): valid versions 0, flexible 0+, latest version unstable.
+/// DeleteShareGroupStateRequest (API key 86): valid versions 0, flexible 0+.
 public struct DeleteShareGroupStateRequest: KafkaAPIMessage {
     public static let apiKey: ApiKey = ApiKey(rawValue: 86)
     public static let messageName: String = "DeleteShareGroupStateRequest"

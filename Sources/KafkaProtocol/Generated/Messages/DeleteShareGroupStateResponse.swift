@@ -10,7 +10,7 @@ public struct DeleteShareGroupStateResponse: KafkaAPIMessage {
     public static let validVersions: ClosedRange<Int16> = 0...0
     public static let firstFlexibleVersion: Int16? = 0
 
-    /// The delete results
+    /// The delete results.
     /// - Versions: 0+
     public var results: [DeleteShareGroupStateResponse.DeleteStateResult]
     /// Tagged fields this version of the codec does not know, kept for re-encoding (KIP-482).
@@ -177,7 +177,7 @@ extension DeleteShareGroupStateResponse {
 extension DeleteShareGroupStateResponse {
     /// Versions 0+.
     public struct DeleteStateResult: KafkaCodable {
-        /// The topic identifier
+        /// The topic identifier.
         /// - Versions: 0+
         public var topicId: KafkaUUID
         /// The results for the partitions.

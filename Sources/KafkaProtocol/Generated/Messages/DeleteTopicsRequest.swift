@@ -10,10 +10,10 @@ public struct DeleteTopicsRequest: KafkaAPIMessage {
     public static let validVersions: ClosedRange<Int16> = 0...6
     public static let firstFlexibleVersion: Int16? = 4
 
-    /// The name or topic ID of the topic
+    /// The name or topic ID of the topic.
     /// - Versions: 6+
     public var topics: [DeleteTopicsRequest.DeleteTopicState]
-    /// The names of the topics to delete
+    /// The names of the topics to delete.
     /// - Versions: 0-5; ignorable
     public var topicNames: [String]
     /// The length of time in milliseconds to wait for the deletions to complete.
@@ -147,10 +147,10 @@ public struct DeleteTopicsRequest: KafkaAPIMessage {
 extension DeleteTopicsRequest {
     /// Versions 6+.
     public struct DeleteTopicState: KafkaCodable {
-        /// The topic name
+        /// The topic name.
         /// - Versions: 6+; nullable 6+; default null
         public var name: String?
-        /// The unique topic ID
+        /// The unique topic ID.
         /// - Versions: 6+
         public var topicId: KafkaUUID
         /// Tagged fields this version of the codec does not know, kept for re-encoding (KIP-482).

@@ -3,7 +3,7 @@
 
 import NIOCore
 
-/// DeleteTopicsResponse (API key 20): valid versions 0-6, flexible 4+.
+/// DeleteTopicsResponse (API key 20): valid versions 0-6, flexible 4+, deprecated 0.
 public struct DeleteTopicsResponse: KafkaThrottledResponse {
     public static let apiKey: ApiKey = ApiKey(rawValue: 20)
     public static let messageName: String = "DeleteTopicsResponse"
@@ -118,10 +118,10 @@ public struct DeleteTopicsResponse: KafkaThrottledResponse {
 extension DeleteTopicsResponse {
     /// Versions 0+.
     public struct DeletableTopicResult: KafkaCodable {
-        /// The topic name
+        /// The topic name.
         /// - Versions: 0+; nullable 6+; map key
         public var name: String?
-        /// the unique topic ID
+        /// The unique topic ID.
         /// - Versions: 6+; ignorable
         public var topicId: KafkaUUID
         /// The deletion error, or 0 if the deletion succeeded.

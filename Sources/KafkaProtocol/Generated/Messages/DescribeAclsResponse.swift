@@ -3,7 +3,7 @@
 
 import NIOCore
 
-/// DescribeAclsResponse (API key 29): valid versions 0-3, flexible 2+.
+/// DescribeAclsResponse (API key 29): valid versions 0-3, flexible 2+, deprecated 0.
 public struct DescribeAclsResponse: KafkaThrottledResponse {
     public static let apiKey: ApiKey = ApiKey(rawValue: 29)
     public static let messageName: String = "DescribeAclsResponse"

@@ -3,11 +3,11 @@
 
 import NIOCore
 
-/// DescribeClusterRequest (API key 60): valid versions 0-1, flexible 0+.
+/// DescribeClusterRequest (API key 60): valid versions 0-2, flexible 0+.
 public struct DescribeClusterRequest: KafkaAPIMessage {
     public static let apiKey: ApiKey = ApiKey(rawValue: 60)
     public static let messageName: String = "DescribeClusterRequest"
-    public static let validVersions: ClosedRange<Int16> = 0...1
+    public static let validVersions: ClosedRange<Int16> = 0...2
     public static let firstFlexibleVersion: Int16? = 0
 
     /// Whether to include cluster authorized operations.
@@ -16,16 +16,21 @@ public struct DescribeClusterRequest: KafkaAPIMessage {
     /// The endpoint type to describe. 1=brokers, 2=controllers.
     /// - Versions: 1+; default 1
     public var endpointType: Int8
+    /// Whether to include fenced brokers when listing brokers.
+    /// - Versions: 2+
+    public var includeFencedBrokers: Bool
     /// Tagged fields this version of the codec does not know, kept for re-encoding (KIP-482).
     public var unknownTaggedFields: [UnknownTaggedField]
 
     public init(
         includeClusterAuthorizedOperations: Bool = false,
         endpointType: Int8 = 1,
+        includeFencedBrokers: Bool = false,
         unknownTaggedFields: [UnknownTaggedField] = []
     ) {
         self.includeClusterAuthorizedOperations = includeClusterAuthorizedOperations
         self.endpointType = endpointType
+        self.includeFencedBrokers = includeFencedBrokers
         self.unknownTaggedFields = unknownTaggedFields
     }
 
@@ -46,6 +51,9 @@ public struct DescribeClusterRequest: KafkaAPIMessage {
         self.includeClusterAuthorizedOperations = try buffer.readKafkaBool("IncludeClusterAuthorizedOperations")
         if version >= 1 {
             self.endpointType = try buffer.readKafkaInt8("EndpointType")
+        }
+        if version >= 2 {
+            self.includeFencedBrokers = try buffer.readKafkaBool("IncludeFencedBrokers")
         }
         let tagCount: UInt32 = try buffer.readUnsignedVarInt("TaggedFields")
         for _ in 0..<tagCount {
@@ -73,6 +81,11 @@ public struct DescribeClusterRequest: KafkaAPIMessage {
         } else {
             if self.endpointType != 1 { throw KafkaEncodingError(.fieldNotInVersion, field: "EndpointType") }
         }
+        if version >= 2 {
+            buffer.writeKafkaBool(self.includeFencedBrokers)
+        } else {
+            if self.includeFencedBrokers != false { throw KafkaEncodingError(.fieldNotInVersion, field: "IncludeFencedBrokers") }
+        }
         let tagCount: Int = self.unknownTaggedFields.count
         buffer.writeUnsignedVarInt(UInt32(tagCount))
         for field in self.unknownTaggedFields { field.write(to: &buffer) }
@@ -82,6 +95,9 @@ public struct DescribeClusterRequest: KafkaAPIMessage {
         var size: Int = 0
         size += 1
         if version >= 1 {
+            size += 1
+        }
+        if version >= 2 {
             size += 1
         }
         let tagCount: Int = self.unknownTaggedFields.count

@@ -3,18 +3,18 @@
 
 import NIOCore
 
-/// DescribeClusterResponse (API key 60): valid versions 0-1, flexible 0+.
+/// DescribeClusterResponse (API key 60): valid versions 0-2, flexible 0+.
 public struct DescribeClusterResponse: KafkaThrottledResponse {
     public static let apiKey: ApiKey = ApiKey(rawValue: 60)
     public static let messageName: String = "DescribeClusterResponse"
-    public static let validVersions: ClosedRange<Int16> = 0...1
+    public static let validVersions: ClosedRange<Int16> = 0...2
     public static let firstFlexibleVersion: Int16? = 0
     public static let throttleTimeVersions: PartialRangeFrom<Int16> = 0...
 
     /// The duration in milliseconds for which the request was throttled due to a quota violation, or zero if the request did not violate any quota.
     /// - Versions: 0+
     public var throttleTimeMs: Int32
-    /// The top-level error code, or 0 if there was no error
+    /// The top-level error code, or 0 if there was no error.
     /// - Versions: 0+
     public var errorCode: Int16
     /// The top-level error message, or null if there was no error.
@@ -26,7 +26,7 @@ public struct DescribeClusterResponse: KafkaThrottledResponse {
     /// The cluster ID that responding broker belongs to.
     /// - Versions: 0+
     public var clusterId: String
-    /// The ID of the controller broker.
+    /// The ID of the controller. When handled by a controller, returns the current voter leader ID. When handled by a broker, returns a random alive broker ID as a fallback.
     /// - Versions: 0+; default -1
     public var controllerId: Int32
     /// Each broker in the response.
@@ -172,6 +172,9 @@ extension DescribeClusterResponse {
         /// The rack of the broker, or null if it has not been assigned to a rack.
         /// - Versions: 0+; nullable 0+; default null
         public var rack: String?
+        /// Whether the broker is fenced
+        /// - Versions: 2+
+        public var isFenced: Bool
         /// Tagged fields this version of the codec does not know, kept for re-encoding (KIP-482).
         public var unknownTaggedFields: [UnknownTaggedField]
 
@@ -180,12 +183,14 @@ extension DescribeClusterResponse {
             host: String = "",
             port: Int32 = 0,
             rack: String? = nil,
+            isFenced: Bool = false,
             unknownTaggedFields: [UnknownTaggedField] = []
         ) {
             self.brokerId = brokerId
             self.host = host
             self.port = port
             self.rack = rack
+            self.isFenced = isFenced
             self.unknownTaggedFields = unknownTaggedFields
         }
 
@@ -205,6 +210,9 @@ extension DescribeClusterResponse {
             self.host = try buffer.readKafkaString("Host", flexible: flexible)
             self.port = try buffer.readKafkaInt32("Port")
             self.rack = try buffer.readKafkaNullableString("Rack", flexible: flexible)
+            if version >= 2 {
+                self.isFenced = try buffer.readKafkaBool("IsFenced")
+            }
             let tagCount: UInt32 = try buffer.readUnsignedVarInt("TaggedFields")
             for _ in 0..<tagCount {
                 let tag: UInt32 = try buffer.readUnsignedVarInt("TaggedFields")
@@ -227,6 +235,11 @@ extension DescribeClusterResponse {
             try buffer.writeKafkaString(self.host, flexible: flexible, "Host")
             buffer.writeInteger(self.port)
             try buffer.writeKafkaString(self.rack, flexible: flexible, "Rack")
+            if version >= 2 {
+                buffer.writeKafkaBool(self.isFenced)
+            } else {
+                if self.isFenced != false { throw KafkaEncodingError(.fieldNotInVersion, field: "IsFenced") }
+            }
             let tagCount: Int = self.unknownTaggedFields.count
             buffer.writeUnsignedVarInt(UInt32(tagCount))
             for field in self.unknownTaggedFields { field.write(to: &buffer) }
@@ -239,6 +252,9 @@ extension DescribeClusterResponse {
             size += KafkaSize.string(self.host, flexible: flexible)
             size += 4
             size += KafkaSize.string(self.rack, flexible: flexible)
+            if version >= 2 {
+                size += 1
+            }
             let tagCount: Int = self.unknownTaggedFields.count
             for field in self.unknownTaggedFields { size += field.size }
             size += UnsignedVarInt.size(tagCount)

@@ -3,7 +3,7 @@
 
 import NIOCore
 
-/// DescribeConfigsResponse (API key 32): valid versions 0-4, flexible 4+.
+/// DescribeConfigsResponse (API key 32): valid versions 0-4, flexible 4+, deprecated 0.
 public struct DescribeConfigsResponse: KafkaThrottledResponse {
     public static let apiKey: ApiKey = ApiKey(rawValue: 32)
     public static let messageName: String = "DescribeConfigsResponse"
@@ -223,7 +223,7 @@ extension DescribeConfigsResponse {
         /// The synonyms for this configuration key.
         /// - Versions: 1+; ignorable
         public var synonyms: [DescribeConfigsResponse.DescribeConfigsSynonym]
-        /// The configuration data type. Type can be one of the following values - BOOLEAN, STRING, INT, SHORT, LONG, DOUBLE, LIST, CLASS, PASSWORD
+        /// The configuration data type. Type can be one of the following values - BOOLEAN, STRING, INT, SHORT, LONG, DOUBLE, LIST, CLASS, PASSWORD.
         /// - Versions: 3+; ignorable; default 0
         public var configType: Int8
         /// The configuration documentation.

@@ -3,7 +3,7 @@
 
 import NIOCore
 
-/// DescribeDelegationTokenResponse (API key 41): valid versions 0-3, flexible 2+.
+/// DescribeDelegationTokenResponse (API key 41): valid versions 0-3, flexible 2+, deprecated 0.
 public struct DescribeDelegationTokenResponse: KafkaThrottledResponse {
     public static let apiKey: ApiKey = ApiKey(rawValue: 41)
     public static let messageName: String = "DescribeDelegationTokenResponse"
@@ -120,10 +120,10 @@ public struct DescribeDelegationTokenResponse: KafkaThrottledResponse {
 extension DescribeDelegationTokenResponse {
     /// Versions 0+.
     public struct DescribedDelegationTokenRenewer: KafkaCodable {
-        /// The renewer principal type
+        /// The renewer principal type.
         /// - Versions: 0+
         public var principalType: String
-        /// The renewer principal name
+        /// The renewer principal name.
         /// - Versions: 0+
         public var principalName: String
         /// Tagged fields this version of the codec does not know, kept for re-encoding (KIP-482).

@@ -3,14 +3,14 @@
 
 import NIOCore
 
-/// DescribeGroupsRequest (API key 15): valid versions 0-5, flexible 5+.
+/// DescribeGroupsRequest (API key 15): valid versions 0-6, flexible 5+.
 public struct DescribeGroupsRequest: KafkaAPIMessage {
     public static let apiKey: ApiKey = ApiKey(rawValue: 15)
     public static let messageName: String = "DescribeGroupsRequest"
-    public static let validVersions: ClosedRange<Int16> = 0...5
+    public static let validVersions: ClosedRange<Int16> = 0...6
     public static let firstFlexibleVersion: Int16? = 5
 
-    /// The names of the groups to describe
+    /// The names of the groups to describe.
     /// - Versions: 0+
     public var groups: [String]
     /// Whether to include authorized operations.

@@ -3,11 +3,11 @@
 
 import NIOCore
 
-/// DescribeGroupsResponse (API key 15): valid versions 0-5, flexible 5+.
+/// DescribeGroupsResponse (API key 15): valid versions 0-6, flexible 5+.
 public struct DescribeGroupsResponse: KafkaThrottledResponse {
     public static let apiKey: ApiKey = ApiKey(rawValue: 15)
     public static let messageName: String = "DescribeGroupsResponse"
-    public static let validVersions: ClosedRange<Int16> = 0...5
+    public static let validVersions: ClosedRange<Int16> = 0...6
     public static let firstFlexibleVersion: Int16? = 5
     public static let throttleTimeVersions: PartialRangeFrom<Int16> = 1...
 
@@ -118,7 +118,7 @@ public struct DescribeGroupsResponse: KafkaThrottledResponse {
 extension DescribeGroupsResponse {
     /// Versions 0+.
     public struct DescribedGroupMember: KafkaCodable {
-        /// The member ID assigned by the group coordinator.
+        /// The member id.
         /// - Versions: 0+
         public var memberId: String
         /// The unique identifier of the consumer instance provided by end user.
@@ -241,6 +241,9 @@ extension DescribeGroupsResponse {
         /// The describe error, or 0 if there was no error.
         /// - Versions: 0+
         public var errorCode: Int16
+        /// The describe error message, or null if there was no error.
+        /// - Versions: 6+; nullable 6+; default null
+        public var errorMessage: String?
         /// The group ID string.
         /// - Versions: 0+
         public var groupId: String
@@ -264,6 +267,7 @@ extension DescribeGroupsResponse {
 
         public init(
             errorCode: Int16 = 0,
+            errorMessage: String? = nil,
             groupId: String = "",
             groupState: String = "",
             protocolType: String = "",
@@ -273,6 +277,7 @@ extension DescribeGroupsResponse {
             unknownTaggedFields: [UnknownTaggedField] = []
         ) {
             self.errorCode = errorCode
+            self.errorMessage = errorMessage
             self.groupId = groupId
             self.groupState = groupState
             self.protocolType = protocolType
@@ -295,6 +300,9 @@ extension DescribeGroupsResponse {
         mutating func decodeFields(from buffer: inout ByteBuffer, version: Int16) throws {
             let flexible: Bool = version >= 5
             self.errorCode = try buffer.readKafkaInt16("ErrorCode")
+            if version >= 6 {
+                self.errorMessage = try buffer.readKafkaNullableString("ErrorMessage", flexible: flexible)
+            }
             self.groupId = try buffer.readKafkaString("GroupId", flexible: flexible)
             self.groupState = try buffer.readKafkaString("GroupState", flexible: flexible)
             self.protocolType = try buffer.readKafkaString("ProtocolType", flexible: flexible)
@@ -332,6 +340,11 @@ extension DescribeGroupsResponse {
         func writeFields(to buffer: inout ByteBuffer, version: Int16) throws {
             let flexible: Bool = version >= 5
             buffer.writeInteger(self.errorCode)
+            if version >= 6 {
+                try buffer.writeKafkaString(self.errorMessage, flexible: flexible, "ErrorMessage")
+            } else {
+                if self.errorMessage != nil { throw KafkaEncodingError(.fieldNotInVersion, field: "ErrorMessage") }
+            }
             try buffer.writeKafkaString(self.groupId, flexible: flexible, "GroupId")
             try buffer.writeKafkaString(self.groupState, flexible: flexible, "GroupState")
             try buffer.writeKafkaString(self.protocolType, flexible: flexible, "ProtocolType")
@@ -358,6 +371,9 @@ extension DescribeGroupsResponse {
             let flexible: Bool = version >= 5
             var size: Int = 0
             size += 2
+            if version >= 6 {
+                size += KafkaSize.string(self.errorMessage, flexible: flexible)
+            }
             size += KafkaSize.string(self.groupId, flexible: flexible)
             size += KafkaSize.string(self.groupState, flexible: flexible)
             size += KafkaSize.string(self.protocolType, flexible: flexible)

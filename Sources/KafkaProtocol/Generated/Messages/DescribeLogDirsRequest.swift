@@ -3,11 +3,11 @@
 
 import NIOCore
 
-/// DescribeLogDirsRequest (API key 35): valid versions 0-4, flexible 2+, deprecated 0.
+/// DescribeLogDirsRequest (API key 35): valid versions 0-5, flexible 2+, deprecated 0.
 public struct DescribeLogDirsRequest: KafkaAPIMessage {
     public static let apiKey: ApiKey = ApiKey(rawValue: 35)
     public static let messageName: String = "DescribeLogDirsRequest"
-    public static let validVersions: ClosedRange<Int16> = 0...4
+    public static let validVersions: ClosedRange<Int16> = 0...5
     public static let firstFlexibleVersion: Int16? = 2
 
     /// Each topic that we want to describe log directories for, or null for all topics.
@@ -108,7 +108,7 @@ public struct DescribeLogDirsRequest: KafkaAPIMessage {
 extension DescribeLogDirsRequest {
     /// Versions 0+.
     public struct DescribableLogDirTopic: KafkaCodable {
-        /// The topic name
+        /// The topic name.
         /// - Versions: 0+; map key
         public var topic: String
         /// The partition indexes.

@@ -3,11 +3,11 @@
 
 import NIOCore
 
-/// DescribeLogDirsResponse (API key 35): valid versions 0-4, flexible 2+.
+/// DescribeLogDirsResponse (API key 35): valid versions 0-5, flexible 2+, deprecated 0.
 public struct DescribeLogDirsResponse: KafkaThrottledResponse {
     public static let apiKey: ApiKey = ApiKey(rawValue: 35)
     public static let messageName: String = "DescribeLogDirsResponse"
-    public static let validVersions: ClosedRange<Int16> = 0...4
+    public static let validVersions: ClosedRange<Int16> = 0...5
     public static let firstFlexibleVersion: Int16? = 2
     public static let throttleTimeVersions: PartialRangeFrom<Int16> = 0...
 
@@ -132,7 +132,7 @@ extension DescribeLogDirsResponse {
         /// The size of the log segments in this partition in bytes.
         /// - Versions: 0+
         public var partitionSize: Int64
-        /// The lag of the log's LEO w.r.t. partition's HW (if it is the current log for the partition) or current replica's LEO (if it is the future log for the partition)
+        /// The lag of the log's LEO w.r.t. partition's HW (if it is the current log for the partition) or current replica's LEO (if it is the future log for the partition).
         /// - Versions: 0+
         public var offsetLag: Int64
         /// True if this log is created by AlterReplicaLogDirsRequest and will replace the current log of the replica in the future.
@@ -227,7 +227,7 @@ extension DescribeLogDirsResponse {
         /// The topic name.
         /// - Versions: 0+
         public var name: String
-        /// Partitions
+        /// The partitions.
         /// - Versions: 0+
         public var partitions: [DescribeLogDirsResponse.DescribeLogDirsPartition]
         /// Tagged fields this version of the codec does not know, kept for re-encoding (KIP-482).
@@ -326,15 +326,18 @@ extension DescribeLogDirsResponse {
         /// The absolute log directory path.
         /// - Versions: 0+
         public var logDir: String
-        /// Each topic.
+        /// The topics.
         /// - Versions: 0+
         public var topics: [DescribeLogDirsResponse.DescribeLogDirsTopic]
-        /// The total size in bytes of the volume the log directory is in.
+        /// The total size in bytes of the volume the log directory is in. This value does not include the size of data stored in remote storage.
         /// - Versions: 4+; ignorable; default -1
         public var totalBytes: Int64
-        /// The usable size in bytes of the volume the log directory is in.
+        /// The usable size in bytes of the volume the log directory is in. This value does not include the size of data stored in remote storage.
         /// - Versions: 4+; ignorable; default -1
         public var usableBytes: Int64
+        /// True if this log directory is cordoned.
+        /// - Versions: 5+; ignorable; default false
+        public var isCordoned: Bool
         /// Tagged fields this version of the codec does not know, kept for re-encoding (KIP-482).
         public var unknownTaggedFields: [UnknownTaggedField]
 
@@ -344,6 +347,7 @@ extension DescribeLogDirsResponse {
             topics: [DescribeLogDirsResponse.DescribeLogDirsTopic] = [],
             totalBytes: Int64 = -1,
             usableBytes: Int64 = -1,
+            isCordoned: Bool = false,
             unknownTaggedFields: [UnknownTaggedField] = []
         ) {
             self.errorCode = errorCode
@@ -351,6 +355,7 @@ extension DescribeLogDirsResponse {
             self.topics = topics
             self.totalBytes = totalBytes
             self.usableBytes = usableBytes
+            self.isCordoned = isCordoned
             self.unknownTaggedFields = unknownTaggedFields
         }
 
@@ -382,6 +387,9 @@ extension DescribeLogDirsResponse {
             }
             if version >= 4 {
                 self.usableBytes = try buffer.readKafkaInt64("UsableBytes")
+            }
+            if version >= 5 {
+                self.isCordoned = try buffer.readKafkaBool("IsCordoned")
             }
             if flexible {
                 let tagCount: UInt32 = try buffer.readUnsignedVarInt("TaggedFields")
@@ -415,6 +423,9 @@ extension DescribeLogDirsResponse {
             if version >= 4 {
                 buffer.writeInteger(self.usableBytes)
             }
+            if version >= 5 {
+                buffer.writeKafkaBool(self.isCordoned)
+            }
             if flexible {
                 let tagCount: Int = self.unknownTaggedFields.count
                 buffer.writeUnsignedVarInt(UInt32(tagCount))
@@ -438,6 +449,9 @@ extension DescribeLogDirsResponse {
             }
             if version >= 4 {
                 size += 8
+            }
+            if version >= 5 {
+                size += 1
             }
             if flexible {
                 let tagCount: Int = self.unknownTaggedFields.count

@@ -10,7 +10,7 @@ public struct DescribeProducersRequest: KafkaAPIMessage {
     public static let validVersions: ClosedRange<Int16> = 0...0
     public static let firstFlexibleVersion: Int16? = 0
 
-    /// Topics
+    /// The topics to list producers for.
     /// - Versions: 0+
     public var topics: [DescribeProducersRequest.TopicRequest]
     /// Tagged fields this version of the codec does not know, kept for re-encoding (KIP-482).

@@ -104,22 +104,22 @@ public struct DescribeProducersResponse: KafkaThrottledResponse {
 extension DescribeProducersResponse {
     /// Versions 0+.
     public struct ProducerState: KafkaCodable {
-        /// ProducerId
+        /// The producer id.
         /// - Versions: 0+
         public var producerId: Int64
-        /// ProducerEpoch
+        /// The producer epoch.
         /// - Versions: 0+
         public var producerEpoch: Int32
-        /// LastSequence
+        /// The last sequence number sent by the producer.
         /// - Versions: 0+; default -1
         public var lastSequence: Int32
-        /// LastTimestamp
+        /// The last timestamp sent by the producer.
         /// - Versions: 0+; default -1
         public var lastTimestamp: Int64
-        /// CoordinatorEpoch
+        /// The current epoch of the producer group.
         /// - Versions: 0+
         public var coordinatorEpoch: Int32
-        /// CurrentTxnStartOffset
+        /// The current transaction start offset of the producer.
         /// - Versions: 0+; default -1
         public var currentTxnStartOffset: Int64
         /// Tagged fields this version of the codec does not know, kept for re-encoding (KIP-482).
@@ -213,10 +213,10 @@ extension DescribeProducersResponse {
         /// The partition error code, or 0 if there was no error.
         /// - Versions: 0+
         public var errorCode: Int16
-        /// The partition error message, which may be null if no additional details are available
+        /// The partition error message, which may be null if no additional details are available.
         /// - Versions: 0+; nullable 0+; default null
         public var errorMessage: String?
-        /// ActiveProducers
+        /// The active producers for the partition.
         /// - Versions: 0+
         public var activeProducers: [DescribeProducersResponse.ProducerState]
         /// Tagged fields this version of the codec does not know, kept for re-encoding (KIP-482).
@@ -311,7 +311,7 @@ extension DescribeProducersResponse {
 extension DescribeProducersResponse {
     /// Versions 0+.
     public struct TopicResponse: KafkaCodable {
-        /// The topic name
+        /// The topic name.
         /// - Versions: 0+
         public var name: String
         /// Each partition in the response.

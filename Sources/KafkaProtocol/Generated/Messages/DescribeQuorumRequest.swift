@@ -10,7 +10,7 @@ public struct DescribeQuorumRequest: KafkaAPIMessage {
     public static let validVersions: ClosedRange<Int16> = 0...2
     public static let firstFlexibleVersion: Int16? = 0
 
-    /// Topics
+    /// The topics to describe.
     /// - Versions: 0+
     public var topics: [DescribeQuorumRequest.TopicData]
     /// Tagged fields this version of the codec does not know, kept for re-encoding (KIP-482).
@@ -161,7 +161,7 @@ extension DescribeQuorumRequest {
         /// The topic name.
         /// - Versions: 0+
         public var topicName: String
-        /// Partitions
+        /// The partitions to describe.
         /// - Versions: 0+
         public var partitions: [DescribeQuorumRequest.PartitionData]
         /// Tagged fields this version of the codec does not know, kept for re-encoding (KIP-482).

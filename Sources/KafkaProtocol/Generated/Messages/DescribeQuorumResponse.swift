@@ -16,10 +16,10 @@ public struct DescribeQuorumResponse: KafkaAPIMessage {
     /// The error message, or null if there was no error.
     /// - Versions: 2+; nullable 2+; ignorable
     public var errorMessage: String?
-    /// Topics
+    /// The response from the describe quorum API.
     /// - Versions: 0+
     public var topics: [DescribeQuorumResponse.TopicData]
-    /// Nodes
+    /// The nodes in the quorum.
     /// - Versions: 2+
     public var nodes: [DescribeQuorumResponse.Node]
     /// Tagged fields this version of the codec does not know, kept for re-encoding (KIP-482).
@@ -147,19 +147,19 @@ public struct DescribeQuorumResponse: KafkaAPIMessage {
 extension DescribeQuorumResponse {
     /// Versions 0+.
     public struct ReplicaState: KafkaCodable {
-        /// ReplicaId
+        /// The ID of the replica.
         /// - Versions: 0+
         public var replicaId: Int32
-        /// ReplicaDirectoryId
+        /// The replica directory ID of the replica.
         /// - Versions: 2+
         public var replicaDirectoryId: KafkaUUID
-        /// The last known log end offset of the follower or -1 if it is unknown
+        /// The last known log end offset of the follower or -1 if it is unknown.
         /// - Versions: 0+
         public var logEndOffset: Int64
-        /// The last known leader wall clock time time when a follower fetched from the leader. This is reported as -1 both for the current leader or if it is unknown for a voter
+        /// The last known leader wall clock time time when a follower fetched from the leader. This is reported as -1 both for the current leader or if it is unknown for a voter.
         /// - Versions: 1+; ignorable; default -1
         public var lastFetchTimestamp: Int64
-        /// The leader wall clock append time of the offset for which the follower made the most recent fetch request. This is reported as the current time for the leader and -1 if unknown for a voter
+        /// The leader wall clock append time of the offset for which the follower made the most recent fetch request. This is reported as the current time for the leader and -1 if unknown for a voter.
         /// - Versions: 1+; ignorable; default -1
         public var lastCaughtUpTimestamp: Int64
         /// Tagged fields this version of the codec does not know, kept for re-encoding (KIP-482).
@@ -265,7 +265,7 @@ extension DescribeQuorumResponse {
         /// The partition index.
         /// - Versions: 0+
         public var partitionIndex: Int32
-        /// ErrorCode
+        /// The partition error code.
         /// - Versions: 0+
         public var errorCode: Int16
         /// The error message, or null if there was no error.
@@ -274,16 +274,16 @@ extension DescribeQuorumResponse {
         /// The ID of the current leader or -1 if the leader is unknown.
         /// - Versions: 0+
         public var leaderId: Int32
-        /// The latest known leader epoch
+        /// The latest known leader epoch.
         /// - Versions: 0+
         public var leaderEpoch: Int32
-        /// HighWatermark
+        /// The high water mark.
         /// - Versions: 0+
         public var highWatermark: Int64
-        /// CurrentVoters
+        /// The current voters of the partition.
         /// - Versions: 0+
         public var currentVoters: [DescribeQuorumResponse.ReplicaState]
-        /// Observers
+        /// The observers of the partition.
         /// - Versions: 0+
         public var observers: [DescribeQuorumResponse.ReplicaState]
         /// Tagged fields this version of the codec does not know, kept for re-encoding (KIP-482).
@@ -421,7 +421,7 @@ extension DescribeQuorumResponse {
         /// The topic name.
         /// - Versions: 0+
         public var topicName: String
-        /// Partitions
+        /// The partition data.
         /// - Versions: 0+
         public var partitions: [DescribeQuorumResponse.PartitionData]
         /// Tagged fields this version of the codec does not know, kept for re-encoding (KIP-482).
@@ -506,13 +506,13 @@ extension DescribeQuorumResponse {
 extension DescribeQuorumResponse {
     /// Versions 2+.
     public struct Listener: KafkaCodable {
-        /// The name of the endpoint
+        /// The name of the endpoint.
         /// - Versions: 2+; map key
         public var name: String
-        /// The hostname
+        /// The hostname.
         /// - Versions: 2+
         public var host: String
-        /// The port
+        /// The port.
         /// - Versions: 2+
         public var port: UInt16
         /// Tagged fields this version of the codec does not know, kept for re-encoding (KIP-482).
@@ -588,10 +588,10 @@ extension DescribeQuorumResponse {
 extension DescribeQuorumResponse {
     /// Versions 2+.
     public struct Node: KafkaCodable {
-        /// The ID of the associated node
+        /// The ID of the associated node.
         /// - Versions: 2+; map key
         public var nodeId: Int32
-        /// The listeners of this controller
+        /// The listeners of this controller.
         /// - Versions: 2+
         public var listeners: [DescribeQuorumResponse.Listener]
         /// Tagged fields this version of the codec does not know, kept for re-encoding (KIP-482).

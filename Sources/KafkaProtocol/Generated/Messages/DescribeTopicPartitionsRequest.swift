@@ -116,7 +116,7 @@ public struct DescribeTopicPartitionsRequest: KafkaAPIMessage {
 extension DescribeTopicPartitionsRequest {
     /// Versions 0+.
     public struct TopicRequest: KafkaCodable {
-        /// The topic name
+        /// The topic name.
         /// - Versions: 0+
         public var name: String
         /// Tagged fields this version of the codec does not know, kept for re-encoding (KIP-482).
@@ -182,10 +182,10 @@ extension DescribeTopicPartitionsRequest {
 extension DescribeTopicPartitionsRequest {
     /// Versions 0+.
     public struct Cursor: KafkaCodable {
-        /// The name for the first topic to process
+        /// The name for the first topic to process.
         /// - Versions: 0+
         public var topicName: String
-        /// The partition index to start with
+        /// The partition index to start with.
         /// - Versions: 0+
         public var partitionIndex: Int32
         /// Tagged fields this version of the codec does not know, kept for re-encoding (KIP-482).

@@ -437,10 +437,10 @@ extension DescribeTopicPartitionsResponse {
 extension DescribeTopicPartitionsResponse {
     /// Versions 0+.
     public struct Cursor: KafkaCodable {
-        /// The name for the first topic to process
+        /// The name for the first topic to process.
         /// - Versions: 0+
         public var topicName: String
-        /// The partition index to start with
+        /// The partition index to start with.
         /// - Versions: 0+
         public var partitionIndex: Int32
         /// Tagged fields this version of the codec does not know, kept for re-encoding (KIP-482).

@@ -14,7 +14,7 @@ public struct DescribeTransactionsResponse: KafkaThrottledResponse {
     /// The duration in milliseconds for which the request was throttled due to a quota violation, or zero if the request did not violate any quota.
     /// - Versions: 0+
     public var throttleTimeMs: Int32
-    /// TransactionStates
+    /// The current state of the transaction.
     /// - Versions: 0+
     public var transactionStates: [DescribeTransactionsResponse.TransactionState]
     /// Tagged fields this version of the codec does not know, kept for re-encoding (KIP-482).
@@ -104,10 +104,10 @@ public struct DescribeTransactionsResponse: KafkaThrottledResponse {
 extension DescribeTransactionsResponse {
     /// Versions 0+.
     public struct TopicData: KafkaCodable {
-        /// Topic
+        /// The topic name.
         /// - Versions: 0+; map key
         public var topic: String
-        /// Partitions
+        /// The partition ids included in the current transaction.
         /// - Versions: 0+
         public var partitions: [Int32]
         /// Tagged fields this version of the codec does not know, kept for re-encoding (KIP-482).
@@ -190,25 +190,25 @@ extension DescribeTransactionsResponse {
 extension DescribeTransactionsResponse {
     /// Versions 0+.
     public struct TransactionState: KafkaCodable {
-        /// ErrorCode
+        /// The error code.
         /// - Versions: 0+
         public var errorCode: Int16
-        /// TransactionalId
+        /// The transactional id.
         /// - Versions: 0+
         public var transactionalId: String
-        /// TransactionState
+        /// The current transaction state of the producer.
         /// - Versions: 0+
         public var transactionState: String
-        /// TransactionTimeoutMs
+        /// The timeout in milliseconds for the transaction.
         /// - Versions: 0+
         public var transactionTimeoutMs: Int32
-        /// TransactionStartTimeMs
+        /// The start time of the transaction in milliseconds.
         /// - Versions: 0+
         public var transactionStartTimeMs: Int64
-        /// ProducerId
+        /// The current producer id associated with the transaction.
         /// - Versions: 0+
         public var producerId: Int64
-        /// ProducerEpoch
+        /// The current epoch associated with the producer id.
         /// - Versions: 0+
         public var producerEpoch: Int16
         /// The set of partitions included in the current transaction (if active). When a transaction is preparing to commit or abort, this will include only partitions which do not have markers.

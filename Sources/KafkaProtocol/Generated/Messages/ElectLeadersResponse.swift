@@ -128,7 +128,7 @@ public struct ElectLeadersResponse: KafkaThrottledResponse {
 extension ElectLeadersResponse {
     /// Versions 0+.
     public struct PartitionResult: KafkaCodable {
-        /// The partition id
+        /// The partition id.
         /// - Versions: 0+
         public var partitionId: Int32
         /// The result error, or zero if there was no error.
@@ -218,10 +218,10 @@ extension ElectLeadersResponse {
 extension ElectLeadersResponse {
     /// Versions 0+.
     public struct ReplicaElectionResult: KafkaCodable {
-        /// The topic name
+        /// The topic name.
         /// - Versions: 0+
         public var topic: String
-        /// The results for each partition
+        /// The results for each partition.
         /// - Versions: 0+
         public var partitionResult: [ElectLeadersResponse.PartitionResult]
         /// Tagged fields this version of the codec does not know, kept for re-encoding (KIP-482).

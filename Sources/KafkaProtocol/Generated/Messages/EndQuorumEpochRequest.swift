@@ -10,13 +10,13 @@ public struct EndQuorumEpochRequest: KafkaAPIMessage {
     public static let validVersions: ClosedRange<Int16> = 0...1
     public static let firstFlexibleVersion: Int16? = 1
 
-    /// ClusterId
+    /// The cluster id.
     /// - Versions: 0+; nullable 0+; default null
     public var clusterId: String?
-    /// Topics
+    /// The topics.
     /// - Versions: 0+
     public var topics: [EndQuorumEpochRequest.TopicData]
-    /// Endpoints for the leader
+    /// Endpoints for the leader.
     /// - Versions: 1+; ignorable
     public var leaderEndpoints: [EndQuorumEpochRequest.LeaderEndpoint]
     /// Tagged fields this version of the codec does not know, kept for re-encoding (KIP-482).
@@ -139,10 +139,10 @@ public struct EndQuorumEpochRequest: KafkaAPIMessage {
 extension EndQuorumEpochRequest {
     /// Versions 1+.
     public struct ReplicaInfo: KafkaCodable {
-        /// CandidateId
+        /// The ID of the candidate replica.
         /// - Versions: 1+
         public var candidateId: Int32
-        /// CandidateDirectoryId
+        /// The directory ID of the candidate replica.
         /// - Versions: 1+
         public var candidateDirectoryId: KafkaUUID
         /// Tagged fields this version of the codec does not know, kept for re-encoding (KIP-482).
@@ -213,16 +213,16 @@ extension EndQuorumEpochRequest {
         /// The partition index.
         /// - Versions: 0+
         public var partitionIndex: Int32
-        /// The current leader ID that is resigning
+        /// The current leader ID that is resigning.
         /// - Versions: 0+
         public var leaderId: Int32
-        /// The current epoch
+        /// The current epoch.
         /// - Versions: 0+
         public var leaderEpoch: Int32
-        /// A sorted list of preferred successors to start the election
+        /// A sorted list of preferred successors to start the election.
         /// - Versions: 0; ignorable
         public var preferredSuccessors: [Int32]
-        /// A sorted list of preferred candidates to start the election
+        /// A sorted list of preferred candidates to start the election.
         /// - Versions: 1+; ignorable
         public var preferredCandidates: [EndQuorumEpochRequest.ReplicaInfo]
         /// Tagged fields this version of the codec does not know, kept for re-encoding (KIP-482).
@@ -357,7 +357,7 @@ extension EndQuorumEpochRequest {
         /// The topic name.
         /// - Versions: 0+
         public var topicName: String
-        /// Partitions
+        /// The partitions.
         /// - Versions: 0+
         public var partitions: [EndQuorumEpochRequest.PartitionData]
         /// Tagged fields this version of the codec does not know, kept for re-encoding (KIP-482).
@@ -450,13 +450,13 @@ extension EndQuorumEpochRequest {
 extension EndQuorumEpochRequest {
     /// Versions 1+.
     public struct LeaderEndpoint: KafkaCodable {
-        /// The name of the endpoint
+        /// The name of the endpoint.
         /// - Versions: 1+; map key
         public var name: String
-        /// The node's hostname
+        /// The node's hostname.
         /// - Versions: 1+
         public var host: String
-        /// The node's port
+        /// The node's port.
         /// - Versions: 1+
         public var port: UInt16
         /// Tagged fields this version of the codec does not know, kept for re-encoding (KIP-482).

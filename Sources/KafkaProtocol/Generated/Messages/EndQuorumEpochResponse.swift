@@ -13,10 +13,10 @@ public struct EndQuorumEpochResponse: KafkaAPIMessage {
     /// The top level error code.
     /// - Versions: 0+
     public var errorCode: Int16
-    /// Topics
+    /// The topic data.
     /// - Versions: 0+
     public var topics: [EndQuorumEpochResponse.TopicData]
-    /// Endpoints for all leaders enumerated in PartitionData
+    /// Endpoints for all leaders enumerated in PartitionData.
     /// - Versions: 1+; tag 0 in 1+
     public var nodeEndpoints: [EndQuorumEpochResponse.NodeEndpoint]
     /// Tagged fields this version of the codec does not know, kept for re-encoding (KIP-482).
@@ -160,13 +160,13 @@ extension EndQuorumEpochResponse {
         /// The partition index.
         /// - Versions: 0+
         public var partitionIndex: Int32
-        /// ErrorCode
+        /// The partition level error code.
         /// - Versions: 0+
         public var errorCode: Int16
         /// The ID of the current leader or -1 if the leader is unknown.
         /// - Versions: 0+
         public var leaderId: Int32
-        /// The latest known leader epoch
+        /// The latest known leader epoch.
         /// - Versions: 0+
         public var leaderEpoch: Int32
         /// Tagged fields this version of the codec does not know, kept for re-encoding (KIP-482).
@@ -258,7 +258,7 @@ extension EndQuorumEpochResponse {
         /// The topic name.
         /// - Versions: 0+
         public var topicName: String
-        /// Partitions
+        /// The partition data.
         /// - Versions: 0+
         public var partitions: [EndQuorumEpochResponse.PartitionData]
         /// Tagged fields this version of the codec does not know, kept for re-encoding (KIP-482).
@@ -351,13 +351,13 @@ extension EndQuorumEpochResponse {
 extension EndQuorumEpochResponse {
     /// Versions 1+.
     public struct NodeEndpoint: KafkaCodable {
-        /// The ID of the associated node
+        /// The ID of the associated node.
         /// - Versions: 1+; map key
         public var nodeId: Int32
-        /// The node's hostname
+        /// The node's hostname.
         /// - Versions: 1+
         public var host: String
-        /// The node's port
+        /// The node's port.
         /// - Versions: 1+
         public var port: UInt16
         /// Tagged fields this version of the codec does not know, kept for re-encoding (KIP-482).

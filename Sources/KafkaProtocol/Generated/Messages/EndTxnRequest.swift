@@ -3,7 +3,7 @@
 
 import NIOCore
 
-/// EndTxnRequest (API key 26): valid versions 0-5, flexible 3+, latest version unstable.
+/// EndTxnRequest (API key 26): valid versions 0-5, flexible 3+.
 public struct EndTxnRequest: KafkaAPIMessage {
     public static let apiKey: ApiKey = ApiKey(rawValue: 26)
     public static let messageName: String = "EndTxnRequest"

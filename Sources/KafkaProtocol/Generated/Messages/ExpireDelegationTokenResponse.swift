@@ -3,7 +3,7 @@
 
 import NIOCore
 
-/// ExpireDelegationTokenResponse (API key 40): valid versions 0-2, flexible 2+.
+/// ExpireDelegationTokenResponse (API key 40): valid versions 0-2, flexible 2+, deprecated 0.
 public struct ExpireDelegationTokenResponse: KafkaThrottledResponse {
     public static let apiKey: ApiKey = ApiKey(rawValue: 40)
     public static let messageName: String = "ExpireDelegationTokenResponse"

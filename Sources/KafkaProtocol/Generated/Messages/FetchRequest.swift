@@ -3,11 +3,11 @@
 
 import NIOCore
 
-/// FetchRequest (API key 1): valid versions 0-17, flexible 12+, deprecated 0-3.
+/// FetchRequest (API key 1): valid versions 0-18, flexible 12+, deprecated 0-3.
 public struct FetchRequest: KafkaAPIMessage {
     public static let apiKey: ApiKey = ApiKey(rawValue: 1)
     public static let messageName: String = "FetchRequest"
-    public static let validVersions: ClosedRange<Int16> = 0...17
+    public static let validVersions: ClosedRange<Int16> = 0...18
     public static let firstFlexibleVersion: Int16? = 12
 
     /// The clusterId if known. This is used to validate metadata fetches prior to broker registration.
@@ -16,7 +16,7 @@ public struct FetchRequest: KafkaAPIMessage {
     /// The broker ID of the follower, of -1 if this request is from a consumer.
     /// - Versions: 0-14; default -1
     public var replicaId: Int32
-    /// ReplicaState
+    /// The state of the replica in the follower.
     /// - Versions: 15+; tag 1 in 15+
     public var replicaState: FetchRequest.ReplicaState
     /// The maximum time in milliseconds to wait for the response.
@@ -28,7 +28,7 @@ public struct FetchRequest: KafkaAPIMessage {
     /// The maximum bytes to fetch.  See KIP-74 for cases where this limit may not be honored.
     /// - Versions: 3+; ignorable; default 0x7fffffff
     public var maxBytes: Int32
-    /// This setting controls the visibility of transactional records. Using READ_UNCOMMITTED (isolation_level = 0) makes all records visible. With READ_COMMITTED (isolation_level = 1), non-transactional and COMMITTED transactional records are visible. To be more concrete, READ_COMMITTED returns all data from offsets smaller than the current LSO (last stable offset), and enables the inclusion of the list of aborted transactions in the result, which allows consumers to discard ABORTED transactional records
+    /// This setting controls the visibility of transactional records. Using READ_UNCOMMITTED (isolation_level = 0) makes all records visible. With READ_COMMITTED (isolation_level = 1), non-transactional and COMMITTED transactional records are visible. To be more concrete, READ_COMMITTED returns all data from offsets smaller than the current LSO (last stable offset), and enables the inclusion of the list of aborted transactions in the result, which allows consumers to discard ABORTED transactional records.
     /// - Versions: 4+; ignorable; default 0
     public var isolationLevel: Int8
     /// The fetch session ID.
@@ -43,7 +43,7 @@ public struct FetchRequest: KafkaAPIMessage {
     /// In an incremental fetch request, the partitions to remove.
     /// - Versions: 7+
     public var forgottenTopicsData: [FetchRequest.ForgottenTopic]
-    /// Rack ID of the consumer making this request
+    /// Rack ID of the consumer making this request.
     /// - Versions: 11+; ignorable; default 
     public var rackId: String
     /// Tagged fields this version of the codec does not know, kept for re-encoding (KIP-482).
@@ -379,7 +379,7 @@ extension FetchRequest {
         /// The message offset.
         /// - Versions: 0+
         public var fetchOffset: Int64
-        /// The epoch of the last fetched record or -1 if there is none
+        /// The epoch of the last fetched record or -1 if there is none.
         /// - Versions: 12+; default -1
         public var lastFetchedEpoch: Int32
         /// The earliest available offset of the follower replica.  The field is only used when the request is sent by the follower.
@@ -388,9 +388,12 @@ extension FetchRequest {
         /// The maximum bytes to fetch from this partition.  See KIP-74 for cases where this limit may not be honored.
         /// - Versions: 0+
         public var partitionMaxBytes: Int32
-        /// The directory id of the follower fetching
+        /// The directory id of the follower fetching.
         /// - Versions: 17+; tag 0 in 17+; ignorable
         public var replicaDirectoryId: KafkaUUID
+        /// The high-watermark known by the replica. -1 if the high-watermark is not known and 9223372036854775807 if the feature is not supported.
+        /// - Versions: 18+; tag 1 in 18+; ignorable; default 9223372036854775807
+        public var highWatermark: Int64
         /// Tagged fields this version of the codec does not know, kept for re-encoding (KIP-482).
         public var unknownTaggedFields: [UnknownTaggedField]
 
@@ -402,6 +405,7 @@ extension FetchRequest {
             logStartOffset: Int64 = -1,
             partitionMaxBytes: Int32 = 0,
             replicaDirectoryId: KafkaUUID = .zero,
+            highWatermark: Int64 = 9223372036854775807,
             unknownTaggedFields: [UnknownTaggedField] = []
         ) {
             self.partition = partition
@@ -411,6 +415,7 @@ extension FetchRequest {
             self.logStartOffset = logStartOffset
             self.partitionMaxBytes = partitionMaxBytes
             self.replicaDirectoryId = replicaDirectoryId
+            self.highWatermark = highWatermark
             self.unknownTaggedFields = unknownTaggedFields
         }
 
@@ -446,6 +451,9 @@ extension FetchRequest {
                     case 0 where version >= 17:
                         var tagged: ByteBuffer = try buffer.readKafkaTaggedFieldData("ReplicaDirectoryId")
                         self.replicaDirectoryId = try tagged.readKafkaUUID("ReplicaDirectoryId")
+                    case 1 where version >= 18:
+                        var tagged: ByteBuffer = try buffer.readKafkaTaggedFieldData("HighWatermark")
+                        self.highWatermark = try tagged.readKafkaInt64("HighWatermark")
                     default:
                         self.unknownTaggedFields.append(UnknownTaggedField(tag: tag, data: try buffer.readKafkaTaggedFieldData("TaggedFields")))
                     }
@@ -483,6 +491,9 @@ extension FetchRequest {
                 if version >= 17 {
                     if self.replicaDirectoryId != .zero { tagCount += 1 }
                 }
+                if version >= 18 {
+                    if self.highWatermark != 9223372036854775807 { tagCount += 1 }
+                }
                 buffer.writeUnsignedVarInt(UInt32(tagCount))
                 var unknownIndex: Int = 0
                 while unknownIndex < self.unknownTaggedFields.count && self.unknownTaggedFields[unknownIndex].tag < 0 {
@@ -493,6 +504,17 @@ extension FetchRequest {
                     if self.replicaDirectoryId != .zero {
                         try buffer.writeKafkaTaggedField(tag: 0) { (buffer: inout ByteBuffer) throws in
                             buffer.writeKafkaUUID(self.replicaDirectoryId)
+                        }
+                    }
+                }
+                while unknownIndex < self.unknownTaggedFields.count && self.unknownTaggedFields[unknownIndex].tag < 1 {
+                    self.unknownTaggedFields[unknownIndex].write(to: &buffer)
+                    unknownIndex += 1
+                }
+                if version >= 18 {
+                    if self.highWatermark != 9223372036854775807 {
+                        try buffer.writeKafkaTaggedField(tag: 1) { (buffer: inout ByteBuffer) throws in
+                            buffer.writeInteger(self.highWatermark)
                         }
                     }
                 }
@@ -531,6 +553,14 @@ extension FetchRequest {
                         size += KafkaSize.taggedField(tag: 0, valueSize: fieldSize)
                     }
                 }
+                if version >= 18 {
+                    if self.highWatermark != 9223372036854775807 {
+                        tagCount += 1
+                        var fieldSize: Int = 0
+                        fieldSize += 8
+                        size += KafkaSize.taggedField(tag: 1, valueSize: fieldSize)
+                    }
+                }
                 size += UnsignedVarInt.size(tagCount)
             }
             return size
@@ -544,7 +574,7 @@ extension FetchRequest {
         /// The name of the topic to fetch.
         /// - Versions: 0-12; ignorable
         public var topic: String
-        /// The unique topic ID
+        /// The unique topic ID.
         /// - Versions: 13+; ignorable
         public var topicId: KafkaUUID
         /// The partitions to fetch.
@@ -660,7 +690,7 @@ extension FetchRequest {
         /// The topic name.
         /// - Versions: 7-12; ignorable
         public var topic: String
-        /// The unique topic ID
+        /// The unique topic ID.
         /// - Versions: 13+; ignorable
         public var topicId: KafkaUUID
         /// The partitions indexes to forget.

@@ -3,11 +3,11 @@
 
 import NIOCore
 
-/// FetchResponse (API key 1): valid versions 0-17, flexible 12+.
+/// FetchResponse (API key 1): valid versions 0-18, flexible 12+, deprecated 0-3.
 public struct FetchResponse: KafkaThrottledResponse {
     public static let apiKey: ApiKey = ApiKey(rawValue: 1)
     public static let messageName: String = "FetchResponse"
-    public static let validVersions: ClosedRange<Int16> = 0...17
+    public static let validVersions: ClosedRange<Int16> = 0...18
     public static let firstFlexibleVersion: Int16? = 12
     public static let throttleTimeVersions: PartialRangeFrom<Int16> = 1...
 
@@ -202,10 +202,10 @@ public struct FetchResponse: KafkaThrottledResponse {
 extension FetchResponse {
     /// Versions 12+.
     public struct EpochEndOffset: KafkaCodable {
-        /// Epoch
+        /// The largest epoch.
         /// - Versions: 12+; default -1
         public var epoch: Int32
-        /// EndOffset
+        /// The end offset of the epoch.
         /// - Versions: 12+; default -1
         public var endOffset: Int64
         /// Tagged fields this version of the codec does not know, kept for re-encoding (KIP-482).
@@ -276,7 +276,7 @@ extension FetchResponse {
         /// The ID of the current leader or -1 if the leader is unknown.
         /// - Versions: 12+; default -1
         public var leaderId: Int32
-        /// The latest known leader epoch
+        /// The latest known leader epoch.
         /// - Versions: 12+; default -1
         public var leaderEpoch: Int32
         /// Tagged fields this version of the codec does not know, kept for re-encoding (KIP-482).
@@ -344,10 +344,10 @@ extension FetchResponse {
 extension FetchResponse {
     /// Versions 12+.
     public struct SnapshotId: KafkaCodable {
-        /// EndOffset
+        /// The end offset of the epoch.
         /// - Versions: 0+; default -1
         public var endOffset: Int64
-        /// Epoch
+        /// The largest epoch.
         /// - Versions: 0+; default -1
         public var epoch: Int32
         /// Tagged fields this version of the codec does not know, kept for re-encoding (KIP-482).
@@ -506,16 +506,16 @@ extension FetchResponse {
         /// The current high water mark.
         /// - Versions: 0+
         public var highWatermark: Int64
-        /// The last stable offset (or LSO) of the partition. This is the last offset such that the state of all transactional records prior to this offset have been decided (ABORTED or COMMITTED)
+        /// The last stable offset (or LSO) of the partition. This is the last offset such that the state of all transactional records prior to this offset have been decided (ABORTED or COMMITTED).
         /// - Versions: 4+; ignorable; default -1
         public var lastStableOffset: Int64
         /// The current log start offset.
         /// - Versions: 5+; ignorable; default -1
         public var logStartOffset: Int64
-        /// In case divergence is detected based on the `LastFetchedEpoch` and `FetchOffset` in the request, this field indicates the largest epoch and its end offset such that subsequent records are known to diverge
+        /// In case divergence is detected based on the `LastFetchedEpoch` and `FetchOffset` in the request, this field indicates the largest epoch and its end offset such that subsequent records are known to diverge.
         /// - Versions: 12+; tag 0 in 12+
         public var divergingEpoch: FetchResponse.EpochEndOffset
-        /// CurrentLeader
+        /// The current leader of the partition.
         /// - Versions: 12+; tag 1 in 12+
         public var currentLeader: FetchResponse.LeaderIdAndEpoch
         /// In the case of fetching an offset less than the LogStartOffset, this is the end offset and epoch that should be used in the FetchSnapshot request.
@@ -524,7 +524,7 @@ extension FetchResponse {
         /// The aborted transactions.
         /// - Versions: 4+; nullable 4+; ignorable
         public var abortedTransactions: [FetchResponse.AbortedTransaction]?
-        /// The preferred read replica for the consumer to use on its next fetch request
+        /// The preferred read replica for the consumer to use on its next fetch request.
         /// - Versions: 11+; default -1
         public var preferredReadReplica: Int32
         /// The record data.
@@ -757,7 +757,7 @@ extension FetchResponse {
         /// The topic name.
         /// - Versions: 0-12; ignorable
         public var topic: String
-        /// The unique topic ID
+        /// The unique topic ID.
         /// - Versions: 13+; ignorable
         public var topicId: KafkaUUID
         /// The topic partitions.

@@ -10,16 +10,16 @@ public struct FetchSnapshotRequest: KafkaAPIMessage {
     public static let validVersions: ClosedRange<Int16> = 0...1
     public static let firstFlexibleVersion: Int16? = 0
 
-    /// The clusterId if known, this is used to validate metadata fetches prior to broker registration
+    /// The clusterId if known, this is used to validate metadata fetches prior to broker registration.
     /// - Versions: 0+; nullable 0+; tag 0 in 0+; default null
     public var clusterId: String?
-    /// The broker ID of the follower
+    /// The broker ID of the follower.
     /// - Versions: 0+; default -1
     public var replicaId: Int32
-    /// The maximum bytes to fetch from all of the snapshots
+    /// The maximum bytes to fetch from all of the snapshots.
     /// - Versions: 0+; default 0x7fffffff
     public var maxBytes: Int32
-    /// The topics to fetch
+    /// The topics to fetch.
     /// - Versions: 0+
     public var topics: [FetchSnapshotRequest.TopicSnapshot]
     /// Tagged fields this version of the codec does not know, kept for re-encoding (KIP-482).
@@ -142,10 +142,10 @@ public struct FetchSnapshotRequest: KafkaAPIMessage {
 extension FetchSnapshotRequest {
     /// Versions 0+.
     public struct SnapshotId: KafkaCodable {
-        /// EndOffset
+        /// The end offset of the snapshot.
         /// - Versions: 0+
         public var endOffset: Int64
-        /// Epoch
+        /// The epoch of the snapshot.
         /// - Versions: 0+
         public var epoch: Int32
         /// Tagged fields this version of the codec does not know, kept for re-encoding (KIP-482).
@@ -213,19 +213,19 @@ extension FetchSnapshotRequest {
 extension FetchSnapshotRequest {
     /// Versions 0+.
     public struct PartitionSnapshot: KafkaCodable {
-        /// The partition index
+        /// The partition index.
         /// - Versions: 0+
         public var partition: Int32
-        /// The current leader epoch of the partition, -1 for unknown leader epoch
+        /// The current leader epoch of the partition, -1 for unknown leader epoch.
         /// - Versions: 0+
         public var currentLeaderEpoch: Int32
-        /// The snapshot endOffset and epoch to fetch
+        /// The snapshot endOffset and epoch to fetch.
         /// - Versions: 0+
         public var snapshotId: FetchSnapshotRequest.SnapshotId
-        /// The byte position within the snapshot to start fetching from
+        /// The byte position within the snapshot to start fetching from.
         /// - Versions: 0+
         public var position: Int64
-        /// The directory id of the follower fetching
+        /// The directory id of the follower fetching.
         /// - Versions: 1+; tag 0 in 1+; ignorable
         public var replicaDirectoryId: KafkaUUID
         /// Tagged fields this version of the codec does not know, kept for re-encoding (KIP-482).
@@ -337,10 +337,10 @@ extension FetchSnapshotRequest {
 extension FetchSnapshotRequest {
     /// Versions 0+.
     public struct TopicSnapshot: KafkaCodable {
-        /// The name of the topic to fetch
+        /// The name of the topic to fetch.
         /// - Versions: 0+
         public var name: String
-        /// The partitions to fetch
+        /// The partitions to fetch.
         /// - Versions: 0+
         public var partitions: [FetchSnapshotRequest.PartitionSnapshot]
         /// Tagged fields this version of the codec does not know, kept for re-encoding (KIP-482).

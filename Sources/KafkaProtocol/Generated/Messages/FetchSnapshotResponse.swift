@@ -20,7 +20,7 @@ public struct FetchSnapshotResponse: KafkaThrottledResponse {
     /// The topics to fetch.
     /// - Versions: 0+
     public var topics: [FetchSnapshotResponse.TopicSnapshot]
-    /// Endpoints for all current-leaders enumerated in PartitionSnapshot
+    /// Endpoints for all current-leaders enumerated in PartitionSnapshot.
     /// - Versions: 1+; tag 0 in 1+
     public var nodeEndpoints: [FetchSnapshotResponse.NodeEndpoint]
     /// Tagged fields this version of the codec does not know, kept for re-encoding (KIP-482).
@@ -165,10 +165,10 @@ public struct FetchSnapshotResponse: KafkaThrottledResponse {
 extension FetchSnapshotResponse {
     /// Versions 0+.
     public struct SnapshotId: KafkaCodable {
-        /// EndOffset
+        /// The snapshot end offset.
         /// - Versions: 0+
         public var endOffset: Int64
-        /// Epoch
+        /// The snapshot epoch.
         /// - Versions: 0+
         public var epoch: Int32
         /// Tagged fields this version of the codec does not know, kept for re-encoding (KIP-482).
@@ -239,7 +239,7 @@ extension FetchSnapshotResponse {
         /// The ID of the current leader or -1 if the leader is unknown.
         /// - Versions: 0+
         public var leaderId: Int32
-        /// The latest known leader epoch
+        /// The latest known leader epoch.
         /// - Versions: 0+
         public var leaderEpoch: Int32
         /// Tagged fields this version of the codec does not know, kept for re-encoding (KIP-482).
@@ -313,10 +313,10 @@ extension FetchSnapshotResponse {
         /// The error code, or 0 if there was no fetch error.
         /// - Versions: 0+
         public var errorCode: Int16
-        /// The snapshot endOffset and epoch fetched
+        /// The snapshot endOffset and epoch fetched.
         /// - Versions: 0+
         public var snapshotId: FetchSnapshotResponse.SnapshotId
-        /// CurrentLeader
+        /// The leader of the partition at the time of the snapshot.
         /// - Versions: 0+; tag 0 in 0+
         public var currentLeader: FetchSnapshotResponse.LeaderIdAndEpoch
         /// The total size of the snapshot.
@@ -325,7 +325,7 @@ extension FetchSnapshotResponse {
         /// The starting byte position within the snapshot included in the Bytes field.
         /// - Versions: 0+
         public var position: Int64
-        /// Snapshot data in records format which may not be aligned on an offset boundary
+        /// Snapshot data in records format which may not be aligned on an offset boundary.
         /// - Versions: 0+
         public var unalignedRecords: ByteBuffer
         /// Tagged fields this version of the codec does not know, kept for re-encoding (KIP-482).
@@ -532,13 +532,13 @@ extension FetchSnapshotResponse {
 extension FetchSnapshotResponse {
     /// Versions 1+.
     public struct NodeEndpoint: KafkaCodable {
-        /// The ID of the associated node
+        /// The ID of the associated node.
         /// - Versions: 1+; map key
         public var nodeId: Int32
-        /// The node's hostname
+        /// The node's hostname.
         /// - Versions: 1+
         public var host: String
-        /// The node's port
+        /// The node's port.
         /// - Versions: 1+
         public var port: UInt16
         /// Tagged fields this version of the codec does not know, kept for re-encoding (KIP-482).

@@ -3,7 +3,7 @@
 
 import NIOCore
 
-/// FindCoordinatorRequest (API key 10): valid versions 0-6, flexible 3+, deprecated 0.
+/// FindCoordinatorRequest (API key 10): valid versions 0-6, flexible 3+.
 public struct FindCoordinatorRequest: KafkaAPIMessage {
     public static let apiKey: ApiKey = ApiKey(rawValue: 10)
     public static let messageName: String = "FindCoordinatorRequest"
@@ -13,7 +13,7 @@ public struct FindCoordinatorRequest: KafkaAPIMessage {
     /// The coordinator key.
     /// - Versions: 0-3
     public var key: String
-    /// The coordinator key type. (Group, transaction, etc.)
+    /// The coordinator key type. (group, transaction, share).
     /// - Versions: 1+; default 0
     public var keyType: Int8
     /// The coordinator keys.

@@ -29,7 +29,7 @@ public struct FindCoordinatorResponse: KafkaThrottledResponse {
     /// The port.
     /// - Versions: 0-3
     public var port: Int32
-    /// Each coordinator result in the response
+    /// Each coordinator result in the response.
     /// - Versions: 4+
     public var coordinators: [FindCoordinatorResponse.Coordinator]
     /// Tagged fields this version of the codec does not know, kept for re-encoding (KIP-482).

@@ -32,7 +32,7 @@ public struct GetTelemetrySubscriptionsResponse: KafkaThrottledResponse {
     /// The maximum bytes of binary data the broker accepts in PushTelemetryRequest.
     /// - Versions: 0+
     public var telemetryMaxBytes: Int32
-    /// Flag to indicate monotonic/counter metrics are to be emitted as deltas or cumulative values
+    /// Flag to indicate monotonic/counter metrics are to be emitted as deltas or cumulative values.
     /// - Versions: 0+
     public var deltaTemporality: Bool
     /// Requested metrics prefix string match. Empty array: No metrics subscribed, Array[0] empty string: All metrics subscribed.

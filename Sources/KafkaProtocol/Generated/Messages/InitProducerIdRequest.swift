@@ -3,11 +3,11 @@
 
 import NIOCore
 
-/// InitProducerIdRequest (API key 22): valid versions 0-5, flexible 2+.
+/// InitProducerIdRequest (API key 22): valid versions 0-6, flexible 2+, latest version unstable.
 public struct InitProducerIdRequest: KafkaAPIMessage {
     public static let apiKey: ApiKey = ApiKey(rawValue: 22)
     public static let messageName: String = "InitProducerIdRequest"
-    public static let validVersions: ClosedRange<Int16> = 0...5
+    public static let validVersions: ClosedRange<Int16> = 0...6
     public static let firstFlexibleVersion: Int16? = 2
 
     /// The transactional id, or null if the producer is not transactional.
@@ -22,6 +22,12 @@ public struct InitProducerIdRequest: KafkaAPIMessage {
     /// The producer's current epoch. This will be checked against the producer epoch on the broker, and the request will return an error if they do not match.
     /// - Versions: 3+; default -1
     public var producerEpoch: Int16
+    /// True if the client wants to enable two-phase commit (2PC) protocol for transactions.
+    /// - Versions: 6+; default false
+    public var enable2Pc: Bool
+    /// True if the client wants to keep the currently ongoing transaction instead of aborting it.
+    /// - Versions: 6+; default false
+    public var keepPreparedTxn: Bool
     /// Tagged fields this version of the codec does not know, kept for re-encoding (KIP-482).
     public var unknownTaggedFields: [UnknownTaggedField]
 
@@ -30,12 +36,16 @@ public struct InitProducerIdRequest: KafkaAPIMessage {
         transactionTimeoutMs: Int32 = 0,
         producerId: Int64 = -1,
         producerEpoch: Int16 = -1,
+        enable2Pc: Bool = false,
+        keepPreparedTxn: Bool = false,
         unknownTaggedFields: [UnknownTaggedField] = []
     ) {
         self.transactionalId = transactionalId
         self.transactionTimeoutMs = transactionTimeoutMs
         self.producerId = producerId
         self.producerEpoch = producerEpoch
+        self.enable2Pc = enable2Pc
+        self.keepPreparedTxn = keepPreparedTxn
         self.unknownTaggedFields = unknownTaggedFields
     }
 
@@ -61,6 +71,12 @@ public struct InitProducerIdRequest: KafkaAPIMessage {
         }
         if version >= 3 {
             self.producerEpoch = try buffer.readKafkaInt16("ProducerEpoch")
+        }
+        if version >= 6 {
+            self.enable2Pc = try buffer.readKafkaBool("Enable2Pc")
+        }
+        if version >= 6 {
+            self.keepPreparedTxn = try buffer.readKafkaBool("KeepPreparedTxn")
         }
         if flexible {
             let tagCount: UInt32 = try buffer.readUnsignedVarInt("TaggedFields")
@@ -97,6 +113,16 @@ public struct InitProducerIdRequest: KafkaAPIMessage {
         } else {
             if self.producerEpoch != -1 { throw KafkaEncodingError(.fieldNotInVersion, field: "ProducerEpoch") }
         }
+        if version >= 6 {
+            buffer.writeKafkaBool(self.enable2Pc)
+        } else {
+            if self.enable2Pc != false { throw KafkaEncodingError(.fieldNotInVersion, field: "Enable2Pc") }
+        }
+        if version >= 6 {
+            buffer.writeKafkaBool(self.keepPreparedTxn)
+        } else {
+            if self.keepPreparedTxn != false { throw KafkaEncodingError(.fieldNotInVersion, field: "KeepPreparedTxn") }
+        }
         if flexible {
             let tagCount: Int = self.unknownTaggedFields.count
             buffer.writeUnsignedVarInt(UInt32(tagCount))
@@ -116,6 +142,12 @@ public struct InitProducerIdRequest: KafkaAPIMessage {
         }
         if version >= 3 {
             size += 2
+        }
+        if version >= 6 {
+            size += 1
+        }
+        if version >= 6 {
+            size += 1
         }
         if flexible {
             let tagCount: Int = self.unknownTaggedFields.count

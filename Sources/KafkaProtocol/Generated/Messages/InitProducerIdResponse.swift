@@ -3,11 +3,11 @@
 
 import NIOCore
 
-/// InitProducerIdResponse (API key 22): valid versions 0-5, flexible 2+.
+/// InitProducerIdResponse (API key 22): valid versions 0-6, flexible 2+.
 public struct InitProducerIdResponse: KafkaThrottledResponse {
     public static let apiKey: ApiKey = ApiKey(rawValue: 22)
     public static let messageName: String = "InitProducerIdResponse"
-    public static let validVersions: ClosedRange<Int16> = 0...5
+    public static let validVersions: ClosedRange<Int16> = 0...6
     public static let firstFlexibleVersion: Int16? = 2
     public static let throttleTimeVersions: PartialRangeFrom<Int16> = 0...
 
@@ -23,6 +23,12 @@ public struct InitProducerIdResponse: KafkaThrottledResponse {
     /// The current epoch associated with the producer id.
     /// - Versions: 0+
     public var producerEpoch: Int16
+    /// The producer id for ongoing transaction when KeepPreparedTxn is used, -1 if there is no transaction ongoing.
+    /// - Versions: 6+; default -1
+    public var ongoingTxnProducerId: Int64
+    /// The epoch associated with the  producer id for ongoing transaction when KeepPreparedTxn is used, -1 if there is no transaction ongoing.
+    /// - Versions: 6+; default -1
+    public var ongoingTxnProducerEpoch: Int16
     /// Tagged fields this version of the codec does not know, kept for re-encoding (KIP-482).
     public var unknownTaggedFields: [UnknownTaggedField]
 
@@ -31,12 +37,16 @@ public struct InitProducerIdResponse: KafkaThrottledResponse {
         errorCode: Int16 = 0,
         producerId: Int64 = -1,
         producerEpoch: Int16 = 0,
+        ongoingTxnProducerId: Int64 = -1,
+        ongoingTxnProducerEpoch: Int16 = -1,
         unknownTaggedFields: [UnknownTaggedField] = []
     ) {
         self.throttleTimeMs = throttleTimeMs
         self.errorCode = errorCode
         self.producerId = producerId
         self.producerEpoch = producerEpoch
+        self.ongoingTxnProducerId = ongoingTxnProducerId
+        self.ongoingTxnProducerEpoch = ongoingTxnProducerEpoch
         self.unknownTaggedFields = unknownTaggedFields
     }
 
@@ -59,6 +69,12 @@ public struct InitProducerIdResponse: KafkaThrottledResponse {
         self.errorCode = try buffer.readKafkaInt16("ErrorCode")
         self.producerId = try buffer.readKafkaInt64("ProducerId")
         self.producerEpoch = try buffer.readKafkaInt16("ProducerEpoch")
+        if version >= 6 {
+            self.ongoingTxnProducerId = try buffer.readKafkaInt64("OngoingTxnProducerId")
+        }
+        if version >= 6 {
+            self.ongoingTxnProducerEpoch = try buffer.readKafkaInt16("OngoingTxnProducerEpoch")
+        }
         if flexible {
             let tagCount: UInt32 = try buffer.readUnsignedVarInt("TaggedFields")
             for _ in 0..<tagCount {
@@ -86,6 +102,16 @@ public struct InitProducerIdResponse: KafkaThrottledResponse {
         buffer.writeInteger(self.errorCode)
         buffer.writeInteger(self.producerId)
         buffer.writeInteger(self.producerEpoch)
+        if version >= 6 {
+            buffer.writeInteger(self.ongoingTxnProducerId)
+        } else {
+            if self.ongoingTxnProducerId != -1 { throw KafkaEncodingError(.fieldNotInVersion, field: "OngoingTxnProducerId") }
+        }
+        if version >= 6 {
+            buffer.writeInteger(self.ongoingTxnProducerEpoch)
+        } else {
+            if self.ongoingTxnProducerEpoch != -1 { throw KafkaEncodingError(.fieldNotInVersion, field: "OngoingTxnProducerEpoch") }
+        }
         if flexible {
             let tagCount: Int = self.unknownTaggedFields.count
             buffer.writeUnsignedVarInt(UInt32(tagCount))
@@ -102,6 +128,12 @@ public struct InitProducerIdResponse: KafkaThrottledResponse {
         size += 2
         size += 8
         size += 2
+        if version >= 6 {
+            size += 8
+        }
+        if version >= 6 {
+            size += 2
+        }
         if flexible {
             let tagCount: Int = self.unknownTaggedFields.count
             for field in self.unknownTaggedFields { size += field.size }

@@ -3,7 +3,7 @@
 
 import NIOCore
 
-/// InitializeShareGroupStateRequest (API key 83): valid versions 0, flexible 0+, latest version unstable.
+/// InitializeShareGroupStateRequest (API key 83): valid versions 0, flexible 0+.
 public struct InitializeShareGroupStateRequest: KafkaAPIMessage {
     public static let apiKey: ApiKey = ApiKey(rawValue: 83)
     public static let messageName: String = "InitializeShareGroupStateRequest"

@@ -10,7 +10,7 @@ public struct InitializeShareGroupStateResponse: KafkaAPIMessage {
     public static let validVersions: ClosedRange<Int16> = 0...0
     public static let firstFlexibleVersion: Int16? = 0
 
-    /// The initialization results
+    /// The initialization results.
     /// - Versions: 0+
     public var results: [InitializeShareGroupStateResponse.InitializeStateResult]
     /// Tagged fields this version of the codec does not know, kept for re-encoding (KIP-482).
@@ -177,7 +177,7 @@ extension InitializeShareGroupStateResponse {
 extension InitializeShareGroupStateResponse {
     /// Versions 0+.
     public struct InitializeStateResult: KafkaCodable {
-        /// The topic identifier
+        /// The topic identifier.
         /// - Versions: 0+
         public var topicId: KafkaUUID
         /// The results for the partitions.

@@ -3,7 +3,7 @@
 
 import NIOCore
 
-/// JoinGroupRequest (API key 11): valid versions 0-9, flexible 6+, deprecated 0-1.
+/// JoinGroupRequest (API key 11): valid versions 0-9, flexible 6+.
 public struct JoinGroupRequest: KafkaAPIMessage {
     public static let apiKey: ApiKey = ApiKey(rawValue: 11)
     public static let messageName: String = "JoinGroupRequest"

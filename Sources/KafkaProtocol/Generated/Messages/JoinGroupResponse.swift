@@ -35,7 +35,7 @@ public struct JoinGroupResponse: KafkaThrottledResponse {
     /// The member ID assigned by the group coordinator.
     /// - Versions: 0+
     public var memberId: String
-    /// Members
+    /// The group members.
     /// - Versions: 0+
     public var members: [JoinGroupResponse.JoinGroupResponseMember]
     /// Tagged fields this version of the codec does not know, kept for re-encoding (KIP-482).

@@ -9,10 +9,10 @@ public struct KRaftVersionRecord: KafkaMessage {
     public static let validVersions: ClosedRange<Int16> = 0...0
     public static let firstFlexibleVersion: Int16? = 0
 
-    /// The version of the kraft version record
+    /// The version of the kraft version record.
     /// - Versions: 0+
     public var version: Int16
-    /// The kraft protocol version
+    /// The kraft protocol version.
     /// - Versions: 0+
     public var kRaftVersion: Int16
     /// Tagged fields this version of the codec does not know, kept for re-encoding (KIP-482).

@@ -9,16 +9,16 @@ public struct LeaderChangeMessage: KafkaMessage {
     public static let validVersions: ClosedRange<Int16> = 0...1
     public static let firstFlexibleVersion: Int16? = 0
 
-    /// The version of the leader change message
+    /// The version of the leader change message.
     /// - Versions: 0+
     public var version: Int16
-    /// The ID of the newly elected leader
+    /// The ID of the newly elected leader.
     /// - Versions: 0+
     public var leaderId: Int32
-    /// The set of voters in the quorum for this epoch
+    /// The set of voters in the quorum for this epoch.
     /// - Versions: 0+
     public var voters: [LeaderChangeMessage.Voter]
-    /// The voters who voted for the leader at the time of election
+    /// The voters who voted for the leader at the time of election.
     /// - Versions: 0+
     public var grantingVoters: [LeaderChangeMessage.Voter]
     /// Tagged fields this version of the codec does not know, kept for re-encoding (KIP-482).
@@ -132,10 +132,10 @@ public struct LeaderChangeMessage: KafkaMessage {
 extension LeaderChangeMessage {
     /// Versions 0+.
     public struct Voter: KafkaCodable {
-        /// VoterId
+        /// The ID of the voter.
         /// - Versions: 0+
         public var voterId: Int32
-        /// The directory id of the voter
+        /// The directory id of the voter.
         /// - Versions: 1+
         public var voterDirectoryId: KafkaUUID
         /// Tagged fields this version of the codec does not know, kept for re-encoding (KIP-482).

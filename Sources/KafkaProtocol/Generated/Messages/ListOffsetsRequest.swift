@@ -3,17 +3,17 @@
 
 import NIOCore
 
-/// ListOffsetsRequest (API key 2): valid versions 0-10, flexible 6+, deprecated 0.
+/// ListOffsetsRequest (API key 2): valid versions 0-11, flexible 6+, deprecated 0.
 public struct ListOffsetsRequest: KafkaAPIMessage {
     public static let apiKey: ApiKey = ApiKey(rawValue: 2)
     public static let messageName: String = "ListOffsetsRequest"
-    public static let validVersions: ClosedRange<Int16> = 0...10
+    public static let validVersions: ClosedRange<Int16> = 0...11
     public static let firstFlexibleVersion: Int16? = 6
 
     /// The broker ID of the requester, or -1 if this request is being made by a normal consumer.
     /// - Versions: 0+
     public var replicaId: Int32
-    /// This setting controls the visibility of transactional records. Using READ_UNCOMMITTED (isolation_level = 0) makes all records visible. With READ_COMMITTED (isolation_level = 1), non-transactional and COMMITTED transactional records are visible. To be more concrete, READ_COMMITTED returns all data from offsets smaller than the current LSO (last stable offset), and enables the inclusion of the list of aborted transactions in the result, which allows consumers to discard ABORTED transactional records
+    /// This setting controls the visibility of transactional records. Using READ_UNCOMMITTED (isolation_level = 0) makes all records visible. With READ_COMMITTED (isolation_level = 1), non-transactional and COMMITTED transactional records are visible. To be more concrete, READ_COMMITTED returns all data from offsets smaller than the current LSO (last stable offset), and enables the inclusion of the list of aborted transactions in the result, which allows consumers to discard ABORTED transactional records.
     /// - Versions: 2+
     public var isolationLevel: Int8
     /// Each topic in the request.

@@ -3,11 +3,11 @@
 
 import NIOCore
 
-/// ListOffsetsResponse (API key 2): valid versions 0-10, flexible 6+.
+/// ListOffsetsResponse (API key 2): valid versions 0-11, flexible 6+, deprecated 0.
 public struct ListOffsetsResponse: KafkaThrottledResponse {
     public static let apiKey: ApiKey = ApiKey(rawValue: 2)
     public static let messageName: String = "ListOffsetsResponse"
-    public static let validVersions: ClosedRange<Int16> = 0...10
+    public static let validVersions: ClosedRange<Int16> = 0...11
     public static let firstFlexibleVersion: Int16? = 6
     public static let throttleTimeVersions: PartialRangeFrom<Int16> = 2...
 
@@ -133,7 +133,7 @@ extension ListOffsetsResponse {
         /// The returned offset.
         /// - Versions: 1+; default -1
         public var offset: Int64
-        /// LeaderEpoch
+        /// The leader epoch associated with the returned offset.
         /// - Versions: 4+; default -1
         public var leaderEpoch: Int32
         /// Tagged fields this version of the codec does not know, kept for re-encoding (KIP-482).
@@ -276,7 +276,7 @@ extension ListOffsetsResponse {
 extension ListOffsetsResponse {
     /// Versions 0+.
     public struct ListOffsetsTopicResponse: KafkaCodable {
-        /// The topic name
+        /// The topic name.
         /// - Versions: 0+
         public var name: String
         /// Each partition in the response.

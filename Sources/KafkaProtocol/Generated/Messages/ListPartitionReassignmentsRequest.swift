@@ -108,7 +108,7 @@ public struct ListPartitionReassignmentsRequest: KafkaAPIMessage {
 extension ListPartitionReassignmentsRequest {
     /// Versions 0+.
     public struct ListPartitionReassignmentsTopics: KafkaCodable {
-        /// The topic name
+        /// The topic name.
         /// - Versions: 0+
         public var name: String
         /// The partitions to list partition reassignments for.

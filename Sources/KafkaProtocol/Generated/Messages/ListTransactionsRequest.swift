@@ -3,22 +3,25 @@
 
 import NIOCore
 
-/// ListTransactionsRequest (API key 66): valid versions 0-1, flexible 0+.
+/// ListTransactionsRequest (API key 66): valid versions 0-2, flexible 0+.
 public struct ListTransactionsRequest: KafkaAPIMessage {
     public static let apiKey: ApiKey = ApiKey(rawValue: 66)
     public static let messageName: String = "ListTransactionsRequest"
-    public static let validVersions: ClosedRange<Int16> = 0...1
+    public static let validVersions: ClosedRange<Int16> = 0...2
     public static let firstFlexibleVersion: Int16? = 0
 
-    /// The transaction states to filter by: if empty, all transactions are returned; if non-empty, then only transactions matching one of the filtered states will be returned
+    /// The transaction states to filter by: if empty, all transactions are returned; if non-empty, then only transactions matching one of the filtered states will be returned.
     /// - Versions: 0+
     public var stateFilters: [String]
-    /// The producerIds to filter by: if empty, all transactions will be returned; if non-empty, only transactions which match one of the filtered producerIds will be returned
+    /// The producerIds to filter by: if empty, all transactions will be returned; if non-empty, only transactions which match one of the filtered producerIds will be returned.
     /// - Versions: 0+
     public var producerIdFilters: [Int64]
-    /// Duration (in millis) to filter by: if < 0, all transactions will be returned; otherwise, only transactions running longer than this duration will be returned
+    /// Duration (in millis) to filter by: if < 0, all transactions will be returned; otherwise, only transactions running longer than this duration will be returned.
     /// - Versions: 1+; default -1
     public var durationFilter: Int64
+    /// The transactional ID regular expression pattern to filter by: if it is empty or null, all transactions are returned; Otherwise then only the transactions matching the given regular expression will be returned.
+    /// - Versions: 2+; nullable 2+; default null
+    public var transactionalIdPattern: String?
     /// Tagged fields this version of the codec does not know, kept for re-encoding (KIP-482).
     public var unknownTaggedFields: [UnknownTaggedField]
 
@@ -26,11 +29,13 @@ public struct ListTransactionsRequest: KafkaAPIMessage {
         stateFilters: [String] = [],
         producerIdFilters: [Int64] = [],
         durationFilter: Int64 = -1,
+        transactionalIdPattern: String? = nil,
         unknownTaggedFields: [UnknownTaggedField] = []
     ) {
         self.stateFilters = stateFilters
         self.producerIdFilters = producerIdFilters
         self.durationFilter = durationFilter
+        self.transactionalIdPattern = transactionalIdPattern
         self.unknownTaggedFields = unknownTaggedFields
     }
 
@@ -70,6 +75,9 @@ public struct ListTransactionsRequest: KafkaAPIMessage {
         if version >= 1 {
             self.durationFilter = try buffer.readKafkaInt64("DurationFilter")
         }
+        if version >= 2 {
+            self.transactionalIdPattern = try buffer.readKafkaNullableString("TransactionalIdPattern", flexible: flexible)
+        }
         let tagCount: UInt32 = try buffer.readUnsignedVarInt("TaggedFields")
         for _ in 0..<tagCount {
             let tag: UInt32 = try buffer.readUnsignedVarInt("TaggedFields")
@@ -104,6 +112,11 @@ public struct ListTransactionsRequest: KafkaAPIMessage {
         } else {
             if self.durationFilter != -1 { throw KafkaEncodingError(.fieldNotInVersion, field: "DurationFilter") }
         }
+        if version >= 2 {
+            try buffer.writeKafkaString(self.transactionalIdPattern, flexible: flexible, "TransactionalIdPattern")
+        } else {
+            if self.transactionalIdPattern != nil { throw KafkaEncodingError(.fieldNotInVersion, field: "TransactionalIdPattern") }
+        }
         let tagCount: Int = self.unknownTaggedFields.count
         buffer.writeUnsignedVarInt(UInt32(tagCount))
         for field in self.unknownTaggedFields { field.write(to: &buffer) }
@@ -120,6 +133,9 @@ public struct ListTransactionsRequest: KafkaAPIMessage {
         size += 8 * (self.producerIdFilters.count)
         if version >= 1 {
             size += 8
+        }
+        if version >= 2 {
+            size += KafkaSize.string(self.transactionalIdPattern, flexible: flexible)
         }
         let tagCount: Int = self.unknownTaggedFields.count
         for field in self.unknownTaggedFields { size += field.size }

@@ -3,24 +3,24 @@
 
 import NIOCore
 
-/// ListTransactionsResponse (API key 66): valid versions 0-1, flexible 0+.
+/// ListTransactionsResponse (API key 66): valid versions 0-2, flexible 0+.
 public struct ListTransactionsResponse: KafkaThrottledResponse {
     public static let apiKey: ApiKey = ApiKey(rawValue: 66)
     public static let messageName: String = "ListTransactionsResponse"
-    public static let validVersions: ClosedRange<Int16> = 0...1
+    public static let validVersions: ClosedRange<Int16> = 0...2
     public static let firstFlexibleVersion: Int16? = 0
     public static let throttleTimeVersions: PartialRangeFrom<Int16> = 0...
 
     /// The duration in milliseconds for which the request was throttled due to a quota violation, or zero if the request did not violate any quota.
     /// - Versions: 0+
     public var throttleTimeMs: Int32
-    /// ErrorCode
+    /// The error code, or 0 if there was no error.
     /// - Versions: 0+
     public var errorCode: Int16
-    /// Set of state filters provided in the request which were unknown to the transaction coordinator
+    /// Set of state filters provided in the request which were unknown to the transaction coordinator.
     /// - Versions: 0+
     public var unknownStateFilters: [String]
-    /// TransactionStates
+    /// The current state of the transaction for the transactional id.
     /// - Versions: 0+
     public var transactionStates: [ListTransactionsResponse.TransactionState]
     /// Tagged fields this version of the codec does not know, kept for re-encoding (KIP-482).
@@ -134,13 +134,13 @@ public struct ListTransactionsResponse: KafkaThrottledResponse {
 extension ListTransactionsResponse {
     /// Versions 0+.
     public struct TransactionState: KafkaCodable {
-        /// TransactionalId
+        /// The transactional id.
         /// - Versions: 0+
         public var transactionalId: String
-        /// ProducerId
+        /// The producer id.
         /// - Versions: 0+
         public var producerId: Int64
-        /// The current transaction state of the producer
+        /// The current transaction state of the producer.
         /// - Versions: 0+
         public var transactionState: String
         /// Tagged fields this version of the codec does not know, kept for re-encoding (KIP-482).

@@ -3,11 +3,11 @@
 
 import NIOCore
 
-/// MetadataRequest (API key 3): valid versions 0-12, flexible 9+, deprecated 0-3.
+/// MetadataRequest (API key 3): valid versions 0-13, flexible 9+.
 public struct MetadataRequest: KafkaAPIMessage {
     public static let apiKey: ApiKey = ApiKey(rawValue: 3)
     public static let messageName: String = "MetadataRequest"
-    public static let validVersions: ClosedRange<Int16> = 0...12
+    public static let validVersions: ClosedRange<Int16> = 0...13
     public static let firstFlexibleVersion: Int16? = 9
 
     /// The topics to fetch metadata for.

@@ -3,11 +3,11 @@
 
 import NIOCore
 
-/// MetadataResponse (API key 3): valid versions 0-12, flexible 9+.
+/// MetadataResponse (API key 3): valid versions 0-13, flexible 9+.
 public struct MetadataResponse: KafkaThrottledResponse {
     public static let apiKey: ApiKey = ApiKey(rawValue: 3)
     public static let messageName: String = "MetadataResponse"
-    public static let validVersions: ClosedRange<Int16> = 0...12
+    public static let validVersions: ClosedRange<Int16> = 0...13
     public static let firstFlexibleVersion: Int16? = 9
     public static let throttleTimeVersions: PartialRangeFrom<Int16> = 3...
 
@@ -29,6 +29,9 @@ public struct MetadataResponse: KafkaThrottledResponse {
     /// 32-bit bitfield to represent authorized operations for this cluster.
     /// - Versions: 8-10; default -2147483648
     public var clusterAuthorizedOperations: Int32
+    /// The top-level error code, or 0 if there was no error.
+    /// - Versions: 13+; ignorable
+    public var errorCode: Int16
     /// Tagged fields this version of the codec does not know, kept for re-encoding (KIP-482).
     public var unknownTaggedFields: [UnknownTaggedField]
 
@@ -39,6 +42,7 @@ public struct MetadataResponse: KafkaThrottledResponse {
         controllerId: Int32 = -1,
         topics: [MetadataResponse.MetadataResponseTopic] = [],
         clusterAuthorizedOperations: Int32 = -2147483648,
+        errorCode: Int16 = 0,
         unknownTaggedFields: [UnknownTaggedField] = []
     ) {
         self.throttleTimeMs = throttleTimeMs
@@ -47,6 +51,7 @@ public struct MetadataResponse: KafkaThrottledResponse {
         self.controllerId = controllerId
         self.topics = topics
         self.clusterAuthorizedOperations = clusterAuthorizedOperations
+        self.errorCode = errorCode
         self.unknownTaggedFields = unknownTaggedFields
     }
 
@@ -95,6 +100,9 @@ public struct MetadataResponse: KafkaThrottledResponse {
         if version >= 8 && version <= 10 {
             self.clusterAuthorizedOperations = try buffer.readKafkaInt32("ClusterAuthorizedOperations")
         }
+        if version >= 13 {
+            self.errorCode = try buffer.readKafkaInt16("ErrorCode")
+        }
         if flexible {
             let tagCount: UInt32 = try buffer.readUnsignedVarInt("TaggedFields")
             for _ in 0..<tagCount {
@@ -140,6 +148,9 @@ public struct MetadataResponse: KafkaThrottledResponse {
         } else {
             if self.clusterAuthorizedOperations != -2147483648 { throw KafkaEncodingError(.fieldNotInVersion, field: "ClusterAuthorizedOperations") }
         }
+        if version >= 13 {
+            buffer.writeInteger(self.errorCode)
+        }
         if flexible {
             let tagCount: Int = self.unknownTaggedFields.count
             buffer.writeUnsignedVarInt(UInt32(tagCount))
@@ -171,6 +182,9 @@ public struct MetadataResponse: KafkaThrottledResponse {
         }
         if version >= 8 && version <= 10 {
             size += 4
+        }
+        if version >= 13 {
+            size += 2
         }
         if flexible {
             let tagCount: Int = self.unknownTaggedFields.count

@@ -3,11 +3,11 @@
 
 import NIOCore
 
-/// OffsetCommitRequest (API key 8): valid versions 0-9, flexible 8+, deprecated 0-1.
+/// OffsetCommitRequest (API key 8): valid versions 0-10, flexible 8+, deprecated 0-1.
 public struct OffsetCommitRequest: KafkaAPIMessage {
     public static let apiKey: ApiKey = ApiKey(rawValue: 8)
     public static let messageName: String = "OffsetCommitRequest"
-    public static let validVersions: ClosedRange<Int16> = 0...9
+    public static let validVersions: ClosedRange<Int16> = 0...10
     public static let firstFlexibleVersion: Int16? = 8
 
     /// The unique group identifier.
@@ -290,8 +290,11 @@ extension OffsetCommitRequest {
     /// Versions 0+.
     public struct OffsetCommitRequestTopic: KafkaCodable {
         /// The topic name.
-        /// - Versions: 0+
+        /// - Versions: 0-9; ignorable
         public var name: String
+        /// The topic ID.
+        /// - Versions: 10+; ignorable
+        public var topicId: KafkaUUID
         /// Each partition to commit offsets for.
         /// - Versions: 0+
         public var partitions: [OffsetCommitRequest.OffsetCommitRequestPartition]
@@ -300,10 +303,12 @@ extension OffsetCommitRequest {
 
         public init(
             name: String = "",
+            topicId: KafkaUUID = .zero,
             partitions: [OffsetCommitRequest.OffsetCommitRequestPartition] = [],
             unknownTaggedFields: [UnknownTaggedField] = []
         ) {
             self.name = name
+            self.topicId = topicId
             self.partitions = partitions
             self.unknownTaggedFields = unknownTaggedFields
         }
@@ -320,7 +325,12 @@ extension OffsetCommitRequest {
 
         mutating func decodeFields(from buffer: inout ByteBuffer, version: Int16) throws {
             let flexible: Bool = version >= 8
-            self.name = try buffer.readKafkaString("Name", flexible: flexible)
+            if version <= 9 {
+                self.name = try buffer.readKafkaString("Name", flexible: flexible)
+            }
+            if version >= 10 {
+                self.topicId = try buffer.readKafkaUUID("TopicId")
+            }
             do {
                 let count: Int = try buffer.readKafkaNonNullArrayCount("Partitions", flexible: flexible)
                 var array: [OffsetCommitRequest.OffsetCommitRequestPartition] = []
@@ -350,7 +360,12 @@ extension OffsetCommitRequest {
 
         func writeFields(to buffer: inout ByteBuffer, version: Int16) throws {
             let flexible: Bool = version >= 8
-            try buffer.writeKafkaString(self.name, flexible: flexible, "Name")
+            if version <= 9 {
+                try buffer.writeKafkaString(self.name, flexible: flexible, "Name")
+            }
+            if version >= 10 {
+                buffer.writeKafkaUUID(self.topicId)
+            }
             try buffer.writeKafkaArrayCount(self.partitions.count, flexible: flexible, "Partitions")
             for element in self.partitions {
                 try element.write(to: &buffer, version: version)
@@ -367,7 +382,12 @@ extension OffsetCommitRequest {
         public func size(version: Int16) -> Int {
             let flexible: Bool = version >= 8
             var size: Int = 0
-            size += KafkaSize.string(self.name, flexible: flexible)
+            if version <= 9 {
+                size += KafkaSize.string(self.name, flexible: flexible)
+            }
+            if version >= 10 {
+                size += 16
+            }
             size += KafkaSize.arrayCount(self.partitions.count, flexible: flexible)
             for element in self.partitions {
                 size += element.size(version: version)

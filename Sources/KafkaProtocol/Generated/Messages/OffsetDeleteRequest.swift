@@ -13,7 +13,7 @@ public struct OffsetDeleteRequest: KafkaAPIMessage {
     /// The unique group identifier.
     /// - Versions: 0+
     public var groupId: String
-    /// The topics to delete offsets for
+    /// The topics to delete offsets for.
     /// - Versions: 0+
     public var topics: [OffsetDeleteRequest.OffsetDeleteRequestTopic]
     /// Tagged fields this version of the codec does not know, kept for re-encoding (KIP-482).

@@ -3,11 +3,11 @@
 
 import NIOCore
 
-/// OffsetFetchRequest (API key 9): valid versions 0-9, flexible 6+, deprecated 0.
+/// OffsetFetchRequest (API key 9): valid versions 0-10, flexible 6+, deprecated 0.
 public struct OffsetFetchRequest: KafkaAPIMessage {
     public static let apiKey: ApiKey = ApiKey(rawValue: 9)
     public static let messageName: String = "OffsetFetchRequest"
-    public static let validVersions: ClosedRange<Int16> = 0...9
+    public static let validVersions: ClosedRange<Int16> = 0...10
     public static let firstFlexibleVersion: Int16? = 6
 
     /// The group to fetch offsets for.
@@ -16,7 +16,7 @@ public struct OffsetFetchRequest: KafkaAPIMessage {
     /// Each topic we would like to fetch offsets for, or null to fetch offsets for all topics.
     /// - Versions: 0-7; nullable 2-7
     public var topics: [OffsetFetchRequest.OffsetFetchRequestTopic]?
-    /// Each group we would like to fetch offsets for
+    /// Each group we would like to fetch offsets for.
     /// - Versions: 8+
     public var groups: [OffsetFetchRequest.OffsetFetchRequestGroup]
     /// Whether broker should hold on returning unstable offsets but set a retriable error code for the partitions.
@@ -286,8 +286,11 @@ extension OffsetFetchRequest {
     /// Versions 8+.
     public struct OffsetFetchRequestTopics: KafkaCodable {
         /// The topic name.
-        /// - Versions: 8+
+        /// - Versions: 8-9; ignorable
         public var name: String
+        /// The topic ID.
+        /// - Versions: 10+; ignorable
+        public var topicId: KafkaUUID
         /// The partition indexes we would like to fetch offsets for.
         /// - Versions: 8+
         public var partitionIndexes: [Int32]
@@ -296,10 +299,12 @@ extension OffsetFetchRequest {
 
         public init(
             name: String = "",
+            topicId: KafkaUUID = .zero,
             partitionIndexes: [Int32] = [],
             unknownTaggedFields: [UnknownTaggedField] = []
         ) {
             self.name = name
+            self.topicId = topicId
             self.partitionIndexes = partitionIndexes
             self.unknownTaggedFields = unknownTaggedFields
         }
@@ -316,7 +321,12 @@ extension OffsetFetchRequest {
 
         mutating func decodeFields(from buffer: inout ByteBuffer, version: Int16) throws {
             let flexible: Bool = true
-            self.name = try buffer.readKafkaString("Name", flexible: flexible)
+            if version <= 9 {
+                self.name = try buffer.readKafkaString("Name", flexible: flexible)
+            }
+            if version >= 10 {
+                self.topicId = try buffer.readKafkaUUID("TopicId")
+            }
             do {
                 let count: Int = try buffer.readKafkaNonNullArrayCount("PartitionIndexes", flexible: flexible)
                 var array: [Int32] = []
@@ -344,7 +354,12 @@ extension OffsetFetchRequest {
 
         func writeFields(to buffer: inout ByteBuffer, version: Int16) throws {
             let flexible: Bool = true
-            try buffer.writeKafkaString(self.name, flexible: flexible, "Name")
+            if version <= 9 {
+                try buffer.writeKafkaString(self.name, flexible: flexible, "Name")
+            }
+            if version >= 10 {
+                buffer.writeKafkaUUID(self.topicId)
+            }
             try buffer.writeKafkaArrayCount(self.partitionIndexes.count, flexible: flexible, "PartitionIndexes")
             for element in self.partitionIndexes {
                 buffer.writeInteger(element)
@@ -357,7 +372,12 @@ extension OffsetFetchRequest {
         public func size(version: Int16) -> Int {
             let flexible: Bool = true
             var size: Int = 0
-            size += KafkaSize.string(self.name, flexible: flexible)
+            if version <= 9 {
+                size += KafkaSize.string(self.name, flexible: flexible)
+            }
+            if version >= 10 {
+                size += 16
+            }
             size += KafkaSize.arrayCount(self.partitionIndexes.count, flexible: flexible)
             size += 4 * (self.partitionIndexes.count)
             let tagCount: Int = self.unknownTaggedFields.count
@@ -374,7 +394,7 @@ extension OffsetFetchRequest {
         /// The group ID.
         /// - Versions: 8+
         public var groupId: String
-        /// The member ID assigned by the group coordinator if using the new consumer protocol (KIP-848).
+        /// The member id.
         /// - Versions: 9+; nullable 9+; ignorable; default null
         public var memberId: String?
         /// The member epoch if using the new consumer protocol (KIP-848).

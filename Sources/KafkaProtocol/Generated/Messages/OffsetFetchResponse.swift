@@ -3,11 +3,11 @@
 
 import NIOCore
 
-/// OffsetFetchResponse (API key 9): valid versions 0-9, flexible 6+.
+/// OffsetFetchResponse (API key 9): valid versions 0-10, flexible 6+, deprecated 0.
 public struct OffsetFetchResponse: KafkaThrottledResponse {
     public static let apiKey: ApiKey = ApiKey(rawValue: 9)
     public static let messageName: String = "OffsetFetchResponse"
-    public static let validVersions: ClosedRange<Int16> = 0...9
+    public static let validVersions: ClosedRange<Int16> = 0...10
     public static let firstFlexibleVersion: Int16? = 6
     public static let throttleTimeVersions: PartialRangeFrom<Int16> = 3...
 
@@ -285,7 +285,7 @@ extension OffsetFetchResponse {
         /// The topic name.
         /// - Versions: 0-7
         public var name: String
-        /// The responses per partition
+        /// The responses per partition.
         /// - Versions: 0-7
         public var partitions: [OffsetFetchResponse.OffsetFetchResponsePartition]
         /// Tagged fields this version of the codec does not know, kept for re-encoding (KIP-482).
@@ -477,9 +477,12 @@ extension OffsetFetchResponse {
     /// Versions 8+.
     public struct OffsetFetchResponseTopics: KafkaCodable {
         /// The topic name.
-        /// - Versions: 8+
+        /// - Versions: 8-9; ignorable
         public var name: String
-        /// The responses per partition
+        /// The topic ID.
+        /// - Versions: 10+; ignorable
+        public var topicId: KafkaUUID
+        /// The responses per partition.
         /// - Versions: 8+
         public var partitions: [OffsetFetchResponse.OffsetFetchResponsePartitions]
         /// Tagged fields this version of the codec does not know, kept for re-encoding (KIP-482).
@@ -487,10 +490,12 @@ extension OffsetFetchResponse {
 
         public init(
             name: String = "",
+            topicId: KafkaUUID = .zero,
             partitions: [OffsetFetchResponse.OffsetFetchResponsePartitions] = [],
             unknownTaggedFields: [UnknownTaggedField] = []
         ) {
             self.name = name
+            self.topicId = topicId
             self.partitions = partitions
             self.unknownTaggedFields = unknownTaggedFields
         }
@@ -507,7 +512,12 @@ extension OffsetFetchResponse {
 
         mutating func decodeFields(from buffer: inout ByteBuffer, version: Int16) throws {
             let flexible: Bool = true
-            self.name = try buffer.readKafkaString("Name", flexible: flexible)
+            if version <= 9 {
+                self.name = try buffer.readKafkaString("Name", flexible: flexible)
+            }
+            if version >= 10 {
+                self.topicId = try buffer.readKafkaUUID("TopicId")
+            }
             do {
                 let count: Int = try buffer.readKafkaNonNullArrayCount("Partitions", flexible: flexible)
                 var array: [OffsetFetchResponse.OffsetFetchResponsePartitions] = []
@@ -535,7 +545,12 @@ extension OffsetFetchResponse {
 
         func writeFields(to buffer: inout ByteBuffer, version: Int16) throws {
             let flexible: Bool = true
-            try buffer.writeKafkaString(self.name, flexible: flexible, "Name")
+            if version <= 9 {
+                try buffer.writeKafkaString(self.name, flexible: flexible, "Name")
+            }
+            if version >= 10 {
+                buffer.writeKafkaUUID(self.topicId)
+            }
             try buffer.writeKafkaArrayCount(self.partitions.count, flexible: flexible, "Partitions")
             for element in self.partitions {
                 try element.write(to: &buffer, version: version)
@@ -548,7 +563,12 @@ extension OffsetFetchResponse {
         public func size(version: Int16) -> Int {
             let flexible: Bool = true
             var size: Int = 0
-            size += KafkaSize.string(self.name, flexible: flexible)
+            if version <= 9 {
+                size += KafkaSize.string(self.name, flexible: flexible)
+            }
+            if version >= 10 {
+                size += 16
+            }
             size += KafkaSize.arrayCount(self.partitions.count, flexible: flexible)
             for element in self.partitions {
                 size += element.size(version: version)

@@ -3,7 +3,7 @@
 
 import NIOCore
 
-/// OffsetForLeaderEpochResponse (API key 23): valid versions 0-4, flexible 4+.
+/// OffsetForLeaderEpochResponse (API key 23): valid versions 0-4, flexible 4+, deprecated 0-1.
 public struct OffsetForLeaderEpochResponse: KafkaThrottledResponse {
     public static let apiKey: ApiKey = ApiKey(rawValue: 23)
     public static let messageName: String = "OffsetForLeaderEpochResponse"

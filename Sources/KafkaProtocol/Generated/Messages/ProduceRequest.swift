@@ -3,11 +3,11 @@
 
 import NIOCore
 
-/// ProduceRequest (API key 0): valid versions 0-11, flexible 9+, deprecated 0-6.
+/// ProduceRequest (API key 0): valid versions 0-13, flexible 9+, deprecated 0-6.
 public struct ProduceRequest: KafkaAPIMessage {
     public static let apiKey: ApiKey = ApiKey(rawValue: 0)
     public static let messageName: String = "ProduceRequest"
-    public static let validVersions: ClosedRange<Int16> = 0...11
+    public static let validVersions: ClosedRange<Int16> = 0...13
     public static let firstFlexibleVersion: Int16? = 9
 
     /// The transactional ID, or null if the producer is not transactional.
@@ -218,8 +218,11 @@ extension ProduceRequest {
     /// Versions 0+.
     public struct TopicProduceData: KafkaCodable {
         /// The topic name.
-        /// - Versions: 0+; map key
+        /// - Versions: 0-12; ignorable; map key
         public var name: String
+        /// The unique topic ID
+        /// - Versions: 13+; ignorable; map key
+        public var topicId: KafkaUUID
         /// Each partition to produce to.
         /// - Versions: 0+
         public var partitionData: [ProduceRequest.PartitionProduceData]
@@ -228,10 +231,12 @@ extension ProduceRequest {
 
         public init(
             name: String = "",
+            topicId: KafkaUUID = .zero,
             partitionData: [ProduceRequest.PartitionProduceData] = [],
             unknownTaggedFields: [UnknownTaggedField] = []
         ) {
             self.name = name
+            self.topicId = topicId
             self.partitionData = partitionData
             self.unknownTaggedFields = unknownTaggedFields
         }
@@ -248,7 +253,12 @@ extension ProduceRequest {
 
         mutating func decodeFields(from buffer: inout ByteBuffer, version: Int16) throws {
             let flexible: Bool = version >= 9
-            self.name = try buffer.readKafkaString("Name", flexible: flexible)
+            if version <= 12 {
+                self.name = try buffer.readKafkaString("Name", flexible: flexible)
+            }
+            if version >= 13 {
+                self.topicId = try buffer.readKafkaUUID("TopicId")
+            }
             do {
                 let count: Int = try buffer.readKafkaNonNullArrayCount("PartitionData", flexible: flexible)
                 var array: [ProduceRequest.PartitionProduceData] = []
@@ -278,7 +288,12 @@ extension ProduceRequest {
 
         func writeFields(to buffer: inout ByteBuffer, version: Int16) throws {
             let flexible: Bool = version >= 9
-            try buffer.writeKafkaString(self.name, flexible: flexible, "Name")
+            if version <= 12 {
+                try buffer.writeKafkaString(self.name, flexible: flexible, "Name")
+            }
+            if version >= 13 {
+                buffer.writeKafkaUUID(self.topicId)
+            }
             try buffer.writeKafkaArrayCount(self.partitionData.count, flexible: flexible, "PartitionData")
             for element in self.partitionData {
                 try element.write(to: &buffer, version: version)
@@ -295,7 +310,12 @@ extension ProduceRequest {
         public func size(version: Int16) -> Int {
             let flexible: Bool = version >= 9
             var size: Int = 0
-            size += KafkaSize.string(self.name, flexible: flexible)
+            if version <= 12 {
+                size += KafkaSize.string(self.name, flexible: flexible)
+            }
+            if version >= 13 {
+                size += 16
+            }
             size += KafkaSize.arrayCount(self.partitionData.count, flexible: flexible)
             for element in self.partitionData {
                 size += element.size(version: version)

@@ -3,15 +3,15 @@
 
 import NIOCore
 
-/// ProduceResponse (API key 0): valid versions 0-11, flexible 9+.
+/// ProduceResponse (API key 0): valid versions 0-13, flexible 9+, deprecated 0-2.
 public struct ProduceResponse: KafkaThrottledResponse {
     public static let apiKey: ApiKey = ApiKey(rawValue: 0)
     public static let messageName: String = "ProduceResponse"
-    public static let validVersions: ClosedRange<Int16> = 0...11
+    public static let validVersions: ClosedRange<Int16> = 0...13
     public static let firstFlexibleVersion: Int16? = 9
     public static let throttleTimeVersions: PartialRangeFrom<Int16> = 1...
 
-    /// Each produce response
+    /// Each produce response.
     /// - Versions: 0+
     public var responses: [ProduceResponse.TopicProduceResponse]
     /// The duration in milliseconds for which the request was throttled due to a quota violation, or zero if the request did not violate any quota.
@@ -172,10 +172,10 @@ public struct ProduceResponse: KafkaThrottledResponse {
 extension ProduceResponse {
     /// Versions 8+.
     public struct BatchIndexAndErrorMessage: KafkaCodable {
-        /// The batch index of the record that cause the batch to be dropped
+        /// The batch index of the record that caused the batch to be dropped.
         /// - Versions: 8+
         public var batchIndex: Int32
-        /// The error message of the record that caused the batch to be dropped
+        /// The error message of the record that caused the batch to be dropped.
         /// - Versions: 8+; nullable 8+; default null
         public var batchIndexErrorMessage: String?
         /// Tagged fields this version of the codec does not know, kept for re-encoding (KIP-482).
@@ -257,7 +257,7 @@ extension ProduceResponse {
         /// The ID of the current leader or -1 if the leader is unknown.
         /// - Versions: 10+; default -1
         public var leaderId: Int32
-        /// The latest known leader epoch
+        /// The latest known leader epoch.
         /// - Versions: 10+; default -1
         public var leaderEpoch: Int32
         /// Tagged fields this version of the codec does not know, kept for re-encoding (KIP-482).
@@ -340,13 +340,13 @@ extension ProduceResponse {
         /// The log start offset.
         /// - Versions: 5+; ignorable; default -1
         public var logStartOffset: Int64
-        /// The batch indices of records that caused the batch to be dropped
+        /// The batch indices of records that caused the batch to be dropped.
         /// - Versions: 8+; ignorable
         public var recordErrors: [ProduceResponse.BatchIndexAndErrorMessage]
-        /// The global error message summarizing the common root cause of the records that caused the batch to be dropped
+        /// The global error message summarizing the common root cause of the records that caused the batch to be dropped.
         /// - Versions: 8+; nullable 8+; ignorable; default null
         public var errorMessage: String?
-        /// CurrentLeader
+        /// The leader broker that the producer should use for future requests.
         /// - Versions: 10+; tag 0 in 10+
         public var currentLeader: ProduceResponse.LeaderIdAndEpoch
         /// Tagged fields this version of the codec does not know, kept for re-encoding (KIP-482).
@@ -525,9 +525,12 @@ extension ProduceResponse {
 extension ProduceResponse {
     /// Versions 0+.
     public struct TopicProduceResponse: KafkaCodable {
-        /// The topic name
-        /// - Versions: 0+; map key
+        /// The topic name.
+        /// - Versions: 0-12; ignorable; map key
         public var name: String
+        /// The unique topic ID
+        /// - Versions: 13+; ignorable; map key
+        public var topicId: KafkaUUID
         /// Each partition that we produced to within the topic.
         /// - Versions: 0+
         public var partitionResponses: [ProduceResponse.PartitionProduceResponse]
@@ -536,10 +539,12 @@ extension ProduceResponse {
 
         public init(
             name: String = "",
+            topicId: KafkaUUID = .zero,
             partitionResponses: [ProduceResponse.PartitionProduceResponse] = [],
             unknownTaggedFields: [UnknownTaggedField] = []
         ) {
             self.name = name
+            self.topicId = topicId
             self.partitionResponses = partitionResponses
             self.unknownTaggedFields = unknownTaggedFields
         }
@@ -556,7 +561,12 @@ extension ProduceResponse {
 
         mutating func decodeFields(from buffer: inout ByteBuffer, version: Int16) throws {
             let flexible: Bool = version >= 9
-            self.name = try buffer.readKafkaString("Name", flexible: flexible)
+            if version <= 12 {
+                self.name = try buffer.readKafkaString("Name", flexible: flexible)
+            }
+            if version >= 13 {
+                self.topicId = try buffer.readKafkaUUID("TopicId")
+            }
             do {
                 let count: Int = try buffer.readKafkaNonNullArrayCount("PartitionResponses", flexible: flexible)
                 var array: [ProduceResponse.PartitionProduceResponse] = []
@@ -586,7 +596,12 @@ extension ProduceResponse {
 
         func writeFields(to buffer: inout ByteBuffer, version: Int16) throws {
             let flexible: Bool = version >= 9
-            try buffer.writeKafkaString(self.name, flexible: flexible, "Name")
+            if version <= 12 {
+                try buffer.writeKafkaString(self.name, flexible: flexible, "Name")
+            }
+            if version >= 13 {
+                buffer.writeKafkaUUID(self.topicId)
+            }
             try buffer.writeKafkaArrayCount(self.partitionResponses.count, flexible: flexible, "PartitionResponses")
             for element in self.partitionResponses {
                 try element.write(to: &buffer, version: version)
@@ -603,7 +618,12 @@ extension ProduceResponse {
         public func size(version: Int16) -> Int {
             let flexible: Bool = version >= 9
             var size: Int = 0
-            size += KafkaSize.string(self.name, flexible: flexible)
+            if version <= 12 {
+                size += KafkaSize.string(self.name, flexible: flexible)
+            }
+            if version >= 13 {
+                size += 16
+            }
             size += KafkaSize.arrayCount(self.partitionResponses.count, flexible: flexible)
             for element in self.partitionResponses {
                 size += element.size(version: version)

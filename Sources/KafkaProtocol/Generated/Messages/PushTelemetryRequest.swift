@@ -23,8 +23,8 @@ public struct PushTelemetryRequest: KafkaAPIMessage {
     /// - Versions: 0+
     public var compressionType: Int8
     /// Metrics encoded in OpenTelemetry MetricsData v1 protobuf format.
-    /// - Versions: 0+
-    public var metrics: [UInt8]
+    /// - Versions: 0+; zero-copy
+    public var metrics: ByteBuffer
     /// Tagged fields this version of the codec does not know, kept for re-encoding (KIP-482).
     public var unknownTaggedFields: [UnknownTaggedField]
 
@@ -33,7 +33,7 @@ public struct PushTelemetryRequest: KafkaAPIMessage {
         subscriptionId: Int32 = 0,
         terminating: Bool = false,
         compressionType: Int8 = 0,
-        metrics: [UInt8] = [],
+        metrics: ByteBuffer = ByteBuffer(),
         unknownTaggedFields: [UnknownTaggedField] = []
     ) {
         self.clientInstanceId = clientInstanceId
@@ -63,7 +63,7 @@ public struct PushTelemetryRequest: KafkaAPIMessage {
         self.subscriptionId = try buffer.readKafkaInt32("SubscriptionId")
         self.terminating = try buffer.readKafkaBool("Terminating")
         self.compressionType = try buffer.readKafkaInt8("CompressionType")
-        self.metrics = try buffer.readKafkaBytes("Metrics", flexible: flexible)
+        self.metrics = try buffer.readKafkaSlice("Metrics", flexible: flexible)
         let tagCount: UInt32 = try buffer.readUnsignedVarInt("TaggedFields")
         for _ in 0..<tagCount {
             let tag: UInt32 = try buffer.readUnsignedVarInt("TaggedFields")
@@ -89,7 +89,7 @@ public struct PushTelemetryRequest: KafkaAPIMessage {
         buffer.writeInteger(self.subscriptionId)
         buffer.writeKafkaBool(self.terminating)
         buffer.writeInteger(self.compressionType)
-        try buffer.writeKafkaBytes(self.metrics, flexible: flexible, "Metrics")
+        try buffer.writeKafkaSlice(self.metrics, flexible: flexible, "Metrics")
         let tagCount: Int = self.unknownTaggedFields.count
         buffer.writeUnsignedVarInt(UInt32(tagCount))
         for field in self.unknownTaggedFields { field.write(to: &buffer) }
@@ -102,7 +102,7 @@ public struct PushTelemetryRequest: KafkaAPIMessage {
         size += 4
         size += 1
         size += 1
-        size += KafkaSize.bytes(self.metrics, flexible: flexible)
+        size += KafkaSize.slice(self.metrics, flexible: flexible)
         let tagCount: Int = self.unknownTaggedFields.count
         for field in self.unknownTaggedFields { size += field.size }
         size += UnsignedVarInt.size(tagCount)

@@ -3,7 +3,7 @@
 
 import NIOCore
 
-/// ReadShareGroupStateRequest (API key 84): valid versions 0, flexible 0+, latest version unstable.
+/// ReadShareGroupStateRequest (API key 84): valid versions 0, flexible 0+.
 public struct ReadShareGroupStateRequest: KafkaAPIMessage {
     public static let apiKey: ApiKey = ApiKey(rawValue: 84)
     public static let messageName: String = "ReadShareGroupStateRequest"

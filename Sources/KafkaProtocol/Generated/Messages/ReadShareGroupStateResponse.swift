@@ -10,7 +10,7 @@ public struct ReadShareGroupStateResponse: KafkaAPIMessage {
     public static let validVersions: ClosedRange<Int16> = 0...0
     public static let firstFlexibleVersion: Int16? = 0
 
-    /// The read results
+    /// The read results.
     /// - Versions: 0+
     public var results: [ReadShareGroupStateResponse.ReadStateResult]
     /// Tagged fields this version of the codec does not know, kept for re-encoding (KIP-482).
@@ -95,13 +95,13 @@ public struct ReadShareGroupStateResponse: KafkaAPIMessage {
 extension ReadShareGroupStateResponse {
     /// Versions 0+.
     public struct StateBatch: KafkaCodable {
-        /// The base offset of this state batch.
+        /// The first offset of this state batch.
         /// - Versions: 0+
         public var firstOffset: Int64
         /// The last offset of this state batch.
         /// - Versions: 0+
         public var lastOffset: Int64
-        /// The state - 0:Available,2:Acked,4:Archived.
+        /// The delivery state - 0:Available,2:Acked,4:Archived.
         /// - Versions: 0+
         public var deliveryState: Int8
         /// The delivery count.
@@ -191,13 +191,13 @@ extension ReadShareGroupStateResponse {
         /// The error message, or null if there was no error.
         /// - Versions: 0+; nullable 0+; default null
         public var errorMessage: String?
-        /// The state epoch for this share-partition.
+        /// The state epoch of the share-partition.
         /// - Versions: 0+
         public var stateEpoch: Int32
         /// The share-partition start offset, which can be -1 if it is not yet initialized.
         /// - Versions: 0+
         public var startOffset: Int64
-        /// StateBatches
+        /// The state batches for this share-partition.
         /// - Versions: 0+
         public var stateBatches: [ReadShareGroupStateResponse.StateBatch]
         /// Tagged fields this version of the codec does not know, kept for re-encoding (KIP-482).
@@ -302,7 +302,7 @@ extension ReadShareGroupStateResponse {
 extension ReadShareGroupStateResponse {
     /// Versions 0+.
     public struct ReadStateResult: KafkaCodable {
-        /// The topic identifier
+        /// The topic identifier.
         /// - Versions: 0+
         public var topicId: KafkaUUID
         /// The results for the partitions.

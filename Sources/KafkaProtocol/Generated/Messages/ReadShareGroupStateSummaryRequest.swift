@@ -3,11 +3,11 @@
 
 import NIOCore
 
-/// ReadShareGroupStateSummaryRequest (API key 87): valid versions 0, flexible 0+, latest version unstable.
+/// ReadShareGroupStateSummaryRequest (API key 87): valid versions 0-1, flexible 0+.
 public struct ReadShareGroupStateSummaryRequest: KafkaAPIMessage {
     public static let apiKey: ApiKey = ApiKey(rawValue: 87)
     public static let messageName: String = "ReadShareGroupStateSummaryRequest"
-    public static let validVersions: ClosedRange<Int16> = 0...0
+    public static let validVersions: ClosedRange<Int16> = 0...1
     public static let firstFlexibleVersion: Int16? = 0
 
     /// The group identifier.

@@ -3,14 +3,14 @@
 
 import NIOCore
 
-/// ReadShareGroupStateSummaryResponse (API key 87): valid versions 0, flexible 0+.
+/// ReadShareGroupStateSummaryResponse (API key 87): valid versions 0-1, flexible 0+.
 public struct ReadShareGroupStateSummaryResponse: KafkaAPIMessage {
     public static let apiKey: ApiKey = ApiKey(rawValue: 87)
     public static let messageName: String = "ReadShareGroupStateSummaryResponse"
-    public static let validVersions: ClosedRange<Int16> = 0...0
+    public static let validVersions: ClosedRange<Int16> = 0...1
     public static let firstFlexibleVersion: Int16? = 0
 
-    /// The read results
+    /// The read results.
     /// - Versions: 0+
     public var results: [ReadShareGroupStateSummaryResponse.ReadStateSummaryResult]
     /// Tagged fields this version of the codec does not know, kept for re-encoding (KIP-482).
@@ -107,9 +107,15 @@ extension ReadShareGroupStateSummaryResponse {
         /// The state epoch of the share-partition.
         /// - Versions: 0+
         public var stateEpoch: Int32
+        /// The leader epoch of the share-partition.
+        /// - Versions: 0+
+        public var leaderEpoch: Int32
         /// The share-partition start offset.
         /// - Versions: 0+
         public var startOffset: Int64
+        /// The number of offsets greater than or equal to share-partition start offset for which delivery has been completed.
+        /// - Versions: 1+; ignorable; default -1
+        public var deliveryCompleteCount: Int32
         /// Tagged fields this version of the codec does not know, kept for re-encoding (KIP-482).
         public var unknownTaggedFields: [UnknownTaggedField]
 
@@ -118,14 +124,18 @@ extension ReadShareGroupStateSummaryResponse {
             errorCode: Int16 = 0,
             errorMessage: String? = nil,
             stateEpoch: Int32 = 0,
+            leaderEpoch: Int32 = 0,
             startOffset: Int64 = 0,
+            deliveryCompleteCount: Int32 = -1,
             unknownTaggedFields: [UnknownTaggedField] = []
         ) {
             self.partition = partition
             self.errorCode = errorCode
             self.errorMessage = errorMessage
             self.stateEpoch = stateEpoch
+            self.leaderEpoch = leaderEpoch
             self.startOffset = startOffset
+            self.deliveryCompleteCount = deliveryCompleteCount
             self.unknownTaggedFields = unknownTaggedFields
         }
 
@@ -145,7 +155,11 @@ extension ReadShareGroupStateSummaryResponse {
             self.errorCode = try buffer.readKafkaInt16("ErrorCode")
             self.errorMessage = try buffer.readKafkaNullableString("ErrorMessage", flexible: flexible)
             self.stateEpoch = try buffer.readKafkaInt32("StateEpoch")
+            self.leaderEpoch = try buffer.readKafkaInt32("LeaderEpoch")
             self.startOffset = try buffer.readKafkaInt64("StartOffset")
+            if version >= 1 {
+                self.deliveryCompleteCount = try buffer.readKafkaInt32("DeliveryCompleteCount")
+            }
             let tagCount: UInt32 = try buffer.readUnsignedVarInt("TaggedFields")
             for _ in 0..<tagCount {
                 let tag: UInt32 = try buffer.readUnsignedVarInt("TaggedFields")
@@ -168,7 +182,11 @@ extension ReadShareGroupStateSummaryResponse {
             buffer.writeInteger(self.errorCode)
             try buffer.writeKafkaString(self.errorMessage, flexible: flexible, "ErrorMessage")
             buffer.writeInteger(self.stateEpoch)
+            buffer.writeInteger(self.leaderEpoch)
             buffer.writeInteger(self.startOffset)
+            if version >= 1 {
+                buffer.writeInteger(self.deliveryCompleteCount)
+            }
             let tagCount: Int = self.unknownTaggedFields.count
             buffer.writeUnsignedVarInt(UInt32(tagCount))
             for field in self.unknownTaggedFields { field.write(to: &buffer) }
@@ -181,7 +199,11 @@ extension ReadShareGroupStateSummaryResponse {
             size += 2
             size += KafkaSize.string(self.errorMessage, flexible: flexible)
             size += 4
+            size += 4
             size += 8
+            if version >= 1 {
+                size += 4
+            }
             let tagCount: Int = self.unknownTaggedFields.count
             for field in self.unknownTaggedFields { size += field.size }
             size += UnsignedVarInt.size(tagCount)
@@ -193,7 +215,7 @@ extension ReadShareGroupStateSummaryResponse {
 extension ReadShareGroupStateSummaryResponse {
     /// Versions 0+.
     public struct ReadStateSummaryResult: KafkaCodable {
-        /// The topic identifier
+        /// The topic identifier.
         /// - Versions: 0+
         public var topicId: KafkaUUID
         /// The results for the partitions.

@@ -10,13 +10,13 @@ public struct RemoveRaftVoterRequest: KafkaAPIMessage {
     public static let validVersions: ClosedRange<Int16> = 0...0
     public static let firstFlexibleVersion: Int16? = 0
 
-    /// ClusterId
+    /// The cluster id of the request.
     /// - Versions: 0+; nullable 0+
     public var clusterId: String?
-    /// The replica id of the voter getting removed from the topic partition
+    /// The replica id of the voter getting removed from the topic partition.
     /// - Versions: 0+
     public var voterId: Int32
-    /// The directory id of the voter getting removed from the topic partition
+    /// The directory id of the voter getting removed from the topic partition.
     /// - Versions: 0+
     public var voterDirectoryId: KafkaUUID
     /// Tagged fields this version of the codec does not know, kept for re-encoding (KIP-482).

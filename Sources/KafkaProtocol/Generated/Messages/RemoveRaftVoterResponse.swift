@@ -14,7 +14,7 @@ public struct RemoveRaftVoterResponse: KafkaThrottledResponse {
     /// The duration in milliseconds for which the request was throttled due to a quota violation, or zero if the request did not violate any quota.
     /// - Versions: 0+
     public var throttleTimeMs: Int32
-    /// The error code, or 0 if there was no error
+    /// The error code, or 0 if there was no error.
     /// - Versions: 0+
     public var errorCode: Int16
     /// The error message, or null if there was no error.

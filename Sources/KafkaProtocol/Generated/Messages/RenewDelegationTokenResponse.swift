@@ -3,7 +3,7 @@
 
 import NIOCore
 
-/// RenewDelegationTokenResponse (API key 39): valid versions 0-2, flexible 2+.
+/// RenewDelegationTokenResponse (API key 39): valid versions 0-2, flexible 2+, deprecated 0.
 public struct RenewDelegationTokenResponse: KafkaThrottledResponse {
     public static let apiKey: ApiKey = ApiKey(rawValue: 39)
     public static let messageName: String = "RenewDelegationTokenResponse"

@@ -3,7 +3,7 @@
 
 import NIOCore
 
-/// RequestHeader: valid versions 0-2, flexible 2+.
+/// RequestHeader: valid versions 0-2, flexible 2+, deprecated 0.
 public struct RequestHeader: KafkaMessage {
     public static let messageName: String = "RequestHeader"
     public static let validVersions: ClosedRange<Int16> = 0...2
@@ -19,7 +19,7 @@ public struct RequestHeader: KafkaMessage {
     /// - Versions: 0+
     public var correlationId: Int32
     /// The client ID string.
-    /// - Versions: 1+; nullable 1+; ignorable
+    /// - Versions: 1+; nullable 1+
     public var clientId: String?
     /// Tagged fields this version of the codec does not know, kept for re-encoding (KIP-482).
     public var unknownTaggedFields: [UnknownTaggedField]
@@ -87,6 +87,8 @@ public struct RequestHeader: KafkaMessage {
         buffer.writeInteger(self.correlationId)
         if version >= 1 {
             try buffer.writeKafkaString(self.clientId, flexible: false, "ClientId")
+        } else {
+            if self.clientId != "" { throw KafkaEncodingError(.fieldNotInVersion, field: "ClientId") }
         }
         if flexible {
             let tagCount: Int = self.unknownTaggedFields.count

@@ -3,7 +3,7 @@
 
 import NIOCore
 
-/// SaslHandshakeRequest (API key 17): valid versions 0-1, flexible none, deprecated 0.
+/// SaslHandshakeRequest (API key 17): valid versions 0-1, flexible none.
 public struct SaslHandshakeRequest: KafkaAPIMessage {
     public static let apiKey: ApiKey = ApiKey(rawValue: 17)
     public static let messageName: String = "SaslHandshakeRequest"

@@ -3,11 +3,11 @@
 
 import NIOCore
 
-/// ShareAcknowledgeRequest (API key 79): valid versions 0, flexible 0+, latest version unstable.
+/// ShareAcknowledgeRequest (API key 79): valid versions 0-2, flexible 0+, deprecated 0.
 public struct ShareAcknowledgeRequest: KafkaAPIMessage {
     public static let apiKey: ApiKey = ApiKey(rawValue: 79)
     public static let messageName: String = "ShareAcknowledgeRequest"
-    public static let validVersions: ClosedRange<Int16> = 0...0
+    public static let validVersions: ClosedRange<Int16> = 0...2
     public static let firstFlexibleVersion: Int16? = 0
 
     /// The group identifier.
@@ -19,6 +19,9 @@ public struct ShareAcknowledgeRequest: KafkaAPIMessage {
     /// The current share session epoch: 0 to open a share session; -1 to close it; otherwise increments for consecutive requests.
     /// - Versions: 0+
     public var shareSessionEpoch: Int32
+    /// Whether Renew type acknowledgements present in AcknowledgementBatches.
+    /// - Versions: 2+; default false
+    public var isRenewAck: Bool
     /// The topics containing records to acknowledge.
     /// - Versions: 0+
     public var topics: [ShareAcknowledgeRequest.AcknowledgeTopic]
@@ -29,12 +32,14 @@ public struct ShareAcknowledgeRequest: KafkaAPIMessage {
         groupId: String? = nil,
         memberId: String? = "",
         shareSessionEpoch: Int32 = 0,
+        isRenewAck: Bool = false,
         topics: [ShareAcknowledgeRequest.AcknowledgeTopic] = [],
         unknownTaggedFields: [UnknownTaggedField] = []
     ) {
         self.groupId = groupId
         self.memberId = memberId
         self.shareSessionEpoch = shareSessionEpoch
+        self.isRenewAck = isRenewAck
         self.topics = topics
         self.unknownTaggedFields = unknownTaggedFields
     }
@@ -57,6 +62,9 @@ public struct ShareAcknowledgeRequest: KafkaAPIMessage {
         self.groupId = try buffer.readKafkaNullableString("GroupId", flexible: flexible)
         self.memberId = try buffer.readKafkaNullableString("MemberId", flexible: flexible)
         self.shareSessionEpoch = try buffer.readKafkaInt32("ShareSessionEpoch")
+        if version >= 2 {
+            self.isRenewAck = try buffer.readKafkaBool("IsRenewAck")
+        }
         do {
             let count: Int = try buffer.readKafkaNonNullArrayCount("Topics", flexible: flexible)
             var array: [ShareAcknowledgeRequest.AcknowledgeTopic] = []
@@ -90,6 +98,11 @@ public struct ShareAcknowledgeRequest: KafkaAPIMessage {
         try buffer.writeKafkaString(self.groupId, flexible: flexible, "GroupId")
         try buffer.writeKafkaString(self.memberId, flexible: flexible, "MemberId")
         buffer.writeInteger(self.shareSessionEpoch)
+        if version >= 2 {
+            buffer.writeKafkaBool(self.isRenewAck)
+        } else {
+            if self.isRenewAck != false { throw KafkaEncodingError(.fieldNotInVersion, field: "IsRenewAck") }
+        }
         try buffer.writeKafkaArrayCount(self.topics.count, flexible: flexible, "Topics")
         for element in self.topics {
             try element.write(to: &buffer, version: version)
@@ -105,6 +118,9 @@ public struct ShareAcknowledgeRequest: KafkaAPIMessage {
         size += KafkaSize.string(self.groupId, flexible: flexible)
         size += KafkaSize.string(self.memberId, flexible: flexible)
         size += 4
+        if version >= 2 {
+            size += 1
+        }
         size += KafkaSize.arrayCount(self.topics.count, flexible: flexible)
         for element in self.topics {
             size += element.size(version: version)
@@ -125,7 +141,7 @@ extension ShareAcknowledgeRequest {
         /// Last offset (inclusive) of batch of records to acknowledge.
         /// - Versions: 0+
         public var lastOffset: Int64
-        /// Array of acknowledge types - 0:Gap,1:Accept,2:Release,3:Reject.
+        /// Array of acknowledge types - 0:Gap,1:Accept,2:Release,3:Reject,4:Renew.
         /// - Versions: 0+
         public var acknowledgeTypes: [Int8]
         /// Tagged fields this version of the codec does not know, kept for re-encoding (KIP-482).
@@ -214,7 +230,7 @@ extension ShareAcknowledgeRequest {
     /// Versions 0+.
     public struct AcknowledgePartition: KafkaCodable {
         /// The partition index.
-        /// - Versions: 0+
+        /// - Versions: 0+; map key
         public var partitionIndex: Int32
         /// Record batches to acknowledge.
         /// - Versions: 0+
@@ -302,7 +318,7 @@ extension ShareAcknowledgeRequest {
     /// Versions 0+.
     public struct AcknowledgeTopic: KafkaCodable {
         /// The unique topic ID.
-        /// - Versions: 0+
+        /// - Versions: 0+; map key
         public var topicId: KafkaUUID
         /// The partitions containing records to acknowledge.
         /// - Versions: 0+

@@ -3,23 +3,26 @@
 
 import NIOCore
 
-/// ShareAcknowledgeResponse (API key 79): valid versions 0, flexible 0+.
+/// ShareAcknowledgeResponse (API key 79): valid versions 0-2, flexible 0+, deprecated 0.
 public struct ShareAcknowledgeResponse: KafkaThrottledResponse {
     public static let apiKey: ApiKey = ApiKey(rawValue: 79)
     public static let messageName: String = "ShareAcknowledgeResponse"
-    public static let validVersions: ClosedRange<Int16> = 0...0
+    public static let validVersions: ClosedRange<Int16> = 0...2
     public static let firstFlexibleVersion: Int16? = 0
     public static let throttleTimeVersions: PartialRangeFrom<Int16> = 0...
 
     /// The duration in milliseconds for which the request was throttled due to a quota violation, or zero if the request did not violate any quota.
-    /// - Versions: 0+; ignorable
+    /// - Versions: 0+
     public var throttleTimeMs: Int32
     /// The top level response error code.
-    /// - Versions: 0+; ignorable
+    /// - Versions: 0+
     public var errorCode: Int16
     /// The top-level error message, or null if there was no error.
     /// - Versions: 0+; nullable 0+; default null
     public var errorMessage: String?
+    /// The time in milliseconds for which the acquired records are locked.
+    /// - Versions: 2+; ignorable
+    public var acquisitionLockTimeoutMs: Int32
     /// The response topics.
     /// - Versions: 0+
     public var responses: [ShareAcknowledgeResponse.ShareAcknowledgeTopicResponse]
@@ -33,6 +36,7 @@ public struct ShareAcknowledgeResponse: KafkaThrottledResponse {
         throttleTimeMs: Int32 = 0,
         errorCode: Int16 = 0,
         errorMessage: String? = nil,
+        acquisitionLockTimeoutMs: Int32 = 0,
         responses: [ShareAcknowledgeResponse.ShareAcknowledgeTopicResponse] = [],
         nodeEndpoints: [ShareAcknowledgeResponse.NodeEndpoint] = [],
         unknownTaggedFields: [UnknownTaggedField] = []
@@ -40,6 +44,7 @@ public struct ShareAcknowledgeResponse: KafkaThrottledResponse {
         self.throttleTimeMs = throttleTimeMs
         self.errorCode = errorCode
         self.errorMessage = errorMessage
+        self.acquisitionLockTimeoutMs = acquisitionLockTimeoutMs
         self.responses = responses
         self.nodeEndpoints = nodeEndpoints
         self.unknownTaggedFields = unknownTaggedFields
@@ -63,6 +68,9 @@ public struct ShareAcknowledgeResponse: KafkaThrottledResponse {
         self.throttleTimeMs = try buffer.readKafkaInt32("ThrottleTimeMs")
         self.errorCode = try buffer.readKafkaInt16("ErrorCode")
         self.errorMessage = try buffer.readKafkaNullableString("ErrorMessage", flexible: flexible)
+        if version >= 2 {
+            self.acquisitionLockTimeoutMs = try buffer.readKafkaInt32("AcquisitionLockTimeoutMs")
+        }
         do {
             let count: Int = try buffer.readKafkaNonNullArrayCount("Responses", flexible: flexible)
             var array: [ShareAcknowledgeResponse.ShareAcknowledgeTopicResponse] = []
@@ -105,6 +113,9 @@ public struct ShareAcknowledgeResponse: KafkaThrottledResponse {
         buffer.writeInteger(self.throttleTimeMs)
         buffer.writeInteger(self.errorCode)
         try buffer.writeKafkaString(self.errorMessage, flexible: flexible, "ErrorMessage")
+        if version >= 2 {
+            buffer.writeInteger(self.acquisitionLockTimeoutMs)
+        }
         try buffer.writeKafkaArrayCount(self.responses.count, flexible: flexible, "Responses")
         for element in self.responses {
             try element.write(to: &buffer, version: version)
@@ -124,6 +135,9 @@ public struct ShareAcknowledgeResponse: KafkaThrottledResponse {
         size += 4
         size += 2
         size += KafkaSize.string(self.errorMessage, flexible: flexible)
+        if version >= 2 {
+            size += 4
+        }
         size += KafkaSize.arrayCount(self.responses.count, flexible: flexible)
         for element in self.responses {
             size += element.size(version: version)
@@ -222,7 +236,7 @@ extension ShareAcknowledgeResponse {
         /// The error message, or null if there was no error.
         /// - Versions: 0+; nullable 0+; default null
         public var errorMessage: String?
-        /// CurrentLeader
+        /// The current leader of the partition.
         /// - Versions: 0+
         public var currentLeader: ShareAcknowledgeResponse.LeaderIdAndEpoch
         /// Tagged fields this version of the codec does not know, kept for re-encoding (KIP-482).
@@ -304,7 +318,7 @@ extension ShareAcknowledgeResponse {
     /// Versions 0+.
     public struct ShareAcknowledgeTopicResponse: KafkaCodable {
         /// The unique topic ID.
-        /// - Versions: 0+; ignorable
+        /// - Versions: 0+; map key
         public var topicId: KafkaUUID
         /// The topic partitions.
         /// - Versions: 0+

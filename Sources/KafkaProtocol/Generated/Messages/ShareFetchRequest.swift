@@ -3,11 +3,11 @@
 
 import NIOCore
 
-/// ShareFetchRequest (API key 78): valid versions 0, flexible 0+, latest version unstable.
+/// ShareFetchRequest (API key 78): valid versions 0-2, flexible 0+, deprecated 0.
 public struct ShareFetchRequest: KafkaAPIMessage {
     public static let apiKey: ApiKey = ApiKey(rawValue: 78)
     public static let messageName: String = "ShareFetchRequest"
-    public static let validVersions: ClosedRange<Int16> = 0...0
+    public static let validVersions: ClosedRange<Int16> = 0...2
     public static let firstFlexibleVersion: Int16? = 0
 
     /// The group identifier.
@@ -25,9 +25,21 @@ public struct ShareFetchRequest: KafkaAPIMessage {
     /// The minimum bytes to accumulate in the response.
     /// - Versions: 0+
     public var minBytes: Int32
-    /// The maximum bytes to fetch.  See KIP-74 for cases where this limit may not be honored.
+    /// The maximum bytes to fetch. See KIP-74 for cases where this limit may not be honored.
     /// - Versions: 0+; default 0x7fffffff
     public var maxBytes: Int32
+    /// The maximum number of records to fetch. This limit can be exceeded for alignment of batch boundaries.
+    /// - Versions: 1+
+    public var maxRecords: Int32
+    /// The optimal number of records for batches of acquired records and acknowledgements.
+    /// - Versions: 1+
+    public var batchSize: Int32
+    /// The acquire mode to control the fetch behavior - 0:batch-optimized,1:record-limit.
+    /// - Versions: 2+; ignorable; default 0
+    public var shareAcquireMode: Int8
+    /// Whether Renew type acknowledgements present in AcknowledgementBatches.
+    /// - Versions: 2+; default false
+    public var isRenewAck: Bool
     /// The topics to fetch.
     /// - Versions: 0+
     public var topics: [ShareFetchRequest.FetchTopic]
@@ -44,6 +56,10 @@ public struct ShareFetchRequest: KafkaAPIMessage {
         maxWaitMs: Int32 = 0,
         minBytes: Int32 = 0,
         maxBytes: Int32 = 0x7fffffff,
+        maxRecords: Int32 = 0,
+        batchSize: Int32 = 0,
+        shareAcquireMode: Int8 = 0,
+        isRenewAck: Bool = false,
         topics: [ShareFetchRequest.FetchTopic] = [],
         forgottenTopicsData: [ShareFetchRequest.ForgottenTopic] = [],
         unknownTaggedFields: [UnknownTaggedField] = []
@@ -54,6 +70,10 @@ public struct ShareFetchRequest: KafkaAPIMessage {
         self.maxWaitMs = maxWaitMs
         self.minBytes = minBytes
         self.maxBytes = maxBytes
+        self.maxRecords = maxRecords
+        self.batchSize = batchSize
+        self.shareAcquireMode = shareAcquireMode
+        self.isRenewAck = isRenewAck
         self.topics = topics
         self.forgottenTopicsData = forgottenTopicsData
         self.unknownTaggedFields = unknownTaggedFields
@@ -80,6 +100,18 @@ public struct ShareFetchRequest: KafkaAPIMessage {
         self.maxWaitMs = try buffer.readKafkaInt32("MaxWaitMs")
         self.minBytes = try buffer.readKafkaInt32("MinBytes")
         self.maxBytes = try buffer.readKafkaInt32("MaxBytes")
+        if version >= 1 {
+            self.maxRecords = try buffer.readKafkaInt32("MaxRecords")
+        }
+        if version >= 1 {
+            self.batchSize = try buffer.readKafkaInt32("BatchSize")
+        }
+        if version >= 2 {
+            self.shareAcquireMode = try buffer.readKafkaInt8("ShareAcquireMode")
+        }
+        if version >= 2 {
+            self.isRenewAck = try buffer.readKafkaBool("IsRenewAck")
+        }
         do {
             let count: Int = try buffer.readKafkaNonNullArrayCount("Topics", flexible: flexible)
             var array: [ShareFetchRequest.FetchTopic] = []
@@ -125,6 +157,24 @@ public struct ShareFetchRequest: KafkaAPIMessage {
         buffer.writeInteger(self.maxWaitMs)
         buffer.writeInteger(self.minBytes)
         buffer.writeInteger(self.maxBytes)
+        if version >= 1 {
+            buffer.writeInteger(self.maxRecords)
+        } else {
+            if self.maxRecords != 0 { throw KafkaEncodingError(.fieldNotInVersion, field: "MaxRecords") }
+        }
+        if version >= 1 {
+            buffer.writeInteger(self.batchSize)
+        } else {
+            if self.batchSize != 0 { throw KafkaEncodingError(.fieldNotInVersion, field: "BatchSize") }
+        }
+        if version >= 2 {
+            buffer.writeInteger(self.shareAcquireMode)
+        }
+        if version >= 2 {
+            buffer.writeKafkaBool(self.isRenewAck)
+        } else {
+            if self.isRenewAck != false { throw KafkaEncodingError(.fieldNotInVersion, field: "IsRenewAck") }
+        }
         try buffer.writeKafkaArrayCount(self.topics.count, flexible: flexible, "Topics")
         for element in self.topics {
             try element.write(to: &buffer, version: version)
@@ -147,6 +197,18 @@ public struct ShareFetchRequest: KafkaAPIMessage {
         size += 4
         size += 4
         size += 4
+        if version >= 1 {
+            size += 4
+        }
+        if version >= 1 {
+            size += 4
+        }
+        if version >= 2 {
+            size += 1
+        }
+        if version >= 2 {
+            size += 1
+        }
         size += KafkaSize.arrayCount(self.topics.count, flexible: flexible)
         for element in self.topics {
             size += element.size(version: version)
@@ -171,7 +233,7 @@ extension ShareFetchRequest {
         /// Last offset (inclusive) of batch of records to acknowledge.
         /// - Versions: 0+
         public var lastOffset: Int64
-        /// Array of acknowledge types - 0:Gap,1:Accept,2:Release,3:Reject.
+        /// Array of acknowledge types - 0:Gap,1:Accept,2:Release,3:Reject,4:Renew.
         /// - Versions: 0+
         public var acknowledgeTypes: [Int8]
         /// Tagged fields this version of the codec does not know, kept for re-encoding (KIP-482).
@@ -260,10 +322,10 @@ extension ShareFetchRequest {
     /// Versions 0+.
     public struct FetchPartition: KafkaCodable {
         /// The partition index.
-        /// - Versions: 0+
+        /// - Versions: 0+; map key
         public var partitionIndex: Int32
         /// The maximum bytes to fetch from this partition. 0 when only acknowledgement with no fetching is required. See KIP-74 for cases where this limit may not be honored.
-        /// - Versions: 0+
+        /// - Versions: 0
         public var partitionMaxBytes: Int32
         /// Record batches to acknowledge.
         /// - Versions: 0+
@@ -296,7 +358,9 @@ extension ShareFetchRequest {
         mutating func decodeFields(from buffer: inout ByteBuffer, version: Int16) throws {
             let flexible: Bool = true
             self.partitionIndex = try buffer.readKafkaInt32("PartitionIndex")
-            self.partitionMaxBytes = try buffer.readKafkaInt32("PartitionMaxBytes")
+            if version <= 0 {
+                self.partitionMaxBytes = try buffer.readKafkaInt32("PartitionMaxBytes")
+            }
             do {
                 let count: Int = try buffer.readKafkaNonNullArrayCount("AcknowledgementBatches", flexible: flexible)
                 var array: [ShareFetchRequest.AcknowledgementBatch] = []
@@ -325,7 +389,11 @@ extension ShareFetchRequest {
         func writeFields(to buffer: inout ByteBuffer, version: Int16) throws {
             let flexible: Bool = true
             buffer.writeInteger(self.partitionIndex)
-            buffer.writeInteger(self.partitionMaxBytes)
+            if version <= 0 {
+                buffer.writeInteger(self.partitionMaxBytes)
+            } else {
+                if self.partitionMaxBytes != 0 { throw KafkaEncodingError(.fieldNotInVersion, field: "PartitionMaxBytes") }
+            }
             try buffer.writeKafkaArrayCount(self.acknowledgementBatches.count, flexible: flexible, "AcknowledgementBatches")
             for element in self.acknowledgementBatches {
                 try element.write(to: &buffer, version: version)
@@ -339,7 +407,9 @@ extension ShareFetchRequest {
             let flexible: Bool = true
             var size: Int = 0
             size += 4
-            size += 4
+            if version <= 0 {
+                size += 4
+            }
             size += KafkaSize.arrayCount(self.acknowledgementBatches.count, flexible: flexible)
             for element in self.acknowledgementBatches {
                 size += element.size(version: version)
@@ -356,7 +426,7 @@ extension ShareFetchRequest {
     /// Versions 0+.
     public struct FetchTopic: KafkaCodable {
         /// The unique topic ID.
-        /// - Versions: 0+
+        /// - Versions: 0+; map key
         public var topicId: KafkaUUID
         /// The partitions to fetch.
         /// - Versions: 0+

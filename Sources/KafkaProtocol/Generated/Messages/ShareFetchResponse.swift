@@ -3,11 +3,11 @@
 
 import NIOCore
 
-/// ShareFetchResponse (API key 78): valid versions 0, flexible 0+.
+/// ShareFetchResponse (API key 78): valid versions 0-2, flexible 0+, deprecated 0.
 public struct ShareFetchResponse: KafkaThrottledResponse {
     public static let apiKey: ApiKey = ApiKey(rawValue: 78)
     public static let messageName: String = "ShareFetchResponse"
-    public static let validVersions: ClosedRange<Int16> = 0...0
+    public static let validVersions: ClosedRange<Int16> = 0...2
     public static let firstFlexibleVersion: Int16? = 0
     public static let throttleTimeVersions: PartialRangeFrom<Int16> = 0...
 
@@ -20,6 +20,9 @@ public struct ShareFetchResponse: KafkaThrottledResponse {
     /// The top-level error message, or null if there was no error.
     /// - Versions: 0+; nullable 0+; default null
     public var errorMessage: String?
+    /// The time in milliseconds for which the acquired records are locked.
+    /// - Versions: 1+
+    public var acquisitionLockTimeoutMs: Int32
     /// The response topics.
     /// - Versions: 0+
     public var responses: [ShareFetchResponse.ShareFetchableTopicResponse]
@@ -33,6 +36,7 @@ public struct ShareFetchResponse: KafkaThrottledResponse {
         throttleTimeMs: Int32 = 0,
         errorCode: Int16 = 0,
         errorMessage: String? = nil,
+        acquisitionLockTimeoutMs: Int32 = 0,
         responses: [ShareFetchResponse.ShareFetchableTopicResponse] = [],
         nodeEndpoints: [ShareFetchResponse.NodeEndpoint] = [],
         unknownTaggedFields: [UnknownTaggedField] = []
@@ -40,6 +44,7 @@ public struct ShareFetchResponse: KafkaThrottledResponse {
         self.throttleTimeMs = throttleTimeMs
         self.errorCode = errorCode
         self.errorMessage = errorMessage
+        self.acquisitionLockTimeoutMs = acquisitionLockTimeoutMs
         self.responses = responses
         self.nodeEndpoints = nodeEndpoints
         self.unknownTaggedFields = unknownTaggedFields
@@ -63,6 +68,9 @@ public struct ShareFetchResponse: KafkaThrottledResponse {
         self.throttleTimeMs = try buffer.readKafkaInt32("ThrottleTimeMs")
         self.errorCode = try buffer.readKafkaInt16("ErrorCode")
         self.errorMessage = try buffer.readKafkaNullableString("ErrorMessage", flexible: flexible)
+        if version >= 1 {
+            self.acquisitionLockTimeoutMs = try buffer.readKafkaInt32("AcquisitionLockTimeoutMs")
+        }
         do {
             let count: Int = try buffer.readKafkaNonNullArrayCount("Responses", flexible: flexible)
             var array: [ShareFetchResponse.ShareFetchableTopicResponse] = []
@@ -105,6 +113,11 @@ public struct ShareFetchResponse: KafkaThrottledResponse {
         buffer.writeInteger(self.throttleTimeMs)
         buffer.writeInteger(self.errorCode)
         try buffer.writeKafkaString(self.errorMessage, flexible: flexible, "ErrorMessage")
+        if version >= 1 {
+            buffer.writeInteger(self.acquisitionLockTimeoutMs)
+        } else {
+            if self.acquisitionLockTimeoutMs != 0 { throw KafkaEncodingError(.fieldNotInVersion, field: "AcquisitionLockTimeoutMs") }
+        }
         try buffer.writeKafkaArrayCount(self.responses.count, flexible: flexible, "Responses")
         for element in self.responses {
             try element.write(to: &buffer, version: version)
@@ -124,6 +137,9 @@ public struct ShareFetchResponse: KafkaThrottledResponse {
         size += 4
         size += 2
         size += KafkaSize.string(self.errorMessage, flexible: flexible)
+        if version >= 1 {
+            size += 4
+        }
         size += KafkaSize.arrayCount(self.responses.count, flexible: flexible)
         for element in self.responses {
             size += element.size(version: version)
@@ -307,11 +323,11 @@ extension ShareFetchResponse {
         /// The acknowledge error message, or null if there was no acknowledge error.
         /// - Versions: 0+; nullable 0+; default null
         public var acknowledgeErrorMessage: String?
-        /// CurrentLeader
+        /// The current leader of the partition.
         /// - Versions: 0+
         public var currentLeader: ShareFetchResponse.LeaderIdAndEpoch
         /// The record data.
-        /// - Versions: 0+; nullable 0+
+        /// - Versions: 0+; nullable 0
         public var records: ByteBuffer?
         /// The acquired records.
         /// - Versions: 0+
@@ -359,7 +375,11 @@ extension ShareFetchResponse {
             self.acknowledgeErrorCode = try buffer.readKafkaInt16("AcknowledgeErrorCode")
             self.acknowledgeErrorMessage = try buffer.readKafkaNullableString("AcknowledgeErrorMessage", flexible: flexible)
             self.currentLeader = try ShareFetchResponse.LeaderIdAndEpoch(from: &buffer, version: version)
-            self.records = try buffer.readKafkaNullableSlice("Records", flexible: flexible)
+            if version <= 0 {
+                self.records = try buffer.readKafkaNullableSlice("Records", flexible: flexible)
+            } else {
+                self.records = try buffer.readKafkaSlice("Records", flexible: flexible)
+            }
             do {
                 let count: Int = try buffer.readKafkaNonNullArrayCount("AcquiredRecords", flexible: flexible)
                 var array: [ShareFetchResponse.AcquiredRecords] = []
@@ -393,6 +413,7 @@ extension ShareFetchResponse {
             buffer.writeInteger(self.acknowledgeErrorCode)
             try buffer.writeKafkaString(self.acknowledgeErrorMessage, flexible: flexible, "AcknowledgeErrorMessage")
             try self.currentLeader.write(to: &buffer, version: version)
+            if !(version <= 0) && self.records == nil { throw KafkaEncodingError(.nullNotAllowed, field: "Records") }
             try buffer.writeKafkaSlice(self.records, flexible: flexible, "Records")
             try buffer.writeKafkaArrayCount(self.acquiredRecords.count, flexible: flexible, "AcquiredRecords")
             for element in self.acquiredRecords {
@@ -429,7 +450,7 @@ extension ShareFetchResponse {
     /// Versions 0+.
     public struct ShareFetchableTopicResponse: KafkaCodable {
         /// The unique topic ID.
-        /// - Versions: 0+
+        /// - Versions: 0+; map key
         public var topicId: KafkaUUID
         /// The topic partitions.
         /// - Versions: 0+

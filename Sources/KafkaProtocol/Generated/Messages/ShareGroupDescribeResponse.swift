@@ -3,11 +3,11 @@
 
 import NIOCore
 
-/// ShareGroupDescribeResponse (API key 77): valid versions 0, flexible 0+.
+/// ShareGroupDescribeResponse (API key 77): valid versions 0-1, flexible 0+, deprecated 0.
 public struct ShareGroupDescribeResponse: KafkaThrottledResponse {
     public static let apiKey: ApiKey = ApiKey(rawValue: 77)
     public static let messageName: String = "ShareGroupDescribeResponse"
-    public static let validVersions: ClosedRange<Int16> = 0...0
+    public static let validVersions: ClosedRange<Int16> = 0...1
     public static let firstFlexibleVersion: Int16? = 0
     public static let throttleTimeVersions: PartialRangeFrom<Int16> = 0...
 

@@ -9,7 +9,7 @@ public struct SnapshotFooterRecord: KafkaMessage {
     public static let validVersions: ClosedRange<Int16> = 0...0
     public static let firstFlexibleVersion: Int16? = 0
 
-    /// The version of the snapshot footer record
+    /// The version of the snapshot footer record.
     /// - Versions: 0+
     public var version: Int16
     /// Tagged fields this version of the codec does not know, kept for re-encoding (KIP-482).

@@ -9,10 +9,10 @@ public struct SnapshotHeaderRecord: KafkaMessage {
     public static let validVersions: ClosedRange<Int16> = 0...0
     public static let firstFlexibleVersion: Int16? = 0
 
-    /// The version of the snapshot header record
+    /// The version of the snapshot header record.
     /// - Versions: 0+
     public var version: Int16
-    /// The append time of the last record from the log contained in this snapshot
+    /// The append time of the last record from the log contained in this snapshot.
     /// - Versions: 0+
     public var lastContainedLogTimestamp: Int64
     /// Tagged fields this version of the codec does not know, kept for re-encoding (KIP-482).

@@ -3,11 +3,11 @@
 
 import NIOCore
 
-/// TxnOffsetCommitRequest (API key 28): valid versions 0-4, flexible 3+.
+/// TxnOffsetCommitRequest (API key 28): valid versions 0-5, flexible 3+.
 public struct TxnOffsetCommitRequest: KafkaAPIMessage {
     public static let apiKey: ApiKey = ApiKey(rawValue: 28)
     public static let messageName: String = "TxnOffsetCommitRequest"
-    public static let validVersions: ClosedRange<Int16> = 0...4
+    public static let validVersions: ClosedRange<Int16> = 0...5
     public static let firstFlexibleVersion: Int16? = 3
 
     /// The ID of the transaction.

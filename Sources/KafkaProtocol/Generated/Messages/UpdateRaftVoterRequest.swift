@@ -10,22 +10,22 @@ public struct UpdateRaftVoterRequest: KafkaAPIMessage {
     public static let validVersions: ClosedRange<Int16> = 0...0
     public static let firstFlexibleVersion: Int16? = 0
 
-    /// ClusterId
+    /// The cluster id.
     /// - Versions: 0+; nullable 0+
     public var clusterId: String?
-    /// The current leader epoch of the partition, -1 for unknown leader epoch
+    /// The current leader epoch of the partition, -1 for unknown leader epoch.
     /// - Versions: 0+
     public var currentLeaderEpoch: Int32
-    /// The replica id of the voter getting updated in the topic partition
+    /// The replica id of the voter getting updated in the topic partition.
     /// - Versions: 0+
     public var voterId: Int32
-    /// The directory id of the voter getting updated in the topic partition
+    /// The directory id of the voter getting updated in the topic partition.
     /// - Versions: 0+
     public var voterDirectoryId: KafkaUUID
-    /// The endpoint that can be used to communicate with the leader
+    /// The endpoint that can be used to communicate with the leader.
     /// - Versions: 0+
     public var listeners: [UpdateRaftVoterRequest.Listener]
-    /// The range of versions of the protocol that the replica supports
+    /// The range of versions of the protocol that the replica supports.
     /// - Versions: 0+
     public var kRaftVersionFeature: UpdateRaftVoterRequest.KRaftVersionFeature
     /// Tagged fields this version of the codec does not know, kept for re-encoding (KIP-482).
@@ -135,13 +135,13 @@ public struct UpdateRaftVoterRequest: KafkaAPIMessage {
 extension UpdateRaftVoterRequest {
     /// Versions 0+.
     public struct Listener: KafkaCodable {
-        /// The name of the endpoint
+        /// The name of the endpoint.
         /// - Versions: 0+; map key
         public var name: String
-        /// The hostname
+        /// The hostname.
         /// - Versions: 0+
         public var host: String
-        /// The port
+        /// The port.
         /// - Versions: 0+
         public var port: UInt16
         /// Tagged fields this version of the codec does not know, kept for re-encoding (KIP-482).
@@ -217,10 +217,10 @@ extension UpdateRaftVoterRequest {
 extension UpdateRaftVoterRequest {
     /// Versions 0+.
     public struct KRaftVersionFeature: KafkaCodable {
-        /// The minimum supported KRaft protocol version
+        /// The minimum supported KRaft protocol version.
         /// - Versions: 0+
         public var minSupportedVersion: Int16
-        /// The maximum supported KRaft protocol version
+        /// The maximum supported KRaft protocol version.
         /// - Versions: 0+
         public var maxSupportedVersion: Int16
         /// Tagged fields this version of the codec does not know, kept for re-encoding (KIP-482).

@@ -14,10 +14,10 @@ public struct UpdateRaftVoterResponse: KafkaThrottledResponse {
     /// The duration in milliseconds for which the request was throttled due to a quota violation, or zero if the request did not violate any quota.
     /// - Versions: 0+
     public var throttleTimeMs: Int32
-    /// The error code, or 0 if there was no error
+    /// The error code, or 0 if there was no error.
     /// - Versions: 0+
     public var errorCode: Int16
-    /// CurrentLeader
+    /// Details of the current Raft cluster leader.
     /// - Versions: 0+; tag 0 in 0+
     public var currentLeader: UpdateRaftVoterResponse.CurrentLeader
     /// Tagged fields this version of the codec does not know, kept for re-encoding (KIP-482).
@@ -118,16 +118,16 @@ public struct UpdateRaftVoterResponse: KafkaThrottledResponse {
 extension UpdateRaftVoterResponse {
     /// Versions 0+.
     public struct CurrentLeader: KafkaCodable {
-        /// The replica id of the current leader or -1 if the leader is unknown
+        /// The replica id of the current leader or -1 if the leader is unknown.
         /// - Versions: 0+; default -1
         public var leaderId: Int32
-        /// The latest known leader epoch
+        /// The latest known leader epoch.
         /// - Versions: 0+; default -1
         public var leaderEpoch: Int32
-        /// The node's hostname
+        /// The node's hostname.
         /// - Versions: 0+
         public var host: String
-        /// The node's port
+        /// The node's port.
         /// - Versions: 0+
         public var port: Int32
         /// Tagged fields this version of the codec does not know, kept for re-encoding (KIP-482).

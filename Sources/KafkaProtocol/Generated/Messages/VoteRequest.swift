@@ -3,20 +3,20 @@
 
 import NIOCore
 
-/// VoteRequest (API key 52): valid versions 0-1, flexible 0+.
+/// VoteRequest (API key 52): valid versions 0-2, flexible 0+.
 public struct VoteRequest: KafkaAPIMessage {
     public static let apiKey: ApiKey = ApiKey(rawValue: 52)
     public static let messageName: String = "VoteRequest"
-    public static let validVersions: ClosedRange<Int16> = 0...1
+    public static let validVersions: ClosedRange<Int16> = 0...2
     public static let firstFlexibleVersion: Int16? = 0
 
-    /// ClusterId
+    /// The cluster id.
     /// - Versions: 0+; nullable 0+; default null
     public var clusterId: String?
-    /// The replica id of the voter receiving the request
+    /// The replica id of the voter receiving the request.
     /// - Versions: 1+; ignorable; default -1
     public var voterId: Int32
-    /// Topics
+    /// The topic data.
     /// - Versions: 0+
     public var topics: [VoteRequest.TopicData]
     /// Tagged fields this version of the codec does not know, kept for re-encoding (KIP-482).
@@ -120,44 +120,49 @@ extension VoteRequest {
         /// The partition index.
         /// - Versions: 0+
         public var partitionIndex: Int32
-        /// The bumped epoch of the candidate sending the request
+        /// The epoch of the voter sending the request
         /// - Versions: 0+
-        public var candidateEpoch: Int32
+        public var replicaEpoch: Int32
         /// The replica id of the voter sending the request
         /// - Versions: 0+
-        public var candidateId: Int32
+        public var replicaId: Int32
         /// The directory id of the voter sending the request
         /// - Versions: 1+; ignorable
-        public var candidateDirectoryId: KafkaUUID
-        /// The ID of the voter sending the request
+        public var replicaDirectoryId: KafkaUUID
+        /// The directory id of the voter receiving the request
         /// - Versions: 1+; ignorable
         public var voterDirectoryId: KafkaUUID
-        /// The epoch of the last record written to the metadata log
+        /// The epoch of the last record written to the metadata log.
         /// - Versions: 0+
         public var lastOffsetEpoch: Int32
-        /// The offset of the last record written to the metadata log
+        /// The log end offset of the metadata log of the voter sending the request.
         /// - Versions: 0+
         public var lastOffset: Int64
+        /// Whether the request is a PreVote request (not persisted) or not.
+        /// - Versions: 2+
+        public var preVote: Bool
         /// Tagged fields this version of the codec does not know, kept for re-encoding (KIP-482).
         public var unknownTaggedFields: [UnknownTaggedField]
 
         public init(
             partitionIndex: Int32 = 0,
-            candidateEpoch: Int32 = 0,
-            candidateId: Int32 = 0,
-            candidateDirectoryId: KafkaUUID = .zero,
+            replicaEpoch: Int32 = 0,
+            replicaId: Int32 = 0,
+            replicaDirectoryId: KafkaUUID = .zero,
             voterDirectoryId: KafkaUUID = .zero,
             lastOffsetEpoch: Int32 = 0,
             lastOffset: Int64 = 0,
+            preVote: Bool = false,
             unknownTaggedFields: [UnknownTaggedField] = []
         ) {
             self.partitionIndex = partitionIndex
-            self.candidateEpoch = candidateEpoch
-            self.candidateId = candidateId
-            self.candidateDirectoryId = candidateDirectoryId
+            self.replicaEpoch = replicaEpoch
+            self.replicaId = replicaId
+            self.replicaDirectoryId = replicaDirectoryId
             self.voterDirectoryId = voterDirectoryId
             self.lastOffsetEpoch = lastOffsetEpoch
             self.lastOffset = lastOffset
+            self.preVote = preVote
             self.unknownTaggedFields = unknownTaggedFields
         }
 
@@ -173,16 +178,19 @@ extension VoteRequest {
 
         mutating func decodeFields(from buffer: inout ByteBuffer, version: Int16) throws {
             self.partitionIndex = try buffer.readKafkaInt32("PartitionIndex")
-            self.candidateEpoch = try buffer.readKafkaInt32("CandidateEpoch")
-            self.candidateId = try buffer.readKafkaInt32("CandidateId")
+            self.replicaEpoch = try buffer.readKafkaInt32("ReplicaEpoch")
+            self.replicaId = try buffer.readKafkaInt32("ReplicaId")
             if version >= 1 {
-                self.candidateDirectoryId = try buffer.readKafkaUUID("CandidateDirectoryId")
+                self.replicaDirectoryId = try buffer.readKafkaUUID("ReplicaDirectoryId")
             }
             if version >= 1 {
                 self.voterDirectoryId = try buffer.readKafkaUUID("VoterDirectoryId")
             }
             self.lastOffsetEpoch = try buffer.readKafkaInt32("LastOffsetEpoch")
             self.lastOffset = try buffer.readKafkaInt64("LastOffset")
+            if version >= 2 {
+                self.preVote = try buffer.readKafkaBool("PreVote")
+            }
             let tagCount: UInt32 = try buffer.readUnsignedVarInt("TaggedFields")
             for _ in 0..<tagCount {
                 let tag: UInt32 = try buffer.readUnsignedVarInt("TaggedFields")
@@ -201,16 +209,21 @@ extension VoteRequest {
 
         func writeFields(to buffer: inout ByteBuffer, version: Int16) throws {
             buffer.writeInteger(self.partitionIndex)
-            buffer.writeInteger(self.candidateEpoch)
-            buffer.writeInteger(self.candidateId)
+            buffer.writeInteger(self.replicaEpoch)
+            buffer.writeInteger(self.replicaId)
             if version >= 1 {
-                buffer.writeKafkaUUID(self.candidateDirectoryId)
+                buffer.writeKafkaUUID(self.replicaDirectoryId)
             }
             if version >= 1 {
                 buffer.writeKafkaUUID(self.voterDirectoryId)
             }
             buffer.writeInteger(self.lastOffsetEpoch)
             buffer.writeInteger(self.lastOffset)
+            if version >= 2 {
+                buffer.writeKafkaBool(self.preVote)
+            } else {
+                if self.preVote != false { throw KafkaEncodingError(.fieldNotInVersion, field: "PreVote") }
+            }
             let tagCount: Int = self.unknownTaggedFields.count
             buffer.writeUnsignedVarInt(UInt32(tagCount))
             for field in self.unknownTaggedFields { field.write(to: &buffer) }
@@ -229,6 +242,9 @@ extension VoteRequest {
             }
             size += 4
             size += 8
+            if version >= 2 {
+                size += 1
+            }
             let tagCount: Int = self.unknownTaggedFields.count
             for field in self.unknownTaggedFields { size += field.size }
             size += UnsignedVarInt.size(tagCount)
@@ -243,7 +259,7 @@ extension VoteRequest {
         /// The topic name.
         /// - Versions: 0+
         public var topicName: String
-        /// Partitions
+        /// The partition data.
         /// - Versions: 0+
         public var partitions: [VoteRequest.PartitionData]
         /// Tagged fields this version of the codec does not know, kept for re-encoding (KIP-482).

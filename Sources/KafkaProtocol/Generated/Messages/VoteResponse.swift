@@ -3,20 +3,20 @@
 
 import NIOCore
 
-/// VoteResponse (API key 52): valid versions 0-1, flexible 0+.
+/// VoteResponse (API key 52): valid versions 0-2, flexible 0+.
 public struct VoteResponse: KafkaAPIMessage {
     public static let apiKey: ApiKey = ApiKey(rawValue: 52)
     public static let messageName: String = "VoteResponse"
-    public static let validVersions: ClosedRange<Int16> = 0...1
+    public static let validVersions: ClosedRange<Int16> = 0...2
     public static let firstFlexibleVersion: Int16? = 0
 
     /// The top level error code.
     /// - Versions: 0+
     public var errorCode: Int16
-    /// Topics
+    /// The results for each topic.
     /// - Versions: 0+
     public var topics: [VoteResponse.TopicData]
-    /// Endpoints for all current-leaders enumerated in PartitionData
+    /// Endpoints for all current-leaders enumerated in PartitionData.
     /// - Versions: 1+; tag 0 in 1+
     public var nodeEndpoints: [VoteResponse.NodeEndpoint]
     /// Tagged fields this version of the codec does not know, kept for re-encoding (KIP-482).
@@ -159,16 +159,16 @@ extension VoteResponse {
         /// The partition index.
         /// - Versions: 0+
         public var partitionIndex: Int32
-        /// ErrorCode
+        /// The partition level error code.
         /// - Versions: 0+
         public var errorCode: Int16
         /// The ID of the current leader or -1 if the leader is unknown.
         /// - Versions: 0+
         public var leaderId: Int32
-        /// The latest known leader epoch
+        /// The latest known leader epoch.
         /// - Versions: 0+
         public var leaderEpoch: Int32
-        /// True if the vote was granted and false otherwise
+        /// True if the vote was granted and false otherwise.
         /// - Versions: 0+
         public var voteGranted: Bool
         /// Tagged fields this version of the codec does not know, kept for re-encoding (KIP-482).
@@ -254,7 +254,7 @@ extension VoteResponse {
         /// The topic name.
         /// - Versions: 0+
         public var topicName: String
-        /// Partitions
+        /// The results for each partition.
         /// - Versions: 0+
         public var partitions: [VoteResponse.PartitionData]
         /// Tagged fields this version of the codec does not know, kept for re-encoding (KIP-482).
@@ -339,13 +339,13 @@ extension VoteResponse {
 extension VoteResponse {
     /// Versions 1+.
     public struct NodeEndpoint: KafkaCodable {
-        /// The ID of the associated node
+        /// The ID of the associated node.
         /// - Versions: 1+; map key
         public var nodeId: Int32
-        /// The node's hostname
+        /// The node's hostname.
         /// - Versions: 1+
         public var host: String
-        /// The node's port
+        /// The node's port.
         /// - Versions: 1+
         public var port: UInt16
         /// Tagged fields this version of the codec does not know, kept for re-encoding (KIP-482).

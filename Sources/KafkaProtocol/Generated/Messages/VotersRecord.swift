@@ -9,10 +9,10 @@ public struct VotersRecord: KafkaMessage {
     public static let validVersions: ClosedRange<Int16> = 0...0
     public static let firstFlexibleVersion: Int16? = 0
 
-    /// The version of the voters record
+    /// The version of the voters record.
     /// - Versions: 0+
     public var version: Int16
-    /// Voters
+    /// The set of voters in the quorum for this epoch.
     /// - Versions: 0+
     public var voters: [VotersRecord.Voter]
     /// Tagged fields this version of the codec does not know, kept for re-encoding (KIP-482).
@@ -102,13 +102,13 @@ public struct VotersRecord: KafkaMessage {
 extension VotersRecord {
     /// Versions 0+.
     public struct Endpoint: KafkaCodable {
-        /// The name of the endpoint
+        /// The name of the endpoint.
         /// - Versions: 0+; map key
         public var name: String
-        /// The hostname
+        /// The hostname.
         /// - Versions: 0+
         public var host: String
-        /// The port
+        /// The port.
         /// - Versions: 0+
         public var port: UInt16
         /// Tagged fields this version of the codec does not know, kept for re-encoding (KIP-482).
@@ -184,10 +184,10 @@ extension VotersRecord {
 extension VotersRecord {
     /// Versions 0+.
     public struct KRaftVersionFeature: KafkaCodable {
-        /// The minimum supported KRaft protocol version
+        /// The minimum supported KRaft protocol version.
         /// - Versions: 0+
         public var minSupportedVersion: Int16
-        /// The maximum supported KRaft protocol version
+        /// The maximum supported KRaft protocol version.
         /// - Versions: 0+
         public var maxSupportedVersion: Int16
         /// Tagged fields this version of the codec does not know, kept for re-encoding (KIP-482).
@@ -255,16 +255,16 @@ extension VotersRecord {
 extension VotersRecord {
     /// Versions 0+.
     public struct Voter: KafkaCodable {
-        /// The replica id of the voter in the topic partition
+        /// The replica id of the voter in the topic partition.
         /// - Versions: 0+
         public var voterId: Int32
-        /// The directory id of the voter in the topic partition
+        /// The directory id of the voter in the topic partition.
         /// - Versions: 0+
         public var voterDirectoryId: KafkaUUID
-        /// The endpoint that can be used to communicate with the voter
+        /// The endpoint that can be used to communicate with the voter.
         /// - Versions: 0+
         public var endpoints: [VotersRecord.Endpoint]
-        /// The range of versions of the protocol that the replica supports
+        /// The range of versions of the protocol that the replica supports.
         /// - Versions: 0+
         public var kRaftVersionFeature: VotersRecord.KRaftVersionFeature
         /// Tagged fields this version of the codec does not know, kept for re-encoding (KIP-482).

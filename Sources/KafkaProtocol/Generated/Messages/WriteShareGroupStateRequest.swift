@@ -3,11 +3,11 @@
 
 import NIOCore
 
-/// WriteShareGroupStateRequest (API key 85): valid versions 0, flexible 0+, latest version unstable.
+/// WriteShareGroupStateRequest (API key 85): valid versions 0-1, flexible 0+.
 public struct WriteShareGroupStateRequest: KafkaAPIMessage {
     public static let apiKey: ApiKey = ApiKey(rawValue: 85)
     public static let messageName: String = "WriteShareGroupStateRequest"
-    public static let validVersions: ClosedRange<Int16> = 0...0
+    public static let validVersions: ClosedRange<Int16> = 0...1
     public static let firstFlexibleVersion: Int16? = 0
 
     /// The group identifier.
@@ -103,13 +103,13 @@ public struct WriteShareGroupStateRequest: KafkaAPIMessage {
 extension WriteShareGroupStateRequest {
     /// Versions 0+.
     public struct StateBatch: KafkaCodable {
-        /// The base offset of this state batch.
+        /// The first offset of this state batch.
         /// - Versions: 0+
         public var firstOffset: Int64
         /// The last offset of this state batch.
         /// - Versions: 0+
         public var lastOffset: Int64
-        /// The state - 0:Available,2:Acked,4:Archived
+        /// The delivery state - 0:Available,2:Acked,4:Archived.
         /// - Versions: 0+
         public var deliveryState: Int8
         /// The delivery count.
@@ -193,7 +193,7 @@ extension WriteShareGroupStateRequest {
         /// The partition index.
         /// - Versions: 0+
         public var partition: Int32
-        /// The state epoch for this share-partition.
+        /// The state epoch of the share-partition.
         /// - Versions: 0+
         public var stateEpoch: Int32
         /// The leader epoch of the share-partition.
@@ -202,7 +202,10 @@ extension WriteShareGroupStateRequest {
         /// The share-partition start offset, or -1 if the start offset is not being written.
         /// - Versions: 0+
         public var startOffset: Int64
-        /// StateBatches
+        /// The number of offsets greater than or equal to share-partition start offset for which delivery has been completed.
+        /// - Versions: 1+; ignorable; default -1
+        public var deliveryCompleteCount: Int32
+        /// The state batches for the share-partition.
         /// - Versions: 0+
         public var stateBatches: [WriteShareGroupStateRequest.StateBatch]
         /// Tagged fields this version of the codec does not know, kept for re-encoding (KIP-482).
@@ -213,6 +216,7 @@ extension WriteShareGroupStateRequest {
             stateEpoch: Int32 = 0,
             leaderEpoch: Int32 = 0,
             startOffset: Int64 = 0,
+            deliveryCompleteCount: Int32 = -1,
             stateBatches: [WriteShareGroupStateRequest.StateBatch] = [],
             unknownTaggedFields: [UnknownTaggedField] = []
         ) {
@@ -220,6 +224,7 @@ extension WriteShareGroupStateRequest {
             self.stateEpoch = stateEpoch
             self.leaderEpoch = leaderEpoch
             self.startOffset = startOffset
+            self.deliveryCompleteCount = deliveryCompleteCount
             self.stateBatches = stateBatches
             self.unknownTaggedFields = unknownTaggedFields
         }
@@ -240,6 +245,9 @@ extension WriteShareGroupStateRequest {
             self.stateEpoch = try buffer.readKafkaInt32("StateEpoch")
             self.leaderEpoch = try buffer.readKafkaInt32("LeaderEpoch")
             self.startOffset = try buffer.readKafkaInt64("StartOffset")
+            if version >= 1 {
+                self.deliveryCompleteCount = try buffer.readKafkaInt32("DeliveryCompleteCount")
+            }
             do {
                 let count: Int = try buffer.readKafkaNonNullArrayCount("StateBatches", flexible: flexible)
                 var array: [WriteShareGroupStateRequest.StateBatch] = []
@@ -271,6 +279,9 @@ extension WriteShareGroupStateRequest {
             buffer.writeInteger(self.stateEpoch)
             buffer.writeInteger(self.leaderEpoch)
             buffer.writeInteger(self.startOffset)
+            if version >= 1 {
+                buffer.writeInteger(self.deliveryCompleteCount)
+            }
             try buffer.writeKafkaArrayCount(self.stateBatches.count, flexible: flexible, "StateBatches")
             for element in self.stateBatches {
                 try element.write(to: &buffer, version: version)
@@ -287,6 +298,9 @@ extension WriteShareGroupStateRequest {
             size += 4
             size += 4
             size += 8
+            if version >= 1 {
+                size += 4
+            }
             size += KafkaSize.arrayCount(self.stateBatches.count, flexible: flexible)
             for element in self.stateBatches {
                 size += element.size(version: version)

@@ -3,14 +3,14 @@
 
 import NIOCore
 
-/// WriteShareGroupStateResponse (API key 85): valid versions 0, flexible 0+.
+/// WriteShareGroupStateResponse (API key 85): valid versions 0-1, flexible 0+.
 public struct WriteShareGroupStateResponse: KafkaAPIMessage {
     public static let apiKey: ApiKey = ApiKey(rawValue: 85)
     public static let messageName: String = "WriteShareGroupStateResponse"
-    public static let validVersions: ClosedRange<Int16> = 0...0
+    public static let validVersions: ClosedRange<Int16> = 0...1
     public static let firstFlexibleVersion: Int16? = 0
 
-    /// The write results
+    /// The write results.
     /// - Versions: 0+
     public var results: [WriteShareGroupStateResponse.WriteStateResult]
     /// Tagged fields this version of the codec does not know, kept for re-encoding (KIP-482).
@@ -177,7 +177,7 @@ extension WriteShareGroupStateResponse {
 extension WriteShareGroupStateResponse {
     /// Versions 0+.
     public struct WriteStateResult: KafkaCodable {
-        /// The topic identifier
+        /// The topic identifier.
         /// - Versions: 0+
         public var topicId: KafkaUUID
         /// The results for the partitions.

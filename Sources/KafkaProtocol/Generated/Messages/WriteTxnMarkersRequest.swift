@@ -3,11 +3,11 @@
 
 import NIOCore
 
-/// WriteTxnMarkersRequest (API key 27): valid versions 0-1, flexible 1+.
+/// WriteTxnMarkersRequest (API key 27): valid versions 0-2, flexible 1+, deprecated 0.
 public struct WriteTxnMarkersRequest: KafkaAPIMessage {
     public static let apiKey: ApiKey = ApiKey(rawValue: 27)
     public static let messageName: String = "WriteTxnMarkersRequest"
-    public static let validVersions: ClosedRange<Int16> = 0...1
+    public static let validVersions: ClosedRange<Int16> = 0...2
     public static let firstFlexibleVersion: Int16? = 1
 
     /// The transaction markers to be written.
@@ -209,9 +209,12 @@ extension WriteTxnMarkersRequest {
         /// Each topic that we want to write transaction marker(s) for.
         /// - Versions: 0+
         public var topics: [WriteTxnMarkersRequest.WritableTxnMarkerTopic]
-        /// Epoch associated with the transaction state partition hosted by this transaction coordinator
+        /// Epoch associated with the transaction state partition hosted by this transaction coordinator.
         /// - Versions: 0+
         public var coordinatorEpoch: Int32
+        /// Transaction version of the marker. Ex: 0/1 = legacy (TV0/TV1), 2 = TV2 etc.
+        /// - Versions: 2+; ignorable; default 0
+        public var transactionVersion: Int8
         /// Tagged fields this version of the codec does not know, kept for re-encoding (KIP-482).
         public var unknownTaggedFields: [UnknownTaggedField]
 
@@ -221,6 +224,7 @@ extension WriteTxnMarkersRequest {
             transactionResult: Bool = false,
             topics: [WriteTxnMarkersRequest.WritableTxnMarkerTopic] = [],
             coordinatorEpoch: Int32 = 0,
+            transactionVersion: Int8 = 0,
             unknownTaggedFields: [UnknownTaggedField] = []
         ) {
             self.producerId = producerId
@@ -228,6 +232,7 @@ extension WriteTxnMarkersRequest {
             self.transactionResult = transactionResult
             self.topics = topics
             self.coordinatorEpoch = coordinatorEpoch
+            self.transactionVersion = transactionVersion
             self.unknownTaggedFields = unknownTaggedFields
         }
 
@@ -256,6 +261,9 @@ extension WriteTxnMarkersRequest {
                 self.topics = array
             }
             self.coordinatorEpoch = try buffer.readKafkaInt32("CoordinatorEpoch")
+            if version >= 2 {
+                self.transactionVersion = try buffer.readKafkaInt8("TransactionVersion")
+            }
             if flexible {
                 let tagCount: UInt32 = try buffer.readUnsignedVarInt("TaggedFields")
                 for _ in 0..<tagCount {
@@ -284,6 +292,9 @@ extension WriteTxnMarkersRequest {
                 try element.write(to: &buffer, version: version)
             }
             buffer.writeInteger(self.coordinatorEpoch)
+            if version >= 2 {
+                buffer.writeInteger(self.transactionVersion)
+            }
             if flexible {
                 let tagCount: Int = self.unknownTaggedFields.count
                 buffer.writeUnsignedVarInt(UInt32(tagCount))
@@ -304,6 +315,9 @@ extension WriteTxnMarkersRequest {
                 size += element.size(version: version)
             }
             size += 4
+            if version >= 2 {
+                size += 1
+            }
             if flexible {
                 let tagCount: Int = self.unknownTaggedFields.count
                 for field in self.unknownTaggedFields { size += field.size }

@@ -3,11 +3,11 @@
 
 import NIOCore
 
-/// WriteTxnMarkersResponse (API key 27): valid versions 0-1, flexible 1+.
+/// WriteTxnMarkersResponse (API key 27): valid versions 0-2, flexible 1+, deprecated 0.
 public struct WriteTxnMarkersResponse: KafkaAPIMessage {
     public static let apiKey: ApiKey = ApiKey(rawValue: 27)
     public static let messageName: String = "WriteTxnMarkersResponse"
-    public static let validVersions: ClosedRange<Int16> = 0...1
+    public static let validVersions: ClosedRange<Int16> = 0...2
     public static let firstFlexibleVersion: Int16? = 1
 
     /// The results for writing makers.

@@ -12,6 +12,9 @@ extension AddRaftVoterRequest: SampledMessage {
         value.voterId = 7
         value.voterDirectoryId = KafkaUUID(high: 0x0102_0304_0506_0708, low: 0x1112_1314_1516_1718)
         value.listeners = [AddRaftVoterRequest.Listener.sample(version: version)]
+        if version >= 1 {
+            value.ackWhenCommitted = false
+        }
         value.unknownTaggedFields = [UnknownTaggedField(tag: 1000, data: ByteBuffer(bytes: [0xAB, 0xCD]))]
         return value
     }

@@ -8,6 +8,9 @@ extension AlterPartitionReassignmentsRequest: SampledMessage {
     static func sample(version: Int16) -> AlterPartitionReassignmentsRequest {
         var value = AlterPartitionReassignmentsRequest()
         value.timeoutMs = 59999
+        if version >= 1 {
+            value.allowReplicationFactorChange = false
+        }
         value.topics = [AlterPartitionReassignmentsRequest.ReassignableTopic.sample(version: version)]
         value.unknownTaggedFields = [UnknownTaggedField(tag: 1000, data: ByteBuffer(bytes: [0xAB, 0xCD]))]
         return value

@@ -8,6 +8,9 @@ extension AlterPartitionReassignmentsResponse: SampledMessage {
     static func sample(version: Int16) -> AlterPartitionReassignmentsResponse {
         var value = AlterPartitionReassignmentsResponse()
         value.throttleTimeMs = 7
+        if version >= 1 {
+            value.allowReplicationFactorChange = false
+        }
         value.errorCode = 7
         value.errorMessage = "ErrorMessage-sample-é"
         value.responses = [AlterPartitionReassignmentsResponse.ReassignableTopicResponse.sample(version: version)]

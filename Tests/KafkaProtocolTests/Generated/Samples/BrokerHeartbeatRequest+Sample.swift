@@ -15,6 +15,9 @@ extension BrokerHeartbeatRequest: SampledMessage {
         if version >= 1 {
             value.offlineLogDirs = [KafkaUUID(high: 0x0102_0304_0506_0708, low: 0x1112_1314_1516_1718), KafkaUUID(high: 0x0102_0304_0506_0708, low: 0x1112_1314_1516_1718)]
         }
+        if version >= 2 {
+            value.cordonedLogDirs = [KafkaUUID(high: 0x0102_0304_0506_0708, low: 0x1112_1314_1516_1718), KafkaUUID(high: 0x0102_0304_0506_0708, low: 0x1112_1314_1516_1718)]
+        }
         value.unknownTaggedFields = [UnknownTaggedField(tag: 1000, data: ByteBuffer(bytes: [0xAB, 0xCD]))]
         return value
     }

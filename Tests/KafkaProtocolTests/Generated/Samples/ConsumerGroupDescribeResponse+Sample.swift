@@ -49,6 +49,9 @@ extension ConsumerGroupDescribeResponse.Member {
         value.subscribedTopicRegex = "SubscribedTopicRegex-sample-é"
         value.assignment = ConsumerGroupDescribeResponse.Assignment.sample(version: version)
         value.targetAssignment = ConsumerGroupDescribeResponse.Assignment.sample(version: version)
+        if version >= 1 {
+            value.memberType = 7
+        }
         value.unknownTaggedFields = [UnknownTaggedField(tag: 1000, data: ByteBuffer(bytes: [0xAB, 0xCD]))]
         return value
     }

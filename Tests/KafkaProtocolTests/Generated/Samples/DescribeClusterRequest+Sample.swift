@@ -11,6 +11,9 @@ extension DescribeClusterRequest: SampledMessage {
         if version >= 1 {
             value.endpointType = 0
         }
+        if version >= 2 {
+            value.includeFencedBrokers = true
+        }
         value.unknownTaggedFields = [UnknownTaggedField(tag: 1000, data: ByteBuffer(bytes: [0xAB, 0xCD]))]
         return value
     }

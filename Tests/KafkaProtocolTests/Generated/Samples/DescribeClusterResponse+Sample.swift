@@ -31,6 +31,9 @@ extension DescribeClusterResponse.DescribeClusterBroker {
         value.host = "Host-sample-é"
         value.port = 7
         value.rack = "Rack-sample-é"
+        if version >= 2 {
+            value.isFenced = true
+        }
         value.unknownTaggedFields = [UnknownTaggedField(tag: 1000, data: ByteBuffer(bytes: [0xAB, 0xCD]))]
         return value
     }

@@ -45,6 +45,9 @@ extension DescribeGroupsResponse.DescribedGroup {
         let flexible: Bool = version >= 5
         var value = DescribeGroupsResponse.DescribedGroup()
         value.errorCode = 7
+        if version >= 6 {
+            value.errorMessage = "ErrorMessage-sample-é"
+        }
         value.groupId = "GroupId-sample-é"
         value.groupState = "GroupState-sample-é"
         value.protocolType = "ProtocolType-sample-é"

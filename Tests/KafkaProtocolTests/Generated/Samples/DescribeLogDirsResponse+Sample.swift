@@ -63,6 +63,9 @@ extension DescribeLogDirsResponse.DescribeLogDirsResult {
         if version >= 4 {
             value.usableBytes = 7
         }
+        if version >= 5 {
+            value.isCordoned = true
+        }
         if flexible {
             value.unknownTaggedFields = [UnknownTaggedField(tag: 1000, data: ByteBuffer(bytes: [0xAB, 0xCD]))]
         }

@@ -76,6 +76,9 @@ extension FetchRequest.FetchPartition {
         if version >= 17 {
             value.replicaDirectoryId = KafkaUUID(high: 0x0102_0304_0506_0708, low: 0x1112_1314_1516_1718)
         }
+        if version >= 18 {
+            value.highWatermark = 9223372036854775806
+        }
         if flexible {
             value.unknownTaggedFields = [UnknownTaggedField(tag: 1000, data: ByteBuffer(bytes: [0xAB, 0xCD]))]
         }

@@ -16,6 +16,12 @@ extension InitProducerIdRequest: SampledMessage {
         if version >= 3 {
             value.producerEpoch = 7
         }
+        if version >= 6 {
+            value.enable2Pc = true
+        }
+        if version >= 6 {
+            value.keepPreparedTxn = true
+        }
         if flexible {
             value.unknownTaggedFields = [UnknownTaggedField(tag: 1000, data: ByteBuffer(bytes: [0xAB, 0xCD]))]
         }

@@ -12,6 +12,12 @@ extension InitProducerIdResponse: SampledMessage {
         value.errorCode = 7
         value.producerId = 7
         value.producerEpoch = 7
+        if version >= 6 {
+            value.ongoingTxnProducerId = 7
+        }
+        if version >= 6 {
+            value.ongoingTxnProducerEpoch = 7
+        }
         if flexible {
             value.unknownTaggedFields = [UnknownTaggedField(tag: 1000, data: ByteBuffer(bytes: [0xAB, 0xCD]))]
         }

@@ -12,6 +12,9 @@ extension ListTransactionsRequest: SampledMessage {
         if version >= 1 {
             value.durationFilter = 7
         }
+        if version >= 2 {
+            value.transactionalIdPattern = "TransactionalIdPattern-sample-é"
+        }
         value.unknownTaggedFields = [UnknownTaggedField(tag: 1000, data: ByteBuffer(bytes: [0xAB, 0xCD]))]
         return value
     }

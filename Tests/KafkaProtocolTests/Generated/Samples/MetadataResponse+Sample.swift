@@ -22,6 +22,9 @@ extension MetadataResponse: SampledMessage {
         if version >= 8 && version <= 10 {
             value.clusterAuthorizedOperations = -2147483647
         }
+        if version >= 13 {
+            value.errorCode = 7
+        }
         if flexible {
             value.unknownTaggedFields = [UnknownTaggedField(tag: 1000, data: ByteBuffer(bytes: [0xAB, 0xCD]))]
         }

@@ -55,7 +55,12 @@ extension OffsetCommitRequest.OffsetCommitRequestTopic {
     static func sample(version: Int16) -> OffsetCommitRequest.OffsetCommitRequestTopic {
         let flexible: Bool = version >= 8
         var value = OffsetCommitRequest.OffsetCommitRequestTopic()
-        value.name = "Name-sample-é"
+        if version <= 9 {
+            value.name = "Name-sample-é"
+        }
+        if version >= 10 {
+            value.topicId = KafkaUUID(high: 0x0102_0304_0506_0708, low: 0x1112_1314_1516_1718)
+        }
         value.partitions = [OffsetCommitRequest.OffsetCommitRequestPartition.sample(version: version)]
         if flexible {
             value.unknownTaggedFields = [UnknownTaggedField(tag: 1000, data: ByteBuffer(bytes: [0xAB, 0xCD]))]

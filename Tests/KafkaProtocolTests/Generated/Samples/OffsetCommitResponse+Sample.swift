@@ -38,7 +38,12 @@ extension OffsetCommitResponse.OffsetCommitResponseTopic {
     static func sample(version: Int16) -> OffsetCommitResponse.OffsetCommitResponseTopic {
         let flexible: Bool = version >= 8
         var value = OffsetCommitResponse.OffsetCommitResponseTopic()
-        value.name = "Name-sample-é"
+        if version <= 9 {
+            value.name = "Name-sample-é"
+        }
+        if version >= 10 {
+            value.topicId = KafkaUUID(high: 0x0102_0304_0506_0708, low: 0x1112_1314_1516_1718)
+        }
         value.partitions = [OffsetCommitResponse.OffsetCommitResponsePartition.sample(version: version)]
         if flexible {
             value.unknownTaggedFields = [UnknownTaggedField(tag: 1000, data: ByteBuffer(bytes: [0xAB, 0xCD]))]

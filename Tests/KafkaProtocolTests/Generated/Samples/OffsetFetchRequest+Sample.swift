@@ -45,7 +45,12 @@ extension OffsetFetchRequest.OffsetFetchRequestTopic {
 extension OffsetFetchRequest.OffsetFetchRequestTopics {
     static func sample(version: Int16) -> OffsetFetchRequest.OffsetFetchRequestTopics {
         var value = OffsetFetchRequest.OffsetFetchRequestTopics()
-        value.name = "Name-sample-é"
+        if version <= 9 {
+            value.name = "Name-sample-é"
+        }
+        if version >= 10 {
+            value.topicId = KafkaUUID(high: 0x0102_0304_0506_0708, low: 0x1112_1314_1516_1718)
+        }
         value.partitionIndexes = [7, 7]
         value.unknownTaggedFields = [UnknownTaggedField(tag: 1000, data: ByteBuffer(bytes: [0xAB, 0xCD]))]
         return value

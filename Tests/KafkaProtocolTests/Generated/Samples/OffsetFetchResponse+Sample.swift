@@ -76,7 +76,12 @@ extension OffsetFetchResponse.OffsetFetchResponsePartitions {
 extension OffsetFetchResponse.OffsetFetchResponseTopics {
     static func sample(version: Int16) -> OffsetFetchResponse.OffsetFetchResponseTopics {
         var value = OffsetFetchResponse.OffsetFetchResponseTopics()
-        value.name = "Name-sample-é"
+        if version <= 9 {
+            value.name = "Name-sample-é"
+        }
+        if version >= 10 {
+            value.topicId = KafkaUUID(high: 0x0102_0304_0506_0708, low: 0x1112_1314_1516_1718)
+        }
         value.partitions = [OffsetFetchResponse.OffsetFetchResponsePartitions.sample(version: version)]
         value.unknownTaggedFields = [UnknownTaggedField(tag: 1000, data: ByteBuffer(bytes: [0xAB, 0xCD]))]
         return value

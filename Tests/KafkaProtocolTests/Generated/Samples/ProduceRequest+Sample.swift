@@ -40,7 +40,12 @@ extension ProduceRequest.TopicProduceData {
     static func sample(version: Int16) -> ProduceRequest.TopicProduceData {
         let flexible: Bool = version >= 9
         var value = ProduceRequest.TopicProduceData()
-        value.name = "Name-sample-é"
+        if version <= 12 {
+            value.name = "Name-sample-é"
+        }
+        if version >= 13 {
+            value.topicId = KafkaUUID(high: 0x0102_0304_0506_0708, low: 0x1112_1314_1516_1718)
+        }
         value.partitionData = [ProduceRequest.PartitionProduceData.sample(version: version)]
         if flexible {
             value.unknownTaggedFields = [UnknownTaggedField(tag: 1000, data: ByteBuffer(bytes: [0xAB, 0xCD]))]

@@ -11,7 +11,7 @@ extension PushTelemetryRequest: SampledMessage {
         value.subscriptionId = 7
         value.terminating = true
         value.compressionType = 7
-        value.metrics = [1, 2, 3]
+        value.metrics = ByteBuffer(bytes: [1, 2, 3])
         value.unknownTaggedFields = [UnknownTaggedField(tag: 1000, data: ByteBuffer(bytes: [0xAB, 0xCD]))]
         return value
     }

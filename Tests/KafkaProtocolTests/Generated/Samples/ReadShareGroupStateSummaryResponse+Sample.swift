@@ -22,7 +22,11 @@ extension ReadShareGroupStateSummaryResponse.PartitionResult {
         value.errorCode = 7
         value.errorMessage = "ErrorMessage-sample-é"
         value.stateEpoch = 7
+        value.leaderEpoch = 7
         value.startOffset = 7
+        if version >= 1 {
+            value.deliveryCompleteCount = 7
+        }
         value.unknownTaggedFields = [UnknownTaggedField(tag: 1000, data: ByteBuffer(bytes: [0xAB, 0xCD]))]
         return value
     }

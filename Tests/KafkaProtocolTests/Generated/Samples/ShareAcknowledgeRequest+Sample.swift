@@ -10,6 +10,9 @@ extension ShareAcknowledgeRequest: SampledMessage {
         value.groupId = "GroupId-sample-é"
         value.memberId = "MemberId-sample-é"
         value.shareSessionEpoch = 7
+        if version >= 2 {
+            value.isRenewAck = true
+        }
         value.topics = [ShareAcknowledgeRequest.AcknowledgeTopic.sample(version: version)]
         value.unknownTaggedFields = [UnknownTaggedField(tag: 1000, data: ByteBuffer(bytes: [0xAB, 0xCD]))]
         return value

@@ -10,6 +10,9 @@ extension ShareAcknowledgeResponse: SampledMessage {
         value.throttleTimeMs = 7
         value.errorCode = 7
         value.errorMessage = "ErrorMessage-sample-é"
+        if version >= 2 {
+            value.acquisitionLockTimeoutMs = 7
+        }
         value.responses = [ShareAcknowledgeResponse.ShareAcknowledgeTopicResponse.sample(version: version)]
         value.nodeEndpoints = [ShareAcknowledgeResponse.NodeEndpoint.sample(version: version)]
         value.unknownTaggedFields = [UnknownTaggedField(tag: 1000, data: ByteBuffer(bytes: [0xAB, 0xCD]))]

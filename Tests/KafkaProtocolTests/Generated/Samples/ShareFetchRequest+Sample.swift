@@ -13,6 +13,18 @@ extension ShareFetchRequest: SampledMessage {
         value.maxWaitMs = 7
         value.minBytes = 7
         value.maxBytes = 2147483646
+        if version >= 1 {
+            value.maxRecords = 7
+        }
+        if version >= 1 {
+            value.batchSize = 7
+        }
+        if version >= 2 {
+            value.shareAcquireMode = 7
+        }
+        if version >= 2 {
+            value.isRenewAck = true
+        }
         value.topics = [ShareFetchRequest.FetchTopic.sample(version: version)]
         value.forgottenTopicsData = [ShareFetchRequest.ForgottenTopic.sample(version: version)]
         value.unknownTaggedFields = [UnknownTaggedField(tag: 1000, data: ByteBuffer(bytes: [0xAB, 0xCD]))]
@@ -37,7 +49,9 @@ extension ShareFetchRequest.FetchPartition {
     static func sample(version: Int16) -> ShareFetchRequest.FetchPartition {
         var value = ShareFetchRequest.FetchPartition()
         value.partitionIndex = 7
-        value.partitionMaxBytes = 7
+        if version <= 0 {
+            value.partitionMaxBytes = 7
+        }
         value.acknowledgementBatches = [ShareFetchRequest.AcknowledgementBatch.sample(version: version)]
         value.unknownTaggedFields = [UnknownTaggedField(tag: 1000, data: ByteBuffer(bytes: [0xAB, 0xCD]))]
         return value

@@ -10,6 +10,9 @@ extension ShareFetchResponse: SampledMessage {
         value.throttleTimeMs = 7
         value.errorCode = 7
         value.errorMessage = "ErrorMessage-sample-é"
+        if version >= 1 {
+            value.acquisitionLockTimeoutMs = 7
+        }
         value.responses = [ShareFetchResponse.ShareFetchableTopicResponse.sample(version: version)]
         value.nodeEndpoints = [ShareFetchResponse.NodeEndpoint.sample(version: version)]
         value.unknownTaggedFields = [UnknownTaggedField(tag: 1000, data: ByteBuffer(bytes: [0xAB, 0xCD]))]

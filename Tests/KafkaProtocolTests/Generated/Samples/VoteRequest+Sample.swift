@@ -23,16 +23,19 @@ extension VoteRequest.PartitionData {
     static func sample(version: Int16) -> VoteRequest.PartitionData {
         var value = VoteRequest.PartitionData()
         value.partitionIndex = 7
-        value.candidateEpoch = 7
-        value.candidateId = 7
+        value.replicaEpoch = 7
+        value.replicaId = 7
         if version >= 1 {
-            value.candidateDirectoryId = KafkaUUID(high: 0x0102_0304_0506_0708, low: 0x1112_1314_1516_1718)
+            value.replicaDirectoryId = KafkaUUID(high: 0x0102_0304_0506_0708, low: 0x1112_1314_1516_1718)
         }
         if version >= 1 {
             value.voterDirectoryId = KafkaUUID(high: 0x0102_0304_0506_0708, low: 0x1112_1314_1516_1718)
         }
         value.lastOffsetEpoch = 7
         value.lastOffset = 7
+        if version >= 2 {
+            value.preVote = true
+        }
         value.unknownTaggedFields = [UnknownTaggedField(tag: 1000, data: ByteBuffer(bytes: [0xAB, 0xCD]))]
         return value
     }

@@ -35,6 +35,9 @@ extension WriteShareGroupStateRequest.PartitionData {
         value.stateEpoch = 7
         value.leaderEpoch = 7
         value.startOffset = 7
+        if version >= 1 {
+            value.deliveryCompleteCount = 7
+        }
         value.stateBatches = [WriteShareGroupStateRequest.StateBatch.sample(version: version)]
         value.unknownTaggedFields = [UnknownTaggedField(tag: 1000, data: ByteBuffer(bytes: [0xAB, 0xCD]))]
         return value

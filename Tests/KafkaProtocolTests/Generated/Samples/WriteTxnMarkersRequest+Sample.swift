@@ -40,6 +40,9 @@ extension WriteTxnMarkersRequest.WritableTxnMarker {
         value.transactionResult = true
         value.topics = [WriteTxnMarkersRequest.WritableTxnMarkerTopic.sample(version: version)]
         value.coordinatorEpoch = 7
+        if version >= 2 {
+            value.transactionVersion = 7
+        }
         if flexible {
             value.unknownTaggedFields = [UnknownTaggedField(tag: 1000, data: ByteBuffer(bytes: [0xAB, 0xCD]))]
         }
