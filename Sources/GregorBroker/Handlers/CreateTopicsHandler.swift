@@ -1,7 +1,8 @@
 // CreateTopics (key 19).
-// v1: validate_only. v2: throttle time. v4: default partitions and replication factor (-1,
-// KIP-464). v5: flexible; the response carries the topic's configs, partitions and replication
-// factor (KIP-525). v7: topic id (KIP-516).
+// v0-1 left Kafka in 4.0 (KIP-896); Gregor keeps serving them. v1: validate_only and error
+// messages. v2: throttle time. v4: default partitions and replication factor (-1, KIP-464).
+// v5: flexible; the response carries the topic's configs, partitions and replication factor
+// (KIP-525). v7: topic id (KIP-516).
 // Authorization (KafkaApis.handleCreateTopicsRequest): CREATE on the cluster, or on the topic
 // (TOPIC_AUTHORIZATION_FAILED, "Authorization failed."); a created topic's configs (v5+) are
 // shown only with DESCRIBE_CONFIGS on it, else its topic_config_error_code says why not.
@@ -9,7 +10,7 @@ import GregorStorage
 import KafkaProtocol
 
 enum CreateTopicsHandler: APIHandler {
-    static let versions: ClosedRange<Int16> = 2...7
+    static let versions: ClosedRange<Int16> = 0...7
 
     static func handle(_ request: CreateTopicsRequest, _ context: RequestContext) async throws -> CreateTopicsResponse? {
         let broker = context.broker

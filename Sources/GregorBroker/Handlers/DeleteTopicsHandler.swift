@@ -1,5 +1,6 @@
 // DeleteTopics (key 20).
-// v1: throttle time. v4: flexible. v5: error messages. v6: topics by name or by id (KIP-516).
+// v0 left Kafka in 4.0 (KIP-896); Gregor keeps serving it. v1: throttle time. v4: flexible.
+// v5: error messages. v6: topics by name or by id (KIP-516).
 // Authorization (ControllerApis.deleteTopics): DELETE on the topic, and DESCRIBE to learn
 // whether it exists. By name, either missing is TOPIC_AUTHORIZATION_FAILED; by id, an id the
 // caller may not describe is UNKNOWN_TOPIC_ID, as if it did not exist.
@@ -7,7 +8,7 @@ import GregorStorage
 import KafkaProtocol
 
 enum DeleteTopicsHandler: APIHandler {
-    static let versions: ClosedRange<Int16> = 1...6
+    static let versions: ClosedRange<Int16> = 0...6
 
     static func handle(_ request: DeleteTopicsRequest, _ context: RequestContext) async throws -> DeleteTopicsResponse? {
         let broker = context.broker

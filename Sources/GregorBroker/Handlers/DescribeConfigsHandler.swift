@@ -1,7 +1,9 @@
 // DescribeConfigs (key 32).
 // v1: config source replaces is_default, and synonyms on request (KIP-226). v2: no change.
 // v3: documentation on request and the config type (KIP-569). v4: flexible.
-// v0 left Kafka in 4.0 (KIP-896).
+// v0 left Kafka in 4.0 (KIP-896); Gregor keeps it: is_default is true for a config source of
+// DEFAULT_CONFIG, as Kafka up to 2.6 answered and the Java client reads it (2.7-3.9 always
+// said false, a regression nobody fixed before v0 went).
 // Topics list every Kafka 4.0 topic config with its effective value: the topic's override
 // (DYNAMIC_TOPIC_CONFIG), else the broker's setting (STATIC_BROKER_CONFIG), else the default.
 // The broker resource (its node id) lists every broker key Gregor has, all read-only (see
@@ -13,7 +15,7 @@ import GregorStorage
 import KafkaProtocol
 
 enum DescribeConfigsHandler: APIHandler {
-    static let versions: ClosedRange<Int16> = 1...4
+    static let versions: ClosedRange<Int16> = 0...4
 
     typealias Entry = DescribeConfigsResponse.DescribeConfigsResourceResult
 
@@ -38,6 +40,9 @@ enum DescribeConfigsHandler: APIHandler {
                 if let keys = resource.configurationKeys, !keys.isEmpty {
                     let wanted = Set(keys)
                     entries = entries.filter { wanted.contains($0.name) }
+                }
+                if context.apiVersion == 0 {
+                    for i in entries.indices { entries[i].isDefault = entries[i].configSource == ConfigSource.defaultConfig.rawValue }
                 }
                 result.configs = entries
             } catch {

@@ -1,4 +1,6 @@
 // ListOffsets (key 2).
+// v0 (removed by Kafka 4, KIP-896; kept for pre-0.10.1 clients): up to MaxNumOffsets segment
+// start offsets per partition, newest first (PartitionLog.legacyOffsets), in OldStyleOffsets.
 // v1: one offset per partition, with its timestamp (KIP-79). v2: isolation level. v4: leader
 // epoch (KIP-320). v6: flexible. v7: MAX_TIMESTAMP (-3, KIP-734). v8: EARLIEST_LOCAL (-4,
 // KIP-405). v9: LATEST_TIERED (-5, KIP-1005). v10: timeout (KIP-1075). Without tiered storage, -4 is the
@@ -11,7 +13,7 @@ import GregorStorage
 import KafkaProtocol
 
 enum ListOffsetsHandler: APIHandler {
-    static let versions: ClosedRange<Int16> = 1...10
+    static let versions: ClosedRange<Int16> = 0...10
 
     static func handle(_ request: ListOffsetsRequest, _ context: RequestContext) async throws -> ListOffsetsResponse? {
         let broker = context.broker
@@ -28,6 +30,20 @@ enum ListOffsetsHandler: APIHandler {
                 }
                 guard let log = broker.log(topic.name, partition.partitionIndex) else {
                     p.errorCode = ErrorCode.unknownTopicOrPartition.rawValue
+                    result.partitions.append(p)
+                    continue
+                }
+                if context.apiVersion == 0 {
+                    // Only -1, -2 and real timestamps existed at v0; a negative count failed
+                    // Kafka's array allocation (UNKNOWN_SERVER_ERROR).
+                    if partition.timestamp < -2 || partition.maxNumOffsets < 0 {
+                        p.errorCode = (partition.timestamp < -2 ? ErrorCode.unsupportedVersion : .unknownServerError).rawValue
+                        result.partitions.append(p)
+                        continue
+                    }
+                    p.oldStyleOffsets = log.legacyOffsets(
+                        before: partition.timestamp, maxNumOffsets: partition.maxNumOffsets, now: broker.clock(),
+                        fromConsumer: request.replicaId == -1)
                     result.partitions.append(p)
                     continue
                 }

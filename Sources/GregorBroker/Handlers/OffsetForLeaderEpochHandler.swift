@@ -2,7 +2,7 @@
 // log truncation after a leader change (KIP-101, KIP-320).
 // v1: the epoch in the response (KIP-279). v2: current leader epoch for fencing (KIP-320).
 // v3: replica id, so consumers may ask too (KIP-392). v4: flexible.
-// v0-1 left Kafka in 4.0 (KIP-896).
+// v0-1 left Kafka in 4.0 (KIP-896); Gregor keeps serving them for older clients (v0 answers no epoch).
 // Gregor is the only replica and always leader at epoch 0, so each log has one epoch, starting
 // at its log start offset. LeaderEpochFileCache.endOffsetFor then gives: epoch 0 ends at the log
 // end offset; a later epoch is unknown (-1, -1); an earlier one ends where epoch 0 starts.
@@ -12,7 +12,7 @@ import GregorStorage
 import KafkaProtocol
 
 enum OffsetForLeaderEpochHandler: APIHandler {
-    static let versions: ClosedRange<Int16> = 2...4
+    static let versions: ClosedRange<Int16> = 0...4
 
     /// The one leader epoch of every partition.
     static let leaderEpoch: Int32 = 0

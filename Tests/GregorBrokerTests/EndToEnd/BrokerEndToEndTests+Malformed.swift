@@ -66,9 +66,9 @@ extension BrokerEndToEndTests {
 
     @Test func unsupportedVersionOfAnotherApiClosesTheConnection() async throws {
         try await TestBroker.with { broker, client in
-            // CreateTopics v0-1 were dropped by KIP-896.
-            let createV1 = try client.frame(CreateTopicsRequest(timeoutMs: 1000), version: 1, correlationId: 1)
-            try await expectCloses(createV1, broker: broker, client: client)
+            // InitProducerId v6 is in Kafka 4.3's specs, marked unstable: not served.
+            let unstable = try client.frame(InitProducerIdRequest(transactionTimeoutMs: 1000), version: 6, correlationId: 1)
+            try await expectCloses(unstable, broker: broker, client: client)
             // One above the newest Fetch advertised; the body is the newest the codec writes.
             let newest = try #require(SupportedApis.all.versions(.fetch)).upperBound
             let fetchTooNew = try client.frame(Requests.fetch(offset: 0), version: newest + 1, correlationId: 1, bodyVersion: 16)
