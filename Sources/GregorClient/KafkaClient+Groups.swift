@@ -6,8 +6,17 @@ extension FindCoordinatorRequest: ClientRequest { public typealias Response = Fi
 extension ListGroupsRequest: ClientRequest { public typealias Response = ListGroupsResponse }
 extension DescribeGroupsRequest: ClientRequest { public typealias Response = DescribeGroupsResponse }
 extension DeleteGroupsRequest: ClientRequest { public typealias Response = DeleteGroupsResponse }
-extension OffsetFetchRequest: ClientRequest { public typealias Response = OffsetFetchResponse }
-extension OffsetCommitRequest: ClientRequest { public typealias Response = OffsetCommitResponse }
+extension OffsetFetchRequest: ClientRequest {
+    public typealias Response = OffsetFetchResponse
+    /// v10 names topics by id (KIP-848); this client names them.
+    public static var clientVersions: ClosedRange<Int16> { validVersions.lowerBound...9 }
+}
+
+extension OffsetCommitRequest: ClientRequest {
+    public typealias Response = OffsetCommitResponse
+    /// v10 names topics by id (KIP-848); this client names them.
+    public static var clientVersions: ClosedRange<Int16> { validVersions.lowerBound...9 }
+}
 extension JoinGroupRequest: ClientRequest { public typealias Response = JoinGroupResponse }
 extension SyncGroupRequest: ClientRequest { public typealias Response = SyncGroupResponse }
 extension HeartbeatRequest: ClientRequest { public typealias Response = HeartbeatResponse }

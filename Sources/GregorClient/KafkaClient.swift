@@ -82,6 +82,13 @@ public struct ClientTimeouts: Sendable {
 /// A request whose response type the client knows.
 public protocol ClientRequest: KafkaAPIMessage {
     associatedtype Response: KafkaAPIMessage
+    /// The versions this client's code fills in correctly; the codec may know newer ones whose
+    /// fields it leaves at their defaults (Produce v13 names topics by id, for instance).
+    static var clientVersions: ClosedRange<Int16> { get }
+}
+
+extension ClientRequest {
+    public static var clientVersions: ClosedRange<Int16> { validVersions }
 }
 
 extension ApiVersionsRequest: ClientRequest { public typealias Response = ApiVersionsResponse }
@@ -92,7 +99,11 @@ extension CreatePartitionsRequest: ClientRequest { public typealias Response = C
 extension ListOffsetsRequest: ClientRequest { public typealias Response = ListOffsetsResponse }
 extension DescribeConfigsRequest: ClientRequest { public typealias Response = DescribeConfigsResponse }
 extension IncrementalAlterConfigsRequest: ClientRequest { public typealias Response = IncrementalAlterConfigsResponse }
-extension ProduceRequest: ClientRequest { public typealias Response = ProduceResponse }
+extension ProduceRequest: ClientRequest {
+    public typealias Response = ProduceResponse
+    /// v13 names topics by id (KIP-516); this client names them.
+    public static var clientVersions: ClosedRange<Int16> { validVersions.lowerBound...12 }
+}
 extension FetchRequest: ClientRequest { public typealias Response = FetchResponse }
 
 /// A connection to one broker after ApiVersions: each request goes at the highest version both
@@ -159,9 +170,9 @@ public final class KafkaClient: Sendable {
     }
 
     /// The highest version of `R` both sides support.
-    public func version<R: KafkaAPIMessage>(of _: R.Type) throws(GregorClientError) -> Int16 {
+    public func version<R: ClientRequest>(of _: R.Type) throws(GregorClientError) -> Int16 {
         guard let theirs = brokerVersions[R.apiKey.rawValue] else { throw .unsupportedApi("\(R.apiKey)") }
-        let ours = R.validVersions
+        let ours = R.clientVersions
         let low = max(ours.lowerBound, theirs.lowerBound)
         let high = min(ours.upperBound, theirs.upperBound)
         guard low <= high else { throw .unsupportedApi("\(R.apiKey)") }

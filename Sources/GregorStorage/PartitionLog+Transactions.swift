@@ -61,14 +61,18 @@ extension PartitionLog {
     /// WriteTxnMarkers (KIP-98): a control batch of the producer's id and epoch. The producer's
     /// open transaction here ends; an aborted one is added to the segment's `.txnindex` for
     /// READ_COMMITTED fetches. A marker of an older epoch is INVALID_PRODUCER_EPOCH, one from an
-    /// older coordinator TRANSACTION_COORDINATOR_FENCED. Returns the marker's offset.
+    /// older coordinator TRANSACTION_COORDINATOR_FENCED; at transaction version 2, one that does not
+    /// raise the open transaction's epoch is INVALID_PRODUCER_EPOCH too. Returns the marker's offset.
     public func appendMarker(
-        producerId: Int64, producerEpoch: Int16, committed: Bool, coordinatorEpoch: Int32, now: Int64, leaderEpoch: Int32 = 0
+        producerId: Int64, producerEpoch: Int16, committed: Bool, coordinatorEpoch: Int32, now: Int64, leaderEpoch: Int32 = 0,
+        transactionVersion: Int8 = 0
     ) throws(ClientAppendError) -> Int64 {
         try state.withLock { (s: inout State) throws(ClientAppendError) -> Int64 in
             guard !s.closed else { throw .storage(StorageError(.closed, path: directory)) }
             do throws(ProducerStateError) {
-                try s.producers.checkMarker(producerId: producerId, epoch: producerEpoch, coordinatorEpoch: coordinatorEpoch, partition: topicPartition)
+                try s.producers.checkMarker(
+                    producerId: producerId, epoch: producerEpoch, coordinatorEpoch: coordinatorEpoch, partition: topicPartition,
+                    transactionVersion: transactionVersion)
             } catch {
                 throw .producerState(error)
             }

@@ -108,8 +108,17 @@ struct ProducerStates: Sendable {
 
     /// `ProducerAppendInfo.appendEndTxnMarker`'s checks: a marker of an older producer epoch or
     /// from an older coordinator is refused.
-    func checkMarker(producerId: Int64, epoch: Int16, coordinatorEpoch: Int32, partition: TopicPartition) throws(ProducerStateError) {
+    func checkMarker(
+        producerId: Int64, epoch: Int16, coordinatorEpoch: Int32, partition: TopicPartition, transactionVersion: Int8 = 0
+    ) throws(ProducerStateError) {
         guard let entry = entries[producerId] else { return }
+        // Transaction version 2 (KIP-890 part 2, KIP-1228) bumps the epoch at every commit and
+        // abort, so its marker carries an epoch above the transaction's; the same epoch again is
+        // a retried marker, fine once the transaction is closed (or at the last epoch).
+        if transactionVersion >= 2 && epoch == entry.epoch && entry.currentTxnFirstOffset != nil && epoch != Int16.max {
+            throw ProducerStateError(kind: .invalidProducerEpoch, message:
+                "Epoch of producer \(producerId) in the marker for \(partition) is \(epoch), which is not above the transaction's epoch \(entry.epoch) (transaction version 2)")
+        }
         if epoch < entry.epoch {
             throw ProducerStateError(kind: .invalidProducerEpoch, message:
                 "Epoch of producer \(producerId) in the marker for \(partition) is \(epoch), which is smaller than the last seen epoch \(entry.epoch)")

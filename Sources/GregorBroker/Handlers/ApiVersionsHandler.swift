@@ -9,6 +9,10 @@
 // at the API list, not the feature: librdkafka's group.protocol=consumer needs
 // ConsumerGroupHeartbeat v1 and OffsetCommit/OffsetFetch v9 (rdkafka_feature.c,
 // rdkafka_request.c); admin tools (kafka-features.sh describe) show the feature.
+// transaction.version 2 (KIP-890 part 2), finalized as Kafka 4.3 finalizes it: a Java producer
+// (4.0+) then sends Produce v12, TxnOffsetCommit v5 and EndTxn v5 and no AddPartitionsToTxn or
+// AddOffsetsToTxn (TransactionManager.isTransactionV2Enabled); other clients keep version 1,
+// which the broker serves as well.
 import KafkaProtocol
 
 enum ApiVersionsHandler: APIHandler {
@@ -30,11 +34,13 @@ enum ApiVersionsHandler: APIHandler {
     /// Feature levels this broker implements (Kafka's `BrokerFeatures.supportedFeatures`).
     static let supportedFeatures: [(name: String, minVersion: Int16, maxVersion: Int16)] = [
         ("group.version", 0, 1),
+        ("transaction.version", 0, 2),
     ]
 
-    /// Feature levels in force (Kafka's finalized features; a 4.0 cluster starts at group.version=1).
+    /// Feature levels in force (Kafka's finalized features, as a new 4.3 cluster starts).
     static let finalizedFeatures: [(name: String, level: Int16)] = [
         ("group.version", 1),
+        ("transaction.version", 2),
     ]
 
     static func list(_ supported: SupportedApis) -> [ApiVersionsResponse.ApiVersion] {

@@ -1,12 +1,14 @@
 // DescribeCluster (key 60): the brokers, the cluster id and the controller, for the admin
 // client's describeCluster (KIP-700). Flexible from v0.
 // v1: endpoint type, brokers (1) or controllers (2), so a client can ask a controller (KIP-919).
+// v2: include_fenced_brokers and each broker's is_fenced (KIP-1073); a broker that answers is
+// never fenced, and Gregor has no other.
 // Gregor is one broker that is also its own controller; as a KRaft broker, it answers for the
 // broker endpoint and names itself controller (Kafka names a random live broker).
 import KafkaProtocol
 
 enum DescribeClusterHandler: APIHandler {
-    static let versions: ClosedRange<Int16> = 0...1
+    static let versions: ClosedRange<Int16> = 0...2
 
     static func handle(_ request: DescribeClusterRequest, _ context: RequestContext) async throws -> DescribeClusterResponse? {
         let broker = context.broker

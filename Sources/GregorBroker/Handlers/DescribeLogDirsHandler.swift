@@ -1,6 +1,7 @@
 // DescribeLogDirs (key 35): each log dir with the partitions it holds and their sizes (KIP-113).
 // v1: no change (throttling after the response, KIP-219). v2: flexible. v3: a top-level error
-// code (KIP-784). v4: each volume's total and usable bytes (KIP-827).
+// code (KIP-784). v4: each volume's total and usable bytes (KIP-827). v5: whether the dir is
+// cordoned (KIP-1066, broker config cordoned.log.dirs); Gregor cordons none.
 // v0 left Kafka in 4.0 (KIP-896); Gregor keeps serving it, unchanged, for older clients.
 // Null topics means every partition. Gregor has no future logs (AlterReplicaLogDirs), and as the
 // only replica its offset lag (high watermark minus log end) is always 0.
@@ -14,7 +15,7 @@ import Darwin
 #endif
 
 enum DescribeLogDirsHandler: APIHandler {
-    static let versions: ClosedRange<Int16> = 0...4
+    static let versions: ClosedRange<Int16> = 0...5
 
     static func handle(_ request: DescribeLogDirsRequest, _ context: RequestContext) async throws -> DescribeLogDirsResponse? {
         // Needs DESCRIBE on the cluster: without it the answer is empty (v3+ says why).

@@ -3,8 +3,10 @@
 // start offsets per partition, newest first (PartitionLog.legacyOffsets), in OldStyleOffsets.
 // v1: one offset per partition, with its timestamp (KIP-79). v2: isolation level. v4: leader
 // epoch (KIP-320). v6: flexible. v7: MAX_TIMESTAMP (-3, KIP-734). v8: EARLIEST_LOCAL (-4,
-// KIP-405). v9: LATEST_TIERED (-5, KIP-1005). v10: timeout (KIP-1075). Without tiered storage, -4 is the
-// earliest and -5 the latest offset.
+// KIP-405). v9: LATEST_TIERED (-5, KIP-1005). v10: timeout (KIP-1075). v11: EARLIEST_PENDING_UPLOAD
+// (-6, KIP-1023). Without tiered storage, -4 is the earliest and -5 the latest offset, and nothing
+// is pending upload (-6 answers offset -1). A special timestamp older than the request's version,
+// or unknown, is UNSUPPORTED_VERSION for its partition.
 // Each topic needs DESCRIBE (TOPIC_AUTHORIZATION_FAILED).
 // Isolation (Partition.fetchOffsetForTimestamp): READ_COMMITTED's latest offset is the last stable
 // offset, READ_UNCOMMITTED's the high watermark; an offset found by timestamp at or past it is
@@ -13,7 +15,10 @@ import GregorStorage
 import KafkaProtocol
 
 enum ListOffsetsHandler: APIHandler {
-    static let versions: ClosedRange<Int16> = 0...10
+    /// The first version that knows each special timestamp.
+    static let specialTimestampVersions: [Int64: Int16] = [-1: 0, -2: 0, -3: 7, -4: 8, -5: 9, -6: 11]
+
+    static let versions: ClosedRange<Int16> = 0...11
 
     static func handle(_ request: ListOffsetsRequest, _ context: RequestContext) async throws -> ListOffsetsResponse? {
         let broker = context.broker
@@ -44,6 +49,15 @@ enum ListOffsetsHandler: APIHandler {
                     p.oldStyleOffsets = log.legacyOffsets(
                         before: partition.timestamp, maxNumOffsets: partition.maxNumOffsets, now: broker.clock(),
                         fromConsumer: request.replicaId == -1)
+                    result.partitions.append(p)
+                    continue
+                }
+                if partition.timestamp < 0 && context.apiVersion < (specialTimestampVersions[partition.timestamp] ?? .max) {
+                    p.errorCode = ErrorCode.unsupportedVersion.rawValue
+                    result.partitions.append(p)
+                    continue
+                }
+                if partition.timestamp == -6 {
                     result.partitions.append(p)
                     continue
                 }

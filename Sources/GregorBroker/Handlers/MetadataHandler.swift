@@ -3,11 +3,13 @@
 // id. v3: throttle time. v4: allow_auto_topic_creation. v5: offline replicas. v7: leader epoch.
 // v8: authorized operations (KIP-430). v9: flexible. v10: topic ids (KIP-516). v11: cluster
 // authorized operations moved to DescribeCluster. v12: topics by id, null names (KIP-516).
+// v13: a top-level error code (KIP-1102), which lets a broker tell a client to rebootstrap
+// (REBOOTSTRAP_REQUIRED); Kafka 4.3 never sends it from a healthy broker, nor does Gregor.
 import GregorStorage
 import KafkaProtocol
 
 enum MetadataHandler: APIHandler {
-    static let versions: ClosedRange<Int16> = 0...12
+    static let versions: ClosedRange<Int16> = 0...13
 
     static func handle(_ request: MetadataRequest, _ context: RequestContext) async throws -> MetadataResponse? {
         let broker = context.broker

@@ -1,7 +1,10 @@
 // Produce (key 0).
 // v3: transactional id; record batches magic 2 only from here on. v5: log start offset in the
 // response. v7: no change (ZStandard allowed, KIP-110). v8: per-record errors (KIP-467).
-// v9: flexible. v10-11: current leader and node endpoints on NOT_LEADER (KIP-951).
+// v9: flexible. v10-11: current leader and node endpoints on NOT_LEADER (KIP-951). v12: transaction
+// version 2 (below). v13: topics by id, in the request and the response (KIP-516); an id the
+// broker does not know is UNKNOWN_TOPIC_ID for each of its partitions, before any authorization
+// (KafkaApis.handleProduceRequest), and is never created.
 // v0-2 carry magic 0/1 message sets, converted to a v2 batch before the append (Kafka 4.0
 // refuses them; advertising v0 matters anyway: librdkafka before 2.10 enables gzip, snappy and
 // lz4 only when the broker's Produce range starts at 0, KAFKA-18659).
@@ -14,10 +17,12 @@
 // caller who may also create it.
 // Idempotence (KIP-98): PartitionLog checks each producer batch's epoch and sequence; a retry of
 // one of the producer's last five batches is answered with its original base offset.
-// Transactions (KIP-890 part 1, `transaction.partition.verification.enable`): the first
-// transactional batch of a transaction to a partition is checked with the coordinator; a
-// partition not added to the transaction is INVALID_TXN_STATE (TRANSACTION_ABORTABLE from v11),
-// a coordinator that is busy or moving NOT_ENOUGH_REPLICAS, which the producer retries.
+// Transactions (TransactionalWriteCheck): the first transactional batch of a transaction to a
+// partition is checked with the coordinator (KIP-890 part 1) or, from v12, added to the
+// transaction by the leader (transaction version 2, KIP-890 part 2). A partition not in the
+// transaction is INVALID_TXN_STATE (TRANSACTION_ABORTABLE from v11), a coordinator that is busy
+// or moving NOT_ENOUGH_REPLICAS, which the producer retries; from v12 a transaction still ending
+// is CONCURRENT_TRANSACTIONS (AddPartitionsToTxnManager's error mapping per Produce version).
 // Quotas (KIP-13): the request's size counts against producer_byte_rate; over it, the response
 // says for how long the client is throttled (v1+) and the connection is muted for that long
 // once it is sent (KIP-219). An acks=0 produce is throttled by the mute alone.
@@ -26,7 +31,7 @@ import KafkaProtocol
 import NIOCore
 
 enum ProduceHandler: APIHandler {
-    static let versions: ClosedRange<Int16> = 0...11
+    static let versions: ClosedRange<Int16> = 0...13
 
     static func handle(_ request: ProduceRequest, _ context: RequestContext) async throws -> ProduceResponse? {
         let broker = context.broker
@@ -36,10 +41,20 @@ enum ProduceHandler: APIHandler {
         if hasTransactionalRecords(request), !(request.transactionalId.map { context.authorized(.write, .transactionalId, $0) } ?? false) {
             return request.acks == 0 ? nil : everyPartition(request, .transactionalIdAuthorizationFailed)
         }
-        let writable = context.authorizedNames(.write, .topic, request.topicData.map(\.name))
-        for topic in request.topicData {
-            var result = ProduceResponse.TopicProduceResponse(name: topic.name)
-            if validAcks, writable.contains(topic.name), broker.metadata.topic(topic.name) == nil, broker.config.autoCreateTopics,
+        let byId = context.apiVersion >= 13
+        let names = request.topicData.map { byId ? broker.metadata.topic(id: $0.topicId)?.name : $0.name }
+        let writable = context.authorizedNames(.write, .topic, names.compactMap { $0 })
+        for (ti, var topic) in request.topicData.enumerated() {
+            var result = ProduceResponse.TopicProduceResponse(name: byId ? "" : topic.name, topicId: byId ? topic.topicId : .zero)
+            guard let name = names[ti] else {
+                result.partitionResponses = topic.partitionData.map {
+                    .init(index: $0.index, errorCode: ErrorCode.unknownTopicId.rawValue, baseOffset: -1, logAppendTimeMs: -1, logStartOffset: -1)
+                }
+                response.responses.append(result)
+                continue
+            }
+            topic.name = name
+            if validAcks, !byId, writable.contains(topic.name), broker.metadata.topic(topic.name) == nil, broker.config.autoCreateTopics,
                TopicNames.isValid(topic.name), context.authorizedOnCluster(.create) || context.authorized(.create, .topic, topic.name) {
                 _ = try? broker.createTopic(topic.name, partitions: broker.config.numPartitions, configs: [:])
             }
@@ -86,7 +101,7 @@ enum ProduceHandler: APIHandler {
                     continue
                 }
                 let verification: VerificationGuard?
-                switch verifyTransaction(request, batches, TopicPartition(topic.name, partition.index), log, context) {
+                switch await verifyTransaction(request, batches, TopicPartition(topic.name, partition.index), log, context) {
                 case .success(let checked): verification = checked
                 case .failure(let refused):
                     p.errorCode = refused.code.rawValue
@@ -137,25 +152,24 @@ enum ProduceHandler: APIHandler {
     /// needs none, or the error that refuses it.
     static func verifyTransaction(
         _ request: ProduceRequest, _ batch: ByteBuffer, _ tp: TopicPartition, _ log: PartitionLog, _ context: RequestContext
-    ) -> Result<VerificationGuard?, Refused> {
-        let broker = context.broker
-        guard broker.config.transactionPartitionVerification, let id = request.transactionalId,
+    ) async -> Result<VerificationGuard?, Refused> {
+        guard let id = request.transactionalId,
             batch.getInteger(at: batch.readerIndex + RecordBatch.Offset.magic, as: Int8.self) == RecordBatch.magic,
             let attributes = batch.getInteger(at: batch.readerIndex + RecordBatch.Offset.attributes, as: Int16.self),
             attributes & RecordBatch.Attribute.transactional != 0,
             let producerId = batch.getInteger(at: batch.readerIndex + RecordBatch.Offset.producerId, as: Int64.self),
             let epoch = batch.getInteger(at: batch.readerIndex + RecordBatch.Offset.producerEpoch, as: Int16.self)
         else { return .success(nil) }
-        // Recorded before asking, so that a marker written meanwhile voids the answer.
-        let verification = log.beginVerification(producerId: producerId, epoch: epoch, now: broker.clock())
-        guard verification.token != nil else { return .success(verification) }
         let code: ErrorCode
-        switch broker.transactions.read(id, { $0.verifyPartitions(transactionalId: id, producerId: producerId, epoch: epoch, partitions: [tp]) }) {
-        case .success(let codes): code = codes[tp] ?? .none
-        case .failure(let f): code = f.code
+        switch await TransactionalWriteCheck.check(
+            context.broker, transactionalId: id, producerId: producerId, epoch: epoch, partition: tp, log: log,
+            addPartition: context.apiVersion >= 12)
+        {
+        case .proceed(let verification): return .success(verification)
+        case .refused(let c): code = c
         }
         switch code {
-        case .none: return .success(verification)
+        case .concurrentTransactions where context.apiVersion >= 12: return .failure(Refused(code: .concurrentTransactions))
         case .transactionAbortable: return .failure(Refused(code: context.apiVersion >= 11 ? .transactionAbortable : .invalidTxnState))
         case .producerFenced: return .failure(Refused(code: .invalidProducerEpoch))
         case .notCoordinator, .coordinatorNotAvailable, .coordinatorLoadInProgress, .concurrentTransactions:
@@ -182,7 +196,7 @@ enum ProduceHandler: APIHandler {
     /// `ProduceRequest.getErrorResponse`: every partition answered with one error.
     static func everyPartition(_ request: ProduceRequest, _ code: ErrorCode) -> ProduceResponse {
         ProduceResponse(responses: request.topicData.map { topic in
-            .init(name: topic.name, partitionResponses: topic.partitionData.map {
+            .init(name: topic.name, topicId: topic.topicId, partitionResponses: topic.partitionData.map {
                 .init(index: $0.index, errorCode: code.rawValue, baseOffset: -1, logAppendTimeMs: -1, logStartOffset: -1)
             })
         })

@@ -64,6 +64,10 @@ extension BrokerEndToEndTests {
             #expect(member1.assignment.topicPartitions.map(\.topicName) == ["orders"])
             #expect(member1.assignment.topicPartitions.first?.partitions == kept)
             #expect(member1.targetAssignment == member1.assignment)
+            // KIP-1099: v1 says which protocol each member speaks; v0 leaves the default.
+            #expect(group.members.map(\.memberType) == [-1, -1])
+            let typed = try await c1.request(ConsumerGroupDescribeRequest(groupIds: ["g"]), version: 1)
+            #expect(typed.groups.first?.members.map(\.memberType) == [1, 1])
 
             // m1 leaves; m2 takes everything at the next epoch.
             let left = try await c1.request(Self.cgBeat("m1", epoch: -1), version: 1)
@@ -121,14 +125,14 @@ extension BrokerEndToEndTests {
     @Test func apiVersionsFinalizesGroupVersionOne() async throws {
         try await TestBroker.with { _, client in
             let v4 = try await client.request(ApiVersionsRequest(clientSoftwareName: "t", clientSoftwareVersion: "1"), version: 4)
-            #expect(v4.supportedFeatures.map { "\($0.name) \($0.minVersion)-\($0.maxVersion)" } == ["group.version 0-1"])
-            #expect(v4.finalizedFeatures.map { "\($0.name) \($0.minVersionLevel)-\($0.maxVersionLevel)" } == ["group.version 1-1"])
+            #expect(v4.supportedFeatures.map { "\($0.name) \($0.minVersion)-\($0.maxVersion)" } == ["group.version 0-1", "transaction.version 0-2"])
+            #expect(v4.finalizedFeatures.map { "\($0.name) \($0.minVersionLevel)-\($0.maxVersionLevel)" } == ["group.version 1-1", "transaction.version 2-2"])
             #expect(v4.finalizedFeaturesEpoch == 0)
             #expect(v4.apiKeys.contains { $0.apiKey == 68 && $0.minVersion == 0 && $0.maxVersion == 1 })
-            #expect(v4.apiKeys.contains { $0.apiKey == 69 && $0.maxVersion == 0 })
+            #expect(v4.apiKeys.contains { $0.apiKey == 69 && $0.maxVersion == 1 })
             // KAFKA-17492: below v4, supported features starting at level 0 are left out.
             let v3 = try await client.request(ApiVersionsRequest(clientSoftwareName: "t", clientSoftwareVersion: "1"), version: 3)
-            #expect(v3.supportedFeatures.isEmpty && v3.finalizedFeatures.count == 1)
+            #expect(v3.supportedFeatures.isEmpty && v3.finalizedFeatures.count == 2)
         }
     }
 }

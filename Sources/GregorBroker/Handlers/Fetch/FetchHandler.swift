@@ -5,7 +5,8 @@
 // v7: incremental fetch sessions (KIP-227). v9: current leader epoch. v11: rack id, preferred
 // read replica (KIP-392). v12: flexible, diverging epoch. v13: topic ids instead of names
 // (KIP-516). v15: replica state. v16: node endpoints (KIP-951). v17: replica directory id
-// (KIP-853), for followers only.
+// (KIP-853), for followers only. v18: a follower's high watermark, tagged (KIP-1166), which only
+// KRaft's controller quorum reads; a broker ignores it.
 // Sessions (v7+, KIP-227) live in `FetchSessionCache`: the context says which partitions to
 // read, in what order; `finish` keeps only what an incremental response must carry.
 // Authorization (KafkaApis.handleFetchRequest): a consumer needs READ on each topic; a fetch
@@ -22,7 +23,7 @@ import NIOCore
 import Synchronization
 
 enum FetchHandler: APIHandler {
-    static let versions: ClosedRange<Int16> = 0...17
+    static let versions: ClosedRange<Int16> = 0...18
 
     static func handle(_ request: FetchRequest, _ context: RequestContext) async throws -> FetchResponse? {
         guard case .fetch(let response, let regions) = try await reply(request, context) else { return nil }

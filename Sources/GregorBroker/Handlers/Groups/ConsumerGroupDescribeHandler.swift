@@ -1,5 +1,7 @@
 // ConsumerGroupDescribe (key 69), KIP-848. v0: flexible; the groups' epochs, assignor, and each
-// member's subscription, current and target assignment.
+// member's subscription, current and target assignment. v1: each member's type (KIP-1099):
+// 0 for a member on the classic protocol, 1 on the consumer protocol; Gregor's consumer groups
+// hold consumer-protocol members only (classic members join classic groups).
 // Per group (Kafka's GroupCoordinatorService and GroupMetadataManager.consumerGroupDescribe):
 // the empty id is INVALID_GROUP_ID; an unknown or classic group is GROUP_ID_NOT_FOUND with no
 // message. Assignments name their topics; a topic no longer in the metadata is left out, as
@@ -10,7 +12,7 @@ import GregorStorage
 import KafkaProtocol
 
 enum ConsumerGroupDescribeHandler: APIHandler {
-    static let versions: ClosedRange<Int16> = 0...0
+    static let versions: ClosedRange<Int16> = 0...1
 
     static func handle(
         _ request: ConsumerGroupDescribeRequest, _ context: RequestContext
@@ -36,7 +38,8 @@ enum ConsumerGroupDescribeHandler: APIHandler {
                             subscribedTopicNames: member.subscribedTopicNames,
                             subscribedTopicRegex: member.subscribedTopicRegex,
                             assignment: assignment(member.assignment, metadata),
-                            targetAssignment: assignment(member.targetAssignment, metadata))
+                            targetAssignment: assignment(member.targetAssignment, metadata),
+                            memberType: 1)
                     },
                     authorizedOperations: request.includeAuthorizedOperations
                         ? context.authorizedOperations(.group, groupId) : AuthorizedOperations.notRequested))

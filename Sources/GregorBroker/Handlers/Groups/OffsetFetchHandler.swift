@@ -4,7 +4,9 @@
 // v5: committed leader epoch. v6: flexible. v7: require_stable (KIP-447): a partition with an
 // offset in an open transaction (TxnOffsetCommit not yet committed or aborted) answers
 // UNSTABLE_OFFSET_COMMIT and offset -1, and the consumer retries. v8: several groups per request, each with its
-// own error (KIP-709). v9: member id and epoch, checked for KIP-848 groups.
+// own error (KIP-709). v9: member id and epoch, checked for KIP-848 groups. v10: topics by id
+// (KIP-848): an id the broker does not know answers UNKNOWN_TOPIC_ID and offset -1 after the
+// group's offsets; "all offsets" leaves out topics that no longer exist.
 // A partition without a committed offset answers offset -1, metadata "" and no error; so does
 // every partition of a group that does not exist.
 // Needs DESCRIBE on the group (GROUP_AUTHORIZATION_FAILED); a topic the caller may not describe
@@ -14,7 +16,7 @@ import GregorStorage
 import KafkaProtocol
 
 enum OffsetFetchHandler: APIHandler {
-    static let versions: ClosedRange<Int16> = 0...9
+    static let versions: ClosedRange<Int16> = 0...10
 
     typealias Partition = OffsetFetchResponse.OffsetFetchResponsePartitions
 
@@ -22,10 +24,31 @@ enum OffsetFetchHandler: APIHandler {
         let v = context.apiVersion
         if v >= 8 {
             var groups: [OffsetFetchResponse.OffsetFetchResponseGroup] = []
+            let metadata = context.broker.metadata
             for g in request.groups {
-                let wanted = g.topics.map { $0.map { (name: $0.name, partitions: $0.partitionIndexes) } }
-                let (error, topics) = await fetch(group: g.groupId, wanted, member: (g.memberId, g.memberEpoch),
+                var unknownIds: [OffsetFetchRequest.OffsetFetchRequestTopics] = []
+                let wanted = g.topics.map { topics in
+                    topics.compactMap { t -> (name: String, partitions: [Int32])? in
+                        guard v >= 10 else { return (t.name, t.partitionIndexes) }
+                        guard let name = metadata.topic(id: t.topicId)?.name else { unknownIds.append(t); return nil }
+                        return (name, t.partitionIndexes)
+                    }
+                }
+                var (error, topics) = await fetch(group: g.groupId, wanted, member: (g.memberId, g.memberEpoch),
                                                   requireStable: request.requireStable, context)
+                if v >= 10 {
+                    topics = topics.compactMap { t in
+                        guard let id = metadata.topic(t.name)?.topicId else { return nil }
+                        return .init(name: t.name, topicId: id, partitions: t.partitions)
+                    }
+                    if error == .none {
+                        topics += unknownIds.map { t in
+                            .init(topicId: t.topicId, partitions: t.partitionIndexes.map {
+                                .init(partitionIndex: $0, committedOffset: -1, metadata: "", errorCode: ErrorCode.unknownTopicId.rawValue)
+                            })
+                        }
+                    }
+                }
                 groups.append(.init(groupId: g.groupId, topics: topics, errorCode: error.rawValue))
             }
             return OffsetFetchResponse(groups: groups)

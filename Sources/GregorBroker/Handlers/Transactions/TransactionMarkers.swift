@@ -27,7 +27,8 @@ enum TransactionMarkers {
     /// Appends one marker as the partition's leader does for WriteTxnMarkers; the error Kafka
     /// answers for that partition.
     static func write(
-        _ broker: Broker, _ tp: TopicPartition, _ producer: CoordinatorProducer, committed: Bool, coordinatorEpoch: Int32
+        _ broker: Broker, _ tp: TopicPartition, _ producer: CoordinatorProducer, committed: Bool, coordinatorEpoch: Int32,
+        transactionVersion: Int8 = 0
     ) async -> ErrorCode {
         if tp.topic == OffsetStoreConfig.topic {
             do throws(CoordinatorError) {
@@ -42,7 +43,7 @@ enum TransactionMarkers {
         do throws(ClientAppendError) {
             _ = try log.appendMarker(
                 producerId: producer.id, producerEpoch: producer.epoch, committed: committed, coordinatorEpoch: coordinatorEpoch,
-                now: broker.clock())
+                now: broker.clock(), transactionVersion: transactionVersion)
             FetchWaiters.shared.notify()
             return .none
         } catch .producerState(let error) {

@@ -2,12 +2,13 @@
 // v1: no change. v2: committed leader epoch (KIP-320). v3: generation id, member id and group
 // instance id, checked against the group as OffsetCommit checks them (KIP-447), and
 // PRODUCER_FENCED instead of INVALID_PRODUCER_EPOCH (KIP-588). v4: may answer
-// TRANSACTION_ABORTABLE (KIP-890).
+// TRANSACTION_ABORTABLE (KIP-890). v5: transaction version 2 (KIP-890 part 2): the producer sends
+// no AddOffsetsToTxn; the group's coordinator adds its offsets partition to the transaction.
 // Needs WRITE on the transactional id (TRANSACTIONAL_ID_AUTHORIZATION_FAILED), READ on the group
 // (GROUP_AUTHORIZATION_FAILED) and READ on each topic (TOPIC_AUTHORIZATION_FAILED); unknown
 // partitions are UNKNOWN_TOPIC_OR_PARTITION (KafkaApis.handleTxnOffsetCommitRequest).
-// KIP-890 part 1: the group's `__consumer_offsets` partition must be in the transaction
-// (AddOffsetsToTxn first), else every partition is INVALID_TXN_STATE. The offsets are written in
+// KIP-890 part 1 (TransactionalWriteCheck): up to v4 the group's `__consumer_offsets` partition
+// must be in the transaction (AddOffsetsToTxn first), else every partition is INVALID_TXN_STATE. The offsets are written in
 // the producer's transaction and count once its commit marker is written; until then an
 // OffsetFetch with require_stable answers UNSTABLE_OFFSET_COMMIT for them.
 import GregorCoordination
@@ -15,7 +16,7 @@ import GregorStorage
 import KafkaProtocol
 
 enum TxnOffsetCommitHandler: APIHandler {
-    static let versions: ClosedRange<Int16> = 0...4
+    static let versions: ClosedRange<Int16> = 0...5
 
     static func handle(_ request: TxnOffsetCommitRequest, _ context: RequestContext) async throws -> TxnOffsetCommitResponse? {
         let broker = context.broker
@@ -53,22 +54,15 @@ enum TxnOffsetCommitHandler: APIHandler {
     static func commit(_ request: TxnOffsetCommitRequest, _ entries: [OffsetCommitEntry], _ context: RequestContext) async -> OffsetCommitOutcome {
         let broker = context.broker
         let offsetsPartition = TopicPartition(OffsetStoreConfig.topic, broker.groupCoordinator.partition(for: request.groupId))
-        var verification: VerificationGuard?
-        if broker.config.transactionPartitionVerification {
-            let id = request.transactionalId
-            // Recorded on the offsets partition before asking, so that a marker written meanwhile
-            // voids the answer (the partition exists once the group has written anything).
-            verification = broker.log(offsetsPartition.topic, offsetsPartition.partition)?
-                .beginVerification(producerId: request.producerId, epoch: request.producerEpoch, now: broker.clock())
-            let verified = broker.transactions.read(id) {
-                $0.verifyPartitions(transactionalId: id, producerId: request.producerId, epoch: request.producerEpoch, partitions: [offsetsPartition])
-            }
-            switch verified {
-            case .success(let codes):
-                if let code = codes[offsetsPartition], code != .none { return .rejected(code) }
-            case .failure(let f):
-                return .rejected(f.code)
-            }
+        let verification: VerificationGuard?
+        // The offsets partition's log exists once the group has written anything.
+        switch await TransactionalWriteCheck.check(
+            broker, transactionalId: request.transactionalId, producerId: request.producerId, epoch: request.producerEpoch,
+            partition: offsetsPartition, log: broker.log(offsetsPartition.topic, offsetsPartition.partition),
+            addPartition: context.apiVersion >= 5)
+        {
+        case .proceed(let checked): verification = checked
+        case .refused(let code): return .rejected(code)
         }
         let input = OffsetCommitInput(
             groupId: request.groupId, memberId: request.memberId, groupInstanceId: request.groupInstanceId,

@@ -5,12 +5,14 @@
 // CLUSTER_AUTHORIZATION_FAILED). A marker of an older epoch is INVALID_PRODUCER_EPOCH, from an
 // older coordinator TRANSACTION_COORDINATOR_FENCED; an unknown partition is
 // UNKNOWN_TOPIC_OR_PARTITION (KafkaApis.handleWriteTxnMarkersRequest).
+// v2: the transaction's version (KIP-1228); at transaction version 2 a marker must raise the open
+// transaction's epoch, as the coordinator bumps it at every end (KIP-890 part 2).
 import GregorCoordination
 import GregorStorage
 import KafkaProtocol
 
 enum WriteTxnMarkersHandler: APIHandler {
-    static let versions: ClosedRange<Int16> = 0...1
+    static let versions: ClosedRange<Int16> = 0...2
 
     static func handle(_ request: WriteTxnMarkersRequest, _ context: RequestContext) async throws -> WriteTxnMarkersResponse? {
         let allowed = context.authorizedOnCluster(.clusterAction)
@@ -24,7 +26,7 @@ enum WriteTxnMarkersHandler: APIHandler {
                     let code = allowed
                         ? await TransactionMarkers.write(
                             context.broker, TopicPartition(topic.name, index), producer, committed: marker.transactionResult,
-                            coordinatorEpoch: marker.coordinatorEpoch)
+                            coordinatorEpoch: marker.coordinatorEpoch, transactionVersion: marker.transactionVersion)
                         : .clusterAuthorizationFailed
                     partitions.append(.init(partitionIndex: index, errorCode: code.rawValue))
                 }
