@@ -4,7 +4,7 @@
 import KafkaProtocol
 
 /// One named subscription: which metrics, how often, for which clients (KIP-714).
-struct ClientMetricsSubscription: Hashable, Sendable {
+struct ClientMetricsSubscription: Sendable {
     /// The subscription's name (the config resource name).
     var name: String
     /// Metric name prefixes; `*` means all of them, and no entry means none.
@@ -14,17 +14,6 @@ struct ClientMetricsSubscription: Hashable, Sendable {
     /// Client attribute name and the regular expression its value must fully match; none
     /// matches every client.
     var match: [(key: String, pattern: String)]
-
-    static func == (a: Self, b: Self) -> Bool {
-        a.name == b.name && a.metrics == b.metrics && a.intervalMs == b.intervalMs
-            && a.match.map(\.key) == b.match.map(\.key) && a.match.map(\.pattern) == b.match.map(\.pattern)
-    }
-
-    func hash(into hasher: inout Hasher) {
-        hasher.combine(name)
-        hasher.combine(metrics)
-        hasher.combine(intervalMs)
-    }
 }
 
 enum ClientMetricsConfigs {
@@ -69,6 +58,12 @@ enum ClientMetricsConfigs {
                 throw ApiError(.invalidRequest, "Invalid value \(value) for \(intervalMs), interval must be between 100 and 3600000 (1 hour)")
             }
             interval = value
+        }
+        // Kafka 4.2+ refuses a list with an entry twice (ValidList.anyNonDuplicateValues).
+        for key in [metrics, match] {
+            if let twice = ConfigResources.duplicates(listItems(configs[key] ?? "")).sorted().first {
+                throw ApiError(.invalidConfig, "Configuration '\(key)' values must not be duplicated: \(twice)")
+            }
         }
         let patterns = try matchPatterns(listItems(configs[match] ?? ""))
         return ClientMetricsSubscription(name: name, metrics: listItems(configs[metrics] ?? ""), intervalMs: interval, match: patterns)

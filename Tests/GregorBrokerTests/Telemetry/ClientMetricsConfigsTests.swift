@@ -39,6 +39,9 @@ import Testing
         #expect(code(["match": "client_id=a=b"]) == .invalidConfig)
         #expect(code(["match": "client_id=("]) == .invalidConfig)
         #expect(code(["match": "client_id=app,client_source_port=9[0-9]+"]) == nil)
+        // Kafka 4.2+: no entry twice in either list.
+        #expect(code(["metrics": "a,b,a"]) == .invalidConfig)
+        #expect(code(["match": "client_id=a, client_id=a"]) == .invalidConfig)
     }
 
     @Test func everyPatternMustMatchTheWholeAttribute() throws {
