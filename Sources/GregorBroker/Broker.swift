@@ -34,6 +34,8 @@ public final class Broker: Sendable {
     let acls: AclStore?
     /// Client quotas (KIP-546) and the rates that enforce them.
     let clientQuotas: ClientQuotas
+    /// Client metrics subscriptions and the client instances asking for them (KIP-714).
+    let telemetry: Mutex<ClientTelemetry>
 
     public init(config: BrokerConfig, logger: Logger, clock: @escaping @Sendable () -> Int64 = Broker.wallClock) throws {
         self.config = config
@@ -57,6 +59,7 @@ public final class Broker: Sendable {
         self.acls = try config.authorizer.map { try AclStore(directory: config.logDirs[0], settings: $0) }
         self.metadata = try ClusterMetadataStore(directory: config.logDirs[0], logDirs: config.logDirs, nodeId: config.nodeId,
                                                  clusterId: config.clusterId)
+        self.telemetry = Mutex(ClientTelemetry(subscriptions: ClientMetricsSubscriptions(stored: metadata.clientMetricsSubscriptions)))
         self.logs = LogManager(logDirs: config.logDirs, logger: logger, clock: clock)
         self.producerIds = try ProducerIdBlocks(directory: config.logDirs[0])
         let metadata = self.metadata
@@ -261,6 +264,10 @@ struct RequestContext: Sendable {
     let logger: Logger
     /// The peer's address as Kafka prints it (`InetAddress.toString`: "/127.0.0.1").
     var clientHost: String = ""
+    /// The peer's port (KIP-714's client_source_port).
+    var clientPort: Int? = nil
+    /// The client software the connection's ApiVersions v3+ request named (KIP-511).
+    var clientSoftware: (name: String, version: String)? = nil
     /// The listener the request came in on.
     var listenerName: String = "PLAINTEXT"
     /// The connection's SASL exchange, on a SASL listener.

@@ -65,6 +65,7 @@ public struct SupportedApis: Sendable {
         entry(DescribeClusterHandler.self),
         entry(GetTelemetrySubscriptionsHandler.self),
         entry(PushTelemetryHandler.self),
+        entry(ListConfigResourcesHandler.self),
         entry(DescribeTopicPartitionsHandler.self),
         entry(ConsumerGroupHeartbeatHandler.self),
         entry(ConsumerGroupDescribeHandler.self),

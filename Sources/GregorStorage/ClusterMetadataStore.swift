@@ -112,9 +112,12 @@ public final class ClusterMetadataStore: Sendable {
     public let path: String
     public let clusterId: String
     public let nodeId: Int32
-    private let topicsByName: Mutex<[String: TopicMetadata]>
+    let topicsByName: Mutex<[String: TopicMetadata]>
     /// Topic names by id (Fetch v13+ and Metadata v12 ask by id), rebuilt with every change.
     private let namesById: Mutex<[KafkaUUID: String]>
+    /// Client metrics subscriptions (KIP-714) by name, each its stored config keys. Changed only
+    /// while `topicsByName` is locked, so every write of the file sees both.
+    let clientMetrics: Mutex<[String: [String: String]]>
 
     /// Loads the metadata kept in `directory`, or initialises it. The cluster id is the one already
     /// recorded (in the file or in any log dir's `meta.properties`), else `clusterId`, else a new
@@ -162,6 +165,7 @@ public final class ClusterMetadataStore: Sendable {
         let topics = stored?.topics ?? [:]
         self.topicsByName = Mutex(topics)
         self.namesById = Mutex(Self.index(topics))
+        self.clientMetrics = Mutex(stored?.clientMetrics ?? [:])
         if stored == nil { try persist(topics) }
         let written = Set(properties.map(\.dir))
         for dir in dirs where !written.contains(dir) {
@@ -307,7 +311,7 @@ public final class ClusterMetadataStore: Sendable {
         try topicsByName.withLock { (current: inout [String: TopicMetadata]) throws(ClusterMetadataError) -> T in
             var next = current
             let result = try change(&next)
-            try persist(next)
+            try persist(next, clientMetrics: clientMetrics.withLock { $0 })
             current = next
             namesById.withLock { $0 = Self.index(next) }
             return result
@@ -327,14 +331,17 @@ public final class ClusterMetadataStore: Sendable {
         var clusterId: String
         var nodeId: Int32
         var topics: [Topic]
+        /// Absent in files written before client metrics were stored.
+        var clientMetrics: [String: [String: String]]?
     }
 
-    private func persist(_ topics: [String: TopicMetadata]) throws(ClusterMetadataError) {
+    func persist(_ topics: [String: TopicMetadata], clientMetrics: [String: [String: String]] = [:]) throws(ClusterMetadataError) {
         let file = File(
             version: Self.formatVersion, clusterId: clusterId, nodeId: nodeId,
             topics: topics.values.sorted { $0.name < $1.name }.map {
                 .init(name: $0.name, topicId: $0.topicId.description, partitions: $0.partitionCount, configs: $0.configs)
-            })
+            },
+            clientMetrics: clientMetrics.isEmpty ? nil : clientMetrics)
         let encoder = JSONEncoder()
         encoder.outputFormatting = [.prettyPrinted, .sortedKeys]
         do {
@@ -347,7 +354,9 @@ public final class ClusterMetadataStore: Sendable {
         }
     }
 
-    private static func load(_ path: String) throws(ClusterMetadataError) -> (clusterId: String, nodeId: Int32, topics: [String: TopicMetadata])? {
+    private static func load(_ path: String) throws(ClusterMetadataError)
+        -> (clusterId: String, nodeId: Int32, topics: [String: TopicMetadata], clientMetrics: [String: [String: String]])?
+    {
         guard let bytes = try read(path) else { return nil }
         let file: File
         do { file = try JSONDecoder().decode(File.self, from: Data(bytes.readableBytesView)) } catch {
@@ -359,7 +368,7 @@ public final class ClusterMetadataStore: Sendable {
             guard let id = KafkaUUID(t.topicId) else { throw ClusterMetadataError(.corrupt, "\(path): bad topic id \(t.topicId)") }
             topics[t.name] = TopicMetadata(name: t.name, topicId: id, partitionCount: t.partitions, configs: t.configs)
         }
-        return (file.clusterId, file.nodeId, topics)
+        return (file.clusterId, file.nodeId, topics, file.clientMetrics ?? [:])
     }
 
     /// Java properties as Kafka writes them (PropertiesText); a line without a separator is corrupt.

@@ -12,6 +12,8 @@ enum ConfigType: Int8, Sendable {
 /// DescribeConfigsResponse's `config_source` and synonym sources (v1+, KIP-226).
 enum ConfigSource: Int8, Sendable {
     case unknown = 0, dynamicTopic, dynamicBroker, dynamicDefaultBroker, staticBroker, defaultConfig, dynamicBrokerLogger
+    /// A client metrics subscription's stored key (KIP-714; Java's CLIENT_METRICS_CONFIG).
+    case dynamicClientMetrics
 }
 
 struct ConfigKey: Sendable {

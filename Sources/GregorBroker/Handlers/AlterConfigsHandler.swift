@@ -4,7 +4,8 @@
 // v1: no change (throttling after the response, KIP-219). v2: flexible.
 // Topic configs take effect at once on every partition's log. Broker configs cannot be changed
 // while Gregor runs: setting any is INVALID_REQUEST, as Kafka answers for its read-only ones.
-// Each resource needs ALTER_CONFIGS on its topic, or on the cluster for brokers
+// A CLIENT_METRICS subscription (KIP-714) is replaced by the given keys; none removes it.
+// Each resource needs ALTER_CONFIGS on its topic, or on the cluster for brokers and client metrics
 // (TOPIC_/CLUSTER_AUTHORIZATION_FAILED with Kafka's default message).
 import GregorStorage
 import KafkaProtocol
@@ -55,8 +56,10 @@ enum AlterConfigsHandler: APIHandler {
             try ConfigResources.alterTopic(resource.resourceName, from: current, to: configs, replace: true, validateOnly: validateOnly, broker)
         case .broker:
             try ConfigResources.alterBroker(resource.resourceName, setting: resource.configs.map(\.name), broker)
-        case .clientMetrics, .group:
-            throw ApiError(.invalidRequest, "Gregor has no \(resource.resourceType == 16 ? "client metrics" : "group") configs to alter")
+        case .clientMetrics:
+            try ConfigResources.alterClientMetrics(resource.resourceName, to: configs, validateOnly: validateOnly, broker)
+        case .group:
+            throw ApiError(.invalidRequest, "Gregor has no group configs to alter")
         case .brokerLogger, nil:
             // The legacy request never took broker loggers (KIP-412 added them to the incremental one).
             throw ApiError(.invalidRequest, "Unknown resource type \(resource.resourceType)")

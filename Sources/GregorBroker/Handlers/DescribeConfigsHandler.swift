@@ -8,7 +8,8 @@
 // (DYNAMIC_TOPIC_CONFIG), else the broker's setting (STATIC_BROKER_CONFIG), else the default.
 // The broker resource (its node id) lists every broker key Gregor has, all read-only (see
 // DescribeConfigsHandler+Broker.swift); the empty name (cluster-wide dynamic defaults) lists none, as
-// there are none. Sensitive keys (Kafka's PASSWORD type) are answered as null (KIP-226).
+// there are none. A CLIENT_METRICS subscription (KIP-714) lists its three keys, stored or default
+// (see ConfigResources+ClientMetrics.swift). Sensitive keys (Kafka's PASSWORD type) are answered as null (KIP-226).
 // Each resource needs DESCRIBE_CONFIGS on its topic or group, or on the cluster for brokers
 // (TOPIC_/GROUP_/CLUSTER_AUTHORIZATION_FAILED with Kafka's default message).
 import GregorStorage
@@ -83,8 +84,10 @@ enum DescribeConfigsHandler: APIHandler {
                 throw ApiError(.invalidRequest, "Unexpected broker id, expected \(broker.config.nodeId) but received \(name)")
             }
             return []
-        case .clientMetrics, .group:
-            throw ApiError(.invalidRequest, "Unsupported resource type: \(resource.resourceType == 16 ? "CLIENT_METRICS" : "GROUP") (Gregor has no such configs)")
+        case .clientMetrics:
+            return try ConfigResources.describeClientMetrics(name, options, broker)
+        case .group:
+            throw ApiError(.invalidRequest, "Unsupported resource type: GROUP (Gregor has no such configs)")
         }
     }
 

@@ -4,7 +4,8 @@
 // Topic configs take effect at once on every partition's log. Broker configs cannot be changed
 // while Gregor runs: any left set is INVALID_REQUEST, as Kafka answers for its read-only ones;
 // deleting one is a no-op, since no dynamic value exists. Gregor has no log4j loggers, so
-// BROKER_LOGGER changes fail as Kafka's do for an unknown logger (KIP-412).
+// BROKER_LOGGER changes fail as Kafka's do for an unknown logger (KIP-412). CLIENT_METRICS
+// subscriptions (KIP-714) take SET and DELETE; removing every key removes the subscription.
 // Each resource needs ALTER_CONFIGS on its topic or group, or on the cluster for brokers and
 // loggers (TOPIC_/GROUP_/CLUSTER_AUTHORIZATION_FAILED with Kafka's default message).
 import GregorStorage
@@ -84,8 +85,20 @@ enum IncrementalAlterConfigsHandler: APIHandler {
             guard !resource.resourceName.isEmpty else { throw ApiError(.invalidRequest, "Broker id must not be empty") }
             try ConfigResources.checkBrokerName(resource.resourceName, broker)
             if let first = ops.first { throw ApiError(.invalidConfig, "Logger \(first.name) does not exist!") }
-        case .clientMetrics, .group:
-            throw ApiError(.invalidRequest, "Gregor has no \(resource.resourceType == 16 ? "client metrics" : "group") configs to alter")
+        case .clientMetrics:
+            // The controller's config schema knows no CLIENT_METRICS keys, so none is a LIST to
+            // APPEND to or SUBTRACT from (Kafka 3.9 to 4.3).
+            var next = broker.metadata.clientMetricsConfigs(resource.resourceName)
+            for (key, op, value) in ops {
+                switch op {
+                case .set: next[key] = value
+                case .delete: next[key] = nil
+                case .append, .subtract: throw ApiError(.invalidConfig, "Can't \(op.name) to key \(key) because its type is not LIST.")
+                }
+            }
+            try ConfigResources.alterClientMetrics(resource.resourceName, to: next, validateOnly: validateOnly, broker)
+        case .group:
+            throw ApiError(.invalidRequest, "Gregor has no group configs to alter")
         case nil:
             throw ApiError(.invalidRequest, "Unknown resource type \(resource.resourceType)")
         }

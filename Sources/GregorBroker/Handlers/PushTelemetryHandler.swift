@@ -1,27 +1,28 @@
 // PushTelemetry (key 72, v0 only; flexible): a client's metrics, pushed as its subscription asks
-// (KIP-714). Gregor's subscriptions ask for no metrics, so clients do not push; one that does
-// is checked as Kafka's ClientMetricsManager checks it, and its metrics dropped.
+// (KIP-714). Checked as Kafka's ClientMetricsManager checks it (see ClientTelemetry.push); an
+// accepted payload is decompressed and kept per client instance, counted, and logged at debug
+// level, in place of Kafka's exporter plugin. ThrottleTimeMs is always 0.
 import KafkaProtocol
 
 enum PushTelemetryHandler: APIHandler {
     static let versions: ClosedRange<Int16> = 0...0
 
-    /// Kafka's reserved METADATA_TOPIC_ID, never a client instance id.
-    static let metadataTopicId = KafkaUUID(high: 0, low: 1)
-
     static func handle(_ request: PushTelemetryRequest, _ context: RequestContext) async throws -> PushTelemetryResponse? {
-        let id = request.clientInstanceId
-        let error: ErrorCode
-        if id == .zero || id == metadataTopicId {
-            error = .invalidRequest
-        } else if request.subscriptionId != GetTelemetrySubscriptionsHandler.subscriptionId(id) {
-            error = .unknownSubscriptionId
-        } else if !(0...4).contains(request.compressionType) {
-            error = .unsupportedCompressionType
-        } else if request.metrics.readableBytes > GetTelemetrySubscriptionsHandler.telemetryMaxBytes {
-            error = .telemetryTooLarge
-        } else {
-            error = .none
+        let identity = context.telemetryIdentity(request.clientInstanceId)
+        let push = ClientTelemetry.Push(subscriptionId: request.subscriptionId, terminating: request.terminating,
+                                        compressionType: request.compressionType, metrics: request.metrics)
+        let now = context.broker.clock()
+        let (error, instance) = context.broker.telemetry.withLock { t in
+            let error = t.push(push, from: identity, now: now)
+            return (error, t.instances[identity.instanceId])
+        }
+        if let instance {
+            context.logger.debug("client telemetry push", metadata: [
+                "client.instance.id": "\(identity.instanceId)", "client.id": "\(identity.clientId ?? "")",
+                "error": "\(error)", "bytes": "\(request.metrics.readableBytes)", "pushes": "\(instance.pushes)",
+                "total.bytes": "\(instance.bytes)", "total.decompressed.bytes": "\(instance.decompressedBytes)",
+                "terminating": "\(request.terminating)",
+            ])
         }
         return PushTelemetryResponse(errorCode: error.rawValue)
     }

@@ -43,6 +43,9 @@ final class KafkaChannelHandler: ChannelInboundHandler {
     var closing = false
     /// The peer's address as Kafka prints it, for JoinGroup and DescribeGroups.
     private var clientHost = ""
+    private var clientPort: Int?
+    /// What the client's ApiVersions v3+ request said it is (KIP-511), for KIP-714's matching.
+    private var clientSoftware: (name: String, version: String)?
 
     /// The listener the connection came in on: its name picks the endpoints clients are told.
     let listener: Listener
@@ -80,6 +83,7 @@ final class KafkaChannelHandler: ChannelInboundHandler {
     func channelActive(context: ChannelHandlerContext) {
         logger[metadataKey: "peer"] = "\(context.remoteAddress.map { "\($0)" } ?? "?")"
         clientHost = context.remoteAddress.map(ClientHost.kafkaString) ?? ""
+        clientPort = context.remoteAddress?.port
         stats.connectionOpened()
         context.fireChannelActive()
     }
@@ -155,10 +159,19 @@ final class KafkaChannelHandler: ChannelInboundHandler {
     private func dispatch(context: ChannelHandlerContext, header: RequestHeader, apiKey: ApiKey, body: ByteBuffer, size: Int) {
         guard let entry = broker.supported.entry(apiKey) else { return }
         let sequence = take(size)
-        let requestContext = RequestContext(
+        if apiKey == .apiVersions, header.requestApiVersion >= 3 {
+            var copy = body
+            if let request = try? ApiVersionsRequest(from: &copy, version: header.requestApiVersion) {
+                clientSoftware = (request.clientSoftwareName, request.clientSoftwareVersion)
+            }
+        }
+        var built = RequestContext(
             broker: broker, apiVersion: header.requestApiVersion, correlationId: header.correlationId,
             clientId: header.clientId, logger: logger, clientHost: clientHost, listenerName: listener.name, sasl: sasl, principal: principal,
             securityProtocol: listener.securityProtocol, tokenAuthenticated: sasl?.tokenAuthenticated ?? false, requestSize: size)
+        built.clientPort = clientPort
+        built.clientSoftware = clientSoftware
+        let requestContext = built
         if !machine.isAuthenticated || apiKey == .saslHandshake || apiKey == .saslAuthenticate { authenticationInFlight = true }
         let zeroCopy = self.zeroCopy
         let exempt = quotaExempt(apiKey)

@@ -152,6 +152,11 @@ struct AclTests {
                 .init(resourceType: 4, resourceName: "1", configurationKeys: nil),
             ]), version: 4)
             #expect(configs.results.map(\.errorCode) == [ErrorCode.topicAuthorizationFailed.rawValue, ErrorCode.clusterAuthorizationFailed.rawValue])
+            // So does listing config resources (KIP-1142), and changing client metrics (KIP-714).
+            #expect(try await bob.request(ListConfigResourcesRequest(), version: 1).errorCode == ErrorCode.clusterAuthorizationFailed.rawValue)
+            #expect(try await alice.request(ListConfigResourcesRequest(), version: 1).errorCode == 0)
+            let subscribe = IncrementalAlterConfigsRequest(resources: [.init(resourceType: 16, resourceName: "s", configs: [.init(name: "metrics", value: "*")])])
+            #expect(try await bob.request(subscribe, version: 1).responses.map(\.errorCode) == [ErrorCode.clusterAuthorizationFailed.rawValue])
             // Client quotas need DESCRIBE_CONFIGS and ALTER_CONFIGS on the cluster.
             #expect(try await bob.request(DescribeClientQuotasRequest(components: [], strict: false), version: 1).errorCode
                 == ErrorCode.clusterAuthorizationFailed.rawValue)
