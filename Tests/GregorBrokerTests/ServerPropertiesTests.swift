@@ -54,6 +54,16 @@ import Testing
         #expect(p.unknownKeys == ["alpha.setting", "my.custom.setting", "zeta.setting"])
     }
 
+    /// Keys Kafka 4 removed, still in 3.x-era server.properties: accepted without a warning, ignored.
+    @Test func keysKafka4RemovedAreAccepted() throws {
+        let (c, p) = try Self.config(
+            "log.message.format.version=2.8\ninter.broker.protocol.version=3.9-IV0\noffsets.commit.required.acks=-1\n")
+        #expect(p.unknownKeys.isEmpty)
+        #expect(c.logDefaults == LogConfig())
+        #expect(ConfigKey.isKafkaVersion("0.10.2") && ConfigKey.isKafkaVersion("3.0-IV1") && ConfigKey.isKafkaVersion("2.8"))
+        #expect(!ConfigKey.isKafkaVersion("4.0") && !ConfigKey.isKafkaVersion("banana") && !ConfigKey.isKafkaVersion("3.0-X1"))
+    }
+
     @Test func environmentMapsLikeKafkasDockerImage() throws {
         var p = ServerProperties()
         p.load(environment: [

@@ -19,6 +19,7 @@ extension ConfigKey {
             return problem(number: d)
         case .string:
             if case .oneOf(let allowed) = rule, !allowed.contains(v) { return "String must be one of: \(allowed.joined(separator: ", "))" }
+            if case .kafkaVersion = rule, !Self.isKafkaVersion(v) { return "Version \(v) is not a valid version" }
         case .list:
             let items = Self.listItems(v)
             if case .oneOf(let allowed) = rule, let bad = items.first(where: { !allowed.contains($0) }) {

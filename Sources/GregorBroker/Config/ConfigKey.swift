@@ -30,6 +30,8 @@ struct ConfigKey: Sendable {
         case gzipLevel
         /// `*`, or `partition:broker` pairs (the throttled-replica lists).
         case replicaList
+        /// A Kafka 3.x release, as the removed message.format.version keys took (`isKafkaVersion`).
+        case kafkaVersion
     }
 
     /// Which `listener.name.<l>.` forms Kafka's channel builders read (ChannelBuilders'

@@ -93,7 +93,7 @@ extension ConfigKeys {
         // Removed by KIP-937 in Kafka 4.0; accepted for topics created before, never listed.
         .topic("message.timestamp.difference.max.ms", .long, "9223372036854775807", broker: [], .atLeast(0),
                "The largest difference allowed between a message's timestamp and the broker's clock (replaced by message.timestamp.before.max.ms and .after.max.ms).").unlisted,
-    ]
+    ] + removedTopic
 
     /// Kafka's broker defaults of topic keys that Gregor does not take from server.properties
     /// (KafkaConfig's, as ServerLogConfigs defines them), so that topic synonyms read as Kafka's do.

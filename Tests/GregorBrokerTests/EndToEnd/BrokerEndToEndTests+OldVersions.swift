@@ -124,4 +124,18 @@ extension DescribeLogDirsRequest: TestRequest { typealias Response = DescribeLog
             #expect(dir.topics.first?.partitions.map(\.partitionIndex).sorted() == [0, 1])
         }
     }
+
+    /// KIP-724 removed message.format.version from Kafka 4; 3.x-era clients still send it.
+    @Test func removedTopicKeysAreAcceptedAsKafka39AcceptedThem() async throws {
+        try await TestBroker.with { _, client in
+            let created = try await client.request(Requests.createTopics([
+                .init(name: "legacy", numPartitions: 1, replicationFactor: 1, configs: [.init(name: "message.format.version", value: "0.10.2")]),
+                .init(name: "bad", numPartitions: 1, replicationFactor: 1, configs: [.init(name: "message.format.version", value: "banana")]),
+            ]), version: 5)
+            #expect(created.topics.map(\.errorCode) == [0, ErrorCode.invalidConfig.rawValue])
+            // Records are written in format v2 whatever the key says.
+            _ = try await client.produce(Requests.produce("legacy", ["a"]))
+            #expect(try await client.fetchAll("legacy").map(\.value) == ["a"])
+        }
+    }
 }
