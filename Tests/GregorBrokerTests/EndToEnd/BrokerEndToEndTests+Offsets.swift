@@ -60,6 +60,21 @@ extension OffsetDeleteRequest: TestRequest { typealias Response = OffsetDeleteRe
         }
     }
 
+    /// A null committed metadata is stored as "" (OffsetAndMetadata.fromRequest), so every
+    /// version reads back "", never null.
+    @Test func nullMetadataIsStoredAsEmpty() async throws {
+        try await TestBroker.with { _, client in
+            _ = try await client.createTopic("t")
+            #expect(Self.codes(try await client.request(Self.commit("g", "t", [0: 5], metadata: nil), version: 9)) == [0])
+            for v: Int16 in [8, 9, 10] {
+                let r = try await client.request(OffsetFetchRequest(groups: [.init(groupId: "g", topics: nil)]), version: v)
+                #expect(r.groups.first?.topics.first?.partitions.map(\.metadata) == [""], "v\(v)")
+            }
+            let one = try await client.request(OffsetFetchRequest(groupId: "g", topics: [.init(name: "t", partitionIndexes: [0])]), version: 7)
+            #expect(one.topics.first?.partitions.map(\.metadata) == [""])
+        }
+    }
+
     @Test func commitErrors() async throws {
         try await TestBroker.with { _, client in
             _ = try await client.createTopic("t", partitions: 1)
