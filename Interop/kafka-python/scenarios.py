@@ -34,7 +34,7 @@ from common import (expect_roundtrip, ACL_FAIL_S, ACL_SETTLE_S, ACL_MECHANISM, A
                     quota_value, ACL_ADMIN_DELETES, ACL_ADMIN_LEFT, AclClient, OAuthClient, acl_admin_bindings,
                     acl_describe_steps, acl_from_row, acl_prefixed_wildcard_deny_steps, oauth_jwks_ip_scenario,
                     oauth_signed_scenario, gssapi_settings, acls_deleted_after,
-                    acl_produce_consume_setup)
+                    acl_produce_consume_setup, create_topics_raw, wait_until)
 
 logging.basicConfig(level=logging.WARNING, format="%(asctime)s %(name)s %(levelname)s %(message)s")
 TIMEOUT = 15  # seconds, for every single client call
@@ -1645,6 +1645,133 @@ def sasl_oauthbearer_signed(ctx):
 def sasl_oauthbearer_jwks_ip(ctx):
     """The JWKS over https at 127.0.0.1 (common.oauth_jwks_ip_scenario)."""
     oauth_jwks_ip_scenario(ctx, OAUTH_CLIENT)
+
+
+# -- old clients (KIP-896): versions Kafka 4 removed and Gregor still serves -------------------
+#
+# kafka-python with an `api_version` tuple uses that broker's version table and keeps it even when
+# the broker answers ApiVersions with more (research: kafka/protocol/broker_version_data.py).
+# Each scenario records the (API key, version) pairs its clients actually sent, so a client
+# upgrade that stops sending the old versions fails here instead of passing silently.
+
+PRODUCE, FETCH, LIST_OFFSETS, METADATA, CREATE_TOPICS, DELETE_TOPICS = 0, 1, 2, 3, 19, 20
+OLD_RECORDS = 20
+
+
+@contextmanager
+def sent_versions():
+    """{api_key: {versions}} of every request kafka-python sends inside the block."""
+    from kafka.net.connection import KafkaConnection
+    seen = {}
+    original = KafkaConnection._send_request
+
+    def recording(self, request, *args, **kwargs):
+        future = original(self, request, *args, **kwargs)
+        if request.API_VERSION is not None:
+            seen.setdefault(request.API_KEY, set()).add(request.API_VERSION)
+        return future
+    KafkaConnection._send_request = recording
+    try:
+        yield seen
+    finally:
+        KafkaConnection._send_request = original
+
+
+def expect_sent(seen, want, what):
+    """want: {api_key: version}: that version and no other was sent for each key."""
+    got = {k: sorted(seen.get(k, ())) for k in want}
+    expect_eq(got, {k: [v] for k, v in want.items()}, f"{what}: versions sent (API key: versions)")
+
+
+def old_records(start, n):
+    """Keyed, timestamped, no headers (message format v1 has none)."""
+    now = int(time.time() * 1000)
+    return [Rec(key=b"k%d" % i, value=b"old-%d" % i, timestamp=now - 1000 + i) for i in range(start, start + n)]
+
+
+def old_api_produce_consume(api_version, versions):
+    """api_version=(0, 10, 0): Produce v2 (message format v1), Fetch v2, ListOffsets v0
+    (MaxNumOffsets=1) for earliest and latest, Metadata v1; (0, 9): Produce v1 (message format v0,
+    no timestamps), Fetch v1, ListOffsets v0, Metadata v0. Records come back with their keys,
+    values, timestamps (format v1) and offsets; the end offsets are right before and after more
+    records; a consumer at the end (seek_to_end) gets exactly the records produced after it got
+    there."""
+    return lambda ctx: _old_api_produce_consume(ctx, api_version, versions)
+
+
+def _old_api_produce_consume(ctx, api_version, versions):
+    old = {"api_version": api_version}
+    topic = ctx.topic()
+    expect_eq(create_topics_raw(ctx.bootstrap, {topic: 1}), {topic: 0}, "CreateTopics")
+    tp = TopicPartition(topic, 0)
+    with sent_versions() as seen:
+        first = old_records(0, OLD_RECORDS)
+        expect_eq(produce_ok(ctx, topic, first, partition=0, **old), [(0, i) for i in range(OLD_RECORDS)],
+                  "(partition, offset) of each record")
+        c = consumer(ctx, auto_offset_reset="earliest", **old)
+        try:
+            c.assign([tp])
+            expect_eq(c.beginning_offsets([tp], timeout_ms=MS), {tp: 0}, "beginning offsets")
+            expect_eq(c.end_offsets([tp], timeout_ms=MS), {tp: OLD_RECORDS}, "end offsets")
+            # No position yet: auto_offset_reset=earliest resets it with ListOffsets v0 (-2).
+            got = collect(lambda: [to_rec(m) for ms in c.poll(timeout_ms=200).values() for m in ms],
+                          OLD_RECORDS, "records from the earliest offset")
+            expect_records(got, first, "records read back")
+            expect_eq([r.offset for r in got], list(range(OLD_RECORDS)), "offsets read back")
+            if versions[PRODUCE] >= 2:  # message format v1
+                expect_eq([r.timestamp for r in got], [r.timestamp for r in first], "timestamps read back")
+            expect_eq(c.position(tp, timeout_ms=MS), OLD_RECORDS, "position after reading everything")
+            # At the end (ListOffsets v0, -1), then more records: exactly those arrive.
+            c.seek_to_end(tp)
+            expect_eq(c.position(tp, timeout_ms=MS), OLD_RECORDS, "position after seek_to_end")
+            more = old_records(OLD_RECORDS, 5)
+            expect_eq(produce_ok(ctx, topic, more, partition=0, **old),
+                      [(0, OLD_RECORDS + i) for i in range(5)], "(partition, offset) of the later records")
+            later = collect(lambda: [to_rec(m) for ms in c.poll(timeout_ms=200).values() for m in ms],
+                            5, "records produced after seek_to_end")
+            expect_records(later, more, "records after seek_to_end")
+            expect_eq([r.offset for r in later], list(range(OLD_RECORDS, OLD_RECORDS + 5)), "offsets after seek_to_end")
+            expect_eq(c.end_offsets([tp], timeout_ms=MS), {tp: OLD_RECORDS + 5}, "end offsets at the end")
+            c.seek_to_beginning(tp)
+            expect_eq(c.position(tp, timeout_ms=MS), 0, "position after seek_to_beginning")
+        finally:
+            c.close(autocommit=False, timeout_ms=5000)
+    expect_sent(seen, versions, f"api_version={api_version}")
+
+
+scenario("old-api-0.10.0-produce-consume", timeout=60)(
+    old_api_produce_consume((0, 10, 0), {PRODUCE: 2, FETCH: 2, LIST_OFFSETS: 0, METADATA: 1}))
+scenario("old-api-0.9-produce-consume", timeout=60)(
+    old_api_produce_consume((0, 9), {PRODUCE: 1, FETCH: 1, LIST_OFFSETS: 0, METADATA: 0}))
+
+
+@scenario("old-api-0.10.1-create-delete-topics", timeout=60)
+def old_api_create_delete_topics(ctx):
+    """api_version=(0, 10, 1): KafkaAdminClient's CreateTopics v0 (partitions and replication
+    factor given) creates the topic with its partitions, a second create is TOPIC_ALREADY_EXISTS,
+    DeleteTopics v0 deletes it (it leaves the metadata) and a second delete is
+    UNKNOWN_TOPIC_OR_PARTITION."""
+    topic = ctx.topic()
+    with sent_versions() as seen:
+        a = KafkaAdminClient(bootstrap_servers=ctx.bootstrap, request_timeout_ms=MS, api_version=(0, 10, 1))
+        try:
+            expect_eq(create(a, {topic: {"num_partitions": 3, "replication_factor": 1}}), {topic: OK},
+                      "CreateTopics v0")
+            expect_eq(create(a, {topic: {"num_partitions": 3, "replication_factor": 1}}),
+                      {topic: Errors.TopicAlreadyExistsError.__name__}, "CreateTopics v0 again")
+            wait_until(lambda: topic in a.list_topics(), 10, what=f"{topic} in the metadata")
+            with admin(ctx) as modern:
+                partitions = topics_of(modern)[topic]["partitions"]
+            expect_eq(sorted(p["partition_index"] for p in partitions), [0, 1, 2], "partitions created")
+            result = a.delete_topics([topic], timeout_ms=30_000, raise_errors=False)
+            expect_eq([(t["name"], t["error_code"]) for t in result["topics"]], [(topic, 0)], "DeleteTopics v0")
+            wait_until(lambda: topic not in a.list_topics(), 10, what=f"{topic} gone from the metadata")
+            result = a.delete_topics([topic], timeout_ms=30_000, raise_errors=False)
+            expect_eq([(t["name"], t["error_code"]) for t in result["topics"]],
+                      [(topic, Errors.UnknownTopicOrPartitionError.errno)], "DeleteTopics v0 again")
+        finally:
+            a.close()
+    expect_sent(seen, {CREATE_TOPICS: 0, DELETE_TOPICS: 0}, "api_version=(0, 10, 1)")
 
 
 # -- transactions (KIP-98, KIP-447): the scenarios of transactions.py, through this client ------
