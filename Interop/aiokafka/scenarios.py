@@ -7,6 +7,7 @@ import time
 import aiokafka.errors as Errors
 import groupcheck
 import transactions
+from shared import produce_consume
 from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, ConsumerRebalanceListener, TopicPartition
 from aiokafka.coordinator.assignors.range import RangePartitionAssignor
 from aiokafka.coordinator.assignors.roundrobin import RoundRobinPartitionAssignor
@@ -136,118 +137,6 @@ def expect_error(err, cls, what):
 # Produce and consume
 
 
-def roundtrip(codec):
-    async def run(ctx):
-        topic = ctx.topic()
-        sent = numbered(500, codec)
-        await produce_ok(ctx, topic, sent, partition=0, compression_type=None if codec == "none" else codec,
-                         linger_ms=50)
-        got = await consume(ctx, [(topic, 0)])
-        expect_roundtrip(ctx, topic, got, sent, codec)
-    return run
-
-
-for _codec in CODECS:
-    scenario(f"roundtrip-{_codec}")(roundtrip(_codec))
-
-
-@scenario("keys-headers-nulls")
-async def keys_headers_nulls(ctx):
-    topic = ctx.topic()
-    # send() refuses a record with neither key nor value.
-    sent = edge_records(null_key_and_value=False)
-    await produce_ok(ctx, topic, sent, partition=0)
-    got = await consume(ctx, [(topic, 0)])
-    expect_records(got, sent)
-    expect_offsets_contiguous(got)
-
-
-@scenario("message-max-size")
-async def message_max_size(ctx):
-    topic = ctx.topic()
-    value = big_value(value_size_for_batch(MESSAGE_MAX_BYTES))
-    # The producer's own limit (max_request_size, default 1 MiB) must not stop it first.
-    await produce_ok(ctx, topic, [Rec(value=value)], partition=0, max_request_size=2_000_000)
-    got = await consume(ctx, [(topic, 0)])
-    expect_eq(len(got), 1, "records consumed")
-    expect(got[0].value == value, "the 1 MiB value back intact")
-    expect_eq([b[3] for b in ctx.batches_on_disk(topic, 0)], [MESSAGE_MAX_BYTES], "stored batch size")
-
-
-@scenario("message-over-max")
-async def message_over_max(ctx):
-    topic = ctx.topic()
-    value = big_value(value_size_for_batch(MESSAGE_MAX_BYTES + 1))
-    results = await produce(ctx, topic, [Rec(value=value)], partition=0, max_request_size=2_000_000)
-    expect_error(results[0][0], Errors.MessageSizeTooLargeError, "a batch one byte over message.max.bytes")
-    expect_eq(await latest(ctx, topic), 0, "end offset after the rejected batch")
-    expect_eq(await produce_ok(ctx, topic, [Rec(value=b"small")], partition=0), [(0, 0)], "the next record's offset")
-
-
-@scenario("idempotent-produce")
-async def idempotent_produce(ctx):
-    topic = ctx.topic()
-    sent = numbered(300, "idem")
-    p = await producer(ctx, enable_idempotence=True, max_batch_size=4000)
-    try:
-        await produce_ok(ctx, topic, sent[:150], partition=0, client=p)
-        await produce_ok(ctx, topic, sent[150:], partition=0, client=p)
-    finally:
-        await bounded(p.stop())
-    got = await consume(ctx, [(topic, 0)])
-    expect_records(got, sent)
-    expect_offsets_contiguous(got)
-
-
-@scenario("offsets-for-times")
-async def offsets_for_times(ctx):
-    topic = ctx.topic()
-    base = int(time.time() * 1000) - 60_000
-    stamps = [base + i * 1000 for i in range(10)] + [base + 500]  # the last one out of order
-    sent = [Rec(key=b"k", value=f"v{i}".encode(), timestamp=ts) for i, ts in enumerate(stamps)]
-    await produce_ok(ctx, topic, sent, partition=0)
-    got = await consume(ctx, [(topic, 0)])
-    expect_eq([r.timestamp for r in got], stamps, "timestamps consumed")
-    c = await consumer(ctx)
-    tp = TopicPartition(topic, 0)
-    try:
-        # The first offset whose timestamp is at or after the target, in offset order.
-        for target, want in [(base + 2500, 3), (base + 4000, 4), (base + 200, 1), (base - 1, 0)]:
-            found = (await bounded(c.offsets_for_times({tp: target})))[tp]
-            expect_eq(found and found.offset, want, f"offsets_for_times(base {target - base:+} ms)")
-        found = (await bounded(c.offsets_for_times({tp: base + 100_000})))[tp]
-        expect_eq(found, None, "offsets_for_times(the future)")
-        expect_eq((await bounded(c.beginning_offsets([tp])))[tp], 0, "beginning offset")
-        expect_eq((await bounded(c.end_offsets([tp])))[tp], 11, "end offset")
-    finally:
-        await bounded(c.stop())
-
-
-# ---------------------------------------------------------------------------------------------
-# Seek, pause and resume: one partition read again from another offset (common.py). aiokafka
-# sends no fetch session (session id 0, epoch -1): every Fetch is a full one.
-
-
-async def produce_flushed(ctx, topic, records):
-    """To partition 0, flushed every FLUSH_EVERY records: several batches."""
-    p = await producer(ctx)
-    try:
-        for run in flushes(records):
-            await produce_ok(ctx, topic, run, partition=0, client=p)
-    finally:
-        await bounded(p.stop())
-    expect_several_batches(ctx, topic, records)
-
-
-async def assigned(ctx, topic, **conf):
-    """A consumer (no group) assigned partition 0 of `topic`, at offset 0."""
-    c = await consumer(ctx, **conf)
-    tp = TopicPartition(topic, 0)
-    c.assign([tp])
-    c.seek(tp, 0)
-    return c, tp
-
-
 def poller(c, max_records=5000):
     """One getmany of `c` as [Rec], for collect_async()."""
     async def poll():
@@ -256,97 +145,139 @@ def poller(c, max_records=5000):
     return poll
 
 
-@scenario("seek-back", timeout=45)
-async def seek_back(ctx):
-    """Read to the end, seek back to 500: 500..999 again."""
-    topic, sent = ctx.topic(), numbered(SEEK_RECORDS, "back")
-    await produce_flushed(ctx, topic, sent)
-    c, tp = await assigned(ctx, topic)
-    try:
-        await expect_next_async(poller(c), sent, 0, len(sent), "the first read")
-        expect_eq(await bounded(c.position(tp)), len(sent), "position after the first read")
-        c.seek(tp, 500)
-        await expect_next_async(poller(c), sent, 500, len(sent), "after seeking back to 500")
-    finally:
-        await bounded(c.stop())
+class _Loop:
+    """Runs the client's coroutines for the synchronous shared scenarios, on one event loop per
+    adapter (every client object it makes lives on that loop)."""
+
+    def __init__(self, loop=None):
+        self.loop = loop or asyncio.new_event_loop()
+
+    def run(self, coro, timeout=TIMEOUT):
+        return self.loop.run_until_complete(bounded(coro, timeout))
+
+    def call(self, fn, *args):
+        """A plain method of a client object, inside the loop (aiokafka makes futures in them)."""
+        async def inside():
+            return fn(*args)
+        return self.run(inside())
 
 
-@scenario("small-fetches", timeout=45)
-async def small_fetches(ctx):
-    """Fetch at most 16 KiB of the partition at a time: every record, 0..999, with nothing new
-    produced between the fetches."""
-    topic, sent = ctx.topic(), numbered(SEEK_RECORDS, "small")
-    await produce_flushed(ctx, topic, sent)
-    expect_several_fetches(ctx, topic)
-    c, _ = await assigned(ctx, topic, max_partition_fetch_bytes=SMALL_FETCH_BYTES)
-    try:
-        await expect_next_async(poller(c), sent, 0, len(sent), f"fetching {SMALL_FETCH_BYTES} bytes at a time")
-    finally:
-        await bounded(c.stop())
+class _Reader(_Loop):
+    """shared.produce_consume's Reader over an AIOKafkaConsumer of partition 0 of `topic`. aiokafka
+    sends no fetch session (session id 0, epoch -1): every Fetch is a full one."""
+
+    def __init__(self, loop, c, topic):
+        super().__init__(loop)
+        self.c, self.tp = c, TopicPartition(topic, 0)
+
+    def poll(self, max_records):
+        return self.run(poller(self.c, max_records)())
+
+    def position(self):
+        return self.run(self.c.position(self.tp))
+
+    def seek(self, offset):
+        self.call(self.c.seek, self.tp, offset)
+
+    def pause(self):
+        self.call(self.c.pause, self.tp)
+
+    def resume(self):
+        self.call(self.c.resume, self.tp)
+
+    def close(self):
+        self.run(self.c.stop())
 
 
-@scenario("seek-forward", timeout=45)
-async def seek_forward(ctx):
-    """Read 300 records, seek forward to 800: 800..999 next, nothing below 800."""
-    topic, sent = ctx.topic(), numbered(SEEK_RECORDS, "forward")
-    await produce_flushed(ctx, topic, sent)
-    c, tp = await assigned(ctx, topic)
-    try:
-        first = await collect_async(poller(c, max_records=100), 300, "the first 300")
-        expect_span(first, sent, 0, len(first), "the first 300")
-        expect_eq(await bounded(c.position(tp)), len(first), "position after the first 300")
-        c.seek(tp, 800)
-        await expect_next_async(poller(c), sent, 800, len(sent), "after seeking forward to 800")
-    finally:
-        await bounded(c.stop())
+class _Member(_Reader):
+    def generation(self):
+        return generation(self.c)
+
+    def commit(self, offset):
+        self.run(self.c.commit({self.tp: offset}))
+
+    def committed(self):
+        return self.run(self.c.committed(self.tp))
+
+    def unsubscribe(self):
+        self.call(self.c.unsubscribe)
+
+    def subscribe(self):
+        self.call(self.c.subscribe, [self.tp.topic])
 
 
-@scenario("pause-resume", timeout=45)
-async def pause_resume(ctx):
-    """Read the first records, pause, produce 200 more: nothing while paused; after resuming,
-    every record from where consumption stood to the new end, once each."""
-    topic, sent = ctx.topic(), numbered(SEEK_RECORDS + 200, "pause")
-    await produce_flushed(ctx, topic, sent[:SEEK_RECORDS])
-    c, tp = await assigned(ctx, topic)
-    try:
-        first = await collect_async(poller(c, max_records=100), 100, "the first records")
-        stood = len(first)
-        expect_span(first, sent, 0, stood, "the first records")
-        c.pause(tp)
-        await produce_flushed(ctx, topic, sent[SEEK_RECORDS:])
-        expect_eq([r.offset for r in await poll_for_async(poller(c), 1)], [], "offsets returned while paused")
-        expect_eq(await bounded(c.position(tp)), stood, "position while paused")
-        c.resume(tp)
-        await expect_next_async(poller(c), sent, stood, len(sent), f"after resuming at {stood}")
-    finally:
-        await bounded(c.stop())
+class _ProduceConsume(produce_consume.Adapter, _Loop):
+    null_key_and_value = False  # send() refuses a record with neither key nor value
+    lists_max_timestamp = False  # no MAX_TIMESTAMP in aiokafka's API
+
+    def __init__(self, ctx):
+        produce_consume.Adapter.__init__(self, ctx)
+        _Loop.__init__(self)
+
+    def producer(self, idempotent=False):
+        return self.run(producer(self.ctx, **({"enable_idempotence": True, "max_batch_size": 4000} if idempotent else {})))
+
+    def close_producer(self, p):
+        self.run(p.stop())
+
+    def produce(self, topic, records, partition, producer=None, codec=None, linger_ms=None, large=False):
+        conf = {}
+        if codec is not None:
+            conf["compression_type"] = None if codec == "none" else codec
+        if linger_ms is not None:
+            conf["linger_ms"] = linger_ms
+        if large:  # the producer's own limit (max_request_size, default 1 MiB) must not stop it first
+            conf["max_request_size"] = 2_000_000
+        results = self.run(produce(self.ctx, topic, records, partition=partition, client=producer, **conf), 120)
+        return [(e, m and (m.partition, m.offset)) for e, m in results]
+
+    def too_large(self, error):
+        return isinstance(error, Errors.MessageSizeTooLargeError)
+
+    def consume(self, assignments):
+        return self.run(consume(self.ctx, assignments), 60)
+
+    def _offsets(self, call):
+        async def run():
+            c = await consumer(self.ctx)
+            try:
+                return await bounded(call(c))
+            finally:
+                await bounded(c.stop())
+        return self.run(run(), 3 * TIMEOUT)
+
+    def end_offset(self, topic, partition=0):
+        return self.run(latest(self.ctx, topic, partition), 3 * TIMEOUT)
+
+    def beginning_offset(self, topic, partition=0):
+        tp = TopicPartition(topic, partition)
+        return self._offsets(lambda c: c.beginning_offsets([tp]))[tp]
+
+    def offset_for_time(self, topic, partition, timestamp):
+        tp = TopicPartition(topic, partition)
+        found = self._offsets(lambda c: c.offsets_for_times({tp: timestamp}))[tp]
+        return found and found.offset
+
+    def assigned(self, topic, fetch_bytes=None):
+        c = self.run(consumer(self.ctx, **({"max_partition_fetch_bytes": fetch_bytes} if fetch_bytes else {})))
+        r = _Reader(self.loop, c, topic)
+        r.call(c.assign, [r.tp])
+        r.seek(0)
+        return r
+
+    def member(self, topic, group):
+        async def make():
+            return AIOKafkaConsumer(bootstrap_servers=self.ctx.bootstrap, group_id=group, auto_offset_reset="earliest",
+                                    enable_auto_commit=False, request_timeout_ms=MS, fetch_max_wait_ms=100,
+                                    session_timeout_ms=10_000, heartbeat_interval_ms=1000)
+        c = self.run(make())
+        m = _Member(self.loop, c, topic)
+        m.subscribe()
+        self.run(c.start())
+        return m
 
 
-@scenario("group-resume-below-position", timeout=45)
-async def group_resume_below_position(ctx):
-    """A group member reads to the end and commits 400, then unsubscribes and subscribes again
-    (the same consumer and connection). It rejoins and resumes at 400, below the position it had
-    fetched to: 400..999 again."""
-    topic, sent = ctx.topic(), numbered(SEEK_RECORDS, "rejoin")
-    await produce_flushed(ctx, topic, sent)
-    tp = TopicPartition(topic, 0)
-    c = AIOKafkaConsumer(bootstrap_servers=ctx.bootstrap, group_id=ctx.topic("group"), auto_offset_reset="earliest",
-                         enable_auto_commit=False, request_timeout_ms=MS, fetch_max_wait_ms=100,
-                         session_timeout_ms=10_000, heartbeat_interval_ms=1000)
-    c.subscribe([topic])
-    await bounded(c.start())
-    try:
-        await expect_next_async(poller(c), sent, 0, len(sent), "the first read in the group", JOIN_TIMEOUT)
-        expect_eq(await bounded(c.position(tp)), len(sent), "position after the first read")
-        first_generation = generation(c)
-        await bounded(c.commit({tp: 400}))
-        expect_eq(await bounded(c.committed(tp)), 400, "committed offset")
-        c.unsubscribe()
-        c.subscribe([topic])
-        await expect_next_async(poller(c), sent, 400, len(sent), "after rejoining at the committed 400", JOIN_TIMEOUT)
-        expect(generation(c) > first_generation, f"a generation after {first_generation}, got {generation(c)}")
-    finally:
-        await bounded(c.stop())
+produce_consume.register(_ProduceConsume)
 
 
 # ---------------------------------------------------------------------------------------------
@@ -1033,14 +964,6 @@ async def quota_produce(ctx):
 
 # -- transactions (KIP-98, KIP-447): the scenarios of transactions.py, through this client ------
 # The scenarios are synchronous; each adapter object runs its client on a loop of its own.
-
-class _Loop:
-    def __init__(self):
-        self.loop = asyncio.new_event_loop()
-
-    def run(self, coro):
-        return self.loop.run_until_complete(bounded(coro))
-
 
 class _TxnProducer(_Loop):
     def __init__(self, ctx, transactional_id, timeout_ms):

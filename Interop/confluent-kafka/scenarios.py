@@ -6,6 +6,7 @@ import time
 
 import groupcheck
 import transactions
+from shared import produce_consume
 from confluent_kafka import OFFSET_BEGINNING, Consumer, ConsumerGroupState, ConsumerGroupTopicPartitions, KafkaError, KafkaException, Producer, TopicPartition
 from confluent_kafka.admin import (AclBinding, AclBindingFilter, AclOperation, AclPermissionType, AdminClient,
                                    AlterConfigOpType, ConfigEntry, ConfigResource, ConfigSource, NewPartitions, NewTopic,
@@ -149,120 +150,6 @@ def latest(a, topic, partition=0):
 # Produce and consume
 
 
-def roundtrip(codec):
-    def run(ctx):
-        topic = ctx.topic()
-        sent = numbered(500, codec)
-        produce_ok(ctx, topic, sent, partition=0, **{"compression.type": codec, "linger.ms": 50})
-        got = consume(ctx, [(topic, 0)])
-        expect_roundtrip(ctx, topic, got, sent, codec)
-    return run
-
-
-for _codec in CODECS:
-    scenario(f"roundtrip-{_codec}")(roundtrip(_codec))
-
-
-@scenario("keys-headers-nulls")
-def keys_headers_nulls(ctx):
-    topic = ctx.topic()
-    sent = edge_records()
-    produce_ok(ctx, topic, sent, partition=0)
-    got = consume(ctx, [(topic, 0)])
-    expect_records(got, sent)
-    expect_offsets_contiguous(got)
-
-
-@scenario("message-max-size")
-def message_max_size(ctx):
-    topic = ctx.topic()
-    value = big_value(value_size_for_batch(MESSAGE_MAX_BYTES))
-    # librdkafka's own limit (message.max.bytes, default 1,000,000) must not stop it first.
-    produce_ok(ctx, topic, [Rec(value=value)], partition=0, **{"message.max.bytes": 2_000_000})
-    got = consume(ctx, [(topic, 0)])
-    expect_eq(len(got), 1, "records consumed")
-    expect(got[0].value == value, "the 1 MiB value back intact")
-    expect_eq([b[3] for b in ctx.batches_on_disk(topic, 0)], [MESSAGE_MAX_BYTES], "stored batch size")
-
-
-@scenario("message-over-max")
-def message_over_max(ctx):
-    topic = ctx.topic()
-    value = big_value(value_size_for_batch(MESSAGE_MAX_BYTES + 1))
-    reports = produce(ctx, topic, [Rec(value=value)], partition=0, **{"message.max.bytes": 2_000_000})
-    expect_error(reports[0][0], KafkaError.MSG_SIZE_TOO_LARGE, "a batch one byte over message.max.bytes")
-    a = admin(ctx)
-    expect_eq(latest(a, topic), 0, "end offset after the rejected batch")
-    expect_eq(produce_ok(ctx, topic, [Rec(value=b"small")], partition=0), [(0, 0)], "the next record's offset")
-
-
-@scenario("idempotent-produce")
-def idempotent_produce(ctx):
-    topic = ctx.topic()
-    sent = numbered(300, "idem")
-    p = producer(ctx, **{"enable.idempotence": True, "linger.ms": 5, "batch.num.messages": 50})
-    produce_ok(ctx, topic, sent[:150], partition=0, client=p)
-    produce_ok(ctx, topic, sent[150:], partition=0, client=p)
-    got = consume(ctx, [(topic, 0)])
-    expect_records(got, sent)
-    expect_offsets_contiguous(got)
-
-
-@scenario("offsets-for-times")
-def offsets_for_times(ctx):
-    topic = ctx.topic()
-    base = int(time.time() * 1000) - 60_000
-    stamps = [base + i * 1000 for i in range(10)] + [base + 500]  # the last one out of order
-    sent = [Rec(key=b"k", value=f"v{i}".encode(), timestamp=ts) for i, ts in enumerate(stamps)]
-    produce_ok(ctx, topic, sent, partition=0)
-    got = consume(ctx, [(topic, 0)])
-    expect_eq([r.timestamp for r in got], stamps, "timestamps consumed")
-    c = Consumer({"bootstrap.servers": ctx.bootstrap, "group.id": "interop-unused", "enable.auto.commit": False})
-    try:
-        # The first offset whose timestamp is at or after the target, in offset order.
-        for target, want in [(base + 2500, 3), (base + 4000, 4), (base + 200, 1), (base - 1, 0), (base + 100_000, -1)]:
-            found = c.offsets_for_times([TopicPartition(topic, 0, target)], timeout=TIMEOUT)
-            expect_eq(found[0].offset, want, f"offsets_for_times(base {target - base:+} ms)")
-            if found[0].error is not None:
-                raise ScenarioFailure(f"offsets_for_times error: {found[0].error}")
-    finally:
-        c.close()
-    a = admin(ctx)
-    tp = TopicPartition(topic, 0)
-    expect_eq(offsets(a, {tp: OffsetSpec.earliest()})[(topic, 0)][0], 0, "earliest offset")
-    expect_eq(offsets(a, {tp: OffsetSpec.latest()})[(topic, 0)][0], 11, "latest offset")
-
-
-@scenario("list-offsets-max-timestamp")
-def list_offsets_max_timestamp(ctx):
-    """KIP-734: the offset of the record with the largest timestamp, not the last one's."""
-    topic = ctx.topic()
-    base = int(time.time() * 1000) - 60_000
-    stamps = [base + i * 1000 for i in range(10)] + [base + 500]
-    produce_ok(ctx, topic, [Rec(value=f"v{i}".encode(), timestamp=ts) for i, ts in enumerate(stamps)], partition=0)
-    found = offsets(admin(ctx), {TopicPartition(topic, 0): OffsetSpec.max_timestamp()})[(topic, 0)]
-    expect_eq(found, (9, base + 9000), "max timestamp (offset, timestamp)")
-
-
-# ---------------------------------------------------------------------------------------------
-# Seek, pause and resume: one partition read again from another offset (common.py).
-
-
-def produce_flushed(ctx, topic, records):
-    """To partition 0, flushed every FLUSH_EVERY records: several batches."""
-    p = producer(ctx)
-    for run in flushes(records):
-        produce_ok(ctx, topic, run, partition=0, client=p)
-    expect_several_batches(ctx, topic, records)
-
-
-def assigned(ctx, topic, **conf):
-    """A consumer (manual assignment, no group requests) assigned partition 0 of `topic`, at offset 0."""
-    c = consumer(ctx, **conf)
-    c.assign([TopicPartition(topic, 0, 0)])
-    return c, TopicPartition(topic, 0)
-
-
 def poller(c, max_records=5000):
     """One consume() of `c` as [Rec], for collect()."""
     def poll():
@@ -279,99 +166,114 @@ def position(c, tp):
     return c.position([tp])[0].offset
 
 
-@scenario("seek-back", timeout=45)
-def seek_back(ctx):
-    """Read to the end, seek back to 500: 500..999 again."""
-    topic, sent = ctx.topic(), numbered(SEEK_RECORDS, "back")
-    produce_flushed(ctx, topic, sent)
-    c, tp = assigned(ctx, topic)
-    try:
-        expect_next(poller(c), sent, 0, len(sent), "the first read")
-        expect_eq(position(c, tp), len(sent), "position after the first read")
-        c.seek(TopicPartition(topic, 0, 500))
-        expect_next(poller(c), sent, 500, len(sent), "after seeking back to 500")
-    finally:
-        c.close()
+class _Reader:
+    """shared.produce_consume's Reader over a Consumer of partition 0 of `topic`."""
+
+    def __init__(self, c, topic):
+        self.c, self.tp = c, TopicPartition(topic, 0)
+
+    def poll(self, max_records):
+        return poller(self.c, max_records)()
+
+    def position(self):
+        return position(self.c, self.tp)
+
+    def seek(self, offset):
+        self.c.seek(TopicPartition(self.tp.topic, 0, offset))
+
+    def pause(self):
+        self.c.pause([self.tp])
+
+    def resume(self):
+        self.c.resume([self.tp])
+
+    def close(self):
+        self.c.close()
 
 
-@scenario("small-fetches", timeout=45)
-def small_fetches(ctx):
-    """Fetch at most 16 KiB of the partition at a time: every record, 0..999, with nothing new
-    produced between the fetches."""
-    topic, sent = ctx.topic(), numbered(SEEK_RECORDS, "small")
-    produce_flushed(ctx, topic, sent)
-    expect_several_fetches(ctx, topic)
-    # fetch.max.bytes (the whole response) keeps its default, 50 MiB: librdkafka refuses one below
-    # message.max.bytes (1 MB), and with one partition max.partition.fetch.bytes is what limits.
-    c, _ = assigned(ctx, topic, **{"max.partition.fetch.bytes": SMALL_FETCH_BYTES})
-    try:
-        expect_next(poller(c), sent, 0, len(sent), f"fetching {SMALL_FETCH_BYTES} bytes at a time")
-    finally:
-        c.close()
+class _Member(_Reader):
+    def __init__(self, ctx, topic, group):
+        super().__init__(Consumer({"bootstrap.servers": ctx.bootstrap, "group.id": group, "auto.offset.reset": "earliest",
+                                   "enable.auto.commit": False, "session.timeout.ms": 10000,
+                                   "socket.timeout.ms": 10000, "fetch.wait.max.ms": 100}), topic)
+        self.subscribe()
+
+    def generation(self):
+        return generation(self.c)
+
+    def commit(self, offset):
+        committed = self.c.commit(offsets=[TopicPartition(self.tp.topic, 0, offset)], asynchronous=False)
+        expect_eq([(x.offset, x.error) for x in committed], [(offset, None)], "commit (offset, error)")
+
+    def committed(self):
+        return self.c.committed([self.tp], timeout=TIMEOUT)[0].offset
+
+    def unsubscribe(self):
+        self.c.unsubscribe()
+
+    def subscribe(self):
+        self.c.subscribe([self.tp.topic])
 
 
-@scenario("seek-forward", timeout=45)
-def seek_forward(ctx):
-    """Read 300 records, seek forward to 800: 800..999 next, nothing below 800."""
-    topic, sent = ctx.topic(), numbered(SEEK_RECORDS, "forward")
-    produce_flushed(ctx, topic, sent)
-    c, tp = assigned(ctx, topic)
-    try:
-        first = collect(poller(c, max_records=100), 300, "the first 300")
-        expect_span(first, sent, 0, len(first), "the first 300")
-        expect_eq(position(c, tp), len(first), "position after the first 300")
-        c.seek(TopicPartition(topic, 0, 800))
-        expect_next(poller(c), sent, 800, len(sent), "after seeking forward to 800")
-    finally:
-        c.close()
+class _ProduceConsume(produce_consume.Adapter):
+    def producer(self, idempotent=False):
+        if idempotent:
+            return producer(self.ctx, **{"enable.idempotence": True, "linger.ms": 5, "batch.num.messages": 50})
+        return producer(self.ctx)
+
+    def close_producer(self, p):
+        expect_eq(p.flush(30), 0, "messages left undelivered after flush(30)")
+
+    def produce(self, topic, records, partition, producer=None, codec=None, linger_ms=None, large=False):
+        conf = {}
+        if codec is not None:
+            conf["compression.type"] = codec
+        if linger_ms is not None:
+            conf["linger.ms"] = linger_ms
+        if large:  # librdkafka's own limit (message.max.bytes, default 1,000,000) must not stop it first
+            conf["message.max.bytes"] = 2_000_000
+        return [(err, None if err else (m.partition(), m.offset()))
+                for err, m in produce(self.ctx, topic, records, partition=partition, client=producer, **conf)]
+
+    def too_large(self, error):
+        return error is not None and error.code() == KafkaError.MSG_SIZE_TOO_LARGE
+
+    def consume(self, assignments):
+        return consume(self.ctx, assignments)
+
+    def end_offset(self, topic, partition=0):
+        return latest(admin(self.ctx), topic, partition)
+
+    def beginning_offset(self, topic, partition=0):
+        tp = TopicPartition(topic, partition)
+        return offsets(admin(self.ctx), {tp: OffsetSpec.earliest()})[(topic, partition)][0]
+
+    def offset_for_time(self, topic, partition, timestamp):
+        c = Consumer({"bootstrap.servers": self.ctx.bootstrap, "group.id": "interop-unused", "enable.auto.commit": False})
+        try:
+            found = c.offsets_for_times([TopicPartition(topic, partition, timestamp)], timeout=TIMEOUT)[0]
+        finally:
+            c.close()
+        if found.error is not None:
+            raise ScenarioFailure(f"offsets_for_times error: {found.error}")
+        return None if found.offset == -1 else found.offset
+
+    def max_timestamp(self, topic, partition):
+        return offsets(admin(self.ctx), {TopicPartition(topic, partition): OffsetSpec.max_timestamp()})[(topic, partition)]
+
+    def assigned(self, topic, fetch_bytes=None):
+        # fetch.max.bytes (the whole response) keeps its default, 50 MiB: librdkafka refuses one
+        # below message.max.bytes (1 MB), and with one partition max.partition.fetch.bytes is what
+        # limits.
+        c = consumer(self.ctx, **({"max.partition.fetch.bytes": fetch_bytes} if fetch_bytes else {}))
+        c.assign([TopicPartition(topic, 0, 0)])
+        return _Reader(c, topic)
+
+    def member(self, topic, group):
+        return _Member(self.ctx, topic, group)
 
 
-@scenario("pause-resume", timeout=45)
-def pause_resume(ctx):
-    """Read the first records, pause, produce 200 more: nothing while paused; after resuming,
-    every record from where consumption stood to the new end, once each."""
-    topic, sent = ctx.topic(), numbered(SEEK_RECORDS + 200, "pause")
-    produce_flushed(ctx, topic, sent[:SEEK_RECORDS])
-    c, tp = assigned(ctx, topic)
-    try:
-        first = collect(poller(c, max_records=100), 100, "the first records")
-        stood = len(first)
-        expect_span(first, sent, 0, stood, "the first records")
-        c.pause([tp])
-        produce_flushed(ctx, topic, sent[SEEK_RECORDS:])
-        expect_eq([r.offset for r in poll_for(poller(c), 1)], [], "offsets returned while paused")
-        expect_eq(position(c, tp), stood, "position while paused")
-        c.resume([tp])
-        expect_next(poller(c), sent, stood, len(sent), f"after resuming at {stood}")
-    finally:
-        c.close()
-
-
-@scenario("group-resume-below-position", timeout=45)
-def group_resume_below_position(ctx):
-    """A group member reads to the end and commits 400, then unsubscribes and subscribes again
-    (the same consumer and connection). It rejoins and resumes at 400, below the position it had
-    fetched to: 400..999 again."""
-    topic, sent = ctx.topic(), numbered(SEEK_RECORDS, "rejoin")
-    produce_flushed(ctx, topic, sent)
-    tp = TopicPartition(topic, 0)
-    c = Consumer({"bootstrap.servers": ctx.bootstrap, "group.id": ctx.topic("group"), "auto.offset.reset": "earliest",
-                  "enable.auto.commit": False, "session.timeout.ms": 10000, "socket.timeout.ms": 10000,
-                  "fetch.wait.max.ms": 100})
-    try:
-        c.subscribe([topic])
-        expect_next(poller(c), sent, 0, len(sent), "the first read in the group", JOIN_TIMEOUT)
-        expect_eq(position(c, tp), len(sent), "position after the first read")
-        first_generation = generation(c)
-        committed = c.commit(offsets=[TopicPartition(topic, 0, 400)], asynchronous=False)
-        expect_eq([(x.offset, x.error) for x in committed], [(400, None)], "commit (offset, error)")
-        expect_eq(c.committed([tp], timeout=TIMEOUT)[0].offset, 400, "committed offset")
-        c.unsubscribe()
-        c.subscribe([topic])
-        expect_next(poller(c), sent, 400, len(sent), "after rejoining at the committed 400", JOIN_TIMEOUT)
-        expect(generation(c) > first_generation, f"a generation after {first_generation}, got {generation(c)}")
-    finally:
-        c.close()
+produce_consume.register(_ProduceConsume)
 
 
 # ---------------------------------------------------------------------------------------------

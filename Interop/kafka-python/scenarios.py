@@ -8,6 +8,7 @@ from contextlib import contextmanager
 
 import groupcheck
 import transactions
+from shared import produce_consume
 import kafka.errors as Errors
 from kafka import AsyncConsumerRebalanceListener, KafkaAdminClient, KafkaConsumer, KafkaProducer, OffsetAndMetadata, TopicPartition
 from kafka.coordinator.assignors.cooperative_sticky import CooperativeStickyAssignor
@@ -143,223 +144,124 @@ def expect_error(err, cls, what):
 # Produce and consume
 
 
-def roundtrip(codec):
-    def run(ctx):
-        topic = ctx.topic()
-        sent = numbered(500, codec)
-        produce_ok(ctx, topic, sent, partition=0, compression_type=None if codec == "none" else codec, linger_ms=50)
-        got = consume(ctx, [(topic, 0)])
-        expect_roundtrip(ctx, topic, got, sent, codec)
-    return run
-
-
-for _codec in CODECS:
-    scenario(f"roundtrip-{_codec}")(roundtrip(_codec))
-
-
-@scenario("keys-headers-nulls")
-def keys_headers_nulls(ctx):
-    topic = ctx.topic()
-    # send() refuses a record with neither key nor value, and headers with null values.
-    sent = edge_records(null_header_values=False, null_key_and_value=False)
-    produce_ok(ctx, topic, sent, partition=0)
-    got = consume(ctx, [(topic, 0)])
-    expect_records(got, sent)
-    expect_offsets_contiguous(got)
-
-
-@scenario("message-max-size")
-def message_max_size(ctx):
-    topic = ctx.topic()
-    value = big_value(value_size_for_batch(MESSAGE_MAX_BYTES))
-    # The producer's own limit (max_request_size, default 1 MiB) must not stop it first.
-    produce_ok(ctx, topic, [Rec(value=value)], partition=0, max_request_size=2_000_000)
-    got = consume(ctx, [(topic, 0)])
-    expect_eq(len(got), 1, "records consumed")
-    expect(got[0].value == value, "the 1 MiB value back intact")
-    expect_eq([b[3] for b in ctx.batches_on_disk(topic, 0)], [MESSAGE_MAX_BYTES], "stored batch size")
-
-
-@scenario("message-over-max")
-def message_over_max(ctx):
-    topic = ctx.topic()
-    value = big_value(value_size_for_batch(MESSAGE_MAX_BYTES + 1))
-    results = produce(ctx, topic, [Rec(value=value)], partition=0, max_request_size=2_000_000)
-    expect_error(results[0][0], Errors.MessageSizeTooLargeError, "a batch one byte over message.max.bytes")
-    expect_eq(latest(ctx, topic), 0, "end offset after the rejected batch")
-    expect_eq(produce_ok(ctx, topic, [Rec(value=b"small")], partition=0), [(0, 0)], "the next record's offset")
-
-
-@scenario("idempotent-produce")
-def idempotent_produce(ctx):
-    topic = ctx.topic()
-    sent = numbered(300, "idem")
-    p = producer(ctx, enable_idempotence=True, batch_size=4000)
-    try:
-        produce_ok(ctx, topic, sent[:150], partition=0, client=p)
-        produce_ok(ctx, topic, sent[150:], partition=0, client=p)
-    finally:
-        p.close(timeout=5)
-    got = consume(ctx, [(topic, 0)])
-    expect_records(got, sent)
-    expect_offsets_contiguous(got)
-
-
-@scenario("offsets-for-times")
-def offsets_for_times(ctx):
-    topic = ctx.topic()
-    base = int(time.time() * 1000) - 60_000
-    stamps = [base + i * 1000 for i in range(10)] + [base + 500]  # the last one out of order
-    sent = [Rec(key=b"k", value=f"v{i}".encode(), timestamp=ts) for i, ts in enumerate(stamps)]
-    produce_ok(ctx, topic, sent, partition=0)
-    got = consume(ctx, [(topic, 0)])
-    expect_eq([r.timestamp for r in got], stamps, "timestamps consumed")
-    c = consumer(ctx)
-    tp = TopicPartition(topic, 0)
-    try:
-        # The first offset whose timestamp is at or after the target, in offset order.
-        for target, want in [(base + 2500, 3), (base + 4000, 4), (base + 200, 1), (base - 1, 0)]:
-            found = c.offsets_for_times({tp: target}, timeout_ms=MS)[tp]
-            expect_eq(found and found.offset, want, f"offsets_for_times(base {target - base:+} ms)")
-        expect_eq(c.offsets_for_times({tp: base + 100_000}, timeout_ms=MS)[tp], None, "offsets_for_times(the future)")
-        expect_eq(c.beginning_offsets([tp], timeout_ms=MS)[tp], 0, "beginning offset")
-        expect_eq(c.end_offsets([tp], timeout_ms=MS)[tp], 11, "end offset")
-    finally:
-        c.close(autocommit=False, timeout_ms=5000)
-
-
-@scenario("list-offsets-max-timestamp")
-def list_offsets_max_timestamp(ctx):
-    """KIP-734: the offset of the record with the largest timestamp, not the last one's."""
-    topic = ctx.topic()
-    base = int(time.time() * 1000) - 60_000
-    stamps = [base + i * 1000 for i in range(10)] + [base + 500]
-    produce_ok(ctx, topic, [Rec(value=f"v{i}".encode(), timestamp=ts) for i, ts in enumerate(stamps)], partition=0)
-    tp = TopicPartition(topic, 0)
-    found = admin(ctx).list_partition_offsets({tp: OffsetSpec.MAX_TIMESTAMP}, timeout_ms=MS)[tp]
-    expect_eq((found.offset, found.timestamp), (9, base + 9000), "max timestamp (offset, timestamp)")
-
-
-# ---------------------------------------------------------------------------------------------
-# Seek, pause and resume: one partition read again from another offset (common.py). kafka-python
-# fetches in an incremental fetch session (KIP-227) that already holds the partition.
-
-
-def produce_flushed(ctx, topic, records):
-    """To partition 0, flushed every FLUSH_EVERY records: several batches."""
-    p = producer(ctx)
-    try:
-        for run in flushes(records):
-            produce_ok(ctx, topic, run, partition=0, client=p)
-    finally:
-        p.close(timeout=5)
-    expect_several_batches(ctx, topic, records)
-
-
-def assigned(ctx, topic, **conf):
-    """A consumer (no group) assigned partition 0 of `topic`, at offset 0."""
-    c = consumer(ctx, **conf)
-    tp = TopicPartition(topic, 0)
-    c.assign([tp])
-    c.seek(tp, 0)
-    return c, tp
-
-
 def poller(c, max_records=5000):
     """One poll of `c` as [Rec], for collect()."""
     return lambda: [to_rec(m) for messages in c.poll(timeout_ms=500, max_records=max_records).values() for m in messages]
 
 
-@scenario("seek-back", timeout=45)
-def seek_back(ctx):
-    """Read to the end, seek back to 500: 500..999 again."""
-    topic, sent = ctx.topic(), numbered(SEEK_RECORDS, "back")
-    produce_flushed(ctx, topic, sent)
-    c, tp = assigned(ctx, topic)
-    try:
-        expect_next(poller(c), sent, 0, len(sent), "the first read")
-        expect_eq(c.position(tp, timeout_ms=MS), len(sent), "position after the first read")
-        c.seek(tp, 500)
-        expect_next(poller(c), sent, 500, len(sent), "after seeking back to 500")
-    finally:
-        c.close(autocommit=False, timeout_ms=5000)
+class _Reader:
+    """shared.produce_consume's Reader over a KafkaConsumer of partition 0 of `topic`. kafka-python
+    fetches in an incremental fetch session (KIP-227) that already holds the partition."""
+
+    def __init__(self, c, topic):
+        self.c, self.tp = c, TopicPartition(topic, 0)
+
+    def poll(self, max_records):
+        return poller(self.c, max_records)()
+
+    def position(self):
+        return self.c.position(self.tp, timeout_ms=MS)
+
+    def seek(self, offset):
+        self.c.seek(self.tp, offset)
+
+    def pause(self):
+        self.c.pause(self.tp)
+
+    def resume(self):
+        self.c.resume(self.tp)
+
+    def close(self):
+        self.c.close(autocommit=False, timeout_ms=5000)
 
 
-@scenario("small-fetches", timeout=45)
-def small_fetches(ctx):
-    """Fetch at most 16 KiB of the partition at a time: every record, 0..999, with nothing new
-    produced between the fetches."""
-    topic, sent = ctx.topic(), numbered(SEEK_RECORDS, "small")
-    produce_flushed(ctx, topic, sent)
-    expect_several_fetches(ctx, topic)
-    c, _ = assigned(ctx, topic, max_partition_fetch_bytes=SMALL_FETCH_BYTES)
-    try:
-        expect_next(poller(c), sent, 0, len(sent), f"fetching {SMALL_FETCH_BYTES} bytes at a time")
-    finally:
-        c.close(autocommit=False, timeout_ms=5000)
+class _Member(_Reader):
+    def __init__(self, ctx, topic, group):
+        super().__init__(KafkaConsumer(bootstrap_servers=ctx.bootstrap, group_id=group, auto_offset_reset="earliest",
+                                       enable_auto_commit=False, request_timeout_ms=MS, fetch_max_wait_ms=100,
+                                       session_timeout_ms=10_000, heartbeat_interval_ms=1000), topic)
+        self.subscribe()
+
+    def generation(self):
+        return generation(self.c)
+
+    def commit(self, offset):
+        self.c.commit({self.tp: OffsetAndMetadata(offset, "", -1)}, timeout_ms=MS)
+
+    def committed(self):
+        return self.c.committed(self.tp, timeout_ms=MS)
+
+    def unsubscribe(self):
+        self.c.unsubscribe()
+
+    def subscribe(self):
+        self.c.subscribe([self.tp.topic])
 
 
-@scenario("seek-forward", timeout=45)
-def seek_forward(ctx):
-    """Read 300 records, seek forward to 800: 800..999 next, nothing below 800."""
-    topic, sent = ctx.topic(), numbered(SEEK_RECORDS, "forward")
-    produce_flushed(ctx, topic, sent)
-    c, tp = assigned(ctx, topic)
-    try:
-        first = collect(poller(c, max_records=100), 300, "the first 300")
-        expect_span(first, sent, 0, len(first), "the first 300")
-        expect_eq(c.position(tp, timeout_ms=MS), len(first), "position after the first 300")
-        c.seek(tp, 800)
-        expect_next(poller(c), sent, 800, len(sent), "after seeking forward to 800")
-    finally:
-        c.close(autocommit=False, timeout_ms=5000)
+class _ProduceConsume(produce_consume.Adapter):
+    # send() refuses a record with neither key nor value, and headers with null values.
+    null_header_values = False
+    null_key_and_value = False
+
+    def producer(self, idempotent=False):
+        return producer(self.ctx, enable_idempotence=True, batch_size=4000) if idempotent else producer(self.ctx)
+
+    def close_producer(self, p):
+        p.close(timeout=5)
+
+    def produce(self, topic, records, partition, producer=None, codec=None, linger_ms=None, large=False):
+        conf = {}
+        if codec is not None:
+            conf["compression_type"] = None if codec == "none" else codec
+        if linger_ms is not None:
+            conf["linger_ms"] = linger_ms
+        if large:  # the producer's own limit (max_request_size, default 1 MiB) must not stop it first
+            conf["max_request_size"] = 2_000_000
+        return [(e, m and (m.partition, m.offset))
+                for e, m in produce(self.ctx, topic, records, partition=partition, client=producer, **conf)]
+
+    def too_large(self, error):
+        return isinstance(error, Errors.MessageSizeTooLargeError)
+
+    def consume(self, assignments):
+        return consume(self.ctx, assignments)
+
+    def _offsets(self, call):
+        c = consumer(self.ctx)
+        try:
+            return call(c)
+        finally:
+            c.close(autocommit=False, timeout_ms=5000)
+
+    def end_offset(self, topic, partition=0):
+        return latest(self.ctx, topic, partition)
+
+    def beginning_offset(self, topic, partition=0):
+        tp = TopicPartition(topic, partition)
+        return self._offsets(lambda c: c.beginning_offsets([tp], timeout_ms=MS)[tp])
+
+    def offset_for_time(self, topic, partition, timestamp):
+        tp = TopicPartition(topic, partition)
+        found = self._offsets(lambda c: c.offsets_for_times({tp: timestamp}, timeout_ms=MS)[tp])
+        return found and found.offset
+
+    def max_timestamp(self, topic, partition):
+        tp = TopicPartition(topic, partition)
+        found = admin(self.ctx).list_partition_offsets({tp: OffsetSpec.MAX_TIMESTAMP}, timeout_ms=MS)[tp]
+        return found.offset, found.timestamp
+
+    def assigned(self, topic, fetch_bytes=None):
+        c = consumer(self.ctx, **({"max_partition_fetch_bytes": fetch_bytes} if fetch_bytes else {}))
+        r = _Reader(c, topic)
+        c.assign([r.tp])
+        c.seek(r.tp, 0)
+        return r
+
+    def member(self, topic, group):
+        return _Member(self.ctx, topic, group)
 
 
-@scenario("pause-resume", timeout=45)
-def pause_resume(ctx):
-    """Read the first records, pause, produce 200 more: nothing while paused; after resuming,
-    every record from where consumption stood to the new end, once each."""
-    topic, sent = ctx.topic(), numbered(SEEK_RECORDS + 200, "pause")
-    produce_flushed(ctx, topic, sent[:SEEK_RECORDS])
-    c, tp = assigned(ctx, topic)
-    try:
-        first = collect(poller(c, max_records=100), 100, "the first records")
-        stood = len(first)
-        expect_span(first, sent, 0, stood, "the first records")
-        c.pause(tp)
-        produce_flushed(ctx, topic, sent[SEEK_RECORDS:])
-        expect_eq([r.offset for r in poll_for(poller(c), 1)], [], "offsets returned while paused")
-        expect_eq(c.position(tp, timeout_ms=MS), stood, "position while paused")
-        c.resume(tp)
-        expect_next(poller(c), sent, stood, len(sent), f"after resuming at {stood}")
-    finally:
-        c.close(autocommit=False, timeout_ms=5000)
-
-
-@scenario("group-resume-below-position", timeout=45)
-def group_resume_below_position(ctx):
-    """A group member reads to the end and commits 400, then unsubscribes and subscribes again
-    (the same consumer: its connection and fetch session stay). It rejoins and resumes at 400,
-    below the position it had fetched to: 400..999 again."""
-    topic, sent = ctx.topic(), numbered(SEEK_RECORDS, "rejoin")
-    produce_flushed(ctx, topic, sent)
-    tp = TopicPartition(topic, 0)
-    c = KafkaConsumer(bootstrap_servers=ctx.bootstrap, group_id=ctx.topic("group"), auto_offset_reset="earliest",
-                      enable_auto_commit=False, request_timeout_ms=MS, fetch_max_wait_ms=100,
-                      session_timeout_ms=10_000, heartbeat_interval_ms=1000)
-    try:
-        c.subscribe([topic])
-        expect_next(poller(c), sent, 0, len(sent), "the first read in the group", JOIN_TIMEOUT)
-        expect_eq(c.position(tp, timeout_ms=MS), len(sent), "position after the first read")
-        first_generation = generation(c)
-        c.commit({tp: OffsetAndMetadata(400, "", -1)}, timeout_ms=MS)
-        expect_eq(c.committed(tp, timeout_ms=MS), 400, "committed offset")
-        c.unsubscribe()
-        c.subscribe([topic])
-        expect_next(poller(c), sent, 400, len(sent), "after rejoining at the committed 400", JOIN_TIMEOUT)
-        expect(generation(c) > first_generation, f"a generation after {first_generation}, got {generation(c)}")
-    finally:
-        c.close(autocommit=False, timeout_ms=5000)
+produce_consume.register(_ProduceConsume)
 
 
 # ---------------------------------------------------------------------------------------------
