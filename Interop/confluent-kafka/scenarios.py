@@ -6,7 +6,7 @@ import time
 
 import groupcheck
 import transactions
-from shared import produce_consume
+from shared import admin as admin_scenarios, produce_consume
 from confluent_kafka import OFFSET_BEGINNING, Consumer, ConsumerGroupState, ConsumerGroupTopicPartitions, KafkaError, KafkaException, Producer, TopicPartition
 from confluent_kafka.admin import (AclBinding, AclBindingFilter, AclOperation, AclPermissionType, AdminClient,
                                    AlterConfigOpType, ConfigEntry, ConfigResource, ConfigSource, NewPartitions, NewTopic,
@@ -280,132 +280,63 @@ produce_consume.register(_ProduceConsume)
 # Admin
 
 
-@scenario("admin-create")
-def admin_create(ctx):
-    a = admin(ctx)
-    topic, default = ctx.topic("four"), ctx.topic("default")
-    configs = {"cleanup.policy": "delete", "retention.ms": "3600000", "max.message.bytes": "2000"}
-    results = create(a, [NewTopic(topic, num_partitions=4, replication_factor=1, config=configs),
-                         NewTopic(default, num_partitions=-1, replication_factor=-1)])
-    expect_eq(results, {topic: None, default: None}, "create results")
-    meta = topics_of(a)
-    expect_eq(sorted(meta[topic].partitions), [0, 1, 2, 3], "partitions of the new topic")
-    for p in meta[topic].partitions.values():
-        expect_eq((p.leader, p.replicas, p.isrs), (1, [1], [1]), f"leader, replicas, isr of partition {p.id}")
-    expect_eq(sorted(meta[default].partitions), [0], "partitions of a topic created with the defaults")
-    expect_eq(produce_ok(ctx, topic, [Rec(value=b"x" * 1000)], partition=3), [(3, 0)], "produce to partition 3")
-    # max.message.bytes=2000 applies to this topic at once.
-    reports = produce(ctx, topic, [Rec(value=big_value(3000))], partition=3)
-    expect_error(reports[0][0], KafkaError.MSG_SIZE_TOO_LARGE, "3000 bytes to a topic with max.message.bytes=2000")
+def _code(err):
+    """A KafkaError (or None) as Kafka's error code."""
+    return 0 if err is None else err.code()
 
 
-@scenario("admin-validate-only")
-def admin_validate_only(ctx):
-    a = admin(ctx)
-    topic = ctx.topic()
-    expect_eq(create(a, [NewTopic(topic, 3, 1)], validate_only=True), {topic: None}, "validate-only create")
-    expect(topic not in topics_of(a), "no topic after a validate-only create")
-    err = create(a, [NewTopic(topic, 3, 3)], validate_only=True)[topic]
-    expect_error(err, KafkaError.INVALID_REPLICATION_FACTOR, "validate-only with replication factor 3")
-    expect_eq(create(a, [NewTopic(topic, 3, 1)]), {topic: None}, "the real create afterwards")
-    expect_eq(len(topics_of(a)[topic].partitions), 3, "partitions")
+class _Admin(_ProduceConsume, admin_scenarios.Adapter):
+    def __init__(self, ctx):
+        super().__init__(ctx)
+        self.a = admin(ctx)
+
+    def create_topics(self, specs, validate_only=False):
+        topics = [NewTopic(name, num_partitions=-1 if n is None else n, replication_factor=-1 if rf is None else rf,
+                           config=configs)
+                  for name, (n, rf, configs) in specs.items()]
+        return {name: _code(err) for name, err in create(self.a, topics, validate_only=validate_only).items()}
+
+    def create_topic_raising(self, name, partitions):
+        try:
+            self.a.create_topics([NewTopic(name, partitions, 1)], request_timeout=TIMEOUT)[name].result(timeout=TIMEOUT + 5)
+        except KafkaException as e:
+            return e.args[0].code()
+        return None
+
+    def topics(self):
+        return set(topics_of(self.a))
+
+    def partitions(self, topic):
+        return {p.id: (p.leader, p.replicas, p.isrs) for p in topics_of(self.a)[topic].partitions.values()}
+
+    def delete_topic(self, name):
+        return _code(_error(self.a.delete_topics([name], operation_timeout=10, request_timeout=TIMEOUT)[name]))
+
+    def create_partitions(self, topic, count):
+        futures = self.a.create_partitions([NewPartitions(topic, count)], operation_timeout=10, request_timeout=TIMEOUT)
+        return _code(_error(futures[topic]))
+
+    def _describe(self, resource):
+        return self.a.describe_configs([resource], request_timeout=TIMEOUT)[resource].result(timeout=TIMEOUT + 5)
+
+    def topic_configs(self, topic):
+        return {name: (e.value, ConfigSource(e.source).name)
+                for name, e in self._describe(ConfigResource(ResourceType.TOPIC, topic)).items()}
+
+    def broker_config(self, broker_id):
+        return {name: e.value for name, e in self._describe(ConfigResource(ResourceType.BROKER, broker_id)).items()}
+
+    def set_topic_config(self, topic, name, value):
+        resource = ConfigResource(ResourceType.TOPIC, topic, incremental_configs=[
+            ConfigEntry(name, value, incremental_operation=AlterConfigOpType.SET)])
+        self.a.incremental_alter_configs([resource], request_timeout=TIMEOUT)[resource].result(timeout=TIMEOUT + 5)
+
+    def delete_records(self, topic, partition, before):
+        tp = TopicPartition(topic, partition, before)
+        return self.a.delete_records([tp], request_timeout=TIMEOUT)[tp].result(timeout=TIMEOUT + 5).low_watermark
 
 
-@scenario("admin-create-duplicate")
-def admin_create_duplicate(ctx):
-    a = admin(ctx)
-    topic = ctx.topic()
-    expect_eq(create(a, [NewTopic(topic, 2, 1)]), {topic: None}, "first create")
-    expect_error(create(a, [NewTopic(topic, 5, 1)])[topic], KafkaError.TOPIC_ALREADY_EXISTS, "second create")
-    expect_eq(len(topics_of(a)[topic].partitions), 2, "partitions (unchanged)")
-
-
-@scenario("admin-replication-factor")
-def admin_replication_factor(ctx):
-    a = admin(ctx)
-    topic = ctx.topic()
-    expect_error(create(a, [NewTopic(topic, 1, 3)])[topic], KafkaError.INVALID_REPLICATION_FACTOR, "replication factor 3")
-    expect(topic not in topics_of(a), "no topic after the failed create")
-
-
-@scenario("admin-invalid-config")
-def admin_invalid_config(ctx):
-    a = admin(ctx)
-    bad_name, bad_value = ctx.topic("name"), ctx.topic("value")
-    results = create(a, [NewTopic(bad_name, 1, 1, config={"no.such.config": "1"}),
-                         NewTopic(bad_value, 1, 1, config={"cleanup.policy": "sometimes"})])
-    expect_error(results[bad_name], KafkaError.INVALID_CONFIG, "unknown config name")
-    expect_error(results[bad_value], KafkaError.INVALID_CONFIG, "invalid cleanup.policy")
-    meta = topics_of(a)
-    expect(bad_name not in meta and bad_value not in meta, "no topics after the failed creates")
-
-
-@scenario("admin-delete")
-def admin_delete(ctx):
-    a = admin(ctx)
-    topic = ctx.topic()
-    expect_eq(create(a, [NewTopic(topic, 2, 1)]), {topic: None}, "create")
-    produce_ok(ctx, topic, numbered(3, "del"), partition=1)
-    futures = a.delete_topics([topic], operation_timeout=10, request_timeout=TIMEOUT)
-    expect_eq(_error(futures[topic]), None, "delete")
-    expect(topic not in topics_of(a), "topic gone from metadata")
-    futures = a.delete_topics([topic], operation_timeout=10, request_timeout=TIMEOUT)
-    expect_error(_error(futures[topic]), KafkaError.UNKNOWN_TOPIC_OR_PART, "deleting it again")
-    # The same name again is a new, empty topic.
-    expect_eq(create(a, [NewTopic(topic, 1, 1)]), {topic: None}, "re-create")
-    expect_eq(latest(a, topic), 0, "end offset of the re-created topic")
-    expect_eq(produce_ok(ctx, topic, [Rec(value=b"again")], partition=0), [(0, 0)], "first offset after re-creating")
-
-
-@scenario("admin-create-partitions")
-def admin_create_partitions(ctx):
-    a = admin(ctx)
-    topic = ctx.topic()
-    expect_eq(create(a, [NewTopic(topic, 1, 1)]), {topic: None}, "create")
-    futures = a.create_partitions([NewPartitions(topic, 3)], operation_timeout=10, request_timeout=TIMEOUT)
-    expect_eq(_error(futures[topic]), None, "create_partitions to 3")
-    expect_eq(len(topics_of(a)[topic].partitions), 3, "partitions")
-    expect_eq(produce_ok(ctx, topic, [Rec(value=b"p2")], partition=2), [(2, 0)], "produce to the new partition")
-
-
-@scenario("admin-describe-configs")
-def admin_describe_configs(ctx):
-    a = admin(ctx)
-    topic = ctx.topic()
-    expect_eq(create(a, [NewTopic(topic, 1, 1, config={"retention.ms": "3600000"})]), {topic: None}, "create")
-    resource = ConfigResource(ResourceType.TOPIC, topic)
-    entries = a.describe_configs([resource], request_timeout=TIMEOUT)[resource].result(timeout=TIMEOUT + 5)
-    expect_eq((entries["retention.ms"].value, entries["retention.ms"].source), ("3600000", ConfigSource.DYNAMIC_TOPIC_CONFIG.value),
-              "retention.ms (value, source)")
-    expect_eq(entries["cleanup.policy"].value, "delete", "cleanup.policy (default)")
-    broker = ConfigResource(ResourceType.BROKER, "1")
-    entries = a.describe_configs([broker], request_timeout=TIMEOUT)[broker].result(timeout=TIMEOUT + 5)
-    expect_eq(entries["message.max.bytes"].value, str(MESSAGE_MAX_BYTES), "broker message.max.bytes")
-
-
-@scenario("admin-alter-configs")
-def admin_alter_configs(ctx):
-    a = admin(ctx)
-    topic = ctx.topic()
-    expect_eq(create(a, [NewTopic(topic, 1, 1)]), {topic: None}, "create")
-    resource = ConfigResource(ResourceType.TOPIC, topic, incremental_configs=[
-        ConfigEntry("max.message.bytes", "2000", incremental_operation=AlterConfigOpType.SET)])
-    a.incremental_alter_configs([resource], request_timeout=TIMEOUT)[resource].result(timeout=TIMEOUT + 5)
-    reports = produce(ctx, topic, [Rec(value=big_value(3000))], partition=0)
-    expect_error(reports[0][0], KafkaError.MSG_SIZE_TOO_LARGE, "3000 bytes after setting max.message.bytes=2000")
-
-
-@scenario("admin-delete-records")
-def admin_delete_records(ctx):
-    a = admin(ctx)
-    topic = ctx.topic()
-    sent = numbered(10, "dr")
-    produce_ok(ctx, topic, sent, partition=0)
-    futures = a.delete_records([TopicPartition(topic, 0, 5)], request_timeout=TIMEOUT)
-    result = futures[TopicPartition(topic, 0, 5)].result(timeout=TIMEOUT + 5)
-    expect_eq(result.low_watermark, 5, "low watermark after delete_records")
-    got = consume(ctx, [(topic, 0)])
-    expect_records(got, sent[5:])
+admin_scenarios.register(_Admin)
 
 
 # ---------------------------------------------------------------------------------------------

@@ -8,7 +8,7 @@ from contextlib import contextmanager
 
 import groupcheck
 import transactions
-from shared import produce_consume
+from shared import admin as admin_scenarios, produce_consume
 import kafka.errors as Errors
 from kafka import AsyncConsumerRebalanceListener, KafkaAdminClient, KafkaConsumer, KafkaProducer, OffsetAndMetadata, TopicPartition
 from kafka.coordinator.assignors.cooperative_sticky import CooperativeStickyAssignor
@@ -268,137 +268,72 @@ produce_consume.register(_ProduceConsume)
 # Admin
 
 
-@scenario("admin-create")
-def admin_create(ctx):
-    a = admin(ctx)
-    topic, default = ctx.topic("four"), ctx.topic("default")
-    configs = {"cleanup.policy": "delete", "retention.ms": "3600000", "max.message.bytes": "2000"}
-    results = create(a, {topic: {"num_partitions": 4, "replication_factor": 1, "configs": configs}, default: {}})
-    expect_eq(results, {topic: OK, default: OK}, "create results")
-    meta = topics_of(a)
-    parts = sorted(meta[topic]["partitions"], key=lambda p: p["partition_index"])
-    expect_eq([p["partition_index"] for p in parts], [0, 1, 2, 3], "partitions of the new topic")
-    for p in parts:
-        expect_eq((p["leader_id"], p["replica_nodes"], p["isr_nodes"]), (1, [1], [1]),
-                  f"leader, replicas, isr of partition {p['partition_index']}")
-    expect_eq(len(meta[default]["partitions"]), 1, "partitions of a topic created with the defaults")
-    expect_eq(produce_ok(ctx, topic, [Rec(value=b"x" * 1000)], partition=3), [(3, 0)], "produce to partition 3")
-    # max.message.bytes=2000 applies to this topic at once.
-    results = produce(ctx, topic, [Rec(value=big_value(3000))], partition=3)
-    expect_error(results[0][0], Errors.MessageSizeTooLargeError, "3000 bytes to a topic with max.message.bytes=2000")
+class _Admin(_ProduceConsume, admin_scenarios.Adapter):
+    filters_own_configs = True  # describe_configs' default filter: the configs set on the resource
+
+    def __init__(self, ctx):
+        super().__init__(ctx)
+        self.a = admin(ctx)
+
+    def create_topics(self, specs, validate_only=False):
+        topics = {}
+        for name, (n, rf, configs) in specs.items():
+            spec = {"configs": configs} if configs else {}
+            if n is not None:
+                spec["num_partitions"] = n
+            if rf is not None:
+                spec["replication_factor"] = rf
+            topics[name] = spec
+        result = self.a.create_topics(topics, timeout_ms=30_000, validate_only=validate_only, raise_errors=False)
+        return {t["name"]: t["error_code"] for t in result["topics"]}
+
+    def create_topic_raising(self, name, partitions):
+        try:
+            self.a.create_topics({name: {"num_partitions": partitions}}, timeout_ms=10_000)
+        except Errors.BrokerResponseError as e:
+            return e.errno
+        return None
+
+    def topics(self):
+        return set(self.a.list_topics())
+
+    def partitions(self, topic):
+        return {p["partition_index"]: (p["leader_id"], p["replica_nodes"], p["isr_nodes"])
+                for p in topics_of(self.a)[topic]["partitions"]}
+
+    def delete_topic(self, name):
+        result = self.a.delete_topics([name], timeout_ms=10_000, raise_errors=False)
+        expect_eq([t["name"] for t in result["topics"]], [name], "DeleteTopics results")
+        return result["topics"][0]["error_code"]
+
+    def create_partitions(self, topic, count):
+        try:
+            self.a.create_partitions({topic: count}, timeout_ms=10_000)
+        except Errors.BrokerResponseError as e:
+            return e.errno
+        return 0
+
+    def topic_configs(self, topic):
+        every = self.a.describe_configs([ConfigResource(ConfigResourceType.TOPIC, topic)], config_filter="all")
+        return {k: (v["value"], v["config_source"]) for k, v in every["topic"][topic].items()}
+
+    def own_topic_configs(self, topic):
+        own = self.a.describe_configs([ConfigResource(ConfigResourceType.TOPIC, topic)])
+        return {k: (v["value"], v["config_source"]) for k, v in own["topic"][topic].items()}
+
+    def broker_config(self, broker_id):
+        every = self.a.describe_configs([ConfigResource(ConfigResourceType.BROKER, broker_id)], config_filter="all")
+        return {k: v["value"] for k, v in every["broker"][broker_id].items()}
+
+    def set_topic_config(self, topic, name, value):
+        self.a.alter_configs([ConfigResource(ConfigResourceType.TOPIC, topic, configs={name: value})])
+
+    def delete_records(self, topic, partition, before):
+        tp = TopicPartition(topic, partition)
+        return self.a.delete_records({tp: before}, timeout_ms=MS)[tp]["low_watermark"]
 
 
-@scenario("admin-validate-only")
-def admin_validate_only(ctx):
-    a = admin(ctx)
-    topic = ctx.topic()
-    spec = {topic: {"num_partitions": 3, "replication_factor": 1}}
-    expect_eq(create(a, spec, validate_only=True), {topic: OK}, "validate-only create")
-    expect(topic not in a.list_topics(), "no topic after a validate-only create")
-    bad = {topic: {"num_partitions": 3, "replication_factor": 3}}
-    expect_eq(create(a, bad, validate_only=True), {topic: "InvalidReplicationFactorError"}, "validate-only, replication 3")
-    expect_eq(create(a, spec), {topic: OK}, "the real create afterwards")
-    expect_eq(len(topics_of(a)[topic]["partitions"]), 3, "partitions")
-
-
-@scenario("admin-create-duplicate")
-def admin_create_duplicate(ctx):
-    a = admin(ctx)
-    topic = ctx.topic()
-    expect_eq(create(a, {topic: {"num_partitions": 2}}), {topic: OK}, "first create")
-    expect_eq(create(a, {topic: {"num_partitions": 5}}), {topic: "TopicAlreadyExistsError"}, "second create")
-    expect_eq(len(topics_of(a)[topic]["partitions"]), 2, "partitions (unchanged)")
-    # The raising form of the call, as most code uses it.
-    try:
-        a.create_topics({topic: {"num_partitions": 1}}, timeout_ms=10_000)
-        raise ScenarioFailure("create_topics of an existing topic did not raise")
-    except Errors.TopicAlreadyExistsError:
-        pass
-
-
-@scenario("admin-replication-factor")
-def admin_replication_factor(ctx):
-    a = admin(ctx)
-    topic = ctx.topic()
-    expect_eq(create(a, {topic: {"num_partitions": 1, "replication_factor": 3}}), {topic: "InvalidReplicationFactorError"},
-              "replication factor 3")
-    expect(topic not in a.list_topics(), "no topic after the failed create")
-
-
-@scenario("admin-invalid-config")
-def admin_invalid_config(ctx):
-    a = admin(ctx)
-    bad_name, bad_value = ctx.topic("name"), ctx.topic("value")
-    results = create(a, {bad_name: {"configs": {"no.such.config": "1"}},
-                         bad_value: {"configs": {"cleanup.policy": "sometimes"}}})
-    expect_eq(results, {bad_name: "InvalidConfigurationError", bad_value: "InvalidConfigurationError"}, "create results")
-    names = a.list_topics()
-    expect(bad_name not in names and bad_value not in names, "no topics after the failed creates")
-
-
-@scenario("admin-delete")
-def admin_delete(ctx):
-    a = admin(ctx)
-    topic = ctx.topic()
-    expect_eq(create(a, {topic: {"num_partitions": 2}}), {topic: OK}, "create")
-    produce_ok(ctx, topic, numbered(3, "del"), partition=1)
-    result = a.delete_topics([topic], timeout_ms=10_000, raise_errors=False)
-    expect_eq([(t["name"], t["error_code"]) for t in result["topics"]], [(topic, 0)], "delete")
-    expect(topic not in a.list_topics(), "topic gone from metadata")
-    result = a.delete_topics([topic], timeout_ms=10_000, raise_errors=False)
-    expect_eq([Errors.for_code(t["error_code"]).__name__ for t in result["topics"]], ["UnknownTopicOrPartitionError"],
-              "deleting it again")
-    # The same name again is a new, empty topic.
-    expect_eq(create(a, {topic: {"num_partitions": 1}}), {topic: OK}, "re-create")
-    expect_eq(latest(ctx, topic), 0, "end offset of the re-created topic")
-    expect_eq(produce_ok(ctx, topic, [Rec(value=b"again")], partition=0), [(0, 0)], "first offset after re-creating")
-
-
-@scenario("admin-create-partitions")
-def admin_create_partitions(ctx):
-    a = admin(ctx)
-    topic = ctx.topic()
-    expect_eq(create(a, {topic: {"num_partitions": 1}}), {topic: OK}, "create")
-    a.create_partitions({topic: 3}, timeout_ms=10_000)
-    expect_eq(len(topics_of(a)[topic]["partitions"]), 3, "partitions")
-    expect_eq(produce_ok(ctx, topic, [Rec(value=b"p2")], partition=2), [(2, 0)], "produce to the new partition")
-
-
-@scenario("admin-describe-configs")
-def admin_describe_configs(ctx):
-    a = admin(ctx)
-    topic = ctx.topic()
-    expect_eq(create(a, {topic: {"configs": {"retention.ms": "3600000"}}}), {topic: OK}, "create")
-    resource = ConfigResource(ConfigResourceType.TOPIC, topic)
-    modified = a.describe_configs([resource])["topic"][topic]  # the default filter: set on the topic
-    expect_eq({k: (v["value"], v["config_source"]) for k, v in modified.items()},
-              {"retention.ms": ("3600000", "DYNAMIC_TOPIC_CONFIG")}, "the topic's own configs")
-    every = a.describe_configs([resource], config_filter="all")["topic"][topic]
-    expect_eq((every["cleanup.policy"]["value"], every["cleanup.policy"]["config_source"]), ("delete", "DEFAULT_CONFIG"),
-              "cleanup.policy (default)")
-    broker = a.describe_configs([ConfigResource(ConfigResourceType.BROKER, "1")], config_filter="all")["broker"]["1"]
-    expect_eq(broker["message.max.bytes"]["value"], str(MESSAGE_MAX_BYTES), "broker message.max.bytes")
-
-
-@scenario("admin-alter-configs")
-def admin_alter_configs(ctx):
-    a = admin(ctx)
-    topic = ctx.topic()
-    expect_eq(create(a, {topic: {}}), {topic: OK}, "create")
-    a.alter_configs([ConfigResource(ConfigResourceType.TOPIC, topic, configs={"max.message.bytes": "2000"})])
-    results = produce(ctx, topic, [Rec(value=big_value(3000))], partition=0)
-    expect_error(results[0][0], Errors.MessageSizeTooLargeError, "3000 bytes after setting max.message.bytes=2000")
-
-
-@scenario("admin-delete-records")
-def admin_delete_records(ctx):
-    a = admin(ctx)
-    topic = ctx.topic()
-    sent = numbered(10, "dr")
-    produce_ok(ctx, topic, sent, partition=0)
-    a.delete_records({TopicPartition(topic, 0): 5}, timeout_ms=MS)
-    got = consume(ctx, [(topic, 0)])
-    expect_records(got, sent[5:])
+admin_scenarios.register(_Admin)
 
 
 # ---------------------------------------------------------------------------------------------
