@@ -7,7 +7,7 @@ import time
 import aiokafka.errors as Errors
 import groupcheck
 import transactions
-from shared import produce_consume
+from shared import cluster, produce_consume
 from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, ConsumerRebalanceListener, TopicPartition
 from aiokafka.coordinator.assignors.range import RangePartitionAssignor
 from aiokafka.coordinator.assignors.roundrobin import RoundRobinPartitionAssignor
@@ -234,8 +234,8 @@ class _ProduceConsume(produce_consume.Adapter, _Loop):
     def too_large(self, error):
         return isinstance(error, Errors.MessageSizeTooLargeError)
 
-    def consume(self, assignments):
-        return self.run(consume(self.ctx, assignments), 60)
+    def consume(self, assignments, timeout=30):
+        return self.run(consume(self.ctx, assignments, timeout=timeout), timeout + 30)
 
     def _offsets(self, call):
         async def run():
@@ -531,80 +531,44 @@ async def admin_groups(ctx):
 # Restart and scale
 
 
-async def snapshot(ctx):
-    """Every topic's partitions, end offsets and records."""
-    a = AIOKafkaAdminClient(bootstrap_servers=ctx.bootstrap, request_timeout_ms=MS)
-    await bounded(a.start())
-    try:
-        described = await bounded(a.describe_topics())
-    finally:
-        await bounded(a.close())
-    pairs = sorted((t["topic"], p["partition"]) for t in described if not t["topic"].startswith("__")
-                   for p in t["partitions"])
-    c = await consumer(ctx)
-    try:
-        ends = {(tp.topic, tp.partition): off
-                for tp, off in (await bounded(c.end_offsets([TopicPartition(t, p) for t, p in pairs]))).items()}
-    finally:
-        await bounded(c.stop())
-    return {"partitions": pairs, "ends": ends, "records": digest(await consume(ctx, pairs, timeout=60))}
+class _Cluster(_ProduceConsume, cluster.Adapter):
+    def create_topics_ok(self, topics, timeout=30):
+        self.run(create_topics(self.ctx, topics), timeout + 30)
+
+    def topic_partitions(self):
+        async def describe():
+            a = AIOKafkaAdminClient(bootstrap_servers=self.ctx.bootstrap, request_timeout_ms=MS)
+            await bounded(a.start())
+            try:
+                return await bounded(a.describe_topics())
+            finally:
+                await bounded(a.close())
+        return {t["topic"]: sorted(p["partition"] for p in t["partitions"])
+                for t in self.run(describe(), 3 * TIMEOUT) if not t["topic"].startswith("__")}
+
+    def end_offsets(self, pairs):
+        tps = [TopicPartition(t, p) for t, p in pairs]
+        return {(tp.topic, tp.partition): off for tp, off in self._offsets(lambda c: c.end_offsets(tps)).items()}
+
+    def produce_to_each(self, topics):
+        async def send():
+            p = await producer(self.ctx)
+            try:
+                # send() waits for the metadata of a new topic; concurrent sends share each refresh.
+                futures = await bounded(asyncio.gather(*(p.send(n, value=n.encode(), partition=0) for n in topics)), 120)
+                out = []
+                for n, f in zip(topics, futures):
+                    try:
+                        out.append((n, None, (await bounded(f, 60)).offset))
+                    except Errors.KafkaError as e:
+                        out.append((n, e, None))
+                return out
+            finally:
+                await bounded(p.stop())
+        return self.run(send(), 240)
 
 
-@scenario("restart", timeout=150)
-async def restart(ctx):
-    keyed = ctx.topic("keyed")
-    await create_topics(ctx, {keyed: 3})
-    await produce_ok(ctx, keyed, numbered(300, "keyed"))
-    for codec in CODECS:
-        await produce_ok(ctx, ctx.topic(codec), numbered(100, codec), partition=0,
-                         compression_type=None if codec == "none" else codec)
-    await produce_ok(ctx, ctx.topic("edge"), edge_records(null_key_and_value=False), partition=0)
-    p = await producer(ctx)
-    await produce_ok(ctx, keyed, [Rec(key=b"before", value=b"x")], client=p)
-    before = await snapshot(ctx)
-    expect(sum(before["ends"].values()) >= 300 + 5 * 100 + 8, "records written before the restart")
-    ctx.restart_broker()
-    after = await snapshot(ctx)
-    expect_eq(after["partitions"], before["partitions"], "topics and partitions after the restart")
-    expect_eq(after["ends"], before["ends"], "end offsets after the restart")
-    expect_eq(after["records"], before["records"], "every record after the restart")
-    # A producer from before the restart reconnects and carries on where the log ended.
-    (partition, offset), = await produce_ok(ctx, keyed, [Rec(value=b"after")], partition=1, client=p)
-    expect_eq(offset, before["ends"][(keyed, 1)], "offset of the first record after the restart")
-    await bounded(p.stop())
-
-
-@scenario("partitions-100", timeout=120)
-async def partitions_100(ctx):
-    topic = ctx.topic()
-    await create_topics(ctx, {topic: 100})
-    sent = [Rec(key=f"k{i}".encode(), value=f"v{i}".encode(), partition=i % 100) for i in range(1000)]
-    await produce_ok(ctx, topic, sent)
-    got = by_partition(await consume(ctx, [(topic, p) for p in range(100)], timeout=60))
-    expect_eq(sorted(got), list(range(100)), "partitions with records")
-    for p in range(100):
-        expect_records(got[p], [r for r in sent if r.partition == p], f"partition {p}")
-        expect_offsets_contiguous(got[p], what=f"offsets of partition {p}")
-
-
-@scenario("topics-1000", timeout=240)
-async def topics_1000(ctx):
-    names = [ctx.topic(f"{i:04d}") for i in range(1000)]
-    ctx.step("create")
-    await create_topics(ctx, {n: 1 for n in names})
-    ctx.step("produce")
-    p = await producer(ctx)
-    try:
-        # send() waits for the metadata of a new topic; concurrent sends share each refresh.
-        futures = await bounded(asyncio.gather(*(p.send(n, value=n.encode(), partition=0) for n in names)), 120)
-        delivered = sorted([(n, (await bounded(f, 60)).offset) for n, f in zip(names, futures)])
-    finally:
-        await bounded(p.stop())
-    expect_eq(delivered, [(n, 0) for n in names], "delivered offsets")
-    ctx.step("consume")
-    got = await consume(ctx, [(n, 0) for n in names], timeout=90)
-    ctx.step("consumed")
-    expect_eq(sorted((r.topic, r.offset, r.value) for r in got), [(n, 0, n.encode()) for n in names], "records consumed")
+cluster.register(_Cluster)
 
 
 # ---------------------------------------------------------------------------------------------

@@ -6,7 +6,7 @@ import time
 
 import groupcheck
 import transactions
-from shared import admin as admin_scenarios, produce_consume
+from shared import admin as admin_scenarios, cluster, produce_consume
 from confluent_kafka import OFFSET_BEGINNING, Consumer, ConsumerGroupState, ConsumerGroupTopicPartitions, KafkaError, KafkaException, Producer, TopicPartition
 from confluent_kafka.admin import (AclBinding, AclBindingFilter, AclOperation, AclPermissionType, AdminClient,
                                    AlterConfigOpType, ConfigEntry, ConfigResource, ConfigSource, NewPartitions, NewTopic,
@@ -238,8 +238,8 @@ class _ProduceConsume(produce_consume.Adapter):
     def too_large(self, error):
         return error is not None and error.code() == KafkaError.MSG_SIZE_TOO_LARGE
 
-    def consume(self, assignments):
-        return consume(self.ctx, assignments)
+    def consume(self, assignments, timeout=30):
+        return consume(self.ctx, assignments, timeout=timeout)
 
     def end_offset(self, topic, partition=0):
         return latest(admin(self.ctx), topic, partition)
@@ -630,73 +630,33 @@ def admin_groups(ctx):
 # Restart and scale
 
 
-def snapshot(ctx, a):
-    """Every topic's partitions, end offsets and records."""
-    meta = topics_of(a)
-    pairs = [(t, p) for t, m in meta.items() if not t.startswith("__") for p in m.partitions]
-    ends = offsets(a, {TopicPartition(t, p): OffsetSpec.latest() for t, p in pairs})
-    return {"partitions": sorted(pairs), "ends": {k: v[0] for k, v in ends.items()},
-            "records": digest(consume(ctx, pairs, timeout=60))}
+class _Cluster(_ProduceConsume, cluster.Adapter):
+    def create_topics_ok(self, topics, timeout=30):
+        # librdkafka's socket.timeout.ms must cover the call: one CreateTopics of 1,000 topics is not quick.
+        a = admin(self.ctx, **{"socket.timeout.ms": timeout * 1000})
+        futures = a.create_topics([NewTopic(n, p, 1) for n, p in topics.items()], operation_timeout=timeout,
+                                  request_timeout=timeout)
+        errors = {n: e for n, e in ((n, _error(f, timeout + 5)) for n, f in futures.items()) if e is not None}
+        expect_eq(errors, {}, "create errors")
+
+    def topic_partitions(self):
+        return {t: sorted(m.partitions) for t, m in topics_of(admin(self.ctx)).items() if not t.startswith("__")}
+
+    def end_offsets(self, pairs):
+        ends = offsets(admin(self.ctx), {TopicPartition(t, p): OffsetSpec.latest() for t, p in pairs})
+        return {k: v[0] for k, v in ends.items()}
+
+    def produce_to_each(self, topics):
+        p = producer(self.ctx)
+        reports = []
+        for n in topics:
+            p.produce(n, value=n.encode(), partition=0, on_delivery=lambda err, msg: reports.append((err, msg)))
+            p.poll(0)
+        expect_eq(p.flush(60), 0, "messages left undelivered after flush(60)")
+        return [(m.topic(), err, m.offset()) for err, m in reports]
 
 
-@scenario("restart", timeout=150)
-def restart(ctx):
-    a = admin(ctx)
-    keyed = ctx.topic("keyed")
-    expect_eq(create(a, [NewTopic(keyed, 3, 1)]), {keyed: None}, "create")
-    produce_ok(ctx, keyed, numbered(300, "keyed"))
-    for codec in CODECS:
-        produce_ok(ctx, ctx.topic(codec), numbered(100, codec), partition=0, **{"compression.type": codec})
-    produce_ok(ctx, ctx.topic("edge"), edge_records(), partition=0)
-    p = producer(ctx)
-    produce_ok(ctx, keyed, [Rec(key=b"before", value=b"x")], client=p)
-    before = snapshot(ctx, a)
-    expect(sum(before["ends"].values()) >= 300 + 5 * 100 + 8, "records written before the restart")
-    ctx.restart_broker()
-    after = snapshot(ctx, admin(ctx))
-    expect_eq(after["partitions"], before["partitions"], "topics and partitions after the restart")
-    expect_eq(after["ends"], before["ends"], "end offsets after the restart")
-    expect_eq(after["records"], before["records"], "every record after the restart")
-    # A producer from before the restart reconnects and carries on where the log ended.
-    (partition, offset), = produce_ok(ctx, keyed, [Rec(value=b"after")], partition=1, client=p)
-    expect_eq(offset, before["ends"][(keyed, 1)], "offset of the first record after the restart")
-
-
-@scenario("partitions-100", timeout=120)
-def partitions_100(ctx):
-    a = admin(ctx)
-    topic = ctx.topic()
-    expect_eq(create(a, [NewTopic(topic, 100, 1)]), {topic: None}, "create")
-    expect_eq(len(topics_of(a)[topic].partitions), 100, "partitions")
-    sent = [Rec(key=f"k{i}".encode(), value=f"v{i}".encode(), partition=i % 100) for i in range(1000)]
-    produce_ok(ctx, topic, sent)
-    got = by_partition(consume(ctx, [(topic, p) for p in range(100)], timeout=60))
-    expect_eq(sorted(got), list(range(100)), "partitions with records")
-    for p in range(100):
-        expect_records(got[p], [r for r in sent if r.partition == p], f"partition {p}")
-        expect_offsets_contiguous(got[p], what=f"offsets of partition {p}")
-
-
-@scenario("topics-1000", timeout=240)
-def topics_1000(ctx):
-    # librdkafka's default socket.timeout.ms (60 s): one CreateTopics of 1,000 topics is not quick.
-    a = admin(ctx, **{"socket.timeout.ms": 60000})
-    names = [ctx.topic(f"{i:04d}") for i in range(1000)]
-    futures = a.create_topics([NewTopic(n, 1, 1) for n in names], operation_timeout=60, request_timeout=60)
-    errors = {n: e for n, e in ((n, _error(f, 65)) for n, f in futures.items()) if e is not None}
-    expect_eq(errors, {}, "create errors")
-    expect(set(names) <= set(topics_of(a)), "all 1,000 topics in metadata")
-    p = producer(ctx)
-    reports = []
-    for n in names:
-        p.produce(n, value=n.encode(), partition=0, on_delivery=lambda err, msg: reports.append((err, msg)))
-        p.poll(0)
-    expect_eq(p.flush(60), 0, "messages left undelivered after flush(60)")
-    failed = [(m.topic(), err) for err, m in reports if err is not None]
-    expect_eq(failed, [], "failed deliveries")
-    expect_eq(sorted((m.topic(), m.offset()) for _, m in reports), [(n, 0) for n in names], "delivered offsets")
-    got = consume(ctx, [(n, 0) for n in names], timeout=90)
-    expect_eq(sorted((r.topic, r.offset, r.value) for r in got), [(n, 0, n.encode()) for n in names], "records consumed")
+cluster.register(_Cluster)
 
 
 # ---------------------------------------------------------------------------------------------

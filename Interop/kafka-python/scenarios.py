@@ -8,7 +8,7 @@ from contextlib import contextmanager
 
 import groupcheck
 import transactions
-from shared import admin as admin_scenarios, produce_consume
+from shared import admin as admin_scenarios, cluster, produce_consume
 import kafka.errors as Errors
 from kafka import AsyncConsumerRebalanceListener, KafkaAdminClient, KafkaConsumer, KafkaProducer, OffsetAndMetadata, TopicPartition
 from kafka.coordinator.assignors.cooperative_sticky import CooperativeStickyAssignor
@@ -223,8 +223,8 @@ class _ProduceConsume(produce_consume.Adapter):
     def too_large(self, error):
         return isinstance(error, Errors.MessageSizeTooLargeError)
 
-    def consume(self, assignments):
-        return consume(self.ctx, assignments)
+    def consume(self, assignments, timeout=30):
+        return consume(self.ctx, assignments, timeout=timeout)
 
     def _offsets(self, call):
         c = consumer(self.ctx)
@@ -606,86 +606,53 @@ def _assigned(member):
 # Restart and scale
 
 
-def snapshot(ctx, a):
-    """Every topic's partitions, end offsets and records."""
-    pairs = sorted((t["name"], p["partition_index"]) for t in a.describe_topics() if not t["name"].startswith("__")
-                   for p in t["partitions"])
-    c = consumer(ctx)
-    try:
-        ends = {(tp.topic, tp.partition): off
-                for tp, off in c.end_offsets([TopicPartition(t, p) for t, p in pairs], timeout_ms=MS).items()}
-    finally:
-        c.close(autocommit=False, timeout_ms=5000)
-    return {"partitions": pairs, "ends": ends, "records": digest(consume(ctx, pairs, timeout=60))}
+class _Cluster(_ProduceConsume, cluster.Adapter):
+    def create_topics_ok(self, topics, timeout=30):
+        a = admin(self.ctx, request_timeout_ms=timeout * 1000)
+        try:
+            results = create(a, {n: {"num_partitions": p} for n, p in topics.items()})
+        finally:
+            a.close()
+        expect_eq({n: e for n, e in results.items() if e != OK}, {}, "create errors")
+        expect_eq(len(results), len(topics), "create results")
+
+    def topic_partitions(self):
+        a = admin(self.ctx)
+        try:
+            return {t["name"]: sorted(p["partition_index"] for p in t["partitions"])
+                    for t in a.describe_topics() if not t["name"].startswith("__")}
+        finally:
+            a.close()
+
+    def end_offsets(self, pairs):
+        c = consumer(self.ctx)
+        try:
+            return {(tp.topic, tp.partition): off
+                    for tp, off in c.end_offsets([TopicPartition(t, p) for t, p in pairs], timeout_ms=MS).items()}
+        finally:
+            c.close(autocommit=False, timeout_ms=5000)
+
+    def produce_to_each(self, topics):
+        p = producer(self.ctx)
+        try:
+            # send() blocks until the producer has metadata for a new topic, and metadata refreshes
+            # are spaced by retry_backoff_ms (100 ms): one topic after another would take 1,000 of
+            # them. Sends from many threads share each refresh.
+            with ThreadPoolExecutor(max_workers=50) as pool:
+                futures = list(pool.map(lambda n: (n, p.send(n, value=n.encode(), partition=0)), topics))
+            p.flush(timeout=60)
+            out = []
+            for n, f in futures:
+                try:
+                    out.append((n, None, f.get(timeout=TIMEOUT).offset))
+                except Errors.KafkaError as e:
+                    out.append((n, e, None))
+            return out
+        finally:
+            p.close(timeout=5)
 
 
-@scenario("restart", timeout=150)
-def restart(ctx):
-    a = admin(ctx)
-    keyed = ctx.topic("keyed")
-    expect_eq(create(a, {keyed: {"num_partitions": 3}}), {keyed: OK}, "create")
-    produce_ok(ctx, keyed, numbered(300, "keyed"))
-    for codec in CODECS:
-        produce_ok(ctx, ctx.topic(codec), numbered(100, codec), partition=0,
-                   compression_type=None if codec == "none" else codec)
-    produce_ok(ctx, ctx.topic("edge"), edge_records(null_header_values=False, null_key_and_value=False), partition=0)
-    p = producer(ctx)
-    produce_ok(ctx, keyed, [Rec(key=b"before", value=b"x")], client=p)
-    before = snapshot(ctx, a)
-    expect(sum(before["ends"].values()) >= 300 + 5 * 100 + 8, "records written before the restart")
-    a.close()
-    ctx.restart_broker()
-    after = snapshot(ctx, admin(ctx))
-    expect_eq(after["partitions"], before["partitions"], "topics and partitions after the restart")
-    expect_eq(after["ends"], before["ends"], "end offsets after the restart")
-    expect_eq(after["records"], before["records"], "every record after the restart")
-    # A producer from before the restart reconnects and carries on where the log ended.
-    (partition, offset), = produce_ok(ctx, keyed, [Rec(value=b"after")], partition=1, client=p)
-    expect_eq(offset, before["ends"][(keyed, 1)], "offset of the first record after the restart")
-    p.close(timeout=5)
-
-
-@scenario("partitions-100", timeout=120)
-def partitions_100(ctx):
-    a = admin(ctx)
-    topic = ctx.topic()
-    expect_eq(create(a, {topic: {"num_partitions": 100}}), {topic: OK}, "create")
-    expect_eq(len(topics_of(a)[topic]["partitions"]), 100, "partitions")
-    sent = [Rec(key=f"k{i}".encode(), value=f"v{i}".encode(), partition=i % 100) for i in range(1000)]
-    produce_ok(ctx, topic, sent)
-    got = by_partition(consume(ctx, [(topic, p) for p in range(100)], timeout=60))
-    expect_eq(sorted(got), list(range(100)), "partitions with records")
-    for p in range(100):
-        expect_records(got[p], [r for r in sent if r.partition == p], f"partition {p}")
-        expect_offsets_contiguous(got[p], what=f"offsets of partition {p}")
-
-
-@scenario("topics-1000", timeout=240)
-def topics_1000(ctx):
-    a = admin(ctx, request_timeout_ms=60_000)  # one CreateTopics of 1,000 topics is not quick
-    names = [ctx.topic(f"{i:04d}") for i in range(1000)]
-    ctx.step("create")
-    results = create(a, {n: {"num_partitions": 1} for n in names})
-    expect_eq({n: e for n, e in results.items() if e != OK}, {}, "create errors")
-    expect_eq(len(results), 1000, "create results")
-    expect(set(names) <= set(a.list_topics()), "all 1,000 topics in metadata")
-    ctx.step("produce")
-    p = producer(ctx)
-    try:
-        # send() blocks until the producer has metadata for a new topic, and metadata refreshes are
-        # spaced by retry_backoff_ms (100 ms): one topic after another would take 1,000 of them.
-        # Sends from many threads share each refresh.
-        with ThreadPoolExecutor(max_workers=50) as pool:
-            futures = list(pool.map(lambda n: (n, p.send(n, value=n.encode(), partition=0)), names))
-        p.flush(timeout=60)
-        delivered = sorted((n, f.get(timeout=TIMEOUT).offset) for n, f in futures)
-    finally:
-        p.close(timeout=5)
-    expect_eq(delivered, [(n, 0) for n in names], "delivered offsets")
-    ctx.step("consume")
-    got = consume(ctx, [(n, 0) for n in names], timeout=90)
-    ctx.step("consumed")
-    expect_eq(sorted((r.topic, r.offset, r.value) for r in got), [(n, 0, n.encode()) for n in names], "records consumed")
+cluster.register(_Cluster)
 
 
 # ---------------------------------------------------------------------------------------------

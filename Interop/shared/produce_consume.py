@@ -18,7 +18,7 @@ class Adapter:
     -> [(error or None, (partition, offset) or None)] in send order, flushed (`large`: the
     client's own request size limit raised above message.max.bytes, so that the broker decides);
     `too_large(error)`: the error is MESSAGE_TOO_LARGE.
-    Reading: `consume([(topic, partition)])` -> [Rec] from the beginning to the end;
+    Reading: `consume([(topic, partition)], timeout=30)` -> [Rec] from the beginning to the end;
     `end_offset`, `beginning_offset`, `offset_for_time` (None past the last record),
     `max_timestamp` -> (offset, timestamp) where `lists_max_timestamp`.
     `assigned(topic, fetch_bytes=None)` -> a Reader of partition 0 at offset 0, without a group;
@@ -44,7 +44,7 @@ class Adapter:
     def too_large(self, error):
         raise NotImplementedError
 
-    def consume(self, assignments):
+    def consume(self, assignments, timeout=30):
         raise NotImplementedError
 
     def end_offset(self, topic, partition=0):
