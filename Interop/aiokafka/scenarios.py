@@ -7,7 +7,7 @@ import time
 import aiokafka.errors as Errors
 import groupcheck
 import transactions
-from shared import cluster, produce_consume
+from shared import cluster, produce_consume, security
 from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, ConsumerRebalanceListener, TopicPartition
 from aiokafka.coordinator.assignors.range import RangePartitionAssignor
 from aiokafka.coordinator.assignors.roundrobin import RoundRobinPartitionAssignor
@@ -199,6 +199,10 @@ class _Member(_Reader):
     def committed(self):
         return self.run(self.c.committed(self.tp))
 
+    def commit_position(self):
+        self.run(self.c.commit())
+        return self.committed()
+
     def unsubscribe(self):
         self.call(self.c.unsubscribe)
 
@@ -210,12 +214,12 @@ class _ProduceConsume(produce_consume.Adapter, _Loop):
     null_key_and_value = False  # send() refuses a record with neither key nor value
     lists_max_timestamp = False  # no MAX_TIMESTAMP in aiokafka's API
 
-    def __init__(self, ctx):
-        produce_consume.Adapter.__init__(self, ctx)
+    def __init__(self, ctx, conf=None):
+        produce_consume.Adapter.__init__(self, ctx, conf)
         _Loop.__init__(self)
 
     def producer(self, idempotent=False):
-        return self.run(producer(self.ctx, **({"enable_idempotence": True, "max_batch_size": 4000} if idempotent else {})))
+        return self.run(producer(self.ctx, **self.conf, **({"enable_idempotence": True, "max_batch_size": 4000} if idempotent else {})))
 
     def close_producer(self, p):
         self.run(p.stop())
@@ -228,14 +232,15 @@ class _ProduceConsume(produce_consume.Adapter, _Loop):
             conf["linger_ms"] = linger_ms
         if large:  # the producer's own limit (max_request_size, default 1 MiB) must not stop it first
             conf["max_request_size"] = 2_000_000
-        results = self.run(produce(self.ctx, topic, records, partition=partition, client=producer, **conf), 120)
+        results = self.run(produce(self.ctx, topic, records, partition=partition, client=producer,
+                                   **{**self.conf, **conf}), 120)
         return [(e, m and (m.partition, m.offset)) for e, m in results]
 
     def too_large(self, error):
         return isinstance(error, Errors.MessageSizeTooLargeError)
 
     def consume(self, assignments, timeout=30):
-        return self.run(consume(self.ctx, assignments, timeout=timeout), timeout + 30)
+        return self.run(consume(self.ctx, assignments, timeout=timeout, **self.conf), timeout + 30)
 
     def _offsets(self, call):
         async def run():
@@ -259,7 +264,7 @@ class _ProduceConsume(produce_consume.Adapter, _Loop):
         return found and found.offset
 
     def assigned(self, topic, fetch_bytes=None):
-        c = self.run(consumer(self.ctx, **({"max_partition_fetch_bytes": fetch_bytes} if fetch_bytes else {})))
+        c = self.run(consumer(self.ctx, **self.conf, **({"max_partition_fetch_bytes": fetch_bytes} if fetch_bytes else {})))
         r = _Reader(self.loop, c, topic)
         r.call(c.assign, [r.tp])
         r.seek(0)
@@ -267,9 +272,10 @@ class _ProduceConsume(produce_consume.Adapter, _Loop):
 
     def member(self, topic, group):
         async def make():
-            return AIOKafkaConsumer(bootstrap_servers=self.ctx.bootstrap, group_id=group, auto_offset_reset="earliest",
-                                    enable_auto_commit=False, request_timeout_ms=MS, fetch_max_wait_ms=100,
-                                    session_timeout_ms=10_000, heartbeat_interval_ms=1000)
+            return AIOKafkaConsumer(**{"bootstrap_servers": self.ctx.bootstrap, "group_id": group,
+                                       "auto_offset_reset": "earliest", "enable_auto_commit": False,
+                                       "request_timeout_ms": MS, "fetch_max_wait_ms": 100,
+                                       "session_timeout_ms": 10_000, "heartbeat_interval_ms": 1000, **self.conf})
         c = self.run(make())
         m = _Member(self.loop, c, topic)
         m.subscribe()
@@ -307,7 +313,6 @@ async def consumer_group(ctx):
         expect_eq(await bounded(c.committed(TopicPartition(topic, 0))), 20, "committed offset")
     finally:
         await bounded(c.stop())
-
 
 
 # -- churn: members in their own processes (Interop/groupcheck.py) ----------------------------
@@ -584,40 +589,6 @@ def tls(ctx, client_cert=False, untrusted=False):
             "ssl_context": create_ssl_context(cafile=ctx.cert("ca.pem", untrusted=untrusted), **cert)}
 
 
-async def secured_roundtrip(ctx, conf, sent, over, group=True):
-    """`sent` produced and read back with the client settings `conf` (`over` says which: "TLS",
-    "SASL PLAIN"...); with `group`, a group member then reads them the same way (FindCoordinator
-    must answer with the same listener) and commits."""
-    topic = ctx.topic()
-    await produce_ok(ctx, topic, sent, partition=0, **conf)
-    got = await consume(ctx, [(topic, 0)], **conf)
-    expect_roundtrip(ctx, topic, got, sent, "none")
-    if not group:
-        return
-    c = AIOKafkaConsumer(topic, group_id=ctx.topic("group"), auto_offset_reset="earliest", enable_auto_commit=False,
-                         request_timeout_ms=MS, fetch_max_wait_ms=100, session_timeout_ms=10_000,
-                         heartbeat_interval_ms=1000, **conf)
-    await bounded(c.start())
-    try:
-        await expect_next_async(poller(c), sent, 0, len(sent), f"the group member's read over {over}", JOIN_TIMEOUT)
-        await bounded(c.commit())
-        expect_eq(await bounded(c.committed(TopicPartition(topic, 0))), len(sent), f"committed offset over {over}")
-    finally:
-        await bounded(c.stop())
-
-
-def tls_roundtrip(client_cert):
-    async def run(ctx):
-        """TLS_RECORDS keyed records with headers produced and read back over TLS; then a group
-        member reads them over TLS (FindCoordinator answers with the SSL listener) and commits."""
-        await secured_roundtrip(ctx, tls(ctx, client_cert), tls_records(ctx.scenario), "TLS")
-    return run
-
-
-scenario("ssl-roundtrip")(tls_roundtrip(client_cert=False))
-scenario("mtls-roundtrip")(tls_roundtrip(client_cert=True))
-
-
 async def expect_refused(ctx, conf, said, what):
     """A producer with `conf` fails to start within FAIL_WITHIN s, having logged one of `said`
     (regular expressions): aiokafka tries each bootstrap server once, logs why it failed and raises
@@ -636,30 +607,6 @@ async def expect_refused(ctx, conf, said, what):
     took = expect_failed_in_time(started, what)
     expect_said(logged.text(), said, f"what {what} logged")
     ctx.step(f"{what} failed after {took:.1f}s: {error!r}")
-
-
-async def expect_serving(ctx):
-    """The broker still serves a client over PLAINTEXT and a trusting one over SSL."""
-    for name, conf in [("plaintext", {}), ("ssl", tls(ctx))]:
-        topic, sent = ctx.topic(name), [Rec(key=b"k", value=f"over {name}".encode())]
-        await produce_ok(ctx, topic, sent, partition=0, **conf)
-        expect_records(await consume(ctx, [(topic, 0)], **conf), sent, f"the record read back over {name}")
-
-
-@scenario("ssl-untrusted")
-async def ssl_untrusted(ctx):
-    """A client that trusts another CA rejects the broker's certificate and gives up in time."""
-    await expect_refused(ctx, tls(ctx, untrusted=True), CERT_REJECTED, "a producer trusting another CA")
-    await expect_serving(ctx)
-
-
-@scenario("plaintext-to-ssl-port")
-async def plaintext_to_ssl_port(ctx):
-    """A PLAINTEXT client at the SSL listener: its ApiVersions is no TLS handshake; the broker
-    closes the connection."""
-    await expect_refused(ctx, {"bootstrap_servers": ctx.ssl_bootstrap}, [r'Unable connect to "\S+": '],
-                         "a PLAINTEXT producer at the SSL listener")
-    await expect_serving(ctx)
 
 
 # ---------------------------------------------------------------------------------------------
@@ -692,43 +639,42 @@ def sasl(ctx, mechanism, user=SASL_USER, password=SASL_PASSWORD):
     return conf
 
 
-def sasl_roundtrip(mechanism, group):
-    async def run(ctx):
-        """SASL_RECORDS keyed records with headers produced and read back as alice; with `group`
-        (SCRAM, over SASL_SSL) a group member then reads them and commits."""
-        await secured_roundtrip(ctx, sasl(ctx, mechanism), sasl_records(mechanism), f"SASL {mechanism}", group)
-    return run
-
-
-scenario("sasl-plain")(sasl_roundtrip("PLAIN", group=False))
-scenario("sasl-scram-256")(sasl_roundtrip("SCRAM-SHA-256", group=True))
-scenario("sasl-scram-512")(sasl_roundtrip("SCRAM-SHA-512", group=True))
-scenario("sasl-oauthbearer")(sasl_roundtrip("OAUTHBEARER", group=False))
-
-
-async def expect_sasl_serving(ctx):
-    """The broker still serves alice: PLAIN over SASL_PLAINTEXT, SCRAM-SHA-256 over SASL_SSL."""
-    for mechanism in ("PLAIN", "SCRAM-SHA-256"):
-        conf = sasl(ctx, mechanism)
-        topic, sent = ctx.topic(mechanism), [Rec(key=b"k", value=f"as alice over {mechanism}".encode())]
-        await produce_ok(ctx, topic, sent, partition=0, **conf)
-        expect_records(await consume(ctx, [(topic, 0)], **conf), sent, f"the record read back with {mechanism}")
-
-
 # aiokafka logs the broker's refusal ("[Error 58] SaslAuthenticationFailed: ...") and raises
 # KafkaConnectionError('Unable to bootstrap from ...') at once.
 AUTH_FAILED = [r"SaslAuthenticationFailed: .*" + r for r in AUTH_REJECTED]
 
 
-@scenario("sasl-wrong-password")
-async def sasl_wrong_password(ctx):
-    """SCRAM with a wrong password and PLAIN with an unknown user are refused
-    (SASL_AUTHENTICATION_FAILED): start() fails at once, having logged SaslAuthenticationFailed;
-    then alice still gets in."""
-    await expect_refused(ctx, sasl(ctx, "SCRAM-SHA-256", password=WRONG_PASSWORD), AUTH_FAILED,
-                         "SCRAM-SHA-256 with a wrong password")
-    await expect_refused(ctx, sasl(ctx, "PLAIN", user=UNKNOWN_USER), AUTH_FAILED, "PLAIN as an unknown user")
-    await expect_sasl_serving(ctx)
+class _Security(_ProduceConsume, security.Adapter):
+    plaintext_at_ssl_said = [r'Unable connect to "\S+": ']
+
+    def tls(self, client_cert=False, untrusted=False):
+        return tls(self.ctx, client_cert, untrusted)
+
+    def sasl(self, mechanism, user=SASL_USER, password=SASL_PASSWORD):
+        return sasl(self.ctx, mechanism, user, password)
+
+    def plaintext_at_ssl(self):
+        return {"bootstrap_servers": self.ctx.ssl_bootstrap}
+
+    def expect_refused(self, conf, said, what):
+        self.run(expect_refused(self.ctx, conf, said, what), 60)
+
+    def expect_auth_failed(self, conf, what, said=AUTH_REJECTED):
+        # aiokafka logs the broker's refusal ("[Error 58] SaslAuthenticationFailed: ...") and
+        # raises KafkaConnectionError('Unable to bootstrap from ...') at once.
+        self.expect_refused(conf, [r"SaslAuthenticationFailed: .*" + r for r in said], what)
+
+
+security.register(_Security)
+
+
+async def secured_roundtrip(ctx, conf, sent, over, group=True):
+    """shared.security's, for the GSSAPI scenarios (in a thread: the adapter runs its own loop)."""
+    await asyncio.to_thread(security.secured_roundtrip, _Security(ctx), conf, sent, over, group)
+
+
+async def expect_sasl_serving(ctx):
+    await asyncio.to_thread(security.expect_sasl_serving, _Security(ctx))
 
 
 # ---------------------------------------------------------------------------------------------

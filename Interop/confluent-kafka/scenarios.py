@@ -6,7 +6,7 @@ import time
 
 import groupcheck
 import transactions
-from shared import admin as admin_scenarios, cluster, produce_consume
+from shared import admin as admin_scenarios, cluster, produce_consume, security
 from confluent_kafka import OFFSET_BEGINNING, Consumer, ConsumerGroupState, ConsumerGroupTopicPartitions, KafkaError, KafkaException, Producer, TopicPartition
 from confluent_kafka.admin import (AclBinding, AclBindingFilter, AclOperation, AclPermissionType, AdminClient,
                                    AlterConfigOpType, ConfigEntry, ConfigResource, ConfigSource, NewPartitions, NewTopic,
@@ -192,11 +192,16 @@ class _Reader:
 
 
 class _Member(_Reader):
-    def __init__(self, ctx, topic, group):
+    def __init__(self, ctx, topic, group, conf):
         super().__init__(Consumer({"bootstrap.servers": ctx.bootstrap, "group.id": group, "auto.offset.reset": "earliest",
                                    "enable.auto.commit": False, "session.timeout.ms": 10000,
-                                   "socket.timeout.ms": 10000, "fetch.wait.max.ms": 100}), topic)
+                                   "socket.timeout.ms": 10000, "fetch.wait.max.ms": 100, **conf}), topic)
         self.subscribe()
+
+    def commit_position(self):
+        committed = self.c.commit(asynchronous=False)
+        expect_eq([(tp.topic, tp.error) for tp in committed], [(self.tp.topic, None)], "commit (topic, error)")
+        return committed[0].offset
 
     def generation(self):
         return generation(self.c)
@@ -218,8 +223,8 @@ class _Member(_Reader):
 class _ProduceConsume(produce_consume.Adapter):
     def producer(self, idempotent=False):
         if idempotent:
-            return producer(self.ctx, **{"enable.idempotence": True, "linger.ms": 5, "batch.num.messages": 50})
-        return producer(self.ctx)
+            return producer(self.ctx, **{**self.conf, "enable.idempotence": True, "linger.ms": 5, "batch.num.messages": 50})
+        return producer(self.ctx, **self.conf)
 
     def close_producer(self, p):
         expect_eq(p.flush(30), 0, "messages left undelivered after flush(30)")
@@ -233,13 +238,14 @@ class _ProduceConsume(produce_consume.Adapter):
         if large:  # librdkafka's own limit (message.max.bytes, default 1,000,000) must not stop it first
             conf["message.max.bytes"] = 2_000_000
         return [(err, None if err else (m.partition(), m.offset()))
-                for err, m in produce(self.ctx, topic, records, partition=partition, client=producer, **conf)]
+                for err, m in produce(self.ctx, topic, records, partition=partition, client=producer,
+                                      **{**self.conf, **conf})]
 
     def too_large(self, error):
         return error is not None and error.code() == KafkaError.MSG_SIZE_TOO_LARGE
 
     def consume(self, assignments, timeout=30):
-        return consume(self.ctx, assignments, timeout=timeout)
+        return consume(self.ctx, assignments, timeout=timeout, **self.conf)
 
     def end_offset(self, topic, partition=0):
         return latest(admin(self.ctx), topic, partition)
@@ -265,12 +271,12 @@ class _ProduceConsume(produce_consume.Adapter):
         # fetch.max.bytes (the whole response) keeps its default, 50 MiB: librdkafka refuses one
         # below message.max.bytes (1 MB), and with one partition max.partition.fetch.bytes is what
         # limits.
-        c = consumer(self.ctx, **({"max.partition.fetch.bytes": fetch_bytes} if fetch_bytes else {}))
+        c = consumer(self.ctx, **{**self.conf, **({"max.partition.fetch.bytes": fetch_bytes} if fetch_bytes else {})})
         c.assign([TopicPartition(topic, 0, 0)])
         return _Reader(c, topic)
 
     def member(self, topic, group):
-        return _Member(self.ctx, topic, group)
+        return _Member(self.ctx, topic, group, self.conf)
 
 
 produce_consume.register(_ProduceConsume)
@@ -674,40 +680,6 @@ def tls(ctx, client_cert=False, untrusted=False):
     return conf
 
 
-def secured_roundtrip(ctx, conf, sent, over, group=True):
-    """`sent` produced and read back with the client settings `conf` (`over` says which: "TLS",
-    "SASL PLAIN"...); with `group`, a group member then reads them the same way (FindCoordinator
-    must answer with the same listener) and commits."""
-    topic = ctx.topic()
-    produce_ok(ctx, topic, sent, partition=0, **conf)
-    got = consume(ctx, [(topic, 0)], **conf)
-    expect_roundtrip(ctx, topic, got, sent, "none")
-    if not group:
-        return
-    c = Consumer({"group.id": ctx.topic("group"), "auto.offset.reset": "earliest", "enable.auto.commit": False,
-                  "session.timeout.ms": 10000, "socket.timeout.ms": 10000, "fetch.wait.max.ms": 100, **conf})
-    try:
-        c.subscribe([topic])
-        expect_next(poller(c), sent, 0, len(sent), f"the group member's read over {over}", JOIN_TIMEOUT)
-        committed = c.commit(asynchronous=False)
-        expect_eq([(tp.topic, tp.offset, tp.error) for tp in committed], [(topic, len(sent), None)],
-                  f"committed offsets over {over}")
-    finally:
-        c.close()
-
-
-def tls_roundtrip(client_cert):
-    def run(ctx):
-        """TLS_RECORDS keyed records with headers produced and read back over TLS; then a group
-        member reads them over TLS (FindCoordinator answers with the SSL listener) and commits."""
-        secured_roundtrip(ctx, tls(ctx, client_cert), tls_records(ctx.scenario), "TLS")
-    return run
-
-
-scenario("ssl-roundtrip")(tls_roundtrip(client_cert=False))
-scenario("mtls-roundtrip")(tls_roundtrip(client_cert=True))
-
-
 def expect_refused(ctx, conf, said, what):
     """A producer with `conf` gives up on its record within FAIL_WITHIN s, having said one of
     `said` (regular expressions) through error_cb or its log (librdkafka reports a connection
@@ -725,30 +697,6 @@ def expect_refused(ctx, conf, said, what):
     said_text = "\n".join(f"{e.name()}: {e.str()}" for e in errors) + "\n" + logged.text()
     expect_said(said_text, said, f"what {what} said")
     ctx.step(f"{what} failed after {took:.1f}s: {error}; error_cb: {sorted({e.name() for e in errors})}")
-
-
-def expect_serving(ctx):
-    """The broker still serves a client over PLAINTEXT and a trusting one over SSL."""
-    for name, conf in [("plaintext", {}), ("ssl", tls(ctx))]:
-        topic, sent = ctx.topic(name), [Rec(key=b"k", value=f"over {name}".encode())]
-        produce_ok(ctx, topic, sent, partition=0, **conf)
-        expect_records(consume(ctx, [(topic, 0)], **conf), sent, f"the record read back over {name}")
-
-
-@scenario("ssl-untrusted")
-def ssl_untrusted(ctx):
-    """A client that trusts another CA rejects the broker's certificate and gives up in time."""
-    expect_refused(ctx, tls(ctx, untrusted=True), CERT_REJECTED, "a producer trusting another CA")
-    expect_serving(ctx)
-
-
-@scenario("plaintext-to-ssl-port")
-def plaintext_to_ssl_port(ctx):
-    """A PLAINTEXT client at the SSL listener: its ApiVersions is no TLS handshake; the broker
-    closes the connection."""
-    expect_refused(ctx, {"bootstrap.servers": ctx.ssl_bootstrap}, [r"Disconnected.*APIVERSION_QUERY"],
-                   "a PLAINTEXT producer at the SSL listener")
-    expect_serving(ctx)
 
 
 # ---------------------------------------------------------------------------------------------
@@ -769,20 +717,6 @@ def sasl(ctx, mechanism, user=SASL_USER, password=SASL_PASSWORD):
     else:
         conf.update({"sasl.username": user, "sasl.password": password})
     return conf
-
-
-def sasl_roundtrip(mechanism, group):
-    def run(ctx):
-        """SASL_RECORDS keyed records with headers produced and read back as alice; with `group`
-        (SCRAM, over SASL_SSL) a group member then reads them and commits."""
-        secured_roundtrip(ctx, sasl(ctx, mechanism), sasl_records(mechanism), f"SASL {mechanism}", group)
-    return run
-
-
-scenario("sasl-plain")(sasl_roundtrip("PLAIN", group=False))
-scenario("sasl-scram-256")(sasl_roundtrip("SCRAM-SHA-256", group=True))
-scenario("sasl-scram-512")(sasl_roundtrip("SCRAM-SHA-512", group=True))
-scenario("sasl-oauthbearer")(sasl_roundtrip("OAUTHBEARER", group=False))
 
 
 def expect_auth_failed(ctx, conf, what, said=AUTH_REJECTED):
@@ -807,23 +741,35 @@ def expect_auth_failed(ctx, conf, what, said=AUTH_REJECTED):
     ctx.step(f"{what} failed after {took:.1f}s: {errors[0].str()}")
 
 
+class _Security(_ProduceConsume, security.Adapter):
+    plaintext_at_ssl_said = [r"Disconnected.*APIVERSION_QUERY"]
+
+    def tls(self, client_cert=False, untrusted=False):
+        return tls(self.ctx, client_cert, untrusted)
+
+    def sasl(self, mechanism, user=SASL_USER, password=SASL_PASSWORD):
+        return sasl(self.ctx, mechanism, user, password)
+
+    def plaintext_at_ssl(self):
+        return {"bootstrap.servers": self.ctx.ssl_bootstrap}
+
+    def expect_refused(self, conf, said, what):
+        expect_refused(self.ctx, conf, said, what)
+
+    def expect_auth_failed(self, conf, what, said=AUTH_REJECTED):
+        expect_auth_failed(self.ctx, conf, what, said)
+
+
+security.register(_Security)
+
+
+def secured_roundtrip(ctx, conf, sent, over, group=True):
+    """shared.security's, for the scenarios below (OAUTHBEARER)."""
+    security.secured_roundtrip(_Security(ctx), conf, sent, over, group)
+
+
 def expect_sasl_serving(ctx):
-    """The broker still serves alice: PLAIN over SASL_PLAINTEXT, SCRAM-SHA-256 over SASL_SSL."""
-    for mechanism in ("PLAIN", "SCRAM-SHA-256"):
-        conf = sasl(ctx, mechanism)
-        topic, sent = ctx.topic(mechanism), [Rec(key=b"k", value=f"as alice over {mechanism}".encode())]
-        produce_ok(ctx, topic, sent, partition=0, **conf)
-        expect_records(consume(ctx, [(topic, 0)], **conf), sent, f"the record read back with {mechanism}")
-
-
-@scenario("sasl-wrong-password")
-def sasl_wrong_password(ctx):
-    """SCRAM with a wrong password and PLAIN with an unknown user are refused
-    (SASL_AUTHENTICATION_FAILED): the client reports its authentication error at once; then alice
-    still gets in."""
-    expect_auth_failed(ctx, sasl(ctx, "SCRAM-SHA-256", password=WRONG_PASSWORD), "SCRAM-SHA-256 with a wrong password")
-    expect_auth_failed(ctx, sasl(ctx, "PLAIN", user=UNKNOWN_USER, password=SASL_PASSWORD), "PLAIN as an unknown user")
-    expect_sasl_serving(ctx)
+    security.expect_sasl_serving(_Security(ctx))
 
 
 @scenario("sasl-reauth", timeout=60)

@@ -8,7 +8,7 @@ from contextlib import contextmanager
 
 import groupcheck
 import transactions
-from shared import admin as admin_scenarios, cluster, produce_consume
+from shared import admin as admin_scenarios, cluster, produce_consume, security
 import kafka.errors as Errors
 from kafka import AsyncConsumerRebalanceListener, KafkaAdminClient, KafkaConsumer, KafkaProducer, OffsetAndMetadata, TopicPartition
 from kafka.coordinator.assignors.cooperative_sticky import CooperativeStickyAssignor
@@ -176,11 +176,16 @@ class _Reader:
 
 
 class _Member(_Reader):
-    def __init__(self, ctx, topic, group):
-        super().__init__(KafkaConsumer(bootstrap_servers=ctx.bootstrap, group_id=group, auto_offset_reset="earliest",
-                                       enable_auto_commit=False, request_timeout_ms=MS, fetch_max_wait_ms=100,
-                                       session_timeout_ms=10_000, heartbeat_interval_ms=1000), topic)
+    def __init__(self, ctx, topic, group, conf):
+        super().__init__(KafkaConsumer(**{"bootstrap_servers": ctx.bootstrap, "group_id": group,
+                                          "auto_offset_reset": "earliest", "enable_auto_commit": False,
+                                          "request_timeout_ms": MS, "fetch_max_wait_ms": 100,
+                                          "session_timeout_ms": 10_000, "heartbeat_interval_ms": 1000, **conf}), topic)
         self.subscribe()
+
+    def commit_position(self):
+        self.c.commit(timeout_ms=MS)
+        return self.c.committed(self.tp, timeout_ms=MS)
 
     def generation(self):
         return generation(self.c)
@@ -204,7 +209,7 @@ class _ProduceConsume(produce_consume.Adapter):
     null_key_and_value = False
 
     def producer(self, idempotent=False):
-        return producer(self.ctx, enable_idempotence=True, batch_size=4000) if idempotent else producer(self.ctx)
+        return producer(self.ctx, **self.conf, **({"enable_idempotence": True, "batch_size": 4000} if idempotent else {}))
 
     def close_producer(self, p):
         p.close(timeout=5)
@@ -218,13 +223,14 @@ class _ProduceConsume(produce_consume.Adapter):
         if large:  # the producer's own limit (max_request_size, default 1 MiB) must not stop it first
             conf["max_request_size"] = 2_000_000
         return [(e, m and (m.partition, m.offset))
-                for e, m in produce(self.ctx, topic, records, partition=partition, client=producer, **conf)]
+                for e, m in produce(self.ctx, topic, records, partition=partition, client=producer,
+                                    **{**self.conf, **conf})]
 
     def too_large(self, error):
         return isinstance(error, Errors.MessageSizeTooLargeError)
 
     def consume(self, assignments, timeout=30):
-        return consume(self.ctx, assignments, timeout=timeout)
+        return consume(self.ctx, assignments, timeout=timeout, **self.conf)
 
     def _offsets(self, call):
         c = consumer(self.ctx)
@@ -251,14 +257,14 @@ class _ProduceConsume(produce_consume.Adapter):
         return found.offset, found.timestamp
 
     def assigned(self, topic, fetch_bytes=None):
-        c = consumer(self.ctx, **({"max_partition_fetch_bytes": fetch_bytes} if fetch_bytes else {}))
+        c = consumer(self.ctx, **self.conf, **({"max_partition_fetch_bytes": fetch_bytes} if fetch_bytes else {}))
         r = _Reader(c, topic)
         c.assign([r.tp])
         c.seek(r.tp, 0)
         return r
 
     def member(self, topic, group):
-        return _Member(self.ctx, topic, group)
+        return _Member(self.ctx, topic, group, self.conf)
 
 
 produce_consume.register(_ProduceConsume)
@@ -363,7 +369,6 @@ def consumer_group(ctx):
         expect_eq(c.committed(TopicPartition(topic, 0), timeout_ms=MS), 20, "committed offset")
     finally:
         c.close(autocommit=False, timeout_ms=5000)
-
 
 
 # -- churn: members in their own processes (Interop/groupcheck.py) ----------------------------
@@ -670,39 +675,6 @@ def tls(ctx, client_cert=False, untrusted=False):
     return conf
 
 
-def secured_roundtrip(ctx, conf, sent, over, group=True):
-    """`sent` produced and read back with the client settings `conf` (`over` says which: "TLS",
-    "SASL PLAIN"...); with `group`, a group member then reads them the same way (FindCoordinator
-    must answer with the same listener) and commits."""
-    topic = ctx.topic()
-    produce_ok(ctx, topic, sent, partition=0, **conf)
-    got = consume(ctx, [(topic, 0)], **conf)
-    expect_roundtrip(ctx, topic, got, sent, "none")
-    if not group:
-        return
-    c = KafkaConsumer(topic, group_id=ctx.topic("group"), auto_offset_reset="earliest", enable_auto_commit=False,
-                      request_timeout_ms=MS, fetch_max_wait_ms=100, session_timeout_ms=10_000,
-                      heartbeat_interval_ms=1000, **conf)
-    try:
-        expect_next(poller(c), sent, 0, len(sent), f"the group member's read over {over}", JOIN_TIMEOUT)
-        c.commit(timeout_ms=MS)
-        expect_eq(c.committed(TopicPartition(topic, 0), timeout_ms=MS), len(sent), f"committed offset over {over}")
-    finally:
-        c.close(autocommit=False, timeout_ms=5000)
-
-
-def tls_roundtrip(client_cert):
-    def run(ctx):
-        """TLS_RECORDS keyed records with headers produced and read back over TLS; then a group
-        member reads them over TLS (FindCoordinator answers with the SSL listener) and commits."""
-        secured_roundtrip(ctx, tls(ctx, client_cert), tls_records(ctx.scenario), "TLS")
-    return run
-
-
-scenario("ssl-roundtrip")(tls_roundtrip(client_cert=False))
-scenario("mtls-roundtrip")(tls_roundtrip(client_cert=True))
-
-
 def expect_refused(ctx, conf, said, what, give_up_s=GIVE_UP_S):
     """A producer with `conf` gives up (after `give_up_s`) within FAIL_WITHIN s without delivering,
     having logged one of `said` (regular expressions): kafka-python logs why a connection failed,
@@ -719,30 +691,6 @@ def expect_refused(ctx, conf, said, what, give_up_s=GIVE_UP_S):
     took = expect_failed_in_time(started, what)
     expect_said(logged.text(), said, f"what {what} logged")
     ctx.step(f"{what} failed after {took:.1f}s: {error!r}")
-
-
-def expect_serving(ctx):
-    """The broker still serves a client over PLAINTEXT and a trusting one over SSL."""
-    for name, conf in [("plaintext", {}), ("ssl", tls(ctx))]:
-        topic, sent = ctx.topic(name), [Rec(key=b"k", value=f"over {name}".encode())]
-        produce_ok(ctx, topic, sent, partition=0, **conf)
-        expect_records(consume(ctx, [(topic, 0)], **conf), sent, f"the record read back over {name}")
-
-
-@scenario("ssl-untrusted")
-def ssl_untrusted(ctx):
-    """A client that trusts another CA rejects the broker's certificate and gives up in time."""
-    expect_refused(ctx, tls(ctx, untrusted=True), CERT_REJECTED, "a producer trusting another CA")
-    expect_serving(ctx)
-
-
-@scenario("plaintext-to-ssl-port")
-def plaintext_to_ssl_port(ctx):
-    """A PLAINTEXT client at the SSL listener: its ApiVersions is no TLS handshake; the broker's
-    answer (a TLS alert, read as a frame of 352,518,400 bytes) or the closed connection fails it."""
-    expect_refused(ctx, {"bootstrap_servers": ctx.ssl_bootstrap}, [r"Bootstrap connection to \S+ failed"],
-                   "a PLAINTEXT producer at the SSL listener")
-    expect_serving(ctx)
 
 
 # ---------------------------------------------------------------------------------------------
@@ -775,43 +723,43 @@ def sasl(ctx, mechanism, user=SASL_USER, password=SASL_PASSWORD):
     return conf
 
 
-def sasl_roundtrip(mechanism, group):
-    def run(ctx):
-        """SASL_RECORDS keyed records with headers produced and read back as alice; with `group`
-        (SCRAM, over SASL_SSL) a group member then reads them and commits."""
-        secured_roundtrip(ctx, sasl(ctx, mechanism), sasl_records(mechanism), f"SASL {mechanism}", group)
-    return run
-
-
-scenario("sasl-plain")(sasl_roundtrip("PLAIN", group=False))
-scenario("sasl-scram-256")(sasl_roundtrip("SCRAM-SHA-256", group=True))
-scenario("sasl-scram-512")(sasl_roundtrip("SCRAM-SHA-512", group=True))
-scenario("sasl-oauthbearer")(sasl_roundtrip("OAUTHBEARER", group=False))
-
-
-def expect_sasl_serving(ctx):
-    """The broker still serves alice: PLAIN over SASL_PLAINTEXT, SCRAM-SHA-256 over SASL_SSL."""
-    for mechanism in ("PLAIN", "SCRAM-SHA-256"):
-        conf = sasl(ctx, mechanism)
-        topic, sent = ctx.topic(mechanism), [Rec(key=b"k", value=f"as alice over {mechanism}".encode())]
-        produce_ok(ctx, topic, sent, partition=0, **conf)
-        expect_records(consume(ctx, [(topic, 0)], **conf), sent, f"the record read back with {mechanism}")
-
-
 # kafka-python logs the broker's refusal and retries the bootstrap until bootstrap_timeout_ms.
 AUTH_FAILED = [r"SaslAuthenticationFailedError: .*" + r for r in AUTH_REJECTED]
 
 
-@scenario("sasl-wrong-password")
-def sasl_wrong_password(ctx):
-    """SCRAM with a wrong password and PLAIN with an unknown user are refused
-    (SASL_AUTHENTICATION_FAILED, logged as SaslAuthenticationFailedError); the producer gives up
-    after AUTH_GIVE_UP_S; then alice still gets in."""
-    expect_refused(ctx, sasl(ctx, "SCRAM-SHA-256", password=WRONG_PASSWORD), AUTH_FAILED,
-                   "SCRAM-SHA-256 with a wrong password", give_up_s=AUTH_GIVE_UP_S)
-    expect_refused(ctx, sasl(ctx, "PLAIN", user=UNKNOWN_USER), AUTH_FAILED, "PLAIN as an unknown user",
-                   give_up_s=AUTH_GIVE_UP_S)
-    expect_sasl_serving(ctx)
+class _Security(_ProduceConsume, security.Adapter):
+    # The broker's answer (a TLS alert, read as a frame of 352,518,400 bytes) or the closed
+    # connection fails the bootstrap.
+    plaintext_at_ssl_said = [r"Bootstrap connection to \S+ failed"]
+
+    def tls(self, client_cert=False, untrusted=False):
+        return tls(self.ctx, client_cert, untrusted)
+
+    def sasl(self, mechanism, user=SASL_USER, password=SASL_PASSWORD):
+        return sasl(self.ctx, mechanism, user, password)
+
+    def plaintext_at_ssl(self):
+        return {"bootstrap_servers": self.ctx.ssl_bootstrap}
+
+    def expect_refused(self, conf, said, what):
+        expect_refused(self.ctx, conf, said, what)
+
+    def expect_auth_failed(self, conf, what, said=AUTH_REJECTED):
+        # kafka-python logs the broker's refusal (SaslAuthenticationFailedError) and retries the
+        # bootstrap until bootstrap_timeout_ms: it gives up after AUTH_GIVE_UP_S.
+        expect_token_refused(self.ctx, conf, what, said)
+
+
+security.register(_Security)
+
+
+def secured_roundtrip(ctx, conf, sent, over, group=True):
+    """shared.security's, for the scenarios below (GSSAPI, OAUTHBEARER)."""
+    security.secured_roundtrip(_Security(ctx), conf, sent, over, group)
+
+
+def expect_sasl_serving(ctx):
+    security.expect_sasl_serving(_Security(ctx))
 
 
 @scenario("sasl-reauth", timeout=60)

@@ -29,8 +29,13 @@ class Adapter:
     null_key_and_value = True
     lists_max_timestamp = True  # ListOffsets MAX_TIMESTAMP (KIP-734) in the client's API
 
-    def __init__(self, ctx):
+    def __init__(self, ctx, conf=None):
         self.ctx = ctx
+        self.conf = conf or {}  # the client's own settings for every client it makes (a listener, SASL...)
+
+    def over(self, conf):
+        """The same adapter, its clients made with `conf` (from the client's own tls(), sasl()...)."""
+        return type(self)(self.ctx, conf)
 
     def producer(self, idempotent=False):
         raise NotImplementedError
@@ -90,7 +95,8 @@ class Reader:
 
 class Member(Reader):
     """A group member: also generation(), commit(offset) (synchronously, partition 0),
-    committed(), unsubscribe(), subscribe()."""
+    committed(), commit_position() (commits where it is, returns the offset committed),
+    unsubscribe(), subscribe()."""
 
 
 def _poller(reader, max_records=5000):
