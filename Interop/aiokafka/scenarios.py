@@ -7,7 +7,7 @@ import time
 import aiokafka.errors as Errors
 import groupcheck
 import transactions
-from shared import cluster, produce_consume, security
+from shared import cluster, groups, produce_consume, security
 from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, ConsumerRebalanceListener, TopicPartition
 from aiokafka.coordinator.assignors.range import RangePartitionAssignor
 from aiokafka.coordinator.assignors.roundrobin import RoundRobinPartitionAssignor
@@ -199,6 +199,9 @@ class _Member(_Reader):
     def committed(self):
         return self.run(self.c.committed(self.tp))
 
+    def commit_all(self):
+        self.run(self.c.commit())
+
     def commit_position(self):
         self.run(self.c.commit())
         return self.committed()
@@ -270,12 +273,15 @@ class _ProduceConsume(produce_consume.Adapter, _Loop):
         r.seek(0)
         return r
 
-    def member(self, topic, group):
+    def member(self, topic, group, client_id=None, assignor=None):
+        conf = {**self.conf, **({"client_id": client_id} if client_id else {}),
+                **({"partition_assignment_strategy": (ASSIGNORS[assignor],)} if assignor else {})}
+
         async def make():
             return AIOKafkaConsumer(**{"bootstrap_servers": self.ctx.bootstrap, "group_id": group,
                                        "auto_offset_reset": "earliest", "enable_auto_commit": False,
                                        "request_timeout_ms": MS, "fetch_max_wait_ms": 100,
-                                       "session_timeout_ms": 10_000, "heartbeat_interval_ms": 1000, **self.conf})
+                                       "session_timeout_ms": 10_000, "heartbeat_interval_ms": 1000, **conf})
         c = self.run(make())
         m = _Member(self.loop, c, topic)
         m.subscribe()
@@ -286,33 +292,101 @@ class _ProduceConsume(produce_consume.Adapter, _Loop):
 produce_consume.register(_ProduceConsume)
 
 
+class _Cluster(_ProduceConsume, cluster.Adapter):
+    def create_topics_ok(self, topics, timeout=30):
+        self.run(create_topics(self.ctx, topics), timeout + 30)
+
+    def topic_partitions(self):
+        async def describe():
+            a = AIOKafkaAdminClient(bootstrap_servers=self.ctx.bootstrap, request_timeout_ms=MS)
+            await bounded(a.start())
+            try:
+                return await bounded(a.describe_topics())
+            finally:
+                await bounded(a.close())
+        return {t["topic"]: sorted(p["partition"] for p in t["partitions"])
+                for t in self.run(describe(), 3 * TIMEOUT) if not t["topic"].startswith("__")}
+
+    def end_offsets(self, pairs):
+        tps = [TopicPartition(t, p) for t, p in pairs]
+        return {(tp.topic, tp.partition): off for tp, off in self._offsets(lambda c: c.end_offsets(tps)).items()}
+
+    def produce_to_each(self, topics):
+        async def send():
+            p = await producer(self.ctx)
+            try:
+                # send() waits for the metadata of a new topic; concurrent sends share each refresh.
+                futures = await bounded(asyncio.gather(*(p.send(n, value=n.encode(), partition=0) for n in topics)), 120)
+                out = []
+                for n, f in zip(topics, futures):
+                    try:
+                        out.append((n, None, (await bounded(f, 60)).offset))
+                    except Errors.KafkaError as e:
+                        out.append((n, e, None))
+                return out
+            finally:
+                await bounded(p.stop())
+        return self.run(send(), 240)
+
+
 # ---------------------------------------------------------------------------------------------
 # Consumer groups
 
 
-@scenario("consumer-group", timeout=60)
-async def consumer_group(ctx):
-    """The quick smoke test: subscribe with a group id, consume, commit."""
-    topic = ctx.topic()
-    sent = numbered(20, "grp")
-    await produce_ok(ctx, topic, sent, partition=0)
-    c = AIOKafkaConsumer(topic, bootstrap_servers=ctx.bootstrap, group_id=ctx.topic("group"),
-                         auto_offset_reset="earliest", enable_auto_commit=False, request_timeout_ms=MS,
-                         session_timeout_ms=10_000, heartbeat_interval_ms=1000)
-    await bounded(c.start())
-    try:
-        got = []
-        deadline = time.monotonic() + 15
-        while len(got) < len(sent) and time.monotonic() < deadline:
-            for messages in (await bounded(c.getmany(timeout_ms=500))).values():
-                got.extend(Rec(key=m.key, value=m.value, headers=list(m.headers or [])) for m in messages)
-        if not got:
-            raise ScenarioFailure("no records within 15 s of subscribing with a group id")
-        expect_records(got, sent)
-        await bounded(c.commit())
-        expect_eq(await bounded(c.committed(TopicPartition(topic, 0))), 20, "committed offset")
-    finally:
-        await bounded(c.stop())
+class _Groups(_Cluster, groups.Adapter):
+    # What aiokafka's admin client has for groups: ListGroups, DescribeGroups, OffsetFetch (no
+    # DeleteGroups, no state filter, no offsets altered or deleted).
+    filters_groups_by_state = False
+    deletes_groups = False
+    alters_group_offsets = False
+
+    def _with_consumer(self, group, call):
+        async def run():
+            c = AIOKafkaConsumer(bootstrap_servers=self.ctx.bootstrap, group_id=group, enable_auto_commit=False,
+                                 request_timeout_ms=MS)
+            await bounded(c.start())
+            try:
+                return await call(c)
+            finally:
+                await bounded(c.stop())
+        return self.run(run(), 4 * TIMEOUT)
+
+    def _with_admin(self, call):
+        async def run():
+            a = await admin_client(self.ctx)
+            try:
+                return await bounded(call(a))
+            finally:
+                await bounded(a.close())
+        return self.run(run(), 4 * TIMEOUT)
+
+    def commit_offsets(self, group, topic, offsets):
+        async def commit(c):
+            c.assign([TopicPartition(topic, p) for p in offsets])
+            await bounded(c.commit({TopicPartition(topic, p): (o, md) for p, (o, md) in offsets.items()}))
+        self._with_consumer(group, commit)
+
+    def consumer_committed(self, group, topic, partitions):
+        async def committed(c):
+            return {p: await bounded(c.committed(TopicPartition(topic, p))) for p in partitions}
+        return self._with_consumer(group, committed)
+
+    def group_offsets_meta(self, group, topic, count):
+        return self.run(group_offsets_meta_async(self.ctx, group, topic, count), 4 * TIMEOUT)
+
+    def list_groups(self, states=None):
+        return {g[0]: {"protocol_type": g[1], "simple": None}
+                for g in self._with_admin(lambda a: a.list_consumer_groups())}
+
+    def describe_group(self, group):
+        (response,) = self._with_admin(lambda a: a.describe_consumer_groups([group]))
+        (g,) = [g for g in response.groups if g[1] == group]  # (error, id, state, protocol type, protocol, members...)
+        expect_eq(g[0], 0, "DescribeGroups error")
+        return {"state": g[2], "protocol_type": g[3], "assignor": g[4], "simple": None,
+                "members": [(m[1], None) for m in g[5]]}
+
+
+groups.register_consumer_group(_Groups)
 
 
 # -- churn: members in their own processes (Interop/groupcheck.py) ----------------------------
@@ -462,115 +536,11 @@ def static_member_restart(ctx):
                               "group_instance_id")
 
 
-@scenario("commits-survive-restart", timeout=90)
-async def commits_survive_restart(ctx):
-    """Offsets committed with metadata (manual assignment: a "simple" group, generation -1) are
-    what OffsetFetch returns, before and after a broker restart."""
-    topic, group = ctx.topic(), ctx.topic("group")
-    await create_topics(ctx, {topic: 3})
-    await produce_ok(ctx, topic, [Rec(value=f"v{i}".encode(), partition=i % 3) for i in range(30)])
-    want = {0: (3, "first"), 1: (7, "metadata with spaces and ünïcode"), 2: (10, "")}
-    c = AIOKafkaConsumer(bootstrap_servers=ctx.bootstrap, group_id=group, enable_auto_commit=False, request_timeout_ms=MS)
-    await bounded(c.start())
-    try:
-        c.assign([TopicPartition(topic, p) for p in want])
-        await bounded(c.commit({TopicPartition(topic, p): (o, md) for p, (o, md) in want.items()}))
-    finally:
-        await bounded(c.stop())
-    expect_eq(await group_offsets_meta_async(ctx, group, topic, 3), want, "committed (offset, metadata) before the restart")
-    await asyncio.get_running_loop().run_in_executor(None, ctx.restart_broker)
-    expect_eq(await group_offsets_meta_async(ctx, group, topic, 3), want, "committed (offset, metadata) after the restart")
-    c = AIOKafkaConsumer(bootstrap_servers=ctx.bootstrap, group_id=group, enable_auto_commit=False, request_timeout_ms=MS)
-    await bounded(c.start())
-    try:
-        got = {p: await bounded(c.committed(TopicPartition(topic, p))) for p in want}
-        expect_eq(got, {p: o for p, (o, _) in want.items()}, "AIOKafkaConsumer.committed() after the restart")
-    finally:
-        await bounded(c.stop())
-
-
-@scenario("admin-groups", timeout=90)
-async def admin_groups(ctx):
-    """What aiokafka's admin client has for groups: ListGroups, DescribeGroups and OffsetFetch,
-    on a stable group and then an empty one (no DeleteGroups, no state filter)."""
-    topic, group = ctx.topic(), ctx.topic("group")
-    await create_topics(ctx, {topic: 3})
-    await produce_ok(ctx, topic, [Rec(value=f"v{i}".encode(), partition=i % 3) for i in range(30)])
-    a = await admin_client(ctx)
-
-    async def described():
-        (response,) = await bounded(a.describe_consumer_groups([group]))
-        (g,) = [g for g in response.groups if g[1] == group]
-        return g  # (error_code, group_id, state, protocol_type, protocol, members, ...)
-
-    try:
-        c = AIOKafkaConsumer(topic, bootstrap_servers=ctx.bootstrap, group_id=group, auto_offset_reset="earliest",
-                             enable_auto_commit=False, request_timeout_ms=MS, session_timeout_ms=10_000,
-                             heartbeat_interval_ms=1000, client_id="admin-groups-member",
-                             partition_assignment_strategy=(RangePartitionAssignor,))
-        await bounded(c.start())
-        try:
-            got = 0
-            deadline = time.monotonic() + 20
-            while got < 30 and time.monotonic() < deadline:
-                got += sum(len(v) for v in (await bounded(c.getmany(timeout_ms=500))).values())
-            expect_eq(got, 30, "records consumed in the group")
-            await bounded(c.commit())
-            listed = await bounded(a.list_consumer_groups())
-            expect((group, "consumer") in [tuple(x[:2]) for x in listed], f"({group!r}, 'consumer') listed, got {listed}")
-            g = await described()
-            expect_eq((g[0], g[2], g[3], g[4]), (0, "Stable", "consumer", "range"),
-                      "described (error, state, protocol type, assignor)")
-            expect_eq(len(g[5]), 1, "members described")
-            expect_eq(g[5][0][1], "admin-groups-member", "the member's client id")
-        finally:
-            await bounded(c.stop())
-        g = await described()
-        expect_eq((g[0], g[2], len(g[5])), (0, "Empty", 0), "described after the member left (error, state, members)")
-    finally:
-        await bounded(a.close())
-    expect_eq(await group_offsets_meta_async(ctx, group, topic, 3), {p: (10, "") for p in range(3)}, "committed offsets")
+groups.register(_Groups)
 
 
 # ---------------------------------------------------------------------------------------------
 # Restart and scale
-
-
-class _Cluster(_ProduceConsume, cluster.Adapter):
-    def create_topics_ok(self, topics, timeout=30):
-        self.run(create_topics(self.ctx, topics), timeout + 30)
-
-    def topic_partitions(self):
-        async def describe():
-            a = AIOKafkaAdminClient(bootstrap_servers=self.ctx.bootstrap, request_timeout_ms=MS)
-            await bounded(a.start())
-            try:
-                return await bounded(a.describe_topics())
-            finally:
-                await bounded(a.close())
-        return {t["topic"]: sorted(p["partition"] for p in t["partitions"])
-                for t in self.run(describe(), 3 * TIMEOUT) if not t["topic"].startswith("__")}
-
-    def end_offsets(self, pairs):
-        tps = [TopicPartition(t, p) for t, p in pairs]
-        return {(tp.topic, tp.partition): off for tp, off in self._offsets(lambda c: c.end_offsets(tps)).items()}
-
-    def produce_to_each(self, topics):
-        async def send():
-            p = await producer(self.ctx)
-            try:
-                # send() waits for the metadata of a new topic; concurrent sends share each refresh.
-                futures = await bounded(asyncio.gather(*(p.send(n, value=n.encode(), partition=0) for n in topics)), 120)
-                out = []
-                for n, f in zip(topics, futures):
-                    try:
-                        out.append((n, None, (await bounded(f, 60)).offset))
-                    except Errors.KafkaError as e:
-                        out.append((n, e, None))
-                return out
-            finally:
-                await bounded(p.stop())
-        return self.run(send(), 240)
 
 
 cluster.register(_Cluster)

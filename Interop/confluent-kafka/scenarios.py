@@ -6,7 +6,7 @@ import time
 
 import groupcheck
 import transactions
-from shared import admin as admin_scenarios, cluster, produce_consume, security
+from shared import admin as admin_scenarios, cluster, groups, produce_consume, security
 from confluent_kafka import OFFSET_BEGINNING, Consumer, ConsumerGroupState, ConsumerGroupTopicPartitions, KafkaError, KafkaException, Producer, TopicPartition
 from confluent_kafka.admin import (AclBinding, AclBindingFilter, AclOperation, AclPermissionType, AdminClient,
                                    AlterConfigOpType, ConfigEntry, ConfigResource, ConfigSource, NewPartitions, NewTopic,
@@ -26,7 +26,7 @@ from common import (expect_roundtrip, ACL_FAIL_S, ACL_SETTLE_S, ACL_MECHANISM, A
                     remove_client_quota, set_client_quota, ACL_ADMIN_DELETES, ACL_ADMIN_LEFT, AclClient,
                     OAuthClient, acl_admin_bindings, acl_describe_steps, acl_from_row,
                     acl_prefixed_wildcard_deny_steps, oauth_jwks_ip_scenario, oauth_signed_scenario, acls_deleted_after,
-                    acl_produce_consume_setup)
+                    acl_produce_consume_setup, offset_fetch_raw)
 
 TIMEOUT = 15  # seconds, for every single client call
 
@@ -198,6 +198,9 @@ class _Member(_Reader):
                                    "socket.timeout.ms": 10000, "fetch.wait.max.ms": 100, **conf}), topic)
         self.subscribe()
 
+    def commit_all(self):
+        self.c.commit(asynchronous=False)
+
     def commit_position(self):
         committed = self.c.commit(asynchronous=False)
         expect_eq([(tp.topic, tp.error) for tp in committed], [(self.tp.topic, None)], "commit (topic, error)")
@@ -275,8 +278,10 @@ class _ProduceConsume(produce_consume.Adapter):
         c.assign([TopicPartition(topic, 0, 0)])
         return _Reader(c, topic)
 
-    def member(self, topic, group):
-        return _Member(self.ctx, topic, group, self.conf)
+    def member(self, topic, group, client_id=None, assignor=None):
+        conf = {**self.conf, **({"client.id": client_id} if client_id else {}),
+                **({"partition.assignment.strategy": assignor} if assignor else {})}
+        return _Member(self.ctx, topic, group, conf)
 
 
 produce_consume.register(_ProduceConsume)
@@ -345,37 +350,97 @@ class _Admin(_ProduceConsume, admin_scenarios.Adapter):
 admin_scenarios.register(_Admin)
 
 
+class _Cluster(_ProduceConsume, cluster.Adapter):
+    def create_topics_ok(self, topics, timeout=30):
+        # librdkafka's socket.timeout.ms must cover the call: one CreateTopics of 1,000 topics is not quick.
+        a = admin(self.ctx, **{"socket.timeout.ms": timeout * 1000})
+        futures = a.create_topics([NewTopic(n, p, 1) for n, p in topics.items()], operation_timeout=timeout,
+                                  request_timeout=timeout)
+        errors = {n: e for n, e in ((n, _error(f, timeout + 5)) for n, f in futures.items()) if e is not None}
+        expect_eq(errors, {}, "create errors")
+
+    def topic_partitions(self):
+        return {t: sorted(m.partitions) for t, m in topics_of(admin(self.ctx)).items() if not t.startswith("__")}
+
+    def end_offsets(self, pairs):
+        ends = offsets(admin(self.ctx), {TopicPartition(t, p): OffsetSpec.latest() for t, p in pairs})
+        return {k: v[0] for k, v in ends.items()}
+
+    def produce_to_each(self, topics):
+        p = producer(self.ctx)
+        reports = []
+        for n in topics:
+            p.produce(n, value=n.encode(), partition=0, on_delivery=lambda err, msg: reports.append((err, msg)))
+            p.poll(0)
+        expect_eq(p.flush(60), 0, "messages left undelivered after flush(60)")
+        return [(m.topic(), err, m.offset()) for err, m in reports]
+
+
 # ---------------------------------------------------------------------------------------------
 # Consumer groups
 
 
-@scenario("consumer-group", timeout=60)
-def consumer_group(ctx):
-    """The quick smoke test: subscribe with a group id, consume, commit."""
-    topic = ctx.topic()
-    sent = numbered(20, "grp")
-    produce_ok(ctx, topic, sent, partition=0)
-    errors = []
-    c = Consumer({"bootstrap.servers": ctx.bootstrap, "group.id": ctx.topic("group"), "auto.offset.reset": "earliest",
-                  "enable.auto.commit": False, "session.timeout.ms": 10000, "socket.timeout.ms": 10000,
-                  "error_cb": lambda err: errors.append(str(err))})
-    try:
-        c.subscribe([topic])
-        got = []
-        deadline = time.monotonic() + 15
-        while len(got) < len(sent) and time.monotonic() < deadline:
-            for m in c.consume(num_messages=100, timeout=0.5):
-                if m.error() is None:
-                    got.append(to_rec(m))
-                elif m.error().fatal():
-                    raise ScenarioFailure(f"consumer error: {m.error()}")
-        if not got:
-            raise ScenarioFailure(f"no records within 15 s of subscribing with a group id; client errors: {errors[:3]}")
-        expect_records(got, sent)
-        committed = c.commit(asynchronous=False)
-        expect_eq([(tp.topic, tp.offset, tp.error) for tp in committed], [(topic, 20, None)], "committed offsets")
-    finally:
-        c.close()
+# Kafka's names of the group states the scenarios ask for, as confluent-kafka has them.
+GROUP_STATES = {"Stable": ConsumerGroupState.STABLE, "Empty": ConsumerGroupState.EMPTY}
+
+
+class _Groups(_Cluster, groups.Adapter):
+    # librdkafka commits its positions with null metadata: offset-commit-null-metadata checks
+    # what the broker makes of it.
+    commits_null_metadata = True
+
+    def _consumer(self, group):
+        return Consumer({"bootstrap.servers": self.ctx.bootstrap, "group.id": group, "enable.auto.commit": False,
+                         "socket.timeout.ms": 10000})
+
+    def commit_offsets(self, group, topic, offsets):
+        c = self._consumer(group)
+        try:
+            c.assign([TopicPartition(topic, p) for p in offsets])
+            result = c.commit(offsets=[TopicPartition(topic, p, o, metadata=md) for p, (o, md) in offsets.items()],
+                              asynchronous=False)
+            expect_eq([tp.error for tp in result], [None] * len(offsets), "commit errors")
+        finally:
+            c.close()
+
+    def consumer_committed(self, group, topic, partitions):
+        c = self._consumer(group)
+        try:
+            return {tp.partition: tp.offset for tp in c.committed([TopicPartition(topic, p) for p in partitions],
+                                                                  timeout=TIMEOUT)}
+        finally:
+            c.close()
+
+    def group_offsets_meta(self, group, topic, count):
+        return group_offsets_meta(self.ctx, group, topic, count)
+
+    def list_groups(self, states=None):
+        a = admin(self.ctx)  # held until the future resolves
+        kw = {} if states is None else {"states": {GROUP_STATES[s] for s in states}}
+        result = a.list_consumer_groups(request_timeout=TIMEOUT, **kw).result(timeout=TIMEOUT + 5)
+        expect_eq(result.errors, [], "list_consumer_groups errors")
+        return {g.group_id: {"protocol_type": None, "simple": g.is_simple_consumer_group} for g in result.valid}
+
+    def describe_group(self, group):
+        a = admin(self.ctx)
+        d = a.describe_consumer_groups([group], request_timeout=TIMEOUT)[group].result(timeout=TIMEOUT + 5)
+        state = next((name for name, s in GROUP_STATES.items() if s == d.state), str(d.state))
+        return {"state": state, "protocol_type": None, "assignor": d.partition_assignor,
+                "simple": d.is_simple_consumer_group,
+                "members": [(m.client_id, sorted((tp.topic, tp.partition) for tp in m.assignment.topic_partitions))
+                            for m in d.members]}
+
+    def delete_group(self, group):
+        a = admin(self.ctx)
+        return _code(_error(a.delete_consumer_groups([group], request_timeout=TIMEOUT)[group]))
+
+    def alter_group_offset(self, group, topic, partition, offset, metadata):
+        a = admin(self.ctx)
+        request = ConsumerGroupTopicPartitions(group, [TopicPartition(topic, partition, offset, metadata=metadata)])
+        a.alter_consumer_group_offsets([request], request_timeout=TIMEOUT)[group].result(timeout=TIMEOUT + 5)
+
+
+groups.register_consumer_group(_Groups)
 
 
 # -- churn: members in their own processes (Interop/groupcheck.py) ----------------------------
@@ -543,123 +608,32 @@ def consumer_group_epoch_after_restart(ctx):
     groupcheck.generation_after_restart(ctx, "confluent-kafka", create_topic, {"group.protocol": "consumer"})
 
 
-@scenario("commits-survive-restart", timeout=90)
-def commits_survive_restart(ctx):
-    """Offsets committed with metadata (by a consumer with manual assignment: generation -1, as
-    a "simple" group) are what OffsetFetch returns, before and after a broker restart."""
+groups.register(_Groups)
+
+
+@scenario("offset-commit-null-metadata")
+def offset_commit_null_metadata(ctx):
+    """librdkafka commits an offset without metadata as null (OffsetCommit's nullable
+    committed_metadata). Kafka stores null as "" (OffsetAndMetadata.NO_METADATA, in
+    OffsetAndMetadata.fromRequest), so OffsetFetch answers "", through the admin client and on
+    the wire (OffsetFetch v1)."""
     topic, group = ctx.topic(), ctx.topic("group")
-    create_topic(ctx, topic, 3)
-    produce_ok(ctx, topic, [Rec(value=f"v{i}".encode(), partition=i % 3) for i in range(30)])
-    want = {0: (3, "first"), 1: (7, "metadata with spaces and ünïcode"), 2: (10, "")}
+    create_topic(ctx, topic, 1)
     c = Consumer({"bootstrap.servers": ctx.bootstrap, "group.id": group, "enable.auto.commit": False,
                   "socket.timeout.ms": 10000})
     try:
-        c.assign([TopicPartition(topic, p) for p in want])
-        result = c.commit(offsets=[TopicPartition(topic, p, o, metadata=md) for p, (o, md) in want.items()],
-                          asynchronous=False)
-        expect_eq([tp.error for tp in result], [None] * 3, "commit errors")
+        c.assign([TopicPartition(topic, 0)])
+        result = c.commit(offsets=[TopicPartition(topic, 0, 5)], asynchronous=False)
+        expect_eq([(tp.offset, tp.error) for tp in result], [(5, None)], "commit (offset, error)")
     finally:
         c.close()
-    expect_eq(group_offsets_meta(ctx, group, topic, 3), want, "committed (offset, metadata) before the restart")
-    ctx.restart_broker()
-    expect_eq(group_offsets_meta(ctx, group, topic, 3), want, "committed (offset, metadata) after the restart")
-    c = Consumer({"bootstrap.servers": ctx.bootstrap, "group.id": group, "enable.auto.commit": False,
-                  "socket.timeout.ms": 10000})
-    try:
-        got = c.committed([TopicPartition(topic, p) for p in want], timeout=TIMEOUT)
-        expect_eq({tp.partition: tp.offset for tp in got}, {p: o for p, (o, _) in want.items()},
-                  "Consumer.committed() after the restart")
-    finally:
-        c.close()
-
-
-@scenario("admin-groups", timeout=90)
-def admin_groups(ctx):
-    """ListGroups (with a state filter), DescribeGroups, OffsetCommit through the admin client
-    (alter), OffsetFetch (list), DeleteGroups: on a stable group and then an empty one."""
-    a = admin(ctx)
-    topic, group = ctx.topic(), ctx.topic("group")
-    create_topic(ctx, topic, 3)
-    produce_ok(ctx, topic, [Rec(value=f"v{i}".encode(), partition=i % 3) for i in range(30)])
-    c = Consumer({"bootstrap.servers": ctx.bootstrap, "group.id": group, "auto.offset.reset": "earliest",
-                  "enable.auto.commit": False, "session.timeout.ms": 10000, "socket.timeout.ms": 10000,
-                  "partition.assignment.strategy": "range", "client.id": "admin-groups-member"})
-
-    def listed(states=None):
-        kw = {} if states is None else {"states": states}
-        result = a.list_consumer_groups(request_timeout=TIMEOUT, **kw).result(timeout=TIMEOUT + 5)
-        expect_eq(result.errors, [], "list_consumer_groups errors")
-        return {g.group_id: g for g in result.valid}
-
-    def describe():
-        return a.describe_consumer_groups([group], request_timeout=TIMEOUT)[group].result(timeout=TIMEOUT + 5)
-
-    try:
-        c.subscribe([topic])
-        got = 0
-        deadline = time.monotonic() + 20
-        while got < 30 and time.monotonic() < deadline:
-            got += sum(1 for m in c.consume(num_messages=100, timeout=0.5) if m.error() is None)
-        expect_eq(got, 30, "records consumed in the group")
-        c.commit(asynchronous=False)
-        stable = listed({ConsumerGroupState.STABLE})
-        expect(group in stable, f"{group} among the STABLE groups, got {sorted(stable)}")
-        expect(group not in listed({ConsumerGroupState.EMPTY}), "the group not among the EMPTY ones")
-        expect_eq(stable[group].is_simple_consumer_group, False, "is_simple_consumer_group")
-        d = describe()
-        expect_eq((d.state, d.partition_assignor, d.is_simple_consumer_group), (ConsumerGroupState.STABLE, "range", False),
-                  "described (state, assignor, simple)")
-        expect_eq(len(d.members), 1, "members described")
-        expect_eq(d.members[0].client_id, "admin-groups-member", "the member's client id")
-        expect_eq(sorted((tp.topic, tp.partition) for tp in d.members[0].assignment.topic_partitions),
-                  [(topic, p) for p in range(3)], "the member's assignment")
-        err = _error(a.delete_consumer_groups([group], request_timeout=TIMEOUT)[group])
-        expect_error(err, KafkaError.NON_EMPTY_GROUP, "deleting a group with a member")
-    finally:
-        c.close()
-    expect_eq(describe().state, ConsumerGroupState.EMPTY, "state after the member left")
-    expect(group in listed({ConsumerGroupState.EMPTY}), "the group among the EMPTY ones")
-    expect(group in listed(), "the group listed without a filter")
-    expect_eq(group_offsets(ctx, group, topic, 3), {0: 10, 1: 10, 2: 10}, "committed offsets")
-    request = ConsumerGroupTopicPartitions(group, [TopicPartition(topic, 1, 4)])
-    a.alter_consumer_group_offsets([request], request_timeout=TIMEOUT)[group].result(timeout=TIMEOUT + 5)
-    expect_eq(group_offsets(ctx, group, topic, 3), {0: 10, 1: 4, 2: 10}, "committed offsets after altering partition 1")
-    expect_eq(_error(a.delete_consumer_groups([group], request_timeout=TIMEOUT)[group]), None, "delete the empty group")
-    expect(group not in listed(), "the deleted group not listed")
-    offsets = group_offsets(ctx, group, topic, 3)
-    expect_eq(offsets, {0: None, 1: None, 2: None}, "committed offsets of the deleted group")
-    err = _error(a.delete_consumer_groups([group], request_timeout=TIMEOUT)[group])
-    expect_error(err, KafkaError.GROUP_ID_NOT_FOUND, "deleting it again")
+    expect_eq(offset_fetch_raw(ctx.bootstrap, group, {topic: [0]})[(topic, 0)], (5, "", 0),
+              "OffsetFetch v1 (offset, metadata, error)")
+    expect_eq(group_offsets_meta(ctx, group, topic, 1), {0: (5, "")}, "list_consumer_group_offsets (offset, metadata)")
 
 
 # ---------------------------------------------------------------------------------------------
 # Restart and scale
-
-
-class _Cluster(_ProduceConsume, cluster.Adapter):
-    def create_topics_ok(self, topics, timeout=30):
-        # librdkafka's socket.timeout.ms must cover the call: one CreateTopics of 1,000 topics is not quick.
-        a = admin(self.ctx, **{"socket.timeout.ms": timeout * 1000})
-        futures = a.create_topics([NewTopic(n, p, 1) for n, p in topics.items()], operation_timeout=timeout,
-                                  request_timeout=timeout)
-        errors = {n: e for n, e in ((n, _error(f, timeout + 5)) for n, f in futures.items()) if e is not None}
-        expect_eq(errors, {}, "create errors")
-
-    def topic_partitions(self):
-        return {t: sorted(m.partitions) for t, m in topics_of(admin(self.ctx)).items() if not t.startswith("__")}
-
-    def end_offsets(self, pairs):
-        ends = offsets(admin(self.ctx), {TopicPartition(t, p): OffsetSpec.latest() for t, p in pairs})
-        return {k: v[0] for k, v in ends.items()}
-
-    def produce_to_each(self, topics):
-        p = producer(self.ctx)
-        reports = []
-        for n in topics:
-            p.produce(n, value=n.encode(), partition=0, on_delivery=lambda err, msg: reports.append((err, msg)))
-            p.poll(0)
-        expect_eq(p.flush(60), 0, "messages left undelivered after flush(60)")
-        return [(m.topic(), err, m.offset()) for err, m in reports]
 
 
 cluster.register(_Cluster)

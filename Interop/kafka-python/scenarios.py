@@ -8,7 +8,7 @@ from contextlib import contextmanager
 
 import groupcheck
 import transactions
-from shared import admin as admin_scenarios, cluster, produce_consume, security
+from shared import admin as admin_scenarios, cluster, groups, produce_consume, security
 import kafka.errors as Errors
 from kafka import AsyncConsumerRebalanceListener, KafkaAdminClient, KafkaConsumer, KafkaProducer, OffsetAndMetadata, TopicPartition
 from kafka.coordinator.assignors.cooperative_sticky import CooperativeStickyAssignor
@@ -183,6 +183,9 @@ class _Member(_Reader):
                                           "session_timeout_ms": 10_000, "heartbeat_interval_ms": 1000, **conf}), topic)
         self.subscribe()
 
+    def commit_all(self):
+        self.c.commit(timeout_ms=MS)
+
     def commit_position(self):
         self.c.commit(timeout_ms=MS)
         return self.c.committed(self.tp, timeout_ms=MS)
@@ -263,8 +266,10 @@ class _ProduceConsume(produce_consume.Adapter):
         c.seek(r.tp, 0)
         return r
 
-    def member(self, topic, group):
-        return _Member(self.ctx, topic, group, self.conf)
+    def member(self, topic, group, client_id=None, assignor=None):
+        conf = {**self.conf, **({"client_id": client_id} if client_id else {}),
+                **({"partition_assignment_strategy": (ASSIGNORS[assignor],)} if assignor else {})}
+        return _Member(self.ctx, topic, group, conf)
 
 
 produce_consume.register(_ProduceConsume)
@@ -342,33 +347,117 @@ class _Admin(_ProduceConsume, admin_scenarios.Adapter):
 admin_scenarios.register(_Admin)
 
 
+class _Cluster(_ProduceConsume, cluster.Adapter):
+    def create_topics_ok(self, topics, timeout=30):
+        a = admin(self.ctx, request_timeout_ms=timeout * 1000)
+        try:
+            results = create(a, {n: {"num_partitions": p} for n, p in topics.items()})
+        finally:
+            a.close()
+        expect_eq({n: e for n, e in results.items() if e != OK}, {}, "create errors")
+        expect_eq(len(results), len(topics), "create results")
+
+    def topic_partitions(self):
+        a = admin(self.ctx)
+        try:
+            return {t["name"]: sorted(p["partition_index"] for p in t["partitions"])
+                    for t in a.describe_topics() if not t["name"].startswith("__")}
+        finally:
+            a.close()
+
+    def end_offsets(self, pairs):
+        c = consumer(self.ctx)
+        try:
+            return {(tp.topic, tp.partition): off
+                    for tp, off in c.end_offsets([TopicPartition(t, p) for t, p in pairs], timeout_ms=MS).items()}
+        finally:
+            c.close(autocommit=False, timeout_ms=5000)
+
+    def produce_to_each(self, topics):
+        p = producer(self.ctx)
+        try:
+            # send() blocks until the producer has metadata for a new topic, and metadata refreshes
+            # are spaced by retry_backoff_ms (100 ms): one topic after another would take 1,000 of
+            # them. Sends from many threads share each refresh.
+            with ThreadPoolExecutor(max_workers=50) as pool:
+                futures = list(pool.map(lambda n: (n, p.send(n, value=n.encode(), partition=0)), topics))
+            p.flush(timeout=60)
+            out = []
+            for n, f in futures:
+                try:
+                    out.append((n, None, f.get(timeout=TIMEOUT).offset))
+                except Errors.KafkaError as e:
+                    out.append((n, e, None))
+            return out
+        finally:
+            p.close(timeout=5)
+
+
 # ---------------------------------------------------------------------------------------------
 # Consumer groups
 
 
-@scenario("consumer-group", timeout=60)
-def consumer_group(ctx):
-    """The quick smoke test: subscribe with a group id, consume, commit."""
-    topic = ctx.topic()
-    sent = numbered(20, "grp")
-    produce_ok(ctx, topic, sent, partition=0)
-    c = KafkaConsumer(bootstrap_servers=ctx.bootstrap, group_id=ctx.topic("group"), auto_offset_reset="earliest",
-                      enable_auto_commit=False, request_timeout_ms=MS, session_timeout_ms=10_000,
-                      heartbeat_interval_ms=1000)
-    try:
-        c.subscribe([topic])
-        got = []
-        deadline = time.monotonic() + 15
-        while len(got) < len(sent) and time.monotonic() < deadline:
-            for messages in c.poll(timeout_ms=500).values():
-                got.extend(Rec(key=m.key, value=m.value, headers=list(m.headers or [])) for m in messages)
-        if not got:
-            raise ScenarioFailure("no records within 15 s of subscribing with a group id")
-        expect_records(got, sent)
-        c.commit(timeout_ms=MS)
-        expect_eq(c.committed(TopicPartition(topic, 0), timeout_ms=MS), 20, "committed offset")
-    finally:
-        c.close(autocommit=False, timeout_ms=5000)
+class _Groups(_Cluster, groups.Adapter):
+    deletes_group_offsets = True  # OffsetDelete: KafkaAdminClient.delete_group_offsets
+
+    def _consumer(self, group):
+        return KafkaConsumer(bootstrap_servers=self.ctx.bootstrap, group_id=group, enable_auto_commit=False,
+                             request_timeout_ms=MS)
+
+    def _admin(self, call):
+        a = admin(self.ctx)
+        try:
+            return call(a)
+        finally:
+            a.close()
+
+    def commit_offsets(self, group, topic, offsets):
+        c = self._consumer(group)
+        try:
+            c.assign([TopicPartition(topic, p) for p in offsets])
+            c.commit({TopicPartition(topic, p): OffsetAndMetadata(o, md, -1) for p, (o, md) in offsets.items()},
+                     timeout_ms=MS)
+        finally:
+            c.close(autocommit=False, timeout_ms=5000)
+
+    def consumer_committed(self, group, topic, partitions):
+        c = self._consumer(group)
+        try:
+            return {p: c.committed(TopicPartition(topic, p), timeout_ms=MS) for p in partitions}
+        finally:
+            c.close(autocommit=False, timeout_ms=5000)
+
+    def group_offsets_meta(self, group, topic, count):
+        return group_offsets_meta(self.ctx, group, topic, count)
+
+    def list_groups(self, states=None):
+        return {g["group_id"]: {"protocol_type": g.get("protocol_type"), "simple": None}
+                for g in self._admin(lambda a: a.list_groups(states_filter=states))}
+
+    def describe_group(self, group):
+        d = self._admin(lambda a: a.describe_groups([group])[group])
+        return {"state": d["group_state"], "protocol_type": d["protocol_type"], "assignor": d["protocol_data"],
+                "simple": None,
+                "members": [(m["client_id"], sorted((tp.topic, tp.partition) for tp in _assigned(m)))
+                            for m in d["members"]]}
+
+    def delete_group(self, group):
+        said = self._admin(lambda a: a.delete_groups([group]))  # {group: 'OK' or the error class's name}
+        expect_eq(list(said), [group], "delete_groups results")
+        return 0 if said[group] == "OK" else getattr(Errors, said[group]).errno
+
+    def alter_group_offset(self, group, topic, partition, offset, metadata):
+        errors = self._admin(lambda a: a.alter_group_offsets(
+            group, {TopicPartition(topic, partition): OffsetAndMetadata(offset, metadata, -1)}))
+        expect_eq({tp.partition: e.__name__ for tp, e in errors.items()}, {partition: "NoError"}, "alter_group_offsets")
+
+    def delete_group_offset(self, group, topic, partition):
+        errors = self._admin(lambda a: a.delete_group_offsets(group, [TopicPartition(topic, partition)]))
+        expect_eq([tp.partition for tp in errors], [partition], "delete_group_offsets results")
+        return next(iter(errors.values())).errno
+
+
+groups.register_consumer_group(_Groups)
 
 
 # -- churn: members in their own processes (Interop/groupcheck.py) ----------------------------
@@ -517,82 +606,7 @@ def static_member_restart(ctx):
                               "group_instance_id")
 
 
-@scenario("commits-survive-restart", timeout=90)
-def commits_survive_restart(ctx):
-    """Offsets committed with metadata (manual assignment: a "simple" group, generation -1) are
-    what OffsetFetch returns, before and after a broker restart."""
-    topic, group = ctx.topic(), ctx.topic("group")
-    create_topic(ctx, topic, 3)
-    produce_ok(ctx, topic, [Rec(value=f"v{i}".encode(), partition=i % 3) for i in range(30)])
-    want = {0: (3, "first"), 1: (7, "metadata with spaces and ünïcode"), 2: (10, "")}
-    c = KafkaConsumer(bootstrap_servers=ctx.bootstrap, group_id=group, enable_auto_commit=False, request_timeout_ms=MS)
-    try:
-        c.assign([TopicPartition(topic, p) for p in want])
-        c.commit({TopicPartition(topic, p): OffsetAndMetadata(o, md, -1) for p, (o, md) in want.items()}, timeout_ms=MS)
-    finally:
-        c.close(autocommit=False, timeout_ms=5000)
-    expect_eq(group_offsets_meta(ctx, group, topic, 3), want, "committed (offset, metadata) before the restart")
-    ctx.restart_broker()
-    expect_eq(group_offsets_meta(ctx, group, topic, 3), want, "committed (offset, metadata) after the restart")
-    c = KafkaConsumer(bootstrap_servers=ctx.bootstrap, group_id=group, enable_auto_commit=False, request_timeout_ms=MS)
-    try:
-        got = {p: c.committed(TopicPartition(topic, p), timeout_ms=MS) for p in want}
-        expect_eq(got, {p: o for p, (o, _) in want.items()}, "KafkaConsumer.committed() after the restart")
-    finally:
-        c.close(autocommit=False, timeout_ms=5000)
-
-
-@scenario("admin-groups", timeout=90)
-def admin_groups(ctx):
-    """ListGroups (with a state filter), DescribeGroups, OffsetFetch, OffsetCommit through the
-    admin client (alter), OffsetDelete, DeleteGroups: on a stable group and then an empty one."""
-    topic, group = ctx.topic(), ctx.topic("group")
-    create_topic(ctx, topic, 3)
-    produce_ok(ctx, topic, [Rec(value=f"v{i}".encode(), partition=i % 3) for i in range(30)])
-    a = admin(ctx)
-    c = KafkaConsumer(bootstrap_servers=ctx.bootstrap, group_id=group, auto_offset_reset="earliest",
-                      enable_auto_commit=False, request_timeout_ms=MS, session_timeout_ms=10_000,
-                      heartbeat_interval_ms=1000, client_id="admin-groups-member")
-
-    def listed(states=None):
-        return {g["group_id"]: g for g in a.list_groups(states_filter=states)}
-
-    try:
-        c.subscribe([topic])
-        got = 0
-        deadline = time.monotonic() + 20
-        while got < 30 and time.monotonic() < deadline:
-            got += sum(len(v) for v in c.poll(timeout_ms=500).values())
-        expect_eq(got, 30, "records consumed in the group")
-        c.commit(timeout_ms=MS)
-        expect(group in listed(["Stable"]), "the group among the Stable ones")
-        expect(group not in listed(["Empty"]), "the group not among the Empty ones")
-        d = a.describe_groups([group])[group]
-        expect_eq((d["group_state"], d["protocol_type"], d["protocol_data"]), ("Stable", "consumer", "range"),
-                  "described (state, protocol type, assignor)")
-        expect_eq(len(d["members"]), 1, "members described")
-        member = d["members"][0]
-        expect_eq(member["client_id"], "admin-groups-member", "the member's client id")
-        expect_eq(sorted(tp.partition for tp in _assigned(member)), [0, 1, 2], "the member's assignment")
-        # {group: 'OK' or the error class's name}
-        expect_eq(a.delete_groups([group]), {group: Errors.NonEmptyGroupError.__name__}, "deleting a group with a member")
-    finally:
-        c.close(autocommit=False, timeout_ms=5000)
-    expect_eq(a.describe_groups([group])[group]["group_state"], "Empty", "state after the member left")
-    expect(group in listed(["Empty"]), "the group among the Empty ones")
-    expect(group in listed(), "the group listed without a filter")
-    expect_eq(group_offsets(ctx, group, topic, 3), {0: 10, 1: 10, 2: 10}, "committed offsets")
-    errors = a.alter_group_offsets(group, {TopicPartition(topic, 1): OffsetAndMetadata(4, "altered", -1)})
-    expect_eq({tp.partition: e.__name__ for tp, e in errors.items()}, {1: "NoError"}, "alter_group_offsets")
-    expect_eq(group_offsets_meta(ctx, group, topic, 3)[1], (4, "altered"), "partition 1 after altering")
-    errors = a.delete_group_offsets(group, [TopicPartition(topic, 2)])
-    expect_eq({tp.partition: e.__name__ for tp, e in errors.items()}, {2: "NoError"}, "delete_group_offsets")
-    expect_eq(group_offsets(ctx, group, topic, 3), {0: 10, 1: 4, 2: None}, "committed offsets after deleting partition 2's")
-    expect_eq(a.delete_groups([group]), {group: "OK"}, "delete the empty group")
-    expect(group not in listed(), "the deleted group not listed")
-    expect_eq(group_offsets(ctx, group, topic, 3), {0: None, 1: None, 2: None}, "committed offsets of the deleted group")
-    expect_eq(a.delete_groups([group]), {group: Errors.GroupIdNotFoundError.__name__}, "deleting it again")
-    a.close()
+groups.register(_Groups)
 
 
 def _assigned(member):
@@ -609,52 +623,6 @@ def _assigned(member):
 
 # ---------------------------------------------------------------------------------------------
 # Restart and scale
-
-
-class _Cluster(_ProduceConsume, cluster.Adapter):
-    def create_topics_ok(self, topics, timeout=30):
-        a = admin(self.ctx, request_timeout_ms=timeout * 1000)
-        try:
-            results = create(a, {n: {"num_partitions": p} for n, p in topics.items()})
-        finally:
-            a.close()
-        expect_eq({n: e for n, e in results.items() if e != OK}, {}, "create errors")
-        expect_eq(len(results), len(topics), "create results")
-
-    def topic_partitions(self):
-        a = admin(self.ctx)
-        try:
-            return {t["name"]: sorted(p["partition_index"] for p in t["partitions"])
-                    for t in a.describe_topics() if not t["name"].startswith("__")}
-        finally:
-            a.close()
-
-    def end_offsets(self, pairs):
-        c = consumer(self.ctx)
-        try:
-            return {(tp.topic, tp.partition): off
-                    for tp, off in c.end_offsets([TopicPartition(t, p) for t, p in pairs], timeout_ms=MS).items()}
-        finally:
-            c.close(autocommit=False, timeout_ms=5000)
-
-    def produce_to_each(self, topics):
-        p = producer(self.ctx)
-        try:
-            # send() blocks until the producer has metadata for a new topic, and metadata refreshes
-            # are spaced by retry_backoff_ms (100 ms): one topic after another would take 1,000 of
-            # them. Sends from many threads share each refresh.
-            with ThreadPoolExecutor(max_workers=50) as pool:
-                futures = list(pool.map(lambda n: (n, p.send(n, value=n.encode(), partition=0)), topics))
-            p.flush(timeout=60)
-            out = []
-            for n, f in futures:
-                try:
-                    out.append((n, None, f.get(timeout=TIMEOUT).offset))
-                except Errors.KafkaError as e:
-                    out.append((n, e, None))
-            return out
-        finally:
-            p.close(timeout=5)
 
 
 cluster.register(_Cluster)

@@ -22,7 +22,8 @@ class Adapter:
     `end_offset`, `beginning_offset`, `offset_for_time` (None past the last record),
     `max_timestamp` -> (offset, timestamp) where `lists_max_timestamp`.
     `assigned(topic, fetch_bytes=None)` -> a Reader of partition 0 at offset 0, without a group;
-    `member(topic, group)` -> a Member reading `topic` in `group`."""
+    `member(topic, group, client_id=None, assignor=None)` -> a Member reading `topic` in `group`
+    (with that client id and assignor, "range", where given)."""
 
     # What edge_records the client can send (send() refuses the others).
     null_header_values = True
@@ -67,7 +68,7 @@ class Adapter:
     def assigned(self, topic, fetch_bytes=None):
         raise NotImplementedError
 
-    def member(self, topic, group):
+    def member(self, topic, group, client_id=None, assignor=None):
         raise NotImplementedError
 
     def produce_ok(self, topic, records, partition, **kw):
@@ -96,7 +97,7 @@ class Reader:
 class Member(Reader):
     """A group member: also generation(), commit(offset) (synchronously, partition 0),
     committed(), commit_position() (commits where it is, returns the offset committed),
-    unsubscribe(), subscribe()."""
+    commit_all() (commits every position it has), unsubscribe(), subscribe()."""
 
 
 def _poller(reader, max_records=5000):
