@@ -6,7 +6,7 @@ import time
 
 import groupcheck
 import transactions
-from shared import admin as admin_scenarios, cluster, groups, produce_consume, security
+from shared import admin as admin_scenarios, cluster, groups, produce_consume, quotas, security
 from confluent_kafka import OFFSET_BEGINNING, Consumer, ConsumerGroupState, ConsumerGroupTopicPartitions, KafkaError, KafkaException, Producer, TopicPartition
 from confluent_kafka.admin import (AclBinding, AclBindingFilter, AclOperation, AclPermissionType, AdminClient,
                                    AlterConfigOpType, ConfigEntry, ConfigResource, ConfigSource, NewPartitions, NewTopic,
@@ -734,6 +734,15 @@ class _Security(_ProduceConsume, security.Adapter):
         expect_auth_failed(self.ctx, conf, what, said)
 
 
+    acl_client = property(lambda self: ACL_CLIENT)
+
+    def admin_as_admin(self):
+        return admin(self.ctx, **as_admin(self.ctx))
+
+    def delete_every_acl(self, a):
+        delete_every_acl(self.ctx, a)
+
+
 security.register(_Security)
 
 
@@ -1043,38 +1052,11 @@ def acl_topics_configs(ctx):
 
 
 # ---------------------------------------------------------------------------------------------
-# mTLS principals (common.py): the client certificate's subject is the principal. No GSSAPI
+# mTLS principals (shared/security.py): the client certificate's subject is the principal. No GSSAPI
 # scenarios: the wheel's librdkafka is built without Cyrus SASL (FINDINGS.md).
 
 
-@scenario("mtls-principal", timeout=120)
-def mtls_principal(ctx):
-    """The broker restarted with the authorizer and a client certificate required on the SSL
-    listener: the client presenting client.pem is User:CN=client, so an ACL for User:CN=client lets
-    it produce to one topic, and producing to a topic without ACLs fails with
-    TOPIC_AUTHORIZATION_FAILED; a client without a certificate is refused (TLS alert `certificate
-    required`). Restarted with ssl.principal.mapping.rules
-    RULE:^CN=(.*)$/$1/L,DEFAULT, the same client is User:client: an ACL for User:client lets it
-    produce to a third topic, and the ACL for User:CN=client no longer applies to it."""
-    ctx.restart_broker(mtls_settings())
-    allowed, denied, mapped = ctx.topic(), ctx.topic("denied"), ctx.topic("mapped")
-    conf = tls(ctx, client_cert=True)
-    a = admin(ctx, **as_admin(ctx))
-    try:
-        create_topics_ok(a, [allowed, denied, mapped])
-        create_acls_ok(a, [acl("TOPIC", allowed, "WRITE", principal=MTLS_PRINCIPAL)])
-        produce_allowed(ctx, allowed, conf, "User:CN=client producing under its ACL")
-        produce_refused(ctx, denied, conf, KafkaError.TOPIC_AUTHORIZATION_FAILED,
-                        "User:CN=client producing to a topic without ACLs")
-        # ssl.client.auth=required: a client without a certificate gets TLS 1.3's alert.
-        expect_refused(ctx, tls(ctx), [r"certificate required"], "a producer without a client certificate")
-        ctx.restart_broker(mtls_settings(mapping=True))
-        create_acls_ok(a, [acl("TOPIC", mapped, "WRITE", principal=MTLS_MAPPED_PRINCIPAL)])
-        produce_allowed(ctx, mapped, conf, "User:client (mapped) producing under its ACL")
-        produce_refused(ctx, allowed, conf, KafkaError.TOPIC_AUTHORIZATION_FAILED,
-                        "User:client (mapped) producing to the topic only User:CN=client may write")
-    finally:
-        delete_every_acl(ctx, a)
+security.register_mtls_principal(_Security)
 
 
 # ---------------------------------------------------------------------------------------------
@@ -1113,23 +1095,6 @@ def produce_flat_out(ctx, topic, client_id, seconds, most=None):
     return meter
 
 
-@scenario("quota-produce", timeout=75)
-def quota_produce(ctx):
-    """producer_byte_rate=QUOTA_BYTE_RATE for the throttled client id (set and described with
-    `gregor quotas`): a producer without a quota gets well above it; the throttled one, producing
-    flat out for QUOTA_RUN_S, gets within QUOTA_TOLERANCE of it after QUOTA_WARMUP_S."""
-    throttled, free = quota_client_ids(ctx)
-    topic = ctx.topic()
-    set_client_quota(ctx, throttled, "producer_byte_rate")
-    try:
-        expect_unthrottled(ctx, produce_flat_out(ctx, topic, free, QUOTA_FREE_S, QUOTA_FREE_BYTES), QUOTA_BYTE_RATE,
-                           f"{free} (no quota) producing")
-        expect_throttled(ctx, produce_flat_out(ctx, topic, throttled, QUOTA_RUN_S), QUOTA_BYTE_RATE,
-                         f"{throttled} producing")
-    finally:
-        remove_client_quota(ctx, throttled, "producer_byte_rate")
-
-
 def consume_flat_out(ctx, topic, client_id, seconds, records):
     """Reads `topic` from the start as client `client_id`, at most QUOTA_BATCH_BYTES a fetch, for
     `seconds` or until all `records` are in. Returns the RateMeter of the values received."""
@@ -1150,25 +1115,21 @@ def consume_flat_out(ctx, topic, client_id, seconds, records):
     return meter
 
 
-@scenario("quota-fetch", timeout=75)
-def quota_fetch(ctx):
-    """consumer_byte_rate=QUOTA_BYTE_RATE for the throttled client id: a consumer without a quota
-    reads QUOTA_FETCH_RECORDS records well above it; the throttled one, reading the same from the
-    start for QUOTA_RUN_S, gets within QUOTA_TOLERANCE of it after QUOTA_WARMUP_S (and not all)."""
-    throttled, free = quota_client_ids(ctx)
-    topic, value = ctx.topic(), quota_value()
-    produce_ok(ctx, topic, [Rec(value=value) for _ in range(QUOTA_FETCH_RECORDS)], partition=0,
-               **{"linger.ms": 5, "batch.size": QUOTA_BATCH_BYTES})
-    set_client_quota(ctx, throttled, "consumer_byte_rate")
-    try:
-        meter = consume_flat_out(ctx, topic, free, 30, QUOTA_FETCH_RECORDS)
-        expect_eq(meter.count, QUOTA_FETCH_RECORDS, f"records {free} (no quota) read")
-        expect_unthrottled(ctx, meter, QUOTA_BYTE_RATE, f"{free} (no quota) consuming")
-        meter = consume_flat_out(ctx, topic, throttled, QUOTA_RUN_S, QUOTA_FETCH_RECORDS)
-        expect(meter.count < QUOTA_FETCH_RECORDS, f"{throttled} not to read all {QUOTA_FETCH_RECORDS} records")
-        expect_throttled(ctx, meter, QUOTA_BYTE_RATE, f"{throttled} consuming")
-    finally:
-        remove_client_quota(ctx, throttled, "consumer_byte_rate")
+class _Quotas(quotas.Adapter):
+    # The AdminClient has no AlterClientQuotas / DescribeClientQuotas: `gregor quotas` sets, lists
+    # and removes them (the adapter's default).
+    def produce_flat_out(self, topic, client_id, seconds, most=None):
+        return produce_flat_out(self.ctx, topic, client_id, seconds, most)
+
+    def consume_flat_out(self, topic, client_id, seconds, records):
+        return consume_flat_out(self.ctx, topic, client_id, seconds, records)
+
+    def produce_quota_records(self, topic, records):
+        produce_ok(self.ctx, topic, [Rec(value=quota_value()) for _ in range(records)], partition=0,
+                   **{"linger.ms": 5, "batch.size": QUOTA_BATCH_BYTES})
+
+
+quotas.register(_Quotas)
 
 
 # ---------------------------------------------------------------------------------------------

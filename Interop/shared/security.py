@@ -2,9 +2,9 @@
 listener (with and without a client certificate, an untrusted CA, a PLAINTEXT client at it) and
 its SASL listeners (PLAIN, SCRAM, OAUTHBEARER; a wrong password, an unknown user). Each client's
 scenarios.py subclasses Adapter and calls `register(ItsAdapter)`."""
-from common import (AUTH_REJECTED, CERT_REJECTED, JOIN_TIMEOUT, SASL_PASSWORD, SASL_USER, UNKNOWN_USER,
-                    WRONG_PASSWORD, Rec, expect_eq, expect_next, expect_records, expect_roundtrip, sasl_records,
-                    scenario, tls_records)
+from common import (AUTH_REJECTED, CERT_REJECTED, JOIN_TIMEOUT, MTLS_MAPPED_PRINCIPAL, MTLS_PRINCIPAL, SASL_PASSWORD,
+                    SASL_USER, UNKNOWN_USER, WRONG_PASSWORD, Rec, expect_eq, expect_next, expect_records,
+                    expect_roundtrip, mtls_settings, sasl_records, scenario, tls_records)
 from shared import produce_consume
 
 
@@ -18,9 +18,22 @@ class Adapter(produce_consume.Adapter):
     with `conf` gives up within FAIL_WITHIN s without delivering, having said one of `said`,
     regular expressions, where the client says it) and `expect_auth_failed(conf, what)` (the same
     for a login the broker refuses with one of AUTH_REJECTED). `plaintext_at_ssl_said`: what
-    the client says when its ApiVersions meets the TLS listener."""
+    the client says when its ApiVersions meets the TLS listener.
+
+    For mtls-principal: `acl_client` (common.AclClient), `admin_as_admin()` -> admin's admin
+    client over SASL_SSL, `close_admin(a)`, `delete_every_acl(a)`."""
 
     plaintext_at_ssl_said = []
+    acl_client = None
+
+    def admin_as_admin(self):
+        raise NotImplementedError
+
+    def close_admin(self, a):
+        pass
+
+    def delete_every_acl(self, a):
+        raise NotImplementedError
 
     def tls(self, client_cert=False, untrusted=False):
         raise NotImplementedError
@@ -113,6 +126,49 @@ def sasl_wrong_password(adapter):
     adapter.expect_auth_failed(adapter.sasl("PLAIN", user=UNKNOWN_USER, password=SASL_PASSWORD),
                                "PLAIN as an unknown user")
     expect_sasl_serving(adapter)
+
+
+def mtls_principal(adapter):
+    """The broker restarted with the authorizer and a client certificate required on the SSL
+    listener: the client presenting client.pem is User:CN=client, so an ACL for User:CN=client lets
+    it produce to one topic, and producing to a topic without ACLs fails with
+    TOPIC_AUTHORIZATION_FAILED; a client without a certificate is refused (TLS alert `certificate
+    required`). Restarted with ssl.principal.mapping.rules RULE:^CN=(.*)$/$1/L,DEFAULT, the same
+    client is User:client: an ACL for User:client lets it produce to a third topic, and the ACL
+    for User:CN=client no longer applies to it."""
+    ctx, acls = adapter.ctx, adapter.acl_client
+    ctx.restart_broker(mtls_settings())
+    allowed, denied, mapped = ctx.topic(), ctx.topic("denied"), ctx.topic("mapped")
+    conf = adapter.tls(client_cert=True)
+    a = adapter.admin_as_admin()
+    try:
+        acls.create_topics_ok(a, [allowed, denied, mapped])
+        acls.create_acls_ok(a, [acls.acl("TOPIC", allowed, "WRITE", principal=MTLS_PRINCIPAL)])
+        acls.produce_allowed(ctx, allowed, conf, "User:CN=client producing under its ACL")
+        acls.produce_refused(ctx, denied, conf, acls.topic_denied, "User:CN=client producing to a topic without ACLs")
+        # ssl.client.auth=required: a client without a certificate gets TLS 1.3's alert.
+        adapter.expect_refused(adapter.tls(), [r"certificate required"], "a producer without a client certificate")
+        adapter.close_admin(a)
+        a = None
+        ctx.restart_broker(mtls_settings(mapping=True))
+        a = adapter.admin_as_admin()
+        acls.create_acls_ok(a, [acls.acl("TOPIC", mapped, "WRITE", principal=MTLS_MAPPED_PRINCIPAL)])
+        acls.produce_allowed(ctx, mapped, conf, "User:client (mapped) producing under its ACL")
+        acls.produce_refused(ctx, allowed, conf, acls.topic_denied,
+                             "User:client (mapped) producing to the topic only User:CN=client may write")
+    finally:
+        if a is None:
+            a = adapter.admin_as_admin()
+        try:
+            adapter.delete_every_acl(a)
+        finally:
+            adapter.close_admin(a)
+
+
+def register_mtls_principal(adapter_class):
+    """mtls-principal, for the clients with an ACL API: registered where the client's ACL
+    scenarios are."""
+    scenario("mtls-principal", timeout=120)(lambda ctx: mtls_principal(adapter_class(ctx)))
 
 
 def register(adapter_class):
