@@ -3,11 +3,12 @@ group); AIOKafkaAdminClient only to set up the 100-partition topic and the 1,000
 import asyncio
 import logging
 import time
+from contextlib import contextmanager
 
 import aiokafka.errors as Errors
 import groupcheck
 import transactions
-from shared import cluster, groups, produce_consume, quotas, security
+from shared import cluster, groups, kerberos, produce_consume, quotas, security
 from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, ConsumerRebalanceListener, TopicPartition
 from aiokafka.coordinator.assignors.range import RangePartitionAssignor
 from aiokafka.coordinator.assignors.roundrobin import RoundRobinPartitionAssignor
@@ -638,15 +639,6 @@ class _Security(_ProduceConsume, security.Adapter):
 security.register(_Security)
 
 
-async def secured_roundtrip(ctx, conf, sent, over, group=True):
-    """shared.security's, for the GSSAPI scenarios (in a thread: the adapter runs its own loop)."""
-    await asyncio.to_thread(security.secured_roundtrip, _Security(ctx), conf, sent, over, group)
-
-
-async def expect_sasl_serving(ctx):
-    await asyncio.to_thread(security.expect_sasl_serving, _Security(ctx))
-
-
 # ---------------------------------------------------------------------------------------------
 # ACLs: aiokafka has no ACL API; `gregor acls` sets them over PLAINTEXT as User:ANONYMOUS, a super
 # user here (common.py). alice over SASL_SSL with SCRAM-SHA-256.
@@ -706,85 +698,60 @@ async def acl_produce_consume(ctx):
 
 
 # ---------------------------------------------------------------------------------------------
-# GSSAPI (Kerberos): the broker's KERBEROS listener (common.py). aiokafka logs in with the
+# GSSAPI (Kerberos): the broker's KERBEROS listener (shared/kerberos.py). aiokafka logs in with the
 # `gssapi` module from the scenario's ticket cache (KRB5CCNAME), which `kinit` fills first; it
 # asks for a ticket to kafka/<the host it connects to>, localhost. ACLs as in acl-produce-consume:
 # `gregor acls` as User:ANONYMOUS.
 
 
-gssapi = gssapi_settings  # common.py: kafka-python and aiokafka name these settings alike
+class _Kerberos(_Security, kerberos.Adapter):
+    @contextmanager
+    def authorized(self, topics, alice_topic):
+        """The ACL set with `gregor acls` (aiokafka has no ACL API), as User:ANONYMOUS over
+        PLAINTEXT: a super user here."""
+        ctx = self.ctx
+        ctx.restart_broker(ACL_SETTINGS_ANONYMOUS_ADMIN)
+        try:
+            self.run(create_topics(ctx, {t: 1 for t in topics}), 60)
+            gregor_acls(ctx, "add", "--topic", alice_topic, "--principal", ALICE, "--operation", "WRITE",
+                        "--operation", "READ")
+            yield
+        finally:
+            gregor_acls(ctx, "remove", "--principal", ALICE)
+        expect_eq(gregor_acls(ctx, "list"), "", "the ACLs left (gregor acls list)")
 
-
-@scenario("sasl-gssapi", timeout=90)
-async def sasl_gssapi(ctx):
-    """After `kinit` as alice: SASL_RECORDS keyed records with headers produced and read back over
-    GSSAPI, then read by a group member (FindCoordinator must answer with the KERBEROS listener,
-    localhost) who commits; then, with the authorizer on, an ACL for User:alice lets her produce to
-    a topic while producing to one without ACLs fails with TOPIC_AUTHORIZATION_FAILED: the broker
-    took alice@GREGOR.TEST as User:alice."""
-    ctx.kerberos.kinit()
-    await secured_roundtrip(ctx, gssapi(ctx), kerberos_records(), "SASL GSSAPI", group=True)
-    ctx.restart_broker(ACL_SETTINGS_ANONYMOUS_ADMIN)
-    allowed, denied = ctx.topic("allowed"), ctx.topic("denied")
-    try:
-        await create_topics(ctx, {allowed: 1, denied: 1})
-        gregor_acls(ctx, "add", "--topic", allowed, "--principal", ALICE, "--operation", "WRITE", "--operation", "READ")
-        conf = gssapi(ctx)
-        sent = [Rec(key=b"k", value=b"as User:alice")]
-        await produce_ok(ctx, allowed, sent, partition=0, **conf)
-        expect_records(await consume(ctx, [(allowed, 0)], **conf), sent, "what alice read back under her ACL")
-        what = "alice (GSSAPI) producing to a topic without ACLs"
+    def expect_topic_denied(self, topic, conf, what):
         started = time.monotonic()
         try:
-            error = (await produce(ctx, denied, [Rec(key=b"k", value=b"refused")], partition=0,
-                                   **{"request_timeout_ms": ACL_FAIL_S * 1000, **conf}))[0][0]
+            error = self.run(produce(self.ctx, topic, [Rec(key=b"k", value=b"refused")], partition=0,
+                                     **{"request_timeout_ms": ACL_FAIL_S * 1000, **conf}), ACL_FAIL_S + 30)[0][0]
         except Errors.KafkaError as e:
             error = e
         expect(isinstance(error, Errors.TopicAuthorizationFailedError),
                f"{what} to fail with TopicAuthorizationFailedError, got {error!r}")
         expect_failed_in_time(started, what, ACL_FAIL_S + 5)
-        ctx.step(f"{what}: {error!r}")
-    finally:
-        gregor_acls(ctx, "remove", "--principal", ALICE)
-    expect_eq(gregor_acls(ctx, "list"), "", "the ACLs left (gregor acls list)")
+        self.ctx.step(f"{what}: {error!r}")
+
+    def expect_no_credentials(self, conf, what):
+        # aiokafka lets the gssapi module's error out of start() rather than logging it.
+        async def start():
+            p = AIOKafkaProducer(request_timeout_ms=MS, **conf)
+            try:
+                await bounded(p.start())
+                return None
+            except Exception as e:  # noqa: BLE001 - gssapi.raw.misc.GSSError, not a KafkaError
+                return e
+            finally:
+                await bounded(p.stop())
+        started = time.monotonic()
+        error = self.run(start(), 60)
+        expect(error is not None, f"{what} to fail to start, but it started")
+        expect_failed_in_time(started, what)
+        expect_said(f"{type(error).__name__}: {error}", [r"No Kerberos credentials available"], f"what {what} raised")
+        self.ctx.step(f"{what}: {error!r}")
 
 
-@scenario("sasl-gssapi-wrong-principal", timeout=90)
-async def sasl_gssapi_wrong_principal(ctx):
-    """alice asking for a service the KDC knows but whose key the broker does not hold
-    (kafka-other/localhost): the broker refuses her login (SASL_AUTHENTICATION_FAILED, logged as
-    SaslAuthenticationFailed) and start() fails. mallory, whom the KDC does not know, gets no
-    ticket (kinit fails), and a producer with an empty cache fails in the gssapi module before
-    sending anything. Then alice still gets in over GSSAPI, PLAIN and SCRAM."""
-    k = ctx.kerberos
-    k.kinit()
-    await expect_refused(ctx, gssapi(ctx, service=k.keyless_service),
-                         [r"SaslAuthenticationFailed: .*" + r for r in GSSAPI_REJECTED],
-                         f"alice asking for service {k.keyless_service}")
-    k.kdestroy()
-    code, said = k.kinit(k.unknown_keytab, k.unknown_principal, check=False)
-    expect(code != 0, "kinit as mallory, unknown to the KDC, to fail")
-    expect_said(said, KDC_UNKNOWN_CLIENT, "what kinit as mallory said")
-    # aiokafka lets the gssapi module's error out of start() rather than logging it.
-    p = AIOKafkaProducer(request_timeout_ms=MS, **gssapi(ctx))
-    started = time.monotonic()
-    try:
-        await bounded(p.start())
-        error = None
-    except Exception as e:  # noqa: BLE001 - gssapi.raw.misc.GSSError, not a KafkaError
-        error = e
-    finally:
-        await bounded(p.stop())
-    expect(error is not None, "a producer without a ticket to fail to start, but it started")
-    expect_failed_in_time(started, "a producer without a ticket")
-    expect_said(f"{type(error).__name__}: {error}", [r"No Kerberos credentials available"], "what a producer without a ticket raised")
-    ctx.step(f"a producer without a ticket: {error!r}")
-    k.kinit()
-    conf = gssapi(ctx)
-    topic, sent = ctx.topic("GSSAPI"), [Rec(key=b"k", value=b"as alice over GSSAPI")]
-    await produce_ok(ctx, topic, sent, partition=0, **conf)
-    expect_records(await consume(ctx, [(topic, 0)], **conf), sent, "the record read back with GSSAPI")
-    await expect_sasl_serving(ctx)
+kerberos.register(_Kerberos)
 
 
 # ---------------------------------------------------------------------------------------------

@@ -747,7 +747,7 @@ security.register(_Security)
 
 
 def secured_roundtrip(ctx, conf, sent, over, group=True):
-    """shared.security's, for the scenarios below (OAUTHBEARER)."""
+    """shared.security's, for the OAUTHBEARER scenarios (common.OAuthClient)."""
     security.secured_roundtrip(_Security(ctx), conf, sent, over, group)
 
 

@@ -8,7 +8,7 @@ from contextlib import contextmanager
 
 import groupcheck
 import transactions
-from shared import admin as admin_scenarios, cluster, groups, produce_consume, quotas, security
+from shared import admin as admin_scenarios, cluster, groups, kerberos, produce_consume, quotas, security
 import kafka.errors as Errors
 from kafka import AsyncConsumerRebalanceListener, KafkaAdminClient, KafkaConsumer, KafkaProducer, OffsetAndMetadata, TopicPartition
 from kafka.coordinator.assignors.cooperative_sticky import CooperativeStickyAssignor
@@ -734,7 +734,7 @@ security.register(_Security)
 
 
 def secured_roundtrip(ctx, conf, sent, over, group=True):
-    """shared.security's, for the scenarios below (GSSAPI, OAUTHBEARER)."""
+    """shared.security's, for the OAUTHBEARER scenarios (common.OAuthClient)."""
     security.secured_roundtrip(_Security(ctx), conf, sent, over, group)
 
 
@@ -1108,59 +1108,28 @@ def acl_topics_configs(ctx):
 
 
 # ---------------------------------------------------------------------------------------------
-# GSSAPI (Kerberos): the broker's KERBEROS listener (common.py). kafka-python logs in with the
+# GSSAPI (Kerberos): the broker's KERBEROS listener (shared/kerberos.py). kafka-python logs in with the
 # `gssapi` module from the scenario's ticket cache (KRB5CCNAME), which `kinit` fills first; it
 # asks for a ticket to kafka/<the host it connects to>, localhost.
 
 
-gssapi = gssapi_settings  # common.py: kafka-python and aiokafka name these settings alike
+class _Kerberos(_Security, kerberos.Adapter):
+    @contextmanager
+    def authorized(self, topics, alice_topic):
+        with authorizer_on(self.ctx) as a:
+            create_topics_ok(a, topics)
+            create_acls_ok(a, [acl("TOPIC", alice_topic, "WRITE"), acl("TOPIC", alice_topic, "READ")])
+            yield
+
+    def expect_topic_denied(self, topic, conf, what):
+        produce_refused(self.ctx, topic, conf, Errors.TopicAuthorizationFailedError, what)
+
+    def expect_no_credentials(self, conf, what):
+        # The gssapi module's error is logged; the producer gives up after AUTH_GIVE_UP_S.
+        expect_refused(self.ctx, conf, [r"No Kerberos credentials available"], what, give_up_s=AUTH_GIVE_UP_S)
 
 
-@scenario("sasl-gssapi", timeout=90)
-def sasl_gssapi(ctx):
-    """After `kinit` as alice: SASL_RECORDS keyed records with headers produced and read back over
-    GSSAPI, then read by a group member (FindCoordinator must answer with the KERBEROS listener,
-    localhost) who commits; then, with the authorizer on, an ACL for User:alice lets her produce to
-    a topic while producing to one without ACLs fails with TOPIC_AUTHORIZATION_FAILED: the broker
-    took alice@GREGOR.TEST as User:alice."""
-    ctx.kerberos.kinit()
-    secured_roundtrip(ctx, gssapi(ctx), kerberos_records(), "SASL GSSAPI", group=True)
-    with authorizer_on(ctx) as a:
-        allowed, denied = ctx.topic("allowed"), ctx.topic("denied")
-        create_topics_ok(a, [allowed, denied])
-        create_acls_ok(a, [acl("TOPIC", allowed, "WRITE"), acl("TOPIC", allowed, "READ")])
-        conf = gssapi(ctx)
-        sent = [Rec(key=b"k", value=b"as User:alice")]
-        produce_ok(ctx, allowed, sent, partition=0, **conf)
-        expect_records(consume(ctx, [(allowed, 0)], **conf), sent, "what alice read back under her ACL")
-        produce_refused(ctx, denied, conf, Errors.TopicAuthorizationFailedError,
-                        "alice (GSSAPI) producing to a topic without ACLs")
-
-
-@scenario("sasl-gssapi-wrong-principal", timeout=90)
-def sasl_gssapi_wrong_principal(ctx):
-    """alice asking for a service the KDC knows but whose key the broker does not hold
-    (kafka-other/localhost): the broker refuses her login (SASL_AUTHENTICATION_FAILED, logged as
-    SaslAuthenticationFailedError) and the producer gives up. mallory, whom the KDC does not know,
-    gets no ticket (kinit fails), and a producer with an empty cache fails in the gssapi module
-    before sending anything. Then alice still gets in over GSSAPI, PLAIN and SCRAM."""
-    k = ctx.kerberos
-    k.kinit()
-    expect_refused(ctx, gssapi(ctx, service=k.keyless_service),
-                   [r"SaslAuthenticationFailedError: .*" + r for r in GSSAPI_REJECTED],
-                   f"alice asking for service {k.keyless_service}", give_up_s=AUTH_GIVE_UP_S)
-    k.kdestroy()
-    code, said = k.kinit(k.unknown_keytab, k.unknown_principal, check=False)
-    expect(code != 0, "kinit as mallory, unknown to the KDC, to fail")
-    expect_said(said, KDC_UNKNOWN_CLIENT, "what kinit as mallory said")
-    expect_refused(ctx, gssapi(ctx), [r"No Kerberos credentials available"], "a producer without a ticket",
-                   give_up_s=AUTH_GIVE_UP_S)
-    k.kinit()
-    conf = gssapi(ctx)
-    topic, sent = ctx.topic("GSSAPI"), [Rec(key=b"k", value=b"as alice over GSSAPI")]
-    produce_ok(ctx, topic, sent, partition=0, **conf)
-    expect_records(consume(ctx, [(topic, 0)], **conf), sent, "the record read back with GSSAPI")
-    expect_sasl_serving(ctx)
+kerberos.register(_Kerberos)
 
 
 # ---------------------------------------------------------------------------------------------
