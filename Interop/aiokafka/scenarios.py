@@ -8,7 +8,7 @@ from contextlib import contextmanager
 import aiokafka.errors as Errors
 import groupcheck
 import transactions
-from shared import cluster, groups, kerberos, produce_consume, quotas, security
+from shared import acl as acl_scenarios, cluster, groups, kerberos, produce_consume, quotas, security
 from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, ConsumerRebalanceListener, TopicPartition
 from aiokafka.coordinator.assignors.range import RangePartitionAssignor
 from aiokafka.coordinator.assignors.roundrobin import RoundRobinPartitionAssignor
@@ -644,57 +644,47 @@ security.register(_Security)
 # user here (common.py). alice over SASL_SSL with SCRAM-SHA-256.
 
 
-@scenario("acl-produce-consume", timeout=90)
-async def acl_produce_consume(ctx):
-    """alice, allowed WRITE and READ on a topic and READ on a group, produces, reads as a group
-    member and commits; once the READ ACL is removed her next fetch fails with
-    TOPIC_AUTHORIZATION_FAILED; producing to a topic without ACLs fails the same way."""
-    ctx.restart_broker(ACL_SETTINGS_ANONYMOUS_ADMIN)
-    topic, other, group = ctx.topic(), ctx.topic("other"), ctx.topic("group")
-    try:
-        await create_topics(ctx, {topic: 1, other: 1})
-        gregor_acls(ctx, "add", "--topic", topic, "--principal", ALICE, "--operation", "WRITE", "--operation", "READ")
-        gregor_acls(ctx, "add", "--group", group, "--principal", ALICE, "--operation", "READ")
-        conf = sasl(ctx, ACL_MECHANISM)
-        sent = numbered(20, "acl")
-        await produce_ok(ctx, topic, sent, partition=0, **conf)
-        c = AIOKafkaConsumer(topic, group_id=group, auto_offset_reset="earliest", enable_auto_commit=False,
-                             request_timeout_ms=MS, fetch_max_wait_ms=100, session_timeout_ms=10_000,
-                             heartbeat_interval_ms=1000, **conf)
-        await bounded(c.start())
+class _Acl(_Security, acl_scenarios.Adapter):
+    client_error = Errors.KafkaError
+
+    @contextmanager
+    def authorizer_on(self):
+        """The ACLs set with `gregor acls` (aiokafka has no ACL API), as User:ANONYMOUS over
+        PLAINTEXT: a super user here. Yields no admin client."""
+        ctx = self.ctx
+        ctx.restart_broker(ACL_SETTINGS_ANONYMOUS_ADMIN)
         try:
-            await expect_next_async(poller(c), sent, 0, len(sent), "alice's read as a group member", JOIN_TIMEOUT)
-            await bounded(c.commit())
-            expect_eq(await bounded(c.committed(TopicPartition(topic, 0))), len(sent), "alice's committed offset")
-            gregor_acls(ctx, "remove", "--topic", topic, "--principal", ALICE, "--operation", "READ")
-            await asyncio.sleep(ACL_SETTLE_S)
-            await produce_ok(ctx, topic, numbered(5, "after"), partition=0, **conf)  # WRITE is still allowed
-            started, got, error = time.monotonic(), [], None
-            while error is None and time.monotonic() - started < ACL_FAIL_S:
-                try:
-                    got.extend(await poller(c)())
-                except Errors.KafkaError as e:
-                    error = e
-            expect(isinstance(error, Errors.TopicAuthorizationFailedError),
-                   f"alice's fetch without READ to fail with TopicAuthorizationFailedError, got {error!r}")
-            expect_eq(got, [], "records alice fetched without READ")
-            ctx.step(f"alice's fetch without READ: {error!r}")
+            yield None
         finally:
-            await bounded(c.stop())
+            gregor_acls(ctx, "remove", "--principal", ALICE)  # every ACL of alice's, whatever the resource
+        expect_eq(gregor_acls(ctx, "list"), "", "the ACLs left (gregor acls list)")
+
+    def create_topics_ok(self, a, names):
+        self.run(create_topics(self.ctx, {n: 1 for n in names}), 60)
+
+    def allow(self, a, resource_type, name, operations):
+        gregor_acls(self.ctx, "add", f"--{resource_type.lower()}", name, "--principal", ALICE,
+                    *[arg for op in operations for arg in ("--operation", op)])
+
+    def revoke(self, a, resource_type, name, operation):
+        gregor_acls(self.ctx, "remove", f"--{resource_type.lower()}", name, "--principal", ALICE, "--operation", operation)
+
+    def expect_topic_denied(self, topic, conf, what):
         started = time.monotonic()
         try:
-            results = await produce(ctx, other, [Rec(key=b"k", value=b"refused")], partition=0,
-                                    **{"request_timeout_ms": ACL_FAIL_S * 1000, **conf})
-            error = results[0][0]
+            error = self.run(produce(self.ctx, topic, [Rec(key=b"k", value=b"refused")], partition=0,
+                                     **{"request_timeout_ms": ACL_FAIL_S * 1000, **conf}), ACL_FAIL_S + 30)[0][0]
         except Errors.KafkaError as e:
             error = e
-        expect(isinstance(error, Errors.TopicAuthorizationFailedError),
-               f"alice producing to a topic without ACLs to fail with TopicAuthorizationFailedError, got {error!r}")
-        expect_failed_in_time(started, "alice producing to a topic without ACLs", ACL_FAIL_S + 5)
-        ctx.step(f"alice producing to a topic without ACLs: {error!r}")
-    finally:
-        gregor_acls(ctx, "remove", "--principal", ALICE)  # every ACL of alice's, whatever the resource
-    expect_eq(gregor_acls(ctx, "list"), "", "the ACLs left (gregor acls list)")
+        expect(self.is_topic_denied(error), f"{what} to fail with TopicAuthorizationFailedError, got {error!r}")
+        expect_failed_in_time(started, what, ACL_FAIL_S + 5)
+        self.ctx.step(f"{what}: {error!r}")
+
+    def is_topic_denied(self, exc):
+        return isinstance(exc, Errors.TopicAuthorizationFailedError)
+
+
+acl_scenarios.register_produce_consume(_Acl)
 
 
 # ---------------------------------------------------------------------------------------------
@@ -704,34 +694,7 @@ async def acl_produce_consume(ctx):
 # `gregor acls` as User:ANONYMOUS.
 
 
-class _Kerberos(_Security, kerberos.Adapter):
-    @contextmanager
-    def authorized(self, topics, alice_topic):
-        """The ACL set with `gregor acls` (aiokafka has no ACL API), as User:ANONYMOUS over
-        PLAINTEXT: a super user here."""
-        ctx = self.ctx
-        ctx.restart_broker(ACL_SETTINGS_ANONYMOUS_ADMIN)
-        try:
-            self.run(create_topics(ctx, {t: 1 for t in topics}), 60)
-            gregor_acls(ctx, "add", "--topic", alice_topic, "--principal", ALICE, "--operation", "WRITE",
-                        "--operation", "READ")
-            yield
-        finally:
-            gregor_acls(ctx, "remove", "--principal", ALICE)
-        expect_eq(gregor_acls(ctx, "list"), "", "the ACLs left (gregor acls list)")
-
-    def expect_topic_denied(self, topic, conf, what):
-        started = time.monotonic()
-        try:
-            error = self.run(produce(self.ctx, topic, [Rec(key=b"k", value=b"refused")], partition=0,
-                                     **{"request_timeout_ms": ACL_FAIL_S * 1000, **conf}), ACL_FAIL_S + 30)[0][0]
-        except Errors.KafkaError as e:
-            error = e
-        expect(isinstance(error, Errors.TopicAuthorizationFailedError),
-               f"{what} to fail with TopicAuthorizationFailedError, got {error!r}")
-        expect_failed_in_time(started, what, ACL_FAIL_S + 5)
-        self.ctx.step(f"{what}: {error!r}")
-
+class _Kerberos(_Acl, kerberos.Adapter):
     def expect_no_credentials(self, conf, what):
         # aiokafka lets the gssapi module's error out of start() rather than logging it.
         async def start():

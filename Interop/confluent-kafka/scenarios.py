@@ -6,7 +6,7 @@ import time
 
 import groupcheck
 import transactions
-from shared import admin as admin_scenarios, cluster, groups, produce_consume, quotas, security
+from shared import acl as acl_scenarios, admin as admin_scenarios, cluster, groups, produce_consume, quotas, security
 from confluent_kafka import OFFSET_BEGINNING, Consumer, ConsumerGroupState, ConsumerGroupTopicPartitions, KafkaError, KafkaException, Producer, TopicPartition
 from confluent_kafka.admin import (AclBinding, AclBindingFilter, AclOperation, AclPermissionType, AdminClient,
                                    AlterConfigOpType, ConfigEntry, ConfigResource, ConfigSource, NewPartitions, NewTopic,
@@ -156,7 +156,7 @@ def poller(c, max_records=5000):
         out = []
         for m in c.consume(num_messages=max_records, timeout=0.5):
             if m.error() is not None:
-                raise ScenarioFailure(f"consumer error: {m.error()}")
+                raise KafkaException(m.error())
             out.append(to_rec(m))
         return out
     return poll
@@ -890,39 +890,44 @@ ACL_CLIENT = AclClient(acl=acl, create_acls_ok=create_acls_ok, create_topics_ok=
                        topic_denied=KafkaError.TOPIC_AUTHORIZATION_FAILED, produce_ok=produce_ok)
 
 
-@scenario("acl-produce-consume", timeout=90)
-def acl_produce_consume(ctx):
-    """alice, allowed WRITE and READ on a topic and READ on a group, produces, reads as a group
-    member and commits; once admin deletes the READ ACL her next fetch fails with
-    TOPIC_AUTHORIZATION_FAILED; producing to a topic without ACLs fails the same way."""
-    with authorizer_on(ctx) as a:
-        topic, other, group, read, conf, sent = acl_produce_consume_setup(ctx, ACL_CLIENT, a)
-        c = Consumer({"group.id": group, "auto.offset.reset": "earliest", "enable.auto.commit": False,
-                      "session.timeout.ms": 10000, "socket.timeout.ms": 10000, "fetch.wait.max.ms": 100, **conf})
-        try:
-            c.subscribe([topic])
-            expect_next(poller(c), sent, 0, len(sent), "alice's read as a group member", JOIN_TIMEOUT)
-            committed = c.commit(asynchronous=False)
-            expect_eq([(tp.topic, tp.offset, tp.error) for tp in committed], [(topic, len(sent), None)],
-                      "alice's committed offsets")
-            expect_eq(delete_acls(a, [acl_filter("TOPIC", topic, "LITERAL", ALICE, "*", "READ", "ALLOW")]),
-                      [[row(read)]], "the ACLs delete_acls deleted")
-            time.sleep(ACL_SETTLE_S)
-            produce_ok(ctx, topic, numbered(5, "after"), partition=0, **conf)  # WRITE is still allowed
-            started, errors, got = time.monotonic(), [], []
-            while not errors and time.monotonic() - started < ACL_FAIL_S:
-                for m in c.consume(num_messages=100, timeout=0.5):
-                    if m.error() is None:
-                        got.append(m)
-                    else:
-                        errors.append(m.error())
-            expect(errors, f"a consumer error within {ACL_FAIL_S}s of the READ ACL's deletion, got {len(got)} records")
-            expect_error(errors[0], KafkaError.TOPIC_AUTHORIZATION_FAILED, "alice's fetch without READ")
-            expect_eq(got, [], "records alice fetched without READ")
-            ctx.step(f"alice's fetch without READ: {errors[0]}")
-        finally:
-            c.close()
-        produce_refused(ctx, other, conf, KafkaError.TOPIC_AUTHORIZATION_FAILED, "alice producing to a topic without ACLs")
+class _Acl(_Security, acl_scenarios.Adapter):
+    client_error = KafkaException
+
+    def authorizer_on(self):
+        return authorizer_on(self.ctx)
+
+    def create_topics_ok(self, a, names):
+        create_topics_ok(a, names)
+
+    def allow(self, a, resource_type, name, operations):
+        create_acls_ok(a, [acl(resource_type, name, op) for op in operations])
+
+    def revoke(self, a, resource_type, name, operation):
+        expect_eq(delete_acls(a, [acl_filter(resource_type, name, "LITERAL", ALICE, "*", operation, "ALLOW")]),
+                  [[row(acl(resource_type, name, operation))]], "the ACLs delete_acls deleted")
+
+    def expect_topic_denied(self, topic, conf, what):
+        produce_refused(self.ctx, topic, conf, KafkaError.TOPIC_AUTHORIZATION_FAILED, what)
+
+    def is_topic_denied(self, exc):
+        return isinstance(exc, KafkaException) and exc.args[0].code() == KafkaError.TOPIC_AUTHORIZATION_FAILED
+
+    def alice_topics(self):
+        return list(topics_of(admin(self.ctx, **as_alice(self.ctx))))
+
+    def admin_topics(self):
+        return list(topics_of(admin(self.ctx, **as_admin(self.ctx))))
+
+    def alice_metadata(self, names):
+        alice, out = admin(self.ctx, **as_alice(self.ctx)), {}
+        for name in names:
+            meta = alice.list_topics(topic=name, timeout=TIMEOUT).topics
+            expect(name in meta, f"{name} in the answer to alice's Metadata for it")
+            out[name] = (_code(meta[name].error), len(meta[name].partitions))
+        return out
+
+
+acl_scenarios.register_produce_consume(_Acl)
 
 
 @scenario("acl-admin-apis", timeout=120)
@@ -970,35 +975,10 @@ def acl_admin_apis(ctx):
                         "alice producing under the DENY once the authorizer is back")
 
 
-@scenario("acl-prefixed-wildcard-deny", timeout=90)
-def acl_prefixed_wildcard_deny(ctx):
-    """A PREFIXED ALLOW on orders- covers orders-eu, not payments; a LITERAL * ALLOW covers every
-    topic but a DENY on one wins; a DENY for User:* wins over alice's ALLOWs."""
-    with authorizer_on(ctx) as a:
-        acl_prefixed_wildcard_deny_steps(ctx, ACL_CLIENT, a)
+acl_scenarios.register_wildcard_deny(_Acl)
 
 
-@scenario("acl-metadata-hiding", timeout=90)
-def acl_metadata_hiding(ctx):
-    """alice's Metadata lists only the topics she may DESCRIBE (READ implies it, a DENY of
-    DESCRIBE wins over that); asked by name, a hidden topic is TOPIC_AUTHORIZATION_FAILED;
-    admin sees every topic."""
-    with authorizer_on(ctx) as a:
-        readable, describable, hidden, denied = (ctx.topic(s) for s in ("read", "describe", "hidden", "denied"))
-        create_topics_ok(a, [readable, describable, hidden, denied])
-        create_acls_ok(a, [acl("TOPIC", readable, "READ"), acl("TOPIC", describable, "DESCRIBE"),
-                           acl("TOPIC", denied, "READ"), acl("TOPIC", denied, "DESCRIBE", "DENY")])
-        alice = admin(ctx, **as_alice(ctx))
-        expect_eq(sorted(topics_of(alice)), sorted([readable, describable]), "the topics alice lists")
-        everything = topics_of(a)
-        expect(all(t in everything for t in (readable, describable, hidden, denied)),
-               f"admin to list all four topics, got {sorted(everything)}")
-        for name in (hidden, denied):
-            meta = alice.list_topics(topic=name, timeout=TIMEOUT).topics
-            expect(name in meta, f"{name} in the answer to alice's Metadata for it")
-            expect_error(meta[name].error, KafkaError.TOPIC_AUTHORIZATION_FAILED, f"alice's Metadata for {name}")
-        meta = alice.list_topics(topic=readable, timeout=TIMEOUT).topics
-        expect_eq((meta[readable].error, len(meta[readable].partitions)), (None, 1), f"alice's Metadata for {readable}")
+acl_scenarios.register_metadata_hiding(_Acl)
 
 
 @scenario("acl-topics-configs", timeout=90)

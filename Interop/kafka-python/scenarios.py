@@ -8,7 +8,7 @@ from contextlib import contextmanager
 
 import groupcheck
 import transactions
-from shared import admin as admin_scenarios, cluster, groups, kerberos, produce_consume, quotas, security
+from shared import acl as acl_scenarios, admin as admin_scenarios, cluster, groups, kerberos, produce_consume, quotas, security
 import kafka.errors as Errors
 from kafka import AsyncConsumerRebalanceListener, KafkaAdminClient, KafkaConsumer, KafkaProducer, OffsetAndMetadata, TopicPartition
 from kafka.coordinator.assignors.cooperative_sticky import CooperativeStickyAssignor
@@ -907,37 +907,51 @@ ACL_CLIENT = AclClient(acl=acl, create_acls_ok=create_acls_ok, create_topics_ok=
                        topic_denied=Errors.TopicAuthorizationFailedError, produce_ok=produce_ok)
 
 
-@scenario("acl-produce-consume", timeout=90)
-def acl_produce_consume(ctx):
-    """alice, allowed WRITE and READ on a topic and READ on a group, produces (idempotently:
-    InitProducerId needs WRITE on some topic), reads as a group member and commits; once admin
-    deletes the READ ACL her next fetch fails with TOPIC_AUTHORIZATION_FAILED; producing to a
-    topic without ACLs fails the same way."""
-    with authorizer_on(ctx) as a:
-        topic, other, group, read, conf, sent = acl_produce_consume_setup(ctx, ACL_CLIENT, a)
-        c = KafkaConsumer(topic, group_id=group, auto_offset_reset="earliest", enable_auto_commit=False,
-                          request_timeout_ms=MS, fetch_max_wait_ms=100, session_timeout_ms=10_000,
-                          heartbeat_interval_ms=1000, **conf)
+class _Acl(_Security, acl_scenarios.Adapter):
+    client_error = Errors.KafkaError
+
+    def authorizer_on(self):
+        return authorizer_on(self.ctx)
+
+    def create_topics_ok(self, a, names):
+        create_topics_ok(a, names)
+
+    def allow(self, a, resource_type, name, operations):
+        create_acls_ok(a, [acl(resource_type, name, op) for op in operations])
+
+    def revoke(self, a, resource_type, name, operation):
+        expect_eq(delete_acls(a, [acl_filter(resource_type, name, "LITERAL", ALICE, "*", operation, "ALLOW")]),
+                  [([row(acl(resource_type, name, operation))], OK)], "what delete_acls deleted")
+
+    def expect_topic_denied(self, topic, conf, what):
+        produce_refused(self.ctx, topic, conf, Errors.TopicAuthorizationFailedError, what)
+
+    def is_topic_denied(self, exc):
+        return isinstance(exc, Errors.TopicAuthorizationFailedError)
+
+    def _admin_as(self, conf, call):
+        a = sasl_admin(conf)
         try:
-            expect_next(poller(c), sent, 0, len(sent), "alice's read as a group member", JOIN_TIMEOUT)
-            c.commit(timeout_ms=MS)
-            expect_eq(c.committed(TopicPartition(topic, 0), timeout_ms=MS), len(sent), "alice's committed offset")
-            expect_eq(delete_acls(a, [acl_filter("TOPIC", topic, "LITERAL", ALICE, "*", "READ", "ALLOW")]),
-                      [([row(read)], OK)], "what delete_acls deleted")
-            time.sleep(ACL_SETTLE_S)
-            produce_ok(ctx, topic, numbered(5, "after"), partition=0, **conf)  # WRITE is still allowed
-            started, got, error = time.monotonic(), [], None
-            while error is None and time.monotonic() - started < ACL_FAIL_S:
-                try:
-                    got.extend(poller(c)())
-                except Errors.KafkaError as e:
-                    error = e
-            expect_error(error, Errors.TopicAuthorizationFailedError, "alice's fetch without READ")
-            expect_eq(got, [], "records alice fetched without READ")
-            ctx.step(f"alice's fetch without READ: {error!r}")
+            return call(a)
         finally:
-            c.close(autocommit=False, timeout_ms=5000)
-        produce_refused(ctx, other, conf, Errors.TopicAuthorizationFailedError, "alice producing to a topic without ACLs")
+            a.close()
+
+    def alice_topics(self):
+        return self._admin_as(as_alice(self.ctx), lambda a: a.list_topics())
+
+    def admin_topics(self):
+        return self._admin_as(as_admin(self.ctx), lambda a: a.list_topics())
+
+    def alice_metadata(self, names):
+        return {t["name"]: (t["error_code"], len(t["partitions"]))
+                for t in self._admin_as(as_alice(self.ctx), lambda a: a.describe_topics(names))}
+
+    def topic_operations(self, alice):
+        return {t["name"]: (t["error_code"], sorted(t["authorized_operations"]))
+                for t in self._admin_as(as_alice(self.ctx) if alice else as_admin(self.ctx), lambda a: a.describe_topics())}
+
+
+acl_scenarios.register_produce_consume(_Acl)
 
 
 @scenario("acl-admin-apis", timeout=120)
@@ -993,43 +1007,13 @@ def acl_admin_apis(ctx):
                         "alice producing under the DENY once the authorizer is back")
 
 
-@scenario("acl-prefixed-wildcard-deny", timeout=90)
-def acl_prefixed_wildcard_deny(ctx):
-    """A PREFIXED ALLOW on orders- covers orders-eu, not payments; a LITERAL * ALLOW covers every
-    topic but a DENY on one wins; a DENY for User:* wins over alice's ALLOWs."""
-    with authorizer_on(ctx) as a:
-        acl_prefixed_wildcard_deny_steps(ctx, ACL_CLIENT, a)
+acl_scenarios.register_wildcard_deny(_Acl)
 
 
 CLUSTER_OPERATIONS = ["ALTER", "ALTER_CONFIGS", "CLUSTER_ACTION", "CREATE", "DESCRIBE", "DESCRIBE_CONFIGS", "IDEMPOTENT_WRITE"]
-TOPIC_OPERATIONS = ["ALTER", "ALTER_CONFIGS", "CREATE", "DELETE", "DESCRIBE", "DESCRIBE_CONFIGS", "READ", "WRITE"]
 
 
-@scenario("acl-metadata-hiding", timeout=90)
-def acl_metadata_hiding(ctx):
-    """alice's Metadata lists only the topics she may DESCRIBE (READ implies it, a DENY of
-    DESCRIBE wins over that), with the operations she may do on each (authorized operations);
-    asked by name, a hidden topic is TOPIC_AUTHORIZATION_FAILED; admin sees every topic, allowed
-    everything."""
-    with authorizer_on(ctx) as a:
-        readable, describable, hidden, denied = (ctx.topic(s) for s in ("read", "describe", "hidden", "denied"))
-        create_topics_ok(a, [readable, describable, hidden, denied])
-        create_acls_ok(a, [acl("TOPIC", readable, "READ"), acl("TOPIC", describable, "DESCRIBE"),
-                           acl("TOPIC", denied, "READ"), acl("TOPIC", denied, "DESCRIBE", "DENY")])
-        alice = sasl_admin(as_alice(ctx))
-        try:
-            expect_eq(sorted(alice.list_topics()), sorted([readable, describable]), "the topics alice lists")
-            seen = {t["name"]: (t["error_code"], sorted(t["authorized_operations"])) for t in alice.describe_topics()}
-            expect_eq(seen, {readable: (0, ["DESCRIBE", "READ"]), describable: (0, ["DESCRIBE"])},
-                      "alice's Metadata of all topics: (error, authorized operations)")
-            asked = {t["name"]: t["error_code"] for t in alice.describe_topics([readable, hidden, denied])}
-            expect_eq(asked, {readable: 0, hidden: Errors.TopicAuthorizationFailedError.errno,
-                              denied: Errors.TopicAuthorizationFailedError.errno}, "alice's Metadata for three topics by name")
-        finally:
-            alice.close()
-        everything = {t["name"]: sorted(t["authorized_operations"]) for t in a.describe_topics()}
-        for name in (readable, describable, hidden, denied):
-            expect_eq(everything.get(name), TOPIC_OPERATIONS, f"admin's authorized operations on {name}")
+acl_scenarios.register_metadata_hiding(_Acl)
 
 
 def describe_configs_error(a, resource):
@@ -1113,17 +1097,7 @@ def acl_topics_configs(ctx):
 # asks for a ticket to kafka/<the host it connects to>, localhost.
 
 
-class _Kerberos(_Security, kerberos.Adapter):
-    @contextmanager
-    def authorized(self, topics, alice_topic):
-        with authorizer_on(self.ctx) as a:
-            create_topics_ok(a, topics)
-            create_acls_ok(a, [acl("TOPIC", alice_topic, "WRITE"), acl("TOPIC", alice_topic, "READ")])
-            yield
-
-    def expect_topic_denied(self, topic, conf, what):
-        produce_refused(self.ctx, topic, conf, Errors.TopicAuthorizationFailedError, what)
-
+class _Kerberos(_Acl, kerberos.Adapter):
     def expect_no_credentials(self, conf, what):
         # The gssapi module's error is logged; the producer gives up after AUTH_GIVE_UP_S.
         expect_refused(self.ctx, conf, [r"No Kerberos credentials available"], what, give_up_s=AUTH_GIVE_UP_S)

@@ -5,23 +5,14 @@ gssapi_settings, which both clients name alike. Each client's scenarios.py subcl
 calls `register(ItsAdapter)`."""
 from common import (GSSAPI_REJECTED, KDC_UNKNOWN_CLIENT, Rec, expect, expect_records, expect_said, gssapi_settings,
                     kerberos_records, scenario)
-from shared import security
+from shared import acl, security
 
 
-class Adapter(security.Adapter):
-    """security.Adapter's calls (over(conf), expect_auth_failed(conf, what, said)), and:
-    `authorized(topics, alice_topic)`: a context in which the broker runs with an authorizer, the
-    `topics` exist and User:alice may WRITE and READ `alice_topic`; its ACLs deleted at the end;
-    `expect_topic_denied(topic, conf, what)`: one record to `topic` with `conf` fails with
-    TOPIC_AUTHORIZATION_FAILED within ACL_FAIL_S; `expect_no_credentials(conf, what)`: a client
-    with `conf` and no ticket fails within FAIL_WITHIN s, saying `No Kerberos credentials
-    available`."""
-
-    def authorized(self, topics, alice_topic):
-        raise NotImplementedError
-
-    def expect_topic_denied(self, topic, conf, what):
-        raise NotImplementedError
+class Adapter(acl.Adapter):
+    """acl.Adapter's calls (over(conf), expect_auth_failed(conf, what, said), authorized(topics,
+    alice_topic), expect_topic_denied(topic, conf, what)), and `expect_no_credentials(conf,
+    what)`: a client with `conf` and no ticket fails within FAIL_WITHIN s, saying `No Kerberos
+    credentials available`."""
 
     def expect_no_credentials(self, conf, what):
         raise NotImplementedError
