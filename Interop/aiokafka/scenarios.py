@@ -17,15 +17,9 @@ from aiokafka.admin import AIOKafkaAdminClient, NewTopic
 from aiokafka.abc import AbstractTokenProvider
 from aiokafka.helpers import create_ssl_context
 
-from common import (expect_roundtrip, ACL_FAIL_S, ACL_SETTLE_S, ACL_MECHANISM, ACL_SETTINGS_ANONYMOUS_ADMIN, ALICE, AUTH_REJECTED, CERT_REJECTED, CODECS, JOIN_TIMEOUT, MESSAGE_MAX_BYTES, SASL_PASSWORD,
-                    SASL_USER, SEEK_RECORDS, SMALL_FETCH_BYTES, UNKNOWN_USER, WRONG_PASSWORD, LogCapture, Rec,
-                    ScenarioFailure, big_value, by_partition, collect_async, digest, edge_records, expect, expect_eq,
-                    expect_failed_in_time, expect_next_async, expect_offsets_contiguous, expect_records, expect_said,
-                    expect_several_batches, expect_several_fetches, expect_span, flushes, numbered, poll_for_async,
-                    gregor_acls, sasl_records, scenario, tls_records, unsecured_jwt, value_size_for_batch,
-                    GSSAPI_REJECTED, KDC_UNKNOWN_CLIENT, gssapi_settings, kerberos_records, QUOTA_BATCH_BYTES, QUOTA_BYTE_RATE,
-                    QUOTA_FREE_BYTES, QUOTA_FREE_S, QUOTA_RUN_S, RateMeter, expect_throttled, expect_unthrottled,
-                    quota_client_ids, quota_value, remove_client_quota, set_client_quota)
+from common import (ACL_FAIL_S, ACL_SETTINGS_ANONYMOUS_ADMIN, ALICE, AUTH_REJECTED, SASL_PASSWORD, SASL_USER,
+                    LogCapture, Rec, ScenarioFailure, expect, expect_eq, expect_failed_in_time, expect_said,
+                    gregor_acls, scenario, unsecured_jwt, QUOTA_BATCH_BYTES, RateMeter, quota_value)
 
 logging.basicConfig(level=logging.WARNING, format="%(asctime)s %(name)s %(levelname)s %(message)s")
 TIMEOUT = 15  # seconds, for every single client call
@@ -139,7 +133,7 @@ def expect_error(err, cls, what):
 
 
 def poller(c, max_records=5000):
-    """One getmany of `c` as [Rec], for collect_async()."""
+    """One getmany of `c` as [Rec] (a coroutine)."""
     async def poll():
         batches = await bounded(c.getmany(timeout_ms=500, max_records=max_records))
         return [to_rec(m) for messages in batches.values() for m in messages]

@@ -12,21 +12,13 @@ from confluent_kafka.admin import (AclBinding, AclBindingFilter, AclOperation, A
                                    AlterConfigOpType, ConfigEntry, ConfigResource, ConfigSource, NewPartitions, NewTopic,
                                    OffsetSpec, ResourcePatternType, ResourceType)
 
-from common import (expect_roundtrip, ACL_FAIL_S, ACL_SETTLE_S, ACL_MECHANISM, ACL_SETTINGS, ADMIN_USER,
-                    ADMIN_PASSWORD, ALICE, CLUSTER_NAME, AUTH_REJECTED, CERT_REJECTED, CODECS, FAIL_WITHIN,
-                    GIVE_UP_S, JOIN_TIMEOUT, MESSAGE_MAX_BYTES, REAUTH_MS, REAUTH_PRODUCE_S, REAUTH_SETTINGS,
-                    SASL_PASSWORD, SASL_USER, SEEK_RECORDS, SMALL_FETCH_BYTES, UNKNOWN_USER, WRONG_PASSWORD,
-                    LogCapture, Rec, ScenarioFailure, big_value, by_partition, acl_row, collect, digest,
-                    edge_records, expect, expect_acls, expect_continuous, expect_eq, expect_failed_in_time,
-                    expect_next, expect_offsets_contiguous, expect_records, expect_said, expect_several_batches,
-                    expect_several_fetches, expect_span, flushes, numbered, poll_for, sasl_records, scenario,
-                    tls_records, value_size_for_batch, MTLS_MAPPED_PRINCIPAL, MTLS_PRINCIPAL, mtls_settings,
-                    QUOTA_BATCH_BYTES, QUOTA_BYTE_RATE, QUOTA_FETCH_RECORDS, QUOTA_FREE_BYTES, QUOTA_FREE_S,
-                    QUOTA_RUN_S, RateMeter, expect_throttled, expect_unthrottled, quota_client_ids, quota_value,
-                    remove_client_quota, set_client_quota, ACL_ADMIN_DELETES, ACL_ADMIN_LEFT, AclClient,
-                    OAuthClient, acl_admin_bindings, acl_describe_steps, acl_from_row,
-                    acl_prefixed_wildcard_deny_steps, oauth_jwks_ip_scenario, oauth_signed_scenario, acls_deleted_after,
-                    acl_produce_consume_setup, offset_fetch_raw)
+from common import (ACL_FAIL_S, ACL_MECHANISM, ACL_SETTINGS, ADMIN_USER, ADMIN_PASSWORD, ALICE, CLUSTER_NAME,
+                    AUTH_REJECTED, FAIL_WITHIN, GIVE_UP_S, REAUTH_MS, REAUTH_PRODUCE_S, REAUTH_SETTINGS,
+                    SASL_PASSWORD, SASL_USER, LogCapture, Rec, ScenarioFailure, acl_row, expect, expect_acls,
+                    expect_continuous, expect_eq, expect_failed_in_time, expect_said, scenario, QUOTA_BATCH_BYTES,
+                    RateMeter, quota_value, ACL_ADMIN_DELETES, ACL_ADMIN_LEFT, AclClient, OAuthClient,
+                    acl_admin_bindings, acl_describe_steps, acl_from_row, oauth_jwks_ip_scenario,
+                    oauth_signed_scenario, acls_deleted_after, offset_fetch_raw)
 
 TIMEOUT = 15  # seconds, for every single client call
 

@@ -20,22 +20,14 @@ from kafka.admin import (ACL, ACLFilter, ACLOperation, ACLPermissionType, ACLRes
 from kafka.net.sasl.oauth import AbstractTokenProvider
 from kafka.protocol.admin import AlterClientQuotasRequest, DescribeClientQuotasRequest
 
-from common import (expect_roundtrip, ACL_FAIL_S, ACL_SETTLE_S, ACL_MECHANISM, ACL_SETTINGS, ADMIN_USER,
-                    ADMIN_PASSWORD, ALICE, CLUSTER_NAME, AUTH_GIVE_UP_S, AUTH_REJECTED, CERT_REJECTED, CODECS,
-                    GIVE_UP_S, JOIN_TIMEOUT, MESSAGE_MAX_BYTES, REAUTH_MS, REAUTH_PRODUCE_S, REAUTH_SETTINGS,
-                    SASL_PASSWORD, SASL_USER, SEEK_RECORDS, SMALL_FETCH_BYTES, UNKNOWN_USER, WRONG_PASSWORD,
-                    LogCapture, Rec, ScenarioFailure, big_value, by_partition, acl_row, collect, digest,
-                    edge_records, expect, expect_acls, expect_continuous, expect_eq, expect_failed_in_time,
-                    expect_next, expect_offsets_contiguous, expect_records, expect_said, expect_several_batches,
-                    expect_several_fetches, expect_span, flushes, numbered, poll_for, sasl_records, scenario,
-                    tls_records, unsecured_jwt, value_size_for_batch, GSSAPI_REJECTED, KDC_UNKNOWN_CLIENT,
-                    MTLS_MAPPED_PRINCIPAL, MTLS_PRINCIPAL, kerberos_records, mtls_settings, QUOTA_BATCH_BYTES,
-                    QUOTA_BYTE_RATE, QUOTA_FETCH_RECORDS, QUOTA_FREE_BYTES, QUOTA_FREE_S, QUOTA_RUN_S, RateMeter,
-                    expect_throttled, expect_unthrottled, gregor_quotas, quota_client_ids, quota_listed,
+from common import (ACL_FAIL_S, ACL_MECHANISM, ACL_SETTINGS, ADMIN_USER, ADMIN_PASSWORD, ALICE, CLUSTER_NAME,
+                    AUTH_GIVE_UP_S, AUTH_REJECTED, GIVE_UP_S, REAUTH_MS, REAUTH_PRODUCE_S, REAUTH_SETTINGS,
+                    SASL_PASSWORD, SASL_USER, LogCapture, Rec, ScenarioFailure, acl_row, collect, expect, expect_acls,
+                    expect_continuous, expect_eq, expect_failed_in_time, expect_records, expect_said, scenario,
+                    unsecured_jwt, QUOTA_BATCH_BYTES, QUOTA_BYTE_RATE, RateMeter, gregor_quotas, quota_listed,
                     quota_value, ACL_ADMIN_DELETES, ACL_ADMIN_LEFT, AclClient, OAuthClient, acl_admin_bindings,
-                    acl_describe_steps, acl_from_row, acl_prefixed_wildcard_deny_steps, oauth_jwks_ip_scenario,
-                    oauth_signed_scenario, gssapi_settings, acls_deleted_after,
-                    acl_produce_consume_setup, create_topics_raw, wait_until)
+                    acl_describe_steps, acl_from_row, oauth_jwks_ip_scenario, oauth_signed_scenario,
+                    acls_deleted_after, create_topics_raw, wait_until)
 
 logging.basicConfig(level=logging.WARNING, format="%(asctime)s %(name)s %(levelname)s %(message)s")
 TIMEOUT = 15  # seconds, for every single client call
