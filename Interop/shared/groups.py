@@ -31,7 +31,7 @@ class Adapter(cluster.Adapter):
     `alter_group_offset(group, topic, partition, offset, metadata)`, raising on an error; where
     `deletes_group_offsets`, `delete_group_offset(group, topic, partition)` -> error code."""
 
-    commits_null_metadata = False  # a commit of its positions sends null metadata (Kafka stores "")
+    commits_null_metadata = False  # the client reports an empty committed metadata as None (librdkafka)
     filters_groups_by_state = True
     deletes_groups = True
     alters_group_offsets = True
