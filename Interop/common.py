@@ -688,32 +688,12 @@ def collect(poll, want, what, timeout=ARRIVAL_TIMEOUT):
     return got
 
 
-async def collect_async(poll, want, what, timeout=ARRIVAL_TIMEOUT):
-    """`collect` for a coroutine `poll()`."""
-    got = []
-    deadline = time.monotonic() + timeout
-    while len(got) < want:
-        if time.monotonic() > deadline:
-            raise _shortfall(got, want, what, timeout)
-        got.extend(await poll())
-    return got
-
-
 def poll_for(poll, seconds):
     """Every record `poll()` returns within `seconds`."""
     got = []
     until = time.monotonic() + seconds
     while time.monotonic() < until:
         got.extend(poll())
-    return got
-
-
-async def poll_for_async(poll, seconds):
-    """`poll_for` for a coroutine `poll()`."""
-    got = []
-    until = time.monotonic() + seconds
-    while time.monotonic() < until:
-        got.extend(await poll())
     return got
 
 
@@ -730,11 +710,6 @@ def expect_span(got, sent, start, end, what):
 def expect_next(poll, sent, start, end, what, timeout=ARRIVAL_TIMEOUT):
     """Polls until end - start records arrived, within `timeout` s: exactly sent[start:end]."""
     expect_span(collect(poll, end - start, what, timeout), sent, start, end, what)
-
-
-async def expect_next_async(poll, sent, start, end, what, timeout=ARRIVAL_TIMEOUT):
-    """`expect_next` for a coroutine `poll()`."""
-    expect_span(await collect_async(poll, end - start, what, timeout), sent, start, end, what)
 
 
 def offset_runs(offsets, limit=6):
@@ -754,7 +729,6 @@ def offset_runs(offsets, limit=6):
 def _shortfall(got, want, what, timeout):
     return ScenarioFailure(f"{what}: {len(got)} of {want} records within {timeout}s "
                            f"(offsets {offset_runs([r.offset for r in got])})")
-
 
 
 # ---------------------------------------------------------------------------------------------
@@ -815,20 +789,6 @@ def acls_deleted_after(ctx, a, delete_every_acl):
             ctx.step(f"could not delete the ACLs: {e!r}")
         raise
     delete_every_acl(ctx, a)
-
-
-def acl_produce_consume_setup(ctx, c, a):
-    """acl-produce-consume's start, with admin's client `a`: two topics, alice allowed WRITE and
-    READ on the first and READ on a group; she produces 20 records. Returns (topic, the other
-    topic, group, the READ binding, alice's settings, the records)."""
-    topic, other, group = ctx.topic(), ctx.topic("other"), ctx.topic("group")
-    c.create_topics_ok(a, [topic, other])
-    read = c.acl("TOPIC", topic, "READ")
-    c.create_acls_ok(a, [c.acl("TOPIC", topic, "WRITE"), read, c.acl("GROUP", group, "READ")])
-    conf = c.as_alice(ctx)
-    sent = numbered(20, "acl")
-    c.produce_ok(ctx, topic, sent, partition=0, **conf)
-    return topic, other, group, read, conf, sent
 
 
 def acl_prefixed_wildcard_deny_steps(ctx, c, a):

@@ -8,6 +8,7 @@ from contextlib import contextmanager
 
 import groupcheck
 import transactions
+from shared import acl as acl_scenarios, admin as admin_scenarios, cluster, groups, kerberos, produce_consume, quotas, security
 import kafka.errors as Errors
 from kafka import AsyncConsumerRebalanceListener, KafkaAdminClient, KafkaConsumer, KafkaProducer, OffsetAndMetadata, TopicPartition
 from kafka.coordinator.assignors.cooperative_sticky import CooperativeStickyAssignor
@@ -19,22 +20,14 @@ from kafka.admin import (ACL, ACLFilter, ACLOperation, ACLPermissionType, ACLRes
 from kafka.net.sasl.oauth import AbstractTokenProvider
 from kafka.protocol.admin import AlterClientQuotasRequest, DescribeClientQuotasRequest
 
-from common import (expect_roundtrip, ACL_FAIL_S, ACL_SETTLE_S, ACL_MECHANISM, ACL_SETTINGS, ADMIN_USER,
-                    ADMIN_PASSWORD, ALICE, CLUSTER_NAME, AUTH_GIVE_UP_S, AUTH_REJECTED, CERT_REJECTED, CODECS,
-                    GIVE_UP_S, JOIN_TIMEOUT, MESSAGE_MAX_BYTES, REAUTH_MS, REAUTH_PRODUCE_S, REAUTH_SETTINGS,
-                    SASL_PASSWORD, SASL_USER, SEEK_RECORDS, SMALL_FETCH_BYTES, UNKNOWN_USER, WRONG_PASSWORD,
-                    LogCapture, Rec, ScenarioFailure, big_value, by_partition, acl_row, collect, digest,
-                    edge_records, expect, expect_acls, expect_continuous, expect_eq, expect_failed_in_time,
-                    expect_next, expect_offsets_contiguous, expect_records, expect_said, expect_several_batches,
-                    expect_several_fetches, expect_span, flushes, numbered, poll_for, sasl_records, scenario,
-                    tls_records, unsecured_jwt, value_size_for_batch, GSSAPI_REJECTED, KDC_UNKNOWN_CLIENT,
-                    MTLS_MAPPED_PRINCIPAL, MTLS_PRINCIPAL, kerberos_records, mtls_settings, QUOTA_BATCH_BYTES,
-                    QUOTA_BYTE_RATE, QUOTA_FETCH_RECORDS, QUOTA_FREE_BYTES, QUOTA_FREE_S, QUOTA_RUN_S, RateMeter,
-                    expect_throttled, expect_unthrottled, gregor_quotas, quota_client_ids, quota_listed,
+from common import (ACL_FAIL_S, ACL_MECHANISM, ACL_SETTINGS, ADMIN_USER, ADMIN_PASSWORD, ALICE, CLUSTER_NAME,
+                    AUTH_GIVE_UP_S, AUTH_REJECTED, GIVE_UP_S, REAUTH_MS, REAUTH_PRODUCE_S, REAUTH_SETTINGS,
+                    SASL_PASSWORD, SASL_USER, LogCapture, Rec, ScenarioFailure, acl_row, collect, expect, expect_acls,
+                    expect_continuous, expect_eq, expect_failed_in_time, expect_records, expect_said, scenario,
+                    unsecured_jwt, QUOTA_BATCH_BYTES, QUOTA_BYTE_RATE, RateMeter, gregor_quotas, quota_listed,
                     quota_value, ACL_ADMIN_DELETES, ACL_ADMIN_LEFT, AclClient, OAuthClient, acl_admin_bindings,
-                    acl_describe_steps, acl_from_row, acl_prefixed_wildcard_deny_steps, oauth_jwks_ip_scenario,
-                    oauth_signed_scenario, gssapi_settings, acls_deleted_after,
-                    acl_produce_consume_setup)
+                    acl_describe_steps, acl_from_row, oauth_jwks_ip_scenario, oauth_signed_scenario,
+                    acls_deleted_after, create_topics_raw, wait_until)
 
 logging.basicConfig(level=logging.WARNING, format="%(asctime)s %(name)s %(levelname)s %(message)s")
 TIMEOUT = 15  # seconds, for every single client call
@@ -143,390 +136,320 @@ def expect_error(err, cls, what):
 # Produce and consume
 
 
-def roundtrip(codec):
-    def run(ctx):
-        topic = ctx.topic()
-        sent = numbered(500, codec)
-        produce_ok(ctx, topic, sent, partition=0, compression_type=None if codec == "none" else codec, linger_ms=50)
-        got = consume(ctx, [(topic, 0)])
-        expect_roundtrip(ctx, topic, got, sent, codec)
-    return run
-
-
-for _codec in CODECS:
-    scenario(f"roundtrip-{_codec}")(roundtrip(_codec))
-
-
-@scenario("keys-headers-nulls")
-def keys_headers_nulls(ctx):
-    topic = ctx.topic()
-    # send() refuses a record with neither key nor value, and headers with null values.
-    sent = edge_records(null_header_values=False, null_key_and_value=False)
-    produce_ok(ctx, topic, sent, partition=0)
-    got = consume(ctx, [(topic, 0)])
-    expect_records(got, sent)
-    expect_offsets_contiguous(got)
-
-
-@scenario("message-max-size")
-def message_max_size(ctx):
-    topic = ctx.topic()
-    value = big_value(value_size_for_batch(MESSAGE_MAX_BYTES))
-    # The producer's own limit (max_request_size, default 1 MiB) must not stop it first.
-    produce_ok(ctx, topic, [Rec(value=value)], partition=0, max_request_size=2_000_000)
-    got = consume(ctx, [(topic, 0)])
-    expect_eq(len(got), 1, "records consumed")
-    expect(got[0].value == value, "the 1 MiB value back intact")
-    expect_eq([b[3] for b in ctx.batches_on_disk(topic, 0)], [MESSAGE_MAX_BYTES], "stored batch size")
-
-
-@scenario("message-over-max")
-def message_over_max(ctx):
-    topic = ctx.topic()
-    value = big_value(value_size_for_batch(MESSAGE_MAX_BYTES + 1))
-    results = produce(ctx, topic, [Rec(value=value)], partition=0, max_request_size=2_000_000)
-    expect_error(results[0][0], Errors.MessageSizeTooLargeError, "a batch one byte over message.max.bytes")
-    expect_eq(latest(ctx, topic), 0, "end offset after the rejected batch")
-    expect_eq(produce_ok(ctx, topic, [Rec(value=b"small")], partition=0), [(0, 0)], "the next record's offset")
-
-
-@scenario("idempotent-produce")
-def idempotent_produce(ctx):
-    topic = ctx.topic()
-    sent = numbered(300, "idem")
-    p = producer(ctx, enable_idempotence=True, batch_size=4000)
-    try:
-        produce_ok(ctx, topic, sent[:150], partition=0, client=p)
-        produce_ok(ctx, topic, sent[150:], partition=0, client=p)
-    finally:
-        p.close(timeout=5)
-    got = consume(ctx, [(topic, 0)])
-    expect_records(got, sent)
-    expect_offsets_contiguous(got)
-
-
-@scenario("offsets-for-times")
-def offsets_for_times(ctx):
-    topic = ctx.topic()
-    base = int(time.time() * 1000) - 60_000
-    stamps = [base + i * 1000 for i in range(10)] + [base + 500]  # the last one out of order
-    sent = [Rec(key=b"k", value=f"v{i}".encode(), timestamp=ts) for i, ts in enumerate(stamps)]
-    produce_ok(ctx, topic, sent, partition=0)
-    got = consume(ctx, [(topic, 0)])
-    expect_eq([r.timestamp for r in got], stamps, "timestamps consumed")
-    c = consumer(ctx)
-    tp = TopicPartition(topic, 0)
-    try:
-        # The first offset whose timestamp is at or after the target, in offset order.
-        for target, want in [(base + 2500, 3), (base + 4000, 4), (base + 200, 1), (base - 1, 0)]:
-            found = c.offsets_for_times({tp: target}, timeout_ms=MS)[tp]
-            expect_eq(found and found.offset, want, f"offsets_for_times(base {target - base:+} ms)")
-        expect_eq(c.offsets_for_times({tp: base + 100_000}, timeout_ms=MS)[tp], None, "offsets_for_times(the future)")
-        expect_eq(c.beginning_offsets([tp], timeout_ms=MS)[tp], 0, "beginning offset")
-        expect_eq(c.end_offsets([tp], timeout_ms=MS)[tp], 11, "end offset")
-    finally:
-        c.close(autocommit=False, timeout_ms=5000)
-
-
-@scenario("list-offsets-max-timestamp")
-def list_offsets_max_timestamp(ctx):
-    """KIP-734: the offset of the record with the largest timestamp, not the last one's."""
-    topic = ctx.topic()
-    base = int(time.time() * 1000) - 60_000
-    stamps = [base + i * 1000 for i in range(10)] + [base + 500]
-    produce_ok(ctx, topic, [Rec(value=f"v{i}".encode(), timestamp=ts) for i, ts in enumerate(stamps)], partition=0)
-    tp = TopicPartition(topic, 0)
-    found = admin(ctx).list_partition_offsets({tp: OffsetSpec.MAX_TIMESTAMP}, timeout_ms=MS)[tp]
-    expect_eq((found.offset, found.timestamp), (9, base + 9000), "max timestamp (offset, timestamp)")
-
-
-# ---------------------------------------------------------------------------------------------
-# Seek, pause and resume: one partition read again from another offset (common.py). kafka-python
-# fetches in an incremental fetch session (KIP-227) that already holds the partition.
-
-
-def produce_flushed(ctx, topic, records):
-    """To partition 0, flushed every FLUSH_EVERY records: several batches."""
-    p = producer(ctx)
-    try:
-        for run in flushes(records):
-            produce_ok(ctx, topic, run, partition=0, client=p)
-    finally:
-        p.close(timeout=5)
-    expect_several_batches(ctx, topic, records)
-
-
-def assigned(ctx, topic, **conf):
-    """A consumer (no group) assigned partition 0 of `topic`, at offset 0."""
-    c = consumer(ctx, **conf)
-    tp = TopicPartition(topic, 0)
-    c.assign([tp])
-    c.seek(tp, 0)
-    return c, tp
-
-
 def poller(c, max_records=5000):
     """One poll of `c` as [Rec], for collect()."""
     return lambda: [to_rec(m) for messages in c.poll(timeout_ms=500, max_records=max_records).values() for m in messages]
 
 
-@scenario("seek-back", timeout=45)
-def seek_back(ctx):
-    """Read to the end, seek back to 500: 500..999 again."""
-    topic, sent = ctx.topic(), numbered(SEEK_RECORDS, "back")
-    produce_flushed(ctx, topic, sent)
-    c, tp = assigned(ctx, topic)
-    try:
-        expect_next(poller(c), sent, 0, len(sent), "the first read")
-        expect_eq(c.position(tp, timeout_ms=MS), len(sent), "position after the first read")
-        c.seek(tp, 500)
-        expect_next(poller(c), sent, 500, len(sent), "after seeking back to 500")
-    finally:
-        c.close(autocommit=False, timeout_ms=5000)
+class _Reader:
+    """shared.produce_consume's Reader over a KafkaConsumer of partition 0 of `topic`. kafka-python
+    fetches in an incremental fetch session (KIP-227) that already holds the partition."""
+
+    def __init__(self, c, topic):
+        self.c, self.tp = c, TopicPartition(topic, 0)
+
+    def poll(self, max_records):
+        return poller(self.c, max_records)()
+
+    def position(self):
+        return self.c.position(self.tp, timeout_ms=MS)
+
+    def seek(self, offset):
+        self.c.seek(self.tp, offset)
+
+    def pause(self):
+        self.c.pause(self.tp)
+
+    def resume(self):
+        self.c.resume(self.tp)
+
+    def close(self):
+        self.c.close(autocommit=False, timeout_ms=5000)
 
 
-@scenario("small-fetches", timeout=45)
-def small_fetches(ctx):
-    """Fetch at most 16 KiB of the partition at a time: every record, 0..999, with nothing new
-    produced between the fetches."""
-    topic, sent = ctx.topic(), numbered(SEEK_RECORDS, "small")
-    produce_flushed(ctx, topic, sent)
-    expect_several_fetches(ctx, topic)
-    c, _ = assigned(ctx, topic, max_partition_fetch_bytes=SMALL_FETCH_BYTES)
-    try:
-        expect_next(poller(c), sent, 0, len(sent), f"fetching {SMALL_FETCH_BYTES} bytes at a time")
-    finally:
-        c.close(autocommit=False, timeout_ms=5000)
+class _Member(_Reader):
+    def __init__(self, ctx, topic, group, conf):
+        super().__init__(KafkaConsumer(**{"bootstrap_servers": ctx.bootstrap, "group_id": group,
+                                          "auto_offset_reset": "earliest", "enable_auto_commit": False,
+                                          "request_timeout_ms": MS, "fetch_max_wait_ms": 100,
+                                          "session_timeout_ms": 10_000, "heartbeat_interval_ms": 1000, **conf}), topic)
+        self.subscribe()
+
+    def commit_all(self):
+        self.c.commit(timeout_ms=MS)
+
+    def commit_position(self):
+        self.c.commit(timeout_ms=MS)
+        return self.c.committed(self.tp, timeout_ms=MS)
+
+    def generation(self):
+        return generation(self.c)
+
+    def commit(self, offset):
+        self.c.commit({self.tp: OffsetAndMetadata(offset, "", -1)}, timeout_ms=MS)
+
+    def committed(self):
+        return self.c.committed(self.tp, timeout_ms=MS)
+
+    def unsubscribe(self):
+        self.c.unsubscribe()
+
+    def subscribe(self):
+        self.c.subscribe([self.tp.topic])
 
 
-@scenario("seek-forward", timeout=45)
-def seek_forward(ctx):
-    """Read 300 records, seek forward to 800: 800..999 next, nothing below 800."""
-    topic, sent = ctx.topic(), numbered(SEEK_RECORDS, "forward")
-    produce_flushed(ctx, topic, sent)
-    c, tp = assigned(ctx, topic)
-    try:
-        first = collect(poller(c, max_records=100), 300, "the first 300")
-        expect_span(first, sent, 0, len(first), "the first 300")
-        expect_eq(c.position(tp, timeout_ms=MS), len(first), "position after the first 300")
-        c.seek(tp, 800)
-        expect_next(poller(c), sent, 800, len(sent), "after seeking forward to 800")
-    finally:
-        c.close(autocommit=False, timeout_ms=5000)
+class _ProduceConsume(produce_consume.Adapter):
+    # send() refuses a record with neither key nor value, and headers with null values.
+    null_header_values = False
+    null_key_and_value = False
+
+    def producer(self, idempotent=False):
+        return producer(self.ctx, **self.conf, **({"enable_idempotence": True, "batch_size": 4000} if idempotent else {}))
+
+    def close_producer(self, p):
+        p.close(timeout=5)
+
+    def produce(self, topic, records, partition, producer=None, codec=None, linger_ms=None, large=False):
+        conf = {}
+        if codec is not None:
+            conf["compression_type"] = None if codec == "none" else codec
+        if linger_ms is not None:
+            conf["linger_ms"] = linger_ms
+        if large:  # the producer's own limit (max_request_size, default 1 MiB) must not stop it first
+            conf["max_request_size"] = 2_000_000
+        return [(e, m and (m.partition, m.offset))
+                for e, m in produce(self.ctx, topic, records, partition=partition, client=producer,
+                                    **{**self.conf, **conf})]
+
+    def too_large(self, error):
+        return isinstance(error, Errors.MessageSizeTooLargeError)
+
+    def consume(self, assignments, timeout=30):
+        return consume(self.ctx, assignments, timeout=timeout, **self.conf)
+
+    def _offsets(self, call):
+        c = consumer(self.ctx)
+        try:
+            return call(c)
+        finally:
+            c.close(autocommit=False, timeout_ms=5000)
+
+    def end_offset(self, topic, partition=0):
+        return latest(self.ctx, topic, partition)
+
+    def beginning_offset(self, topic, partition=0):
+        tp = TopicPartition(topic, partition)
+        return self._offsets(lambda c: c.beginning_offsets([tp], timeout_ms=MS)[tp])
+
+    def offset_for_time(self, topic, partition, timestamp):
+        tp = TopicPartition(topic, partition)
+        found = self._offsets(lambda c: c.offsets_for_times({tp: timestamp}, timeout_ms=MS)[tp])
+        return found and found.offset
+
+    def max_timestamp(self, topic, partition):
+        tp = TopicPartition(topic, partition)
+        found = admin(self.ctx).list_partition_offsets({tp: OffsetSpec.MAX_TIMESTAMP}, timeout_ms=MS)[tp]
+        return found.offset, found.timestamp
+
+    def assigned(self, topic, fetch_bytes=None):
+        c = consumer(self.ctx, **self.conf, **({"max_partition_fetch_bytes": fetch_bytes} if fetch_bytes else {}))
+        r = _Reader(c, topic)
+        c.assign([r.tp])
+        c.seek(r.tp, 0)
+        return r
+
+    def member(self, topic, group, client_id=None, assignor=None):
+        conf = {**self.conf, **({"client_id": client_id} if client_id else {}),
+                **({"partition_assignment_strategy": (ASSIGNORS[assignor],)} if assignor else {})}
+        return _Member(self.ctx, topic, group, conf)
 
 
-@scenario("pause-resume", timeout=45)
-def pause_resume(ctx):
-    """Read the first records, pause, produce 200 more: nothing while paused; after resuming,
-    every record from where consumption stood to the new end, once each."""
-    topic, sent = ctx.topic(), numbered(SEEK_RECORDS + 200, "pause")
-    produce_flushed(ctx, topic, sent[:SEEK_RECORDS])
-    c, tp = assigned(ctx, topic)
-    try:
-        first = collect(poller(c, max_records=100), 100, "the first records")
-        stood = len(first)
-        expect_span(first, sent, 0, stood, "the first records")
-        c.pause(tp)
-        produce_flushed(ctx, topic, sent[SEEK_RECORDS:])
-        expect_eq([r.offset for r in poll_for(poller(c), 1)], [], "offsets returned while paused")
-        expect_eq(c.position(tp, timeout_ms=MS), stood, "position while paused")
-        c.resume(tp)
-        expect_next(poller(c), sent, stood, len(sent), f"after resuming at {stood}")
-    finally:
-        c.close(autocommit=False, timeout_ms=5000)
-
-
-@scenario("group-resume-below-position", timeout=45)
-def group_resume_below_position(ctx):
-    """A group member reads to the end and commits 400, then unsubscribes and subscribes again
-    (the same consumer: its connection and fetch session stay). It rejoins and resumes at 400,
-    below the position it had fetched to: 400..999 again."""
-    topic, sent = ctx.topic(), numbered(SEEK_RECORDS, "rejoin")
-    produce_flushed(ctx, topic, sent)
-    tp = TopicPartition(topic, 0)
-    c = KafkaConsumer(bootstrap_servers=ctx.bootstrap, group_id=ctx.topic("group"), auto_offset_reset="earliest",
-                      enable_auto_commit=False, request_timeout_ms=MS, fetch_max_wait_ms=100,
-                      session_timeout_ms=10_000, heartbeat_interval_ms=1000)
-    try:
-        c.subscribe([topic])
-        expect_next(poller(c), sent, 0, len(sent), "the first read in the group", JOIN_TIMEOUT)
-        expect_eq(c.position(tp, timeout_ms=MS), len(sent), "position after the first read")
-        first_generation = generation(c)
-        c.commit({tp: OffsetAndMetadata(400, "", -1)}, timeout_ms=MS)
-        expect_eq(c.committed(tp, timeout_ms=MS), 400, "committed offset")
-        c.unsubscribe()
-        c.subscribe([topic])
-        expect_next(poller(c), sent, 400, len(sent), "after rejoining at the committed 400", JOIN_TIMEOUT)
-        expect(generation(c) > first_generation, f"a generation after {first_generation}, got {generation(c)}")
-    finally:
-        c.close(autocommit=False, timeout_ms=5000)
+produce_consume.register(_ProduceConsume)
 
 
 # ---------------------------------------------------------------------------------------------
 # Admin
 
 
-@scenario("admin-create")
-def admin_create(ctx):
-    a = admin(ctx)
-    topic, default = ctx.topic("four"), ctx.topic("default")
-    configs = {"cleanup.policy": "delete", "retention.ms": "3600000", "max.message.bytes": "2000"}
-    results = create(a, {topic: {"num_partitions": 4, "replication_factor": 1, "configs": configs}, default: {}})
-    expect_eq(results, {topic: OK, default: OK}, "create results")
-    meta = topics_of(a)
-    parts = sorted(meta[topic]["partitions"], key=lambda p: p["partition_index"])
-    expect_eq([p["partition_index"] for p in parts], [0, 1, 2, 3], "partitions of the new topic")
-    for p in parts:
-        expect_eq((p["leader_id"], p["replica_nodes"], p["isr_nodes"]), (1, [1], [1]),
-                  f"leader, replicas, isr of partition {p['partition_index']}")
-    expect_eq(len(meta[default]["partitions"]), 1, "partitions of a topic created with the defaults")
-    expect_eq(produce_ok(ctx, topic, [Rec(value=b"x" * 1000)], partition=3), [(3, 0)], "produce to partition 3")
-    # max.message.bytes=2000 applies to this topic at once.
-    results = produce(ctx, topic, [Rec(value=big_value(3000))], partition=3)
-    expect_error(results[0][0], Errors.MessageSizeTooLargeError, "3000 bytes to a topic with max.message.bytes=2000")
+class _Admin(_ProduceConsume, admin_scenarios.Adapter):
+    filters_own_configs = True  # describe_configs' default filter: the configs set on the resource
+
+    def __init__(self, ctx):
+        super().__init__(ctx)
+        self.a = admin(ctx)
+
+    def create_topics(self, specs, validate_only=False):
+        topics = {}
+        for name, (n, rf, configs) in specs.items():
+            spec = {"configs": configs} if configs else {}
+            if n is not None:
+                spec["num_partitions"] = n
+            if rf is not None:
+                spec["replication_factor"] = rf
+            topics[name] = spec
+        result = self.a.create_topics(topics, timeout_ms=30_000, validate_only=validate_only, raise_errors=False)
+        return {t["name"]: t["error_code"] for t in result["topics"]}
+
+    def create_topic_raising(self, name, partitions):
+        try:
+            self.a.create_topics({name: {"num_partitions": partitions}}, timeout_ms=10_000)
+        except Errors.BrokerResponseError as e:
+            return e.errno
+        return None
+
+    def topics(self):
+        return set(self.a.list_topics())
+
+    def partitions(self, topic):
+        return {p["partition_index"]: (p["leader_id"], p["replica_nodes"], p["isr_nodes"])
+                for p in topics_of(self.a)[topic]["partitions"]}
+
+    def delete_topic(self, name):
+        result = self.a.delete_topics([name], timeout_ms=10_000, raise_errors=False)
+        expect_eq([t["name"] for t in result["topics"]], [name], "DeleteTopics results")
+        return result["topics"][0]["error_code"]
+
+    def create_partitions(self, topic, count):
+        try:
+            self.a.create_partitions({topic: count}, timeout_ms=10_000)
+        except Errors.BrokerResponseError as e:
+            return e.errno
+        return 0
+
+    def topic_configs(self, topic):
+        every = self.a.describe_configs([ConfigResource(ConfigResourceType.TOPIC, topic)], config_filter="all")
+        return {k: (v["value"], v["config_source"]) for k, v in every["topic"][topic].items()}
+
+    def own_topic_configs(self, topic):
+        own = self.a.describe_configs([ConfigResource(ConfigResourceType.TOPIC, topic)])
+        return {k: (v["value"], v["config_source"]) for k, v in own["topic"][topic].items()}
+
+    def broker_config(self, broker_id):
+        every = self.a.describe_configs([ConfigResource(ConfigResourceType.BROKER, broker_id)], config_filter="all")
+        return {k: v["value"] for k, v in every["broker"][broker_id].items()}
+
+    def set_topic_config(self, topic, name, value):
+        self.a.alter_configs([ConfigResource(ConfigResourceType.TOPIC, topic, configs={name: value})])
+
+    def delete_records(self, topic, partition, before):
+        tp = TopicPartition(topic, partition)
+        return self.a.delete_records({tp: before}, timeout_ms=MS)[tp]["low_watermark"]
 
 
-@scenario("admin-validate-only")
-def admin_validate_only(ctx):
-    a = admin(ctx)
-    topic = ctx.topic()
-    spec = {topic: {"num_partitions": 3, "replication_factor": 1}}
-    expect_eq(create(a, spec, validate_only=True), {topic: OK}, "validate-only create")
-    expect(topic not in a.list_topics(), "no topic after a validate-only create")
-    bad = {topic: {"num_partitions": 3, "replication_factor": 3}}
-    expect_eq(create(a, bad, validate_only=True), {topic: "InvalidReplicationFactorError"}, "validate-only, replication 3")
-    expect_eq(create(a, spec), {topic: OK}, "the real create afterwards")
-    expect_eq(len(topics_of(a)[topic]["partitions"]), 3, "partitions")
+admin_scenarios.register(_Admin)
 
 
-@scenario("admin-create-duplicate")
-def admin_create_duplicate(ctx):
-    a = admin(ctx)
-    topic = ctx.topic()
-    expect_eq(create(a, {topic: {"num_partitions": 2}}), {topic: OK}, "first create")
-    expect_eq(create(a, {topic: {"num_partitions": 5}}), {topic: "TopicAlreadyExistsError"}, "second create")
-    expect_eq(len(topics_of(a)[topic]["partitions"]), 2, "partitions (unchanged)")
-    # The raising form of the call, as most code uses it.
-    try:
-        a.create_topics({topic: {"num_partitions": 1}}, timeout_ms=10_000)
-        raise ScenarioFailure("create_topics of an existing topic did not raise")
-    except Errors.TopicAlreadyExistsError:
-        pass
+class _Cluster(_ProduceConsume, cluster.Adapter):
+    def create_topics_ok(self, topics, timeout=30):
+        a = admin(self.ctx, request_timeout_ms=timeout * 1000)
+        try:
+            results = create(a, {n: {"num_partitions": p} for n, p in topics.items()})
+        finally:
+            a.close()
+        expect_eq({n: e for n, e in results.items() if e != OK}, {}, "create errors")
+        expect_eq(len(results), len(topics), "create results")
 
+    def topic_partitions(self):
+        a = admin(self.ctx)
+        try:
+            return {t["name"]: sorted(p["partition_index"] for p in t["partitions"])
+                    for t in a.describe_topics() if not t["name"].startswith("__")}
+        finally:
+            a.close()
 
-@scenario("admin-replication-factor")
-def admin_replication_factor(ctx):
-    a = admin(ctx)
-    topic = ctx.topic()
-    expect_eq(create(a, {topic: {"num_partitions": 1, "replication_factor": 3}}), {topic: "InvalidReplicationFactorError"},
-              "replication factor 3")
-    expect(topic not in a.list_topics(), "no topic after the failed create")
+    def end_offsets(self, pairs):
+        c = consumer(self.ctx)
+        try:
+            return {(tp.topic, tp.partition): off
+                    for tp, off in c.end_offsets([TopicPartition(t, p) for t, p in pairs], timeout_ms=MS).items()}
+        finally:
+            c.close(autocommit=False, timeout_ms=5000)
 
-
-@scenario("admin-invalid-config")
-def admin_invalid_config(ctx):
-    a = admin(ctx)
-    bad_name, bad_value = ctx.topic("name"), ctx.topic("value")
-    results = create(a, {bad_name: {"configs": {"no.such.config": "1"}},
-                         bad_value: {"configs": {"cleanup.policy": "sometimes"}}})
-    expect_eq(results, {bad_name: "InvalidConfigurationError", bad_value: "InvalidConfigurationError"}, "create results")
-    names = a.list_topics()
-    expect(bad_name not in names and bad_value not in names, "no topics after the failed creates")
-
-
-@scenario("admin-delete")
-def admin_delete(ctx):
-    a = admin(ctx)
-    topic = ctx.topic()
-    expect_eq(create(a, {topic: {"num_partitions": 2}}), {topic: OK}, "create")
-    produce_ok(ctx, topic, numbered(3, "del"), partition=1)
-    result = a.delete_topics([topic], timeout_ms=10_000, raise_errors=False)
-    expect_eq([(t["name"], t["error_code"]) for t in result["topics"]], [(topic, 0)], "delete")
-    expect(topic not in a.list_topics(), "topic gone from metadata")
-    result = a.delete_topics([topic], timeout_ms=10_000, raise_errors=False)
-    expect_eq([Errors.for_code(t["error_code"]).__name__ for t in result["topics"]], ["UnknownTopicOrPartitionError"],
-              "deleting it again")
-    # The same name again is a new, empty topic.
-    expect_eq(create(a, {topic: {"num_partitions": 1}}), {topic: OK}, "re-create")
-    expect_eq(latest(ctx, topic), 0, "end offset of the re-created topic")
-    expect_eq(produce_ok(ctx, topic, [Rec(value=b"again")], partition=0), [(0, 0)], "first offset after re-creating")
-
-
-@scenario("admin-create-partitions")
-def admin_create_partitions(ctx):
-    a = admin(ctx)
-    topic = ctx.topic()
-    expect_eq(create(a, {topic: {"num_partitions": 1}}), {topic: OK}, "create")
-    a.create_partitions({topic: 3}, timeout_ms=10_000)
-    expect_eq(len(topics_of(a)[topic]["partitions"]), 3, "partitions")
-    expect_eq(produce_ok(ctx, topic, [Rec(value=b"p2")], partition=2), [(2, 0)], "produce to the new partition")
-
-
-@scenario("admin-describe-configs")
-def admin_describe_configs(ctx):
-    a = admin(ctx)
-    topic = ctx.topic()
-    expect_eq(create(a, {topic: {"configs": {"retention.ms": "3600000"}}}), {topic: OK}, "create")
-    resource = ConfigResource(ConfigResourceType.TOPIC, topic)
-    modified = a.describe_configs([resource])["topic"][topic]  # the default filter: set on the topic
-    expect_eq({k: (v["value"], v["config_source"]) for k, v in modified.items()},
-              {"retention.ms": ("3600000", "DYNAMIC_TOPIC_CONFIG")}, "the topic's own configs")
-    every = a.describe_configs([resource], config_filter="all")["topic"][topic]
-    expect_eq((every["cleanup.policy"]["value"], every["cleanup.policy"]["config_source"]), ("delete", "DEFAULT_CONFIG"),
-              "cleanup.policy (default)")
-    broker = a.describe_configs([ConfigResource(ConfigResourceType.BROKER, "1")], config_filter="all")["broker"]["1"]
-    expect_eq(broker["message.max.bytes"]["value"], str(MESSAGE_MAX_BYTES), "broker message.max.bytes")
-
-
-@scenario("admin-alter-configs")
-def admin_alter_configs(ctx):
-    a = admin(ctx)
-    topic = ctx.topic()
-    expect_eq(create(a, {topic: {}}), {topic: OK}, "create")
-    a.alter_configs([ConfigResource(ConfigResourceType.TOPIC, topic, configs={"max.message.bytes": "2000"})])
-    results = produce(ctx, topic, [Rec(value=big_value(3000))], partition=0)
-    expect_error(results[0][0], Errors.MessageSizeTooLargeError, "3000 bytes after setting max.message.bytes=2000")
-
-
-@scenario("admin-delete-records")
-def admin_delete_records(ctx):
-    a = admin(ctx)
-    topic = ctx.topic()
-    sent = numbered(10, "dr")
-    produce_ok(ctx, topic, sent, partition=0)
-    a.delete_records({TopicPartition(topic, 0): 5}, timeout_ms=MS)
-    got = consume(ctx, [(topic, 0)])
-    expect_records(got, sent[5:])
+    def produce_to_each(self, topics):
+        p = producer(self.ctx)
+        try:
+            # send() blocks until the producer has metadata for a new topic, and metadata refreshes
+            # are spaced by retry_backoff_ms (100 ms): one topic after another would take 1,000 of
+            # them. Sends from many threads share each refresh.
+            with ThreadPoolExecutor(max_workers=50) as pool:
+                futures = list(pool.map(lambda n: (n, p.send(n, value=n.encode(), partition=0)), topics))
+            p.flush(timeout=60)
+            out = []
+            for n, f in futures:
+                try:
+                    out.append((n, None, f.get(timeout=TIMEOUT).offset))
+                except Errors.KafkaError as e:
+                    out.append((n, e, None))
+            return out
+        finally:
+            p.close(timeout=5)
 
 
 # ---------------------------------------------------------------------------------------------
 # Consumer groups
 
 
-@scenario("consumer-group", timeout=60)
-def consumer_group(ctx):
-    """The quick smoke test: subscribe with a group id, consume, commit."""
-    topic = ctx.topic()
-    sent = numbered(20, "grp")
-    produce_ok(ctx, topic, sent, partition=0)
-    c = KafkaConsumer(bootstrap_servers=ctx.bootstrap, group_id=ctx.topic("group"), auto_offset_reset="earliest",
-                      enable_auto_commit=False, request_timeout_ms=MS, session_timeout_ms=10_000,
-                      heartbeat_interval_ms=1000)
-    try:
-        c.subscribe([topic])
-        got = []
-        deadline = time.monotonic() + 15
-        while len(got) < len(sent) and time.monotonic() < deadline:
-            for messages in c.poll(timeout_ms=500).values():
-                got.extend(Rec(key=m.key, value=m.value, headers=list(m.headers or [])) for m in messages)
-        if not got:
-            raise ScenarioFailure("no records within 15 s of subscribing with a group id")
-        expect_records(got, sent)
-        c.commit(timeout_ms=MS)
-        expect_eq(c.committed(TopicPartition(topic, 0), timeout_ms=MS), 20, "committed offset")
-    finally:
-        c.close(autocommit=False, timeout_ms=5000)
+class _Groups(_Cluster, groups.Adapter):
+    deletes_group_offsets = True  # OffsetDelete: KafkaAdminClient.delete_group_offsets
 
+    def _consumer(self, group):
+        return KafkaConsumer(bootstrap_servers=self.ctx.bootstrap, group_id=group, enable_auto_commit=False,
+                             request_timeout_ms=MS)
+
+    def _admin(self, call):
+        a = admin(self.ctx)
+        try:
+            return call(a)
+        finally:
+            a.close()
+
+    def commit_offsets(self, group, topic, offsets):
+        c = self._consumer(group)
+        try:
+            c.assign([TopicPartition(topic, p) for p in offsets])
+            c.commit({TopicPartition(topic, p): OffsetAndMetadata(o, md, -1) for p, (o, md) in offsets.items()},
+                     timeout_ms=MS)
+        finally:
+            c.close(autocommit=False, timeout_ms=5000)
+
+    def consumer_committed(self, group, topic, partitions):
+        c = self._consumer(group)
+        try:
+            return {p: c.committed(TopicPartition(topic, p), timeout_ms=MS) for p in partitions}
+        finally:
+            c.close(autocommit=False, timeout_ms=5000)
+
+    def group_offsets_meta(self, group, topic, count):
+        return group_offsets_meta(self.ctx, group, topic, count)
+
+    def list_groups(self, states=None):
+        return {g["group_id"]: {"protocol_type": g.get("protocol_type"), "simple": None}
+                for g in self._admin(lambda a: a.list_groups(states_filter=states))}
+
+    def describe_group(self, group):
+        d = self._admin(lambda a: a.describe_groups([group])[group])
+        return {"state": d["group_state"], "protocol_type": d["protocol_type"], "assignor": d["protocol_data"],
+                "simple": None,
+                "members": [(m["client_id"], sorted((tp.topic, tp.partition) for tp in _assigned(m)))
+                            for m in d["members"]]}
+
+    def delete_group(self, group):
+        said = self._admin(lambda a: a.delete_groups([group]))  # {group: 'OK' or the error class's name}
+        expect_eq(list(said), [group], "delete_groups results")
+        return 0 if said[group] == "OK" else getattr(Errors, said[group]).errno
+
+    def alter_group_offset(self, group, topic, partition, offset, metadata):
+        errors = self._admin(lambda a: a.alter_group_offsets(
+            group, {TopicPartition(topic, partition): OffsetAndMetadata(offset, metadata, -1)}))
+        expect_eq({tp.partition: e.__name__ for tp, e in errors.items()}, {partition: "NoError"}, "alter_group_offsets")
+
+    def delete_group_offset(self, group, topic, partition):
+        errors = self._admin(lambda a: a.delete_group_offsets(group, [TopicPartition(topic, partition)]))
+        expect_eq([tp.partition for tp in errors], [partition], "delete_group_offsets results")
+        return next(iter(errors.values())).errno
+
+
+groups.register_consumer_group(_Groups)
 
 
 # -- churn: members in their own processes (Interop/groupcheck.py) ----------------------------
@@ -675,82 +598,7 @@ def static_member_restart(ctx):
                               "group_instance_id")
 
 
-@scenario("commits-survive-restart", timeout=90)
-def commits_survive_restart(ctx):
-    """Offsets committed with metadata (manual assignment: a "simple" group, generation -1) are
-    what OffsetFetch returns, before and after a broker restart."""
-    topic, group = ctx.topic(), ctx.topic("group")
-    create_topic(ctx, topic, 3)
-    produce_ok(ctx, topic, [Rec(value=f"v{i}".encode(), partition=i % 3) for i in range(30)])
-    want = {0: (3, "first"), 1: (7, "metadata with spaces and ünïcode"), 2: (10, "")}
-    c = KafkaConsumer(bootstrap_servers=ctx.bootstrap, group_id=group, enable_auto_commit=False, request_timeout_ms=MS)
-    try:
-        c.assign([TopicPartition(topic, p) for p in want])
-        c.commit({TopicPartition(topic, p): OffsetAndMetadata(o, md, -1) for p, (o, md) in want.items()}, timeout_ms=MS)
-    finally:
-        c.close(autocommit=False, timeout_ms=5000)
-    expect_eq(group_offsets_meta(ctx, group, topic, 3), want, "committed (offset, metadata) before the restart")
-    ctx.restart_broker()
-    expect_eq(group_offsets_meta(ctx, group, topic, 3), want, "committed (offset, metadata) after the restart")
-    c = KafkaConsumer(bootstrap_servers=ctx.bootstrap, group_id=group, enable_auto_commit=False, request_timeout_ms=MS)
-    try:
-        got = {p: c.committed(TopicPartition(topic, p), timeout_ms=MS) for p in want}
-        expect_eq(got, {p: o for p, (o, _) in want.items()}, "KafkaConsumer.committed() after the restart")
-    finally:
-        c.close(autocommit=False, timeout_ms=5000)
-
-
-@scenario("admin-groups", timeout=90)
-def admin_groups(ctx):
-    """ListGroups (with a state filter), DescribeGroups, OffsetFetch, OffsetCommit through the
-    admin client (alter), OffsetDelete, DeleteGroups: on a stable group and then an empty one."""
-    topic, group = ctx.topic(), ctx.topic("group")
-    create_topic(ctx, topic, 3)
-    produce_ok(ctx, topic, [Rec(value=f"v{i}".encode(), partition=i % 3) for i in range(30)])
-    a = admin(ctx)
-    c = KafkaConsumer(bootstrap_servers=ctx.bootstrap, group_id=group, auto_offset_reset="earliest",
-                      enable_auto_commit=False, request_timeout_ms=MS, session_timeout_ms=10_000,
-                      heartbeat_interval_ms=1000, client_id="admin-groups-member")
-
-    def listed(states=None):
-        return {g["group_id"]: g for g in a.list_groups(states_filter=states)}
-
-    try:
-        c.subscribe([topic])
-        got = 0
-        deadline = time.monotonic() + 20
-        while got < 30 and time.monotonic() < deadline:
-            got += sum(len(v) for v in c.poll(timeout_ms=500).values())
-        expect_eq(got, 30, "records consumed in the group")
-        c.commit(timeout_ms=MS)
-        expect(group in listed(["Stable"]), "the group among the Stable ones")
-        expect(group not in listed(["Empty"]), "the group not among the Empty ones")
-        d = a.describe_groups([group])[group]
-        expect_eq((d["group_state"], d["protocol_type"], d["protocol_data"]), ("Stable", "consumer", "range"),
-                  "described (state, protocol type, assignor)")
-        expect_eq(len(d["members"]), 1, "members described")
-        member = d["members"][0]
-        expect_eq(member["client_id"], "admin-groups-member", "the member's client id")
-        expect_eq(sorted(tp.partition for tp in _assigned(member)), [0, 1, 2], "the member's assignment")
-        # {group: 'OK' or the error class's name}
-        expect_eq(a.delete_groups([group]), {group: Errors.NonEmptyGroupError.__name__}, "deleting a group with a member")
-    finally:
-        c.close(autocommit=False, timeout_ms=5000)
-    expect_eq(a.describe_groups([group])[group]["group_state"], "Empty", "state after the member left")
-    expect(group in listed(["Empty"]), "the group among the Empty ones")
-    expect(group in listed(), "the group listed without a filter")
-    expect_eq(group_offsets(ctx, group, topic, 3), {0: 10, 1: 10, 2: 10}, "committed offsets")
-    errors = a.alter_group_offsets(group, {TopicPartition(topic, 1): OffsetAndMetadata(4, "altered", -1)})
-    expect_eq({tp.partition: e.__name__ for tp, e in errors.items()}, {1: "NoError"}, "alter_group_offsets")
-    expect_eq(group_offsets_meta(ctx, group, topic, 3)[1], (4, "altered"), "partition 1 after altering")
-    errors = a.delete_group_offsets(group, [TopicPartition(topic, 2)])
-    expect_eq({tp.partition: e.__name__ for tp, e in errors.items()}, {2: "NoError"}, "delete_group_offsets")
-    expect_eq(group_offsets(ctx, group, topic, 3), {0: 10, 1: 4, 2: None}, "committed offsets after deleting partition 2's")
-    expect_eq(a.delete_groups([group]), {group: "OK"}, "delete the empty group")
-    expect(group not in listed(), "the deleted group not listed")
-    expect_eq(group_offsets(ctx, group, topic, 3), {0: None, 1: None, 2: None}, "committed offsets of the deleted group")
-    expect_eq(a.delete_groups([group]), {group: Errors.GroupIdNotFoundError.__name__}, "deleting it again")
-    a.close()
+groups.register(_Groups)
 
 
 def _assigned(member):
@@ -769,86 +617,7 @@ def _assigned(member):
 # Restart and scale
 
 
-def snapshot(ctx, a):
-    """Every topic's partitions, end offsets and records."""
-    pairs = sorted((t["name"], p["partition_index"]) for t in a.describe_topics() if not t["name"].startswith("__")
-                   for p in t["partitions"])
-    c = consumer(ctx)
-    try:
-        ends = {(tp.topic, tp.partition): off
-                for tp, off in c.end_offsets([TopicPartition(t, p) for t, p in pairs], timeout_ms=MS).items()}
-    finally:
-        c.close(autocommit=False, timeout_ms=5000)
-    return {"partitions": pairs, "ends": ends, "records": digest(consume(ctx, pairs, timeout=60))}
-
-
-@scenario("restart", timeout=150)
-def restart(ctx):
-    a = admin(ctx)
-    keyed = ctx.topic("keyed")
-    expect_eq(create(a, {keyed: {"num_partitions": 3}}), {keyed: OK}, "create")
-    produce_ok(ctx, keyed, numbered(300, "keyed"))
-    for codec in CODECS:
-        produce_ok(ctx, ctx.topic(codec), numbered(100, codec), partition=0,
-                   compression_type=None if codec == "none" else codec)
-    produce_ok(ctx, ctx.topic("edge"), edge_records(null_header_values=False, null_key_and_value=False), partition=0)
-    p = producer(ctx)
-    produce_ok(ctx, keyed, [Rec(key=b"before", value=b"x")], client=p)
-    before = snapshot(ctx, a)
-    expect(sum(before["ends"].values()) >= 300 + 5 * 100 + 8, "records written before the restart")
-    a.close()
-    ctx.restart_broker()
-    after = snapshot(ctx, admin(ctx))
-    expect_eq(after["partitions"], before["partitions"], "topics and partitions after the restart")
-    expect_eq(after["ends"], before["ends"], "end offsets after the restart")
-    expect_eq(after["records"], before["records"], "every record after the restart")
-    # A producer from before the restart reconnects and carries on where the log ended.
-    (partition, offset), = produce_ok(ctx, keyed, [Rec(value=b"after")], partition=1, client=p)
-    expect_eq(offset, before["ends"][(keyed, 1)], "offset of the first record after the restart")
-    p.close(timeout=5)
-
-
-@scenario("partitions-100", timeout=120)
-def partitions_100(ctx):
-    a = admin(ctx)
-    topic = ctx.topic()
-    expect_eq(create(a, {topic: {"num_partitions": 100}}), {topic: OK}, "create")
-    expect_eq(len(topics_of(a)[topic]["partitions"]), 100, "partitions")
-    sent = [Rec(key=f"k{i}".encode(), value=f"v{i}".encode(), partition=i % 100) for i in range(1000)]
-    produce_ok(ctx, topic, sent)
-    got = by_partition(consume(ctx, [(topic, p) for p in range(100)], timeout=60))
-    expect_eq(sorted(got), list(range(100)), "partitions with records")
-    for p in range(100):
-        expect_records(got[p], [r for r in sent if r.partition == p], f"partition {p}")
-        expect_offsets_contiguous(got[p], what=f"offsets of partition {p}")
-
-
-@scenario("topics-1000", timeout=240)
-def topics_1000(ctx):
-    a = admin(ctx, request_timeout_ms=60_000)  # one CreateTopics of 1,000 topics is not quick
-    names = [ctx.topic(f"{i:04d}") for i in range(1000)]
-    ctx.step("create")
-    results = create(a, {n: {"num_partitions": 1} for n in names})
-    expect_eq({n: e for n, e in results.items() if e != OK}, {}, "create errors")
-    expect_eq(len(results), 1000, "create results")
-    expect(set(names) <= set(a.list_topics()), "all 1,000 topics in metadata")
-    ctx.step("produce")
-    p = producer(ctx)
-    try:
-        # send() blocks until the producer has metadata for a new topic, and metadata refreshes are
-        # spaced by retry_backoff_ms (100 ms): one topic after another would take 1,000 of them.
-        # Sends from many threads share each refresh.
-        with ThreadPoolExecutor(max_workers=50) as pool:
-            futures = list(pool.map(lambda n: (n, p.send(n, value=n.encode(), partition=0)), names))
-        p.flush(timeout=60)
-        delivered = sorted((n, f.get(timeout=TIMEOUT).offset) for n, f in futures)
-    finally:
-        p.close(timeout=5)
-    expect_eq(delivered, [(n, 0) for n in names], "delivered offsets")
-    ctx.step("consume")
-    got = consume(ctx, [(n, 0) for n in names], timeout=90)
-    ctx.step("consumed")
-    expect_eq(sorted((r.topic, r.offset, r.value) for r in got), [(n, 0, n.encode()) for n in names], "records consumed")
+cluster.register(_Cluster)
 
 
 # ---------------------------------------------------------------------------------------------
@@ -864,39 +633,6 @@ def tls(ctx, client_cert=False, untrusted=False):
     if client_cert:
         conf.update(ssl_certfile=ctx.cert("client.pem"), ssl_keyfile=ctx.cert("client-key.pem"))
     return conf
-
-
-def secured_roundtrip(ctx, conf, sent, over, group=True):
-    """`sent` produced and read back with the client settings `conf` (`over` says which: "TLS",
-    "SASL PLAIN"...); with `group`, a group member then reads them the same way (FindCoordinator
-    must answer with the same listener) and commits."""
-    topic = ctx.topic()
-    produce_ok(ctx, topic, sent, partition=0, **conf)
-    got = consume(ctx, [(topic, 0)], **conf)
-    expect_roundtrip(ctx, topic, got, sent, "none")
-    if not group:
-        return
-    c = KafkaConsumer(topic, group_id=ctx.topic("group"), auto_offset_reset="earliest", enable_auto_commit=False,
-                      request_timeout_ms=MS, fetch_max_wait_ms=100, session_timeout_ms=10_000,
-                      heartbeat_interval_ms=1000, **conf)
-    try:
-        expect_next(poller(c), sent, 0, len(sent), f"the group member's read over {over}", JOIN_TIMEOUT)
-        c.commit(timeout_ms=MS)
-        expect_eq(c.committed(TopicPartition(topic, 0), timeout_ms=MS), len(sent), f"committed offset over {over}")
-    finally:
-        c.close(autocommit=False, timeout_ms=5000)
-
-
-def tls_roundtrip(client_cert):
-    def run(ctx):
-        """TLS_RECORDS keyed records with headers produced and read back over TLS; then a group
-        member reads them over TLS (FindCoordinator answers with the SSL listener) and commits."""
-        secured_roundtrip(ctx, tls(ctx, client_cert), tls_records(ctx.scenario), "TLS")
-    return run
-
-
-scenario("ssl-roundtrip")(tls_roundtrip(client_cert=False))
-scenario("mtls-roundtrip")(tls_roundtrip(client_cert=True))
 
 
 def expect_refused(ctx, conf, said, what, give_up_s=GIVE_UP_S):
@@ -915,30 +651,6 @@ def expect_refused(ctx, conf, said, what, give_up_s=GIVE_UP_S):
     took = expect_failed_in_time(started, what)
     expect_said(logged.text(), said, f"what {what} logged")
     ctx.step(f"{what} failed after {took:.1f}s: {error!r}")
-
-
-def expect_serving(ctx):
-    """The broker still serves a client over PLAINTEXT and a trusting one over SSL."""
-    for name, conf in [("plaintext", {}), ("ssl", tls(ctx))]:
-        topic, sent = ctx.topic(name), [Rec(key=b"k", value=f"over {name}".encode())]
-        produce_ok(ctx, topic, sent, partition=0, **conf)
-        expect_records(consume(ctx, [(topic, 0)], **conf), sent, f"the record read back over {name}")
-
-
-@scenario("ssl-untrusted")
-def ssl_untrusted(ctx):
-    """A client that trusts another CA rejects the broker's certificate and gives up in time."""
-    expect_refused(ctx, tls(ctx, untrusted=True), CERT_REJECTED, "a producer trusting another CA")
-    expect_serving(ctx)
-
-
-@scenario("plaintext-to-ssl-port")
-def plaintext_to_ssl_port(ctx):
-    """A PLAINTEXT client at the SSL listener: its ApiVersions is no TLS handshake; the broker's
-    answer (a TLS alert, read as a frame of 352,518,400 bytes) or the closed connection fails it."""
-    expect_refused(ctx, {"bootstrap_servers": ctx.ssl_bootstrap}, [r"Bootstrap connection to \S+ failed"],
-                   "a PLAINTEXT producer at the SSL listener")
-    expect_serving(ctx)
 
 
 # ---------------------------------------------------------------------------------------------
@@ -971,43 +683,55 @@ def sasl(ctx, mechanism, user=SASL_USER, password=SASL_PASSWORD):
     return conf
 
 
-def sasl_roundtrip(mechanism, group):
-    def run(ctx):
-        """SASL_RECORDS keyed records with headers produced and read back as alice; with `group`
-        (SCRAM, over SASL_SSL) a group member then reads them and commits."""
-        secured_roundtrip(ctx, sasl(ctx, mechanism), sasl_records(mechanism), f"SASL {mechanism}", group)
-    return run
-
-
-scenario("sasl-plain")(sasl_roundtrip("PLAIN", group=False))
-scenario("sasl-scram-256")(sasl_roundtrip("SCRAM-SHA-256", group=True))
-scenario("sasl-scram-512")(sasl_roundtrip("SCRAM-SHA-512", group=True))
-scenario("sasl-oauthbearer")(sasl_roundtrip("OAUTHBEARER", group=False))
-
-
-def expect_sasl_serving(ctx):
-    """The broker still serves alice: PLAIN over SASL_PLAINTEXT, SCRAM-SHA-256 over SASL_SSL."""
-    for mechanism in ("PLAIN", "SCRAM-SHA-256"):
-        conf = sasl(ctx, mechanism)
-        topic, sent = ctx.topic(mechanism), [Rec(key=b"k", value=f"as alice over {mechanism}".encode())]
-        produce_ok(ctx, topic, sent, partition=0, **conf)
-        expect_records(consume(ctx, [(topic, 0)], **conf), sent, f"the record read back with {mechanism}")
-
-
 # kafka-python logs the broker's refusal and retries the bootstrap until bootstrap_timeout_ms.
 AUTH_FAILED = [r"SaslAuthenticationFailedError: .*" + r for r in AUTH_REJECTED]
 
 
-@scenario("sasl-wrong-password")
-def sasl_wrong_password(ctx):
-    """SCRAM with a wrong password and PLAIN with an unknown user are refused
-    (SASL_AUTHENTICATION_FAILED, logged as SaslAuthenticationFailedError); the producer gives up
-    after AUTH_GIVE_UP_S; then alice still gets in."""
-    expect_refused(ctx, sasl(ctx, "SCRAM-SHA-256", password=WRONG_PASSWORD), AUTH_FAILED,
-                   "SCRAM-SHA-256 with a wrong password", give_up_s=AUTH_GIVE_UP_S)
-    expect_refused(ctx, sasl(ctx, "PLAIN", user=UNKNOWN_USER), AUTH_FAILED, "PLAIN as an unknown user",
-                   give_up_s=AUTH_GIVE_UP_S)
-    expect_sasl_serving(ctx)
+class _Security(_ProduceConsume, security.Adapter):
+    # The broker's answer (a TLS alert, read as a frame of 352,518,400 bytes) or the closed
+    # connection fails the bootstrap.
+    plaintext_at_ssl_said = [r"Bootstrap connection to \S+ failed"]
+
+    def tls(self, client_cert=False, untrusted=False):
+        return tls(self.ctx, client_cert, untrusted)
+
+    def sasl(self, mechanism, user=SASL_USER, password=SASL_PASSWORD):
+        return sasl(self.ctx, mechanism, user, password)
+
+    def plaintext_at_ssl(self):
+        return {"bootstrap_servers": self.ctx.ssl_bootstrap}
+
+    def expect_refused(self, conf, said, what):
+        expect_refused(self.ctx, conf, said, what)
+
+    def expect_auth_failed(self, conf, what, said=AUTH_REJECTED):
+        # kafka-python logs the broker's refusal (SaslAuthenticationFailedError) and retries the
+        # bootstrap until bootstrap_timeout_ms: it gives up after AUTH_GIVE_UP_S.
+        expect_token_refused(self.ctx, conf, what, said)
+
+
+    acl_client = property(lambda self: ACL_CLIENT)
+
+    def admin_as_admin(self):
+        return sasl_admin(as_admin(self.ctx))
+
+    def close_admin(self, a):
+        a.close()
+
+    def delete_every_acl(self, a):
+        delete_every_acl(self.ctx, a)
+
+
+security.register(_Security)
+
+
+def secured_roundtrip(ctx, conf, sent, over, group=True):
+    """shared.security's, for the OAUTHBEARER scenarios (common.OAuthClient)."""
+    security.secured_roundtrip(_Security(ctx), conf, sent, over, group)
+
+
+def expect_sasl_serving(ctx):
+    security.expect_sasl_serving(_Security(ctx))
 
 
 @scenario("sasl-reauth", timeout=60)
@@ -1175,37 +899,51 @@ ACL_CLIENT = AclClient(acl=acl, create_acls_ok=create_acls_ok, create_topics_ok=
                        topic_denied=Errors.TopicAuthorizationFailedError, produce_ok=produce_ok)
 
 
-@scenario("acl-produce-consume", timeout=90)
-def acl_produce_consume(ctx):
-    """alice, allowed WRITE and READ on a topic and READ on a group, produces (idempotently:
-    InitProducerId needs WRITE on some topic), reads as a group member and commits; once admin
-    deletes the READ ACL her next fetch fails with TOPIC_AUTHORIZATION_FAILED; producing to a
-    topic without ACLs fails the same way."""
-    with authorizer_on(ctx) as a:
-        topic, other, group, read, conf, sent = acl_produce_consume_setup(ctx, ACL_CLIENT, a)
-        c = KafkaConsumer(topic, group_id=group, auto_offset_reset="earliest", enable_auto_commit=False,
-                          request_timeout_ms=MS, fetch_max_wait_ms=100, session_timeout_ms=10_000,
-                          heartbeat_interval_ms=1000, **conf)
+class _Acl(_Security, acl_scenarios.Adapter):
+    client_error = Errors.KafkaError
+
+    def authorizer_on(self):
+        return authorizer_on(self.ctx)
+
+    def create_topics_ok(self, a, names):
+        create_topics_ok(a, names)
+
+    def allow(self, a, resource_type, name, operations):
+        create_acls_ok(a, [acl(resource_type, name, op) for op in operations])
+
+    def revoke(self, a, resource_type, name, operation):
+        expect_eq(delete_acls(a, [acl_filter(resource_type, name, "LITERAL", ALICE, "*", operation, "ALLOW")]),
+                  [([row(acl(resource_type, name, operation))], OK)], "what delete_acls deleted")
+
+    def expect_topic_denied(self, topic, conf, what):
+        produce_refused(self.ctx, topic, conf, Errors.TopicAuthorizationFailedError, what)
+
+    def is_topic_denied(self, exc):
+        return isinstance(exc, Errors.TopicAuthorizationFailedError)
+
+    def _admin_as(self, conf, call):
+        a = sasl_admin(conf)
         try:
-            expect_next(poller(c), sent, 0, len(sent), "alice's read as a group member", JOIN_TIMEOUT)
-            c.commit(timeout_ms=MS)
-            expect_eq(c.committed(TopicPartition(topic, 0), timeout_ms=MS), len(sent), "alice's committed offset")
-            expect_eq(delete_acls(a, [acl_filter("TOPIC", topic, "LITERAL", ALICE, "*", "READ", "ALLOW")]),
-                      [([row(read)], OK)], "what delete_acls deleted")
-            time.sleep(ACL_SETTLE_S)
-            produce_ok(ctx, topic, numbered(5, "after"), partition=0, **conf)  # WRITE is still allowed
-            started, got, error = time.monotonic(), [], None
-            while error is None and time.monotonic() - started < ACL_FAIL_S:
-                try:
-                    got.extend(poller(c)())
-                except Errors.KafkaError as e:
-                    error = e
-            expect_error(error, Errors.TopicAuthorizationFailedError, "alice's fetch without READ")
-            expect_eq(got, [], "records alice fetched without READ")
-            ctx.step(f"alice's fetch without READ: {error!r}")
+            return call(a)
         finally:
-            c.close(autocommit=False, timeout_ms=5000)
-        produce_refused(ctx, other, conf, Errors.TopicAuthorizationFailedError, "alice producing to a topic without ACLs")
+            a.close()
+
+    def alice_topics(self):
+        return self._admin_as(as_alice(self.ctx), lambda a: a.list_topics())
+
+    def admin_topics(self):
+        return self._admin_as(as_admin(self.ctx), lambda a: a.list_topics())
+
+    def alice_metadata(self, names):
+        return {t["name"]: (t["error_code"], len(t["partitions"]))
+                for t in self._admin_as(as_alice(self.ctx), lambda a: a.describe_topics(names))}
+
+    def topic_operations(self, alice):
+        return {t["name"]: (t["error_code"], sorted(t["authorized_operations"]))
+                for t in self._admin_as(as_alice(self.ctx) if alice else as_admin(self.ctx), lambda a: a.describe_topics())}
+
+
+acl_scenarios.register_produce_consume(_Acl)
 
 
 @scenario("acl-admin-apis", timeout=120)
@@ -1261,43 +999,13 @@ def acl_admin_apis(ctx):
                         "alice producing under the DENY once the authorizer is back")
 
 
-@scenario("acl-prefixed-wildcard-deny", timeout=90)
-def acl_prefixed_wildcard_deny(ctx):
-    """A PREFIXED ALLOW on orders- covers orders-eu, not payments; a LITERAL * ALLOW covers every
-    topic but a DENY on one wins; a DENY for User:* wins over alice's ALLOWs."""
-    with authorizer_on(ctx) as a:
-        acl_prefixed_wildcard_deny_steps(ctx, ACL_CLIENT, a)
+acl_scenarios.register_wildcard_deny(_Acl)
 
 
 CLUSTER_OPERATIONS = ["ALTER", "ALTER_CONFIGS", "CLUSTER_ACTION", "CREATE", "DESCRIBE", "DESCRIBE_CONFIGS", "IDEMPOTENT_WRITE"]
-TOPIC_OPERATIONS = ["ALTER", "ALTER_CONFIGS", "CREATE", "DELETE", "DESCRIBE", "DESCRIBE_CONFIGS", "READ", "WRITE"]
 
 
-@scenario("acl-metadata-hiding", timeout=90)
-def acl_metadata_hiding(ctx):
-    """alice's Metadata lists only the topics she may DESCRIBE (READ implies it, a DENY of
-    DESCRIBE wins over that), with the operations she may do on each (authorized operations);
-    asked by name, a hidden topic is TOPIC_AUTHORIZATION_FAILED; admin sees every topic, allowed
-    everything."""
-    with authorizer_on(ctx) as a:
-        readable, describable, hidden, denied = (ctx.topic(s) for s in ("read", "describe", "hidden", "denied"))
-        create_topics_ok(a, [readable, describable, hidden, denied])
-        create_acls_ok(a, [acl("TOPIC", readable, "READ"), acl("TOPIC", describable, "DESCRIBE"),
-                           acl("TOPIC", denied, "READ"), acl("TOPIC", denied, "DESCRIBE", "DENY")])
-        alice = sasl_admin(as_alice(ctx))
-        try:
-            expect_eq(sorted(alice.list_topics()), sorted([readable, describable]), "the topics alice lists")
-            seen = {t["name"]: (t["error_code"], sorted(t["authorized_operations"])) for t in alice.describe_topics()}
-            expect_eq(seen, {readable: (0, ["DESCRIBE", "READ"]), describable: (0, ["DESCRIBE"])},
-                      "alice's Metadata of all topics: (error, authorized operations)")
-            asked = {t["name"]: t["error_code"] for t in alice.describe_topics([readable, hidden, denied])}
-            expect_eq(asked, {readable: 0, hidden: Errors.TopicAuthorizationFailedError.errno,
-                              denied: Errors.TopicAuthorizationFailedError.errno}, "alice's Metadata for three topics by name")
-        finally:
-            alice.close()
-        everything = {t["name"]: sorted(t["authorized_operations"]) for t in a.describe_topics()}
-        for name in (readable, describable, hidden, denied):
-            expect_eq(everything.get(name), TOPIC_OPERATIONS, f"admin's authorized operations on {name}")
+acl_scenarios.register_metadata_hiding(_Acl)
 
 
 def describe_configs_error(a, resource):
@@ -1376,101 +1084,25 @@ def acl_topics_configs(ctx):
 
 
 # ---------------------------------------------------------------------------------------------
-# GSSAPI (Kerberos): the broker's KERBEROS listener (common.py). kafka-python logs in with the
+# GSSAPI (Kerberos): the broker's KERBEROS listener (shared/kerberos.py). kafka-python logs in with the
 # `gssapi` module from the scenario's ticket cache (KRB5CCNAME), which `kinit` fills first; it
 # asks for a ticket to kafka/<the host it connects to>, localhost.
 
 
-gssapi = gssapi_settings  # common.py: kafka-python and aiokafka name these settings alike
+class _Kerberos(_Acl, kerberos.Adapter):
+    def expect_no_credentials(self, conf, what):
+        # The gssapi module's error is logged; the producer gives up after AUTH_GIVE_UP_S.
+        expect_refused(self.ctx, conf, [r"No Kerberos credentials available"], what, give_up_s=AUTH_GIVE_UP_S)
 
 
-@scenario("sasl-gssapi", timeout=90)
-def sasl_gssapi(ctx):
-    """After `kinit` as alice: SASL_RECORDS keyed records with headers produced and read back over
-    GSSAPI, then read by a group member (FindCoordinator must answer with the KERBEROS listener,
-    localhost) who commits; then, with the authorizer on, an ACL for User:alice lets her produce to
-    a topic while producing to one without ACLs fails with TOPIC_AUTHORIZATION_FAILED: the broker
-    took alice@GREGOR.TEST as User:alice."""
-    ctx.kerberos.kinit()
-    secured_roundtrip(ctx, gssapi(ctx), kerberos_records(), "SASL GSSAPI", group=True)
-    with authorizer_on(ctx) as a:
-        allowed, denied = ctx.topic("allowed"), ctx.topic("denied")
-        create_topics_ok(a, [allowed, denied])
-        create_acls_ok(a, [acl("TOPIC", allowed, "WRITE"), acl("TOPIC", allowed, "READ")])
-        conf = gssapi(ctx)
-        sent = [Rec(key=b"k", value=b"as User:alice")]
-        produce_ok(ctx, allowed, sent, partition=0, **conf)
-        expect_records(consume(ctx, [(allowed, 0)], **conf), sent, "what alice read back under her ACL")
-        produce_refused(ctx, denied, conf, Errors.TopicAuthorizationFailedError,
-                        "alice (GSSAPI) producing to a topic without ACLs")
-
-
-@scenario("sasl-gssapi-wrong-principal", timeout=90)
-def sasl_gssapi_wrong_principal(ctx):
-    """alice asking for a service the KDC knows but whose key the broker does not hold
-    (kafka-other/localhost): the broker refuses her login (SASL_AUTHENTICATION_FAILED, logged as
-    SaslAuthenticationFailedError) and the producer gives up. mallory, whom the KDC does not know,
-    gets no ticket (kinit fails), and a producer with an empty cache fails in the gssapi module
-    before sending anything. Then alice still gets in over GSSAPI, PLAIN and SCRAM."""
-    k = ctx.kerberos
-    k.kinit()
-    expect_refused(ctx, gssapi(ctx, service=k.keyless_service),
-                   [r"SaslAuthenticationFailedError: .*" + r for r in GSSAPI_REJECTED],
-                   f"alice asking for service {k.keyless_service}", give_up_s=AUTH_GIVE_UP_S)
-    k.kdestroy()
-    code, said = k.kinit(k.unknown_keytab, k.unknown_principal, check=False)
-    expect(code != 0, "kinit as mallory, unknown to the KDC, to fail")
-    expect_said(said, KDC_UNKNOWN_CLIENT, "what kinit as mallory said")
-    expect_refused(ctx, gssapi(ctx), [r"No Kerberos credentials available"], "a producer without a ticket",
-                   give_up_s=AUTH_GIVE_UP_S)
-    k.kinit()
-    conf = gssapi(ctx)
-    topic, sent = ctx.topic("GSSAPI"), [Rec(key=b"k", value=b"as alice over GSSAPI")]
-    produce_ok(ctx, topic, sent, partition=0, **conf)
-    expect_records(consume(ctx, [(topic, 0)], **conf), sent, "the record read back with GSSAPI")
-    expect_sasl_serving(ctx)
+kerberos.register(_Kerberos)
 
 
 # ---------------------------------------------------------------------------------------------
-# mTLS principals (common.py): the client certificate's subject is the principal.
+# mTLS principals (shared/security.py): the client certificate's subject is the principal.
 
 
-@scenario("mtls-principal", timeout=120)
-def mtls_principal(ctx):
-    """The broker restarted with the authorizer and a client certificate required on the SSL
-    listener: the client presenting client.pem is User:CN=client, so an ACL for User:CN=client lets
-    it produce to one topic, and producing to a topic without ACLs fails with
-    TOPIC_AUTHORIZATION_FAILED; a client without a certificate is refused (TLS alert `certificate
-    required`). Restarted with ssl.principal.mapping.rules
-    RULE:^CN=(.*)$/$1/L,DEFAULT, the same client is User:client: an ACL for User:client lets it
-    produce to a third topic, and the ACL for User:CN=client no longer applies to it."""
-    ctx.restart_broker(mtls_settings())
-    allowed, denied, mapped = ctx.topic(), ctx.topic("denied"), ctx.topic("mapped")
-    conf = tls(ctx, client_cert=True)
-    a = sasl_admin(as_admin(ctx))
-    try:
-        create_topics_ok(a, [allowed, denied, mapped])
-        create_acls_ok(a, [acl("TOPIC", allowed, "WRITE", principal=MTLS_PRINCIPAL)])
-        produce_allowed(ctx, allowed, conf, "User:CN=client producing under its ACL")
-        produce_refused(ctx, denied, conf, Errors.TopicAuthorizationFailedError,
-                        "User:CN=client producing to a topic without ACLs")
-        # ssl.client.auth=required: a client without a certificate gets TLS 1.3's alert.
-        expect_refused(ctx, tls(ctx), [r"certificate required"], "a producer without a client certificate")
-        a.close()
-        a = None
-        ctx.restart_broker(mtls_settings(mapping=True))
-        a = sasl_admin(as_admin(ctx))
-        create_acls_ok(a, [acl("TOPIC", mapped, "WRITE", principal=MTLS_MAPPED_PRINCIPAL)])
-        produce_allowed(ctx, mapped, conf, "User:client (mapped) producing under its ACL")
-        produce_refused(ctx, allowed, conf, Errors.TopicAuthorizationFailedError,
-                        "User:client (mapped) producing to the topic only User:CN=client may write")
-    finally:
-        if a is None:
-            a = sasl_admin(as_admin(ctx))
-        try:
-            delete_every_acl(ctx, a)
-        finally:
-            a.close()
+security.register_mtls_principal(_Security)
 
 
 # ---------------------------------------------------------------------------------------------
@@ -1552,20 +1184,6 @@ def produce_flat_out(ctx, topic, client_id, seconds, most=None):
     return meter
 
 
-@scenario("quota-produce", timeout=75)
-def quota_produce(ctx):
-    """producer_byte_rate=QUOTA_BYTE_RATE for the throttled client id (AlterClientQuotas, read back
-    with DescribeClientQuotas): a producer without a quota gets well above it; the throttled one,
-    producing flat out for QUOTA_RUN_S, gets within QUOTA_TOLERANCE of it after QUOTA_WARMUP_S."""
-    throttled, free = quota_client_ids(ctx)
-    topic = ctx.topic()
-    with client_quota(ctx, throttled, "producer_byte_rate"):
-        expect_unthrottled(ctx, produce_flat_out(ctx, topic, free, QUOTA_FREE_S, QUOTA_FREE_BYTES), QUOTA_BYTE_RATE,
-                           f"{free} (no quota) producing")
-        expect_throttled(ctx, produce_flat_out(ctx, topic, throttled, QUOTA_RUN_S), QUOTA_BYTE_RATE,
-                         f"{throttled} producing")
-
-
 def consume_flat_out(ctx, topic, client_id, seconds, records):
     """Reads `topic` from the start as client `client_id`, at most QUOTA_BATCH_BYTES a fetch, for
     `seconds` or until all `records` are in. Returns the RateMeter of the values received."""
@@ -1586,22 +1204,22 @@ def consume_flat_out(ctx, topic, client_id, seconds, records):
     return meter
 
 
-@scenario("quota-fetch", timeout=75)
-def quota_fetch(ctx):
-    """consumer_byte_rate=QUOTA_BYTE_RATE for the throttled client id: a consumer without a quota
-    reads QUOTA_FETCH_RECORDS records well above it; the throttled one, reading the same from the
-    start for QUOTA_RUN_S, gets within QUOTA_TOLERANCE of it after QUOTA_WARMUP_S (and not all)."""
-    throttled, free = quota_client_ids(ctx)
-    topic, value = ctx.topic(), quota_value()
-    produce_ok(ctx, topic, [Rec(value=value) for _ in range(QUOTA_FETCH_RECORDS)], partition=0,
-               linger_ms=5, batch_size=QUOTA_BATCH_BYTES)
-    with client_quota(ctx, throttled, "consumer_byte_rate"):
-        meter = consume_flat_out(ctx, topic, free, 30, QUOTA_FETCH_RECORDS)
-        expect_eq(meter.count, QUOTA_FETCH_RECORDS, f"records {free} (no quota) read")
-        expect_unthrottled(ctx, meter, QUOTA_BYTE_RATE, f"{free} (no quota) consuming")
-        meter = consume_flat_out(ctx, topic, throttled, QUOTA_RUN_S, QUOTA_FETCH_RECORDS)
-        expect(meter.count < QUOTA_FETCH_RECORDS, f"{throttled} not to read all {QUOTA_FETCH_RECORDS} records")
-        expect_throttled(ctx, meter, QUOTA_BYTE_RATE, f"{throttled} consuming")
+class _Quotas(quotas.Adapter):
+    def client_quota(self, client_id, key):
+        return client_quota(self.ctx, client_id, key)  # AlterClientQuotas, DescribeClientQuotas v0 and v1
+
+    def produce_flat_out(self, topic, client_id, seconds, most=None):
+        return produce_flat_out(self.ctx, topic, client_id, seconds, most)
+
+    def consume_flat_out(self, topic, client_id, seconds, records):
+        return consume_flat_out(self.ctx, topic, client_id, seconds, records)
+
+    def produce_quota_records(self, topic, records):
+        produce_ok(self.ctx, topic, [Rec(value=quota_value()) for _ in range(records)], partition=0,
+                   linger_ms=5, batch_size=QUOTA_BATCH_BYTES)
+
+
+quotas.register(_Quotas)
 
 
 # ---------------------------------------------------------------------------------------------
@@ -1645,6 +1263,133 @@ def sasl_oauthbearer_signed(ctx):
 def sasl_oauthbearer_jwks_ip(ctx):
     """The JWKS over https at 127.0.0.1 (common.oauth_jwks_ip_scenario)."""
     oauth_jwks_ip_scenario(ctx, OAUTH_CLIENT)
+
+
+# -- old clients (KIP-896): versions Kafka 4 removed and Gregor still serves -------------------
+#
+# kafka-python with an `api_version` tuple uses that broker's version table and keeps it even when
+# the broker answers ApiVersions with more (research: kafka/protocol/broker_version_data.py).
+# Each scenario records the (API key, version) pairs its clients actually sent, so a client
+# upgrade that stops sending the old versions fails here instead of passing silently.
+
+PRODUCE, FETCH, LIST_OFFSETS, METADATA, CREATE_TOPICS, DELETE_TOPICS = 0, 1, 2, 3, 19, 20
+OLD_RECORDS = 20
+
+
+@contextmanager
+def sent_versions():
+    """{api_key: {versions}} of every request kafka-python sends inside the block."""
+    from kafka.net.connection import KafkaConnection
+    seen = {}
+    original = KafkaConnection._send_request
+
+    def recording(self, request, *args, **kwargs):
+        future = original(self, request, *args, **kwargs)
+        if request.API_VERSION is not None:
+            seen.setdefault(request.API_KEY, set()).add(request.API_VERSION)
+        return future
+    KafkaConnection._send_request = recording
+    try:
+        yield seen
+    finally:
+        KafkaConnection._send_request = original
+
+
+def expect_sent(seen, want, what):
+    """want: {api_key: version}: that version and no other was sent for each key."""
+    got = {k: sorted(seen.get(k, ())) for k in want}
+    expect_eq(got, {k: [v] for k, v in want.items()}, f"{what}: versions sent (API key: versions)")
+
+
+def old_records(start, n):
+    """Keyed, timestamped, no headers (message format v1 has none)."""
+    now = int(time.time() * 1000)
+    return [Rec(key=b"k%d" % i, value=b"old-%d" % i, timestamp=now - 1000 + i) for i in range(start, start + n)]
+
+
+def old_api_produce_consume(api_version, versions):
+    """api_version=(0, 10, 0): Produce v2 (message format v1), Fetch v2, ListOffsets v0
+    (MaxNumOffsets=1) for earliest and latest, Metadata v1; (0, 9): Produce v1 (message format v0,
+    no timestamps), Fetch v1, ListOffsets v0, Metadata v0. Records come back with their keys,
+    values, timestamps (format v1) and offsets; the end offsets are right before and after more
+    records; a consumer at the end (seek_to_end) gets exactly the records produced after it got
+    there."""
+    return lambda ctx: _old_api_produce_consume(ctx, api_version, versions)
+
+
+def _old_api_produce_consume(ctx, api_version, versions):
+    old = {"api_version": api_version}
+    topic = ctx.topic()
+    expect_eq(create_topics_raw(ctx.bootstrap, {topic: 1}), {topic: 0}, "CreateTopics")
+    tp = TopicPartition(topic, 0)
+    with sent_versions() as seen:
+        first = old_records(0, OLD_RECORDS)
+        expect_eq(produce_ok(ctx, topic, first, partition=0, **old), [(0, i) for i in range(OLD_RECORDS)],
+                  "(partition, offset) of each record")
+        c = consumer(ctx, auto_offset_reset="earliest", **old)
+        try:
+            c.assign([tp])
+            expect_eq(c.beginning_offsets([tp], timeout_ms=MS), {tp: 0}, "beginning offsets")
+            expect_eq(c.end_offsets([tp], timeout_ms=MS), {tp: OLD_RECORDS}, "end offsets")
+            # No position yet: auto_offset_reset=earliest resets it with ListOffsets v0 (-2).
+            got = collect(lambda: [to_rec(m) for ms in c.poll(timeout_ms=200).values() for m in ms],
+                          OLD_RECORDS, "records from the earliest offset")
+            expect_records(got, first, "records read back")
+            expect_eq([r.offset for r in got], list(range(OLD_RECORDS)), "offsets read back")
+            if versions[PRODUCE] >= 2:  # message format v1
+                expect_eq([r.timestamp for r in got], [r.timestamp for r in first], "timestamps read back")
+            expect_eq(c.position(tp, timeout_ms=MS), OLD_RECORDS, "position after reading everything")
+            # At the end (ListOffsets v0, -1), then more records: exactly those arrive.
+            c.seek_to_end(tp)
+            expect_eq(c.position(tp, timeout_ms=MS), OLD_RECORDS, "position after seek_to_end")
+            more = old_records(OLD_RECORDS, 5)
+            expect_eq(produce_ok(ctx, topic, more, partition=0, **old),
+                      [(0, OLD_RECORDS + i) for i in range(5)], "(partition, offset) of the later records")
+            later = collect(lambda: [to_rec(m) for ms in c.poll(timeout_ms=200).values() for m in ms],
+                            5, "records produced after seek_to_end")
+            expect_records(later, more, "records after seek_to_end")
+            expect_eq([r.offset for r in later], list(range(OLD_RECORDS, OLD_RECORDS + 5)), "offsets after seek_to_end")
+            expect_eq(c.end_offsets([tp], timeout_ms=MS), {tp: OLD_RECORDS + 5}, "end offsets at the end")
+            c.seek_to_beginning(tp)
+            expect_eq(c.position(tp, timeout_ms=MS), 0, "position after seek_to_beginning")
+        finally:
+            c.close(autocommit=False, timeout_ms=5000)
+    expect_sent(seen, versions, f"api_version={api_version}")
+
+
+scenario("old-api-0.10.0-produce-consume", timeout=60)(
+    old_api_produce_consume((0, 10, 0), {PRODUCE: 2, FETCH: 2, LIST_OFFSETS: 0, METADATA: 1}))
+scenario("old-api-0.9-produce-consume", timeout=60)(
+    old_api_produce_consume((0, 9), {PRODUCE: 1, FETCH: 1, LIST_OFFSETS: 0, METADATA: 0}))
+
+
+@scenario("old-api-0.10.1-create-delete-topics", timeout=60)
+def old_api_create_delete_topics(ctx):
+    """api_version=(0, 10, 1): KafkaAdminClient's CreateTopics v0 (partitions and replication
+    factor given) creates the topic with its partitions, a second create is TOPIC_ALREADY_EXISTS,
+    DeleteTopics v0 deletes it (it leaves the metadata) and a second delete is
+    UNKNOWN_TOPIC_OR_PARTITION."""
+    topic = ctx.topic()
+    with sent_versions() as seen:
+        a = KafkaAdminClient(bootstrap_servers=ctx.bootstrap, request_timeout_ms=MS, api_version=(0, 10, 1))
+        try:
+            expect_eq(create(a, {topic: {"num_partitions": 3, "replication_factor": 1}}), {topic: OK},
+                      "CreateTopics v0")
+            expect_eq(create(a, {topic: {"num_partitions": 3, "replication_factor": 1}}),
+                      {topic: Errors.TopicAlreadyExistsError.__name__}, "CreateTopics v0 again")
+            wait_until(lambda: topic in a.list_topics(), 10, what=f"{topic} in the metadata")
+            with admin(ctx) as modern:
+                partitions = topics_of(modern)[topic]["partitions"]
+            expect_eq(sorted(p["partition_index"] for p in partitions), [0, 1, 2], "partitions created")
+            result = a.delete_topics([topic], timeout_ms=30_000, raise_errors=False)
+            expect_eq([(t["name"], t["error_code"]) for t in result["topics"]], [(topic, 0)], "DeleteTopics v0")
+            wait_until(lambda: topic not in a.list_topics(), 10, what=f"{topic} gone from the metadata")
+            result = a.delete_topics([topic], timeout_ms=30_000, raise_errors=False)
+            expect_eq([(t["name"], t["error_code"]) for t in result["topics"]],
+                      [(topic, Errors.UnknownTopicOrPartitionError.errno)], "DeleteTopics v0 again")
+        finally:
+            a.close()
+    expect_sent(seen, {CREATE_TOPICS: 0, DELETE_TOPICS: 0}, "api_version=(0, 10, 1)")
 
 
 # -- transactions (KIP-98, KIP-447): the scenarios of transactions.py, through this client ------
