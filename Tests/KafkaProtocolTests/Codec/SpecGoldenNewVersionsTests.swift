@@ -322,4 +322,53 @@ import Testing
             w.noTags()
         })
     }
+
+    /// Nulls in the new nullable fields, and tagged fields left out at their defaults.
+    @Test func nullsAndOmittedTaggedFields() throws {
+        let group = DescribeGroupsResponse.DescribedGroup(
+            errorCode: 0, errorMessage: nil, groupId: "g", groupState: "Empty", protocolType: "", protocolData: "",
+            members: [], authorizedOperations: -2147483648)
+        try checkSpecGolden(DescribeGroupsResponse(throttleTimeMs: 0, groups: [group]), version: 6, SpecBytes { w in
+            w.int32(0); w.compactArray(1); w.int16(0); w.compactString(nil); w.compactString("g"); w.compactString("Empty")
+            w.compactString(""); w.compactString(""); w.compactArray(0); w.int32(-2147483648); w.noTags()
+            w.noTags()
+        })
+        try checkSpecGolden(ListTransactionsRequest(transactionalIdPattern: nil), version: 2, SpecBytes { w in
+            w.compactArray(0); w.compactArray(0); w.int64(-1); w.compactString(nil); w.noTags()
+        })
+        let fetchAll = OffsetFetchRequest(groups: [.init(groupId: "g", memberId: nil, memberEpoch: -1, topics: nil)])
+        try checkSpecGolden(fetchAll, version: 10, SpecBytes { w in
+            w.compactArray(1); w.compactString("g"); w.compactString(nil); w.int32(-1); w.compactArray(nil); w.noTags()
+            w.bool(false); w.noTags()
+        })
+        let produce = ProduceRequest(transactionalId: nil, acks: 1, timeoutMs: 100,
+                                     topicData: [.init(topicId: specTopicId, partitionData: [.init(index: 0, records: nil)])])
+        try checkSpecGolden(produce, version: 13, SpecBytes { w in
+            w.compactString(nil); w.int16(1); w.int32(100)
+            w.compactArray(1); w.uuid(specTopicIdBytes); w.compactArray(1); w.int32(0); w.compactBlob(nil); w.noTags()
+            w.noTags()
+            w.noTags()
+        })
+        // Default CurrentLeader (-1, -1), no NodeEndpoints: both tagged fields left out.
+        let produced = ProduceResponse(responses: [.init(topicId: specTopicId, partitionResponses: [
+            .init(index: 0, errorCode: 0, baseOffset: 0)])], throttleTimeMs: 0)
+        try checkSpecGolden(produced, version: 13, SpecBytes { w in
+            w.compactArray(1); w.uuid(specTopicIdBytes)
+            w.compactArray(1); w.int32(0); w.int16(0); w.int64(0); w.int64(-1); w.int64(-1)
+            w.compactArray(0); w.compactString(nil); w.noTags()
+            w.noTags()
+            w.int32(0); w.noTags()
+        })
+        // HighWatermark at its default (Int64.max) and a zero ReplicaDirectoryId: no partition tags;
+        // no ClusterId, default ReplicaState: no top-level tags.
+        let fetch = FetchRequest(maxWaitMs: 500, minBytes: 1, sessionEpoch: -1, topics: [.init(topicId: specTopicId, partitions: [
+            .init(partition: 1, fetchOffset: 5, partitionMaxBytes: 1024)])])
+        try checkSpecGolden(fetch, version: 18, SpecBytes { w in
+            w.int32(500); w.int32(1); w.int32(0x7fff_ffff); w.int8(0); w.int32(0); w.int32(-1)
+            w.compactArray(1); w.uuid(specTopicIdBytes)
+            w.compactArray(1); w.int32(1); w.int32(-1); w.int64(5); w.int32(-1); w.int64(-1); w.int32(1024); w.noTags()
+            w.noTags()
+            w.compactArray(0); w.compactString(""); w.noTags()
+        })
+    }
 }
