@@ -78,7 +78,8 @@ enum ClientMetricsConfigs {
             guard parts.count == 2, !parts[1].isEmpty, matchKeys.contains(parts[0]) else {
                 throw ApiError(.invalidConfig, "Illegal client matching pattern: \(entry)")
             }
-            guard (try? Regex(parts[1])) != nil else { throw ApiError(.invalidConfig, "Illegal regex pattern: \(parts[1])") }
+            // Kafka compiles them with java.util.regex, as the principal mapping rules are.
+            guard (try? JavaCompat.compile(parts[1])) != nil else { throw ApiError(.invalidConfig, "Illegal regex pattern: \(parts[1])") }
             patterns.append((parts[0], parts[1]))
         }
         return patterns

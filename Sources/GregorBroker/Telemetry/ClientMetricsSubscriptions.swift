@@ -30,7 +30,7 @@ struct ClientTelemetryIdentity: Hashable, Sendable {
     /// A subscription applies when every one of its patterns fully matches (Matcher.matches()).
     func matches(_ subscription: ClientMetricsSubscription) -> Bool {
         subscription.match.allSatisfy { key, pattern in
-            guard let value = attribute(key), let regex = try? Regex(pattern) else { return false }
+            guard let value = attribute(key), let regex = try? JavaCompat.compile(pattern) else { return false }
             return (try? regex.wholeMatch(in: value)) != nil
         }
     }
