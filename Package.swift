@@ -54,11 +54,23 @@ let package = Package(
                 .product(name: "Logging", package: "swift-log"),
             ]
         ),
+        // A cluster of brokers: the etcd v3 client, the metadata kept there, and the controller's
+        // decisions as pure state machines.
+        .target(
+            name: "GregorCluster",
+            dependencies: [
+                "KafkaProtocol",
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
+                .product(name: "NIOHTTP1", package: "swift-nio"),
+                .product(name: "Logging", package: "swift-log"),
+            ]
+        ),
         // The server, the connection state machine and one handler per API.
         .target(
             name: "GregorBroker",
             dependencies: [
-                "KafkaProtocol", "GregorStorage", "GregorCoordination", "CCyrusSasl",
+                "KafkaProtocol", "GregorStorage", "GregorCoordination", "GregorCluster", "CCyrusSasl",
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
                 .product(name: "NIOSSL", package: "swift-nio-ssl"),
@@ -134,6 +146,11 @@ let package = Package(
         .testTarget(
             name: "GregorCoordinationTests",
             dependencies: ["GregorCoordination", "KafkaProtocol", .product(name: "NIOCore", package: "swift-nio")]
+        ),
+        .testTarget(
+            name: "GregorClusterTests",
+            dependencies: ["GregorCluster", "KafkaProtocol", .product(name: "NIOCore", package: "swift-nio"),
+                           .product(name: "NIOPosix", package: "swift-nio"), .product(name: "Logging", package: "swift-log")]
         ),
         .testTarget(
             name: "GregorBrokerTests",
