@@ -58,11 +58,10 @@ public struct ControllerStateMachine: Sendable {
         if let previous = image.brokers[registration.id], previous.incarnationId != registration.incarnationId {
             writes += brokerGone(registration.id)
         }
+        image.apply(.brokerPut(registration))
         if registration.inControlledShutdown {
-            image.apply(.brokerPut(registration))
             return writes + controlledShutdown(registration.id).writes
         }
-        image.apply(.brokerPut(registration))
         let leaderless = image.partitions.filter { $0.value.leader == PartitionState.noLeader }.map(\.key)
         let changes = leaderAndIsrUpdates(leaderless, removing: nil, adding: registration.id)
         commit(changes)
