@@ -39,6 +39,7 @@ extension PartitionLog {
         // The segment holding the recovery point, and all after it, may hold unflushed bytes.
         let firstToRecover = bases.last(where: { $0 <= checkpoint }) ?? bases.first ?? 0
         var segments: [Segment] = []
+        var recovered: Set<Int64> = []
         var corruptAt: Int?
         for (i, base) in bases.enumerated() {
             if corruptAt != nil {
@@ -49,7 +50,10 @@ extension PartitionLog {
             }
             let recover = (!cleanShutdown && base >= firstToRecover) || swapped.contains(base)
             let (segment, truncated) = try Segment.open(directory: directory, baseOffset: base, config: config, cache: cache, recover: recover)
-            if recover { report.segmentsRecovered += 1 }
+            if recover {
+                report.segmentsRecovered += 1
+                recovered.insert(base)
+            }
             if let previous = segments.last, segment.baseOffset < previous.nextOffset {
                 logger.warning("segment overlaps its predecessor; dropping it and what follows", metadata: ["path": "\(segment.log.path)"])
                 try segment.delete()
@@ -83,8 +87,9 @@ extension PartitionLog {
         // As Kafka's LogLoader: only a clean shutdown vouches that everything was fsynced. Recovered
         // bytes may still be only in the page cache; a recovery point past them, once checkpointed,
         // would let a machine crash skip their validation at the next start.
-        let recovered = cleanShutdown ? end : min(checkpoint, end)
-        var state = State(config: config, segments: segments, logStartOffset: start, highWatermark: end, recoveryPoint: recovered)
+        let recoveryPoint = cleanShutdown ? end : min(checkpoint, end)
+        var state = State(config: config, segments: segments, logStartOffset: start, highWatermark: end, recoveryPoint: recoveryPoint)
+        try loadLeaderEpochs(&state, directory: directory, recovered: recovered, logger: logger)
         report.producerBatchesReplayed = try loadProducerState(&state, directory: directory)
         return (PartitionLog(topicPartition: tp, directory: directory, cache: cache, logger: logger, state: state), report)
     }

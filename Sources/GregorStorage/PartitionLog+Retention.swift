@@ -32,6 +32,7 @@ extension PartitionLog {
                 deleted += 1
             }
             s.logStartOffset = max(s.logStartOffset, s.segments[0].baseOffset)
+            try logStartMoved(&s)
             if deleted > 0 {
                 logger.info("deleted \(deleted) segment(s) by retention", metadata: ["partition": "\(topicPartition)", "logStartOffset": "\(s.logStartOffset)"])
             }
@@ -44,12 +45,21 @@ extension PartitionLog {
     @discardableResult
     public func deleteRecords(before offset: Int64) throws(StorageError) -> Int64 {
         try state.withLock { (s: inout State) throws(StorageError) -> Int64 in
+            guard !s.closed else { throw StorageError(.closed, path: directory) }
             guard offset <= s.highWatermark, offset >= 0 else {
                 throw StorageError(.offsetOutOfRange(requested: offset, logStart: s.logStartOffset, logEnd: s.highWatermark))
             }
             s.logStartOffset = max(s.logStartOffset, offset)
+            try logStartMoved(&s)
             return s.logStartOffset
         }
+    }
+
+    /// What follows a move of the log start (`UnifiedLog.maybeIncrementLogStartOffset`): the
+    /// epoch covering it now starts there.
+    func logStartMoved(_ s: inout State) throws(StorageError) {
+        let start = s.logStartOffset
+        try Self.updateEpochs(&s, directory: directory) { $0.truncateFromStart(start) }
     }
 
     /// Removes every record at or after `offset` (a follower truncating to its leader).

@@ -26,6 +26,8 @@ public final class PartitionLog: Sendable {
         var advanceHighWatermarkOnAppend = true
         /// Idempotent and transactional producers (from the snapshot and the log after it).
         var producers = ProducerStates()
+        /// Which leader epoch wrote which offsets (`leader-epoch-checkpoint`).
+        var epochs = LeaderEpochCache()
 
         var active: Segment { segments[segments.count - 1] }
         /// The last stable offset (KIP-98): before the first open transaction, never past the
