@@ -149,7 +149,7 @@ extension PartitionLog {
             try Self.updateEpochs(&s, directory: directory) { $0.assign(epoch: leaderEpoch, startOffset: first) }
         }
         try writeBatches(&s, buffer, headers: headers, messages: next - first, now: now)
-        if s.advanceHighWatermarkOnAppend { s.highWatermark = s.logEndOffset }
+        if s.highWatermarkMode == .logEnd { Self.setHighWatermark(&s, s.logEndOffset) }
         return AppendResult(
             firstOffset: first, lastOffset: next - 1, logAppendTime: s.config.logAppendTime ? now : -1,
             logStartOffset: s.logStartOffset, recordCount: next - first)

@@ -56,10 +56,11 @@ extension PartitionLog {
     }
 
     /// What follows a move of the log start (`UnifiedLog.maybeIncrementLogStartOffset`): the
-    /// epoch covering it now starts there.
+    /// epoch covering it now starts there, and transactions whose marker is gone are forgotten.
     func logStartMoved(_ s: inout State) throws(StorageError) {
         let start = s.logStartOffset
         try Self.updateEpochs(&s, directory: directory) { $0.truncateFromStart(start) }
+        s.producers.onLogStartOffsetIncremented(start)
     }
 
     /// Removes every record at or after `offset` (a follower truncating to its leader).

@@ -92,10 +92,12 @@ extension PartitionLog {
     static func applyMarker(_ s: inout State, producerId: Int64, epoch: Int16, marker: EndTransactionMarker, offset: Int64, timestamp: Int64)
         throws(StorageError)
     {
-        guard let completed = s.producers.complete(
+        let completed = s.producers.complete(
             producerId: producerId, epoch: epoch, coordinatorEpoch: marker.coordinatorEpoch, committed: marker.type == .commit,
-            markerOffset: offset, timestamp: timestamp), completed.aborted
-        else { return }
+            markerOffset: offset, timestamp: timestamp)
+        // A single replica's high watermark is already past the marker; a replicated one waits.
+        s.producers.onHighWatermarkUpdated(s.highWatermark)
+        guard let completed, completed.aborted else { return }
         let entry = AbortedTransaction(
             producerId: producerId, firstOffset: completed.firstOffset, lastOffset: offset,
             lastStableOffset: s.producers.lastStableOffset(after: completed))

@@ -4,6 +4,15 @@ import NIOCore
 
 @testable import GregorStorage
 
+/// Opens `<dir>/t-0` as a replica does: the high watermark moved by replication.
+func openReplica(_ dir: TempDir, config: LogConfig = LogConfig(), highWatermark: Int64? = nil, clean: Bool = true, now: Int64 = 0)
+    throws -> PartitionLog
+{
+    try PartitionLog.open(TopicPartition("t", 0), directory: dir.path + "/t-0", config: config, cache: FileCache(capacity: 64),
+                          logger: testLogger, cleanShutdown: clean, highWatermarkMode: .replicated, highWatermark: highWatermark,
+                          now: now).0
+}
+
 /// What a follower's fetch would bring: the leader's stored batches from `offset`, as the bytes
 /// of the file region the leader would send.
 func fetched(_ leader: PartitionLog, from offset: Int64, maxBytes: Int = 1 << 24) throws -> ByteBuffer {
