@@ -62,28 +62,4 @@ extension PartitionLog {
         try Self.updateEpochs(&s, directory: directory) { $0.truncateFromStart(start) }
         s.producers.onLogStartOffsetIncremented(start)
     }
-
-    /// Removes every record at or after `offset` (a follower truncating to its leader).
-    public func truncate(to offset: Int64, now: Int64) throws(StorageError) {
-        try state.withLock { (s: inout State) throws(StorageError) in
-            guard !s.closed else { throw StorageError(.closed, path: directory) }
-            guard offset < s.logEndOffset else { return }
-            while s.segments.count > 1, s.active.baseOffset >= offset {
-                try s.active.delete()
-                s.segments.removeLast()
-            }
-            if s.active.baseOffset >= offset {
-                try s.active.delete()
-                s.segments[0] = try Segment.create(directory: directory, baseOffset: offset, config: s.config, cache: cache, now: now)
-            } else {
-                try s.active.truncate(to: offset)
-            }
-            s.highWatermark = min(s.highWatermark, s.logEndOffset)
-            s.recoveryPoint = min(s.recoveryPoint, s.logEndOffset)
-            s.logStartOffset = min(s.logStartOffset, s.logEndOffset)
-            // UnifiedLog.truncateTo: producer state is rebuilt from the snapshots at or below the
-            // new end (newer ones go) and the log after them.
-            _ = try Self.loadProducerState(&s, directory: directory)
-        }
-    }
 }

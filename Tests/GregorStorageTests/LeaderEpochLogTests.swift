@@ -100,4 +100,17 @@ import Testing
         #expect(log.leaderEpochEntries.first?.startOffset == log.logStartOffset)
         #expect(try fileText(dir, "leader-epoch-checkpoint") == "0\n1\n2 \(log.logStartOffset)\n")
     }
+
+    @Test func aNewLeaderRecordsItsEpochAtTheLogEndAndLosesItIfItWroteNothing() throws {
+        let dir = TempDir()
+        let (log, _) = try openLog(dir)
+        _ = try log.append(makeBatch(count: 3), now: 0, leaderEpoch: 0)
+        // Partition.makeLeader: epoch 4 starts at the log end before it writes anything.
+        try log.assignEpochStartOffset(leaderEpoch: 4, startOffset: log.logEndOffset)
+        #expect(log.endOffset(forEpoch: 0) == (0, 3) && log.endOffset(forEpoch: 4) == (4, 3))
+        // Another broker became leader first: truncating at the log end drops the empty epoch
+        // (UnifiedLog.truncateTo), and nothing else.
+        #expect(try !log.truncate(to: 3, now: 0))
+        #expect(log.leaderEpochEntries == entries((0, 0)) && log.logEndOffset == 3)
+    }
 }
