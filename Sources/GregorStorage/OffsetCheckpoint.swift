@@ -42,7 +42,7 @@ public enum OffsetCheckpoint {
     public static func read(_ path: String) -> [TopicPartition: Int64] {
         guard let entries = try? CheckpointFile.read(path, version: version) else { return [:] }
         var out: [TopicPartition: Int64] = [:]
-        for parts in entries ?? [] {
+        for parts in entries {
             guard parts.count == 3, let p = Int32(parts[1]), let o = Int64(parts[2]) else { return [:] }
             out[TopicPartition(String(parts[0]), p)] = o
         }
