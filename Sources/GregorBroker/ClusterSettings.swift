@@ -31,6 +31,14 @@ public struct ClusterSettings: Sendable {
         self.endpoints = try EtcdEndpoint.parse(store)
     }
 
+    private init() {
+        store = ""
+        endpoints = []
+    }
+
+    /// The settings' defaults, which a broker alone reports too.
+    static let defaults = ClusterSettings()
+
     /// The etcd keys of this cluster.
     public var keys: MetadataKeys { MetadataKeys(prefix: prefix) }
 }

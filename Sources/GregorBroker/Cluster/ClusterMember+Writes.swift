@@ -183,3 +183,15 @@ extension ClusterMember {
         }
     }
 }
+
+extension ClusterMember {
+    /// AlterConfigs and IncrementalAlterConfigs of a topic: its record in etcd gets the new
+    /// overrides (compared on the revision this broker saw, so concurrent changes are not lost).
+    func setTopicConfigs(_ name: String, _ configs: [String: String]) async -> Result<Void, ControllerFailure> {
+        guard var record = image.topics[name] else {
+            return .failure(ControllerFailure(.unknownTopicOrPartition, "The topic '\(name)' does not exist."))
+        }
+        record.configs = configs
+        return await execute([.updateTopic(record)])
+    }
+}

@@ -26,7 +26,7 @@ enum AlterConfigsHandler: APIHandler {
                 if let refused = ConfigResourceType.refusal(resource.resourceType, resource.resourceName, .alterConfigs, context) {
                     throw refused
                 }
-                try alter(resource, validateOnly: request.validateOnly, broker)
+                try await alter(resource, validateOnly: request.validateOnly, broker)
             } catch {
                 r.errorCode = error.code.rawValue
                 r.errorMessage = error.message
@@ -42,7 +42,7 @@ enum AlterConfigsHandler: APIHandler {
     }
 
     /// ConfigAdminManager.preprocess, then the controller's legacyAlterConfigs.
-    static func alter(_ resource: AlterConfigsRequest.AlterConfigsResource, validateOnly: Bool, _ broker: Broker) throws(ApiError) {
+    static func alter(_ resource: AlterConfigsRequest.AlterConfigsResource, validateOnly: Bool, _ broker: Broker) async throws(ApiError) {
         if !ConfigResources.duplicates(resource.configs.map(\.name)).isEmpty {
             throw ApiError(.invalidRequest, "Error due to duplicate config keys")
         }
@@ -53,7 +53,7 @@ enum AlterConfigsHandler: APIHandler {
         switch ConfigResourceType(rawValue: resource.resourceType) {
         case .topic:
             let current = broker.metadata.topic(resource.resourceName)?.configs ?? [:]
-            try ConfigResources.alterTopic(resource.resourceName, from: current, to: configs, replace: true, validateOnly: validateOnly, broker)
+            try await ConfigResources.alterTopic(resource.resourceName, from: current, to: configs, replace: true, validateOnly: validateOnly, broker)
         case .broker:
             try ConfigResources.alterBroker(resource.resourceName, setting: resource.configs.map(\.name), broker)
         case .clientMetrics:

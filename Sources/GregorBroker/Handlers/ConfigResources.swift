@@ -76,7 +76,7 @@ enum ConfigResources {
     /// (" 1000" as "1000"). `replace` drops overrides not in `configs` atomically (AlterConfigs);
     /// otherwise only the differences from `current` are written (IncrementalAlterConfigs).
     static func alterTopic(_ name: String, from current: [String: String], to configs: [String: String], replace: Bool,
-                           validateOnly: Bool, _ broker: Broker) throws(ApiError)
+                           validateOnly: Bool, _ broker: Broker) async throws(ApiError)
     {
         guard !name.isEmpty else { throw ApiError(.invalidRequest, "Default topic resources are not allowed.") }
         if let problem = topicNameProblem(name) { throw ApiError(.invalidTopicException, problem) }
@@ -86,6 +86,11 @@ enum ConfigResources {
             throw ApiError(.unknownTopicOrPartition, "The topic '\(name)' does not exist.")
         }
         guard !validateOnly else { return }
+        if let cluster = broker.cluster {
+            // In a cluster the topic record in etcd changes; every broker applies it from the watch.
+            if case .failure(let failure) = await cluster.setTopicConfigs(name, next) { throw ApiError(failure.code, failure.message) }
+            return
+        }
         do {
             if replace {
                 try broker.metadata.replaceConfigs(name, with: next)

@@ -5,6 +5,7 @@
 // grow, and explicit assignments need one per new partition, each naming exactly this broker
 // (every partition here has one replica). validate_only checks without creating.
 // Needs ALTER on the topic (TOPIC_AUTHORIZATION_FAILED).
+import GregorCluster
 import GregorStorage
 import KafkaProtocol
 
@@ -21,7 +22,7 @@ enum CreatePartitionsHandler: APIHandler {
             do throws(ApiError) {
                 if repeated.contains(topic.name) { throw ApiError(.invalidRequest, "Duplicate topic name.") }
                 if !context.authorized(.alter, .topic, topic.name) { throw ApiError(.topicAuthorizationFailed, nil) }
-                try create(topic, validateOnly: request.validateOnly, broker)
+                try await create(topic, validateOnly: request.validateOnly, broker)
             } catch {
                 r.errorCode = error.code.rawValue
                 r.errorMessage = error.message
@@ -31,7 +32,7 @@ enum CreatePartitionsHandler: APIHandler {
         return response
     }
 
-    static func create(_ topic: CreatePartitionsRequest.CreatePartitionsTopic, validateOnly: Bool, _ broker: Broker) throws(ApiError) {
+    static func create(_ topic: CreatePartitionsRequest.CreatePartitionsTopic, validateOnly: Bool, _ broker: Broker) async throws(ApiError) {
         // Kafka sends no message with this one.
         guard let existing = broker.metadata.topic(topic.name) else { throw ApiError(.unknownTopicOrPartition, nil) }
         let current = existing.partitionCount
@@ -40,6 +41,18 @@ enum CreatePartitionsHandler: APIHandler {
             throw ApiError(.invalidPartitions, "The topic \(topic.name) currently has \(current) partition(s); \(topic.count) would not be an increase.")
         }
         let additional = Int(topic.count - current)
+        if let cluster = broker.cluster {
+            // The controller's rules place the new partitions' replicas (or check the given ones)
+            // against the registered brokers; the topic and its new partitions change in one transaction.
+            var machine = ControllerStateMachine(image: cluster.image, config: cluster.controllerConfig, seed: UInt64.random(in: 0...UInt64.max))
+            switch machine.createPartitions(topic: topic.name, count: topic.count, assignments: topic.assignments?.map(\.brokerIds)) {
+            case .failure(let failure): throw ApiError(failure.code, failure.message)
+            case .success(let writes):
+                guard !validateOnly else { return }
+                if case .failure(let failure) = await cluster.execute(writes) { throw ApiError(failure.code, failure.message) }
+            }
+            return
+        }
         if let assignments = topic.assignments {
             guard assignments.count == additional else {
                 throw ApiError(.invalidReplicaAssignment,

@@ -34,7 +34,7 @@ enum IncrementalAlterConfigsHandler: APIHandler {
                 if let refused = ConfigResourceType.refusal(resource.resourceType, resource.resourceName, .alterConfigs, context) {
                     throw refused
                 }
-                try alter(resource, validateOnly: request.validateOnly, broker)
+                try await alter(resource, validateOnly: request.validateOnly, broker)
             } catch {
                 r.errorCode = error.code.rawValue
                 r.errorMessage = error.message
@@ -45,7 +45,7 @@ enum IncrementalAlterConfigsHandler: APIHandler {
     }
 
     /// ConfigAdminManager.preprocess, then the controller's incrementalAlterConfigs.
-    static func alter(_ resource: IncrementalAlterConfigsRequest.AlterConfigsResource, validateOnly: Bool, _ broker: Broker) throws(ApiError) {
+    static func alter(_ resource: IncrementalAlterConfigsRequest.AlterConfigsResource, validateOnly: Bool, _ broker: Broker) async throws(ApiError) {
         if !ConfigResources.duplicates(resource.configs.map(\.name)).isEmpty {
             throw ApiError(.invalidRequest, "Error due to duplicate config keys")
         }
@@ -78,7 +78,7 @@ enum IncrementalAlterConfigsHandler: APIHandler {
                     next[key] = items.joined(separator: ",")
                 }
             }
-            try ConfigResources.alterTopic(name, from: current, to: next, replace: false, validateOnly: validateOnly, broker)
+            try await ConfigResources.alterTopic(name, from: current, to: next, replace: false, validateOnly: validateOnly, broker)
         case .broker:
             try ConfigResources.alterBroker(resource.resourceName, setting: ops.filter { $0.op != .delete }.map(\.name), broker)
         case .brokerLogger:
