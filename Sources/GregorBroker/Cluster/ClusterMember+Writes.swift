@@ -172,13 +172,17 @@ extension ClusterMember {
     /// lease (`broker.session.timeout.ms`): its partitions get new leaders within milliseconds.
     /// A broker that is only slow or paused still accepts connections (the kernel does), so it
     /// keeps its registration until the lease decides. One that was wrongly removed registers again.
+    /// A dead controller's key goes with it, so another broker takes the role at once.
     func refusedConnections(of id: Int32) {
         let key = keys.broker(id)
-        guard let revision = state.withLock({ $0.revisions[key] }), id != nodeId else { return }
+        let (revision, controller, controllerRevision) = state.withLock { ($0.revisions[key], $0.controller, $0.revisions[keys.controller]) }
+        guard let revision, id != nodeId else { return }
         Task {
             let result = try? await etcd.txn(if: [.modRevision(key: key, equals: revision)], then: [.delete(key: key)])
-            if result?.succeeded == true {
-                logger.warning("broker \(id) refuses connections on its registered endpoint: fenced without waiting for its lease")
+            guard result?.succeeded == true else { return }
+            logger.warning("broker \(id) refuses connections on its registered endpoint: fenced without waiting for its lease")
+            if controller?.brokerId == id, let controllerRevision {
+                _ = try? await etcd.txn(if: [.modRevision(key: keys.controller, equals: controllerRevision)], then: [.delete(key: keys.controller)])
             }
         }
     }
