@@ -60,6 +60,13 @@ extension Broker {
         }
     }
 
+    /// Whether this broker is the transaction coordinator of `transactionalId` (alone, always).
+    func coordinatesTransactions(of transactionalId: String) -> Bool {
+        guard let cluster else { return true }
+        let partition = transactions.partition(for: transactionalId)
+        return cluster.partition(TopicPartition(TransactionCoordinator.topic, partition))?.leader == config.nodeId
+    }
+
     /// Auto-creation (Metadata, Produce, the coordinators' internal topics): in a cluster the
     /// controller's placement decides the replicas and etcd keeps the result; alone, the local
     /// store does.

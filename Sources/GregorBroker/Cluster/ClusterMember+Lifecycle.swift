@@ -94,6 +94,7 @@ extension ClusterMember {
         }
         for t in tasks { t.cancel() }
         await controller.resign(self)
+        await peers.closeAll()
         try? await etcd.revoke(lease: lease)
     }
 }

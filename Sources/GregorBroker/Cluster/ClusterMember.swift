@@ -44,6 +44,8 @@ final class ClusterMember: Sendable {
     let logger: Logger
     let state = Mutex(State())
     let controller: ControllerRunner
+    /// Connections to the other brokers (transaction markers).
+    let peers: BrokerClients
 
     init(nodeId: Int32, settings: ClusterSettings, defaults: Defaults, logger: Logger) {
         self.nodeId = nodeId
@@ -54,6 +56,7 @@ final class ClusterMember: Sendable {
         self.etcd = EtcdClient(endpoints: settings.endpoints, group: MultiThreadedEventLoopGroup.singleton, logger: logger)
         self.replicas = ReplicaManager(nodeId: nodeId, lagMaxMs: settings.replicaLagTimeMaxMs)
         self.controller = ControllerRunner(nodeId: nodeId, logger: logger)
+        self.peers = BrokerClients(nodeId: nodeId)
     }
 
     /// The cluster id kept in etcd; the first broker to ask writes its own (or a new one).

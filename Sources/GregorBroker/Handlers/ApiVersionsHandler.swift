@@ -24,7 +24,8 @@ enum ApiVersionsHandler: APIHandler {
             .filter { context.apiVersion >= 4 || $0.minVersion > 0 }
             .map { .init(name: $0.name, minVersion: $0.minVersion, maxVersion: $0.maxVersion) }
         // Kafka's createFinalizedFeatureKeys leaves out features finalized at level 0.
-        response.finalizedFeatures = finalizedFeatures.filter { $0.level != 0 }
+        let finalized = context.broker.cluster == nil ? finalizedFeatures : clusterFinalizedFeatures
+        response.finalizedFeatures = finalized.filter { $0.level != 0 }
             .map { .init(name: $0.name, maxVersionLevel: $0.level, minVersionLevel: $0.level) }
         // Kafka sends the metadata offset of the last feature change; ours never changes.
         response.finalizedFeaturesEpoch = 0
@@ -41,6 +42,15 @@ enum ApiVersionsHandler: APIHandler {
     static let finalizedFeatures: [(name: String, level: Int16)] = [
         ("group.version", 1),
         ("transaction.version", 2),
+    ]
+
+    /// In a cluster transaction version 2 stays at 0: its partition leaders would add partitions
+    /// to transactions coordinated on other brokers, which Gregor's leaders do not ask yet, so
+    /// clients keep version 1 (and a Java producer caps Produce at v11), as with a Kafka cluster
+    /// whose `transaction.version` was never raised.
+    static let clusterFinalizedFeatures: [(name: String, level: Int16)] = [
+        ("group.version", 1),
+        ("transaction.version", 0),
     ]
 
     static func list(_ supported: SupportedApis) -> [ApiVersionsResponse.ApiVersion] {

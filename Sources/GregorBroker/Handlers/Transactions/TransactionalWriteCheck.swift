@@ -31,6 +31,12 @@ enum TransactionalWriteCheck {
         log: PartitionLog?, addPartition: Bool
     ) async -> Outcome {
         guard addPartition || broker.config.transactionPartitionVerification else { return .proceed(nil) }
+        // In a cluster the coordinator may be another broker, which Kafka's leader asks with
+        // AddPartitionsToTxn (verify only); Gregor verifies only with a coordinator on this
+        // broker and otherwise writes as Kafka does with verification disabled. Transaction
+        // version 2 is not finalized in a cluster (ApiVersionsHandler), so clients add their
+        // partitions themselves there.
+        if !addPartition, !broker.coordinatesTransactions(of: transactionalId) { return .proceed(nil) }
         let verification = log?.beginVerification(producerId: producerId, epoch: epoch, now: broker.clock())
         if let verification, verification.token == nil { return .proceed(verification) }
         var code: ErrorCode
