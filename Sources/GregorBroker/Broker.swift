@@ -62,13 +62,14 @@ public final class Broker: Sendable {
         self.acls = try config.authorizer.map { try AclStore(directory: config.logDirs[0], settings: $0) }
         self.metadata = try ClusterMetadataStore(directory: config.logDirs[0], logDirs: config.logDirs, nodeId: config.nodeId,
                                                  clusterId: config.clusterId)
-        self.cluster = config.cluster.map {
+        let cluster = config.cluster.map {
             ClusterMember(
                 nodeId: config.nodeId, settings: $0,
                 defaults: .init(partitions: config.numPartitions, replicationFactor: config.defaultReplicationFactor,
                                 uncleanLeaderElection: config.uncleanLeaderElection),
                 logger: logger)
         }
+        self.cluster = cluster
         self.telemetry = Mutex(ClientTelemetry(subscriptions: ClientMetricsSubscriptions(stored: metadata.clientMetricsSubscriptions)))
         self.logs = LogManager(logDirs: config.logDirs, highWatermarkMode: config.cluster == nil ? .logEnd : .replicated, logger: logger, clock: clock)
         self.producerIds = config.cluster == nil ? try ProducerIdBlocks(directory: config.logDirs[0]) : ProducerIdBlocks(granted: ())
@@ -90,7 +91,9 @@ public final class Broker: Sendable {
         self.groupCoordinator = GroupCoordinator(
             config: config.classicGroupConfig, clock: SystemCoordinatorClock(now: clock), consumerConfig: config.consumerGroupConfig,
             offsets: offsetsConfig,
-            log: StorageCoordinatorLog(logManager: logs, config: offsetsConfig.logConfig, logger: logger) { [metadata, logs, defaults, offsetsConfig] in
+            log: StorageCoordinatorLog(
+                logManager: logs, config: offsetsConfig.logConfig, logger: logger, replication: Broker.coordinatorReplication(cluster, logs, config)
+            ) { [metadata, logs, defaults, offsetsConfig] in
                 // The topic's metadata comes with its first record, as Kafka creates it on first use.
                 try Broker.ensureOffsetsTopic(offsetsConfig, metadata: metadata, logs: logs, defaults: defaults)
             },
@@ -103,7 +106,8 @@ public final class Broker: Sendable {
         self.transactions = TransactionCoordinator(
             config: config.transactions, numPartitions: transactionPartitions,
             log: StorageCoordinatorLog(
-                logManager: logs, config: Self.transactionStateLogConfig(config), logger: logger
+                logManager: logs, config: Self.transactionStateLogConfig(config), logger: logger,
+                replication: Broker.coordinatorReplication(cluster, logs, config)
             ) { [metadata, logs, defaults, config, transactionPartitions] in
                 try Broker.ensureInternalTopic(
                     TransactionCoordinator.topic, partitions: transactionPartitions, configs: Self.transactionStateTopicConfigs(config),

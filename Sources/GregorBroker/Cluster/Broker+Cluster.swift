@@ -96,3 +96,26 @@ extension Broker {
         return results
     }
 }
+
+extension Broker {
+    /// In a cluster, the coordinators' internal partitions are replicated like any other: their
+    /// batches carry the leader epoch, and a coordinator answers a write only once the ISR holds
+    /// it (Kafka's CoordinatorRuntime completes writes at the high watermark), so an
+    /// acknowledged offset commit or transaction state survives a failover.
+    static func coordinatorReplication(_ cluster: ClusterMember?, _ logs: LogManager, _ config: BrokerConfig) -> CoordinatorReplication? {
+        guard let cluster else { return nil }
+        return CoordinatorReplication(
+            leaderEpoch: { tp in
+                if case .leader(let leader) = cluster.replicas.leaderCheck(tp) { return leader.leaderEpoch }
+                return 0
+            },
+            awaitReplicated: { tp, offset throws(CoordinatorError) in
+                guard let log = logs.log(tp) else { throw .notCoordinator }
+                cluster.replicas.leaderAppended(tp, log: log, minInsyncReplicas: config.minInsyncReplicas, now: Broker.wallClock())
+                let deadline = ContinuousClock.now + .seconds(30)
+                let code = await cluster.replicas.awaitReplication(
+                    tp, log: log, requiredOffset: offset, minInsyncReplicas: 1, deadline: deadline)
+                if code != .none { throw .notCoordinator }
+            })
+    }
+}

@@ -16,9 +16,17 @@ public protocol CoordinatorLog: Sendable {
     /// Appends a transaction's commit or abort marker; returns its offset.
     func appendMarker(_ partition: TopicPartition, _ producer: CoordinatorProducer, committed: Bool, coordinatorEpoch: Int32, now: Int64)
         throws -> Int64
+    /// Returns once the partition's in-sync replicas hold everything below `offset`: a
+    /// coordinator answers only writes that survive a failover (Kafka's CoordinatorRuntime
+    /// completes a write when the high watermark passes it). Throws when this broker stops
+    /// leading the partition first.
+    func awaitReplicated(_ partition: TopicPartition, upTo offset: Int64) async throws(CoordinatorError)
 }
 
 extension CoordinatorLog {
+    /// A log with no replicas: everything written is as replicated as it gets.
+    public func awaitReplicated(_ partition: TopicPartition, upTo offset: Int64) async throws(CoordinatorError) {}
+
     /// Appends non-transactional records.
     public func append(_ partition: TopicPartition, _ records: [CoordinatorRecordBytes], now: Int64) throws -> Int64 {
         try append(partition, records, now: now, producer: nil)
@@ -80,15 +88,24 @@ public struct StorageCoordinatorLog: CoordinatorLog {
     /// Runs before the first append to a partition that does not exist yet: the broker creates
     /// the internal topic's metadata there.
     let prepare: (@Sendable () throws -> Void)?
+    /// In a cluster, how the broker replicates: the leader epoch to stamp into each batch, and
+    /// the wait for the in-sync replicas.
+    let replication: CoordinatorReplication?
 
     /// Bytes read per step of a load.
     static let loadChunkBytes = 1 << 20
 
-    public init(logManager: LogManager, config: LogConfig, logger: Logger, prepare: (@Sendable () throws -> Void)? = nil) {
+    public init(logManager: LogManager, config: LogConfig, logger: Logger, replication: CoordinatorReplication? = nil,
+                prepare: (@Sendable () throws -> Void)? = nil) {
         self.logManager = logManager
         self.config = config
         self.logger = logger
+        self.replication = replication
         self.prepare = prepare
+    }
+
+    public func awaitReplicated(_ partition: TopicPartition, upTo offset: Int64) async throws(CoordinatorError) {
+        try await replication?.awaitReplicated(partition, offset)
     }
 
     public func forEachBatch(_ partition: TopicPartition, _ body: (CoordinatorBatch) throws -> Void) throws {
@@ -141,20 +158,38 @@ public struct StorageCoordinatorLog: CoordinatorLog {
         // Kafka's coordinators write transactional records without a sequence.
         var builder = RecordBatchBuilder(producerId: producer?.id ?? -1, producerEpoch: producer?.epoch ?? -1, isTransactional: producer != nil)
         for r in records { builder.append(timestamp: now, key: r.key, value: r.value) }
-        guard let producer else { return try log.append(try builder.build(), now: now).firstOffset }
+        let epoch = replication?.leaderEpoch(partition) ?? 0
+        guard let producer else { return try log.append(try builder.build(), now: now, leaderEpoch: epoch).firstOffset }
         return try log.appendTransactional(
-            try builder.build(), producerId: producer.id, epoch: producer.epoch, verification: producer.verification, now: now).firstOffset
+            try builder.build(), producerId: producer.id, epoch: producer.epoch, verification: producer.verification, now: now,
+            leaderEpoch: epoch).firstOffset
     }
 
     public func appendMarker(_ partition: TopicPartition, _ producer: CoordinatorProducer, committed: Bool, coordinatorEpoch: Int32, now: Int64)
         throws -> Int64
     {
         try log(partition).appendMarker(
-            producerId: producer.id, producerEpoch: producer.epoch, committed: committed, coordinatorEpoch: coordinatorEpoch, now: now)
+            producerId: producer.id, producerEpoch: producer.epoch, committed: committed, coordinatorEpoch: coordinatorEpoch, now: now,
+            leaderEpoch: replication?.leaderEpoch(partition) ?? 0)
     }
 
     func log(_ partition: TopicPartition) throws -> PartitionLog {
         if logManager.log(partition) == nil { try prepare?() }
         return try logManager.log(partition) ?? logManager.getOrCreate(partition, config: config)
+    }
+}
+
+/// A coordinator's internal partition as a replicated partition's leader sees it.
+public struct CoordinatorReplication: Sendable {
+    /// The epoch this broker leads the partition at.
+    public var leaderEpoch: @Sendable (TopicPartition) -> Int32
+    /// Returns once the in-sync replicas hold everything below the offset; throws when the
+    /// leadership is lost first.
+    public var awaitReplicated: @Sendable (TopicPartition, Int64) async throws(CoordinatorError) -> Void
+
+    public init(leaderEpoch: @escaping @Sendable (TopicPartition) -> Int32,
+                awaitReplicated: @escaping @Sendable (TopicPartition, Int64) async throws(CoordinatorError) -> Void) {
+        self.leaderEpoch = leaderEpoch
+        self.awaitReplicated = awaitReplicated
     }
 }

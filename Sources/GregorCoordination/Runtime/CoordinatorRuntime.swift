@@ -76,7 +76,9 @@ public final class CoordinatorRuntime<Shard: CoordinatorShard>: Sendable {
     public func write<Response: Sendable>(
         _ partition: Int32, _ operation: @escaping @Sendable (inout Shard, Int64) -> CoordinatorResult<Shard, Response>
     ) async throws(CoordinatorError) -> Response {
-        try await onExecutor { () throws(CoordinatorError) in try self.writeNow(partition, operation) }
+        let (response, end) = try await onExecutor { () throws(CoordinatorError) in try self.writeRecording(partition, nil, operation) }
+        if let end { try await log.awaitReplicated(TopicPartition(topic, partition), upTo: end) }
+        return response
     }
 
     /// ``write(_:_:)`` on the calling thread, for callers already on an I/O thread. `now`, if
@@ -84,20 +86,28 @@ public final class CoordinatorRuntime<Shard: CoordinatorShard>: Sendable {
     public func writeNow<Response>(
         _ partition: Int32, now: Int64? = nil, _ operation: (inout Shard, Int64) -> CoordinatorResult<Shard, Response>
     ) throws(CoordinatorError) -> Response {
+        try writeRecording(partition, now, operation).0
+    }
+
+    /// ``writeNow(_:now:_:)``, with the log end offset after its records (nil when it wrote none).
+    func writeRecording<Response>(
+        _ partition: Int32, _ now: Int64?, _ operation: (inout Shard, Int64) -> CoordinatorResult<Shard, Response>
+    ) throws(CoordinatorError) -> (Response, Int64?) {
         let slot = try slot(partition)
-        let outcome = try slot.state.withLock { (state: inout Slot.State) throws(CoordinatorError) -> (Result<Response, CoordinatorError>, [Shard.Event]) in
+        let outcome = try slot.state.withLock { (state: inout Slot.State) throws(CoordinatorError) -> (Result<(Response, Int64?), CoordinatorError>, [Shard.Event]) in
             try Self.checkActive(state)
             let now = now ?? clock.now()
             let result = operation(&state.shard, now)
             defer { rearm(slot, &state) }
+            let end: Int64?
             do throws(CoordinatorError) {
-                try commit(result, slot.partition, &state, now: now)
+                end = try commit(result, slot.partition, &state, now: now)
             } catch {
                 guard result.deliverEventsIfWriteFails else { return (.failure(error), []) }
                 Self.apply(result.timers, to: &state.timers)
                 return (.failure(error), result.events)
             }
-            return (.success(result.response), result.events)
+            return (.success((result.response, end)), result.events)
         }
         if !outcome.1.isEmpty { deliver(outcome.1) }
         return try outcome.0.get()
@@ -109,19 +119,22 @@ public final class CoordinatorRuntime<Shard: CoordinatorShard>: Sendable {
     public func writeMarker(
         _ partition: Int32, producer: CoordinatorProducer, committed: Bool, coordinatorEpoch: Int32
     ) async throws(CoordinatorError) {
-        try await onExecutor { () throws(CoordinatorError) in
+        let end = try await onExecutor { () throws(CoordinatorError) -> Int64 in
             let slot = try self.slot(partition)
-            try slot.state.withLock { (state: inout Slot.State) throws(CoordinatorError) in
+            return try slot.state.withLock { (state: inout Slot.State) throws(CoordinatorError) -> Int64 in
                 try Self.checkActive(state)
+                let offset: Int64
                 do {
-                    _ = try self.log.appendMarker(slot.partition, producer, committed: committed, coordinatorEpoch: coordinatorEpoch,
-                                                  now: self.clock.now())
+                    offset = try self.log.appendMarker(slot.partition, producer, committed: committed, coordinatorEpoch: coordinatorEpoch,
+                                                       now: self.clock.now())
                 } catch {
                     throw .failed(error)
                 }
                 state.shard.replayEndTransaction(producerId: producer.id, producerEpoch: producer.epoch, committed: committed)
+                return offset + 1
             }
         }
+        try await log.awaitReplicated(TopicPartition(topic, partition), upTo: end)
     }
 
     /// Reads the partition's shard as the last written operation left it.
@@ -145,9 +158,11 @@ public final class CoordinatorRuntime<Shard: CoordinatorShard>: Sendable {
 
     /// Writes a result's records, replays them, applies its timer changes. On a failed write
     /// nothing is replayed and the timers stay as they were.
+    @discardableResult
     func commit<Response>(
         _ result: CoordinatorResult<Shard, Response>, _ partition: TopicPartition, _ state: inout Slot.State, now: Int64
-    ) throws(CoordinatorError) {
+    ) throws(CoordinatorError) -> Int64? {
+        var end: Int64?
         if !result.records.isEmpty {
             let bytes: [CoordinatorRecordBytes]
             let first: Int64
@@ -166,8 +181,10 @@ public final class CoordinatorRuntime<Shard: CoordinatorShard>: Sendable {
                 state.shard.replay(record, offset: first + Int64(i), producerId: result.producer?.id ?? -1,
                                    producerEpoch: result.producer?.epoch ?? -1)
             }
+            end = first + Int64(result.records.count)
         }
         Self.apply(result.timers, to: &state.timers)
+        return end
     }
 
     static func apply(_ changes: [CoordinatorTimerChange], to timers: inout [String: Int64]) {
