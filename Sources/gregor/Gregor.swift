@@ -10,7 +10,7 @@ struct Gregor: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "gregor",
         abstract: "A Kafka-compatible event-streaming broker.",
-        subcommands: [Serve.self, ApiVersionsTable.self, Topics.self, Cluster.self, Produce.self, Consume.self, Groups.self, Users.self, Acls.self, Quotas.self, Transactions.self, DevCerts.self],
+        subcommands: [Serve.self, ApiVersionsTable.self, Topics.self, Partitions.self, Cluster.self, Produce.self, Consume.self, Groups.self, Users.self, Acls.self, Quotas.self, Transactions.self, DevCerts.self],
         defaultSubcommand: Serve.self
     )
 }

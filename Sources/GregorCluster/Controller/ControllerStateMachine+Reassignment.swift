@@ -21,7 +21,12 @@ extension ControllerStateMachine {
     ///
     /// Cancelling takes the adding replicas back out; if that empties the ISR the first remaining
     /// replica is put back into it alone, which Kafka allows only where unclean election is.
-    public mutating func reassign(_ key: PartitionKey, to target: [Int32]?) -> Result<[ControllerWrite], ControllerFailure> {
+    ///
+    /// With `allowReplicationFactorChange` false (KIP-860) the target must have as many replicas
+    /// as the partition has, or is heading for while a move is under way.
+    public mutating func reassign(_ key: PartitionKey, to target: [Int32]?, allowReplicationFactorChange: Bool = true)
+        -> Result<[ControllerWrite], ControllerFailure>
+    {
         guard image.topics[key.topic] != nil else {
             return .failure(ControllerFailure(.unknownTopicOrPartition, "Unable to find a topic named \(key.topic)."))
         }
@@ -31,6 +36,13 @@ extension ControllerStateMachine {
         var change = PartitionChange(state, isAcceptableLeader: image.isActive)
         if let target {
             if let failure = validateManualAssignment(target, replicationFactor: nil) { return .failure(failure) }
+            if !allowReplicationFactorChange {
+                // ReplicationControlManager.validatePartitionReplicationFactorUnchanged.
+                let current = Set(state.replicas).union(state.addingReplicas).subtracting(state.removingReplicas).count
+                if current != target.count {
+                    return .failure(ControllerFailure(.invalidReplicationFactor, "The replication factor is changed from \(current) to \(target.count)"))
+                }
+            }
             let move = Reassignment.start(current: state.replicas, target: target)
             change.targetReplicas = move.replicas
             // Kafka keeps an earlier move's lists where the new one has nothing to add or remove.

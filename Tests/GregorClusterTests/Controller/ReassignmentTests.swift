@@ -72,4 +72,19 @@ import Testing
         #expect(machine.reassign(PartitionKey("u", 0), to: [1]) == .failure(ControllerFailure(.unknownTopicOrPartition,
             "Unable to find a topic named u.")))
     }
+
+    /// KIP-860: the count compared is the partition's replicas, or while moving, the ones it is
+    /// heading for (replicas and adding, less removing).
+    @Test func aReplicationFactorChangeIsRefusedWhenDisallowed() throws {
+        var machine = controller(brokers: [1, 2, 3, 4], partitions: [
+            state([1, 2, 3], isr: [1, 2, 3], leader: 1),
+            state([4, 2, 3, 1], isr: [1, 2, 3], leader: 1, partitionEpoch: 1, adding: [4], removing: [1]),
+        ])
+        #expect(machine.reassign(t0, to: [1, 2], allowReplicationFactorChange: false) == .failure(ControllerFailure(
+            .invalidReplicationFactor, "The replication factor is changed from 3 to 2")))
+        #expect(machine.reassign(PartitionKey("t", 1), to: [4, 2, 3, 1], allowReplicationFactorChange: false) == .failure(ControllerFailure(
+            .invalidReplicationFactor, "The replication factor is changed from 3 to 4")))
+        #expect(try machine.reassign(t0, to: [3, 2, 1], allowReplicationFactorChange: false).get().count == 1)
+        #expect(try machine.reassign(t0, to: [1, 2], allowReplicationFactorChange: true).get().count == 1)
+    }
 }
