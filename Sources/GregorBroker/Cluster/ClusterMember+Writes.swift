@@ -40,7 +40,12 @@ extension ClusterMember {
         guard !writes.isEmpty else { return .success(()) }
         var compares: [EtcdCompare] = []
         var ops: [EtcdOp] = []
-        let revisions = state.withLock { $0.revisions }
+        // The revisions and the image from one moment: a change is made only against the very
+        // state it was decided on.
+        let (revisions, image) = state.withLock { ($0.revisions, $0.image) }
+        for case .updatePartition(let key, _, let expected) in writes where image.partitions[key]?.partitionEpoch != expected {
+            return .failure(ControllerFailure(.notController, "partition \(key) changed meanwhile"))
+        }
         let encoder = JSONEncoder.sorted
         do {
             if let controller { compares.append(.value(key: keys.controller, equals: Array(try encoder.encode(controller)))) }
@@ -83,22 +88,24 @@ extension ClusterMember {
         }
     }
 
-    /// A leader's ISR change (Kafka's AlterPartition), made by the leader itself with a
-    /// compare-and-swap: the controller is not in the way of the write path.
+    /// A leader's ISR change: Kafka's AlterPartition, decided by the controller's rules on this
+    /// broker's view (the epochs, KIP-841's eligibility, and the completion of a reassignment
+    /// whose new replicas have joined the ISR, KIP-455) and written by the leader itself with a
+    /// compare-and-swap, so the controller is not in the way of the write path.
     func propose(_ change: ReplicaManager.IsrChange) {
         Task {
             let key = PartitionKey(change.partition.topic, change.partition.partition)
-            let image = self.image
-            guard let current = image.partitions[key], current.partitionEpoch == change.expectedPartitionEpoch,
-                  current.leaderEpoch == change.state.leaderEpoch, current.leader == nodeId
-            else {
+            var machine = ControllerStateMachine(image: image, config: controllerConfig, seed: 0)
+            let outcome = machine.alterPartition(IsrChangeRequest(
+                brokerId: nodeId, partition: key, leaderEpoch: change.state.leaderEpoch, partitionEpoch: change.expectedPartitionEpoch,
+                newIsr: change.state.isr))
+            guard outcome.error == .none || outcome.error == .newLeaderElected, !outcome.writes.isEmpty else {
+                if outcome.error != .none { logger.debug("\(change.partition): ISR change \(change.state.isr) refused: \(outcome.error)") }
                 replicas.isrChangeFailed(change.partition)
                 return
             }
-            let proposed = change.state
-            let write = ControllerWrite.updatePartition(key, proposed, expectedPartitionEpoch: current.partitionEpoch)
-            if case .success = await execute([write]) {
-                logger.info("\(change.partition): ISR \(current.isr) -> \(proposed.isr) at partition epoch \(proposed.partitionEpoch)")
+            if case .success = await execute(outcome.writes) {
+                logger.info("\(change.partition): ISR -> \(outcome.state?.isr ?? change.state.isr) at partition epoch \(outcome.state?.partitionEpoch ?? -1)")
             } else {
                 replicas.isrChangeFailed(change.partition)
             }

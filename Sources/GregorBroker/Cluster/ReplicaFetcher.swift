@@ -148,14 +148,19 @@ final class ReplicaFetcher: Sendable {
             }
             request.topics.append(t)
         }
+        let fetchOffsets = logs.mapValues(\.logEndOffset)
         let response = try await client.send(request, version: version)
         if response.errorCode != 0 { throw ReplicationError("Fetch from broker \(leaderId): error \(response.errorCode)") }
         let now = Broker.wallClock()
+        // AbstractFetcherThread.processFetchRequest: an answer for a partition no longer followed
+        // on this leader at this epoch, or whose log moved meanwhile (truncated), is dropped: a
+        // paused old leader's late answer must not reach the new epoch's log.
+        let current = source.partitions()
         for t in response.responses {
             let name = t.topic.isEmpty ? logs.keys.first { source.topicId($0.topic) == t.topicId }?.topic ?? "" : t.topic
             for p in t.partitions {
                 let tp = TopicPartition(name, p.partitionIndex)
-                guard let log = logs[tp] else { continue }
+                guard let log = logs[tp], current[tp] == partitions[tp], log.logEndOffset == fetchOffsets[tp] else { continue }
                 do {
                     try apply(p, to: log, tp, now: now)
                 } catch {
