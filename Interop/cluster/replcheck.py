@@ -218,9 +218,17 @@ class Broker:
         self.args = [binary, "serve"] + [a for k, v in settings.items() for a in ("--override", f"{k}={v}")]
         self.proc = None
         self.paused = False
+        self.exits = []  # the exit codes of the times it exited without being killed
 
     def up(self):
         return self.proc is not None and self.proc.poll() is None
+
+    def check_alive(self):
+        """Notes an exit nobody asked for (a crash) and starts the broker again."""
+        if self.proc is not None and self.proc.poll() is not None:
+            self.exits.append(self.proc.returncode)
+            log(f"broker {self.node} exited by itself with {self.proc.returncode}; starting it again")
+            self.start()
 
     def start(self, timeout=60):
         with open(self.log, "a") as f:
@@ -532,6 +540,8 @@ def one_run(args, k, rng):
         end = time.monotonic() + args.seconds
         time.sleep(rng.uniform(2, 4))
         while time.monotonic() < end - 2:
+            for b in brokers.values():
+                b.check_alive()
             if rng.random() < 0.5:
                 state = partition_leaders(client, TOPIC)
                 leader = state.get(PROBE_PARTITION, (-1, []))[0] if state else -1
@@ -559,8 +569,7 @@ def one_run(args, k, rng):
         # Heal, let the producers finish, and let the consumer catch up.
         for b in brokers.values():
             b.resume()
-            if not b.up():
-                b.start()
+            b.check_alive()
         for kind, _, proc in clients:
             if kind == "producer":
                 try:
@@ -578,6 +587,8 @@ def one_run(args, k, rng):
         except RuntimeError as e:
             log(f"run {k}: {e}: {partition_leaders(client, TOPIC)}")
         time.sleep(3)
+        for b in brokers.values():
+            b.check_alive()
         for kind, _, proc in clients:
             if kind == "consumer":
                 proc.terminate()
@@ -601,6 +612,9 @@ def one_run(args, k, rng):
         probe_acks, _ = parse_producer(f"{work}/producer-2.log")
         counts, problems = check(acks, reads, backwards, final, ends)
         counts.update(failed_sends=nacks, leader_kills=len(kills), pauses=pauses, high_watermarks=ends)
+        for n, b in brokers.items():
+            if b.exits:
+                problems.append(f"broker {n} exited by itself {len(b.exits)} times (codes {b.exits}): see {b.log}")
         for p in range(PARTITIONS):
             replicas = {n: batches_on_disk(b.data, TOPIC, p) for n, b in brokers.items()}
             diverged = replica_divergence(replicas, ends.get(p, 0))
