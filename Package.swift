@@ -70,7 +70,7 @@ let package = Package(
         .target(
             name: "GregorBroker",
             dependencies: [
-                "KafkaProtocol", "GregorStorage", "GregorCoordination", "GregorCluster", "CCyrusSasl",
+                "KafkaProtocol", "GregorStorage", "GregorCoordination", "GregorCluster", "GregorClient", "CCyrusSasl",
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
                 .product(name: "NIOSSL", package: "swift-nio-ssl"),

@@ -36,6 +36,9 @@ public final class Broker: Sendable {
     let clientQuotas: ClientQuotas
     /// Client metrics subscriptions and the client instances asking for them (KIP-714).
     let telemetry: Mutex<ClientTelemetry>
+    /// This broker's membership of a cluster kept in etcd (`metadata.store`); nil for a
+    /// broker that is its own cluster.
+    let cluster: ClusterMember?
 
     public init(config: BrokerConfig, logger: Logger, clock: @escaping @Sendable () -> Int64 = Broker.wallClock) throws {
         self.config = config
@@ -59,9 +62,16 @@ public final class Broker: Sendable {
         self.acls = try config.authorizer.map { try AclStore(directory: config.logDirs[0], settings: $0) }
         self.metadata = try ClusterMetadataStore(directory: config.logDirs[0], logDirs: config.logDirs, nodeId: config.nodeId,
                                                  clusterId: config.clusterId)
+        self.cluster = config.cluster.map {
+            ClusterMember(
+                nodeId: config.nodeId, settings: $0,
+                defaults: .init(partitions: config.numPartitions, replicationFactor: config.defaultReplicationFactor,
+                                uncleanLeaderElection: config.uncleanLeaderElection),
+                logger: logger)
+        }
         self.telemetry = Mutex(ClientTelemetry(subscriptions: ClientMetricsSubscriptions(stored: metadata.clientMetricsSubscriptions)))
-        self.logs = LogManager(logDirs: config.logDirs, logger: logger, clock: clock)
-        self.producerIds = try ProducerIdBlocks(directory: config.logDirs[0])
+        self.logs = LogManager(logDirs: config.logDirs, highWatermarkMode: config.cluster == nil ? .logEnd : .replicated, logger: logger, clock: clock)
+        self.producerIds = config.cluster == nil ? try ProducerIdBlocks(directory: config.logDirs[0]) : ProducerIdBlocks(granted: ())
         let metadata = self.metadata
         let defaults = config.logDefaults
         let logs = self.logs
@@ -103,9 +113,13 @@ public final class Broker: Sendable {
             newProducerId: { try producerIds.next() })
         self.io = io
         io.start()
-        try offsets.load()
         transactions.setMarkerWriter(TransactionMarkers.writer(self))
-        try transactions.loadAll()
+        // In a cluster a coordinator loads a shard when it becomes the leader of the shard's
+        // partition (Broker+Cluster); alone, this broker leads every one.
+        if config.cluster == nil {
+            try offsets.load()
+            try transactions.loadAll()
+        }
     }
 
     /// The advertised endpoints, as the server resolved them when it bound its listeners.
@@ -238,9 +252,17 @@ public final class Broker: Sendable {
     }
 
     /// The partition's log, if the topic and partition exist.
+    /// In a cluster, only a replica of the partition has its log.
     func log(_ topic: String, _ partition: Int32) -> PartitionLog? {
-        guard let t = metadata.topic(topic), partition >= 0, partition < t.partitionCount else { return nil }
+        guard hasPartition(topic, partition) else { return nil }
+        if let cluster, cluster.partition(TopicPartition(topic, partition))?.replicas.contains(config.nodeId) != true { return nil }
         return try? logs.getOrCreate(TopicPartition(topic, partition), config: logConfig(for: topic))
+    }
+
+    /// Whether the topic exists and has this partition.
+    func hasPartition(_ topic: String, _ partition: Int32) -> Bool {
+        guard let t = metadata.topic(topic) else { return false }
+        return partition >= 0 && partition < t.partitionCount
     }
 
     /// Flushes and closes every log (SIGTERM).

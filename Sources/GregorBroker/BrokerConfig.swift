@@ -80,6 +80,15 @@ public struct BrokerConfig: Sendable {
     public var transactionStateSegmentBytes: Int64 = 104_857_600
     /// `transaction.partition.verification.enable` (KIP-890 part 1).
     public var transactionPartitionVerification = true
+    /// `metadata.store` and the replication keys: nil for a broker that is its own cluster.
+    public var cluster: ClusterSettings?
+    /// `offsets.topic.replication.factor` and `transaction.state.log.replication.factor`.
+    public var offsetsTopicReplicationFactor: Int16 = 3
+    public var transactionStateReplicationFactor: Int16 = 3
+    /// `min.insync.replicas`: the broker default of the topic key.
+    public var minInsyncReplicas: Int32 = 1
+    /// `unclean.leader.election.enable`: the broker default of the topic key.
+    public var uncleanLeaderElection = false
     /// `producer.id.expiration.ms` (KIP-854).
     public var producerIdExpirationMs: Int64 = 86_400_000
 

@@ -18,9 +18,16 @@ public struct BrokerService: Service {
     }
 
     public func run() async throws {
+        var config = config
+        if let cluster = config.cluster {
+            config.clusterId = try await ClusterMember.clusterId(cluster, proposed: config.clusterId, logger: logger)
+        }
         let broker = try Broker(config: config, logger: logger)
         let server = BrokerServer(broker: broker, logger: logger)
         let channels = try await server.start()
+        if let cluster = broker.cluster {
+            try await cluster.start(broker: broker, endpoints: broker.registeredEndpoints)
+        }
         let addresses = channels.compactMap(\.localAddress)
         print("gregor: node \(config.nodeId) listening on \(addresses.map(\.description).joined(separator: ", ")), advertising \(broker.advertised.map(\.description).joined(separator: ", ")), cluster id \(broker.metadata.clusterId), data in \(config.logDirs.joined(separator: ","))")
         fflush(nil)
@@ -38,6 +45,7 @@ public struct BrokerService: Service {
         } onGracefulShutdown: {
             logger.info("shutting down")
         }
+        await broker.cluster?.stop()
         try await server.shutdown(closing: channels)
         logger.info("logs flushed; stopped")
     }

@@ -81,6 +81,7 @@ public struct ServerProperties {
             l.cleanupPolicy = p
         }
         if let v = raw("cluster.id") { c.clusterId = v }
+        try configureCluster(&c)
         // Kafka's GroupCoordinatorConfig: plain ints, except group.max.size (at least 1).
         if let v = try int32("group.initial.rebalance.delay.ms") { c.groupInitialRebalanceDelayMs = v }
         if let v = try int32("group.min.session.timeout.ms") { c.groupMinSessionTimeoutMs = v }

@@ -105,6 +105,7 @@ extension ProduceRequest: ClientRequest {
     public static var clientVersions: ClosedRange<Int16> { validVersions.lowerBound...12 }
 }
 extension FetchRequest: ClientRequest { public typealias Response = FetchResponse }
+extension OffsetForLeaderEpochRequest: ClientRequest { public typealias Response = OffsetForLeaderEpochResponse }
 
 /// A connection to one broker after ApiVersions: each request goes at the highest version both
 /// this codec and the broker support.

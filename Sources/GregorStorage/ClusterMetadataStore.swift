@@ -396,7 +396,7 @@ public final class ClusterMetadataStore: Sendable {
 
     /// Kafka's `Uuid.randomUuid()`: never an id whose text starts with '-' (command lines would
     /// take it for an option).
-    static func randomId() -> KafkaUUID {
+    public static func randomId() -> KafkaUUID {
         while true {
             let id = KafkaUUID.random()
             if !id.description.hasPrefix("-") { return id }

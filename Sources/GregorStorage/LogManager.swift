@@ -8,9 +8,13 @@ public final class LogManager: Sendable {
     public static let cleanShutdownFile = ".kafka_cleanshutdown"
     public static let recoveryPointFile = "recovery-point-offset-checkpoint"
     public static let logStartFile = "log-start-offset-checkpoint"
+    /// Each partition's high watermark, as Kafka's `ReplicaManager` checkpoints it.
+    public static let highWatermarkFile = "replication-offset-checkpoint"
 
     public let logDirs: [String]
     public let cache: FileCache
+    /// Who moves the high watermark of every partition: appends (the only replica) or replication.
+    public let highWatermarkMode: HighWatermarkMode
     let logger: Logger
     let clock: @Sendable () -> Int64
     /// Compacts logs whose `cleanup.policy` includes `compact`, during `maintenance()`.
@@ -26,9 +30,15 @@ public final class LogManager: Sendable {
     private let lastProducerExpiry = Atomic<Int64>(0)
 
     /// - Parameters:
+    ///   - highWatermarkMode: `.replicated` in a cluster, where a restart takes each high
+    ///     watermark from `replication-offset-checkpoint`.
     ///   - clock: milliseconds since the epoch; injected so tests control time.
-    public init(logDirs: [String], fileCacheCapacity: Int = 4096, logger: Logger, clock: @escaping @Sendable () -> Int64) {
+    public init(
+        logDirs: [String], fileCacheCapacity: Int = 4096, highWatermarkMode: HighWatermarkMode = .logEnd, logger: Logger,
+        clock: @escaping @Sendable () -> Int64
+    ) {
         self.logDirs = logDirs
+        self.highWatermarkMode = highWatermarkMode
         self.cache = FileCache(capacity: fileCacheCapacity)
         self.logger = logger
         self.clock = clock
@@ -46,6 +56,7 @@ public final class LogManager: Sendable {
             let clean = FS.exists(marker)
             let recovery = OffsetCheckpoint.read(dir + "/" + Self.recoveryPointFile)
             let starts = OffsetCheckpoint.read(dir + "/" + Self.logStartFile)
+            let highWatermarks = OffsetCheckpoint.read(dir + "/" + Self.highWatermarkFile)
             for name in try FS.list(dir) {
                 if name.hasSuffix("-delete") {
                     try FS.removeTree(dir + "/" + name)
@@ -54,7 +65,8 @@ public final class LogManager: Sendable {
                 guard let tp = TopicPartition(directoryName: name) else { continue }
                 let (log, report) = try PartitionLog.open(
                     tp, directory: dir + "/" + name, config: config(tp), cache: cache, logger: logger,
-                    recoveryPoint: recovery[tp], logStartOffset: starts[tp], cleanShutdown: clean, now: clock())
+                    recoveryPoint: recovery[tp], logStartOffset: starts[tp], cleanShutdown: clean,
+                    highWatermarkMode: highWatermarkMode, highWatermark: highWatermarks[tp], now: clock())
                 logs.withLock { $0[tp] = (log, dir) }
                 creationOrDeletion.withLock { $0[dir, default: 0] += 1 }
                 reports.append(report)
@@ -76,7 +88,7 @@ public final class LogManager: Sendable {
             if let existing = log(tp) { return existing }
             let dir = logDirs.min { (counts[$0] ?? 0) < (counts[$1] ?? 0) }!
             let (log, _) = try PartitionLog.open(tp, directory: dir + "/" + tp.directoryName, config: config, cache: cache,
-                                                 logger: logger, now: clock())
+                                                 logger: logger, highWatermarkMode: highWatermarkMode, now: clock())
             logs.withLock { $0[tp] = (log, dir) }
             counts[dir, default: 0] += 1
             return log
@@ -121,7 +133,8 @@ public final class LogManager: Sendable {
         try checkpoint()
     }
 
-    /// Writes each dir's recovery points and log start offsets.
+    /// Writes each dir's recovery points, log start offsets and high watermarks. The high
+    /// watermarks are written whatever the mode, so a broker that joins a cluster starts from them.
     public func checkpoint() throws(StorageError) {
         let all = logs.withLock { Array($0) }
         for dir in logDirs {
@@ -130,6 +143,8 @@ public final class LogManager: Sendable {
                                        to: dir + "/" + Self.recoveryPointFile)
             try OffsetCheckpoint.write(Dictionary(uniqueKeysWithValues: mine.map { ($0.key, $0.value.log.logStartOffset) }),
                                        to: dir + "/" + Self.logStartFile)
+            try OffsetCheckpoint.write(Dictionary(uniqueKeysWithValues: mine.map { ($0.key, $0.value.log.highWatermark) }),
+                                       to: dir + "/" + Self.highWatermarkFile)
         }
     }
 

@@ -138,20 +138,31 @@ extension PartitionLog {
             }
             headers.append(BatchHeader(
                 baseOffset: next, size: Int64(batch.sizeInBytes), lastOffset: next + Int64(batch.lastOffsetDelta),
-                maxTimestamp: maxTimestamp, magic: RecordBatch.magic))
+                maxTimestamp: maxTimestamp, magic: RecordBatch.magic, partitionLeaderEpoch: leaderEpoch))
             next += Int64(batch.lastOffsetDelta) + 1
         }
         guard !headers.isEmpty else { throw StorageError(.corruptRecord("no record batches")) }
-        try maybeRoll(&s, incomingBytes: Int64(buffer.readableBytes), lastOffset: next - 1, now: now)
-        try s.active.append(buffer, headers: headers)
-        let count = next - first
-        s.unflushedMessages += count
-        if s.firstUnflushedAt == nil { s.firstUnflushedAt = now }
-        if s.advanceHighWatermarkOnAppend { s.highWatermark = s.logEndOffset }
-        if s.unflushedMessages >= s.config.flushMessages { try Self.flush(&s) }
+        // UnifiedLog.append assigns the epoch stamped on the batches before writing them. Kafka's
+        // Partition always stamps its current epoch; an older one here is a caller's mistake (a
+        // default 0 in a cluster) and must not erase the newer epochs, as `assign` would.
+        if leaderEpoch > s.epochs.latestEpoch ?? -1 {
+            try Self.updateEpochs(&s, directory: directory) { $0.assign(epoch: leaderEpoch, startOffset: first) }
+        }
+        try writeBatches(&s, buffer, headers: headers, messages: next - first, now: now)
+        if s.highWatermarkMode == .logEnd { Self.setHighWatermark(&s, s.logEndOffset) }
         return AppendResult(
             firstOffset: first, lastOffset: next - 1, logAppendTime: s.config.logAppendTime ? now : -1,
-            logStartOffset: s.logStartOffset, recordCount: count)
+            logStartOffset: s.logStartOffset, recordCount: next - first)
+    }
+
+    /// Writes batches whose offsets are final: rolls first when due, counts them toward
+    /// `flush.messages` and fsyncs when that many are unflushed.
+    func writeBatches(_ s: inout State, _ buffer: ByteBuffer, headers: [BatchHeader], messages: Int64, now: Int64) throws(StorageError) {
+        try maybeRoll(&s, incomingBytes: Int64(buffer.readableBytes), lastOffset: headers[headers.count - 1].lastOffset, now: now)
+        try s.active.append(buffer, headers: headers)
+        s.unflushedMessages += messages
+        if s.firstUnflushedAt == nil { s.firstUnflushedAt = now }
+        if s.unflushedMessages >= s.config.flushMessages { try Self.flush(&s) }
     }
 
     /// Rolls when the active segment would pass `segment.bytes`, is older than `segment.ms`, has

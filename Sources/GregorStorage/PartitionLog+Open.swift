@@ -20,9 +20,13 @@ extension PartitionLog {
     /// Opens (or creates) the partition in `directory`. Unless the log dir was shut down cleanly,
     /// the segments from the one holding `recoveryPoint` on are validated batch by batch; the first
     /// bad batch and everything after it are truncated, and said so in the log.
+    /// Under `.replicated` the high watermark starts at `highWatermark` (the log dir's
+    /// `replication-offset-checkpoint`), else at the log start offset, as Kafka's `Partition`
+    /// starts one with no checkpoint from 0; under `.logEnd` it is the log end offset.
     public static func open(
         _ tp: TopicPartition, directory: String, config: LogConfig, cache: FileCache, logger: Logger,
-        recoveryPoint: Int64? = nil, logStartOffset: Int64? = nil, cleanShutdown: Bool = false, now: Int64
+        recoveryPoint: Int64? = nil, logStartOffset: Int64? = nil, cleanShutdown: Bool = false,
+        highWatermarkMode: HighWatermarkMode = .logEnd, highWatermark: Int64? = nil, now: Int64
     ) throws(StorageError) -> (PartitionLog, RecoveryReport) {
         try FS.mkdirs(directory)
         // Segments swapped in by a compaction a crash interrupted; their indexes are rebuilt.
@@ -39,6 +43,7 @@ extension PartitionLog {
         // The segment holding the recovery point, and all after it, may hold unflushed bytes.
         let firstToRecover = bases.last(where: { $0 <= checkpoint }) ?? bases.first ?? 0
         var segments: [Segment] = []
+        var recovered: Set<Int64> = []
         var corruptAt: Int?
         for (i, base) in bases.enumerated() {
             if corruptAt != nil {
@@ -49,7 +54,10 @@ extension PartitionLog {
             }
             let recover = (!cleanShutdown && base >= firstToRecover) || swapped.contains(base)
             let (segment, truncated) = try Segment.open(directory: directory, baseOffset: base, config: config, cache: cache, recover: recover)
-            if recover { report.segmentsRecovered += 1 }
+            if recover {
+                report.segmentsRecovered += 1
+                recovered.insert(base)
+            }
             if let previous = segments.last, segment.baseOffset < previous.nextOffset {
                 logger.warning("segment overlaps its predecessor; dropping it and what follows", metadata: ["path": "\(segment.log.path)"])
                 try segment.delete()
@@ -83,8 +91,11 @@ extension PartitionLog {
         // As Kafka's LogLoader: only a clean shutdown vouches that everything was fsynced. Recovered
         // bytes may still be only in the page cache; a recovery point past them, once checkpointed,
         // would let a machine crash skip their validation at the next start.
-        let recovered = cleanShutdown ? end : min(checkpoint, end)
-        var state = State(config: config, segments: segments, logStartOffset: start, highWatermark: end, recoveryPoint: recovered)
+        let recoveryPoint = cleanShutdown ? end : min(checkpoint, end)
+        let highWatermark = highWatermarkMode == .logEnd ? end : min(max(highWatermark ?? start, start), end)
+        var state = State(config: config, segments: segments, logStartOffset: start, highWatermark: highWatermark,
+                          recoveryPoint: recoveryPoint, highWatermarkMode: highWatermarkMode)
+        try loadLeaderEpochs(&state, directory: directory, recovered: recovered, logger: logger)
         report.producerBatchesReplayed = try loadProducerState(&state, directory: directory)
         return (PartitionLog(topicPartition: tp, directory: directory, cache: cache, logger: logger, state: state), report)
     }

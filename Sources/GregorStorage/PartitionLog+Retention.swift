@@ -32,6 +32,7 @@ extension PartitionLog {
                 deleted += 1
             }
             s.logStartOffset = max(s.logStartOffset, s.segments[0].baseOffset)
+            try logStartMoved(&s)
             if deleted > 0 {
                 logger.info("deleted \(deleted) segment(s) by retention", metadata: ["partition": "\(topicPartition)", "logStartOffset": "\(s.logStartOffset)"])
             }
@@ -44,35 +45,21 @@ extension PartitionLog {
     @discardableResult
     public func deleteRecords(before offset: Int64) throws(StorageError) -> Int64 {
         try state.withLock { (s: inout State) throws(StorageError) -> Int64 in
+            guard !s.closed else { throw StorageError(.closed, path: directory) }
             guard offset <= s.highWatermark, offset >= 0 else {
                 throw StorageError(.offsetOutOfRange(requested: offset, logStart: s.logStartOffset, logEnd: s.highWatermark))
             }
             s.logStartOffset = max(s.logStartOffset, offset)
+            try logStartMoved(&s)
             return s.logStartOffset
         }
     }
 
-    /// Removes every record at or after `offset` (a follower truncating to its leader).
-    public func truncate(to offset: Int64, now: Int64) throws(StorageError) {
-        try state.withLock { (s: inout State) throws(StorageError) in
-            guard !s.closed else { throw StorageError(.closed, path: directory) }
-            guard offset < s.logEndOffset else { return }
-            while s.segments.count > 1, s.active.baseOffset >= offset {
-                try s.active.delete()
-                s.segments.removeLast()
-            }
-            if s.active.baseOffset >= offset {
-                try s.active.delete()
-                s.segments[0] = try Segment.create(directory: directory, baseOffset: offset, config: s.config, cache: cache, now: now)
-            } else {
-                try s.active.truncate(to: offset)
-            }
-            s.highWatermark = min(s.highWatermark, s.logEndOffset)
-            s.recoveryPoint = min(s.recoveryPoint, s.logEndOffset)
-            s.logStartOffset = min(s.logStartOffset, s.logEndOffset)
-            // UnifiedLog.truncateTo: producer state is rebuilt from the snapshots at or below the
-            // new end (newer ones go) and the log after them.
-            _ = try Self.loadProducerState(&s, directory: directory)
-        }
+    /// What follows a move of the log start (`UnifiedLog.maybeIncrementLogStartOffset`): the
+    /// epoch covering it now starts there, and transactions whose marker is gone are forgotten.
+    func logStartMoved(_ s: inout State) throws(StorageError) {
+        let start = s.logStartOffset
+        try Self.updateEpochs(&s, directory: directory) { $0.truncateFromStart(start) }
+        s.producers.onLogStartOffsetIncremented(start)
     }
 }

@@ -29,9 +29,9 @@ extension PartitionLog {
 
     /// A coordinator's transactional records (a TxnOffsetCommit's offsets): checked against the
     /// producer's epoch and, with `verification`, against the check made before the write, as
-    /// a client's transactional batch is; then appended.
+    /// a client's transactional batch is; then appended, stamped with `leaderEpoch`.
     public func appendTransactional(
-        _ records: ByteBuffer, producerId: Int64, epoch: Int16, verification: VerificationGuard?, now: Int64
+        _ records: ByteBuffer, producerId: Int64, epoch: Int16, verification: VerificationGuard?, now: Int64, leaderEpoch: Int32 = 0
     ) throws(StorageError) -> AppendResult {
         try state.withLock { (s: inout State) throws(StorageError) -> AppendResult in
             guard !s.closed else { throw StorageError(.closed, path: directory) }
@@ -46,7 +46,7 @@ extension PartitionLog {
             } catch {
                 throw StorageError(.producerState(error), path: directory)
             }
-            let result = try appendLocked(&s, records, now: now, leaderEpoch: 0, allowControl: false)
+            let result = try appendLocked(&s, records, now: now, leaderEpoch: leaderEpoch, allowControl: false)
             var reader = RecordBatchReader(records, maxBatchSize: Int.max)
             var offset = result.firstOffset
             while let batch = try? reader.next() {
@@ -92,10 +92,12 @@ extension PartitionLog {
     static func applyMarker(_ s: inout State, producerId: Int64, epoch: Int16, marker: EndTransactionMarker, offset: Int64, timestamp: Int64)
         throws(StorageError)
     {
-        guard let completed = s.producers.complete(
+        let completed = s.producers.complete(
             producerId: producerId, epoch: epoch, coordinatorEpoch: marker.coordinatorEpoch, committed: marker.type == .commit,
-            markerOffset: offset, timestamp: timestamp), completed.aborted
-        else { return }
+            markerOffset: offset, timestamp: timestamp)
+        // A single replica's high watermark is already past the marker; a replicated one waits.
+        s.producers.onHighWatermarkUpdated(s.highWatermark)
+        guard let completed, completed.aborted else { return }
         let entry = AbortedTransaction(
             producerId: producerId, firstOffset: completed.firstOffset, lastOffset: offset,
             lastStableOffset: s.producers.lastStableOffset(after: completed))

@@ -22,10 +22,12 @@ public final class PartitionLog: Sendable {
         var unflushedMessages: Int64 = 0
         var firstUnflushedAt: Int64?
         var closed = false
-        /// Single-replica logs advance the high watermark on every append.
-        var advanceHighWatermarkOnAppend = true
+        /// Who moves the high watermark: every append, or replication.
+        var highWatermarkMode = HighWatermarkMode.logEnd
         /// Idempotent and transactional producers (from the snapshot and the log after it).
         var producers = ProducerStates()
+        /// Which leader epoch wrote which offsets (`leader-epoch-checkpoint`).
+        var epochs = LeaderEpochCache()
 
         var active: Segment { segments[segments.count - 1] }
         /// The last stable offset (KIP-98): before the first open transaction, never past the
@@ -73,14 +75,6 @@ public final class PartitionLog: Sendable {
     /// Applies new topic settings at once (AlterConfigs); the next append or retention pass obeys them.
     public func update(config: LogConfig) {
         state.withLock { $0.config = config }
-    }
-
-    /// Sets the high watermark (replication); clamped to the log's bounds.
-    public func updateHighWatermark(_ offset: Int64) {
-        state.withLock { s in
-            s.advanceHighWatermarkOnAppend = false
-            s.highWatermark = min(max(offset, s.logStartOffset), s.logEndOffset)
-        }
     }
 
     /// fsyncs every segment with unflushed data and moves the recovery point to the log end.

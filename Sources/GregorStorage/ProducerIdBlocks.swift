@@ -15,10 +15,27 @@ public final class ProducerIdBlocks: Sendable {
         var next: Int64
         /// The end (exclusive) of the block recorded; `next == end` means none is held.
         var end: Int64
+        /// Blocks granted by a cluster's metadata store and not yet started (nil alone).
+        var granted: [Int64]?
     }
 
     let path: String
     private let state: Mutex<State>
+
+    /// A broker in a cluster: blocks come from the metadata store, granted ahead of use with
+    /// ``grant(blockStart:)``, since ids must be unique across the brokers.
+    public init(granted: Void) {
+        path = ""
+        state = Mutex(State(next: 0, end: 0, granted: []))
+    }
+
+    /// Adds a block allocated by the cluster (see ``init(granted:)``).
+    public func grant(blockStart: Int64) {
+        state.withLock { $0.granted?.append(blockStart) }
+    }
+
+    /// Granted blocks not yet started: the cluster grants another when none is left.
+    public var spareBlocks: Int { state.withLock { $0.granted?.count ?? 0 } }
 
     /// Reads where the next block starts; a missing file means no id was ever handed out.
     /// Refuses a file it cannot read rather than hand out ids again.
@@ -40,7 +57,12 @@ public final class ProducerIdBlocks: Sendable {
     /// write fails, no id is handed out.
     public func next() throws(StorageError) -> Int64 {
         try state.withLock { (s: inout State) throws(StorageError) -> Int64 in
-            if s.next >= s.end {
+            if s.next >= s.end, var granted = s.granted {
+                guard !granted.isEmpty else { throw StorageError(.invalid("no producer id block granted by the cluster yet"), path: path) }
+                s.next = granted.removeFirst()
+                s.end = s.next + Self.blockSize
+                s.granted = granted
+            } else if s.next >= s.end {
                 let end = s.next + Self.blockSize
                 try FS.writeAtomically(ByteBuffer(string: "version=1\nnext.block.start=\(end)\n"), to: path)
                 s.end = end

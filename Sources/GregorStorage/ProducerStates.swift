@@ -8,6 +8,11 @@ struct ProducerStates: Sendable {
     var entries: [Int64: ProducerStateEntry] = [:]
     /// Producer id -> first offset of its open transaction here (Kafka's `ongoingTxns`).
     var ongoing: [Int64: Int64] = [:]
+    /// First offset -> marker offset of the transactions whose marker is not yet below the high
+    /// watermark (Kafka's `unreplicatedTxns`): decided, but the decision could still be lost with
+    /// the leader, so the last stable offset waits for the marker's replication. A single replica
+    /// moves the high watermark past the marker at once.
+    var unreplicated: [Int64: Int64] = [:]
     /// KIP-890: a transaction's first write here, checked with the coordinator (Kafka's
     /// `VerificationStateEntry` and `VerificationGuard`). A marker written meanwhile removes
     /// it, and the write that was checked is then refused: it must not open a transaction no
@@ -51,9 +56,25 @@ struct ProducerStates: Sendable {
         case append(ProducerStateEntry)
     }
 
-    /// The first offset of the oldest open transaction: the last stable offset, unless the
-    /// high watermark is lower.
-    var firstUnstableOffset: Int64? { ongoing.values.min() }
+    /// The first offset of the oldest transaction still open or whose marker is not yet
+    /// replicated: the last stable offset, unless the high watermark is lower.
+    var firstUnstableOffset: Int64? {
+        switch (ongoing.values.min(), unreplicated.keys.min()) {
+        case (let a?, let b?): min(a, b)
+        case (let a, let b): a ?? b
+        }
+    }
+
+    /// `onHighWatermarkUpdated`: transactions whose marker is below the high watermark are stable.
+    mutating func onHighWatermarkUpdated(_ highWatermark: Int64) {
+        guard !unreplicated.isEmpty else { return }
+        unreplicated = unreplicated.filter { $0.value >= highWatermark }
+    }
+
+    /// `onLogStartOffsetIncremented`: a transaction whose marker is gone from the log is forgotten.
+    mutating func onLogStartOffsetIncremented(_ logStartOffset: Int64) {
+        onHighWatermarkUpdated(logStartOffset)
+    }
 
     /// Checks a client's batch as `UnifiedLog.analyzeAndValidateProducerState` and
     /// `ProducerAppendInfo` do, without changing anything.
@@ -138,6 +159,7 @@ struct ProducerStates: Sendable {
         let completed = entry.currentTxnFirstOffset.map {
             CompletedTransaction(producerId: producerId, firstOffset: $0, markerOffset: markerOffset, aborted: !committed)
         }
+        if let completed { unreplicated[completed.firstOffset] = markerOffset }
         entry.update(epoch: max(entry.epoch, epoch))
         entry.coordinatorEpoch = coordinatorEpoch
         entry.currentTxnFirstOffset = nil

@@ -9,6 +9,8 @@ struct BatchHeader {
     var lastOffset: Int64
     var maxTimestamp: Int64
     var magic: Int8
+    /// The epoch of the leader that wrote the batch; -1 when none was stamped.
+    var partitionLeaderEpoch: Int32 = -1
 
     /// Reads the header at `position`; nil when fewer bytes than a whole batch header remain.
     static func read(_ file: OpenFile, at position: Int64, fileSize: Int64) throws(StorageError) -> BatchHeader? {
@@ -21,7 +23,8 @@ struct BatchHeader {
         return BatchHeader(
             baseOffset: base, size: Int64(length) + Int64(RecordBatch.logOverhead),
             lastOffset: base + Int64(delta), maxTimestamp: b.getInteger(at: RecordBatch.Offset.maxTimestamp, as: Int64.self)!,
-            magic: b.getInteger(at: RecordBatch.Offset.magic, as: Int8.self)!
+            magic: b.getInteger(at: RecordBatch.Offset.magic, as: Int8.self)!,
+            partitionLeaderEpoch: b.getInteger(at: RecordBatch.Offset.partitionLeaderEpoch, as: Int32.self)!
         )
     }
 }

@@ -21,6 +21,9 @@ public struct StorageError: Error, Hashable, Sendable, CustomStringConvertible {
         case invalid(String)
         /// A coordinator's transactional write refused by the partition's producer state.
         case producerState(ProducerStateError)
+        /// A follower's append starting below its log end (Kafka's `UnexpectedAppendOffsetException`):
+        /// `firstOffset` and `lastOffset` span the append. Internal to replication, never sent.
+        case unexpectedAppendOffset(firstOffset: Int64, lastOffset: Int64, logEndOffset: Int64)
     }
 
     public var kind: Kind
@@ -43,6 +46,7 @@ public struct StorageError: Error, Hashable, Sendable, CustomStringConvertible {
         case .closed: return .notLeaderOrFollower
         case .invalid: return .invalidRequest
         case .producerState(let e): return e.errorCode
+        case .unexpectedAppendOffset: return .unknownServerError
         }
     }
 

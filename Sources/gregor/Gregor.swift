@@ -10,7 +10,7 @@ struct Gregor: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "gregor",
         abstract: "A Kafka-compatible event-streaming broker.",
-        subcommands: [Serve.self, ApiVersionsTable.self, Topics.self, Produce.self, Consume.self, Groups.self, Users.self, Acls.self, Quotas.self, Transactions.self, DevCerts.self],
+        subcommands: [Serve.self, ApiVersionsTable.self, Topics.self, Cluster.self, Produce.self, Consume.self, Groups.self, Users.self, Acls.self, Quotas.self, Transactions.self, DevCerts.self],
         defaultSubcommand: Serve.self
     )
 }
@@ -27,7 +27,8 @@ struct Serve: AsyncParsableCommand {
     func run() async throws {
         LoggingSystem.bootstrap { StreamLogHandler.standardError(label: $0) }
         var logger = Logger(label: "gregor")
-        logger.logLevel = .info
+        // GREGOR_LOG_LEVEL=debug (or trace, notice, warning…) for more or less than info.
+        logger.logLevel = ProcessInfo.processInfo.environment["GREGOR_LOG_LEVEL"].flatMap { Logger.Level(rawValue: $0.lowercased()) } ?? .info
         var properties = ServerProperties()
         if let configFile {
             properties.load(propertiesText: try String(contentsOfFile: configFile, encoding: .utf8))

@@ -267,6 +267,6 @@ private func entries(_ path: String) -> [String] { (try? FileManager.default.con
         try old.flush()
         #expect(try records(in: try new.read(from: 0, maxBytes: 1 << 20)).map(\.value) == (100..<105).map { "value-\($0)" })
         #expect(try FileManager.default.contentsOfDirectory(atPath: new.directory).sorted()
-                == ["00000000000000000000.index", "00000000000000000000.log", "00000000000000000000.timeindex"])
+                == ["00000000000000000000.index", "00000000000000000000.log", "00000000000000000000.timeindex", "leader-epoch-checkpoint"])
     }
 }

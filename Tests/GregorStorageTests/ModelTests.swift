@@ -418,6 +418,7 @@ final class ModelRun {
         let candidates = model.batches.map(\.base).filter { $0 >= model.logStartOffset } + [model.logEndOffset]
         let hw = candidates[rng.int(0...(candidates.count - 1))]
         trace.append("updateHighWatermark \(hw)")
+        log.setHighWatermarkMode(.replicated)
         log.updateHighWatermark(hw)
         model.highWatermark = min(max(hw, model.logStartOffset), model.logEndOffset)
         model.highWatermarkFollowsAppends = false

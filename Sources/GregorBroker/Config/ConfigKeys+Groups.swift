@@ -31,8 +31,12 @@ extension ConfigKeys {
             .current { "\($0.offsets.retentionCheckIntervalMs)" },
         .broker("offset.metadata.max.bytes", .int, "4096", "The maximum size for a metadata entry associated with an offset commit.")
             .current { "\($0.offsets.metadataMaxBytes)" },
-        .broker("offsets.topic.replication.factor", .short, "1", "The replication factor of the offsets topic; accepted, a one-node broker keeps one replica."),
-        .broker("transaction.state.log.replication.factor", .short, "1", "The replication factor of the transaction topic; accepted, a one-node broker keeps one replica."),
+        .broker("offsets.topic.replication.factor", .short, "3", .atLeast(1),
+                "The replication factor of the offsets topic, capped by the live brokers when it is created; a broker alone keeps one replica.")
+            .current { "\($0.offsetsTopicReplicationFactor)" },
+        .broker("transaction.state.log.replication.factor", .short, "3", .atLeast(1),
+                "The replication factor of the transaction topic, capped by the live brokers when it is created; a broker alone keeps one replica.")
+            .current { "\($0.transactionStateReplicationFactor)" },
         .broker("transaction.state.log.min.isr", .int, "1", "The minimum ISR of the transaction topic; accepted, a one-node broker keeps one replica."),
     ]
 }

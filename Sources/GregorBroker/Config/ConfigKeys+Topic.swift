@@ -117,8 +117,6 @@ extension ConfigKeys {
         ConfigKey.broker("log.roll.jitter.ms", .long, nil, "The broker default of segment.jitter.ms, in milliseconds.").synonyms("log.roll.jitter.hours").kafkaOnly,
         ConfigKey.broker("log.roll.jitter.hours", .int, "0", "The broker default of segment.jitter.ms, in hours; secondary to log.roll.jitter.ms.").kafkaOnly,
         ConfigKey.broker("log.segment.delete.delay.ms", .long, "60000", "The broker default of file.delete.delay.ms.").kafkaOnly,
-        ConfigKey.broker("min.insync.replicas", .int, "1", "The broker default of min.insync.replicas.").kafkaOnly,
-        ConfigKey.broker("unclean.leader.election.enable", .boolean, "false", "The broker default of unclean.leader.election.enable.").kafkaOnly,
     ]
 
     static func cleanupPolicy(_ p: LogConfig.CleanupPolicy) -> String {

@@ -13,7 +13,7 @@ struct ConfigSynonym: Sendable, Equatable {
 
 enum ConfigKeys {
     /// Every broker key, Kafka's topic defaults that Gregor does not read included.
-    static let broker: [ConfigKey] = server + logs + groups + transactions + tls + sasl + authorization + kafkaTopicDefaults + removedBroker
+    static let broker: [ConfigKey] = server + logs + groups + transactions + cluster + tls + sasl + authorization + kafkaTopicDefaults + removedBroker
 
     static let brokerByName: [String: ConfigKey] = Dictionary(broker.map { ($0.name, $0) }, uniquingKeysWith: { first, _ in first })
     static let topicByName: [String: ConfigKey] = Dictionary(topic.map { ($0.name, $0) }, uniquingKeysWith: { first, _ in first })

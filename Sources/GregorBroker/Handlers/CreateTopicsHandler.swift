@@ -17,6 +17,7 @@ enum CreateTopicsHandler: APIHandler {
         var results: [CreateTopicsResponse.CreatableTopicResult] = []
         // Topics that pass validation, by result index; created together, with one metadata write.
         var pending: [(index: Int, topic: NewTopic)] = []
+        var clustered: [(index: Int, topic: CreateTopicsRequest.CreatableTopic, configs: [String: String])] = []
         var seen: [String: Int] = [:]
         for t in request.topics { seen[t.name, default: 0] += 1 }
         let creatable = context.authorizedOnCluster(.create) ? Set(seen.keys) : context.authorizedNames(.create, .topic, seen.keys)
@@ -41,16 +42,20 @@ enum CreateTopicsHandler: APIHandler {
                 fail(.topicAlreadyExists, "Topic '\(t.name)' already exists.")
             } else if !t.assignments.isEmpty && (t.numPartitions != -1 || t.replicationFactor != -1) {
                 fail(.invalidRequest, "Both numPartitions or replicationFactor and replicasAssignments were set. Both cannot be used at the same time.")
-            } else if let bad = t.assignments.first(where: { $0.brokerIds != [broker.config.nodeId] }) {
+            } else if broker.cluster == nil, let bad = t.assignments.first(where: { $0.brokerIds != [broker.config.nodeId] }) {
                 fail(.invalidReplicaAssignment, "Partition \(bad.partitionIndex) assigned to brokers \(bad.brokerIds); this cluster has only broker \(broker.config.nodeId).")
             } else if Set(t.assignments.map(\.partitionIndex)) != Set((0..<Int32(t.assignments.count)).map { $0 }) {
                 fail(.invalidReplicaAssignment, "Partitions should be a consecutive 0-based integer sequence")
             } else if partitions <= 0 {
                 fail(.invalidPartitions, "Number of partitions must be larger than 0.")
-            } else if replication != 1 {
+            } else if broker.cluster == nil && replication != 1 {
                 fail(.invalidReplicationFactor, "Unable to replicate the partition \(replication) time(s): The target replication factor of \(replication) cannot be reached because only 1 broker(s) are registered.")
             } else if let problem = ConfigKeys.topicProblem(configs) {
                 fail(.invalidConfig, problem)
+            } else if broker.cluster != nil {
+                // The controller's placement decides, and checks the replication factor and any
+                // manual assignment against the live brokers (CreateTopicsHandler+Cluster).
+                clustered.append((results.count, t, configs))
             } else {
                 r.numPartitions = partitions
                 r.replicationFactor = replication
@@ -79,6 +84,7 @@ enum CreateTopicsHandler: APIHandler {
                 }
             }
         }
+        if !clustered.isEmpty { await createInCluster(clustered, validateOnly: request.validateOnly, &results, context) }
         var response = CreateTopicsResponse()
         let configsVisible = context.authorizedNames(.describeConfigs, .topic, seen.keys)
         for (i, t) in request.topics.enumerated() {

@@ -30,7 +30,11 @@ enum DeleteTopicsHandler: APIHandler {
                 r.errorMessage = ErrorCode.topicAuthorizationFailed.defaultMessage
             } else if let topic {
                 do {
-                    _ = try broker.deleteTopic(topic.name)
+                    if let cluster = broker.cluster {
+                        try await cluster.deleteTopic(topic.name)
+                    } else {
+                        _ = try broker.deleteTopic(topic.name)
+                    }
                     r.name = topic.name
                     r.topicId = topic.topicId
                 } catch {

@@ -3,8 +3,9 @@
 // v1: endpoint type, brokers (1) or controllers (2), so a client can ask a controller (KIP-919).
 // v2: include_fenced_brokers and each broker's is_fenced (KIP-1073); a broker that answers is
 // never fenced, and Gregor has no other.
-// Gregor is one broker that is also its own controller; as a KRaft broker, it answers for the
-// broker endpoint and names itself controller (Kafka names a random live broker).
+// Alone, Gregor is one broker that is also its own controller; as a KRaft broker, it answers for
+// the broker endpoint and names itself controller (Kafka names a random live broker). In a
+// cluster it lists every live broker and names the holder of the controller lease.
 import KafkaProtocol
 
 enum DescribeClusterHandler: APIHandler {
@@ -22,6 +23,16 @@ enum DescribeClusterHandler: APIHandler {
         default:
             return DescribeClusterResponse(errorCode: (v0 ? ErrorCode.invalidRequest : .unsupportedEndpointType).rawValue,
                                            errorMessage: "Unsupported endpoint type \(request.endpointType)")
+        }
+        if let cluster = broker.cluster {
+            // Every live broker on the request's listener. A fenced broker's registration is gone
+            // with its lease, so none is listed fenced.
+            return DescribeClusterResponse(
+                clusterId: broker.metadata.clusterId, controllerId: cluster.controllerId,
+                brokers: MetadataHandler.liveBrokers(cluster, context).map {
+                    .init(brokerId: $0.nodeId, host: $0.host, port: $0.port, rack: $0.rack)
+                },
+                clusterAuthorizedOperations: clusterOperations(request, context))
         }
         return DescribeClusterResponse(
             clusterId: broker.metadata.clusterId, controllerId: broker.config.nodeId,

@@ -33,6 +33,23 @@ enum ListOffsetsHandler: APIHandler {
                     result.partitions.append(p)
                     continue
                 }
+                var leaderEpoch: Int32 = 0
+                if let cluster = broker.cluster, broker.hasPartition(topic.name, partition.partitionIndex),
+                   request.replicaId != -2 || context.apiVersion == 0 {
+                    // Partition.fetchOffsetForTimestamp: only the leader answers, at the epoch the
+                    // client knows (v4+, KIP-320); a debugging client (replica id -2) may ask any replica.
+                    let asked = context.apiVersion >= 4 ? partition.currentLeaderEpoch : -1
+                    switch cluster.replicas.leaderCheck(TopicPartition(topic.name, partition.partitionIndex), currentLeaderEpoch: asked) {
+                    case .leader(let leader): leaderEpoch = leader.leaderEpoch
+                    case .notLeader: p.errorCode = ErrorCode.notLeaderOrFollower.rawValue
+                    case .fencedLeaderEpoch: p.errorCode = ErrorCode.fencedLeaderEpoch.rawValue
+                    case .unknownLeaderEpoch: p.errorCode = ErrorCode.unknownLeaderEpoch.rawValue
+                    }
+                    if p.errorCode != 0 {
+                        result.partitions.append(p)
+                        continue
+                    }
+                }
                 guard let log = broker.log(topic.name, partition.partitionIndex) else {
                     p.errorCode = ErrorCode.unknownTopicOrPartition.rawValue
                     result.partitions.append(p)
@@ -61,7 +78,7 @@ enum ListOffsetsHandler: APIHandler {
                     result.partitions.append(p)
                     continue
                 }
-                if context.apiVersion >= 4 { p.leaderEpoch = 0 }
+                if context.apiVersion >= 4 { p.leaderEpoch = leaderEpoch }
                 let fetchable = context.apiVersion >= 2 && request.isolationLevel == 1 ? log.lastStableOffset : log.highWatermark
                 do {
                     switch partition.timestamp {

@@ -17,6 +17,10 @@ enum MetadataHandler: APIHandler {
         var response = MetadataResponse(
             brokers: [.init(nodeId: broker.config.nodeId, host: context.advertised.host, port: Int32(context.advertised.port))],
             clusterId: broker.metadata.clusterId, controllerId: broker.config.nodeId)
+        if let cluster = broker.cluster {
+            response.brokers = liveBrokers(cluster, context)
+            response.controllerId = cluster.controllerId
+        }
         let requested: [MetadataRequest.MetadataRequestTopic]?
         // v0 sends an empty list for "all topics"; later versions send null.
         if v == 0 && request.topics?.isEmpty == true { requested = nil } else { requested = request.topics }
@@ -51,7 +55,9 @@ enum MetadataHandler: APIHandler {
             if !toCreate.isEmpty {
                 // All of the request's missing topics in one metadata write (a consumer of 1,000
                 // topics). A topic that fails (a concurrent creation won) is described as it exists.
-                _ = try? broker.createTopics(toCreate.map { NewTopic(name: $0, partitions: broker.config.numPartitions, configs: [:]) })
+                _ = try? await broker.createTopics(
+                    toCreate.map { NewTopic(name: $0, partitions: broker.config.numPartitions, configs: [:]) },
+                    replicationFactor: broker.config.defaultReplicationFactor)
             }
         }
         for t in requested {
@@ -96,6 +102,7 @@ enum MetadataHandler: APIHandler {
     }
 
     static func describe(_ topic: TopicMetadata, _ broker: Broker) -> MetadataResponse.MetadataResponseTopic {
+        if let cluster = broker.cluster { return describe(topic, cluster) }
         let node = broker.config.nodeId
         return .init(
             errorCode: 0, name: topic.name, topicId: topic.topicId, isInternal: topic.name.hasPrefix("__"),

@@ -3,9 +3,10 @@
 // v1: the epoch in the response (KIP-279). v2: current leader epoch for fencing (KIP-320).
 // v3: replica id, so consumers may ask too (KIP-392). v4: flexible.
 // v0-1 left Kafka in 4.0 (KIP-896); Gregor keeps serving them for older clients (v0 answers no epoch).
-// Gregor is the only replica and always leader at epoch 0, so each log has one epoch, starting
-// at its log start offset. LeaderEpochFileCache.endOffsetFor then gives: epoch 0 ends at the log
-// end offset; a later epoch is unknown (-1, -1); an earlier one ends where epoch 0 starts.
+// Each log keeps its leader epochs (`leader-epoch-checkpoint`) and LeaderEpochFileCache.endOffsetFor
+// answers from them. Alone, Gregor leads every partition at epoch 0; in a cluster only the leader
+// answers, fenced by its current epoch (KIP-320), and followers ask it where their log diverges
+// (KIP-101, KIP-279).
 // A follower (replica id >= 0) needs CLUSTER_ACTION on the cluster, else every partition is
 // CLUSTER_AUTHORIZATION_FAILED; a consumer needs DESCRIBE on each topic.
 import GregorStorage
@@ -14,7 +15,7 @@ import KafkaProtocol
 enum OffsetForLeaderEpochHandler: APIHandler {
     static let versions: ClosedRange<Int16> = 0...4
 
-    /// The one leader epoch of every partition.
+    /// The leader epoch of every partition of a broker alone.
     static let leaderEpoch: Int32 = 0
 
     static func handle(_ request: OffsetForLeaderEpochRequest, _ context: RequestContext) async throws -> OffsetForLeaderEpochResponse? {
@@ -42,24 +43,32 @@ enum OffsetForLeaderEpochHandler: APIHandler {
         -> OffsetForLeaderEpochResponse.EpochEndOffset
     {
         var r = OffsetForLeaderEpochResponse.EpochEndOffset(partition: p.partition)
+        var current = leaderEpoch
+        if let cluster = broker.cluster, broker.hasPartition(topic, p.partition) {
+            // Only the leader answers (Partition.lastOffsetForLeaderEpoch with fetchOnlyFromLeader).
+            switch cluster.replicas.leaderCheck(TopicPartition(topic, p.partition)) {
+            case .leader(let leader): current = leader.leaderEpoch
+            default:
+                r.errorCode = ErrorCode.notLeaderOrFollower.rawValue
+                return r
+            }
+        }
         guard let log = broker.log(topic, p.partition) else {
             r.errorCode = ErrorCode.unknownTopicOrPartition.rawValue
             return r
         }
         // Partition.getLocalLog: -1 asks for no fencing.
-        if p.currentLeaderEpoch != -1 && p.currentLeaderEpoch != leaderEpoch {
-            r.errorCode = (p.currentLeaderEpoch > leaderEpoch ? ErrorCode.unknownLeaderEpoch : .fencedLeaderEpoch).rawValue
+        if p.currentLeaderEpoch != -1 && p.currentLeaderEpoch != current {
+            r.errorCode = (p.currentLeaderEpoch > current ? ErrorCode.unknownLeaderEpoch : .fencedLeaderEpoch).rawValue
             return r
         }
-        switch p.leaderEpoch {
-        case leaderEpoch:
-            r.leaderEpoch = leaderEpoch
+        // LeaderEpochFileCache.endOffsetFor. A log never written has no epoch yet, but its leader
+        // holds the current one from its log end, as Kafka's makeLeader records it.
+        if log.latestEpoch == nil && p.leaderEpoch == current {
+            r.leaderEpoch = current
             r.endOffset = log.logEndOffset
-        case ..<(-1):
-            r.leaderEpoch = p.leaderEpoch
-            r.endOffset = log.logStartOffset
-        default:
-            break  // -1 (undefined) or an epoch never seen: UNDEFINED_EPOCH and UNDEFINED_EPOCH_OFFSET.
+        } else {
+            (r.leaderEpoch, r.endOffset) = log.endOffset(forEpoch: p.leaderEpoch)
         }
         return r
     }

@@ -38,6 +38,8 @@ enum ProduceHandler: APIHandler {
         let validAcks = request.acks == 0 || request.acks == 1 || request.acks == -1
         let now = broker.clock()
         var response = ProduceResponse()
+        var pendingAcks: [PendingAck] = []
+        var leaderEndpoints: [Int32: ProduceResponse.NodeEndpoint] = [:]
         if hasTransactionalRecords(request), !(request.transactionalId.map { context.authorized(.write, .transactionalId, $0) } ?? false) {
             return request.acks == 0 ? nil : everyPartition(request, .transactionalIdAuthorizationFailed)
         }
@@ -56,7 +58,9 @@ enum ProduceHandler: APIHandler {
             topic.name = name
             if validAcks, !byId, writable.contains(topic.name), broker.metadata.topic(topic.name) == nil, broker.config.autoCreateTopics,
                TopicNames.isValid(topic.name), context.authorizedOnCluster(.create) || context.authorized(.create, .topic, topic.name) {
-                _ = try? broker.createTopic(topic.name, partitions: broker.config.numPartitions, configs: [:])
+                _ = try? await broker.createTopics(
+                    [NewTopic(name: topic.name, partitions: broker.config.numPartitions, configs: [:])],
+                    replicationFactor: broker.config.defaultReplicationFactor)
             }
             for partition in topic.partitionData {
                 var p = ProduceResponse.PartitionProduceResponse(index: partition.index, baseOffset: -1, logAppendTimeMs: -1, logStartOffset: -1)
@@ -70,14 +74,21 @@ enum ProduceHandler: APIHandler {
                     result.partitionResponses.append(p)
                     continue
                 }
-                guard let log = broker.log(topic.name, partition.index) else {
-                    p.errorCode = ErrorCode.unknownTopicOrPartition.rawValue
+                // ReplicaManager.appendToLocalLog: only the coordinators write their internal topics.
+                guard !ConfigResources.isInternal(topic.name) || !broker.hasPartition(topic.name, partition.index) else {
+                    p.errorCode = ErrorCode.invalidTopicException.rawValue
                     result.partitionResponses.append(p)
                     continue
                 }
-                // ReplicaManager.appendToLocalLog: only the coordinators write their internal topics.
-                guard !ConfigResources.isInternal(topic.name) else {
-                    p.errorCode = ErrorCode.invalidTopicException.rawValue
+                let tp = TopicPartition(topic.name, partition.index)
+                if broker.hasPartition(topic.name, partition.index),
+                   let refused = Self.refusedByReplication(tp, acks: request.acks, context, &p, &leaderEndpoints) {
+                    p.errorCode = refused.rawValue
+                    result.partitionResponses.append(p)
+                    continue
+                }
+                guard let log = broker.log(topic.name, partition.index) else {
+                    p.errorCode = ErrorCode.unknownTopicOrPartition.rawValue
                     result.partitionResponses.append(p)
                     continue
                 }
@@ -101,7 +112,7 @@ enum ProduceHandler: APIHandler {
                     continue
                 }
                 let verification: VerificationGuard?
-                switch await verifyTransaction(request, batches, TopicPartition(topic.name, partition.index), log, context) {
+                switch await verifyTransaction(request, batches, tp, log, context) {
                 case .success(let checked): verification = checked
                 case .failure(let refused):
                     p.errorCode = refused.code.rawValue
@@ -109,10 +120,18 @@ enum ProduceHandler: APIHandler {
                     continue
                 }
                 do {
-                    let appended = try log.appendFromClient(batches, now: now, verification: verification)
+                    let appended = try log.appendFromClient(batches, now: now, leaderEpoch: broker.leaderEpoch(tp), verification: verification)
                     p.baseOffset = appended.firstOffset
                     p.logAppendTimeMs = appended.logAppendTime
                     p.logStartOffset = appended.logStartOffset
+                    if let cluster = broker.cluster {
+                        cluster.replicas.leaderAppended(tp, log: log, minInsyncReplicas: broker.minInsyncReplicas(tp.topic), now: now)
+                        if request.acks == -1 {
+                            pendingAcks.append(PendingAck(
+                                topicIndex: response.responses.count, partitionIndex: result.partitionResponses.count, partition: tp, log: log,
+                                requiredOffset: appended.lastOffset + 1))
+                        }
+                    }
                     FetchWaiters.shared.notify()
                 } catch .rejected(let rejection) {
                     // ReplicaManager: only a RecordValidationException (per-record errors) carries
@@ -143,6 +162,8 @@ enum ProduceHandler: APIHandler {
             }
             response.responses.append(result)
         }
+        await Self.awaitAcks(pendingAcks, timeoutMs: request.timeoutMs, context, &response)
+        response.nodeEndpoints = leaderEndpoints.values.sorted { $0.nodeId < $1.nodeId }
         context.throttle(context.recordQuota(.produce, Double(context.requestSize)))
         return request.acks == 0 ? nil : response
     }

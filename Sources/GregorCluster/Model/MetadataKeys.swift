@@ -6,6 +6,7 @@
 ///     <prefix>/brokers/<id>                  BrokerRegistration, under the broker's lease
 ///     <prefix>/topics/<name>                 TopicRecord
 ///     <prefix>/partitions/<name>/<index>     PartitionState
+///     <prefix>/producer-ids                  where the next block of producer ids starts (KIP-730)
 ///
 /// Topic names are `[a-zA-Z0-9._-]`, so they never contain the separator.
 public struct MetadataKeys: Hashable, Sendable {
@@ -20,6 +21,7 @@ public struct MetadataKeys: Hashable, Sendable {
     public var clusterId: String { "\(prefix)/cluster/id" }
     public var controller: String { "\(prefix)/controller" }
     public var controllerEpoch: String { "\(prefix)/controller-epoch" }
+    public var producerIds: String { "\(prefix)/producer-ids" }
     public var brokers: String { "\(prefix)/brokers/" }
     public func broker(_ id: Int32) -> String { "\(prefix)/brokers/\(id)" }
     public var topics: String { "\(prefix)/topics/" }
@@ -35,6 +37,7 @@ public struct MetadataKeys: Hashable, Sendable {
         case clusterId
         case controller
         case controllerEpoch
+        case producerIds
         case broker(Int32)
         case topic(String)
         case partition(PartitionKey)
@@ -47,6 +50,7 @@ public struct MetadataKeys: Hashable, Sendable {
         case ("cluster", 2) where parts[1] == "id": return .clusterId
         case ("controller", 1): return .controller
         case ("controller-epoch", 1): return .controllerEpoch
+        case ("producer-ids", 1): return .producerIds
         case ("brokers", 2): return Int32(parts[1]).map { .broker($0) }
         case ("topics", 2) where !parts[1].isEmpty: return .topic(String(parts[1]))
         case ("partitions", 3) where !parts[1].isEmpty:

@@ -40,7 +40,8 @@ enum FetchHandler: APIHandler {
         if let error = session.error {
             return .message(FetchResponse(errorCode: error.rawValue, sessionId: 0))
         }
-        let fromFollower = (context.apiVersion >= 15 ? request.replicaState.replicaId : request.replicaId) >= 0
+        let replicaId = context.apiVersion >= 15 ? request.replicaState.replicaId : request.replicaId
+        let fromFollower = replicaId >= 0
         let names = Set(session.partitions.compactMap(\.topicName))
         let readable = fromFollower
             ? (context.authorizedOnCluster(.clusterAction) ? names : [])
@@ -52,7 +53,7 @@ enum FetchHandler: APIHandler {
         while true {
             let generation = FetchWaiters.shared.generation
             let results = read(session.partitions, maxBytes: request.maxBytes, version: context.apiVersion, readable: readable,
-                               readCommitted: readCommitted, broker)
+                               readCommitted: readCommitted, replicaId: fromFollower ? replicaId : -1, broker)
             // Kafka's ReplicaManager.fetchMessages answers at once when a partition failed or
             // `min_bytes` of records can be returned, else parks the fetch until an append or
             // `max_wait_ms`. Records are counted as the response carries them (`recordBytes`), so
@@ -73,6 +74,7 @@ enum FetchHandler: APIHandler {
                 }
                 let answer = broker.fetchSessions.withLock { $0.finish(session, results: results, now: broker.clock()) }
                 var response = FetchResponse(errorCode: answer.errorCode.rawValue, sessionId: answer.sessionId, responses: answer.responses)
+                if context.apiVersion >= 16 { response.nodeEndpoints = leaderEndpoints(response, context) }
                 // From v13 topics travel by id only.
                 if context.apiVersion >= 13 {
                     for i in response.responses.indices { response.responses[i].topic = "" }
@@ -90,7 +92,7 @@ enum FetchHandler: APIHandler {
     /// region its records come from (v4+) or its records in memory (v0-3, down-converted).
     static func read(
         _ partitions: [FetchSessionPartition], maxBytes: Int32, version: Int16, readable: Set<String>, readCommitted: Bool,
-        _ broker: Broker
+        replicaId: Int32 = -1, _ broker: Broker
     ) -> [FetchSessionResult] {
         var results: [FetchSessionResult] = []
         var budget = Int(maxBytes > 0 ? maxBytes : Int32.max)
@@ -105,7 +107,7 @@ enum FetchHandler: APIHandler {
                 result.data.errorCode = ErrorCode.topicAuthorizationFailed.rawValue
             } else {
                 read(partition, into: &result, limit: min(Int(partition.partitionMaxBytes), budget), atLeastOneBatch: total == 0,
-                     version: version, readCommitted: readCommitted, broker)
+                     version: version, readCommitted: readCommitted, replicaId: replicaId, broker)
             }
             total += result.recordBytes
             budget -= result.recordBytes
@@ -119,13 +121,18 @@ enum FetchHandler: APIHandler {
     /// consumer can always make progress (KIP-74, ReplicaManager's `minOneMessage`).
     static func read(
         _ partition: FetchSessionPartition, into result: inout FetchSessionResult, limit: Int, atLeastOneBatch: Bool, version: Int16,
-        readCommitted: Bool, _ broker: Broker
+        readCommitted: Bool, replicaId: Int32 = -1, _ broker: Broker
     ) {
         guard let name = partition.topicName else {
             result.data.errorCode = ErrorCode.unknownTopicId.rawValue
             return
         }
-        guard let topic = broker.metadata.topic(name), let log = broker.log(name, partition.partition) else {
+        guard let topic = broker.metadata.topic(name), broker.hasPartition(name, partition.partition) else {
+            result.data.errorCode = ErrorCode.unknownTopicOrPartition.rawValue
+            return
+        }
+        if broker.cluster != nil, !leads(partition, name, version: version, &result, broker) { return }
+        guard let log = broker.log(name, partition.partition) else {
             result.data.errorCode = ErrorCode.unknownTopicOrPartition.rawValue
             return
         }
@@ -135,8 +142,19 @@ enum FetchHandler: APIHandler {
             result.data.errorCode = ErrorCode.unknownTopicId.rawValue
             return
         }
+        var maxOffset: Int64?
+        if replicaId >= 0, let cluster = broker.cluster {
+            // A follower reads past the high watermark; its fetch offset is its log end.
+            let tp = TopicPartition(name, partition.partition)
+            if let change = cluster.replicas.followerFetched(
+                tp, replicaId: replicaId, fetchOffset: partition.fetchOffset, log: log, minInsyncReplicas: broker.minInsyncReplicas(name),
+                now: broker.clock()) {
+                cluster.propose(change)
+            }
+            maxOffset = Int64.max
+        }
         do {
-            let read = try log.read(from: partition.fetchOffset, maxBytes: max(limit, 1), readCommitted: readCommitted)
+            let read = try log.read(from: partition.fetchOffset, maxBytes: max(limit, 1), maxOffset: maxOffset, readCommitted: readCommitted)
             result.data.highWatermark = read.highWatermark
             result.data.lastStableOffset = read.lastStableOffset
             // Null in READ_UNCOMMITTED, as Kafka's FetchDataInfo leaves it.

@@ -2,7 +2,8 @@
 // v1: key type (0 group, 1 transaction), throttle time and an error message. v2: no change.
 // v3: flexible. v4: batched keys (KIP-699), errors per key and no error message. v5: may answer
 // TRANSACTION_ABORTABLE (KIP-890). v6: key type 2, share groups (KIP-932).
-// This broker coordinates every group and every transactional id. Share groups
+// Alone, this broker coordinates every group and every transactional id; in a cluster, the
+// leader of the key's internal partition does (FindCoordinatorHandler+Cluster). Share groups
 // INVALID_REQUEST (Kafka's answer without a share coordinator, and below v6), and any other key
 // type fails the whole request with INVALID_REQUEST, as Kafka's `CoordinatorType.forId` throws.
 // A group key needs DESCRIBE on the group (GROUP_AUTHORIZATION_FAILED), a transactional id
@@ -13,9 +14,6 @@ enum FindCoordinatorHandler: APIHandler {
     static let versions: ClosedRange<Int16> = 0...6
 
     static func handle(_ request: FindCoordinatorRequest, _ context: RequestContext) async throws -> FindCoordinatorResponse? {
-        let config = context.broker.config
-        // Every key has the same answer: there is one broker.
-        let endpoint = context.advertised
         func answer(_ key: String) -> ErrorCode {
             switch request.keyType {
             case 0: context.authorized(.describe, .group, key) ? ErrorCode.none : .groupAuthorizationFailed
@@ -23,16 +21,22 @@ enum FindCoordinatorHandler: APIHandler {
             default: .invalidRequest
             }
         }
+        /// The coordinator, or the error, of one key.
+        func find(_ key: String) async -> Lookup {
+            let error = answer(key)
+            guard error == .none else { return .refused(error) }
+            return await coordinator(of: key, keyType: request.keyType, context)
+        }
         let validKeyType = (0...2).contains(request.keyType)
 
         guard context.apiVersion >= 4 else {
-            let error = answer(request.key)
-            let found = error == ErrorCode.none
-            let (nodeId, host, port) = found ? (config.nodeId, endpoint.host, Int32(endpoint.port)) : (-1, "", -1)
-            // Kafka's Errors.message(): the default message, or the enum name ("NONE") for success.
-            return FindCoordinatorResponse(
-                errorCode: error.rawValue, errorMessage: found ? "NONE" : error.defaultMessage,
-                nodeId: nodeId, host: host, port: port)
+            switch await find(request.key) {
+            case .found(let nodeId, let host, let port):
+                // Kafka's Errors.message(): the default message, or the enum name ("NONE") for success.
+                return FindCoordinatorResponse(errorCode: 0, errorMessage: "NONE", nodeId: nodeId, host: host, port: port)
+            case .refused(let error):
+                return FindCoordinatorResponse(errorCode: error.rawValue, errorMessage: error.defaultMessage, nodeId: -1, host: "", port: -1)
+            }
         }
         guard validKeyType else {
             // The whole request fails (FindCoordinatorResponse.prepareErrorResponse).
@@ -41,11 +45,13 @@ enum FindCoordinatorHandler: APIHandler {
                       errorMessage: ErrorCode.invalidRequest.defaultMessage)
             })
         }
-        return FindCoordinatorResponse(coordinators: request.coordinatorKeys.map {
-            let error = answer($0)
-            return error == ErrorCode.none
-                ? .init(key: $0, nodeId: config.nodeId, host: endpoint.host, port: Int32(endpoint.port), errorCode: 0)
-                : .init(key: $0, nodeId: -1, host: "", port: -1, errorCode: error.rawValue)
-        })
+        var coordinators: [FindCoordinatorResponse.Coordinator] = []
+        for key in request.coordinatorKeys {
+            switch await find(key) {
+            case .found(let nodeId, let host, let port): coordinators.append(.init(key: key, nodeId: nodeId, host: host, port: port, errorCode: 0))
+            case .refused(let error): coordinators.append(.init(key: key, nodeId: -1, host: "", port: -1, errorCode: error.rawValue))
+            }
+        }
+        return FindCoordinatorResponse(coordinators: coordinators)
     }
 }

@@ -1,0 +1,35 @@
+// The keys of a cluster of brokers: where the metadata store is, the broker's rack, and Kafka's
+// replication settings (ReplicationConfigs, KRaftConfigs' broker session). Without
+// `metadata.store` a broker is a cluster of one and these keys change nothing.
+extension ConfigKeys {
+    static let cluster: [ConfigKey] = [
+        .broker("metadata.store", .string, nil,
+                "Where the cluster's metadata lives: etcd://host:port[,host:port] makes this broker a member of a cluster kept in etcd; unset, the broker keeps its metadata itself.")
+            .current { $0.cluster?.store },
+        .broker("metadata.store.prefix", .string, "/gregor", "The etcd key prefix under which the cluster's metadata lives.")
+            .current { $0.cluster?.prefix },
+        .broker("broker.rack", .string, nil, "The rack of the broker, used by rack-aware replica assignment and by follower fetching (KIP-392).")
+            .current { $0.cluster?.rack },
+        .broker("broker.session.timeout.ms", .int, "9000", .atLeast(1000),
+                "How long a broker stays registered without renewing its etcd lease; after that it is fenced and its partitions get new leaders.")
+            .current { $0.cluster.map { "\($0.sessionTimeoutMs)" } },
+        .broker("broker.heartbeat.interval.ms", .int, "2000", .atLeast(100), "How often a broker renews its etcd lease.")
+            .current { $0.cluster.map { "\($0.heartbeatIntervalMs)" } },
+        .broker("replica.lag.time.max.ms", .long, "30000", .atLeast(1),
+                "A follower that has not caught up to the leader's log end for this long is removed from the ISR.")
+            .current { $0.cluster.map { "\($0.replicaLagTimeMaxMs)" } },
+        .broker("replica.fetch.wait.max.ms", .int, "500", .atLeast(0), "The longest a follower's fetch waits at the leader for new data.")
+            .current { $0.cluster.map { "\($0.replicaFetchWaitMaxMs)" } },
+        .broker("replica.fetch.max.bytes", .int, "1048576", .atLeast(0), "The bytes a follower asks for per partition.")
+            .current { $0.cluster.map { "\($0.replicaFetchMaxBytes)" } },
+        .broker("replica.fetch.response.max.bytes", .int, "10485760", .atLeast(0), "The bytes a follower asks for per fetch.")
+            .current { $0.cluster.map { "\($0.replicaFetchResponseMaxBytes)" } },
+        .broker("replica.selector.class", .string, nil,
+                "The ReplicaSelector that picks a consumer's preferred read replica (KIP-392): unset reads from the leader; org.apache.kafka.common.replica.RackAwareReplicaSelector picks a replica in the consumer's rack.")
+            .current { $0.cluster?.rackAwareReads == true ? ClusterSettings.rackAwareSelector : nil },
+        .broker("min.insync.replicas", .int, "1", .atLeast(1), "The broker default of min.insync.replicas.")
+            .current { "\($0.minInsyncReplicas)" },
+        .broker("unclean.leader.election.enable", .boolean, "false", "The broker default of unclean.leader.election.enable.")
+            .current { "\($0.uncleanLeaderElection)" },
+    ]
+}
