@@ -227,7 +227,9 @@ class Broker:
         """Notes an exit nobody asked for (a crash) and starts the broker again."""
         if self.proc is not None and self.proc.poll() is not None:
             self.exits.append(self.proc.returncode)
-            log(f"broker {self.node} exited by itself with {self.proc.returncode}; starting it again")
+            # Exit code 0 is a graceful shutdown: a SIGTERM or SIGINT that did not come from here.
+            why = " (a graceful shutdown: a SIGTERM from outside the check?)" if self.proc.returncode == 0 else ""
+            log(f"broker {self.node} exited by itself with {self.proc.returncode}{why}; starting it again")
             self.start()
 
     def start(self, timeout=60):
@@ -597,6 +599,9 @@ def one_run(args, k, rng):
                 except subprocess.TimeoutExpired:
                     proc.kill()
         final, ends = read_all(bootstrap, TOPIC, PARTITIONS)
+        with open(f"{work}/final.log", "w") as f:
+            f.write(f"HIGH_WATERMARKS {json.dumps(ends)}\n")
+            f.writelines(f"FINAL {p} {o} {v}\n" for p, o, v in final)
         state = partition_leaders(client, TOPIC)
         for b in brokers.values():
             b.stop()
@@ -648,10 +653,14 @@ def one_run(args, k, rng):
 
 
 def print_tails(k, work):
+    """The last lines of each broker's log, without the role changes of the internal topics'
+    partitions (dozens at every start and stop)."""
+    noise = re.compile(r"\] __(consumer_offsets|transaction_state)-\d+: ")
     for name in sorted(n for n in os.listdir(work) if re.fullmatch(r"broker-\d+\.log", n)):
         log(f"run {k}: the last lines of {work}/{name}:")
         with open(os.path.join(work, name), errors="replace") as f:
-            sys.stdout.write("".join("    " + line for line in f.readlines()[-40:]))
+            lines = [line for line in f if not noise.search(line)]
+        sys.stdout.write("".join("    " + line for line in lines[-40:]))
     sys.stdout.flush()
 
 
