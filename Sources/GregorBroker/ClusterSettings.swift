@@ -23,6 +23,9 @@ public struct ClusterSettings: Sendable {
     public var replicaFetchWaitMaxMs: Int32 = 500
     public var replicaFetchMaxBytes: Int32 = 1_048_576
     public var replicaFetchResponseMaxBytes: Int32 = 10_485_760
+    /// `auto.leader.rebalance.enable` and `leader.imbalance.check.interval.seconds`.
+    public var autoLeaderRebalance = true
+    public var leaderImbalanceCheckIntervalSeconds: Int64 = 300
     /// `replica.selector.class` set to the rack-aware selector.
     public var rackAwareReads = false
 

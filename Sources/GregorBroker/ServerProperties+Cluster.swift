@@ -23,6 +23,8 @@ extension ServerProperties {
                                reason: "must be less than broker.session.timeout.ms (\(s.sessionTimeoutMs))")
         }
         if let v = try int64("replica.lag.time.max.ms") { s.replicaLagTimeMaxMs = v }
+        if let v = try bool("auto.leader.rebalance.enable") { s.autoLeaderRebalance = v }
+        if let v = try int64("leader.imbalance.check.interval.seconds") { s.leaderImbalanceCheckIntervalSeconds = v }
         if let v = try int32("replica.fetch.wait.max.ms") { s.replicaFetchWaitMaxMs = v }
         if let v = try int32("replica.fetch.max.bytes") { s.replicaFetchMaxBytes = v }
         if let v = try int32("replica.fetch.response.max.bytes") { s.replicaFetchResponseMaxBytes = v }

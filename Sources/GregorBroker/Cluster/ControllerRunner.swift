@@ -63,6 +63,7 @@ final class ControllerRunner: Sendable {
             logger.info("node \(nodeId) is the controller, epoch \(epoch)")
             await member.waitForRevision(result.revision)
             reconcileSoon(member)
+            if member.settings.autoLeaderRebalance { Task { await rebalanceLeaders(member, epoch: epoch) } }
         } catch {
             logger.warning("controller campaign failed: \(error)")
         }
@@ -189,6 +190,27 @@ final class ControllerRunner: Sendable {
                     return false
                 }
                 if !more { return }
+            }
+        }
+    }
+
+    /// QuorumController's leader-balancing task (`auto.leader.rebalance.enable`): every
+    /// `leader.imbalance.check.interval.seconds` leadership goes back to each partition's
+    /// preferred replica where that replica is live and in the ISR, for as long as this term lasts.
+    func rebalanceLeaders(_ member: ClusterMember, epoch: Int32) async {
+        let interval = Duration.seconds(member.settings.leaderImbalanceCheckIntervalSeconds)
+        while !Task.isCancelled {
+            try? await Task.sleep(for: interval)
+            let writes = state.withLock { s -> [ControllerWrite]? in
+                guard s.epoch == epoch, var machine = s.machine else { return nil }
+                defer { s.machine = machine }
+                return machine.balancePartitionLeaders()
+            }
+            guard let writes else { return }
+            for group in Self.byPartition(writes) {
+                if case .failure = await member.execute(group, controller: ControllerRecord(brokerId: nodeId, epoch: epoch)) {
+                    state.withLock { $0.resync = true }
+                }
             }
         }
     }

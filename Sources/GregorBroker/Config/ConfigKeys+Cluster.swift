@@ -25,8 +25,14 @@ extension ConfigKeys {
         .broker("replica.fetch.response.max.bytes", .int, "10485760", .atLeast(0), "The bytes a follower asks for per fetch.")
             .current { "\(($0.cluster ?? .defaults).replicaFetchResponseMaxBytes)" },
         .broker("replica.selector.class", .string, nil,
-                "The ReplicaSelector that picks a consumer's preferred read replica (KIP-392): unset reads from the leader; org.apache.kafka.common.replica.RackAwareReplicaSelector picks a replica in the consumer's rack.")
+                "The ReplicaSelector that picks a consumer's preferred read replica (KIP-392): Kafka's RackAwareReplicaSelector is accepted; consumers read from the leader until Gregor serves fetches from followers.")
             .current { $0.cluster?.rackAwareReads == true ? ClusterSettings.rackAwareSelector : nil },
+        .broker("auto.leader.rebalance.enable", .boolean, "true",
+                "Whether the controller moves leadership back to each partition's preferred replica, checked every leader.imbalance.check.interval.seconds.")
+            .current { "\(($0.cluster ?? .defaults).autoLeaderRebalance)" },
+        .broker("leader.imbalance.check.interval.seconds", .long, "300", .atLeast(1),
+                "How often the controller checks whether leadership is balanced over the preferred replicas.")
+            .current { "\(($0.cluster ?? .defaults).leaderImbalanceCheckIntervalSeconds)" },
         .broker("min.insync.replicas", .int, "1", .atLeast(1), "The broker default of min.insync.replicas.")
             .current { "\($0.minInsyncReplicas)" },
         .broker("unclean.leader.election.enable", .boolean, "false", "The broker default of unclean.leader.election.enable.")
