@@ -197,3 +197,26 @@ extension ReplicaManager {
         }
     }
 }
+
+extension ReplicaManager {
+    /// A consumer reading this follower (KIP-392: Fetch v11+ may go to any replica): the epoch
+    /// it knows must be this follower's, as Partition.getLocalLog checks it without
+    /// fetchOnlyFromLeader. Nil when the read may go ahead.
+    func followerReadCheck(_ tp: TopicPartition, currentLeaderEpoch: Int32) -> ErrorCode? {
+        guard case .follower(_, let epoch) = role(tp) else { return .notLeaderOrFollower }
+        if currentLeaderEpoch != -1 && currentLeaderEpoch < epoch { return .fencedLeaderEpoch }
+        if currentLeaderEpoch != -1 && currentLeaderEpoch > epoch { return .unknownLeaderEpoch }
+        return nil
+    }
+
+    /// RackAwareReplicaSelector.select on a partition this broker leads: the leader when it is
+    /// in the consumer's rack (or no replica is), else the in-sync follower of that rack that has
+    /// the fetch offset, the furthest along first. Nil means the leader.
+    func preferredReadReplica(_ tp: TopicPartition, rack: String, fetchOffset: Int64, racks: [Int32: String]) -> Int32? {
+        guard case .leader(let leader) = role(tp), racks[nodeId] != rack else { return nil }
+        let candidates = leader.isr.filter { id in
+            id != nodeId && racks[id] == rack && (leader.followers[id]?.logEndOffset ?? -1) >= fetchOffset
+        }
+        return candidates.max { (leader.followers[$0]?.logEndOffset ?? -1) < (leader.followers[$1]?.logEndOffset ?? -1) }
+    }
+}

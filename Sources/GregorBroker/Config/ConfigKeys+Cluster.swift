@@ -25,7 +25,7 @@ extension ConfigKeys {
         .broker("replica.fetch.response.max.bytes", .int, "10485760", .atLeast(0), "The bytes a follower asks for per fetch.")
             .current { "\(($0.cluster ?? .defaults).replicaFetchResponseMaxBytes)" },
         .broker("replica.selector.class", .string, nil,
-                "The ReplicaSelector that picks a consumer's preferred read replica (KIP-392): Kafka's RackAwareReplicaSelector is accepted; consumers read from the leader until Gregor serves fetches from followers.")
+                "The ReplicaSelector that picks a consumer's preferred read replica (KIP-392): unset, consumers are pointed at the leader; org.apache.kafka.common.replica.RackAwareReplicaSelector points them at an in-sync replica in their rack.")
             .current { $0.cluster?.rackAwareReads == true ? ClusterSettings.rackAwareSelector : nil },
         .broker("auto.leader.rebalance.enable", .boolean, "true",
                 "Whether the controller moves leadership back to each partition's preferred replica, checked every leader.imbalance.check.interval.seconds.")

@@ -53,7 +53,8 @@ enum FetchHandler: APIHandler {
         while true {
             let generation = FetchWaiters.shared.generation
             let results = read(session.partitions, maxBytes: request.maxBytes, version: context.apiVersion, readable: readable,
-                               readCommitted: readCommitted, replicaId: fromFollower ? replicaId : -1, broker)
+                               readCommitted: readCommitted, replicaId: fromFollower ? replicaId : -1,
+                               rackId: context.apiVersion >= 11 ? request.rackId : nil, broker)
             // Kafka's ReplicaManager.fetchMessages answers at once when a partition failed or
             // `min_bytes` of records can be returned, else parks the fetch until an append or
             // `max_wait_ms`. Records are counted as the response carries them (`recordBytes`), so
@@ -92,7 +93,7 @@ enum FetchHandler: APIHandler {
     /// region its records come from (v4+) or its records in memory (v0-3, down-converted).
     static func read(
         _ partitions: [FetchSessionPartition], maxBytes: Int32, version: Int16, readable: Set<String>, readCommitted: Bool,
-        replicaId: Int32 = -1, _ broker: Broker
+        replicaId: Int32 = -1, rackId: String? = nil, _ broker: Broker
     ) -> [FetchSessionResult] {
         var results: [FetchSessionResult] = []
         var budget = Int(maxBytes > 0 ? maxBytes : Int32.max)
@@ -107,7 +108,7 @@ enum FetchHandler: APIHandler {
                 result.data.errorCode = ErrorCode.topicAuthorizationFailed.rawValue
             } else {
                 read(partition, into: &result, limit: min(Int(partition.partitionMaxBytes), budget), atLeastOneBatch: total == 0,
-                     version: version, readCommitted: readCommitted, replicaId: replicaId, broker)
+                     version: version, readCommitted: readCommitted, replicaId: replicaId, rackId: rackId, broker)
             }
             total += result.recordBytes
             budget -= result.recordBytes
@@ -121,7 +122,7 @@ enum FetchHandler: APIHandler {
     /// consumer can always make progress (KIP-74, ReplicaManager's `minOneMessage`).
     static func read(
         _ partition: FetchSessionPartition, into result: inout FetchSessionResult, limit: Int, atLeastOneBatch: Bool, version: Int16,
-        readCommitted: Bool, replicaId: Int32 = -1, _ broker: Broker
+        readCommitted: Bool, replicaId: Int32 = -1, rackId: String? = nil, _ broker: Broker
     ) {
         guard let name = partition.topicName else {
             result.data.errorCode = ErrorCode.unknownTopicId.rawValue
@@ -131,7 +132,7 @@ enum FetchHandler: APIHandler {
             result.data.errorCode = ErrorCode.unknownTopicOrPartition.rawValue
             return
         }
-        if broker.cluster != nil, !leads(partition, name, version: version, &result, broker) { return }
+        if broker.cluster != nil, !leads(partition, name, version: version, fromConsumer: replicaId < 0, &result, broker) { return }
         guard let log = broker.log(name, partition.partition) else {
             result.data.errorCode = ErrorCode.unknownTopicOrPartition.rawValue
             return
@@ -140,6 +141,9 @@ enum FetchHandler: APIHandler {
         // same name is another topic (ReplicaManager.getPartitionOrException: UNKNOWN_TOPIC_ID).
         if partition.topicId != .zero && topic.topicId != partition.topicId {
             result.data.errorCode = ErrorCode.unknownTopicId.rawValue
+            return
+        }
+        if replicaId < 0, redirect(TopicPartition(name, partition.partition), fetchOffset: partition.fetchOffset, rackId: rackId, log: log, &result, broker) {
             return
         }
         var maxOffset: Int64?
