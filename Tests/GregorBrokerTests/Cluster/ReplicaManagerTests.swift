@@ -135,4 +135,29 @@ import Testing
         let soon = ContinuousClock.now + .milliseconds(50)
         #expect(await m.awaitReplication(tp, log: log, requiredOffset: 1, minInsyncReplicas: 1, deadline: soon) == .notLeaderOrFollower)
     }
+
+    /// KIP-392: the leader points a consumer at an in-sync follower of its rack that has the
+    /// offset; a follower serves consumers at its own epoch.
+    @Test func aConsumerIsPointedAtTheInSyncReplicaOfItsRack() throws {
+        let logs = Logs()
+        let log = try logs.open(1)
+        let m = manager()
+        _ = m.apply(tp, state(isr: [1, 2]), log: { log }, now: T + 1000)
+        _ = try log.appendFromClient(try batch(5), now: T + 1000, leaderEpoch: 3)
+        _ = m.followerFetched(tp, replicaId: 2, fetchOffset: 5, log: log, minInsyncReplicas: 1, now: T + 1100)
+        _ = m.followerFetched(tp, replicaId: 3, fetchOffset: 5, log: log, minInsyncReplicas: 1, now: T + 1100)
+        let racks: [Int32: String] = [1: "a", 2: "b", 3: "c"]
+        #expect(m.preferredReadReplica(tp, rack: "b", fetchOffset: 5, racks: racks) == 2)
+        #expect(m.preferredReadReplica(tp, rack: "b", fetchOffset: 6, racks: racks) == nil)  // not there yet
+        #expect(m.preferredReadReplica(tp, rack: "a", fetchOffset: 0, racks: racks) == nil)  // the leader's own rack
+        #expect(m.preferredReadReplica(tp, rack: "c", fetchOffset: 0, racks: racks) == nil)  // 3 is not in the ISR
+
+        let follower = manager(2)
+        _ = follower.apply(tp, state(isr: [1, 2]), log: { log }, now: T)
+        #expect(follower.followerReadCheck(tp, currentLeaderEpoch: 3) == nil)
+        #expect(follower.followerReadCheck(tp, currentLeaderEpoch: -1) == nil)
+        #expect(follower.followerReadCheck(tp, currentLeaderEpoch: 2) == .fencedLeaderEpoch)
+        #expect(follower.followerReadCheck(tp, currentLeaderEpoch: 4) == .unknownLeaderEpoch)
+        #expect(m.followerReadCheck(tp, currentLeaderEpoch: 3) == .notLeaderOrFollower)
+    }
 }
