@@ -35,7 +35,9 @@ public struct BrokerService: Service {
         await withGracefulShutdownHandler {
             var lastExpiry = broker.clock()
             while !Task.isCancelled && !Task.isShuttingDownGracefully {
-                try? await Task.sleep(for: .seconds(1))
+                // SIGTERM ends the wait at once: a cluster member starts its controlled shutdown
+                // without a second's delay.
+                try? await cancelWhenGracefulShutdown { try await Task.sleep(for: .seconds(1)) }
                 do { try broker.logs.maintenance() } catch { logger.error("log maintenance failed: \(error)") }
                 if broker.clock() - lastExpiry >= broker.offsets.config.retentionCheckIntervalMs {
                     lastExpiry = broker.clock()
