@@ -22,9 +22,13 @@ extension MetadataHandler {
                 guard let p = cluster.partition(TopicPartition(topic.name, index)) else {
                     return .init(errorCode: ErrorCode.leaderNotAvailable.rawValue, partitionIndex: index, leaderId: -1, leaderEpoch: -1)
                 }
-                let code: ErrorCode = p.leader >= 0 && live.contains(p.leader) ? .none : .leaderNotAvailable
+                // KRaftMetadataCache.getPartitionMetadata: a leader without a live endpoint is
+                // answered NO_LEADER_ID, so a client never meets a leader missing from the broker
+                // list (kafka-python stalls on one).
+                let leads = p.leader >= 0 && live.contains(p.leader)
                 return .init(
-                    errorCode: code.rawValue, partitionIndex: index, leaderId: p.leader, leaderEpoch: p.leaderEpoch, replicaNodes: p.replicas,
+                    errorCode: (leads ? ErrorCode.none : .leaderNotAvailable).rawValue, partitionIndex: index, leaderId: leads ? p.leader : -1,
+                    leaderEpoch: p.leaderEpoch, replicaNodes: p.replicas,
                     isrNodes: p.isr, offlineReplicas: p.replicas.filter { !live.contains($0) })
             })
     }

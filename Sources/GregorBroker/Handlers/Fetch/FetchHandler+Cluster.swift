@@ -23,7 +23,8 @@ extension FetchHandler {
             result.data.errorCode = refused.rawValue
         case .notLeader(let leader, let epoch):
             result.data.errorCode = ErrorCode.notLeaderOrFollower.rawValue
-            if version >= 12 { result.data.currentLeader = .init(leaderId: leader, leaderEpoch: epoch) }
+            // ReplicaManager.getCurrentLeader: only a live leader is named.
+            if version >= 12, leader >= 0, cluster.brokers[leader] != nil { result.data.currentLeader = .init(leaderId: leader, leaderEpoch: epoch) }
         case .fencedLeaderEpoch:
             result.data.errorCode = ErrorCode.fencedLeaderEpoch.rawValue
         case .unknownLeaderEpoch:
