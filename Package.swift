@@ -147,15 +147,17 @@ let package = Package(
             name: "GregorCoordinationTests",
             dependencies: ["GregorCoordination", "KafkaProtocol", .product(name: "NIOCore", package: "swift-nio")]
         ),
+        // A real etcd for the tests that need one (GregorClusterTests, GregorBrokerTests).
+        .target(name: "GregorTestSupport", path: "Tests/Support"),
         .testTarget(
             name: "GregorClusterTests",
-            dependencies: ["GregorCluster", "KafkaProtocol", .product(name: "NIOCore", package: "swift-nio"),
+            dependencies: ["GregorCluster", "GregorTestSupport", "KafkaProtocol", .product(name: "NIOCore", package: "swift-nio"),
                            .product(name: "NIOPosix", package: "swift-nio"), .product(name: "Logging", package: "swift-log")]
         ),
         .testTarget(
             name: "GregorBrokerTests",
             dependencies: [
-                "GregorBroker", "KafkaProtocol", "GregorStorage",
+                "GregorBroker", "GregorTestSupport", "KafkaProtocol", "GregorStorage",
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
                 .product(name: "NIOTestUtils", package: "swift-nio"),

@@ -1,3 +1,4 @@
+import Foundation
 import GregorCoordination
 import GregorStorage
 import KafkaProtocol
@@ -26,9 +27,9 @@ public final class Broker: Sendable {
     public let io: IOExecutor
     /// The advertised endpoints, with the bound port for a listener on port 0.
     private let advertisedListeners: Mutex<[ListenerEndpoint]>
-    /// SCRAM credentials (KIP-554), durable in the first log directory.
+    /// SCRAM credentials (KIP-554), durable in the first log directory or kept in etcd.
     let scramCredentials: ScramCredentialStore
-    /// Delegation tokens (KIP-48), durable in the first log directory.
+    /// Delegation tokens (KIP-48), durable in the first log directory or kept in etcd.
     let delegationTokens: DelegationTokens
     /// The ACLs, with `authorizer.class.name` set; nil without an authorizer.
     let acls: AclStore?
@@ -45,21 +46,12 @@ public final class Broker: Sendable {
         self.logger = logger
         self.clock = clock
         self.advertisedListeners = Mutex(config.advertisedListeners)
-        self.scramCredentials = try ScramCredentialStore(directory: config.logDirs[0])
-        self.delegationTokens = try DelegationTokens(
-            directory: config.logDirs[0],
-            settings: .init(secretKey: config.delegationTokenSecretKey, maxLifetimeMs: config.delegationTokenMaxLifetimeMs,
-                            expiryTimeMs: config.delegationTokenExpiryTimeMs),
-            clock: clock)
         for (listener, settings) in config.sasl.sorted(by: { $0.key < $1.key }) {
             guard let gssapi = settings.gssapi else { continue }
             do { try gssapi.setUpLibrary() } catch {
                 throw GssapiUnavailable(reason: "GSSAPI on listener \(listener): \(error.reason)")
             }
         }
-        self.clientQuotas = try ClientQuotas(
-            directory: config.logDirs[0], samples: config.quotaWindowNum, windowMs: Int64(config.quotaWindowSizeSeconds) * 1000)
-        self.acls = try config.authorizer.map { try AclStore(directory: config.logDirs[0], settings: $0) }
         self.metadata = try ClusterMetadataStore(directory: config.logDirs[0], logDirs: config.logDirs, nodeId: config.nodeId,
                                                  clusterId: config.clusterId)
         let cluster = config.cluster.map {
@@ -70,6 +62,27 @@ public final class Broker: Sendable {
                 logger: logger)
         }
         self.cluster = cluster
+        // A cluster member's security metadata is the cluster's, in etcd; a broker on its own
+        // keeps it in its first log directory.
+        let tokenSettings = DelegationTokens.Settings(
+            secretKey: config.delegationTokenSecretKey, maxLifetimeMs: config.delegationTokenMaxLifetimeMs,
+            expiryTimeMs: config.delegationTokenExpiryTimeMs)
+        let quotaWindowMs = Int64(config.quotaWindowSizeSeconds) * 1000
+        if let cluster {
+            self.scramCredentials = ScramCredentialStore(cluster: cluster)
+            self.delegationTokens = DelegationTokens(settings: tokenSettings, clock: clock, cluster: cluster)
+            self.clientQuotas = ClientQuotas(samples: config.quotaWindowNum, windowMs: quotaWindowMs, cluster: cluster)
+            self.acls = config.authorizer.map { AclStore(settings: $0, cluster: cluster) }
+            for file in [ScramCredentialStore.fileName, DelegationTokens.fileName, ClientQuotas.fileName, AclStore.fileName]
+            where FileManager.default.fileExists(atPath: (config.logDirs[0] as NSString).appendingPathComponent(file)) {
+                logger.warning("\(file) in \(config.logDirs[0]) is ignored: a cluster member's security metadata is kept in etcd")
+            }
+        } else {
+            self.scramCredentials = try ScramCredentialStore(directory: config.logDirs[0])
+            self.delegationTokens = try DelegationTokens(directory: config.logDirs[0], settings: tokenSettings, clock: clock)
+            self.clientQuotas = try ClientQuotas(directory: config.logDirs[0], samples: config.quotaWindowNum, windowMs: quotaWindowMs)
+            self.acls = try config.authorizer.map { try AclStore(directory: config.logDirs[0], settings: $0) }
+        }
         self.telemetry = Mutex(ClientTelemetry(subscriptions: ClientMetricsSubscriptions(stored: metadata.clientMetricsSubscriptions)))
         self.logs = LogManager(logDirs: config.logDirs, highWatermarkMode: config.cluster == nil ? .logEnd : .replicated, logger: logger, clock: clock)
         self.producerIds = config.cluster == nil ? try ProducerIdBlocks(directory: config.logDirs[0]) : ProducerIdBlocks(granted: ())

@@ -45,6 +45,7 @@ extension ClusterMember {
         var brokersChanged = false
         var controllerGone = false
         var folded: [MetadataEvent] = []
+        var security: [String: [(key: String, value: [UInt8]?)]] = [:]
         let decoder = JSONDecoder()
         state.withLock { s in
             s.revision = max(s.revision, revision)
@@ -69,6 +70,9 @@ extension ClusterMember {
                     s.controller = deleted ? nil : try? decoder.decode(ControllerRecord.self, from: value)
                     if deleted { controllerGone = true }
                     change = nil
+                case .security(let kind, let entry):
+                    security[kind, default: []].append((entry, deleted ? nil : event.kv.value))
+                    change = nil
                 case .clusterId, .controllerEpoch, .producerIds, nil:
                     change = nil
                 }
@@ -78,6 +82,7 @@ extension ClusterMember {
                 }
             }
         }
+        if !security.isEmpty { applySecurity(security, broker: broker) }
         // Topics first: a topic and its partitions arrive in one revision.
         for (name, record) in topicsChanged.sorted(by: { $0.key < $1.key }) {
             mirror(name, record, broker: broker)

@@ -71,7 +71,7 @@ enum AlterUserScramCredentialsHandler: APIHandler {
         }
         let valid = order.filter { errors[$0] == nil }
         do {
-            try store.alter(delete: valid.flatMap { deletes[$0] ?? [] }, upsert: valid.flatMap { upserts[$0] ?? [] })
+            try await store.alter(delete: valid.flatMap { deletes[$0] ?? [] }, upsert: valid.flatMap { upserts[$0] ?? [] })
         } catch {
             context.logger.error("writing SCRAM credentials failed: \(error)")
             for user in valid { fail(user, .unknownServerError, "The credentials could not be stored") }

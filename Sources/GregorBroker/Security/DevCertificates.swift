@@ -136,13 +136,13 @@ public struct DevCertificates: Sendable {
 
     /// Writes SCRAM-SHA-256 and SCRAM-SHA-512 credentials for `users` (name, password) into the
     /// data directory `logDir`, as `kafka-storage.sh format --add-scram` does for a new Kafka.
-    public static func writeScramUsers(_ users: [(String, String)], logDir: String) throws {
+    public static func writeScramUsers(_ users: [(String, String)], logDir: String) async throws {
         try FileManager.default.createDirectory(atPath: logDir, withIntermediateDirectories: true)
         let store = try ScramCredentialStore(directory: logDir)
         var upserts: [(String, ScramMechanism, ScramCredential)] = []
         for (name, password) in users {
             for mechanism in ScramMechanism.allCases { upserts.append((name, mechanism, try ScramCredential(mechanism: mechanism, password: password))) }
         }
-        try store.alter(delete: [], upsert: upserts)
+        try await store.alter(delete: [], upsert: upserts)
     }
 }

@@ -1,63 +1,76 @@
 import Foundation
 import GregorStorage
 import NIOCore
-import Synchronization
 
-/// SCRAM credentials by user and mechanism (KIP-554), durable in the metadata directory: every
-/// change is written (and fsynced) before it is acknowledged, and read back at startup.
+/// SCRAM credentials by user and mechanism (KIP-554). A broker on its own keeps them in the
+/// first log directory: every change is written (and fsynced) before it is acknowledged, and
+/// read back at startup. A cluster member keeps them in etcd, one key per user and mechanism,
+/// so a user created through one broker logs in at every broker.
 final class ScramCredentialStore: Sendable {
-    private let path: String
-    private let credentials: Mutex<[String: [ScramMechanism: ScramCredential]]>
-
     /// The file's name in the first log directory.
     static let fileName = "__gregor_scram_credentials.json"
+    /// The kind under `<prefix>/security/` in etcd.
+    static let kind = "scram"
 
+    struct Entry: Codable, Equatable, Sendable {
+        var user: String
+        var mechanism: ScramMechanism
+        var credential: ScramCredential
+    }
+
+    private struct File: Codable {
+        var credentials: [Entry]
+    }
+
+    private let table: SecurityTable<Entry>
+
+    /// Credentials durable in `directory`.
     init(directory: String) throws {
-        path = (directory as NSString).appendingPathComponent(Self.fileName)
-        var loaded: [String: [ScramMechanism: ScramCredential]] = [:]
+        let path = (directory as NSString).appendingPathComponent(Self.fileName)
+        var loaded: [Entry] = []
         if let data = FileManager.default.contents(atPath: path) {
             do {
-                let file = try JSONDecoder().decode(File.self, from: data)
-                for entry in file.credentials { loaded[entry.user, default: [:]][entry.mechanism] = entry.credential }
+                loaded = try JSONDecoder().decode(File.self, from: data).credentials
             } catch {
                 throw CocoaError(.fileReadCorruptFile, userInfo: [NSFilePathErrorKey: path, NSUnderlyingErrorKey: error])
             }
         }
-        credentials = Mutex(loaded)
+        table = SecurityTable(backing: .file(save: { entries in
+            let sorted = entries.sorted { ($0.user, $0.mechanism.rawValue) < ($1.user, $1.mechanism.rawValue) }
+            try writeFileDurably(ByteBuffer(bytes: try JSONEncoder.sorted.encode(File(credentials: sorted))), to: path)
+        }), initial: loaded, key: Self.key)
     }
 
-    private struct File: Codable {
-        struct Entry: Codable {
-            var user: String
-            var mechanism: ScramMechanism
-            var credential: ScramCredential
-        }
-        var credentials: [Entry]
+    /// Credentials kept by the cluster: they arrive through `apply`.
+    init(cluster: any SecurityEntrySink) {
+        table = SecurityTable(backing: .cluster(kind: Self.kind, sink: cluster), key: Self.key)
     }
+
+    /// The mechanism first: a user name may hold any character, the separator too.
+    static func key(_ entry: Entry) -> String { key(entry.user, entry.mechanism) }
+    static func key(_ user: String, _ mechanism: ScramMechanism) -> String { "\(mechanism.rawValue)/\(user)" }
 
     func credential(_ user: String, _ mechanism: ScramMechanism) -> ScramCredential? {
-        credentials.withLock { $0[user]?[mechanism] }
+        table.entry(Self.key(user, mechanism))?.credential
     }
 
     /// Every user with credentials, and the mechanisms each has.
-    var all: [String: [ScramMechanism: ScramCredential]] { credentials.withLock { $0 } }
+    var all: [String: [ScramMechanism: ScramCredential]] {
+        var all: [String: [ScramMechanism: ScramCredential]] = [:]
+        for e in table.entries { all[e.user, default: [:]][e.mechanism] = e.credential }
+        return all
+    }
 
-    /// Applies deletions then upsertions and writes the result before returning.
-    func alter(delete: [(String, ScramMechanism)], upsert: [(String, ScramMechanism, ScramCredential)]) throws {
-        try credentials.withLock { current in
-            var next = current
-            for (user, mechanism) in delete {
-                next[user]?[mechanism] = nil
-                if next[user]?.isEmpty == true { next[user] = nil }
+    /// The cluster's changes, as the etcd watch brings them.
+    func apply(_ changes: [(key: String, value: [UInt8]?)]) -> [String] { table.apply(changes) }
+
+    /// Applies deletions then upsertions; durable before it returns.
+    func alter(delete: [(String, ScramMechanism)], upsert: [(String, ScramMechanism, ScramCredential)]) async throws {
+        try await table.change { _, entries in
+            for (user, mechanism) in delete { entries[Self.key(user, mechanism)] = nil }
+            for (user, mechanism, credential) in upsert {
+                entries[Self.key(user, mechanism)] = Entry(user: user, mechanism: mechanism, credential: credential)
             }
-            for (user, mechanism, credential) in upsert { next[user, default: [:]][mechanism] = credential }
-            let entries = next.keys.sorted().flatMap { user in
-                next[user]!.keys.sorted { $0.rawValue < $1.rawValue }.map { File.Entry(user: user, mechanism: $0, credential: next[user]![$0]!) }
-            }
-            let encoder = JSONEncoder()
-            encoder.outputFormatting = [.sortedKeys]
-            try writeFileDurably(ByteBuffer(bytes: try encoder.encode(File(credentials: entries))), to: path)
-            current = next
         }
     }
 }

@@ -7,8 +7,11 @@
 ///     <prefix>/topics/<name>                 TopicRecord
 ///     <prefix>/partitions/<name>/<index>     PartitionState
 ///     <prefix>/producer-ids                  where the next block of producer ids starts (KIP-730)
+///     <prefix>/security/<kind>/<entry>       one ACL, SCRAM credential, client quota entity or
+///                                            delegation token (kind acls, scram, quotas, tokens)
 ///
-/// Topic names are `[a-zA-Z0-9._-]`, so they never contain the separator.
+/// Topic names are `[a-zA-Z0-9._-]`, so they never contain the separator; a security entry's
+/// name is everything after its kind and may contain it (a SCRAM user name may).
 public struct MetadataKeys: Hashable, Sendable {
     public let prefix: String
 
@@ -29,6 +32,9 @@ public struct MetadataKeys: Hashable, Sendable {
     public var partitions: String { "\(prefix)/partitions/" }
     public func partitions(of topic: String) -> String { "\(prefix)/partitions/\(topic)/" }
     public func partition(_ key: PartitionKey) -> String { "\(prefix)/partitions/\(key.topic)/\(key.partition)" }
+    /// One entry of a security store (the security issue's ACLs, SCRAM credentials, quotas and
+    /// delegation tokens, which KRaft keeps as records in the metadata log).
+    public func security(_ kind: String, _ entry: String) -> String { "\(prefix)/security/\(kind)/\(entry)" }
     /// Everything the cluster keeps: brokers watch this one range.
     public var all: String { "\(prefix)/" }
 
@@ -41,6 +47,7 @@ public struct MetadataKeys: Hashable, Sendable {
         case broker(Int32)
         case topic(String)
         case partition(PartitionKey)
+        case security(kind: String, entry: String)
     }
 
     public func parse(_ key: String) -> Parsed? {
@@ -55,6 +62,8 @@ public struct MetadataKeys: Hashable, Sendable {
         case ("topics", 2) where !parts[1].isEmpty: return .topic(String(parts[1]))
         case ("partitions", 3) where !parts[1].isEmpty:
             return Int32(parts[2]).map { .partition(PartitionKey(String(parts[1]), $0)) }
+        case ("security", 3...) where !parts[1].isEmpty && !parts[2].isEmpty:
+            return .security(kind: String(parts[1]), entry: parts[2...].joined(separator: "/"))
         default: return nil
         }
     }

@@ -40,12 +40,12 @@ struct ClientQuotaTests {
         #expect(perSecond > 190_000 && perSecond < 220_000, "\(perSecond)")
     }
 
-    @Test func theFirstQuotaInKafkasOrderAppliesAndDecidesWhoShares() throws {
+    @Test func theFirstQuotaInKafkasOrderAppliesAndDecidesWhoShares() async throws {
         let directory = "/tmp/gregor-quota-tests-\(UInt64.random(in: 0...UInt64.max))"
         defer { try? FileManager.default.removeItem(atPath: directory) }
         try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
         let quotas = try ClientQuotas(directory: directory, samples: 2, windowMs: 1000)
-        try quotas.alter([
+        try await quotas.alter([
             (QuotaEntity(clientId: .default), ["producer_byte_rate": 1000]),
             (QuotaEntity(user: .named("alice")), ["producer_byte_rate": 100]),
             (QuotaEntity(user: .named("alice"), clientId: .named("batch")), ["producer_byte_rate": 10_000]),
@@ -60,7 +60,7 @@ struct ClientQuotaTests {
         // A kind without any quota is never throttled.
         #expect(quotas.record(.fetch, user: "alice", clientId: "a", value: 1e9, now: 0) == 0)
         // Durable: read back as written; removing the last key drops the entity.
-        try quotas.alter([(QuotaEntity(user: .named("alice")), ["producer_byte_rate": nil])])
+        try await quotas.alter([(QuotaEntity(user: .named("alice")), ["producer_byte_rate": nil])])
         let reopened = try ClientQuotas(directory: directory, samples: 2, windowMs: 1000)
         #expect(reopened.all.count == 2 && reopened.all[QuotaEntity(user: .named("alice"))] == nil)
     }

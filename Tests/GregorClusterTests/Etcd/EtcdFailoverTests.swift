@@ -1,4 +1,5 @@
 import GregorCluster
+import GregorTestSupport
 import NIOCore
 import NIOPosix
 import Testing

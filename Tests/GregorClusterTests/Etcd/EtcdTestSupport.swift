@@ -1,4 +1,5 @@
 import GregorCluster
+import GregorTestSupport
 import Logging
 import NIOCore
 import NIOPosix

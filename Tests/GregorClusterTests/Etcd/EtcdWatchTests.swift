@@ -1,4 +1,5 @@
 import GregorCluster
+import GregorTestSupport
 import Testing
 
 /// Watches: the changes under a prefix, from a revision on, in order.

@@ -35,7 +35,7 @@ enum CreateAclsHandler: APIHandler {
             }
         }
         do {
-            try store.create(valid)
+            try await store.create(valid)
         } catch {
             context.logger.error("writing ACLs failed: \(error)")
             for i in results.indices where results[i].errorCode == 0 {

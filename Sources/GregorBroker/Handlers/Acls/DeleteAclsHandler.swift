@@ -22,7 +22,7 @@ enum DeleteAclsHandler: APIHandler {
         let valid = filters.filter { $0.invalidReason == nil }
         let removed: [[AclBinding]]
         do {
-            removed = try store.delete(valid)
+            removed = try await store.delete(valid)
         } catch {
             context.logger.error("writing ACLs failed: \(error)")
             return all(.unknownServerError, "The ACLs could not be stored: \(error)")

@@ -27,7 +27,7 @@ enum CreateDelegationTokenHandler: APIHandler {
             response.errorCode = ErrorCode.delegationTokenAuthorizationFailed.rawValue
             return response
         }
-        let token = try context.broker.delegationTokens.create(
+        let token = try await context.broker.delegationTokens.create(
             owner: owner, requester: requester, renewers: request.renewers.map { "\($0.principalType):\($0.principalName)" },
             maxLifetimeMs: request.maxLifetimeMs)
         response.issueTimestampMs = token.issueTimestamp

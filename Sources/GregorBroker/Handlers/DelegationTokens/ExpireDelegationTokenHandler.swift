@@ -9,7 +9,7 @@ enum ExpireDelegationTokenHandler: APIHandler {
 
     static func handle(_ request: ExpireDelegationTokenRequest, _ context: RequestContext) async throws -> ExpireDelegationTokenResponse? {
         if let refused = DelegationTokenRules.refusal(context) { return ExpireDelegationTokenResponse(errorCode: refused.rawValue) }
-        let (error, expiry) = try context.broker.delegationTokens.update(
+        let (error, expiry) = try await context.broker.delegationTokens.update(
             hmac: request.hmac, principal: context.principal, period: request.expiryTimePeriodMs, renew: false)
         return ExpireDelegationTokenResponse(errorCode: error.rawValue, expiryTimestampMs: expiry)
     }

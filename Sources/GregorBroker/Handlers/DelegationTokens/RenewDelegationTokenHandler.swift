@@ -9,7 +9,7 @@ enum RenewDelegationTokenHandler: APIHandler {
 
     static func handle(_ request: RenewDelegationTokenRequest, _ context: RequestContext) async throws -> RenewDelegationTokenResponse? {
         if let refused = DelegationTokenRules.refusal(context) { return RenewDelegationTokenResponse(errorCode: refused.rawValue) }
-        let (error, expiry) = try context.broker.delegationTokens.update(
+        let (error, expiry) = try await context.broker.delegationTokens.update(
             hmac: request.hmac, principal: context.principal, period: request.renewPeriodMs, renew: true)
         return RenewDelegationTokenResponse(errorCode: error.rawValue, expiryTimestampMs: expiry)
     }

@@ -46,7 +46,7 @@ enum AlterClientQuotasHandler: APIHandler {
         }
         if !request.validateOnly && !changes.isEmpty {
             do {
-                try context.broker.clientQuotas.alter(changes.map { ($0.0, $0.1) })
+                try await context.broker.clientQuotas.alter(changes.map { ($0.0, $0.1) })
             } catch {
                 context.logger.error("writing client quotas failed: \(error)")
                 for change in changes {

@@ -1,68 +1,98 @@
+import Crypto
 import Foundation
 import GregorStorage
 import NIOCore
 import Synchronization
 
-/// The client quotas (AlterClientQuotas, KIP-546), durable in the first log directory and read
-/// back at startup, and the rates that enforce them (`quota.window.num` samples of
-/// `quota.window.size.seconds`).
+/// The client quotas (AlterClientQuotas, KIP-546) and the rates that enforce them
+/// (`quota.window.num` samples of `quota.window.size.seconds`). A broker on its own keeps the
+/// quotas in the first log directory, durable before a change is acknowledged and read back at
+/// startup; a cluster member keeps them in etcd, one key per entity, so every broker enforces
+/// the same ones (each on the traffic it serves, as Kafka's brokers do).
 final class ClientQuotas: Sendable {
-    private let path: String
     private let samples: Int
     private let windowMs: Int64
     private struct State {
-        var quotas: [QuotaEntity: [String: Double]]
+        var quotas: [QuotaEntity: [String: Double]] = [:]
         var rates: [QuotaSensorKey: QuotaRate] = [:]
     }
-    private let state: Mutex<State>
+    private let state: SecurityDerived<State>
+    private let table: SecurityTable<Entry>
 
     /// The file's name in the first log directory.
     static let fileName = "__gregor_client_quotas.json"
+    /// The kind under `<prefix>/security/` in etcd.
+    static let kind = "quotas"
+
+    struct Entry: Codable, Equatable, Sendable {
+        var entity: QuotaEntity
+        var quotas: [String: Double]
+    }
 
     private struct File: Codable {
-        struct Entry: Codable {
-            var entity: QuotaEntity
-            var quotas: [String: Double]
-        }
         var entries: [Entry]
     }
 
-    init(directory: String, samples: Int, windowMs: Int64) throws {
-        path = (directory as NSString).appendingPathComponent(Self.fileName)
-        self.samples = samples
-        self.windowMs = windowMs
-        var quotas: [QuotaEntity: [String: Double]] = [:]
+    /// Quotas durable in `directory`.
+    convenience init(directory: String, samples: Int, windowMs: Int64) throws {
+        let path = (directory as NSString).appendingPathComponent(Self.fileName)
+        var loaded: [Entry] = []
         if let data = FileManager.default.contents(atPath: path) {
             do {
-                for entry in try JSONDecoder().decode(File.self, from: data).entries { quotas[entry.entity] = entry.quotas }
+                loaded = try JSONDecoder().decode(File.self, from: data).entries
             } catch {
                 throw CocoaError(.fileReadCorruptFile, userInfo: [NSFilePathErrorKey: path, NSUnderlyingErrorKey: error])
             }
         }
-        state = Mutex(State(quotas: quotas))
+        self.init(samples: samples, windowMs: windowMs, initial: loaded, backing: .file(save: { entries in
+            let sorted = entries.sorted { "\($0.entity)" < "\($1.entity)" }
+            try writeFileDurably(ByteBuffer(bytes: try JSONEncoder.sorted.encode(File(entries: sorted))), to: path)
+        }))
+    }
+
+    /// Quotas kept by the cluster: they arrive through `apply`.
+    convenience init(samples: Int, windowMs: Int64, cluster: any SecurityEntrySink) {
+        self.init(samples: samples, windowMs: windowMs, initial: [], backing: .cluster(kind: Self.kind, sink: cluster))
+    }
+
+    private init(samples: Int, windowMs: Int64, initial: [Entry], backing: SecurityTable<Entry>.Backing) {
+        self.samples = samples
+        self.windowMs = windowMs
+        let state = SecurityDerived(State())
+        self.state = state
+        table = SecurityTable(backing: backing, initial: initial, key: Self.key) { entries in
+            state.withLock { s in
+                let quotas = Dictionary(entries.map { ($0.entity, $0.quotas) }, uniquingKeysWith: { $1 })
+                guard quotas != s.quotas else { return }
+                s.quotas = quotas
+                // Quotas that moved change which clients share a rate: start the rates afresh.
+                s.rates = [:]
+            }
+        }
+    }
+
+    /// An entity's name in etcd: the SHA-256 of its JSON (entity names may hold any character).
+    static func key(_ entry: Entry) -> String {
+        let json = (try? JSONEncoder.sorted.encode(entry.entity)) ?? Data()
+        return SHA256.hash(data: json).map { String(format: "%02x", $0) }.joined()
     }
 
     /// Every entity with quotas, and its quotas.
     var all: [QuotaEntity: [String: Double]] { state.withLock { $0.quotas } }
 
-    /// Sets (a value) or removes (nil) quotas of each entity, and writes the result before
-    /// returning. An entity left with no quota is gone.
-    func alter(_ changes: [(QuotaEntity, [String: Double?])]) throws {
-        try state.withLock { state in
-            var next = state.quotas
+    /// The cluster's changes, as the etcd watch brings them.
+    func apply(_ changes: [(key: String, value: [UInt8]?)]) -> [String] { table.apply(changes) }
+
+    /// Sets (a value) or removes (nil) quotas of each entity; durable before it returns. An
+    /// entity left with no quota is gone.
+    func alter(_ changes: [(QuotaEntity, [String: Double?])]) async throws {
+        try await table.change { _, entries in
             for (entity, ops) in changes {
-                var quotas = next[entity] ?? [:]
-                for (key, value) in ops { quotas[key] = value }
-                next[entity] = quotas.isEmpty ? nil : quotas
+                let key = Self.key(Entry(entity: entity, quotas: [:]))
+                var quotas = entries[key]?.quotas ?? [:]
+                for (name, value) in ops { quotas[name] = value }
+                entries[key] = quotas.isEmpty ? nil : Entry(entity: entity, quotas: quotas)
             }
-            guard next != state.quotas else { return }
-            let entries = next.map { File.Entry(entity: $0.key, quotas: $0.value) }.sorted { "\($0.entity)" < "\($1.entity)" }
-            let encoder = JSONEncoder()
-            encoder.outputFormatting = [.sortedKeys]
-            try writeFileDurably(ByteBuffer(bytes: try encoder.encode(File(entries: entries))), to: path)
-            state.quotas = next
-            // Quotas that moved change which clients share a rate: start the rates afresh.
-            state.rates = [:]
         }
     }
 

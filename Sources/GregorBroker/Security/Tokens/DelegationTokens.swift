@@ -9,7 +9,9 @@ import Synchronization
 /// HMAC-SHA512 of it under `delegation.token.secret.key`, owned by a principal, renewable by the
 /// owner and the named renewers until its max timestamp. A client logs in with SCRAM using the
 /// token id as user name, the Base64 HMAC as password and the `tokenauth=true` extension, and
-/// acts as the owner. Tokens are durable in the data directory and dropped once expired.
+/// acts as the owner. A broker on its own keeps tokens in the first log directory; a cluster
+/// member keeps them in etcd (one key per token), so a token works at every broker. Expired
+/// tokens are dropped at the next change.
 final class DelegationTokens: Sendable {
     /// One token as stored.
     struct Token: Codable, Sendable, Equatable {
@@ -37,22 +39,36 @@ final class DelegationTokens: Sendable {
     }
 
     let settings: Settings
-    private let path: String
     private let clock: @Sendable () -> Int64
-    private let tokens: Mutex<[String: Token]>
+    private let table: SecurityTable<Token>
 
     static let fileName = "__gregor_delegation_tokens.json"
+    /// The kind under `<prefix>/security/` in etcd.
+    static let kind = "tokens"
 
-    init(directory: String, settings: Settings, clock: @escaping @Sendable () -> Int64) throws {
+    /// Tokens durable in `directory`.
+    convenience init(directory: String, settings: Settings, clock: @escaping @Sendable () -> Int64) throws {
+        let path = (directory as NSString).appendingPathComponent(Self.fileName)
+        var loaded: [Token] = []
+        if let data = FileManager.default.contents(atPath: path) { loaded = try JSONDecoder().decode([Token].self, from: data) }
+        self.init(settings: settings, clock: clock, initial: loaded, backing: .file(save: { tokens in
+            try writeFileDurably(ByteBuffer(bytes: try JSONEncoder.sorted.encode(tokens.sorted { $0.tokenId < $1.tokenId })), to: path)
+        }))
+    }
+
+    /// Tokens kept by the cluster: they arrive through `apply`.
+    convenience init(settings: Settings, clock: @escaping @Sendable () -> Int64, cluster: any SecurityEntrySink) {
+        self.init(settings: settings, clock: clock, initial: [], backing: .cluster(kind: Self.kind, sink: cluster))
+    }
+
+    private init(settings: Settings, clock: @escaping @Sendable () -> Int64, initial: [Token], backing: SecurityTable<Token>.Backing) {
         self.settings = settings
         self.clock = clock
-        path = (directory as NSString).appendingPathComponent(Self.fileName)
-        var loaded: [String: Token] = [:]
-        if let data = FileManager.default.contents(atPath: path) {
-            for token in try JSONDecoder().decode([Token].self, from: data) { loaded[token.tokenId] = token }
-        }
-        tokens = Mutex(loaded)
+        table = SecurityTable(backing: backing, initial: initial, key: \.tokenId)
     }
+
+    /// The cluster's changes, as the etcd watch brings them.
+    func apply(_ changes: [(key: String, value: [UInt8]?)]) -> [String] { table.apply(changes) }
 
     var enabled: Bool { settings.secretKey?.isEmpty == false }
 
@@ -62,7 +78,7 @@ final class DelegationTokens: Sendable {
     }
 
     /// CreateDelegationToken: a new token for `owner` (the requester unless given).
-    func create(owner: String, requester: String, renewers: [String], maxLifetimeMs: Int64) throws -> Token {
+    func create(owner: String, requester: String, renewers: [String], maxLifetimeMs: Int64) async throws -> Token {
         let now = clock()
         let lifetime = maxLifetimeMs > 0 ? min(settings.maxLifetimeMs, maxLifetimeMs) : settings.maxLifetimeMs
         let maxTimestamp = now + lifetime
@@ -74,42 +90,34 @@ final class DelegationTokens: Sendable {
             expiryTimestamp: min(maxTimestamp, now + settings.expiryTimeMs), maxTimestamp: maxTimestamp, hmac: mac,
             scram256: try ScramCredential(mechanism: .sha256, password: password),
             scram512: try ScramCredential(mechanism: .sha512, password: password))
-        try change { $0[tokenId] = token }
+        try await change { $0[tokenId] = token }
         return token
     }
 
     /// RenewDelegationToken and ExpireDelegationToken: a new expiry for the token with `hmac`,
     /// `period` from now (the default renew period for a negative renewal; at once, removing the
     /// token, for a negative expiry), never past its max timestamp.
-    func update(hmac: [UInt8], principal: String, period: Int64, renew: Bool) throws -> (ErrorCode, Int64) {
+    func update(hmac: [UInt8], principal: String, period: Int64, renew: Bool) async throws -> (ErrorCode, Int64) {
         let now = clock()
-        var outcome: (ErrorCode, Int64) = (.delegationTokenNotFound, -1)
-        try change { all in
-            guard let (id, token) = all.first(where: { $0.value.hmac == hmac }) else { return }
-            guard token.owner == principal || token.renewers.contains(principal) else {
-                outcome = (.delegationTokenOwnerMismatch, -1)
-                return
-            }
-            guard !token.expired(at: now) else {
-                outcome = (.delegationTokenExpired, -1)
-                return
-            }
+        let expiryTimeMs = settings.expiryTimeMs
+        return try await change { all -> (ErrorCode, Int64) in
+            guard let (id, token) = all.first(where: { $0.value.hmac == hmac }) else { return (.delegationTokenNotFound, -1) }
+            guard token.owner == principal || token.renewers.contains(principal) else { return (.delegationTokenOwnerMismatch, -1) }
+            guard !token.expired(at: now) else { return (.delegationTokenExpired, -1) }
             if !renew && period < 0 {
                 all[id] = nil
-                outcome = (.none, now)
-                return
+                return (.none, now)
             }
-            let expiry = min(token.maxTimestamp, now + (renew && period < 0 ? settings.expiryTimeMs : period))
+            let expiry = min(token.maxTimestamp, now + (renew && period < 0 ? expiryTimeMs : period))
             all[id]?.expiryTimestamp = expiry
-            outcome = (.none, expiry)
+            return (.none, expiry)
         }
-        return outcome
     }
 
     /// The live tokens whose owner is in `owners` (every owner when nil).
     func describe(owners: [String]?) -> [Token] {
         let now = clock()
-        return tokens.withLock { $0.values }
+        return table.entries
             .filter { !$0.expired(at: now) && (owners == nil || owners!.contains($0.owner)) }
             .sorted { $0.issueTimestamp < $1.issueTimestamp }
     }
@@ -117,21 +125,17 @@ final class DelegationTokens: Sendable {
     /// The SCRAM credential and owner of a live token, for a `tokenauth` login.
     func login(tokenId: String, mechanism: ScramMechanism) -> (credential: ScramCredential, owner: String)? {
         let now = clock()
-        guard let token = tokens.withLock({ $0[tokenId] }), !token.expired(at: now) else { return nil }
+        guard let token = table.entry(tokenId), !token.expired(at: now) else { return nil }
         return (mechanism == .sha256 ? token.scram256 : token.scram512, token.owner)
     }
 
-    /// Applies `body` to the tokens, dropping expired ones, and writes them before returning.
-    private func change(_ body: (inout [String: Token]) -> Void) throws {
+    /// Applies `body` to the tokens, dropping expired ones; durable before it returns.
+    private func change<R>(_ body: (inout [String: Token]) -> R) async throws -> R {
         let now = clock()
-        try tokens.withLock { current in
-            var next = current
-            body(&next)
-            next = next.filter { !$0.value.expired(at: now) }
-            let encoder = JSONEncoder()
-            encoder.outputFormatting = [.sortedKeys]
-            try writeFileDurably(ByteBuffer(bytes: try encoder.encode(next.values.sorted { $0.tokenId < $1.tokenId })), to: path)
-            current = next
+        return try await table.change { _, tokens in
+            let result = body(&tokens)
+            tokens = tokens.filter { !$0.value.expired(at: now) }
+            return result
         }
     }
 }

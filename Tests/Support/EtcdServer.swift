@@ -10,26 +10,26 @@ private let streamSocket = SOCK_STREAM
 /// A real etcd for a test: its own process on free loopback ports and a temporary data
 /// directory. `stop()` SIGKILLs it, reaps it and removes the directory; call it in a `defer`.
 ///
-/// Self-contained (Foundation and the C library only) so any test target can copy or share it.
+/// Self-contained (Foundation and the C library only): the test targets share it through `GregorTestSupport`.
 /// Fails, never skips, when etcd is not installed: `.ci/run` installs Debian's `etcd-server`.
-final class EtcdServer: @unchecked Sendable {
+public final class EtcdServer: @unchecked Sendable {
     // @unchecked: `Process` is not Sendable; every property is set once in `init` and `stop()`
     // only signals and waits, which Process allows from any thread.
-    let clientPort: Int
-    let peerPort: Int
-    let dataDirectory: URL
+    public let clientPort: Int
+    public let peerPort: Int
+    public let dataDirectory: URL
     private let process: Process
     private let logFile: URL
 
     /// `etcd`'s URL for clients, and the value `metadata.store` would hold.
-    var endpoint: String { "127.0.0.1:\(clientPort)" }
+    public var endpoint: String { "127.0.0.1:\(clientPort)" }
 
-    struct Failure: Error, CustomStringConvertible {
-        let description: String
+    public struct Failure: Error, CustomStringConvertible {
+        public let description: String
     }
 
     /// The etcd executable: on PATH, or Debian's /usr/bin/etcd.
-    static func executable() throws -> String {
+    public static func executable() throws -> String {
         let path = ProcessInfo.processInfo.environment["PATH"] ?? ""
         for dir in path.split(separator: ":") + ["/usr/bin", "/usr/local/bin"] {
             let candidate = "\(dir)/etcd"
@@ -40,7 +40,7 @@ final class EtcdServer: @unchecked Sendable {
     }
 
     /// Starts etcd and returns once it answers `/health`. `arguments` are added to etcd's own.
-    static func start(arguments: [String] = []) async throws -> EtcdServer {
+    public static func start(arguments: [String] = []) async throws -> EtcdServer {
         let etcd = try executable()
         var lastError: (any Error)?
         // Free ports are found by binding port 0 and letting go: another process may take one
@@ -85,7 +85,7 @@ final class EtcdServer: @unchecked Sendable {
     }
 
     /// SIGKILLs etcd, waits for it to exit and removes its directory. Safe to call twice.
-    func stop() {
+    public func stop() {
         if process.isRunning { kill(process.processIdentifier, SIGKILL) }
         process.waitUntilExit()
         try? FileManager.default.removeItem(at: dataDirectory)
@@ -110,7 +110,7 @@ final class EtcdServer: @unchecked Sendable {
     }
 
     /// A GET over a plain socket, so the helper needs no HTTP client: the whole answer, or nil.
-    static func get(_ path: String, port: Int) -> String? {
+    public static func get(_ path: String, port: Int) -> String? {
         let fd = socket(AF_INET, streamSocket, 0)
         guard fd >= 0 else { return nil }
         defer { close(fd) }
@@ -134,7 +134,7 @@ final class EtcdServer: @unchecked Sendable {
     }
 
     /// A loopback port nothing listens on at the moment of the call.
-    static func freePort() throws -> Int {
+    public static func freePort() throws -> Int {
         let fd = socket(AF_INET, streamSocket, 0)
         guard fd >= 0 else { throw Failure(description: "socket() failed: errno \(errno)") }
         defer { close(fd) }
@@ -152,12 +152,12 @@ final class EtcdServer: @unchecked Sendable {
     /// A loopback port held bound but not listening while the value lives: a connection to it is
     /// refused, and no other process (an etcd of a test running alongside) can take it meanwhile,
     /// as it could a port from `freePort()`.
-    final class DeadPort: @unchecked Sendable {
+    public final class DeadPort: @unchecked Sendable {
         // @unchecked: `fd` is set once and only closed in deinit.
-        let port: Int
+        public let port: Int
         private let fd: Int32
 
-        init() throws {
+        public init() throws {
             let fd = socket(AF_INET, streamSocket, 0)
             guard fd >= 0 else { throw Failure(description: "socket() failed: errno \(errno)") }
             var address = EtcdServer.loopback(port: 0)
