@@ -407,16 +407,22 @@ def pick_group(client, coordinator_of, broker):
 
 
 class Cluster:
-    def __init__(self, gregor, etcd_bin, work):
+    def __init__(self, gregor, etcd_bin, work, prefix="/gregor-clients", configure=None):
         self.work = work
         self.etcd = Etcd(etcd_bin, work)
         self.brokers = {}
         self.gregor = gregor
+        self.prefix = prefix
+        # Called with the cluster once its brokers are made and before they start (security.py
+        # adds listeners and the authorizer).
+        self.configure = configure
 
     def start(self):
         self.etcd.start()
         for n in range(1, BROKERS + 1):
-            self.brokers[n] = Broker(self.gregor, self.work, n, self.etcd.url, "/gregor-clients")
+            self.brokers[n] = Broker(self.gregor, self.work, n, self.etcd.url, self.prefix)
+        if self.configure:
+            self.configure(self)
         for b in self.brokers.values():
             b.start()
         log(f"etcd at {self.etcd.url}; brokers {', '.join(f'{n}@{b.address}' for n, b in self.brokers.items())}")
