@@ -90,6 +90,9 @@ let package = Package(
                 "KafkaProtocol",
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
+                .product(name: "NIOSSL", package: "swift-nio-ssl"),
+                .product(name: "Crypto", package: "swift-crypto"),
+                .product(name: "_CryptoExtras", package: "swift-crypto"),
             ]
         ),
         .executableTarget(
@@ -157,7 +160,7 @@ let package = Package(
         .testTarget(
             name: "GregorBrokerTests",
             dependencies: [
-                "GregorBroker", "GregorTestSupport", "KafkaProtocol", "GregorStorage",
+                "GregorBroker", "GregorClient", "GregorTestSupport", "KafkaProtocol", "GregorStorage",
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
                 .product(name: "NIOTestUtils", package: "swift-nio"),

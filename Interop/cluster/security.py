@@ -1,16 +1,17 @@
 #!/usr/bin/env python3
 """The cluster's security metadata with stock clients (issue 11): three Gregor brokers in one
-etcd, each with a PLAINTEXT listener (between brokers) and a SASL_PLAINTEXT one (PLAIN user
-admin, a super user; SCRAM users made over the wire), and Kafka's StandardAuthorizer. Each change
-is made through one broker and must hold at the others, since the ACLs and SCRAM credentials are
-the cluster's (in etcd), not each broker's:
+etcd, each with a SASL_PLAINTEXT listener (PLAIN user admin, a super user; SCRAM users made over
+the wire), which is also the one the brokers reach each other on, logging in as the SCRAM-SHA-512
+user broker (a super user), and Kafka's StandardAuthorizer. Each change is made through one
+broker and must hold at the others, since the ACLs and SCRAM credentials are the cluster's (in
+etcd), not each broker's:
 
-1. through broker 1 (confluent-kafka's admin as admin): the ACLs that let the brokers replicate
-   (User:ANONYMOUS, the PLAINTEXT listener, gets CLUSTER_ACTION) and let dave write, read and
-   describe topic `secure` and read group `secure-group`; the SCRAM-SHA-256 user dave;
+1. through broker 1 (confluent-kafka's admin as admin): the SCRAM-SHA-512 user broker, whose
+   login every follower needs; the ACLs that let dave write, read and describe topic `secure`
+   and read group `secure-group`; the SCRAM-SHA-256 user dave;
 2. a topic with replication factor 3;
 3. confluent-kafka produces 100 records as dave (SCRAM) bootstrapped at broker 2 only, with
-   acks=all: every partition's followers fetch under the ANONYMOUS ACL;
+   acks=all, acknowledged once the followers (logged in as broker) have fetched them;
 4. kafka-python consumes them as dave (SCRAM) in `secure-group`, bootstrapped at broker 3;
 5. through broker 3, dave's WRITE ACL is deleted: a producer at broker 1 gets
    TOPIC_AUTHORIZATION_FAILED;
@@ -36,6 +37,7 @@ GROUP = "secure-group"
 RECORDS = 100
 ADMIN = ("admin", "admin-secret")
 DAVE = ("dave", "dave-secret")
+BROKER = ("broker", "broker-secret")
 
 
 def log(msg):
@@ -43,20 +45,23 @@ def log(msg):
 
 
 def secure(cluster):
-    """Gives each broker a SASL_PLAINTEXT listener and the authorizer, keeping PLAINTEXT (on
-    the port the cluster checks) between brokers."""
+    """Gives each broker a SASL_PLAINTEXT listener, for clients and between brokers, and the
+    authorizer; the PLAINTEXT listener stays (the cluster checks the brokers are up on it)."""
     cluster.sasl = {}
     for n, b in cluster.brokers.items():
         port = free_port()
         cluster.sasl[n] = f"127.0.0.1:{port}"
         listeners = f"PLAINTEXT://{b.address},SASL_PLAINTEXT://{cluster.sasl[n]}"
         settings = {
-            "listeners": listeners, "advertised.listeners": listeners, "inter.broker.listener.name": "PLAINTEXT",
-            "sasl.enabled.mechanisms": "PLAIN,SCRAM-SHA-256",
+            "listeners": listeners, "advertised.listeners": listeners, "inter.broker.listener.name": "SASL_PLAINTEXT",
+            "sasl.enabled.mechanisms": "PLAIN,SCRAM-SHA-256,SCRAM-SHA-512",
             "listener.name.sasl_plaintext.plain.sasl.jaas.config":
                 f'org.apache.kafka.common.security.plain.PlainLoginModule required user_{ADMIN[0]}="{ADMIN[1]}";',
+            "sasl.mechanism.inter.broker.protocol": "SCRAM-SHA-512",
+            "listener.name.sasl_plaintext.scram-sha-512.sasl.jaas.config":
+                f'org.apache.kafka.common.security.scram.ScramLoginModule required username="{BROKER[0]}" password="{BROKER[1]}";',
             "authorizer.class.name": "org.apache.kafka.metadata.authorizer.StandardAuthorizer",
-            "super.users": f"User:{ADMIN[0]}",
+            "super.users": f"User:{ADMIN[0]};User:{BROKER[0]}",
         }
         # Later overrides win over replcheck's own.
         b.args += [a for k, v in settings.items() for a in ("--override", f"{k}={v}")]
@@ -105,13 +110,14 @@ def steps(cluster):
                                        ResourceType, ScramCredentialInfo, ScramMechanism, UserScramCredentialDeletion,
                                        UserScramCredentialUpsertion)
     a1 = admin(cluster, 1)
-    done(a1.create_acls([acl("BROKER", "kafka-cluster", "User:ANONYMOUS", "CLUSTER_ACTION"),
-                         acl("TOPIC", TOPIC, "User:dave", "WRITE"), acl("TOPIC", TOPIC, "User:dave", "READ"),
+    done(a1.alter_user_scram_credentials([UserScramCredentialUpsertion(
+        BROKER[0], ScramCredentialInfo(ScramMechanism.SCRAM_SHA_512, 4096), BROKER[1].encode())]), "the brokers' own SCRAM user at broker 1")
+    done(a1.create_acls([acl("TOPIC", TOPIC, "User:dave", "WRITE"), acl("TOPIC", TOPIC, "User:dave", "READ"),
                          acl("TOPIC", TOPIC, "User:dave", "DESCRIBE"), acl("GROUP", GROUP, "User:dave", "READ")]),
          "CreateAcls at broker 1")
     done(a1.alter_user_scram_credentials([UserScramCredentialUpsertion(
         DAVE[0], ScramCredentialInfo(ScramMechanism.SCRAM_SHA_256, 4096), DAVE[1].encode())]), "AlterUserScramCredentials at broker 1")
-    log("step 1: ok: ACLs and the SCRAM user dave made through broker 1")
+    log("step 1: ok: the brokers' SCRAM user, ACLs and the SCRAM user dave made through broker 1")
 
     done(a1.create_topics([NewTopic(TOPIC, 3, 3)], operation_timeout=30), "CreateTopics")
 
@@ -124,7 +130,8 @@ def steps(cluster):
     values = [f"secure-{i}" for i in range(RECORDS)]
     errors = produce(cluster, 2, values)
     expect(len(errors) == RECORDS and not any(errors), f"{RECORDS} records delivered as dave at broker 2, got {errors[:3]}... of {len(errors)}")
-    log(f"step 3: ok: confluent-kafka produced {RECORDS} records as dave (SCRAM-SHA-256) at broker 2, acks=all")
+    log(f"step 3: ok: confluent-kafka produced {RECORDS} records as dave (SCRAM-SHA-256) at broker 2, acks=all; "
+        "the followers fetched them logged in as broker (SCRAM-SHA-512)")
 
     from kafka import KafkaConsumer
     c = KafkaConsumer(TOPIC, bootstrap_servers=cluster.sasl[3], security_protocol="SASL_PLAINTEXT", sasl_mechanism="SCRAM-SHA-256",

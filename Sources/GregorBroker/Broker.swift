@@ -1,4 +1,5 @@
 import Foundation
+import GregorClient
 import GregorCoordination
 import GregorStorage
 import KafkaProtocol
@@ -54,11 +55,13 @@ public final class Broker: Sendable {
         }
         self.metadata = try ClusterMetadataStore(directory: config.logDirs[0], logDirs: config.logDirs, nodeId: config.nodeId,
                                                  clusterId: config.clusterId)
-        let cluster = config.cluster.map {
+        let cluster = try config.cluster.map {
             ClusterMember(
                 nodeId: config.nodeId, settings: $0,
                 defaults: .init(partitions: config.numPartitions, replicationFactor: config.defaultReplicationFactor,
                                 uncleanLeaderElection: config.uncleanLeaderElection),
+                security: try config.interBroker?.clientSecurity() ?? ClientSecurity(),
+                interBrokerListener: config.interBroker?.listener ?? config.interBrokerListenerName ?? config.listeners.first?.name ?? "PLAINTEXT",
                 logger: logger)
         }
         self.cluster = cluster

@@ -17,6 +17,8 @@ public struct BrokerConfig: Sendable {
     public var controlPlaneListenerName: String?
     /// The TLS settings of each SSL and SASL_SSL listener, by listener name.
     public var tls: [String: TLSSettings] = [:]
+    /// How a cluster member reaches the other brokers; nil for a broker on its own.
+    public var interBroker: InterBrokerSecurity?
     /// The SASL settings of each SASL_PLAINTEXT and SASL_SSL listener, by listener name.
     public var sasl: [String: SaslSettings] = [:]
     /// `sasl.server.max.receive.size`: the largest frame before authentication.

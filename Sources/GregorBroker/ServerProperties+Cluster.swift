@@ -37,5 +37,6 @@ extension ServerProperties {
             s.rackAwareReads = true
         }
         c.cluster = s
+        c.interBroker = try interBrokerSecurity(c)
     }
 }

@@ -123,12 +123,14 @@ public final class KafkaClient: Sendable {
 
     public var address: BrokerAddress { connection.address }
 
-    /// Connects and negotiates versions with ApiVersions (KIP-511: when the broker does not know
-    /// our ApiVersions version it answers at v0 with its own range, and we retry within it).
+    /// Connects (over TLS with `security.tls`), negotiates versions with ApiVersions (KIP-511:
+    /// when the broker does not know our ApiVersions version it answers at v0 with its own
+    /// range, and we retry within it), and logs in with `security.sasl`.
     public static func connect(
-        to address: BrokerAddress, clientId: String? = "gregor-cli", timeouts: ClientTimeouts = ClientTimeouts()
+        to address: BrokerAddress, clientId: String? = "gregor-cli", timeouts: ClientTimeouts = ClientTimeouts(),
+        security: ClientSecurity = ClientSecurity()
     ) async throws -> KafkaClient {
-        let connection = try await KafkaConnection.connect(to: address, clientId: clientId, timeout: timeouts.connect)
+        let connection = try await KafkaConnection.connect(to: address, clientId: clientId, timeout: timeouts.connect, tls: security.tls)
         do {
             var version = ApiVersionsRequest.validVersions.upperBound
             var response: ApiVersionsResponse
@@ -154,7 +156,9 @@ public final class KafkaClient: Sendable {
             for key in response.apiKeys where key.minVersion <= key.maxVersion {
                 versions[key.apiKey] = key.minVersion...key.maxVersion
             }
-            return KafkaClient(connection: connection, brokerVersions: versions, timeouts: timeouts)
+            let client = KafkaClient(connection: connection, brokerVersions: versions, timeouts: timeouts)
+            if let sasl = security.sasl { try await client.authenticate(sasl) }
+            return client
         } catch {
             await connection.close()
             throw error

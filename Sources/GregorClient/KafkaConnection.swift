@@ -2,6 +2,7 @@ import Foundation
 import KafkaProtocol
 import NIOCore
 import NIOPosix
+import NIOSSL
 import Synchronization
 
 /// One TCP connection to a broker: frames requests with a correlation id and hands each
@@ -20,14 +21,21 @@ final class KafkaConnection: Sendable {
         self.clientId = clientId
     }
 
-    static func connect(to address: BrokerAddress, clientId: String?, timeout: Duration) async throws -> KafkaConnection {
+    /// With `tls`, the TLS handshake checks the broker's certificate against the host name, or
+    /// against the address connected to when the host is an IP address (no SNI then).
+    static func connect(to address: BrokerAddress, clientId: String?, timeout: Duration, tls: NIOSSLContext? = nil) async throws -> KafkaConnection {
         let channel: Channel
+        let isAddress = (try? SocketAddress(ipAddress: address.host, port: 0)) != nil
         do {
             channel = try await ClientBootstrap(group: MultiThreadedEventLoopGroup.singleton)
                 .connectTimeout(.nanoseconds(Int64(timeout.components.seconds) * 1_000_000_000 + timeout.components.attoseconds / 1_000_000_000))
                 .channelOption(ChannelOptions.socketOption(.tcp_nodelay), value: 1)
                 .channelInitializer { channel in
                     channel.eventLoop.makeCompletedFuture {
+                        if let tls {
+                            try channel.pipeline.syncOperations.addHandler(
+                                try NIOSSLClientHandler(context: tls, serverHostname: isAddress ? nil : address.host))
+                        }
                         try channel.pipeline.syncOperations.addHandlers([
                             ByteToMessageHandler(SizePrefixedFrameDecoder()),
                             ResponseRouter(),

@@ -7,9 +7,11 @@ import Synchronization
 final class BrokerClients: Sendable {
     private let clients = Mutex<[Int32: (address: BrokerAddress, client: KafkaClient)]>([:])
     let nodeId: Int32
+    let security: ClientSecurity
 
-    init(nodeId: Int32) {
+    init(nodeId: Int32, security: ClientSecurity) {
         self.nodeId = nodeId
+        self.security = security
     }
 
     /// Sends `request` to broker `id` at `address`; a failure closes the connection, so the next
@@ -22,7 +24,8 @@ final class BrokerClients: Sendable {
         } else {
             if let cached { await cached.client.close() }
             client = try await KafkaClient.connect(
-                to: address, clientId: "broker-\(nodeId)", timeouts: ClientTimeouts(connect: .seconds(2), request: .seconds(10)))
+                to: address, clientId: "broker-\(nodeId)", timeouts: ClientTimeouts(connect: .seconds(2), request: .seconds(10)),
+                security: security)
             clients.withLock { $0[id] = (address, client) }
         }
         do {

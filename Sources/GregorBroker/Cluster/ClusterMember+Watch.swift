@@ -140,7 +140,7 @@ extension ClusterMember {
             guard !s.shuttingDown else { return }
             for leader in leaders where s.fetchers[leader] == nil {
                 let fetcher = ReplicaFetcher(
-                    nodeId: nodeId, leaderId: leader, settings: settings,
+                    nodeId: nodeId, leaderId: leader, settings: settings, security: security,
                     source: .init(
                         partitions: { [replicas] in replicas.followed[leader] ?? [:] },
                         address: { [weak self] in self?.interBrokerAddress(of: leader, broker: broker) },
@@ -158,10 +158,9 @@ extension ClusterMember {
         }
     }
 
-    /// The registration's endpoint on `inter.broker.listener.name` (or the first listener).
+    /// The registration's endpoint on the inter-broker listener.
     func interBrokerAddress(of id: Int32, broker: Broker) -> BrokerAddress? {
-        let listener = broker.config.interBrokerListenerName ?? broker.config.listeners.first?.name ?? "PLAINTEXT"
-        guard let e = endpoint(of: id, listener: listener) else { return nil }
+        guard let e = endpoint(of: id, listener: interBrokerListener) else { return nil }
         return BrokerAddress(host: e.host, port: Int(e.port))
     }
 

@@ -1,4 +1,5 @@
 import Foundation
+import GregorClient
 import GregorCluster
 import GregorStorage
 import KafkaProtocol
@@ -46,8 +47,11 @@ final class ClusterMember: Sendable {
     let controller: ControllerRunner
     /// Connections to the other brokers (transaction markers).
     let peers: BrokerClients
+    /// How connections to the other brokers are secured (`inter.broker.listener.name`).
+    let security: ClientSecurity
+    let interBrokerListener: String
 
-    init(nodeId: Int32, settings: ClusterSettings, defaults: Defaults, logger: Logger) {
+    init(nodeId: Int32, settings: ClusterSettings, defaults: Defaults, security: ClientSecurity, interBrokerListener: String, logger: Logger) {
         self.nodeId = nodeId
         self.settings = settings
         self.defaults = defaults
@@ -56,7 +60,9 @@ final class ClusterMember: Sendable {
         self.etcd = EtcdClient(endpoints: settings.endpoints, group: MultiThreadedEventLoopGroup.singleton, logger: logger)
         self.replicas = ReplicaManager(nodeId: nodeId, lagMaxMs: settings.replicaLagTimeMaxMs)
         self.controller = ControllerRunner(nodeId: nodeId, logger: logger)
-        self.peers = BrokerClients(nodeId: nodeId)
+        self.peers = BrokerClients(nodeId: nodeId, security: security)
+        self.security = security
+        self.interBrokerListener = interBrokerListener
     }
 
     /// The cluster id kept in etcd; the first broker to ask writes its own (or a new one).

@@ -24,11 +24,13 @@ final class ReplicaFetcher: Sendable {
     let nodeId: Int32
     let leaderId: Int32
     let settings: ClusterSettings
+    let security: ClientSecurity
     let source: Source
     let logger: Logger
 
-    init(nodeId: Int32, leaderId: Int32, settings: ClusterSettings, source: Source, logger: Logger) {
+    init(nodeId: Int32, leaderId: Int32, settings: ClusterSettings, security: ClientSecurity, source: Source, logger: Logger) {
         self.nodeId = nodeId
+        self.security = security
         self.leaderId = leaderId
         self.settings = settings
         self.source = source
@@ -39,6 +41,7 @@ final class ReplicaFetcher: Sendable {
     func run() async {
         var truncated: [TopicPartition: Int32] = [:]
         var backoff = Duration.milliseconds(50)
+        var refusedLogin = false
         while !Task.isCancelled {
             guard let address = source.address() else {
                 try? await Task.sleep(for: backoff)
@@ -48,15 +51,23 @@ final class ReplicaFetcher: Sendable {
             do {
                 client = try await KafkaClient.connect(
                     to: address, clientId: "broker-\(nodeId)-fetcher-\(leaderId)",
-                    timeouts: ClientTimeouts(connect: .seconds(2), request: .milliseconds(Int64(settings.replicaFetchWaitMaxMs) + 10_000)))
+                    timeouts: ClientTimeouts(connect: .seconds(2), request: .milliseconds(Int64(settings.replicaFetchWaitMaxMs) + 10_000)),
+                    security: security)
             } catch {
-                logger.debug("replica fetcher of broker \(leaderId) at \(address): \(error)")
+                if case GregorClientError.broker = error, !refusedLogin {
+                    // The leader refused the login (inter-broker credentials): replication stops until it is mended.
+                    logger.warning("replica fetcher of broker \(leaderId) at \(address): \(error)")
+                    refusedLogin = true
+                } else {
+                    logger.debug("replica fetcher of broker \(leaderId) at \(address): \(error)")
+                }
                 if case GregorClientError.cannotConnect(_, "connection refused") = error { source.refused() }
                 try? await Task.sleep(for: backoff)
                 backoff = min(backoff * 2, .seconds(1))
                 continue
             }
             backoff = .milliseconds(50)
+            refusedLogin = false
             do {
                 while !Task.isCancelled {
                     let partitions = source.partitions()

@@ -19,8 +19,10 @@ extension ConfigKeys {
         .broker("listener.security.protocol.map", .string, "PLAINTEXT:PLAINTEXT",
                 "Map between listener names and security protocols, as NAME:PROTOCOL pairs.")
             .current { $0.listeners.map { "\($0.name):\($0.securityProtocol.rawValue)" }.joined(separator: ",") },
-        .broker("inter.broker.listener.name", .string, nil, "The listener brokers use between themselves; accepted for clusters.")
+        .broker("inter.broker.listener.name", .string, nil, "The listener brokers of a cluster reach each other on (replica fetches, transaction markers).")
             .current { $0.interBrokerListenerName },
+        .broker("security.inter.broker.protocol", .string, "PLAINTEXT",
+                "The security protocol (and listener of that name) brokers of a cluster reach each other on, when inter.broker.listener.name is unset."),
         .broker("control.plane.listener.name", .string, nil, "The listener of controller connections; accepted for clusters.")
             .current { $0.controlPlaneListenerName },
         .broker("controller.listener.names", .string, nil, "The listeners used by the controller (KRaft); accepted, Gregor is one combined node."),

@@ -34,7 +34,7 @@ extension ConfigKeys {
     static let sasl: [ConfigKey] = [
         .broker("sasl.enabled.mechanisms", .list, "GSSAPI", "The SASL mechanisms enabled: PLAIN, SCRAM-SHA-256, SCRAM-SHA-512, OAUTHBEARER, GSSAPI.")
             .prefix(.listener),
-        .broker("sasl.mechanism.inter.broker.protocol", .string, "GSSAPI", "The SASL mechanism of inter-broker connections; accepted for clusters.")
+        .broker("sasl.mechanism.inter.broker.protocol", .string, "GSSAPI", "The SASL mechanism brokers of a cluster log in to each other with: PLAIN, SCRAM-SHA-256 or SCRAM-SHA-512 (Kafka's default GSSAPI is refused).")
             .prefix(.listener),
         .broker("sasl.jaas.config", .password, nil,
                 "The JAAS login of a mechanism: the login module class and its options (users, keytab), as listener.name.<l>.<mechanism>.sasl.jaas.config.")

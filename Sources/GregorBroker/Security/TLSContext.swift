@@ -5,6 +5,54 @@ extension TLSSettings {
     /// The server context for these settings, reading the key and trust stores now; throws with
     /// the file or setting that is wrong.
     func makeServerContext() throws -> NIOSSLContext {
+        let (chain, key) = try loadKeyStore()
+        var tls = TLSConfiguration.makeServerConfiguration(certificateChain: chain.map { .certificate($0) }, privateKey: .privateKey(key))
+        applyProtocols(&tls)
+        switch clientAuth {
+        case .none: tls.certificateVerification = .none
+        case .requested: tls.certificateVerification = .optionalVerification
+        case .required: tls.certificateVerification = .noHostnameVerification
+        }
+        let roots = try loadTrustRoots()
+        if !roots.isEmpty {
+            tls.trustRoots = .certificates(roots)
+            // Tell clients which CAs their certificate must chain to.
+            tls.sendCANameList = true
+        }
+        return try Self.context(tls)
+    }
+
+    /// The context a broker connects to the other brokers' listener with: their certificates
+    /// checked against the trust store (the system's when unset) and, with
+    /// `ssl.endpoint.identification.algorithm=https` (Kafka's default), against the host name;
+    /// this broker's own key store presented, for a listener that requires client certificates.
+    func makeClientContext() throws -> NIOSSLContext {
+        let (chain, key) = try loadKeyStore()
+        var tls = TLSConfiguration.makeClientConfiguration()
+        tls.certificateChain = chain.map { .certificate($0) }
+        tls.privateKey = .privateKey(key)
+        applyProtocols(&tls)
+        tls.certificateVerification = verifyServerHostname ? .fullVerification : .noHostnameVerification
+        let roots = try loadTrustRoots()
+        if !roots.isEmpty { tls.trustRoots = .certificates(roots) }
+        return try Self.context(tls)
+    }
+
+    private func applyProtocols(_ tls: inout TLSConfiguration) {
+        tls.minimumTLSVersion = enabledProtocols.min() == .tls13 ? .tlsv13 : .tlsv12
+        tls.maximumTLSVersion = enabledProtocols.max() == .tls12 ? .tlsv12 : .tlsv13
+        if let cipherSuites { tls.cipherSuiteValues = cipherSuites }
+    }
+
+    private static func context(_ tls: TLSConfiguration) throws -> NIOSSLContext {
+        do {
+            return try NIOSSLContext(configuration: tls)
+        } catch {
+            throw TLSSetupError("the TLS context could not be made: \(error)")
+        }
+    }
+
+    private func loadKeyStore() throws -> ([NIOSSLCertificate], NIOSSLPrivateKey) {
         let chain: [NIOSSLCertificate]
         let key: NIOSSLPrivateKey
         let passphrase = keyPassword.map { Array($0.utf8) }
@@ -34,16 +82,10 @@ extension TLSSettings {
             }
         }
         guard !chain.isEmpty else { throw TLSSetupError("the key store holds no certificate") }
+        return (chain, key)
+    }
 
-        var tls = TLSConfiguration.makeServerConfiguration(certificateChain: chain.map { .certificate($0) }, privateKey: .privateKey(key))
-        tls.minimumTLSVersion = enabledProtocols.min() == .tls13 ? .tlsv13 : .tlsv12
-        tls.maximumTLSVersion = enabledProtocols.max() == .tls12 ? .tlsv12 : .tlsv13
-        if let cipherSuites { tls.cipherSuiteValues = cipherSuites }
-        switch clientAuth {
-        case .none: tls.certificateVerification = .none
-        case .requested: tls.certificateVerification = .optionalVerification
-        case .required: tls.certificateVerification = .noHostnameVerification
-        }
+    private func loadTrustRoots() throws -> [NIOSSLCertificate] {
         var roots: [NIOSSLCertificate] = []
         if let trustStoreLocation {
             roots += try Self.certificates(try Self.read(trustStoreLocation, what: "ssl.truststore.location"), from: trustStoreLocation)
@@ -51,16 +93,7 @@ extension TLSSettings {
         if let trustStoreCertificates {
             roots += try Self.certificates(trustStoreCertificates, from: "ssl.truststore.certificates")
         }
-        if !roots.isEmpty {
-            tls.trustRoots = .certificates(roots)
-            // Tell clients which CAs their certificate must chain to.
-            tls.sendCANameList = true
-        }
-        do {
-            return try NIOSSLContext(configuration: tls)
-        } catch {
-            throw TLSSetupError("the TLS context could not be made: \(error)")
-        }
+        return roots
     }
 
     private static func read(_ path: String, what: String) throws -> String {

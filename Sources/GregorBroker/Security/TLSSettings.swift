@@ -39,6 +39,9 @@ public struct TLSSettings: Sendable, Equatable {
     public var enabledProtocols: [ProtocolVersion] = [.tls12, .tls13]
     /// `ssl.cipher.suites`: the TLS 1.2 suites allowed; nil for the library's defaults.
     public var cipherSuites: [NIOTLSCipher]?
+    /// `ssl.endpoint.identification.algorithm`: `https` (the default) checks a broker's host name
+    /// against its certificate when this broker connects to it; empty checks only the chain.
+    public var verifyServerHostname = true
     /// `ssl.principal.mapping.rules` (KIP-371): the client certificate's subject to a user name.
     var principalMapper = SslPrincipalMapper.defaultMapper
 
@@ -110,6 +113,12 @@ extension ServerProperties {
                 throw InvalidValue(key: prefixed("ssl.cipher.suites"), value: list, reason: "\(unknown.name) is not a suite this TLS library offers; it has "
                                    + TLSCipherSuites.tls12.keys.sorted().joined(separator: ", ") + " (TLS 1.2) and always enables the TLS 1.3 ones")
             }
+        }
+        if let algorithm = value("ssl.endpoint.identification.algorithm", listener: listener)?.trimmed {
+            guard algorithm.isEmpty || algorithm.lowercased() == "https" else {
+                throw InvalidValue(key: prefixed("ssl.endpoint.identification.algorithm"), value: algorithm, reason: "must be https or empty")
+            }
+            settings.verifyServerHostname = !algorithm.isEmpty
         }
         if let rules = v("ssl.principal.mapping.rules") {
             do { settings.principalMapper = try SslPrincipalMapper(rules: rules) } catch {

@@ -3,6 +3,7 @@ import GregorTestSupport
 import KafkaProtocol
 import Logging
 import NIOCore
+import GregorClient
 import Testing
 
 @testable import GregorBroker
@@ -16,7 +17,8 @@ struct ClusterTestBroker {
     let port: Int
     let directory: String
 
-    static func start(_ nodeId: Int32, etcd: EtcdServer, prefix: String) async throws -> ClusterTestBroker {
+    static func start(_ nodeId: Int32, etcd: EtcdServer, prefix: String,
+                      configure: (inout BrokerConfig) -> Void = { _ in }) async throws -> ClusterTestBroker {
         let directory = FileManager.default.temporaryDirectory.appendingPathComponent("gregor-cluster-tests-\(UUID().uuidString)").path
         try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
         var config = BrokerConfig()
@@ -35,6 +37,9 @@ struct ClusterTestBroker {
         cluster.sessionTimeoutMs = 3000
         cluster.heartbeatIntervalMs = 500
         config.cluster = cluster
+        // The brokers log in to each other as alice, a super user (her replica fetches need CLUSTER_ACTION).
+        config.interBroker = InterBrokerSecurity(listener: "SASL_PLAINTEXT", sasl: .init(mechanism: .plain, username: "alice", password: "alice-secret"))
+        configure(&config)
         var logger = Logger(label: "gregor-cluster-tests")
         logger.logLevel = ProcessInfo.processInfo.environment["GREGOR_TEST_LOG"] != nil ? .debug : .warning
         config.clusterId = try await ClusterMember.clusterId(cluster, proposed: nil, logger: logger)
@@ -42,7 +47,7 @@ struct ClusterTestBroker {
         let server = BrokerServer(broker: broker, logger: logger, threads: 1)
         let channels = try await server.start()
         try await broker.cluster!.start(broker: broker, endpoints: broker.registeredEndpoints)
-        let port = try #require(broker.advertised.first?.port)
+        let port = try #require(broker.advertised.first { $0.name == "SASL_PLAINTEXT" }?.port)
         return ClusterTestBroker(broker: broker, server: server, channels: channels, port: port, directory: directory)
     }
 
