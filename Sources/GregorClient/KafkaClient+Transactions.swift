@@ -4,6 +4,11 @@ extension ListTransactionsRequest: ClientRequest { public typealias Response = L
 extension DescribeTransactionsRequest: ClientRequest { public typealias Response = DescribeTransactionsResponse }
 extension DescribeProducersRequest: ClientRequest { public typealias Response = DescribeProducersResponse }
 extension WriteTxnMarkersRequest: ClientRequest { public typealias Response = WriteTxnMarkersResponse }
+extension AddPartitionsToTxnRequest: ClientRequest {
+    public typealias Response = AddPartitionsToTxnResponse
+    /// The batched form a partition leader sends (KIP-890); v0-3 are a producer's.
+    public static var clientVersions: ClosedRange<Int16> { 4...validVersions.upperBound }
+}
 
 /// A transaction as the coordinator describes it (DescribeTransactions, KIP-664).
 public struct TransactionInfo: Sendable, Hashable {

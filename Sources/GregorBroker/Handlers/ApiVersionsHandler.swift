@@ -12,7 +12,8 @@
 // transaction.version 2 (KIP-890 part 2), finalized as Kafka 4.3 finalizes it: a Java producer
 // (4.0+) then sends Produce v12, TxnOffsetCommit v5 and EndTxn v5 and no AddPartitionsToTxn or
 // AddOffsetsToTxn (TransactionManager.isTransactionV2Enabled); other clients keep version 1,
-// which the broker serves as well.
+// which the broker serves as well. In a cluster too: a leader adds the partition at a
+// coordinator on another broker with AddPartitionsToTxn v5 (TransactionalWriteCheck+Remote).
 import KafkaProtocol
 
 enum ApiVersionsHandler: APIHandler {
@@ -24,8 +25,7 @@ enum ApiVersionsHandler: APIHandler {
             .filter { context.apiVersion >= 4 || $0.minVersion > 0 }
             .map { .init(name: $0.name, minVersion: $0.minVersion, maxVersion: $0.maxVersion) }
         // Kafka's createFinalizedFeatureKeys leaves out features finalized at level 0.
-        let finalized = context.broker.cluster == nil ? finalizedFeatures : clusterFinalizedFeatures
-        response.finalizedFeatures = finalized.filter { $0.level != 0 }
+        response.finalizedFeatures = finalizedFeatures.filter { $0.level != 0 }
             .map { .init(name: $0.name, maxVersionLevel: $0.level, minVersionLevel: $0.level) }
         // Kafka sends the metadata offset of the last feature change; ours never changes.
         response.finalizedFeaturesEpoch = 0
@@ -42,15 +42,6 @@ enum ApiVersionsHandler: APIHandler {
     static let finalizedFeatures: [(name: String, level: Int16)] = [
         ("group.version", 1),
         ("transaction.version", 2),
-    ]
-
-    /// In a cluster transaction version 2 stays at 0: its partition leaders would add partitions
-    /// to transactions coordinated on other brokers, which Gregor's leaders do not ask yet, so
-    /// clients keep version 1 (and a Java producer caps Produce at v11), as with a Kafka cluster
-    /// whose `transaction.version` was never raised.
-    static let clusterFinalizedFeatures: [(name: String, level: Int16)] = [
-        ("group.version", 1),
-        ("transaction.version", 0),
     ]
 
     static func list(_ supported: SupportedApis) -> [ApiVersionsResponse.ApiVersion] {

@@ -193,7 +193,7 @@ enum ProduceHandler: APIHandler {
         case .concurrentTransactions where context.apiVersion >= 12: return .failure(Refused(code: .concurrentTransactions))
         case .transactionAbortable: return .failure(Refused(code: context.apiVersion >= 11 ? .transactionAbortable : .invalidTxnState))
         case .producerFenced: return .failure(Refused(code: .invalidProducerEpoch))
-        case .notCoordinator, .coordinatorNotAvailable, .coordinatorLoadInProgress, .concurrentTransactions:
+        case .notCoordinator, .coordinatorNotAvailable, .coordinatorLoadInProgress, .concurrentTransactions, .networkException:
             return .failure(Refused(code: .notEnoughReplicas))
         default: return .failure(Refused(code: code))
         }

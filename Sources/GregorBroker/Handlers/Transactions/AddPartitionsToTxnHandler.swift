@@ -8,7 +8,10 @@
 // TOPIC_AUTHORIZATION_FAILED, an unknown partition UNKNOWN_TOPIC_OR_PARTITION, and then every
 // other partition is OPERATION_NOT_ATTEMPTED (KafkaApis.handleAddPartitionsToTxnRequest). The
 // rest go to the coordinator (TransactionShard.addPartitions / verifyPartitions); its error
-// answers every partition.
+// answers every partition. A leader's v4+ transaction that is not verify-only adds the partition
+// for a transaction version 2 producer (KIP-890 part 2), as the leader does for a local one.
+// Partitions are known from the metadata, not the local logs: in a cluster the coordinator
+// need not hold a replica of them.
 import GregorCoordination
 import GregorStorage
 import KafkaProtocol
@@ -32,7 +35,7 @@ enum AddPartitionsToTxnHandler: APIHandler {
         for t in request.transactions {
             let results = await addOne(
                 transactionalId: t.transactionalId, producerId: t.producerId, epoch: t.producerEpoch, topics: t.topics,
-                verifyOnly: t.verifyOnly, context)
+                verifyOnly: t.verifyOnly, leaderAdds: true, context)
             response.resultsByTransaction.append(.init(transactionalId: t.transactionalId, topicResults: results))
         }
         return response
@@ -40,7 +43,7 @@ enum AddPartitionsToTxnHandler: APIHandler {
 
     static func addOne(
         transactionalId: String, producerId: Int64, epoch: Int16, topics: [AddPartitionsToTxnRequest.AddPartitionsToTxnTopic],
-        verifyOnly: Bool, _ context: RequestContext
+        verifyOnly: Bool, leaderAdds: Bool = false, _ context: RequestContext
     ) async -> [TopicResult] {
         let broker = context.broker
         func answer(_ codes: (TopicPartition) -> ErrorCode) -> [TopicResult] {
@@ -59,7 +62,7 @@ enum AddPartitionsToTxnHandler: APIHandler {
                 let tp = TopicPartition(t.name, p)
                 if !writable.contains(t.name) {
                     refused[tp] = .topicAuthorizationFailed
-                } else if broker.log(t.name, p) == nil {
+                } else if p < 0 || p >= broker.metadata.topic(t.name)?.partitionCount ?? 0 {
                     refused[tp] = .unknownTopicOrPartition
                 } else {
                     partitions.append(tp)
@@ -79,7 +82,8 @@ enum AddPartitionsToTxnHandler: APIHandler {
         } else {
             let error: ErrorCode
             switch await broker.transactions.write(transactionalId, { shard, now in
-                shard.addPartitions(transactionalId: transactionalId, producerId: producerId, epoch: epoch, partitions: wanted, now: now)
+                shard.addPartitions(transactionalId: transactionalId, producerId: producerId, epoch: epoch, partitions: wanted,
+                                    clientTransactionVersion: leaderAdds ? 2 : 0, now: now)
             }) {
             case .success(let e): error = e
             case .failure(let f): error = f.code

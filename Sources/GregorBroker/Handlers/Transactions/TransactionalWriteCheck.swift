@@ -31,16 +31,13 @@ enum TransactionalWriteCheck {
         log: PartitionLog?, addPartition: Bool
     ) async -> Outcome {
         guard addPartition || broker.config.transactionPartitionVerification else { return .proceed(nil) }
-        // In a cluster the coordinator may be another broker, which Kafka's leader asks with
-        // AddPartitionsToTxn (verify only); Gregor verifies only with a coordinator on this
-        // broker and otherwise writes as Kafka does with verification disabled. Transaction
-        // version 2 is not finalized in a cluster (ApiVersionsHandler), so clients add their
-        // partitions themselves there.
-        if !addPartition, !broker.coordinatesTransactions(of: transactionalId) { return .proceed(nil) }
         let verification = log?.beginVerification(producerId: producerId, epoch: epoch, now: broker.clock())
         if let verification, verification.token == nil { return .proceed(verification) }
         var code: ErrorCode
-        if addPartition {
+        if let cluster = broker.cluster, !broker.coordinatesTransactions(of: transactionalId) {
+            code = await askCoordinator(broker, cluster, transactionalId: transactionalId, producerId: producerId, epoch: epoch,
+                                        partition: partition, addPartition: addPartition)
+        } else if addPartition {
             var waited = 0
             while true {
                 switch await broker.transactions.write(transactionalId, { shard, now in
