@@ -109,8 +109,19 @@ extension KafkaClient {
         return topic
     }
 
-    /// Offsets of each partition of `topic` at `timestamp` (-2 earliest, -1 latest).
+    /// Offsets of each partition of `topic` at `timestamp` (-2 earliest, -1 latest), asked of
+    /// each partition's leader as a Kafka admin client does (ListOffsets is answered by leaders).
     public func listOffsets(topic: String, partitions: [Int32], timestamp: Int64) async throws -> [Int32: Int64] {
+        try await withLeaders(topic: topic, partitions: partitions) { leaders in
+            var offsets: [Int32: Int64] = [:]
+            for (client, wanted) in leaders.groups {
+                offsets.merge(try await client.listOffsetsHere(topic: topic, partitions: wanted, timestamp: timestamp)) { a, _ in a }
+            }
+            return offsets
+        }
+    }
+
+    func listOffsetsHere(topic: String, partitions: [Int32], timestamp: Int64) async throws -> [Int32: Int64] {
         let request = ListOffsetsRequest(
             replicaId: -1,
             topics: [.init(name: topic, partitions: partitions.map { .init(partitionIndex: $0, timestamp: timestamp, maxNumOffsets: 1) })])

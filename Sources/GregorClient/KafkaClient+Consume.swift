@@ -153,60 +153,74 @@ extension KafkaClient {
             case .offset(let o): position[p] = o >= 0 ? o : max(earliest[p] ?? 0, (latest[p] ?? 0) + o)
             }
         }
-        let fetchVersion = try version(of: FetchRequest.self)
         let topicId = metadata.topicId
         var handled = 0
-        while true {
-            if let count = options.count, handled >= count { return handled }
-            let active = partitions.filter { options.follow || position[$0]! < latest[$0] ?? 0 }
-            if active.isEmpty { return handled }
-            let request = FetchRequest(
-                replicaId: -1, maxWaitMs: options.follow ? options.maxWaitMs : 0, minBytes: 1, maxBytes: options.maxBytes,
-                topics: [
-                    .init(
-                        topic: topic, topicId: topicId,
-                        partitions: active.map { .init(partition: $0, fetchOffset: position[$0]!, partitionMaxBytes: options.maxBytes) })
-                ])
-            let timeout = Duration.milliseconds(Int64(request.maxWaitMs)) + timeouts.request
-            let response = try await send(request, version: fetchVersion, timeout: timeout)
-            try GregorClientError.check(response.errorCode, nil, "Fetch \(topic)")
+        // Each leader is fetched from in turn (Fetch is answered by leaders), with a short wait
+        // when there are several, so one idle leader does not hold the others back.
+        return try await withLeaders(topic: topic, partitions: partitions) { leaders in
+            var turn = 0
+            var idleTurns = 0
             var progressed = false
-            for t in response.responses {
-                for p in t.partitions {
-                    let code = ErrorCode(rawValue: p.errorCode)
-                    if code == .offsetOutOfRange {
-                        // Deleted or truncated under us: continue from the log start, as auto.offset.reset=earliest.
-                        let reset = try await listOffsets(topic: topic, partitions: [p.partitionIndex], timestamp: -2)
-                        position[p.partitionIndex] = reset[p.partitionIndex] ?? 0
-                        progressed = true
-                        continue
-                    }
-                    try GregorClientError.check(p.errorCode, nil, "Fetch \(topic)-\(p.partitionIndex)")
-                    guard let records = p.records, records.readableBytes > 0 else { continue }
-                    var reader = RecordBatchReader(records, allowPartialTrailingBatch: true)
-                    while let entry = try reader.nextEntry() {
-                        guard case .batch(let batch) = entry else { continue }
-                        let fetchOffset = position[p.partitionIndex]!
-                        if batch.nextOffset <= fetchOffset { continue }
-                        if !batch.isControl {
-                            for record in try batch.records() where record.offset >= fetchOffset {
-                                if let count = options.count, handled >= count { return handled }
-                                try await handle(
-                                    ConsumedRecord(
-                                        topic: topic, partition: p.partitionIndex, offset: record.offset, timestamp: record.timestamp,
-                                        key: record.key, value: record.value, headers: record.headers))
-                                handled += 1
-                            }
+            while true {
+                if let count = options.count, handled >= count { return handled }
+                let active = partitions.filter { options.follow || position[$0]! < latest[$0] ?? 0 }
+                if active.isEmpty { return handled }
+                let (client, led) = leaders.groups[turn % leaders.groups.count]
+                turn += 1
+                let mine = active.filter(led.contains)
+                if mine.isEmpty { continue }
+                let fetchVersion = try client.version(of: FetchRequest.self)
+                let waitMs = options.follow ? (leaders.groups.count > 1 ? min(options.maxWaitMs, 100) : options.maxWaitMs) : 0
+                let request = FetchRequest(
+                    replicaId: -1, maxWaitMs: waitMs, minBytes: 1, maxBytes: options.maxBytes,
+                    topics: [
+                        .init(
+                            topic: topic, topicId: topicId,
+                            partitions: mine.map { .init(partition: $0, fetchOffset: position[$0]!, partitionMaxBytes: options.maxBytes) })
+                    ])
+                let timeout = Duration.milliseconds(Int64(request.maxWaitMs)) + timeouts.request
+                let response = try await client.send(request, version: fetchVersion, timeout: timeout)
+                try GregorClientError.check(response.errorCode, nil, "Fetch \(topic)")
+                progressed = false
+                for t in response.responses {
+                    for p in t.partitions {
+                        let code = ErrorCode(rawValue: p.errorCode)
+                        if code == .offsetOutOfRange {
+                            // Deleted or truncated under us: continue from the log start, as auto.offset.reset=earliest.
+                            let reset = try await listOffsets(topic: topic, partitions: [p.partitionIndex], timestamp: -2)
+                            position[p.partitionIndex] = reset[p.partitionIndex] ?? 0
+                            progressed = true
+                            continue
                         }
-                        position[p.partitionIndex] = batch.nextOffset
-                        progressed = true
+                        try GregorClientError.check(p.errorCode, nil, "Fetch \(topic)-\(p.partitionIndex)")
+                        guard let records = p.records, records.readableBytes > 0 else { continue }
+                        var reader = RecordBatchReader(records, allowPartialTrailingBatch: true)
+                        while let entry = try reader.nextEntry() {
+                            guard case .batch(let batch) = entry else { continue }
+                            let fetchOffset = position[p.partitionIndex]!
+                            if batch.nextOffset <= fetchOffset { continue }
+                            if !batch.isControl {
+                                for record in try batch.records() where record.offset >= fetchOffset {
+                                    if let count = options.count, handled >= count { return handled }
+                                    try await handle(
+                                        ConsumedRecord(
+                                            topic: topic, partition: p.partitionIndex, offset: record.offset, timestamp: record.timestamp,
+                                            key: record.key, value: record.value, headers: record.headers))
+                                    handled += 1
+                                }
+                            }
+                            position[p.partitionIndex] = batch.nextOffset
+                            progressed = true
+                        }
                     }
                 }
-            }
-            if !progressed && !options.follow {
-                // Nothing came back though records remain below the high watermark we started with
-                // (they may have been deleted, or are all in an aborted transaction): stop rather than spin.
-                return handled
+                if progressed { idleTurns = 0 } else { idleTurns += 1 }
+                if idleTurns >= leaders.groups.count && !options.follow {
+                    // Nothing came back from any leader though records remain below the high watermark
+                    // we started with (they may have been deleted, or are all in an aborted
+                    // transaction): stop rather than spin.
+                    return handled
+                }
             }
         }
     }

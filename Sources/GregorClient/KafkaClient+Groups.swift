@@ -163,7 +163,7 @@ extension KafkaClient {
         if address == self.address { return try await body(self) }
         let brokers = try await metadata(topics: []).brokers
         if brokers.count <= 1, brokers.allSatisfy({ $0.nodeId == nodeId }) { return try await body(self) }
-        let other = try await KafkaClient.connect(to: address, timeouts: timeouts)
+        let other = try await KafkaClient.connect(to: address, timeouts: timeouts, security: security)
         do {
             let result = try await body(other)
             await other.close()

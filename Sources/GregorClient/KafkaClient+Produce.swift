@@ -118,25 +118,31 @@ extension KafkaClient {
             }
             partitionData.append(.init(index: index, records: try builder.build()))
         }
-        let request = ProduceRequest(acks: acks, timeoutMs: 30_000, topicData: [.init(name: topic, partitionData: partitionData)])
-        if acks == 0 {
-            // No response comes for acks=0: write and report success.
-            let version = try version(of: ProduceRequest.self)
-            try await connection.sendWithoutResponse(request, version: version)
-            return order.map { ProduceResult(partition: $0, recordCount: byPartition[$0]!.count, error: .none, baseOffset: -1) }
-        }
-        let response = try await send(request)
-        var results: [ProduceResult] = []
-        for t in response.responses {
-            for p in t.partitionResponses {
-                let message = p.errorMessage ?? p.recordErrors.first?.batchIndexErrorMessage
-                results.append(
-                    ProduceResult(
-                        partition: p.index, recordCount: byPartition[p.index]?.count ?? 0, error: ErrorCode(rawValue: p.errorCode),
-                        errorMessage: message, baseOffset: p.baseOffset))
+        // Each partition's batch goes to its leader (one Produce per leader).
+        return try await withLeaders(topic: topic, partitions: order) { leaders in
+            var results: [ProduceResult] = []
+            for (client, led) in leaders.groups {
+                let request = ProduceRequest(
+                    acks: acks, timeoutMs: 30_000, topicData: [.init(name: topic, partitionData: partitionData.filter { led.contains($0.index) })])
+                if acks == 0 {
+                    // No response comes for acks=0: write and report success.
+                    try await client.connection.sendWithoutResponse(request, version: try client.version(of: ProduceRequest.self))
+                    results += led.map { ProduceResult(partition: $0, recordCount: byPartition[$0]!.count, error: .none, baseOffset: -1) }
+                    continue
+                }
+                let response = try await client.send(request)
+                for t in response.responses {
+                    for p in t.partitionResponses {
+                        let message = p.errorMessage ?? p.recordErrors.first?.batchIndexErrorMessage
+                        results.append(
+                            ProduceResult(
+                                partition: p.index, recordCount: byPartition[p.index]?.count ?? 0, error: ErrorCode(rawValue: p.errorCode),
+                                errorMessage: message, baseOffset: p.baseOffset))
+                    }
+                }
             }
+            return results.sorted { $0.partition < $1.partition }
         }
-        return results.sorted { $0.partition < $1.partition }
     }
 
     /// Metadata for one topic, letting the broker auto-create it as a producer would.

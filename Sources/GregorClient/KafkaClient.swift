@@ -114,11 +114,14 @@ public final class KafkaClient: Sendable {
     /// The broker's version range per API key.
     public let brokerVersions: [Int16: ClosedRange<Int16>]
     public let timeouts: ClientTimeouts
+    /// How this connection was secured; connections to other brokers (leaders, coordinators) are made alike.
+    public let security: ClientSecurity
 
-    private init(connection: KafkaConnection, brokerVersions: [Int16: ClosedRange<Int16>], timeouts: ClientTimeouts) {
+    private init(connection: KafkaConnection, brokerVersions: [Int16: ClosedRange<Int16>], timeouts: ClientTimeouts, security: ClientSecurity) {
         self.connection = connection
         self.brokerVersions = brokerVersions
         self.timeouts = timeouts
+        self.security = security
     }
 
     public var address: BrokerAddress { connection.address }
@@ -156,7 +159,7 @@ public final class KafkaClient: Sendable {
             for key in response.apiKeys where key.minVersion <= key.maxVersion {
                 versions[key.apiKey] = key.minVersion...key.maxVersion
             }
-            let client = KafkaClient(connection: connection, brokerVersions: versions, timeouts: timeouts)
+            let client = KafkaClient(connection: connection, brokerVersions: versions, timeouts: timeouts, security: security)
             if let sasl = security.sasl { try await client.authenticate(sasl) }
             return client
         } catch {
