@@ -15,7 +15,9 @@ etcd), not each broker's:
 4. kafka-python consumes them as dave (SCRAM) in `secure-group`, bootstrapped at broker 3;
 5. through broker 3, dave's WRITE ACL is deleted: a producer at broker 1 gets
    TOPIC_AUTHORIZATION_FAILED;
-6. through broker 2, dave's credential is deleted: a SCRAM login at broker 1 is refused.
+6. through broker 2, dave's credential is deleted: a SCRAM login at broker 1 is refused;
+7. `gregor acls list` with `--command-config` (PLAIN as admin) lists dave's remaining ACLs, and
+   `gregor topics describe` logged in with SCRAM-SHA-512 as broker asks every leader.
 
     security.py --gregor BIN --work DIR [--etcd PATH]
 
@@ -177,6 +179,25 @@ def steps(cluster):
     result, _ = wait("broker 1 to refuse dave's SCRAM login", login_refused, 30, 0.5)
     expect(result is True, f"librdkafka to report an authentication failure for dave at broker 1, got {result}")
     log("step 6: ok: dave's credential deleted through broker 2; broker 1 refuses his SCRAM login")
+
+    import subprocess
+    def gregor(user, mechanism, *args):
+        path = os.path.join(cluster.work, f"{user[0]}.properties")
+        with open(path, "w") as f:
+            module = "plain.PlainLoginModule" if mechanism == "PLAIN" else "scram.ScramLoginModule"
+            f.write(f"security.protocol=SASL_PLAINTEXT\nsasl.mechanism={mechanism}\n"
+                    f'sasl.jaas.config=org.apache.kafka.common.security.{module} required username="{user[0]}" password="{user[1]}";\n')
+        r = subprocess.run([cluster.gregor, *args, "--bootstrap-server", cluster.sasl[3], "--command-config", path],
+                           capture_output=True, text=True, timeout=60)
+        expect(r.returncode == 0, f"gregor {' '.join(args)} as {user[0]}: exit {r.returncode}: {r.stderr.strip()}")
+        return r.stdout
+    listed = gregor(ADMIN, "PLAIN", "acls", "list")
+    expect("User:dave" in listed and "WRITE" not in listed, f"gregor acls list: dave's READ and DESCRIBE, no WRITE; got {listed!r}")
+    described = gregor(BROKER, "SCRAM-SHA-512", "topics", "describe", TOPIC)
+    marks = [line for line in described.splitlines() if "HighWatermark:" in line]
+    expect(len(marks) == 3 and sum(int(line.split("HighWatermark:")[1].split()[0]) for line in marks) >= RECORDS,
+           f"gregor topics describe: 3 partitions holding the {RECORDS} records, got {described!r}")
+    log("step 7: ok: gregor acls list (PLAIN) and topics describe (SCRAM-SHA-512, every leader) with --command-config")
 
 
 def main():

@@ -1,5 +1,6 @@
 import ArgumentParser
 import Foundation
+import GregorBroker
 import GregorClient
 import KafkaProtocol
 import NIOCore
@@ -12,11 +13,26 @@ struct ConnectionOptions: ParsableArguments {
     @Option(name: .customLong("timeout"), help: "Seconds to wait for the connection and for each response.")
     var timeoutSeconds: Int = 10
 
+    @Option(name: .customLong("command-config"),
+            help: "A client.properties file, as Kafka's tools take: security.protocol, sasl.mechanism, sasl.jaas.config, ssl.truststore.location...")
+    var commandConfig: String?
+
     /// Connects, runs `body`, closes; a client error becomes one `gregor: …` line on stderr and exit 1.
     func withClient<T>(_ body: (KafkaClient) async throws -> T) async throws -> T {
         do {
             let timeouts = ClientTimeouts(connect: .seconds(timeoutSeconds), request: .seconds(max(timeoutSeconds, 1)))
-            let client = try await KafkaClient.connect(bootstrap: bootstrapServer, timeouts: timeouts)
+            var security = ClientSecurity()
+            if let commandConfig {
+                guard let text = try? String(contentsOfFile: commandConfig, encoding: .utf8) else {
+                    FileHandle.standardError.write(Data("gregor: cannot read --command-config \(commandConfig)\n".utf8))
+                    throw ExitCode.failure
+                }
+                do { security = try ClientProperties.security(text) } catch {
+                    FileHandle.standardError.write(Data("gregor: \(commandConfig): \(error)\n".utf8))
+                    throw ExitCode.failure
+                }
+            }
+            let client = try await KafkaClient.connect(to: BrokerAddress(parsing: bootstrapServer), timeouts: timeouts, security: security)
             do {
                 let result = try await body(client)
                 await client.close()

@@ -26,11 +26,14 @@ extension TLSSettings {
     /// checked against the trust store (the system's when unset) and, with
     /// `ssl.endpoint.identification.algorithm=https` (Kafka's default), against the host name;
     /// this broker's own key store presented, for a listener that requires client certificates.
+    /// A PEM key store naming nothing is none: no client certificate (a client's `--command-config`).
     func makeClientContext() throws -> NIOSSLContext {
-        let (chain, key) = try loadKeyStore()
         var tls = TLSConfiguration.makeClientConfiguration()
-        tls.certificateChain = chain.map { .certificate($0) }
-        tls.privateKey = .privateKey(key)
+        if keyStore != .pem(location: nil, certificateChain: nil, key: nil) {
+            let (chain, key) = try loadKeyStore()
+            tls.certificateChain = chain.map { .certificate($0) }
+            tls.privateKey = .privateKey(key)
+        }
         applyProtocols(&tls)
         tls.certificateVerification = verifyServerHostname ? .fullVerification : .noHostnameVerification
         let roots = try loadTrustRoots()
