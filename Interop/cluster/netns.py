@@ -1,0 +1,219 @@
+"""Network namespaces for replcheck.py's network partitions (issue 11).
+
+Each broker runs in its own network namespace, joined by a veth pair to a bridge in the root
+namespace:
+
+    root namespace: bridge <tag>br at 10.77.X.1/24 (etcd and the clients live here)
+    namespace <tag>-N: veth <tag>eN at 10.77.X.(10+N)/24, lo  <-- veth <tag>vN -->  bridge
+
+where <tag> is "grc" and the orchestrator's pid, so parallel checks do not clash, and X is the
+first /24 of 10.77.0.0/16 no interface of the machine uses. A broker is cut off from everyone
+(etcd, the other brokers, the clients) by setting the root side of its veth down: the namespace
+side loses its carrier, so the broker's packets are dropped and connections to it time out (no
+reset, no refusal: as when a cable is pulled), and healed by setting it up again. No packet
+filter (nft, iptables) or netem is needed, only `ip` (iproute2) and CAP_NET_ADMIN.
+
+    net = Network(nodes=[1, 2, 3])   # probe() first: None when namespaces can be made
+    net.setup(); ...; net.wrap(1, argv) runs argv in broker 1's namespace
+    net.cut(1); net.heal(1)
+    net.teardown()                   # also at exit, and leftovers of dead checks go at setup
+
+`python3 netns.py --self-test` checks the pure helpers; `--clean` removes the leftovers of
+checks that are no longer running."""
+import atexit
+import os
+import re
+import shutil
+import subprocess
+import sys
+
+PREFIX = "grc"
+# The names of one check's namespaces and links: grc{pid}-{node}, grc{pid}br, grc{pid}v{node},
+# grc{pid}e{node} (interface names have at most 15 characters: pids have at most 7 digits).
+NAME = re.compile(rf"{PREFIX}(\d+)(?:-\d+|br|v\d+|e\d+)")
+
+
+def ip_binary():
+    return shutil.which("ip") or next((p for p in ("/usr/sbin/ip", "/sbin/ip", "/usr/bin/ip") if os.access(p, os.X_OK)), None)
+
+
+def run(*args, check=True):
+    """Runs `ip args...`; raises RuntimeError with its stderr when it fails and check is set."""
+    r = subprocess.run([ip_binary(), *args], capture_output=True, text=True)
+    if check and r.returncode != 0:
+        raise RuntimeError(f"ip {' '.join(args)}: {r.stderr.strip() or f'exit {r.returncode}'}")
+    return r
+
+
+def probe():
+    """None when this process can make namespaces, veths and bridges; else the reason it cannot."""
+    if sys.platform != "linux":
+        return f"not Linux ({sys.platform})"
+    if ip_binary() is None:
+        return "no ip (iproute2) binary"
+    tag = f"{PREFIX}{os.getpid()}"
+    try:
+        run("netns", "add", f"{tag}-0")
+        try:
+            run("link", "add", f"{tag}v0", "type", "veth", "peer", "name", f"{tag}e0")
+            run("link", "del", f"{tag}v0", check=False)
+            run("link", "add", f"{tag}br", "type", "bridge")
+            run("link", "del", f"{tag}br", check=False)
+        finally:
+            run("netns", "del", f"{tag}-0", check=False)
+    except (RuntimeError, OSError) as e:
+        why = str(e)
+        if os.geteuid() != 0:
+            why += " (not root: CAP_NET_ADMIN and CAP_SYS_ADMIN are needed)"
+        return why
+    return None
+
+
+def owner_pid(name):
+    """The pid in a name of this scheme (grc1234-2, grc1234br...), or None for other names."""
+    m = NAME.fullmatch(name)
+    return int(m.group(1)) if m else None
+
+
+def alive(pid):
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True
+
+
+def leftovers(names, is_alive=alive):
+    """The names of this scheme whose check (pid) is no longer running."""
+    return [n for n in names if owner_pid(n) is not None and not is_alive(owner_pid(n))]
+
+
+def clean_leftovers():
+    """Removes the namespaces, veths and bridges of checks that died without cleaning up.
+    Returns what it removed."""
+    namespaces = [line.split()[0] for line in run("netns", "list", check=False).stdout.splitlines() if line.strip()]
+    links = [m.group(1) for m in re.finditer(r"^\d+: ([^:@\s]+)[@:]", run("-o", "link", "show", check=False).stdout, re.M)]
+    removed = []
+    for ns in leftovers(namespaces):
+        run("netns", "del", ns, check=False)
+        removed.append(ns)
+    # A namespace's veth goes with it; the root side, and the bridge, are removed here.
+    for link in leftovers(links):
+        if run("link", "del", link, check=False).returncode == 0:
+            removed.append(link)
+    return removed
+
+
+def free_subnet(used_addresses, start):
+    """The third octet X of the first 10.77.X.0/24 (from `start`, wrapping) that none of the
+    used IPv4 addresses falls in."""
+    taken = {int(m.group(1)) for a in used_addresses if (m := re.match(r"10\.77\.(\d+)\.", a))}
+    for i in range(250):
+        x = (start + i) % 250
+        if x not in taken:
+            return x
+    raise RuntimeError("every 10.77.X.0/24 is in use")
+
+
+class Network:
+    """A bridge in the root namespace and one namespace per node, joined to it by a veth."""
+
+    def __init__(self, nodes):
+        self.nodes = list(nodes)
+        self.tag = f"{PREFIX}{os.getpid()}"
+        self.bridge = f"{self.tag}br"
+        self.subnet = None
+        self.made = []  # ("netns"|"link", name), in the order made
+        self.down = set()
+
+    def namespace(self, node):
+        return f"{self.tag}-{node}"
+
+    @property
+    def host(self):
+        """The bridge's address: where etcd listens, and the clients' side."""
+        return f"10.77.{self.subnet}.1"
+
+    def address(self, node):
+        return f"10.77.{self.subnet}.{10 + node}"
+
+    def setup(self):
+        removed = clean_leftovers()
+        if removed:
+            print(f"netns: removed leftovers of checks no longer running: {' '.join(removed)}", flush=True)
+        atexit.register(self.teardown)
+        used = re.findall(r"inet (\d+\.\d+\.\d+\.\d+)", run("-o", "-4", "addr", "show", check=False).stdout)
+        self.subnet = free_subnet(used, os.getpid() % 250)
+        try:
+            run("link", "add", self.bridge, "type", "bridge")
+            self.made.append(("link", self.bridge))
+            run("addr", "add", f"{self.host}/24", "dev", self.bridge)
+            run("link", "set", self.bridge, "up")
+            for node in self.nodes:
+                ns, outside, inside = self.namespace(node), f"{self.tag}v{node}", f"{self.tag}e{node}"
+                run("netns", "add", ns)
+                self.made.append(("netns", ns))
+                run("link", "add", outside, "type", "veth", "peer", "name", inside)
+                self.made.append(("link", outside))
+                run("link", "set", inside, "netns", ns)
+                run("link", "set", outside, "master", self.bridge)
+                run("link", "set", outside, "up")
+                run("netns", "exec", ns, ip_binary(), "addr", "add", f"{self.address(node)}/24", "dev", inside)
+                run("netns", "exec", ns, ip_binary(), "link", "set", inside, "up")
+                run("netns", "exec", ns, ip_binary(), "link", "set", "lo", "up")
+        except Exception:
+            self.teardown()
+            raise
+
+    def wrap(self, node, argv):
+        """argv run in the node's namespace (ip netns exec execs it: the pid is argv's own)."""
+        return [ip_binary(), "netns", "exec", self.namespace(node), *argv]
+
+    def cut(self, node):
+        """Cuts the node off from everyone: its veth's root side goes down."""
+        run("link", "set", f"{self.tag}v{node}", "down")
+        self.down.add(node)
+
+    def heal(self, node):
+        run("link", "set", f"{self.tag}v{node}", "up")
+        self.down.discard(node)
+
+    def heal_all(self):
+        for node in list(self.down):
+            self.heal(node)
+
+    def teardown(self):
+        """Removes what setup made (idempotent; also run at exit)."""
+        while self.made:
+            kind, name = self.made.pop()
+            if kind == "netns":
+                run("netns", "del", name, check=False)
+            else:
+                run("link", "del", name, check=False)
+        self.down.clear()
+
+
+def self_test():
+    bad = 0
+    cases = [("grc123-2", 123), ("grc123br", 123), ("grc45v3", 45), ("grc45e1", 45), ("grc45x1", None),
+             ("eth0", None), ("grcbr", None), ("grc12-", None)]
+    for name, expect in cases:
+        bad += owner_pid(name) != expect
+    left = leftovers(["grc1-1", "grc2-1", "grc2br", "eth0", "grc1v1"], is_alive=lambda p: p == 2)
+    bad += left != ["grc1-1", "grc1v1"]
+    bad += free_subnet(["127.0.0.1", "10.77.5.1", "10.77.6.11"], 5) != 7
+    bad += free_subnet(["10.77.249.1"], 249) != 0
+    bad += free_subnet([], 3) != 3
+    print(f"netns self-test: {'ok' if not bad else f'{bad} WRONG'}")
+    return 1 if bad else 0
+
+
+if __name__ == "__main__":
+    if sys.argv[1:] == ["--self-test"]:
+        sys.exit(self_test())
+    elif sys.argv[1:] == ["--clean"]:
+        print(" ".join(clean_leftovers()) or "nothing to clean")
+    else:
+        print(probe() or "network namespaces can be made")
