@@ -1,0 +1,1 @@
+../../GregorClusterTests/Support/EtcdServer.swift
