@@ -31,7 +31,8 @@ replication-factor-3 topic and to a replication-factor-1 topic.
 --runs defaults to $REPLCHECK_RUNS or 3 (20 for the long mode). Exits 1 on any violation or when a
 run acknowledged fewer than --records records. The namespaces, veths and bridge are removed at
 the end (and those a crashed check left behind, at the start: `netns.py --clean` does it by hand).
-Logs and data stay in DIR (run-K/broker-N.log, run-K/producer-N.log, run-K/consumer.log...)."""
+Logs and data stay in DIR (run-K/broker-N.log, run-K/producer-N.log, run-K/consumer.log...);
+REPLCHECK_CLIENT_DEBUG=eos,msg puts the producers' librdkafka debug log in run-K/producer-N.err."""
 import argparse
 import json
 import logging
@@ -104,7 +105,9 @@ def producer_main(bootstrap, index, seconds, rate, partition, path):
     def make():
         return Producer({"bootstrap.servers": bootstrap, "enable.idempotence": True, "acks": "all", "linger.ms": 5,
                          "message.timeout.ms": 120_000, "socket.timeout.ms": 5000,
-                         "topic.metadata.refresh.interval.ms": 1000, "error_cb": on_error})
+                         "topic.metadata.refresh.interval.ms": 1000, "error_cb": on_error,
+                         # e.g. eos,msg,protocol: librdkafka's debug log, to producer-N.err.
+                         **({"debug": os.environ["REPLCHECK_CLIENT_DEBUG"]} if os.environ.get("REPLCHECK_CLIENT_DEBUG") else {})})
 
     def reporter(sent_at):
         def report(err, msg):
