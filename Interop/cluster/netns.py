@@ -3,19 +3,23 @@
 Each broker runs in its own network namespace, joined by a veth pair to a bridge in the root
 namespace:
 
-    root namespace: bridge <tag>br at 10.77.X.1/24 (etcd and the clients live here)
+    root namespace: bridge <tag>br at 10.77.X.1/24 (the clients) and 10.77.X.2/24 (etcd)
     namespace <tag>-N: veth <tag>eN at 10.77.X.(10+N)/24, lo  <-- veth <tag>vN -->  bridge
 
 where <tag> is "grc" and the orchestrator's pid, so parallel checks do not clash, and X is the
 first /24 of 10.77.0.0/16 no interface of the machine uses. A broker is cut off from everyone
 (etcd, the other brokers, the clients) by setting the root side of its veth down: the namespace
 side loses its carrier, so the broker's packets are dropped and connections to it time out (no
-reset, no refusal: as when a cable is pulled), and healed by setting it up again. No packet
-filter (nft, iptables) or netem is needed, only `ip` (iproute2) and CAP_NET_ADMIN.
+reset, no refusal: as when a cable is pulled), and healed by setting it up again. A broker is
+isolated from etcd and the other brokers only, the clients still reaching it, by routes in its
+namespace that make their addresses unreachable (what it sends them fails at once; what they
+send it gets no answer), and rejoined by removing the routes. No packet filter (nft, iptables)
+or netem is needed, only `ip` (iproute2) and CAP_NET_ADMIN.
 
     net = Network(nodes=[1, 2, 3])   # probe() first: None when namespaces can be made
     net.setup(); ...; net.wrap(1, argv) runs argv in broker 1's namespace
     net.cut(1); net.heal(1)
+    net.isolate(1); net.heal(1)
     net.teardown()                   # also at exit, and leftovers of dead checks go at setup
 
 `python3 netns.py --self-test` checks the pure helpers; `--clean` removes the leftovers of
@@ -127,14 +131,20 @@ class Network:
         self.subnet = None
         self.made = []  # ("netns"|"link", name), in the order made
         self.down = set()
+        self.isolated = set()
 
     def namespace(self, node):
         return f"{self.tag}-{node}"
 
     @property
     def host(self):
-        """The bridge's address: where etcd listens, and the clients' side."""
+        """The bridge's address the clients' connections come from."""
         return f"10.77.{self.subnet}.1"
+
+    @property
+    def etcd_host(self):
+        """The bridge's second address, where etcd listens (isolate() cuts it, not the clients)."""
+        return f"10.77.{self.subnet}.2"
 
     def address(self, node):
         return f"10.77.{self.subnet}.{10 + node}"
@@ -150,6 +160,7 @@ class Network:
             run("link", "add", self.bridge, "type", "bridge")
             self.made.append(("link", self.bridge))
             run("addr", "add", f"{self.host}/24", "dev", self.bridge)
+            run("addr", "add", f"{self.etcd_host}/24", "dev", self.bridge)
             run("link", "set", self.bridge, "up")
             for node in self.nodes:
                 ns, outside, inside = self.namespace(node), f"{self.tag}v{node}", f"{self.tag}e{node}"
@@ -176,12 +187,28 @@ class Network:
         run("link", "set", f"{self.tag}v{node}", "down")
         self.down.add(node)
 
+    def isolation_routes(self, node):
+        """The addresses isolate() makes unreachable from the node: etcd's and the other nodes'."""
+        return [self.etcd_host] + [self.address(n) for n in self.nodes if n != node]
+
+    def isolate(self, node):
+        """Cuts the node off from etcd and the other nodes; the clients still reach it."""
+        for address in self.isolation_routes(node):
+            run("netns", "exec", self.namespace(node), ip_binary(), "route", "add", "unreachable", f"{address}/32")
+        self.isolated.add(node)
+
     def heal(self, node):
-        run("link", "set", f"{self.tag}v{node}", "up")
-        self.down.discard(node)
+        """Ends a cut or an isolation of the node."""
+        if node in self.down:
+            run("link", "set", f"{self.tag}v{node}", "up")
+            self.down.discard(node)
+        if node in self.isolated:
+            for address in self.isolation_routes(node):
+                run("netns", "exec", self.namespace(node), ip_binary(), "route", "del", "unreachable", f"{address}/32", check=False)
+            self.isolated.discard(node)
 
     def heal_all(self):
-        for node in list(self.down):
+        for node in list(self.down | self.isolated):
             self.heal(node)
 
     def teardown(self):
@@ -193,6 +220,7 @@ class Network:
             else:
                 run("link", "del", name, check=False)
         self.down.clear()
+        self.isolated.clear()
 
 
 def self_test():

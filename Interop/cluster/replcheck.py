@@ -7,7 +7,9 @@ namespaces (root, or CAP_NET_ADMIN), the leader is cut off the network. Each bro
 its own namespace behind a veth to a bridge in the root namespace (netns.py), where etcd and the
 clients stay; a cut sets the broker's veth down for 1-2.5 s (less than its 3 s session) or 4-8 s
 (more: its lease expires, the others elect a new leader, and after the heal it must register
-again, truncate what it alone held and catch up). Where namespaces cannot be made, the check says
+again, truncate what it alone held and catch up). An isolation cuts the leader off etcd and the
+other brokers for 4-8 s while the clients still reach it: a zombie leader, which must not
+acknowledge acks=all writes the others never got. Where namespaces cannot be made, the check says
 "network partitions skipped: <reason>" and runs on loopback without cuts. Afterwards every
 partition is read from the beginning to its high watermark, and:
 
@@ -17,9 +19,10 @@ partition is read from the beginning to its high watermark, and:
   final log at the offset it read it from (it never read a record that was later lost);
 - the replicas' logs on disk hold the same batches at the same offsets (compared once the brokers
   are stopped);
-- every broker that was cut off is back in the ISR of every partition at the end.
+- every broker that was cut off or isolated is back in the ISR of every partition within 30 s of
+  the heal.
 
-It also prints the failover time after each kill or cut of a leader (from the SIGKILL or the cut
+It also prints the failover time after each kill, cut or isolation of a leader (from the fault
 to the first acknowledgement of a record sent after it, by a probe producer writing to that
 partition every 50 ms) and, before the faults, the produce throughput with acks=all to a
 replication-factor-3 topic and to a replication-factor-1 topic.
@@ -289,6 +292,56 @@ class Broker:
             self.proc.wait()
 
 
+def leader_moved_during(client, node, until):
+    """Polls the probe partition's leader, as the brokers still reachable see it, until the
+    monotonic time `until`: (seconds after the call, new leader) when it moved off `node`, or None."""
+    start = time.monotonic()
+    moved = None
+    while time.monotonic() < until:
+        if moved is None:
+            state = partition_leaders(client, TOPIC, timeout=max(0.2, min(1.0, until - time.monotonic())))
+            leader = state.get(PROBE_PARTITION, (-1, []))[0] if state else -1
+            if leader not in (-1, node):
+                moved = (time.monotonic() - start, leader)
+        time.sleep(max(0.0, min(0.1, until - time.monotonic())))
+    return moved
+
+
+def partition(k, client, brokers, net, rng, isolate, seconds):
+    """A network partition of the probe partition's leader (of another broker when none is known)
+    for `seconds`: cut off from everyone, or (isolate) from etcd and the other brokers only, the
+    clients still reaching it (a zombie leader: it must not acknowledge acks=all writes). Then
+    healed and waited for back in every ISR. Returns (wall time, node, whether it led, problem)."""
+    state = partition_leaders(client, TOPIC)
+    leader = state.get(PROBE_PARTITION, (-1, []))[0] if state else -1
+    n = leader if leader in brokers else rng.choice(list(brokers))
+    what = "isolated from etcd and the other brokers (not the clients)" if isolate else "cut off the network"
+    t = time.time()
+    (net.isolate if isolate else net.cut)(n)
+    log(f"run {k}: broker {n}{f' (leader of {TOPIC}-{PROBE_PARTITION})' if n == leader else ''} {what} "
+        f"for {seconds:.1f}s (session timeout 3s)")
+    if n == leader:
+        moved = leader_moved_during(client, n, time.monotonic() + seconds)
+    else:
+        time.sleep(seconds)
+    net.heal(n)
+    healed = time.monotonic()
+    if n == leader:
+        log(f"run {k}: " + (f"broker {moved[1]} led {TOPIC}-{PROBE_PARTITION} {moved[0] * 1000:.0f} ms after the partition"
+                            if moved else f"the leadership of {TOPIC}-{PROBE_PARTITION} stayed during the partition"))
+
+    def rejoined():
+        state = partition_leaders(client, TOPIC, timeout=2)
+        return state is not None and all(n in isr for _, isr in state.values())
+    try:
+        wait_for(f"broker {n} back in every ISR of {TOPIC}", rejoined, 30)
+        log(f"run {k}: broker {n} back in every ISR of {TOPIC} {(time.monotonic() - healed) * 1000:.0f} ms after the heal")
+        return t, n, n == leader, None
+    except RuntimeError as e:
+        log(f"run {k}: {e}: {partition_leaders(client, TOPIC)}")
+        return t, n, n == leader, f"broker {n} was not back in every ISR of {TOPIC} 30 s after its partition healed"
+
+
 def admin(bootstrap):
     from confluent_kafka.admin import AdminClient
     return AdminClient({"bootstrap.servers": bootstrap, "socket.timeout.ms": 5000, "logger": CLIENT_LOG})
@@ -518,7 +571,7 @@ def one_run(args, k, rng, net=None):
     shutil.rmtree(work, ignore_errors=True)
     os.makedirs(work)
     log_clients_to(f"{work}/clients.log")
-    etcd = Etcd(args.etcd, work, net.host if net else "127.0.0.1")
+    etcd = Etcd(args.etcd, work, net.etcd_host if net else "127.0.0.1")
     brokers = {}
     clients = []
     try:
@@ -555,43 +608,27 @@ def one_run(args, k, rng, net=None):
         clients.append(("consumer", path, subprocess.Popen([sys.executable, me, "--consumer", bootstrap, path],
                                                            stderr=open(f"{work}/consumer.err", "a"))))
 
-        kills, pauses, cuts, cut_nodes, not_rejoined, long_first = [], 0, [], [], [], None
+        kills, pauses, cuts, isolations, partitions, not_rejoined, long_first = [], 0, [], [], [], [], None
         end = time.monotonic() + args.seconds
         time.sleep(rng.uniform(2, 4))
         while time.monotonic() < end - 2:
             for b in brokers.values():
                 b.check_alive()
             r = rng.random()
-            if net and r < 1 / 3:
-                # A network partition: a broker (the probe partition's leader when known) cut off
-                # from etcd, the other brokers and the clients, for less or more than its session.
-                state = partition_leaders(client, TOPIC)
-                leader = state.get(PROBE_PARTITION, (-1, []))[0] if state else -1
-                n = leader if leader in brokers else rng.choice(list(brokers))
-                # Shorter and longer than the 3 s session, in turn (a random one first in each run).
+            if net and r < 0.5:
+                # A network partition: shorter and longer than the 3 s session in turn for cuts
+                # (a random one first in each run); isolations always outlast it.
+                isolate = r >= 0.25
                 long_first = long_first if long_first is not None else rng.random() < 0.5
-                cut = rng.uniform(4, 8) if (len(cut_nodes) % 2 == 0) == long_first else rng.uniform(1, 2.5)
-                t = time.time()
-                net.cut(n)
-                if n == leader:
-                    cuts.append((t, n))
-                cut_nodes.append(n)
-                log(f"run {k}: cut broker {n}{' (leader of ' + TOPIC + '-' + str(PROBE_PARTITION) + ')' if n == leader else ''} "
-                    f"off the network for {cut:.1f}s (session timeout 3s)")
-                time.sleep(cut)
-                net.heal(n)
-                healed = time.monotonic()
-
-                def rejoined():
-                    state = partition_leaders(client, TOPIC, timeout=2)
-                    return state is not None and all(n in isr for _, isr in state.values())
-                try:
-                    wait_for(f"broker {n} back in every ISR of {TOPIC}", rejoined, 30)
-                    log(f"run {k}: broker {n} back in every ISR of {TOPIC} {(time.monotonic() - healed) * 1000:.0f} ms after the heal")
-                except RuntimeError as e:
-                    log(f"run {k}: {e}: {partition_leaders(client, TOPIC)}")
-                    not_rejoined.append(f"broker {n} was not back in every ISR of {TOPIC} 30 s after its cut healed")
-            elif r < (0.5 if not net else 2 / 3):
+                plain = sum(1 for kind, _, _ in partitions if kind == "cut")
+                seconds = (rng.uniform(4, 8) if isolate or (plain % 2 == 0) == long_first else rng.uniform(1, 2.5))
+                t, n, was_leader, problem = partition(k, client, brokers, net, rng, isolate, seconds)
+                partitions.append(("isolation" if isolate else "cut", t, n))
+                if was_leader:
+                    (isolations if isolate else cuts).append((t, n))
+                if problem:
+                    not_rejoined.append(problem)
+            elif r < (0.5 if not net else 0.75):
                 state = partition_leaders(client, TOPIC)
                 leader = state.get(PROBE_PARTITION, (-1, []))[0] if state else -1
                 if leader in brokers:
@@ -641,7 +678,7 @@ def one_run(args, k, rng, net=None):
             log(f"run {k}: {e}: {state}")
             # A broker cut off the network must register again and catch up into every ISR.
             rejoined = [f"broker {n} was cut off the network and is not back in the ISR of {TOPIC} "
-                        f"(partition: (leader, ISR)): {state}" for n in sorted(set(cut_nodes))
+                        f"(partition: (leader, ISR)): {state}" for n in sorted({n for _, _, n in partitions})
                         if state is None or any(n not in isr for _, isr in state.values())]
         time.sleep(3)
         for b in brokers.values():
@@ -673,7 +710,8 @@ def one_run(args, k, rng, net=None):
         counts, problems = check(acks, reads, backwards, final, ends)
         counts.update(failed_sends=nacks, leader_kills=len(kills), pauses=pauses, high_watermarks=ends)
         if net:
-            counts.update(cuts=len(cut_nodes), leader_cuts=len(cuts))
+            counts.update(cuts=sum(1 for p in partitions if p[0] == "cut"), leader_cuts=len(cuts),
+                          isolations=sum(1 for p in partitions if p[0] == "isolation"), leader_isolations=len(isolations))
         problems += not_rejoined + rejoined
         for n, b in brokers.items():
             if b.exits:
@@ -688,9 +726,10 @@ def one_run(args, k, rng, net=None):
         failovers = failover_times(kills, probe_acks)
         for node, ms in failovers:
             log(f"run {k}: failover after the kill of broker {node}: " + (f"{ms} ms" if ms is not None else "no acknowledgement after it"))
-        cut_failovers = failover_times(cuts, probe_acks)
-        for node, ms in cut_failovers:
-            log(f"run {k}: failover after the cut of broker {node}: " + (f"{ms} ms" if ms is not None else "no acknowledgement after it"))
+        cut_failovers = [("cut", node, ms) for node, ms in failover_times(cuts, probe_acks)]
+        cut_failovers += [("isolation", node, ms) for node, ms in failover_times(isolations, probe_acks)]
+        for kind, node, ms in cut_failovers:
+            log(f"run {k}: failover after the {kind} of broker {node}: " + (f"{ms} ms" if ms is not None else "no acknowledgement after it"))
         if counts["acknowledged"] < args.records:
             problems.append(f"only {counts['acknowledged']} records acknowledged, fewer than {args.records}")
         log(f"run {k}: {json.dumps(counts)}; partitions at the end: {state}")
@@ -698,8 +737,9 @@ def one_run(args, k, rng, net=None):
             log(f"run {k}: VIOLATION: {p}")
         fo = ", ".join(f"{ms} ms" if ms is not None else "none" for _, ms in failovers) or "no leader killed"
         if net:
-            fo += "; after cuts: " + (", ".join(f"{ms} ms" if ms is not None else "none" for _, ms in cut_failovers)
-                                      or "no leader cut")
+            for kind in ("cut", "isolation"):
+                fo += f"; after {kind}s: " + (", ".join(f"{ms} ms" if ms is not None else "none" for c, _, ms in cut_failovers
+                                                        if c == kind) or f"no leader {'cut' if kind == 'cut' else 'isolated'}")
         log(f"run {k}: {counts['acknowledged']} acknowledged, {counts['lost']} lost, {counts['duplicated']} duplicated, "
             f"consumer {'never went back' if not backwards else f'went back {len(backwards)} times'}, "
             f"failovers: {fo}; {'ok' if not problems else 'FAILED'}")
@@ -766,12 +806,13 @@ def main():
         net = netns.Network(range(1, BROKERS + 1))
         net.setup()
         log(f"brokers in network namespaces {net.namespace(1)}..{net.namespace(BROKERS)}, bridge {net.bridge} at {net.host}")
-    failed, all_failovers, cut_failovers, tputs = [], [], [], []
+    failed, all_failovers, cut_failovers, isolation_failovers, tputs = [], [], [], [], []
     try:
         for k in range(1, args.runs + 1):
             problems, failovers, tput, cut_fo = one_run(args, k, rng, net)
             all_failovers += [ms for _, ms in failovers if ms is not None]
-            cut_failovers += [ms for _, ms in cut_fo if ms is not None]
+            cut_failovers += [ms for kind, _, ms in cut_fo if ms is not None and kind == "cut"]
+            isolation_failovers += [ms for kind, _, ms in cut_fo if ms is not None and kind == "isolation"]
             if tput:
                 tputs.append(tput)
             if problems:
@@ -783,7 +824,8 @@ def main():
         if net:
             net.teardown()
     summary = f"FAILED in run {failed[0]} of {args.runs}" if failed else f"ok: {args.runs} runs"
-    for what, ms in [("failovers", all_failovers), ("failovers after cuts", cut_failovers)]:
+    for what, ms in [("failovers", all_failovers), ("failovers after cuts", cut_failovers),
+                     ("failovers after isolations", isolation_failovers)]:
         if ms:
             s = sorted(ms)
             summary += f", {len(s)} {what} (median {s[len(s) // 2]} ms, max {s[-1]} ms)"
