@@ -316,8 +316,8 @@ def partition(k, client, brokers, net, rng, isolate, seconds):
     leader = state.get(PROBE_PARTITION, (-1, []))[0] if state else -1
     n = leader if leader in brokers else rng.choice(list(brokers))
     what = "isolated from etcd and the other brokers (not the clients)" if isolate else "cut off the network"
-    t = time.time()
     (net.isolate if isolate else net.cut)(n)
+    t = time.time()  # once in place: the failover is timed from here
     log(f"run {k}: broker {n}{f' (leader of {TOPIC}-{PROBE_PARTITION})' if n == leader else ''} {what} "
         f"for {seconds:.1f}s (session timeout 3s)")
     if n == leader:
