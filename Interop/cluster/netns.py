@@ -11,10 +11,12 @@ first /24 of 10.77.0.0/16 no interface of the machine uses. A broker is cut off 
 (etcd, the other brokers, the clients) by setting the root side of its veth down: the namespace
 side loses its carrier, so the broker's packets are dropped and connections to it time out (no
 reset, no refusal: as when a cable is pulled), and healed by setting it up again. A broker is
-isolated from etcd and the other brokers only, the clients still reaching it, by routes in its
-namespace that make their addresses unreachable (what it sends them fails at once; what they
-send it gets no answer), and rejoined by removing the routes. No packet filter (nft, iptables)
-or netem is needed, only `ip` (iproute2) and CAP_NET_ADMIN.
+isolated from etcd and the other brokers only, the clients still reaching it, by routes that
+make their addresses unreachable from its namespace and its address unreachable from theirs,
+and, in the root namespace, a policy rule that makes it unreachable from etcd's address (not
+from the clients'): both directions, so no connection open before carries anything either way.
+It rejoins when they are removed. No packet filter (nft, iptables) or netem is needed, only `ip`
+(iproute2) and CAP_NET_ADMIN.
 
     net = Network(nodes=[1, 2, 3])   # probe() first: None when namespaces can be made
     net.setup(); ...; net.wrap(1, argv) runs argv in broker 1's namespace
@@ -107,7 +109,22 @@ def clean_leftovers():
     for link in leftovers(links):
         if run("link", "del", link, check=False).returncode == 0:
             removed.append(link)
+    # Isolation rules whose etcd address no bridge holds any more.
+    held = set(re.findall(r"inet (\d+\.\d+\.\d+\.\d+)", run("-o", "-4", "addr", "show", check=False).stdout))
+    for rule in orphan_rules(run("rule", "show", check=False).stdout, held):
+        run("rule", "del", *rule, check=False)
+        removed.append("rule " + " ".join(rule))
     return removed
+
+
+def orphan_rules(rules, held):
+    """The isolation rules (as `ip rule del` arguments) in `ip rule show` output whose etcd
+    address (10.77.X.2) is not among the addresses held."""
+    out = []
+    for m in re.finditer(r"from (10\.77\.\d+\.2) to (10\.77\.\d+\.\d+) unreachable", rules):
+        if m.group(1) not in held:
+            out.append(["from", f"{m.group(1)}/32", "to", f"{m.group(2)}/32", "unreachable"])
+    return out
 
 
 def free_subnet(used_addresses, start):
@@ -191,12 +208,20 @@ class Network:
         """The addresses isolate() makes unreachable from the node: etcd's and the other nodes'."""
         return [self.etcd_host] + [self.address(n) for n in self.nodes if n != node]
 
+    def isolation_rule(self, node):
+        """The root namespace's policy rule that makes the node unreachable from etcd's address."""
+        return ["from", f"{self.etcd_host}/32", "to", f"{self.address(node)}/32", "unreachable"]
+
     def isolate(self, node):
-        """Cuts the node off from etcd and the other nodes; the clients still reach it. The routes
-        go in in one batch, so no peer stays reachable for the time of another ip process."""
+        """Cuts the node off from etcd and the other nodes, both ways; the clients still reach it.
+        Each namespace's routes go in in one batch."""
         self.isolated.add(node)
         run("-n", self.namespace(node), "-batch", "-",
             stdin="".join(f"route add unreachable {address}/32\n" for address in self.isolation_routes(node)))
+        for peer in self.nodes:
+            if peer != node:
+                run("-n", self.namespace(peer), "route", "add", "unreachable", f"{self.address(node)}/32")
+        run("rule", "add", *self.isolation_rule(node))
 
     def heal(self, node):
         """Ends a cut or an isolation of the node."""
@@ -204,8 +229,12 @@ class Network:
             run("link", "set", f"{self.tag}v{node}", "up")
             self.down.discard(node)
         if node in self.isolated:
+            run("rule", "del", *self.isolation_rule(node), check=False)
             run("-n", self.namespace(node), "-force", "-batch", "-", check=False,
                 stdin="".join(f"route del unreachable {address}/32\n" for address in self.isolation_routes(node)))
+            for peer in self.nodes:
+                if peer != node:
+                    run("-n", self.namespace(peer), "route", "del", "unreachable", f"{self.address(node)}/32", check=False)
             self.isolated.discard(node)
 
     def heal_all(self):
@@ -214,6 +243,8 @@ class Network:
 
     def teardown(self):
         """Removes what setup made (idempotent; also run at exit)."""
+        if self.made:
+            self.heal_all()
         while self.made:
             kind, name = self.made.pop()
             if kind == "netns":
@@ -235,6 +266,8 @@ def self_test():
     bad += free_subnet(["127.0.0.1", "10.77.5.1", "10.77.6.11"], 5) != 7
     bad += free_subnet(["10.77.249.1"], 249) != 0
     bad += free_subnet([], 3) != 3
+    rules = "0:\tfrom all lookup local\n32765:\tfrom 10.77.5.2 to 10.77.5.11 unreachable\n32765:\tfrom 10.77.6.2 to 10.77.6.12 unreachable\n"
+    bad += orphan_rules(rules, {"10.77.6.2"}) != [["from", "10.77.5.2/32", "to", "10.77.5.11/32", "unreachable"]]
     print(f"netns self-test: {'ok' if not bad else f'{bad} WRONG'}")
     return 1 if bad else 0
 
