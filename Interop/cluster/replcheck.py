@@ -2,27 +2,40 @@
 """A Jepsen-style check of Gregor's replication (issue 11), with stock clients (confluent-kafka):
 three brokers kept in one etcd, a topic with replication factor 3 and min.insync.replicas=2,
 idempotent acks=all producers and a consumer running while the leader of a partition is killed
-with SIGKILL and restarted and brokers are paused with SIGSTOP. Afterwards every partition is read
-from the beginning to its high watermark, and:
+with SIGKILL and restarted, brokers are paused with SIGSTOP and, where the check can make network
+namespaces (root, or CAP_NET_ADMIN), the leader is cut off the network. Each broker then runs in
+its own namespace behind a veth to a bridge in the root namespace (netns.py), where etcd and the
+clients stay; a cut sets the broker's veth down for 1-2.5 s (less than its 3 s session) or 4-8 s
+(more: its lease expires, the others elect a new leader, and after the heal it must register
+again, truncate what it alone held and catch up). An isolation cuts the leader off etcd and the
+other brokers for 4-8 s while the clients still reach it: a zombie leader, which must not
+acknowledge acks=all writes the others never got. Where namespaces cannot be made, the check says
+"network partitions skipped: <reason>" and runs on loopback without cuts. Afterwards every
+partition is read from the beginning to its high watermark, and:
 
 - every acknowledged record is there, once, at the offset its acknowledgement gave (lost,
   duplicated and moved records are violations; so is a record no producer sent);
 - the consumer's offsets only went forward in each partition, and every record it read is in the
   final log at the offset it read it from (it never read a record that was later lost);
 - the replicas' logs on disk hold the same batches at the same offsets (compared once the brokers
-  are stopped).
+  are stopped);
+- every broker that was cut off or isolated is back in the ISR of every partition within 30 s of
+  the heal.
 
-It also prints the failover time after each kill of a leader (from the SIGKILL to the first
-acknowledgement of a record sent after it, by a probe producer writing to that partition every
-50 ms) and, before the faults, the produce throughput with acks=all to a replication-factor-3
-topic and to a replication-factor-1 topic.
+It also prints the failover time after each kill, cut or isolation of a leader (from the fault
+to the first acknowledgement of a record sent after it, by a probe producer writing to that
+partition every 50 ms) and, before the faults, the produce throughput with acks=all to a
+replication-factor-3 topic and to a replication-factor-1 topic.
 
     replcheck.py --gregor BIN --work DIR [--runs 3] [--seconds 40] [--records 5000] [--etcd PATH]
+                 [--no-partitions]
     replcheck.py --self-test
 
 --runs defaults to $REPLCHECK_RUNS or 3 (20 for the long mode). Exits 1 on any violation or when a
-run acknowledged fewer than --records records. Network partitions (ip netns) are not simulated.
-Logs and data stay in DIR (run-K/broker-N.log, run-K/producer-N.log, run-K/consumer.log...)."""
+run acknowledged fewer than --records records. The namespaces, veths and bridge are removed at
+the end (and those a crashed check left behind, at the start: `netns.py --clean` does it by hand).
+Logs and data stay in DIR (run-K/broker-N.log, run-K/producer-N.log, run-K/consumer.log...);
+REPLCHECK_CLIENT_DEBUG=eos,msg puts the producers' librdkafka debug log in run-K/producer-N.err."""
 import argparse
 import json
 import logging
@@ -42,6 +55,7 @@ import urllib.request
 HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, os.path.dirname(HERE))
 from common import BATCH_HEADER_BYTES  # noqa: E402
+import netns  # noqa: E402
 
 TOPIC = "repl"
 PARTITIONS = 3
@@ -94,7 +108,9 @@ def producer_main(bootstrap, index, seconds, rate, partition, path):
     def make():
         return Producer({"bootstrap.servers": bootstrap, "enable.idempotence": True, "acks": "all", "linger.ms": 5,
                          "message.timeout.ms": 120_000, "socket.timeout.ms": 5000,
-                         "topic.metadata.refresh.interval.ms": 1000, "error_cb": on_error})
+                         "topic.metadata.refresh.interval.ms": 1000, "error_cb": on_error,
+                         # e.g. eos,msg,protocol: librdkafka's debug log, to producer-N.err.
+                         **({"debug": os.environ["REPLCHECK_CLIENT_DEBUG"]} if os.environ.get("REPLCHECK_CLIENT_DEBUG") else {})})
 
     def reporter(sent_at):
         def report(err, msg):
@@ -165,10 +181,10 @@ def consumer_main(bootstrap, path):
 # -- etcd, the brokers and the nemesis ------------------------------------------------------------
 
 class Etcd:
-    def __init__(self, binary, work):
+    def __init__(self, binary, work, host="127.0.0.1"):
         self.binary, self.work = binary, work
         self.port, self.peer = free_port(), free_port()
-        self.url = f"http://127.0.0.1:{self.port}"
+        self.url = f"http://{host}:{self.port}"
         self.proc = None
 
     def start(self, timeout=30):
@@ -201,12 +217,14 @@ class Etcd:
 
 
 class Broker:
-    """One Gregor broker of the cluster: its own port, data directory and log."""
+    """One Gregor broker of the cluster: its own port, data directory and log (and its own
+    network namespace, when `net` is a netns.Network)."""
 
-    def __init__(self, binary, work, node, etcd_url, prefix):
+    def __init__(self, binary, work, node, etcd_url, prefix, net=None):
         self.binary, self.work, self.node = binary, work, node
         self.port = free_port()
-        self.address = f"127.0.0.1:{self.port}"
+        self.host = net.address(node) if net else "127.0.0.1"
+        self.address = f"{self.host}:{self.port}"
         self.data = f"{work}/b-{node}"
         self.log = f"{work}/broker-{node}.log"
         listener = f"PLAINTEXT://{self.address}"
@@ -216,6 +234,8 @@ class Broker:
                     "replica.lag.time.max.ms": 3000, "min.insync.replicas": 2, "default.replication.factor": 3,
                     "num.partitions": 3, "offsets.topic.replication.factor": 3}
         self.args = [binary, "serve"] + [a for k, v in settings.items() for a in ("--override", f"{k}={v}")]
+        if net:
+            self.args = net.wrap(node, self.args)
         self.proc = None
         self.paused = False
         self.exits = []  # the exit codes of the times it exited without being killed
@@ -241,7 +261,7 @@ class Broker:
             if self.proc.poll() is not None:
                 raise RuntimeError(f"broker {self.node} exited with {self.proc.returncode}: see {self.log}")
             try:
-                socket.create_connection(("127.0.0.1", self.port), timeout=1).close()
+                socket.create_connection((self.host, self.port), timeout=1).close()
                 return
             except OSError:
                 time.sleep(0.1)
@@ -270,6 +290,56 @@ class Broker:
         except subprocess.TimeoutExpired:
             self.proc.kill()
             self.proc.wait()
+
+
+def leader_moved_during(client, node, until):
+    """Polls the probe partition's leader, as the brokers still reachable see it, until the
+    monotonic time `until`: (seconds after the call, new leader) when it moved off `node`, or None."""
+    start = time.monotonic()
+    moved = None
+    while time.monotonic() < until:
+        if moved is None:
+            state = partition_leaders(client, TOPIC, timeout=max(0.2, min(1.0, until - time.monotonic())))
+            leader = state.get(PROBE_PARTITION, (-1, []))[0] if state else -1
+            if leader not in (-1, node):
+                moved = (time.monotonic() - start, leader)
+        time.sleep(max(0.0, min(0.1, until - time.monotonic())))
+    return moved
+
+
+def partition(k, client, brokers, net, rng, isolate, seconds):
+    """A network partition of the probe partition's leader (of another broker when none is known)
+    for `seconds`: cut off from everyone, or (isolate) from etcd and the other brokers only, the
+    clients still reaching it (a zombie leader: it must not acknowledge acks=all writes). Then
+    healed and waited for back in every ISR. Returns (wall time, node, whether it led, problem)."""
+    state = partition_leaders(client, TOPIC)
+    leader = state.get(PROBE_PARTITION, (-1, []))[0] if state else -1
+    n = leader if leader in brokers else rng.choice(list(brokers))
+    what = "isolated from etcd and the other brokers (not the clients)" if isolate else "cut off the network"
+    (net.isolate if isolate else net.cut)(n)
+    t = time.time()  # once in place: the failover is timed from here
+    log(f"run {k}: broker {n}{f' (leader of {TOPIC}-{PROBE_PARTITION})' if n == leader else ''} {what} "
+        f"for {seconds:.1f}s (session timeout 3s)")
+    if n == leader:
+        moved = leader_moved_during(client, n, time.monotonic() + seconds)
+    else:
+        time.sleep(seconds)
+    net.heal(n)
+    healed = time.monotonic()
+    if n == leader:
+        log(f"run {k}: " + (f"broker {moved[1]} led {TOPIC}-{PROBE_PARTITION} {moved[0] * 1000:.0f} ms after the partition"
+                            if moved else f"the leadership of {TOPIC}-{PROBE_PARTITION} stayed during the partition"))
+
+    def rejoined():
+        state = partition_leaders(client, TOPIC, timeout=2)
+        return state is not None and all(n in isr for _, isr in state.values())
+    try:
+        wait_for(f"broker {n} back in every ISR of {TOPIC}", rejoined, 30)
+        log(f"run {k}: broker {n} back in every ISR of {TOPIC} {(time.monotonic() - healed) * 1000:.0f} ms after the heal")
+        return t, n, n == leader, None
+    except RuntimeError as e:
+        log(f"run {k}: {e}: {partition_leaders(client, TOPIC)}")
+        return t, n, n == leader, f"broker {n} was not back in every ISR of {TOPIC} 30 s after its partition healed"
 
 
 def admin(bootstrap):
@@ -496,19 +566,19 @@ def failover_times(kills, probe_acks):
 
 # -- a run ----------------------------------------------------------------------------------------
 
-def one_run(args, k, rng):
+def one_run(args, k, rng, net=None):
     work = os.path.join(args.work, f"run-{k}")
     shutil.rmtree(work, ignore_errors=True)
     os.makedirs(work)
     log_clients_to(f"{work}/clients.log")
-    etcd = Etcd(args.etcd, work)
+    etcd = Etcd(args.etcd, work, net.etcd_host if net else "127.0.0.1")
     brokers = {}
     clients = []
     try:
         etcd.start()
         log(f"run {k}: etcd at {etcd.url}")
         for n in range(1, BROKERS + 1):
-            brokers[n] = Broker(args.gregor, work, n, etcd.url, f"/gregor-run-{k}")
+            brokers[n] = Broker(args.gregor, work, n, etcd.url, f"/gregor-run-{k}", net)
         for b in brokers.values():
             b.start()
         bootstrap = ",".join(b.address for b in brokers.values())
@@ -538,13 +608,27 @@ def one_run(args, k, rng):
         clients.append(("consumer", path, subprocess.Popen([sys.executable, me, "--consumer", bootstrap, path],
                                                            stderr=open(f"{work}/consumer.err", "a"))))
 
-        kills, pauses = [], 0
+        kills, pauses, cuts, isolations, partitions, not_rejoined, long_first = [], 0, [], [], [], [], None
         end = time.monotonic() + args.seconds
         time.sleep(rng.uniform(2, 4))
         while time.monotonic() < end - 2:
             for b in brokers.values():
                 b.check_alive()
-            if rng.random() < 0.5:
+            r = rng.random()
+            if net and r < 0.5:
+                # A network partition: shorter and longer than the 3 s session in turn for cuts
+                # (a random one first in each run); isolations always outlast it.
+                isolate = r >= 0.25
+                long_first = long_first if long_first is not None else rng.random() < 0.5
+                plain = sum(1 for kind, _, _ in partitions if kind == "cut")
+                seconds = (rng.uniform(4, 8) if isolate or (plain % 2 == 0) == long_first else rng.uniform(1, 2.5))
+                t, n, was_leader, problem = partition(k, client, brokers, net, rng, isolate, seconds)
+                partitions.append(("isolation" if isolate else "cut", t, n))
+                if was_leader:
+                    (isolations if isolate else cuts).append((t, n))
+                if problem:
+                    not_rejoined.append(problem)
+            elif r < (0.5 if not net else 0.75):
                 state = partition_leaders(client, TOPIC)
                 leader = state.get(PROBE_PARTITION, (-1, []))[0] if state else -1
                 if leader in brokers:
@@ -569,6 +653,8 @@ def one_run(args, k, rng):
             time.sleep(rng.uniform(2, 4))
 
         # Heal, let the producers finish, and let the consumer catch up.
+        if net:
+            net.heal_all()
         for b in brokers.values():
             b.resume()
             b.check_alive()
@@ -584,10 +670,16 @@ def one_run(args, k, rng):
         def in_sync():
             state = partition_leaders(client, TOPIC)
             return state is not None and all(leader >= 0 and len(isr) == BROKERS for leader, isr in state.values())
+        rejoined = []
         try:
             wait_for(f"every replica of {TOPIC} back in sync", in_sync, 60)
         except RuntimeError as e:
-            log(f"run {k}: {e}: {partition_leaders(client, TOPIC)}")
+            state = partition_leaders(client, TOPIC)
+            log(f"run {k}: {e}: {state}")
+            # A broker cut off the network must register again and catch up into every ISR.
+            rejoined = [f"broker {n} was cut off the network and is not back in the ISR of {TOPIC} "
+                        f"(partition: (leader, ISR)): {state}" for n in sorted({n for _, _, n in partitions})
+                        if state is None or any(n not in isr for _, isr in state.values())]
         time.sleep(3)
         for b in brokers.values():
             b.check_alive()
@@ -617,6 +709,10 @@ def one_run(args, k, rng):
         probe_acks, _ = parse_producer(f"{work}/producer-2.log")
         counts, problems = check(acks, reads, backwards, final, ends)
         counts.update(failed_sends=nacks, leader_kills=len(kills), pauses=pauses, high_watermarks=ends)
+        if net:
+            counts.update(cuts=sum(1 for p in partitions if p[0] == "cut"), leader_cuts=len(cuts),
+                          isolations=sum(1 for p in partitions if p[0] == "isolation"), leader_isolations=len(isolations))
+        problems += not_rejoined + rejoined
         for n, b in brokers.items():
             if b.exits:
                 problems.append(f"broker {n} exited by itself {len(b.exits)} times (codes {b.exits}): see {b.log}")
@@ -630,20 +726,30 @@ def one_run(args, k, rng):
         failovers = failover_times(kills, probe_acks)
         for node, ms in failovers:
             log(f"run {k}: failover after the kill of broker {node}: " + (f"{ms} ms" if ms is not None else "no acknowledgement after it"))
+        cut_failovers = [("cut", node, ms) for node, ms in failover_times(cuts, probe_acks)]
+        cut_failovers += [("isolation", node, ms) for node, ms in failover_times(isolations, probe_acks)]
+        for kind, node, ms in cut_failovers:
+            log(f"run {k}: failover after the {kind} of broker {node}: " + (f"{ms} ms" if ms is not None else "no acknowledgement after it"))
         if counts["acknowledged"] < args.records:
             problems.append(f"only {counts['acknowledged']} records acknowledged, fewer than {args.records}")
         log(f"run {k}: {json.dumps(counts)}; partitions at the end: {state}")
         for p in problems:
             log(f"run {k}: VIOLATION: {p}")
         fo = ", ".join(f"{ms} ms" if ms is not None else "none" for _, ms in failovers) or "no leader killed"
+        if net:
+            for kind in ("cut", "isolation"):
+                fo += f"; after {kind}s: " + (", ".join(f"{ms} ms" if ms is not None else "none" for c, _, ms in cut_failovers
+                                                        if c == kind) or f"no leader {'cut' if kind == 'cut' else 'isolated'}")
         log(f"run {k}: {counts['acknowledged']} acknowledged, {counts['lost']} lost, {counts['duplicated']} duplicated, "
             f"consumer {'never went back' if not backwards else f'went back {len(backwards)} times'}, "
             f"failovers: {fo}; {'ok' if not problems else 'FAILED'}")
-        return problems, failovers, tput
+        return problems, failovers, tput, cut_failovers
     except Exception as e:
         log(f"run {k}: the run could not complete: {type(e).__name__}: {e}")
-        return [f"the run could not complete: {type(e).__name__}: {e}"], [], None
+        return [f"the run could not complete: {type(e).__name__}: {e}"], [], None, []
     finally:
+        if net:
+            net.heal_all()
         for _, _, proc in clients:
             if proc.poll() is None:
                 proc.kill()
@@ -675,6 +781,7 @@ def main():
     ap.add_argument("--throughput-records", type=int, default=50_000, help="records per throughput figure (0: none)")
     ap.add_argument("--etcd", default=shutil.which("etcd"), help="the etcd binary (default: etcd on PATH)")
     ap.add_argument("--seed", type=int, default=int(time.time()))
+    ap.add_argument("--no-partitions", action="store_true", help="run on loopback, without network namespaces")
     ap.add_argument("--self-test", action="store_true", help="check the checker on crafted records, then exit")
     args = ap.parse_args()
     if args.self_test:
@@ -691,21 +798,37 @@ def main():
     signal.signal(signal.SIGTERM, lambda *_: sys.exit(130))
     rng = random.Random(args.seed)
     log(f"seed {args.seed}; {args.runs} runs of {args.seconds}s, at least {args.records} acknowledged records each; work in {args.work}")
-    failed, all_failovers, tputs = [], [], []
-    for k in range(1, args.runs + 1):
-        problems, failovers, tput = one_run(args, k, rng)
-        all_failovers += [ms for _, ms in failovers if ms is not None]
-        if tput:
-            tputs.append(tput)
-        if problems:
-            # The first failing run ends the check: its logs are what to read.
-            failed.append(k)
-            print_tails(k, os.path.join(args.work, f"run-{k}"))
-            break
+    net = None
+    why = "--no-partitions" if args.no_partitions else netns.probe()
+    if why:
+        log(f"network partitions skipped: {why}")
+    else:
+        net = netns.Network(range(1, BROKERS + 1))
+        net.setup()
+        log(f"brokers in network namespaces {net.namespace(1)}..{net.namespace(BROKERS)}, bridge {net.bridge} at {net.host}")
+    failed, all_failovers, cut_failovers, isolation_failovers, tputs = [], [], [], [], []
+    try:
+        for k in range(1, args.runs + 1):
+            problems, failovers, tput, cut_fo = one_run(args, k, rng, net)
+            all_failovers += [ms for _, ms in failovers if ms is not None]
+            cut_failovers += [ms for kind, _, ms in cut_fo if ms is not None and kind == "cut"]
+            isolation_failovers += [ms for kind, _, ms in cut_fo if ms is not None and kind == "isolation"]
+            if tput:
+                tputs.append(tput)
+            if problems:
+                # The first failing run ends the check: its logs are what to read.
+                failed.append(k)
+                print_tails(k, os.path.join(args.work, f"run-{k}"))
+                break
+    finally:
+        if net:
+            net.teardown()
     summary = f"FAILED in run {failed[0]} of {args.runs}" if failed else f"ok: {args.runs} runs"
-    if all_failovers:
-        s = sorted(all_failovers)
-        summary += f", {len(s)} failovers (median {s[len(s) // 2]} ms, max {s[-1]} ms)"
+    for what, ms in [("failovers", all_failovers), ("failovers after cuts", cut_failovers),
+                     ("failovers after isolations", isolation_failovers)]:
+        if ms:
+            s = sorted(ms)
+            summary += f", {len(s)} {what} (median {s[len(s) // 2]} ms, max {s[-1]} ms)"
     if tputs:
         rf3 = sum(t[0] for t in tputs) / len(tputs)
         rf1 = sum(t[1] for t in tputs) / len(tputs)

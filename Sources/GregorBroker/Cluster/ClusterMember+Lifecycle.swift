@@ -12,7 +12,7 @@ extension ClusterMember {
             s.incarnationId = incarnation
             s.endpoints = endpoints
         }
-        try await register(BrokerRegistration(id: nodeId, incarnationId: incarnation, rack: settings.rack, endpoints: endpoints))
+        try await register(ownRegistration(incarnation: incarnation))
         await grantProducerIds(to: broker.producerIds)
         let (kvs, revision) = try await etcd.range(prefix: keys.all)
         apply(kvs.map { EtcdEvent(kind: .put, kv: $0) }, revision: revision, broker: broker)
@@ -29,6 +29,12 @@ extension ClusterMember {
     /// Writes the registration under a new lease. A registration left by this node's previous
     /// life is waited out, as KRaft refuses a second registration of a live broker id
     /// (DUPLICATE_BROKER_REGISTRATION) until the old session times out.
+    ///
+    /// A fenced broker registers again from two places at once: the lease renewal (its lease is
+    /// gone) and the watch (its key is gone). The registration one of them wrote, under the
+    /// lease this broker now renews, is this broker's own: the other returns instead of waiting
+    /// for it to expire. (Waiting was a loop: the renewal, stuck here, renewed nothing, so the
+    /// registration expired every session timeout and the watch wrote another, for good.)
     func register(_ registration: BrokerRegistration) async throws {
         let ttl = max(1, (settings.sessionTimeoutMs + 999) / 1000)
         let key = keys.broker(nodeId)
@@ -37,18 +43,26 @@ extension ClusterMember {
         while true {
             let lease = try await etcd.grantLease(ttlSeconds: ttl).id
             let result = try await etcd.txn(
-                if: [.createRevision(key: key, equals: 0)], then: [.put(key: key, value: Array(value), lease: lease)])
+                if: [.createRevision(key: key, equals: 0)], then: [.put(key: key, value: Array(value), lease: lease)],
+                else: [.get(key)])
             if result.succeeded {
                 state.withLock { $0.lease = lease }
                 return
             }
             try? await etcd.revoke(lease: lease)
+            if let held = result.responses.first?.kvs?.first, Self.isOwn(held, lease: state.withLock { $0.lease }) { return }
             if !warned {
                 logger.warning("node \(nodeId) is still registered in etcd (a previous run?); waiting up to broker.session.timeout.ms for it to expire")
                 warned = true
             }
             try await Task.sleep(for: .milliseconds(settings.heartbeatIntervalMs / 2))
         }
+    }
+
+    /// Whether the registration etcd holds is the one this broker wrote under `lease`, the lease
+    /// it renews (0: none yet).
+    static func isOwn(_ held: EtcdKeyValue, lease: Int64) -> Bool {
+        lease != 0 && held.lease == lease
     }
 
     /// Renews the lease every `broker.heartbeat.interval.ms`. A lease that expired (the broker
@@ -63,7 +77,7 @@ extension ClusterMember {
                 _ = try await etcd.keepAlive(lease: lease)
             } catch let error as EtcdError where error.code == .leaseNotFound {
                 logger.warning("node \(nodeId)'s etcd lease expired: fenced; registering again")
-                let registration = BrokerRegistration(id: nodeId, incarnationId: incarnation, rack: settings.rack, endpoints: ownEndpoints)
+                let registration = ownRegistration(incarnation: incarnation)
                 do { try await register(registration) } catch { logger.error("registering again failed: \(error)") }
             } catch {
                 logger.warning("renewing the etcd lease failed: \(error)")

@@ -164,10 +164,11 @@ extension ClusterMember {
         return BrokerAddress(host: e.host, port: Int(e.port))
     }
 
+    /// The old lease is not revoked: the lease renewal may have registered under it a moment ago
+    /// (both notice a fencing); once `register` stores the new lease, the old one is no longer
+    /// renewed and expires by itself.
     private func reregister() async {
-        let (incarnation, lease) = state.withLock { ($0.incarnationId, $0.lease) }
-        try? await etcd.revoke(lease: lease)
-        let registration = BrokerRegistration(id: nodeId, incarnationId: incarnation, rack: settings.rack, endpoints: ownEndpoints)
-        do { try await register(registration) } catch { logger.error("registering again failed: \(error)") }
+        let incarnation = state.withLock { $0.incarnationId }
+        do { try await register(ownRegistration(incarnation: incarnation)) } catch { logger.error("registering again failed: \(error)") }
     }
 }

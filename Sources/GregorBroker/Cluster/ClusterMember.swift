@@ -87,6 +87,10 @@ final class ClusterMember: Sendable {
     var image: ClusterImage { state.withLock { $0.image } }
     var controllerId: Int32 { state.withLock { $0.controller?.brokerId ?? -1 } }
     var ownEndpoints: [BrokerEndpoint] { state.withLock { $0.endpoints } }
+    /// This broker's registration as it writes it to etcd.
+    func ownRegistration(incarnation: String) -> BrokerRegistration {
+        BrokerRegistration(id: nodeId, incarnationId: incarnation, rack: settings.rack, endpoints: ownEndpoints)
+    }
     func partition(_ tp: TopicPartition) -> PartitionState? { state.withLock { $0.image.partitions[PartitionKey(tp.topic, tp.partition)] } }
 
     /// A broker's endpoint for `listener` (or its first), as clients must reach it.
