@@ -2,12 +2,13 @@
 the bottleneck) against Gregor and librdkafka's in-memory mock broker (../shared/tools), case by
 case in one run, beside loopback TCP and raw disk write baselines measured in the same run.
 
-    python3 Interop/bench/cbench.py [--quick | --full] [--scale X] [--work DIR] [--out FILE]
+    python3 Interop/bench/cbench.py [--quick | --full] [--scale X] [--reps N] [--work DIR] [--out FILE]
 
 GREGOR=path uses that binary (e.g. .build/debug/gregor for a quick look); by default Gregor is
 built in release mode first. Needs cc and librdkafka-dev (Debian's); python3's standard library only.
 
-Modes (the record counts are multiplied by --scale):
+Modes (the record counts are multiplied by --scale; each case runs --reps times on each broker,
+3 by default, 1 in --quick and --full, and the table shows the median run):
   --quick  CI's: 3 tiny cases, seconds each, to keep the benchmark building and running.
   default  produce 100 B / 1 KiB / 16 KiB at acks=1, no codec, 1 partition, 1 connection; at 100 B
            and 1 KiB also acks=0 and acks=all; 1 KiB with lz4, with 100 and 1,000 partitions and
@@ -17,7 +18,7 @@ Modes (the record counts are multiplied by --scale):
            partitions and 1/8 connections (108 produce cases), plus the default's consume and
            latency cases. Hours on 2 cores.
 
-Each case runs against both brokers back to back (the order flips from case to case), so machine
+Each case runs against both brokers back to back (the order flips from run to run), so machine
 noise hits both. Around each case the broker's CPU seconds (utime+stime from /proc/PID/stat) and
 resident memory (VmRSS) are sampled. Writes a results file (machine, date, commit, table and raw
 loadgen lines) to Interop/bench/results/<date>-<commit>.txt, except in --quick mode.
@@ -67,7 +68,7 @@ def rss_mib(pid):
 
 
 def records_for(size, scale, quick):
-    base = {100: 1_000_000, KiB: 300_000, 16 * KiB: 20_000}[size]   # ~100-330 MB a case
+    base = {100: 2_000_000, KiB: 500_000, 16 * KiB: 30_000}[size]   # 200-500 MB a case
     if quick:
         base = {100: 20_000, KiB: 5_000, 16 * KiB: 500}[size]
     return max(1, int(base * scale))
@@ -142,6 +143,14 @@ def loadgen(*args):
     return (res[0] if ok else None), p.stdout
 
 
+def median(runs, kind):
+    """The median run (by records/s, or by delivery p99 for latency); None if every run failed."""
+    if not runs:
+        return None
+    key = (lambda r: float(r["p99"])) if kind == "latency" else (lambda r: float(r["rps"]))
+    return sorted(runs, key=key)[(len(runs) - 1) // 2]
+
+
 def run_case(broker, kind, c):
     b = broker.addr
     if kind == "produce":
@@ -158,6 +167,8 @@ def run_case(broker, kind, c):
         res["rss"] = rss_mib(broker.pid)
         gb = float(res.get("bytes", int(res.get("records", 0)) * int(res.get("size", 0)))) / 1e9
         res["cpu_per_gb"] = res["cpu"] / gb if gb > 0 else float("nan")
+        if kind == "latency":
+            res["cores"] = res["cpu"] / float(res["secs"])
     return res, out
 
 
@@ -168,10 +179,12 @@ def main():
     g.add_argument("--quick", action="store_true")
     g.add_argument("--full", action="store_true")
     ap.add_argument("--scale", type=float, default=1.0, help="multiplies the record counts")
+    ap.add_argument("--reps", type=int, help="runs of each case on each broker (median shown); 3, or 1 in --quick and --full")
     ap.add_argument("--work", help="directory for the brokers' data and the disk baseline (default: a temp dir)")
     ap.add_argument("--out", help="results file (default Interop/bench/results/<date>-<commit>.txt; none in --quick)")
     a = ap.parse_args()
     mode = "quick" if a.quick else "full" if a.full else "default"
+    reps = a.reps or (3 if mode == "default" else 1)
     WORK = a.work or tempfile.mkdtemp(prefix="cbench-")
     os.makedirs(WORK, exist_ok=True)
     os.chdir(ROOT)
@@ -240,14 +253,18 @@ def main():
 
         rows = []
         print(HEADER, flush=True)
-        for i, (kind, c) in enumerate(todo):
-            res = {}
-            order = brokers if i % 2 == 0 else brokers[::-1]
-            for br in order:
-                r, out = run_case(br, kind, c)
-                raw.append(f"[{br.name}] {out}")
-                failed += r is None
-                res[br.name] = r
+        flip = 0
+        for kind, c in todo:
+            runs = {br.name: [] for br in brokers}
+            for _ in range(reps):
+                for br in (brokers if flip % 2 == 0 else brokers[::-1]):
+                    r, out = run_case(br, kind, c)
+                    raw.append(f"[{br.name}] {out}")
+                    failed += r is None
+                    if r is not None:
+                        runs[br.name].append(r)
+                flip += 1
+            res = {name: median(rs, kind) for name, rs in runs.items()}
             rows.append((kind, c, res))
             print(fmt_row(kind, c, res, loop_mbps, disk_mbps), flush=True)
         end_rss = rss_mib(gb.pid)
@@ -258,7 +275,8 @@ def main():
 
     commit = sh("git", "rev-parse", "--short", "HEAD")
     dirty = " (with uncommitted changes)" if sh("git", "status", "--porcelain", "--untracked-files=no") else ""
-    head = [f"cbench.py {mode} mode, scale {a.scale}: {time.strftime('%Y-%m-%d %H:%M:%S %Z')}",
+    head = [f"cbench.py {mode} mode, scale {a.scale}, median of {reps} run(s) a case on each broker: "
+            f"{time.strftime('%Y-%m-%d %H:%M:%S %Z')}",
             f"commit {commit}{dirty}", f"gregor {gregor}", sh("uname", "-a"), f"nproc {os.cpu_count()}",
             f"load average at the end {open('/proc/loadavg').read().split()[:3]}",
             f"baselines: loopback TCP {loop_mbps:.0f} MB/s, disk write+fsync {disk_mbps:.0f} MB/s ({data})",
@@ -287,7 +305,9 @@ in ms (acks=1 report), with end-to-end (consumer) p50/p99/p99.9 on the line belo
 Gregor's over the mock's records/s (for latency, the mock's p99 over Gregor's, so above 1 is
 better too). G/loop and G/disk: Gregor's MB/s over loopback TCP and raw disk write+fsync bandwidth
 from the same run. Consume against the mock reads only what it kept (5 MiB a partition): compare
-consume with loopback, not the mock. G cpu s/GB: the broker's CPU seconds per GB of payload."""
+consume with loopback, not the mock. G cpu s/GB: Gregor's CPU seconds per GB of payload (for
+latency, the cores it used on average); G RSS: its resident memory after the case. End-to-end
+latency also includes how a broker answers a consumer's fetch waiting at the log end."""
 
 
 def fmt_row(kind, c, res, loop_mbps, disk_mbps):
@@ -297,7 +317,8 @@ def fmt_row(kind, c, res, loop_mbps, disk_mbps):
         f = lambda r: "failed" if r is None else f"{float(r['p50']):.2f}/{float(r['p99']):.2f}/{float(r['p999']):.2f}"
         e = lambda r: "" if r is None else f"{float(r['e2e_p50']):.2f}/{float(r['e2e_p99']):.2f}/{float(r['e2e_p999']):.2f}"
         ratio = f"{float(m['p99']) / float(g['p99']):7.2f}" if g and m and float(g["p99"]) > 0 else f"{'':7}"
-        line = f"{name:38} {f(g):>20} {f(m) if 'mock' in res else '':>20} {ratio}"
+        cores = f"{g['cores']:6.2f} core" if g else ""
+        line = f"{name:38} {f(g):>20} {f(m) if 'mock' in res else '':>20} {ratio} {'':15} {cores:>11}"
         return line + f"\n{'  end-to-end':38} {e(g):>20} {e(m):>20}"
     f = lambda r: "failed" if r is None else f"{float(r['rps']) / 1e3:,.0f}k {float(r['mbps']):,.0f}MB/s"
     cols = [f(g), f(m) if "mock" in res else ""]
