@@ -245,6 +245,7 @@ def main():
         secs = 1 if mode == "quick" else 3
         loop, out = loadgen("loopback", "-T", secs)
         raw.append(out)
+        subprocess.run(["sync", "-f", data], check=True)
         disk, out = loadgen("disk", data, "-m", 64 if mode == "quick" else 1024)
         raw.append(out)
         if loop is None or disk is None:
@@ -258,6 +259,11 @@ def main():
             runs = {br.name: [] for br in brokers}
             for _ in range(reps):
                 for br in (brokers if flip % 2 == 0 else brokers[::-1]):
+                    # Every run starts with no dirty pages on the data's filesystem: otherwise
+                    # writeback of earlier cases (GBs by the end) throttles Gregor's writes and
+                    # takes CPU from whichever broker runs next. Sustained writes beyond the page
+                    # cache's dirty limit go at the disk's speed: see G/disk.
+                    subprocess.run(["sync", "-f", data], check=True)
                     r, out = run_case(br, kind, c)
                     raw.append(f"[{br.name}] {out}")
                     failed += r is None
