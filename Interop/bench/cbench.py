@@ -313,7 +313,8 @@ better too). G/loop and G/disk: Gregor's MB/s over loopback TCP and raw disk wri
 from the same run. Consume against the mock reads only what it kept (5 MiB a partition): compare
 consume with loopback, not the mock. G cpu s/GB: Gregor's CPU seconds per GB of payload (for
 latency, the cores it used on average); G RSS: its resident memory after the case. End-to-end
-latency also includes how a broker answers a consumer's fetch waiting at the log end."""
+latency also includes how a broker answers a consumer's fetch waiting at the log end (* marks a
+consumer that had not read every record 10 s after the last was sent: figures over what it read)."""
 
 
 def fmt_row(kind, c, res, loop_mbps, disk_mbps):
@@ -321,7 +322,8 @@ def fmt_row(kind, c, res, loop_mbps, disk_mbps):
     name = label(kind, c)
     if kind == "latency":
         f = lambda r: "failed" if r is None else f"{float(r['p50']):.2f}/{float(r['p99']):.2f}/{float(r['p999']):.2f}"
-        e = lambda r: "" if r is None else f"{float(r['e2e_p50']):.2f}/{float(r['e2e_p99']):.2f}/{float(r['e2e_p999']):.2f}"
+        e = lambda r: "" if r is None else (f"{float(r['e2e_p50']):.2f}/{float(r['e2e_p99']):.2f}/"
+                                             f"{float(r['e2e_p999']):.2f}" + ("*" if r["consumed"] != r["sent"] else ""))
         ratio = f"{float(m['p99']) / float(g['p99']):7.2f}" if g and m and float(g["p99"]) > 0 else f"{'':7}"
         cores = f"{g['cores']:6.2f} core" if g else ""
         line = f"{name:38} {f(g):>20} {f(m) if 'mock' in res else '':>20} {ratio} {'':15} {cores:>11}"
