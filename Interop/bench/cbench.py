@@ -305,14 +305,16 @@ def main():
 
 
 HEADER = (f"{'case':38} {'gregor':>20} {'mock':>20} {'G/mock':>7} {'G/loop':>7} {'G/disk':>7} "
-          f"{'G cpu s/GB':>10} {'G RSS MiB':>9}")
+          f"{'G cpu s/GB':>10} {'G RSS MiB':>9} {'cores G/cl':>10}")
 NOTES = """Figures: produce and consume in records/s and MB/s of payload; latency as delivery p50/p99/p99.9
 in ms (acks=1 report), with end-to-end (consumer) p50/p99/p99.9 on the line below. G/mock is
 Gregor's over the mock's records/s (for latency, the mock's p99 over Gregor's, so above 1 is
 better too). G/loop and G/disk: Gregor's MB/s over loopback TCP and raw disk write+fsync bandwidth
 from the same run. Consume against the mock reads only what it kept (5 MiB a partition): compare
 consume with loopback, not the mock. G cpu s/GB: Gregor's CPU seconds per GB of payload (for
-latency, the cores it used on average); G RSS: its resident memory after the case. End-to-end
+latency, the cores it used on average); G RSS: its resident memory after the case; cores G/cl:
+the cores Gregor and the client (loadgen, every librdkafka thread) used during the case, which
+tell which side was the limit on this 2-core machine. End-to-end
 latency also includes how a broker answers a consumer's fetch waiting at the log end (* marks a
 consumer that had not read every record 10 s after the last was sent: figures over what it read)."""
 
@@ -337,7 +339,9 @@ def fmt_row(kind, c, res, loop_mbps, disk_mbps):
     rd = f"{float(g['mbps']) / disk_mbps:7.2f}" if ok else f"{'':7}"
     cpu = f"{g['cpu_per_gb']:10.2f}" if ok else f"{'':10}"
     rss = f"{g['rss']:9.0f}" if ok else f"{'':9}"
-    return f"{name:38} {cols[0]:>20} {cols[1]:>20} {ratio} {rl} {rd} {cpu} {rss}"
+    cores = (f"{g['cpu'] / float(g['secs']):.2f}/{float(g['client_cpu']) / float(g['secs']):.2f}"
+             if ok and "client_cpu" in g else "")
+    return f"{name:38} {cols[0]:>20} {cols[1]:>20} {ratio} {rl} {rd} {cpu} {rss} {cores:>10}"
 
 
 if __name__ == "__main__":

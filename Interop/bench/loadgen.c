@@ -23,6 +23,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/resource.h>
 #include <sys/socket.h>
 #include <time.h>
 #include <unistd.h>
@@ -36,6 +37,14 @@ static double now(void) {
     struct timespec ts;
     clock_gettime(CLOCK_MONOTONIC, &ts);
     return ts.tv_sec + ts.tv_nsec / 1e9;
+}
+
+/* CPU seconds (user+system) of this process, every thread of librdkafka's included: with the
+ * broker's, printed by the driver, it tells which side of the connection was the limit. */
+static double cpu(void) {
+    struct rusage u;
+    getrusage(RUSAGE_SELF, &u);
+    return u.ru_utime.tv_sec + u.ru_utime.tv_usec / 1e6 + u.ru_stime.tv_sec + u.ru_stime.tv_usec / 1e6;
 }
 
 static void die(const char *what, const char *why) {
@@ -167,7 +176,7 @@ static int produce(void) {
         pthread_create(&th[c], NULL, producer, &ps[c]);
     }
     pthread_barrier_wait(&go);                                   /* every producer connected */
-    double t0 = now(), end = t0;
+    double t0 = now(), end = t0, c0 = cpu();
     long errors = 0, delivered = 0;
     for (long c = 0; c < conns; c++) {
         pthread_join(th[c], NULL);
@@ -177,11 +186,11 @@ static int produce(void) {
     }
     /* Wall time from the common start to the last delivery report. With acks=0 a delivery report
      * means "written to the socket", so that case measures how fast the broker reads. */
-    double dt = end - t0;
+    double dt = end - t0, ccpu = cpu() - c0;
     if (acks[0] != '0' && delivered != records) errors += records - delivered;
     printf("result mode=produce topic=%s partitions=%d size=%ld acks=%s codec=%s conns=%ld records=%ld "
-           "errors=%ld secs=%.3f rps=%.0f mbps=%.1f\n", topic, ps[0].parts, size, acks, codec, conns,
-           records, errors, dt, records / dt, records * size / dt / 1e6);
+           "errors=%ld secs=%.3f rps=%.0f mbps=%.1f client_cpu=%.2f\n", topic, ps[0].parts, size, acks, codec,
+           conns, records, errors, dt, records / dt, records * size / dt / 1e6, ccpu);
     printf("# produce %ld x %ld B to %s (%d partitions) acks=%s %s, %ld connection(s): %.0f records/s, "
            "%.1f MB/s, %ld errors\n", records, size, topic, ps[0].parts, acks, codec, conns,
            records / dt, records * size / dt / 1e6, errors);
@@ -228,7 +237,7 @@ static int consume(void) {
     rd_kafka_message_t *ms[10000];
     rd_kafka_queue_t *q = rd_kafka_queue_get_consumer(rk);
     long got = 0, bytes = 0;
-    double t0 = now();
+    double t0 = now(), c0 = cpu();
     rd_kafka_assign(rk, l);
     /* Stop when every partition reaches the high watermark it had at the start (so records
      * produced meanwhile are not waited for); give up after 300 s. Batches from the consumer
@@ -244,13 +253,13 @@ static int consume(void) {
             rd_kafka_message_destroy(m);
         }
     }
-    double dt = now() - t0;
+    double dt = now() - t0, ccpu = cpu() - c0;
     rd_kafka_queue_destroy(q);
     rd_kafka_topic_partition_list_destroy(l);
     rd_kafka_consumer_close(rk);
     rd_kafka_destroy(rk);
     printf("result mode=consume topic=%s partitions=%d records=%ld expected=%ld bytes=%ld secs=%.3f "
-           "rps=%.0f mbps=%.1f\n", topic, n, got, want, bytes, dt, got / dt, bytes / dt / 1e6);
+           "rps=%.0f mbps=%.1f client_cpu=%.2f\n", topic, n, got, want, bytes, dt, got / dt, bytes / dt / 1e6, ccpu);
     printf("# consume %s (%d partitions) from the log start: %ld records in %.2f s, %.0f records/s, "
            "%.1f MB/s\n", topic, n, got, dt, got / dt, bytes / dt / 1e6);
     return left > 0 || got < want;
