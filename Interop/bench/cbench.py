@@ -312,11 +312,11 @@ Gregor's over the mock's records/s (for latency, the mock's p99 over Gregor's, s
 better too). G/loop and G/disk: Gregor's MB/s over loopback TCP and raw disk write+fsync bandwidth
 from the same run. Consume against the mock reads only what it kept (5 MiB a partition): compare
 consume with loopback, not the mock. G cpu s/GB: Gregor's CPU seconds per GB of payload (for
-latency, the cores it used on average); G RSS: its resident memory after the case; cores G/cl:
-the cores Gregor and the client (loadgen, every librdkafka thread) used during the case, which
-tell which side was the limit on this 2-core machine. End-to-end
-latency also includes how a broker answers a consumer's fetch waiting at the log end (* marks a
-consumer that had not read every record 10 s after the last was sent: figures over what it read)."""
+latency, the cores it used on average); G RSS: its resident memory after the case; cores G/cl: the
+cores Gregor and the client (loadgen, every librdkafka thread) used during the case, which tell
+which side was the limit on this machine. End-to-end latency also includes how a broker answers a
+consumer's fetch waiting at the log end (* marks a consumer that had not read every record 10 s
+after the last was sent: figures over what it read)."""
 
 
 def fmt_row(kind, c, res, loop_mbps, disk_mbps):
