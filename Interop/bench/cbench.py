@@ -168,7 +168,7 @@ def run_case(broker, kind, c):
         gb = float(res.get("bytes", int(res.get("records", 0)) * int(res.get("size", 0)))) / 1e9
         res["cpu_per_gb"] = res["cpu"] / gb if gb > 0 else float("nan")
         if kind == "latency":
-            res["cores"] = res["cpu"] / float(res["secs"])
+            res["cores"] = res["cpu"] / max(float(res["secs"]), 1e-6)
     return res, out
 
 
@@ -339,8 +339,8 @@ def fmt_row(kind, c, res, loop_mbps, disk_mbps):
     rd = f"{float(g['mbps']) / disk_mbps:7.2f}" if ok else f"{'':7}"
     cpu = f"{g['cpu_per_gb']:10.2f}" if ok else f"{'':10}"
     rss = f"{g['rss']:9.0f}" if ok else f"{'':9}"
-    cores = (f"{g['cpu'] / float(g['secs']):.2f}/{float(g['client_cpu']) / float(g['secs']):.2f}"
-             if ok and "client_cpu" in g else "")
+    secs = max(float(g["secs"]), 1e-6) if ok else 1
+    cores = f"{g['cpu'] / secs:.2f}/{float(g['client_cpu']) / secs:.2f}" if ok and "client_cpu" in g else ""
     return f"{name:38} {cols[0]:>20} {cols[1]:>20} {ratio} {rl} {rd} {cpu} {rss} {cores:>10}"
 
 

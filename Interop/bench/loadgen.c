@@ -189,7 +189,7 @@ static int produce(void) {
     double dt = end - t0, ccpu = cpu() - c0;
     if (acks[0] != '0' && delivered != records) errors += records - delivered;
     printf("result mode=produce topic=%s partitions=%d size=%ld acks=%s codec=%s conns=%ld records=%ld "
-           "errors=%ld secs=%.3f rps=%.0f mbps=%.1f client_cpu=%.2f\n", topic, ps[0].parts, size, acks, codec,
+           "errors=%ld secs=%.6f rps=%.0f mbps=%.1f client_cpu=%.2f\n", topic, ps[0].parts, size, acks, codec,
            conns, records, errors, dt, records / dt, records * size / dt / 1e6, ccpu);
     printf("# produce %ld x %ld B to %s (%d partitions) acks=%s %s, %ld connection(s): %.0f records/s, "
            "%.1f MB/s, %ld errors\n", records, size, topic, ps[0].parts, acks, codec, conns,
@@ -258,7 +258,7 @@ static int consume(void) {
     rd_kafka_topic_partition_list_destroy(l);
     rd_kafka_consumer_close(rk);
     rd_kafka_destroy(rk);
-    printf("result mode=consume topic=%s partitions=%d records=%ld expected=%ld bytes=%ld secs=%.3f "
+    printf("result mode=consume topic=%s partitions=%d records=%ld expected=%ld bytes=%ld secs=%.6f "
            "rps=%.0f mbps=%.1f client_cpu=%.2f\n", topic, n, got, want, bytes, dt, got / dt, bytes / dt / 1e6, ccpu);
     printf("# consume %s (%d partitions) from the log start: %ld records in %.2f s, %.0f records/s, "
            "%.1f MB/s\n", topic, n, got, dt, got / dt, bytes / dt / 1e6);
