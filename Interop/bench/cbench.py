@@ -1,0 +1,348 @@
+"""The benchmark of issue 13: Interop/bench/loadgen.c (librdkafka's C client, so the client is not
+the bottleneck) against Gregor and librdkafka's in-memory mock broker (../shared/tools), case by
+case in one run, beside loopback TCP and raw disk write baselines measured in the same run.
+
+    python3 Interop/bench/cbench.py [--quick | --full] [--scale X] [--reps N] [--work DIR] [--out FILE]
+
+GREGOR=path uses that binary (e.g. .build/debug/gregor for a quick look); by default Gregor is
+built in release mode first. Needs cc and librdkafka-dev (Debian's); python3's standard library only.
+
+Modes (the record counts are multiplied by --scale; each case runs --reps times on each broker,
+3 by default, 1 in --quick and --full, and the table shows the median run):
+  --quick  CI's: 3 tiny cases, seconds each, to keep the benchmark building and running.
+  default  produce 100 B / 1 KiB / 16 KiB at acks=1, no codec, 1 partition, 1 connection; at 100 B
+           and 1 KiB also acks=0 and acks=all; 1 KiB with lz4, with 100 and 1,000 partitions and
+           with 8 connections; consume from the log start of the 100 B and 1 KiB acks=1 topics
+           and of the 100-partition one; latency at 1,000 and 10,000 records/s for 5 s.
+  --full   every combination of 100 B / 1 KiB / 16 KiB, acks 0/1/all, none/lz4, 1/100/1,000
+           partitions and 1/8 connections (108 produce cases), plus the default's consume and
+           latency cases. Hours on 2 cores.
+
+Each case runs against both brokers back to back (the order flips from run to run), so machine
+noise hits both. Around each case the broker's CPU seconds (utime+stime from /proc/PID/stat) and
+resident memory (VmRSS) are sampled. Writes a results file (machine, date, commit, table and raw
+loadgen lines) to Interop/bench/results/<date>-<commit>.txt, except in --quick mode.
+"""
+import argparse
+import itertools
+import os
+import shutil
+import signal
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+
+ROOT = os.path.abspath(os.path.join(os.path.dirname(__file__), "..", ".."))
+TICK = os.sysconf("SC_CLK_TCK")
+KiB = 1024
+
+
+def sh(*cmd, **kw):
+    return subprocess.run(cmd, check=True, text=True, stdout=subprocess.PIPE, **kw).stdout.strip()
+
+
+def free_port():
+    s = socket.socket()
+    s.bind(("127.0.0.1", 0))
+    port = s.getsockname()[1]
+    s.close()
+    return port
+
+
+def cpu_seconds(pid):
+    # Fields after the command name (which is in parentheses and may hold spaces): utime, stime
+    # are the 12th and 13th.
+    with open(f"/proc/{pid}/stat") as f:
+        rest = f.read().rsplit(")", 1)[1].split()
+    return (int(rest[11]) + int(rest[12])) / TICK
+
+
+def rss_mib(pid):
+    with open(f"/proc/{pid}/status") as f:
+        for line in f:
+            if line.startswith("VmRSS:"):
+                return int(line.split()[1]) / 1024
+    return float("nan")
+
+
+def records_for(size, scale, quick):
+    base = {100: 2_000_000, KiB: 500_000, 16 * KiB: 30_000}[size]   # 200-500 MB a case
+    if quick:
+        base = {100: 20_000, KiB: 5_000, 16 * KiB: 500}[size]
+    return max(1, int(base * scale))
+
+
+def cases(mode, scale):
+    """[(kind, dict)]: produce cases, then consume and latency cases."""
+    quick = mode == "quick"
+    P = lambda size, acks="1", codec="none", parts=1, conns=1: ("produce", dict(
+        size=size, acks=acks, codec=codec, parts=parts, conns=conns, n=records_for(size, scale, quick)))
+    if quick:
+        out = [P(100), P(KiB, "all", "lz4", 10, 2)]
+    elif mode == "default":
+        out = [P(100), P(KiB), P(16 * KiB)]
+        out += [P(s, a) for s in (100, KiB) for a in ("0", "all")]
+        out += [P(KiB, codec="lz4"), P(KiB, parts=100), P(KiB, parts=1000), P(KiB, conns=8)]
+    else:
+        out = [P(s, a, c, p, k) for s, a, c, p, k in itertools.product(
+            (100, KiB, 16 * KiB), ("0", "1", "all"), ("none", "lz4"), (1, 100, 1000), (1, 8))]
+    for kind, c in out:
+        c["topic"] = f"p{c['size']}-a{c['acks']}-{c['codec']}-{c['parts']}p-{c['conns']}c"
+    # Consume reads what a produce case wrote (from the log start to the high watermark).
+    reads = [(100, 1), (KiB, 1), (KiB, 100)] if not quick else [(100, 1)]
+    for size, parts in reads:
+        src = next(c for k, c in out if c["size"] == size and c["parts"] == parts and c["acks"] == "1"
+                   and c["codec"] == "none" and c["conns"] == 1)
+        out.append(("consume", dict(topic=src["topic"], size=size, parts=parts, n=src["n"])))
+    for rate, secs in ([(200, 1)] if quick else [(1000, 5), (10000, 5)]):
+        out.append(("latency", dict(topic=f"lat-{rate}", rate=rate, secs=secs, parts=1)))
+    return out
+
+
+def label(kind, c):
+    if kind == "produce":
+        size = {100: "100 B", KiB: "1 KiB", 16 * KiB: "16 KiB"}[c["size"]]
+        return f"produce {size} acks={c['acks']} {c['codec']} {c['parts']}p {c['conns']}c"
+    if kind == "consume":
+        return f"consume {c['topic']}"
+    return f"latency {c['rate']}/s {c['secs']}s"
+
+
+def parse(line):
+    return dict(kv.split("=", 1) for kv in line.split()[1:])
+
+
+class Broker:
+    def __init__(self, name, argv, addr_from_stdout, env=None):
+        self.name = name
+        self.log = open(os.path.join(WORK, f"{name}.log"), "w")
+        self.proc = subprocess.Popen(argv, stdout=subprocess.PIPE if addr_from_stdout else self.log,
+                                     stderr=self.log, text=True, env=env)
+        self.pid = self.proc.pid
+        self.addr = self.proc.stdout.readline().strip() if addr_from_stdout else None
+
+    def stop(self):
+        if self.proc.poll() is None:
+            self.proc.send_signal(signal.SIGTERM)
+            try:
+                self.proc.wait(30)
+            except subprocess.TimeoutExpired:
+                self.proc.kill()
+                self.proc.wait()
+
+
+def loadgen(*args):
+    """Runs one loadgen case; returns (result dict or None, raw output)."""
+    p = subprocess.run([LOADGEN, *map(str, args)], text=True, stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
+    res = [parse(l) for l in p.stdout.splitlines() if l.startswith("result ")]
+    ok = p.returncode == 0 and res
+    if not ok:
+        print(f"FAILED: loadgen {' '.join(map(str, args))}\n{p.stdout}", file=sys.stderr)
+    return (res[0] if ok else None), p.stdout
+
+
+def median(runs, kind):
+    """The median run (by records/s, or by delivery p99 for latency); None if every run failed."""
+    if not runs:
+        return None
+    key = (lambda r: float(r["p99"])) if kind == "latency" else (lambda r: float(r["rps"]))
+    return sorted(runs, key=key)[(len(runs) - 1) // 2]
+
+
+def run_case(broker, kind, c):
+    b = broker.addr
+    if kind == "produce":
+        args = ("produce", "-b", b, "-t", c["topic"], "-n", c["n"], "-s", c["size"], "-a", c["acks"],
+                "-z", c["codec"], "-c", c["conns"])
+    elif kind == "consume":
+        args = ("consume", "-b", b, "-t", c["topic"])
+    else:
+        args = ("latency", "-b", b, "-t", c["topic"], "-r", c["rate"], "-T", c["secs"], "-s", 100)
+    cpu0 = cpu_seconds(broker.pid)
+    res, out = loadgen(*args)
+    if res is not None:
+        res["cpu"] = cpu_seconds(broker.pid) - cpu0
+        res["rss"] = rss_mib(broker.pid)
+        gb = float(res.get("bytes", int(res.get("records", 0)) * int(res.get("size", 0)))) / 1e9
+        res["cpu_per_gb"] = res["cpu"] / gb if gb > 0 else float("nan")
+        if kind == "latency":
+            res["cores"] = res["cpu"] / max(float(res["secs"]), 1e-6)
+    return res, out
+
+
+def main():
+    global WORK, LOADGEN
+    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    g = ap.add_mutually_exclusive_group()
+    g.add_argument("--quick", action="store_true")
+    g.add_argument("--full", action="store_true")
+    ap.add_argument("--scale", type=float, default=1.0, help="multiplies the record counts")
+    ap.add_argument("--reps", type=int, help="runs of each case on each broker (median shown); 3, or 1 in --quick and --full")
+    ap.add_argument("--work", help="directory for the brokers' data and the disk baseline (default: a temp dir)")
+    ap.add_argument("--out", help="results file (default Interop/bench/results/<date>-<commit>.txt; none in --quick)")
+    a = ap.parse_args()
+    mode = "quick" if a.quick else "full" if a.full else "default"
+    reps = a.reps or (3 if mode == "default" else 1)
+    WORK = a.work or tempfile.mkdtemp(prefix="cbench-")
+    os.makedirs(WORK, exist_ok=True)
+    os.chdir(ROOT)
+
+    LOADGEN = os.path.join(WORK, "loadgen")
+    sh("cc", "-O2", "-Wall", "-pthread", "Interop/bench/loadgen.c", "-lrdkafka", "-o", LOADGEN)
+    mock_src = os.environ.get("PEER_MOCK_SRC", os.path.join(ROOT, "..", "shared", "tools", "peer-mock-broker.c"))
+    have_mock = os.path.exists(mock_src) and os.path.exists("/usr/include/librdkafka/rdkafka_mock.h")
+    if have_mock:
+        sh("cc", "-O2", mock_src, "-lrdkafka", "-o", os.path.join(WORK, "peer-mock-broker"))
+    else:
+        print(f"no {mock_src} (or no rdkafka_mock.h): Gregor only, no Gregor/mock ratios", file=sys.stderr)
+    gregor = os.environ.get("GREGOR")
+    if not gregor:
+        print("building Gregor in release mode (GREGOR=path skips this)", file=sys.stderr)
+        subprocess.run(["swift", "build", "-c", "release", "--product", "gregor"], check=True, stdout=sys.stderr)
+        gregor = os.path.join(sh("swift", "build", "-c", "release", "--show-bin-path"), "gregor")
+    gregor = os.path.abspath(gregor)
+
+    todo = cases(mode, a.scale)
+    topics = {}
+    for kind, c in todo:
+        if kind != "consume":
+            topics[c["topic"]] = c["parts"]
+
+    brokers = []
+    raw = []
+    failed = 0
+    try:
+        data = os.path.join(WORK, "gregor-data")
+        os.makedirs(data, exist_ok=True)
+        port = free_port()
+        gb = Broker("gregor", [gregor, "--override", f"log.dirs={data}", "--override",
+                               f"listeners=PLAINTEXT://127.0.0.1:{port}"], False)
+        gb.addr = f"127.0.0.1:{port}"
+        brokers.append(gb)
+        if have_mock:
+            brokers.append(Broker("mock", [os.path.join(WORK, "peer-mock-broker"),
+                                           str({"quick": 600, "default": 7200}.get(mode, 86400)),
+                                           *[f"{t}:{p}" for t, p in topics.items()]], True))
+        for _ in range(100):                           # Gregor answers: its idle RSS, before any topic
+            try:
+                socket.create_connection(("127.0.0.1", port), 0.2).close()
+                break
+            except OSError:
+                time.sleep(0.1)
+        time.sleep(1)
+        idle_rss = rss_mib(gb.pid)
+        for t, p in topics.items():
+            res, out = loadgen("create", "-b", gb.addr, "-t", t, "-p", p)
+            raw.append(out)
+            if res is None:
+                raise SystemExit(f"cannot create {t} on Gregor")
+        time.sleep(1)
+        topics_rss = rss_mib(gb.pid)
+        start_cpu = cpu_seconds(gb.pid)
+
+        secs = 1 if mode == "quick" else 3
+        loop, out = loadgen("loopback", "-T", secs)
+        raw.append(out)
+        subprocess.run(["sync", "-f", data], check=True)
+        disk, out = loadgen("disk", data, "-m", 64 if mode == "quick" else 1024)
+        raw.append(out)
+        if loop is None or disk is None:
+            raise SystemExit("baselines failed")
+        loop_mbps, disk_mbps = float(loop["mbps"]), float(disk["mbps"])
+
+        rows = []
+        print(HEADER, flush=True)
+        flip = 0
+        for kind, c in todo:
+            runs = {br.name: [] for br in brokers}
+            for _ in range(reps):
+                for br in (brokers if flip % 2 == 0 else brokers[::-1]):
+                    # Every run starts with no dirty pages on the data's filesystem: otherwise
+                    # writeback of earlier cases (GBs by the end) throttles Gregor's writes and
+                    # takes CPU from whichever broker runs next. Sustained writes beyond the page
+                    # cache's dirty limit go at the disk's speed: see G/disk.
+                    subprocess.run(["sync", "-f", data], check=True)
+                    r, out = run_case(br, kind, c)
+                    raw.append(f"[{br.name}] {out}")
+                    failed += r is None
+                    if r is not None:
+                        runs[br.name].append(r)
+                flip += 1
+            res = {name: median(rs, kind) for name, rs in runs.items()}
+            rows.append((kind, c, res))
+            print(fmt_row(kind, c, res, loop_mbps, disk_mbps), flush=True)
+        end_rss = rss_mib(gb.pid)
+        total_cpu = cpu_seconds(gb.pid) - start_cpu
+    finally:
+        for br in brokers:
+            br.stop()
+
+    commit = sh("git", "rev-parse", "--short", "HEAD")
+    dirty = " (with uncommitted changes)" if sh("git", "status", "--porcelain", "--untracked-files=no") else ""
+    head = [f"cbench.py {mode} mode, scale {a.scale}, median of {reps} run(s) a case on each broker: "
+            f"{time.strftime('%Y-%m-%d %H:%M:%S %Z')}",
+            f"commit {commit}{dirty}", f"gregor {gregor}", sh("uname", "-a"), f"nproc {os.cpu_count()}",
+            f"load average at the end {open('/proc/loadavg').read().split()[:3]}",
+            f"baselines: loopback TCP {loop_mbps:.0f} MB/s, disk write+fsync {disk_mbps:.0f} MB/s ({data})",
+            f"Gregor RSS: idle {idle_rss:.1f} MiB, with the {len(topics)} topics ({sum(topics.values())} partitions) "
+            f"{topics_rss:.1f} MiB, at the end {end_rss:.1f} MiB; CPU {total_cpu:.1f} s over all cases",
+            "", HEADER] + [fmt_row(k, c, r, loop_mbps, disk_mbps) for k, c, r in rows] + ["", NOTES]
+    report = "\n".join(head)
+    print("\n" + report)
+    out = a.out or (None if mode == "quick" else os.path.join(
+        ROOT, "Interop", "bench", "results", f"{time.strftime('%Y-%m-%d')}-{commit}.txt"))
+    if out:
+        os.makedirs(os.path.dirname(os.path.abspath(out)), exist_ok=True)
+        with open(out, "w") as f:
+            f.write(report + "\n\nraw loadgen output:\n" + "".join(raw))
+        print(f"\nwritten to {out}")
+    if not a.work:
+        shutil.rmtree(WORK, ignore_errors=True)
+    if failed:
+        raise SystemExit(f"{failed} loadgen case(s) failed")
+
+
+HEADER = (f"{'case':38} {'gregor':>20} {'mock':>20} {'G/mock':>7} {'G/loop':>7} {'G/disk':>7} "
+          f"{'G cpu s/GB':>10} {'G RSS MiB':>9} {'cores G/cl':>10}")
+NOTES = """Figures: produce and consume in records/s and MB/s of payload; latency as delivery p50/p99/p99.9
+in ms (acks=1 report), with end-to-end (consumer) p50/p99/p99.9 on the line below. G/mock is
+Gregor's over the mock's records/s (for latency, the mock's p99 over Gregor's, so above 1 is
+better too). G/loop and G/disk: Gregor's MB/s over loopback TCP and raw disk write+fsync bandwidth
+from the same run. Consume against the mock reads only what it kept (5 MiB a partition): compare
+consume with loopback, not the mock. G cpu s/GB: Gregor's CPU seconds per GB of payload (for
+latency, the cores it used on average); G RSS: its resident memory after the case; cores G/cl: the
+cores Gregor and the client (loadgen, every librdkafka thread) used during the case, which tell
+which side was the limit on this machine. End-to-end latency also includes how a broker answers a
+consumer's fetch waiting at the log end (* marks a consumer that had not read every record 10 s
+after the last was sent: figures over what it read)."""
+
+
+def fmt_row(kind, c, res, loop_mbps, disk_mbps):
+    g, m = res.get("gregor"), res.get("mock")
+    name = label(kind, c)
+    if kind == "latency":
+        f = lambda r: "failed" if r is None else f"{float(r['p50']):.2f}/{float(r['p99']):.2f}/{float(r['p999']):.2f}"
+        e = lambda r: "" if r is None else (f"{float(r['e2e_p50']):.2f}/{float(r['e2e_p99']):.2f}/"
+                                             f"{float(r['e2e_p999']):.2f}" + ("*" if r["consumed"] != r["sent"] else ""))
+        ratio = f"{float(m['p99']) / float(g['p99']):7.2f}" if g and m and float(g["p99"]) > 0 else f"{'':7}"
+        cores = f"{g['cores']:6.2f} core" if g else ""
+        line = f"{name:38} {f(g):>20} {f(m) if 'mock' in res else '':>20} {ratio} {'':15} {cores:>11}"
+        return line + f"\n{'  end-to-end':38} {e(g):>20} {e(m):>20}"
+    f = lambda r: "failed" if r is None else f"{float(r['rps']) / 1e3:,.0f}k {float(r['mbps']):,.0f}MB/s"
+    cols = [f(g), f(m) if "mock" in res else ""]
+    ok = g is not None
+    ratio = (f"{float(g['rps']) / float(m['rps']):7.2f}" if ok and m and kind == "produce"
+             else f"{'n/a':>7}" if kind == "consume" else f"{'':7}")
+    rl = f"{float(g['mbps']) / loop_mbps:7.2f}" if ok else f"{'':7}"
+    rd = f"{float(g['mbps']) / disk_mbps:7.2f}" if ok else f"{'':7}"
+    cpu = f"{g['cpu_per_gb']:10.2f}" if ok else f"{'':10}"
+    rss = f"{g['rss']:9.0f}" if ok else f"{'':9}"
+    secs = max(float(g["secs"]), 1e-6) if ok else 1
+    cores = f"{g['cpu'] / secs:.2f}/{float(g['client_cpu']) / secs:.2f}" if ok and "client_cpu" in g else ""
+    return f"{name:38} {cols[0]:>20} {cols[1]:>20} {ratio} {rl} {rd} {cpu} {rss} {cores:>10}"
+
+
+if __name__ == "__main__":
+    main()
