@@ -481,6 +481,39 @@ class RepeatFilter(logging.Filter):
         return self.seen[key] <= self.limit
 
 
+def run_script(name, description, body, prefix, configure=None):
+    """The main of a one-cluster check (security.py, transactions.py): its arguments, a fresh
+    cluster in --work, `body(cluster)`, and the broker logs' tails and exit 1 on a failure."""
+    ap = argparse.ArgumentParser(description=description)
+    ap.add_argument("--gregor", required=True, help="the gregor binary")
+    ap.add_argument("--work", required=True, help="where logs and data go (kept)")
+    ap.add_argument("--etcd", default=shutil.which("etcd"), help="the etcd binary (default: etcd on PATH)")
+    args = ap.parse_args()
+    say = lambda msg: print(f"{name}: {msg}", flush=True)  # noqa: E731
+    if not args.etcd or not os.access(args.etcd, os.X_OK):
+        sys.exit(f"{name}: no etcd binary (not on PATH, or --etcd names none)")
+    work = os.path.abspath(args.work)
+    shutil.rmtree(work, ignore_errors=True)
+    os.makedirs(work)
+    signal.signal(signal.SIGTERM, lambda *_: sys.exit(130))
+    logging.getLogger().addHandler(logging.FileHandler(os.path.join(work, "clients.log")))
+    logging.getLogger().setLevel(logging.INFO)
+    cluster = Cluster(os.path.abspath(args.gregor), args.etcd, work, prefix=prefix, configure=configure)
+    try:
+        cluster.start()
+        body(cluster)
+        crashed = cluster.crashed()
+        if crashed:
+            raise StepFailed(f"brokers exited by themselves: {crashed}")
+    except Exception as e:
+        say(f"FAILED: {type(e).__name__}: {e}")
+        cluster.stop()
+        print_tails(work)
+        sys.exit(1)
+    cluster.stop()
+    say(f"ok; logs in {work}")
+
+
 def main():
     ap = argparse.ArgumentParser(description="kafka-python and aiokafka against 3 Gregor brokers in etcd.")
     ap.add_argument("--gregor", required=True, help="the gregor binary")

@@ -22,16 +22,12 @@ etcd), not each broker's:
     security.py --gregor BIN --work DIR [--etcd PATH]
 
 One line per step; exits 1 on the first failure, after the tail of the broker logs."""
-import argparse
-import logging
 import os
-import shutil
-import signal
 import sys
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, HERE)
-from clients import Cluster, StepFailed, expect, print_tails, wait  # noqa: E402
+from clients import StepFailed, expect, run_script, wait  # noqa: E402
 from replcheck import free_port  # noqa: E402
 
 TOPIC = "secure"
@@ -201,35 +197,11 @@ def steps(cluster):
 
 
 def main():
-    ap = argparse.ArgumentParser(description="ACLs and SCRAM users of a 3-broker Gregor cluster with stock clients.")
-    ap.add_argument("--gregor", required=True, help="the gregor binary")
-    ap.add_argument("--work", required=True, help="where logs and data go (kept)")
-    ap.add_argument("--etcd", default=shutil.which("etcd"), help="the etcd binary (default: etcd on PATH)")
-    args = ap.parse_args()
-    if not args.etcd or not os.access(args.etcd, os.X_OK):
-        sys.exit("security: no etcd binary (not on PATH, or --etcd names none)")
-    work = os.path.abspath(args.work)
-    shutil.rmtree(work, ignore_errors=True)
-    os.makedirs(work)
-    signal.signal(signal.SIGTERM, lambda *_: sys.exit(130))
-    handler = logging.FileHandler(os.path.join(work, "clients.log"))
-    logging.getLogger().addHandler(handler)
-    logging.getLogger().setLevel(logging.INFO)
-    cluster = Cluster(os.path.abspath(args.gregor), args.etcd, work, prefix="/gregor-security", configure=secure)
-    try:
-        cluster.start()
+    def body(cluster):
         log(f"SASL_PLAINTEXT listeners: {', '.join(f'{n}@{a}' for n, a in cluster.sasl.items())}")
         steps(cluster)
-        crashed = cluster.crashed()
-        if crashed:
-            raise StepFailed(f"brokers exited by themselves: {crashed}")
-    except Exception as e:
-        log(f"FAILED: {type(e).__name__}: {e}")
-        cluster.stop()
-        print_tails(work)
-        sys.exit(1)
-    cluster.stop()
-    log(f"ok; logs in {work}")
+    run_script("security", "ACLs and SCRAM users of a 3-broker Gregor cluster with stock clients.", body,
+               prefix="/gregor-security", configure=secure)
 
 
 if __name__ == "__main__":

@@ -13,17 +13,13 @@ and kafka-python in turn:
     transactions.py --gregor BIN --work DIR [--etcd PATH]
 
 One line per client and step; exits 1 on the first failure, after the tail of the broker logs."""
-import argparse
-import logging
 import os
-import shutil
-import signal
 import sys
 import time
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, HERE)
-from clients import Cluster, StepFailed, expect, print_tails, wait, wait_registered  # noqa: E402
+from clients import StepFailed, expect, run_script, wait, wait_registered  # noqa: E402
 
 PARTITIONS = 3
 PER_TXN = 30
@@ -140,35 +136,11 @@ def run(cluster, client, produce):
 
 
 def main():
-    ap = argparse.ArgumentParser(description="Transactions across a 3-broker Gregor cluster with stock clients.")
-    ap.add_argument("--gregor", required=True, help="the gregor binary")
-    ap.add_argument("--work", required=True, help="where logs and data go (kept)")
-    ap.add_argument("--etcd", default=shutil.which("etcd"), help="the etcd binary (default: etcd on PATH)")
-    args = ap.parse_args()
-    if not args.etcd or not os.access(args.etcd, os.X_OK):
-        sys.exit("transactions: no etcd binary (not on PATH, or --etcd names none)")
-    work = os.path.abspath(args.work)
-    shutil.rmtree(work, ignore_errors=True)
-    os.makedirs(work)
-    signal.signal(signal.SIGTERM, lambda *_: sys.exit(130))
-    logging.getLogger().addHandler(logging.FileHandler(os.path.join(work, "clients.log")))
-    logging.getLogger().setLevel(logging.INFO)
-    cluster = Cluster(os.path.abspath(args.gregor), args.etcd, work, prefix="/gregor-transactions")
-    try:
-        cluster.start()
+    def body(cluster):
         wait_registered(cluster)
         run(cluster, "confluent-kafka", confluent_transactions)
         run(cluster, "kafka-python", kafka_python_transactions)
-        crashed = cluster.crashed()
-        if crashed:
-            raise StepFailed(f"brokers exited by themselves: {crashed}")
-    except Exception as e:
-        log(f"FAILED: {type(e).__name__}: {e}")
-        cluster.stop()
-        print_tails(work)
-        sys.exit(1)
-    cluster.stop()
-    log(f"ok; logs in {work}")
+    run_script("transactions", "Transactions across a 3-broker Gregor cluster with stock clients.", body, prefix="/gregor-transactions")
 
 
 if __name__ == "__main__":
