@@ -3,6 +3,7 @@ the bottleneck) against Gregor and librdkafka's in-memory mock broker (../shared
 case in one run, beside loopback TCP and raw disk write baselines measured in the same run.
 
     python3 Interop/bench/cbench.py [--quick | --full] [--scale X] [--reps N] [--work DIR] [--out FILE]
+                                    [--profile [fp|dwarf]]
 
 GREGOR=path uses that binary (e.g. .build/debug/gregor for a quick look); by default Gregor is
 built in release mode first. Needs cc and librdkafka-dev (Debian's); python3's standard library only.
@@ -22,10 +23,22 @@ Each case runs against both brokers back to back (the order flips from run to ru
 noise hits both. Around each case the broker's CPU seconds (utime+stime from /proc/PID/stat) and
 resident memory (VmRSS) are sampled. Writes a results file (machine, date, commit, table and raw
 loadgen lines) to Interop/bench/results/<date>-<commit>.txt, except in --quick mode.
+
+--profile samples Gregor with `perf record -F 999 -g -p <gregor pid>` (--profile dwarf: --call-graph
+dwarf, which also unwinds through code built without frame pointers, in bigger files) during the
+first Gregor run of four cases: produce 1 KiB acks=1 on 1 partition with 1 and with 8 connections,
+consume 1 KiB and latency at 10,000 records/s (every case in --quick). After the run,
+Interop/bench/flamegraph.py turns each recording into a flame graph,
+Interop/bench/results/<date>-<commit>-<case>.svg, and prints the case's 15 hottest functions by
+self and by inclusive samples. The perf.data files stay in the work dir (kept with --work, for
+`perf report -i`). Needs Debian's linux-perf and a perf_event_paranoid that lets this user record;
+without either it says so and runs unprofiled. A profiled run counts in the table like the others,
+though perf slows it (latency most, on 2 cores): the median of 3 runs usually leaves it out.
 """
 import argparse
 import itertools
 import os
+import re
 import shutil
 import signal
 import socket
@@ -110,6 +123,96 @@ def label(kind, c):
     return f"latency {c['rate']}/s {c['secs']}s"
 
 
+def profiled(mode, kind, c):
+    """The cases --profile records: a few that show Gregor's hot paths (every case in --quick)."""
+    if mode == "quick":
+        return True
+    if kind == "produce":
+        return (c["size"], c["acks"], c["codec"], c["parts"], c["conns"]) in ((KiB, "1", "none", 1, 1),
+                                                                             (KiB, "1", "none", 1, 8))
+    if kind == "consume":
+        return c["size"] == KiB and c["parts"] == 1
+    return c["rate"] == 10000
+
+
+def slug(kind, c):
+    if kind == "produce":
+        size = {100: "100B", KiB: "1KiB", 16 * KiB: "16KiB"}[c["size"]]
+        return f"produce-{size}-acks{c['acks']}-{c['codec']}-{c['parts']}p-{c['conns']}c"
+    if kind == "consume":
+        return f"consume-{c['topic']}"
+    return f"latency-{c['rate']}ps"
+
+
+class Profiler:
+    """perf record on Gregor during chosen cases, then perf script | flamegraph.py for each."""
+
+    def __init__(self, callgraph, pid):
+        self.perf = shutil.which("perf")
+        self.dir = os.path.join(WORK, "perf")
+        os.makedirs(self.dir, exist_ok=True)
+        self.args = ["-F", "999", *(["-g"] if callgraph == "fp" else ["--call-graph", callgraph]),
+                     "-p", str(pid)]
+        self.recorded = []                                # (kind, c, perf.data)
+        self.proc = None
+
+    def problem(self):
+        """Why perf cannot record Gregor here (None if it can): a 0.2 s trial recording."""
+        if not self.perf:
+            return "no perf on PATH (Debian: apt-get install linux-perf)"
+        p = subprocess.run([self.perf, "record", *self.args, "-o", os.path.join(self.dir, "trial.data"),
+                            "--", "sleep", "0.2"], text=True, stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
+        if p.returncode == 0:
+            return None
+        try:
+            paranoid = open("/proc/sys/kernel/perf_event_paranoid").read().strip()
+        except OSError:
+            paranoid = "unknown"
+        last = [l for l in p.stdout.splitlines() if l.strip()][-3:]
+        return (f"perf record cannot record Gregor here (kernel.perf_event_paranoid is {paranoid}: above 2 "
+                f"only root may record; `sysctl kernel.perf_event_paranoid=2` lets users record their own "
+                f"processes): perf says " + " / ".join(last))
+
+    def start(self, kind, c):
+        data = os.path.join(self.dir, f"{slug(kind, c)}.data")
+        self.log = open(data + ".log", "w")
+        self.proc = subprocess.Popen([self.perf, "record", *self.args, "-o", data],
+                                     stdout=self.log, stderr=subprocess.STDOUT)
+        self.recorded.append((kind, c, data))
+        time.sleep(0.5)                                   # perf attaches to every thread of Gregor
+
+    def stop(self):
+        self.proc.send_signal(signal.SIGINT)              # perf writes its file and exits
+        try:
+            self.proc.wait(120)
+        except subprocess.TimeoutExpired:
+            self.proc.kill()
+            self.proc.wait()
+        self.log.close()
+        self.proc = None
+
+    def flamegraphs(self, prefix, commit):
+        """Writes prefix-<case>.svg for each recording and prints its hottest functions."""
+        for kind, c, data in self.recorded:
+            svg = f"{prefix}-{slug(kind, c)}.svg"
+            print(f"\nprofile of Gregor in {label(kind, c)} ({os.path.relpath(svg, ROOT)}):", flush=True)
+            if not os.path.exists(data) or os.path.getsize(data) == 0:
+                print(f"  no recording: see {data}.log", flush=True)
+                continue
+            with open(data + ".script.log", "w") as err:
+                script = subprocess.Popen([self.perf, "script", "-i", data], stdout=subprocess.PIPE, stderr=err)
+                fg = subprocess.run([sys.executable, os.path.join(ROOT, "Interop", "bench", "flamegraph.py"),
+                                     "-o", svg, "--top", "15", "--title", f"Gregor {commit}: {label(kind, c)}"],
+                                    stdin=script.stdout, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
+                                    text=True)
+                script.stdout.close()
+                script.wait()
+            print(re.sub(r"(?m)^", "  ", fg.stdout.rstrip()), flush=True)
+            if fg.returncode != 0 or script.returncode != 0:
+                print(f"  failed: perf script exited {script.returncode} (see {data}.script.log), "
+                      f"flamegraph.py {fg.returncode}", flush=True)
+
+
 def parse(line):
     return dict(kv.split("=", 1) for kv in line.split()[1:])
 
@@ -182,6 +285,9 @@ def main():
     ap.add_argument("--reps", type=int, help="runs of each case on each broker (median shown); 3, or 1 in --quick and --full")
     ap.add_argument("--work", help="directory for the brokers' data and the disk baseline (default: a temp dir)")
     ap.add_argument("--out", help="results file (default Interop/bench/results/<date>-<commit>.txt; none in --quick)")
+    ap.add_argument("--profile", nargs="?", const="fp", choices=("fp", "dwarf"),
+                    help="perf record Gregor in 4 cases (all in --quick) and write flame graphs "
+                         "results/<date>-<commit>-<case>.svg; dwarf: --call-graph dwarf instead of -g")
     a = ap.parse_args()
     mode = "quick" if a.quick else "full" if a.full else "default"
     reps = a.reps or (3 if mode == "default" else 1)
@@ -213,6 +319,7 @@ def main():
     brokers = []
     raw = []
     failed = 0
+    profiler = None
     try:
         data = os.path.join(WORK, "gregor-data")
         os.makedirs(data, exist_ok=True)
@@ -240,6 +347,12 @@ def main():
                 raise SystemExit(f"cannot create {t} on Gregor")
         time.sleep(1)
         topics_rss = rss_mib(gb.pid)
+        if a.profile:
+            profiler = Profiler(a.profile, gb.pid)
+            why = profiler.problem()
+            if why:
+                print(f"--profile: skipped, {why}", file=sys.stderr, flush=True)
+                profiler = None
         start_cpu = cpu_seconds(gb.pid)
 
         secs = 1 if mode == "quick" else 3
@@ -257,6 +370,7 @@ def main():
         flip = 0
         for kind, c in todo:
             runs = {br.name: [] for br in brokers}
+            profile = profiler is not None and profiled(mode, kind, c)
             for _ in range(reps):
                 for br in (brokers if flip % 2 == 0 else brokers[::-1]):
                     # Every run starts with no dirty pages on the data's filesystem: otherwise
@@ -264,7 +378,14 @@ def main():
                     # takes CPU from whichever broker runs next. Sustained writes beyond the page
                     # cache's dirty limit go at the disk's speed: see G/disk.
                     subprocess.run(["sync", "-f", data], check=True)
-                    r, out = run_case(br, kind, c)
+                    if profile and br is gb:
+                        profiler.start(kind, c)
+                    try:
+                        r, out = run_case(br, kind, c)
+                    finally:
+                        if profile and br is gb:
+                            profiler.stop()
+                            profile = False             # the first Gregor run only
                     raw.append(f"[{br.name}] {out}")
                     failed += r is None
                     if r is not None:
@@ -287,8 +408,11 @@ def main():
             f"load average at the end {open('/proc/loadavg').read().split()[:3]}",
             f"baselines: loopback TCP {loop_mbps:.0f} MB/s, disk write+fsync {disk_mbps:.0f} MB/s ({data})",
             f"Gregor RSS: idle {idle_rss:.1f} MiB, with the {len(topics)} topics ({sum(topics.values())} partitions) "
-            f"{topics_rss:.1f} MiB, at the end {end_rss:.1f} MiB; CPU {total_cpu:.1f} s over all cases",
-            "", HEADER] + [fmt_row(k, c, r, loop_mbps, disk_mbps) for k, c, r in rows] + ["", NOTES]
+            f"{topics_rss:.1f} MiB, at the end {end_rss:.1f} MiB; CPU {total_cpu:.1f} s over all cases"]
+    if profiler:
+        head.append(f"profiled (perf record {' '.join(profiler.args[:-2])} on the first Gregor run of each, which "
+                    f"perf slows): {', '.join(label(k, c) for k, c, _ in profiler.recorded)}")
+    head += ["", HEADER] + [fmt_row(k, c, r, loop_mbps, disk_mbps) for k, c, r in rows] + ["", NOTES]
     report = "\n".join(head)
     print("\n" + report)
     out = a.out or (None if mode == "quick" else os.path.join(
@@ -298,6 +422,9 @@ def main():
         with open(out, "w") as f:
             f.write(report + "\n\nraw loadgen output:\n" + "".join(raw))
         print(f"\nwritten to {out}")
+    if profiler:
+        profiler.flamegraphs(os.path.join(ROOT, "Interop", "bench", "results",
+                                          f"{time.strftime('%Y-%m-%d')}-{commit}"), commit)
     if not a.work:
         shutil.rmtree(WORK, ignore_errors=True)
     if failed:
