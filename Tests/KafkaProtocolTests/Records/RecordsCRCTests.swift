@@ -26,10 +26,11 @@ import Testing
 
     @Test func hardwareAndTableAgreeOnEveryAlignmentAndLength() {
         var generator = SplitMix64(seed: 42)
-        let data = (0..<4096).map { _ in UInt8(truncatingIfNeeded: generator.next()) }
+        let data = (0..<40_000).map { _ in UInt8(truncatingIfNeeded: generator.next()) }
         data.withUnsafeBytes { all in
             for start in 0..<16 {
-                for length in [0, 1, 3, 7, 8, 9, 15, 16, 17, 63, 64, 65, 1000, 4000] {
+                // 768 and 12,288 bytes are where the three-stream blocks (3 x 256, 3 x 4,096) start.
+                for length in [0, 1, 3, 7, 8, 9, 15, 16, 17, 63, 64, 65, 767, 768, 769, 1000, 4000, 12_287, 12_288, 12_289, 39_000] {
                     let slice = UnsafeRawBufferPointer(rebasing: all[start..<(start + length)])
                     let table = CRC32C.tableChecksum(slice)
                     #expect(CRC32C.checksum(slice) == table)
