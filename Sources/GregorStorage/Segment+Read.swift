@@ -22,6 +22,14 @@ extension Segment {
         guard let (start, first) = try locate(offset), first.baseOffset < maxOffset else { return nil }
         let file = try log.open()
         var end = start + first.size
+        // The offset index vouches for every batch before an indexed one (whose last offset it
+        // holds): jump to the furthest indexed batch within `maxBytes` and below `maxOffset`,
+        // and read headers only from there, not one per batch of a 1 MiB fetch.
+        if end - start < Int64(maxBytes), let jump = try offsetIndex.floor(value: start + Int64(maxBytes)),
+           jump.value > end, jump.key < maxOffset
+        {
+            end = jump.value
+        }
         while end - start < Int64(maxBytes), let h = try BatchHeader.read(file, at: end, fileSize: size),
             h.lastOffset < maxOffset, end + h.size - start <= Int64(maxBytes)
         {

@@ -95,6 +95,22 @@ struct SparseIndex {
         return found
     }
 
+    /// The last entry whose value is at most `value` (for `.offset`: the last indexed batch
+    /// starting at or before a file position), or nil when every entry's value is larger.
+    func floor(value: Int64) throws(StorageError) -> (key: Int64, value: Int64)? {
+        guard let l = last else { return nil }
+        if l.value <= value { return l }
+        var lo = 0
+        var hi = count - 1
+        var found: (key: Int64, value: Int64)?
+        while lo <= hi {
+            let mid = (lo + hi) / 2
+            let e = try entry(mid)
+            if e.value <= value { found = e; lo = mid + 1 } else { hi = mid - 1 }
+        }
+        return found
+    }
+
     /// Drops entries from the end while `drop` holds (truncation, recovery); entries are
     /// monotonic in key and value, so what is dropped is always a tail.
     mutating func truncate(while drop: (_ key: Int64, _ value: Int64) -> Bool) throws(StorageError) {
