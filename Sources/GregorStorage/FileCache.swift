@@ -3,23 +3,41 @@ import Synchronization
 /// Bounds the number of open file descriptors, so 10,000 partitions (three files per segment)
 /// fit under the process limit: files open on first use and the least recently used close when
 /// the bound is reached. A closed file reopens transparently on its next use.
+///
+/// Every append and read touches its files here, so the bookkeeping is split into shards, each
+/// with its own lock and its share of the capacity: appends to different partitions on different
+/// threads rarely meet on one lock (issue 13: flat to 1,000 partitions).
 public final class FileCache: Sendable {
     public let capacity: Int
-    private struct State {
+    private struct Shard {
         var tick: UInt64 = 0
         var open: [ObjectIdentifier: (file: LogFile, lastUse: UInt64)] = [:]
     }
-    private let state = Mutex(State())
+    /// A shard's lock (`Mutex` cannot be an array element itself: it is not copyable).
+    private final class Locked: Sendable {
+        let state = Mutex(Shard())
+    }
+    private let shards: [Locked]
+    private let shardCapacity: Int
 
     public init(capacity: Int = 4096) {
         self.capacity = max(capacity, 8)
+        // At least 64 descriptors a shard, so a small cache still evicts by recency overall.
+        let count = max(1, min(16, self.capacity / 64))
+        shards = (0..<count).map { _ in Locked() }
+        shardCapacity = self.capacity / count
     }
 
     /// Files currently holding a descriptor (for tests and metrics).
-    public var openCount: Int { state.withLock { $0.open.count } }
+    public var openCount: Int { shards.reduce(0) { $0 + $1.state.withLock { $0.open.count } } }
+
+    private func shard(_ file: LogFile) -> Locked {
+        shards[Int(UInt(bitPattern: ObjectIdentifier(file).hashValue) % UInt(shards.count))]
+    }
 
     func touch(_ file: LogFile) {
-        let evicted: [LogFile] = state.withLock { s in
+        let capacity = shardCapacity
+        let evicted: [LogFile] = shard(file).state.withLock { s in
             s.tick &+= 1
             s.open[ObjectIdentifier(file)] = (file, s.tick)
             guard s.open.count > capacity else { return [] }
@@ -32,7 +50,7 @@ public final class FileCache: Sendable {
     }
 
     func forget(_ file: LogFile) {
-        _ = state.withLock { $0.open.removeValue(forKey: ObjectIdentifier(file)) }
+        _ = shard(file).state.withLock { $0.open.removeValue(forKey: ObjectIdentifier(file)) }
     }
 }
 
