@@ -10,7 +10,7 @@ built in release mode first. Needs cc and librdkafka-dev (Debian's); python3's s
 
 Modes (the record counts are multiplied by --scale; each case runs --reps times on each broker,
 3 by default, 1 in --quick and --full, and the table shows the median run):
-  --quick  CI's: 3 tiny cases, seconds each, to keep the benchmark building and running.
+  --quick  CI's: 5 tiny cases, seconds each, to keep the benchmark building and running.
   default  produce 100 B / 1 KiB / 16 KiB at acks=1, no codec, 1 partition, 1 connection; at 100 B
            and 1 KiB also acks=0 and acks=all; 1 KiB with lz4, with 100 and 1,000 partitions and
            with 8 connections; consume from the log start of the 100 B and 1 KiB acks=1 topics
@@ -90,24 +90,28 @@ def records_for(size, scale, quick):
 def cases(mode, scale):
     """[(kind, dict)]: produce cases, then consume and latency cases."""
     quick = mode == "quick"
-    P = lambda size, acks="1", codec="none", parts=1, conns=1: ("produce", dict(
-        size=size, acks=acks, codec=codec, parts=parts, conns=conns, n=records_for(size, scale, quick)))
+    P = lambda size, acks="1", codec="none", parts=1, conns=1, fsync=False: ("produce", dict(
+        size=size, acks=acks, codec=codec, parts=parts, conns=conns, fsync=fsync,
+        n=records_for(size, scale, quick) // (10 if fsync else 1)))
     if quick:
-        out = [P(100), P(KiB, "all", "lz4", 10, 2)]
+        out = [P(100), P(KiB, "all", "lz4", 10, 2), P(KiB, conns=2, fsync=True)]
     elif mode == "default":
         out = [P(100), P(KiB), P(16 * KiB)]
         out += [P(s, a) for s in (100, KiB) for a in ("0", "all")]
         out += [P(KiB, codec="lz4"), P(KiB, parts=100), P(KiB, parts=1000), P(KiB, conns=8)]
+        # flush.messages=1 on the topic: every batch fsynced before it is acknowledged (a tenth
+        # of the records); 8 producers show the group commit (one fsync for many batches).
+        out += [P(KiB, fsync=True), P(KiB, conns=8, fsync=True)]
     else:
         out = [P(s, a, c, p, k) for s, a, c, p, k in itertools.product(
             (100, KiB, 16 * KiB), ("0", "1", "all"), ("none", "lz4"), (1, 100, 1000), (1, 8))]
     for kind, c in out:
-        c["topic"] = f"p{c['size']}-a{c['acks']}-{c['codec']}-{c['parts']}p-{c['conns']}c"
+        c["topic"] = f"p{c['size']}-a{c['acks']}-{c['codec']}-{c['parts']}p-{c['conns']}c" + ("-fsync" if c.get("fsync") else "")
     # Consume reads what a produce case wrote (from the log start to the high watermark).
     reads = [(100, 1), (KiB, 1), (KiB, 100)] if not quick else [(100, 1)]
     for size, parts in reads:
         src = next(c for k, c in out if c["size"] == size and c["parts"] == parts and c["acks"] == "1"
-                   and c["codec"] == "none" and c["conns"] == 1)
+                   and c["codec"] == "none" and c["conns"] == 1 and not c.get("fsync"))
         out.append(("consume", dict(topic=src["topic"], size=size, parts=parts, n=src["n"])))
     for rate, secs in ([(200, 1)] if quick else [(1000, 5), (10000, 5)]):
         out.append(("latency", dict(topic=f"lat-{rate}", rate=rate, secs=secs, parts=1)))
@@ -117,7 +121,7 @@ def cases(mode, scale):
 def label(kind, c):
     if kind == "produce":
         size = {100: "100 B", KiB: "1 KiB", 16 * KiB: "16 KiB"}[c["size"]]
-        return f"produce {size} acks={c['acks']} {c['codec']} {c['parts']}p {c['conns']}c"
+        return f"produce {size} acks={c['acks']} {c['codec']} {c['parts']}p {c['conns']}c" + (" fsync" if c.get("fsync") else "")
     if kind == "consume":
         return f"consume {c['topic']}"
     return f"latency {c['rate']}/s {c['secs']}s"
@@ -138,7 +142,7 @@ def profiled(mode, kind, c):
 def slug(kind, c):
     if kind == "produce":
         size = {100: "100B", KiB: "1KiB", 16 * KiB: "16KiB"}[c["size"]]
-        return f"produce-{size}-acks{c['acks']}-{c['codec']}-{c['parts']}p-{c['conns']}c"
+        return f"produce-{size}-acks{c['acks']}-{c['codec']}-{c['parts']}p-{c['conns']}c" + ("-fsync" if c.get("fsync") else "")
     if kind == "consume":
         return f"consume-{c['topic']}"
     return f"latency-{c['rate']}ps"
@@ -341,7 +345,8 @@ def main():
         time.sleep(1)
         idle_rss = rss_mib(gb.pid)
         for t, p in topics.items():
-            res, out = loadgen("create", "-b", gb.addr, "-t", t, "-p", p)
+            config = ("-F", "flush.messages=1") if t.endswith("-fsync") else ()
+            res, out = loadgen("create", "-b", gb.addr, "-t", t, "-p", p, *config)
             raw.append(out)
             if res is None:
                 raise SystemExit(f"cannot create {t} on Gregor")
@@ -443,7 +448,9 @@ latency, the cores it used on average); G RSS: its resident memory after the cas
 cores Gregor and the client (loadgen, every librdkafka thread) used during the case, which tell
 which side was the limit on this machine. End-to-end latency also includes how a broker answers a
 consumer's fetch waiting at the log end (* marks a consumer that had not read every record 10 s
-after the last was sent: figures over what it read)."""
+after the last was sent: figures over what it read). "fsync" cases: Gregor's topic has
+flush.messages=1, every batch fsynced before it is acknowledged; the mock ignores topic configs
+and keeps records in memory, so their G/mock is not like for like."""
 
 
 def fmt_row(kind, c, res, loop_mbps, disk_mbps):

@@ -30,6 +30,7 @@
 #include <librdkafka/rdkafka.h>
 
 static const char *boot = "127.0.0.1:9092", *topic = "bench", *acks = "1", *codec = "none";
+static const char *topic_config = NULL; /* create: one key=value topic config (-F) */
 static long records = 100000, size = 100, conns = 1, partitions = 1, rate = 1000, mib = 1024;
 static double seconds = 3;
 
@@ -446,6 +447,14 @@ static int create(void) {
     rd_kafka_t *rk = client(RD_KAFKA_PRODUCER, base_conf());
     rd_kafka_NewTopic_t *t = rd_kafka_NewTopic_new(topic, (int)partitions, 1, err, sizeof err);
     if (!t) die("NewTopic", err);
+    if (topic_config) {
+        char key[256];
+        const char *eq = strchr(topic_config, '=');
+        if (!eq || eq - topic_config >= (long)sizeof key) die("-F wants key=value", topic_config);
+        memcpy(key, topic_config, eq - topic_config);
+        key[eq - topic_config] = 0;
+        if (rd_kafka_NewTopic_set_config(t, key, eq + 1)) die("topic config", topic_config);
+    }
     rd_kafka_queue_t *q = rd_kafka_queue_new(rk);
     rd_kafka_CreateTopics(rk, &t, 1, NULL, q);
     rd_kafka_event_t *ev = rd_kafka_queue_poll(q, 60000);
@@ -470,7 +479,7 @@ int main(int argc, char **argv) {
     if (argc < 2) {
         fprintf(stderr, "usage: loadgen create|produce|consume|latency|loopback|disk DIR [-b host:port] [-t topic]\n"
                         "  [-n records] [-s bytes] [-a 0|1|all] [-z none|lz4] [-c connections] [-p partitions]\n"
-                        "  [-r records/s] [-T seconds] [-m MiB]\n");
+                        "  [-r records/s] [-T seconds] [-m MiB] [-F key=value (create: a topic config)]\n");
         return 2;
     }
     const char *mode = argv[1], *dir = ".";
@@ -489,6 +498,7 @@ int main(int argc, char **argv) {
         else if (!strcmp(k, "-r")) rate = atol(v);
         else if (!strcmp(k, "-T")) seconds = atof(v);
         else if (!strcmp(k, "-m")) mib = atol(v);
+        else if (!strcmp(k, "-F")) topic_config = v;
         else die("unknown option", k);
     }
     if (i != argc) die("option without a value", argv[i]);
