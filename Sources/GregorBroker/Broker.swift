@@ -190,7 +190,13 @@ public final class Broker: Sendable {
             result.mapError { $0 as any Error }.flatMap { topic in
                 let logConfig = Self.logConfig(defaults: defaults, overrides: topic.configs)
                 do {
-                    for p in 0..<topic.partitionCount { _ = try logs.getOrCreate(TopicPartition(topic.name, p), config: logConfig) }
+                    for p in 0..<topic.partitionCount {
+                        let log = try logs.getOrCreate(TopicPartition(topic.name, p), config: logConfig)
+                        // The broker leads at epoch 0 from creation, as Kafka's Partition.makeLeader
+                        // assigns the epoch when the partition is created: its fsynced
+                        // leader-epoch-checkpoint is written here, not by the first produce.
+                        try log.assignEpochStartOffset(leaderEpoch: 0, startOffset: log.logEndOffset)
+                    }
                 } catch {
                     return .failure(error)
                 }

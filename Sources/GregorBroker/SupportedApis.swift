@@ -6,21 +6,33 @@ public struct SupportedApis: Sendable {
     struct Entry: Sendable {
         let key: ApiKey
         let versions: ClosedRange<Int16>
+        /// The handler never blocks its thread: it runs on the connection's event loop.
+        var runsOnEventLoop = false
         let handle: @Sendable (RequestContext, inout ByteBuffer) async throws -> Reply?
     }
 
     let entries: [Entry]
+    /// `entries` by API key, for the lookup every request makes.
+    private let byKey: [Entry?]
+
+    init(entries: [Entry]) {
+        self.entries = entries
+        var byKey = [Entry?](repeating: nil, count: Int(entries.map(\.key.rawValue).max() ?? 0) + 1)
+        for e in entries where e.key.rawValue >= 0 { byKey[Int(e.key.rawValue)] = e }
+        self.byKey = byKey
+    }
 
     func versions(_ key: ApiKey) -> ClosedRange<Int16>? {
-        entries.first { $0.key == key }?.versions
+        entry(key)?.versions
     }
 
     func entry(_ key: ApiKey) -> Entry? {
-        entries.first { $0.key == key }
+        let i = Int(key.rawValue)
+        return i >= 0 && i < byKey.count ? byKey[i] : nil
     }
 
     static func entry<H: APIHandler>(_ handler: H.Type) -> Entry {
-        Entry(key: H.Request.apiKey, versions: H.versions) { context, body in
+        Entry(key: H.Request.apiKey, versions: H.versions, runsOnEventLoop: H.runsOnEventLoop) { context, body in
             let request = try H.Request(from: &body, version: context.apiVersion)
             return try await H.reply(request, context)
         }
@@ -98,9 +110,16 @@ protocol APIHandler: SendableMetatype {
     static func handle(_ request: Request, _ context: RequestContext) async throws -> Response?
     /// What goes back on the wire; `handle`'s response unless the handler sends file regions.
     static func reply(_ request: Request, _ context: RequestContext) async throws -> Reply?
+    /// True for a handler that never blocks its thread (no fsync, no file creation, no waiting
+    /// on a lock held across such work): it runs on the connection's event loop, sparing the
+    /// two thread hops to and from the `num.io.threads` pool that dominate a small request's
+    /// cost (issue 13's profile). False by default.
+    static var runsOnEventLoop: Bool { get }
 }
 
 extension APIHandler {
+    static var runsOnEventLoop: Bool { false }
+
     static func reply(_ request: Request, _ context: RequestContext) async throws -> Reply? {
         try await handle(request, context).map { .message($0) }
     }

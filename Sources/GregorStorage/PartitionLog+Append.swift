@@ -9,6 +9,9 @@ public struct AppendResult: Hashable, Sendable {
     public var logAppendTime: Int64
     public var logStartOffset: Int64
     public var recordCount: Int64
+    /// The append left an fsync due (`flush.messages`, a roll) to the caller: see
+    /// `appendFromClient(deferFlush:)` and `makeDurable(upTo:)`.
+    public var flushRequested = false
 }
 
 extension PartitionLog {
@@ -43,11 +46,16 @@ extension PartitionLog {
     /// Any refusal leaves the log untouched.
     /// A transactional batch brings the `verification` its check with the coordinator gave
     /// (KIP-890); nil when partitions do not verify.
-    public func appendFromClient(_ records: ByteBuffer, now: Int64, leaderEpoch: Int32 = 0, verification: VerificationGuard? = nil)
-        throws(ClientAppendError) -> AppendResult
-    {
+    /// With `deferFlush` the append never fsyncs: a flush it makes due is reported in
+    /// `flushRequested`, and the caller answers only after `makeDurable(upTo:)`, so a thread
+    /// that must not block can append and one fsync can cover many appends (group commit).
+    public func appendFromClient(
+        _ records: ByteBuffer, now: Int64, leaderEpoch: Int32 = 0, verification: VerificationGuard? = nil, deferFlush: Bool = false
+    ) throws(ClientAppendError) -> AppendResult {
         try state.withLock { (s: inout State) throws(ClientAppendError) -> AppendResult in
             guard !s.closed else { throw .storage(StorageError(.closed, path: directory)) }
+            s.deferringFlush = deferFlush
+            defer { s.deferringFlush = false }
             let validator = ClientRecordValidator(partition: topicPartition, config: s.config, now: now)
             let validated = try validator.validate(records)
             let rebuilt = validated.rebuilt
@@ -87,12 +95,14 @@ extension PartitionLog {
                     }
                 }
             }
-            let result: AppendResult
+            var result: AppendResult
             do throws(StorageError) {
                 result = try appendLocked(&s, toAppend, now: now, leaderEpoch: leaderEpoch, allowControl: false, crcVerified: validated.crcVerified)
             } catch {
                 throw .storage(error)
             }
+            result.flushRequested = s.flushRequested
+            s.flushRequested = false
             if let incoming, var entry {
                 if s.config.logAppendTime, let last = entry.batches.indices.last {
                     entry.batches[last].maxTimestamp = now
@@ -108,8 +118,10 @@ extension PartitionLog {
         _ s: inout State, _ records: ByteBuffer, now: Int64, leaderEpoch: Int32, allowControl: Bool, crcVerified: Bool = false
     ) throws(StorageError) -> AppendResult
     {
-        var buffer = records
         var headers: [BatchHeader] = []
+        // The leader's changes to each batch (base offset, epoch, LogAppendTime and its CRC) go
+        // into a copy of its 61-byte header; the records are written from the request's buffer.
+        var patched = ByteBuffer()
         var next = s.logEndOffset
         let first = next
         var reader = RecordBatchReader(records, maxBatchSize: max(s.config.maxMessageBytes, RecordBatch.headerSize))
@@ -129,13 +141,10 @@ extension PartitionLog {
             }
             guard allowControl || !batch.isControl else { throw StorageError(.corruptRecord("control batch from a client")) }
             let at = reader.lastEntryIndex
-            RecordBatch.setBaseOffset(next, in: &buffer, batchAt: at)
-            RecordBatch.setPartitionLeaderEpoch(leaderEpoch, in: &buffer, batchAt: at)
             var maxTimestamp = batch.maxTimestamp
-            if s.config.logAppendTime {
-                RecordBatch.setMaxTimestamp(now, type: .logAppendTime, in: &buffer, batchAt: at)
-                maxTimestamp = now
-            }
+            if s.config.logAppendTime { maxTimestamp = now }
+            Self.patchHeader(of: records, batchAt: at, size: batch.sizeInBytes, into: &patched, baseOffset: next, leaderEpoch: leaderEpoch,
+                             logAppendTime: s.config.logAppendTime ? now : nil)
             headers.append(BatchHeader(
                 baseOffset: next, size: Int64(batch.sizeInBytes), lastOffset: next + Int64(batch.lastOffsetDelta),
                 maxTimestamp: maxTimestamp, magic: RecordBatch.magic, partitionLeaderEpoch: leaderEpoch))
@@ -148,7 +157,7 @@ extension PartitionLog {
         if leaderEpoch > s.epochs.latestEpoch ?? -1 {
             try Self.updateEpochs(&s, directory: directory) { $0.assign(epoch: leaderEpoch, startOffset: first) }
         }
-        try writeBatches(&s, buffer, headers: headers, messages: next - first, now: now)
+        try writeBatches(&s, records, headers: headers, patched: patched, messages: next - first, now: now)
         if s.highWatermarkMode == .logEnd { Self.setHighWatermark(&s, s.logEndOffset) }
         return AppendResult(
             firstOffset: first, lastOffset: next - 1, logAppendTime: s.config.logAppendTime ? now : -1,
@@ -157,31 +166,73 @@ extension PartitionLog {
 
     /// Writes batches whose offsets are final: rolls first when due, counts them toward
     /// `flush.messages` and fsyncs when that many are unflushed.
-    func writeBatches(_ s: inout State, _ buffer: ByteBuffer, headers: [BatchHeader], messages: Int64, now: Int64) throws(StorageError) {
+    /// `patched` holds a replacement header for each batch (the leader's), or is nil when the
+    /// batches are written as they are (a follower's).
+    func writeBatches(
+        _ s: inout State, _ buffer: ByteBuffer, headers: [BatchHeader], patched: ByteBuffer? = nil, messages: Int64, now: Int64
+    ) throws(StorageError) {
         try maybeRoll(&s, incomingBytes: Int64(buffer.readableBytes), lastOffset: headers[headers.count - 1].lastOffset, now: now)
-        try s.active.append(buffer, headers: headers)
+        try s.active.append(buffer, headers: headers, patched: patched)
         s.unflushedMessages += messages
         if s.firstUnflushedAt == nil { s.firstUnflushedAt = now }
-        if s.unflushedMessages >= s.config.flushMessages { try Self.flush(&s) }
+        if s.unflushedMessages >= s.config.flushMessages { try Self.flushOrDefer(&s) }
+    }
+
+    /// Appends to `out` the header of the batch at `index` of `records` as the leader stores it:
+    /// its base offset and leader epoch set and, under LogAppendTime, its timestamp type and max
+    /// timestamp set and its CRC (over the header's tail and the unchanged records) recomputed.
+    static func patchHeader(
+        of records: ByteBuffer, batchAt index: Int, size: Int, into out: inout ByteBuffer, baseOffset: Int64, leaderEpoch: Int32,
+        logAppendTime: Int64?
+    ) {
+        let h = out.writerIndex
+        out.writeImmutableBuffer(records.getSlice(at: index, length: RecordBatch.headerSize)!)
+        out.setInteger(baseOffset, at: h + RecordBatch.Offset.baseOffset)
+        out.setInteger(leaderEpoch, at: h + RecordBatch.Offset.partitionLeaderEpoch)
+        guard let time = logAppendTime else { return }
+        let attributes = out.getInteger(at: h + RecordBatch.Offset.attributes, as: Int16.self)!
+        let stamped = attributes | RecordBatch.Attribute.timestampType
+        if stamped == attributes && out.getInteger(at: h + RecordBatch.Offset.maxTimestamp, as: Int64.self)! == time { return }
+        out.setInteger(stamped, at: h + RecordBatch.Offset.attributes)
+        out.setInteger(time, at: h + RecordBatch.Offset.maxTimestamp)
+        let tail = CRC32C.checksum(out, at: h + RecordBatch.Offset.attributes, length: RecordBatch.headerSize - RecordBatch.Offset.attributes)
+        let crc = CRC32C.checksum(records.getSlice(at: index + RecordBatch.headerSize, length: size - RecordBatch.headerSize)!, continuing: tail)
+        out.setInteger(crc, at: h + RecordBatch.Offset.crc)
     }
 
     /// Rolls when the active segment would pass `segment.bytes`, is older than `segment.ms`, has
     /// a full index, or would need a relative offset beyond int32. Kafka fsyncs the old segment
     /// on roll, so a crash can only lose the active segment's tail.
     func maybeRoll(_ s: inout State, incomingBytes: Int64, lastOffset: Int64, now: Int64) throws(StorageError) {
+        guard Self.rollDue(s, incomingBytes: incomingBytes, lastOffset: lastOffset, now: now) else { return }
+        try roll(&s, now: now)
+    }
+
+    static func rollDue(_ s: State, incomingBytes: Int64, lastOffset: Int64, now: Int64) -> Bool {
         let active = s.active
-        guard active.size > 0 else { return }
+        guard active.size > 0 else { return false }
         let full = active.size + incomingBytes > s.config.segmentBytes
         let old = now - active.rollingBase >= s.config.segmentMs
         let overflow = lastOffset - active.baseOffset > Int64(Int32.max)
-        guard full || old || overflow || active.isIndexFull else { return }
-        try roll(&s, now: now)
+        return full || old || overflow || active.isIndexFull
+    }
+
+    /// Whether appending `bytes` at `leaderEpoch` now would block on more than a write into the
+    /// page cache: a roll (new files, the producer snapshot) or a new leader epoch (the fsynced
+    /// `leader-epoch-checkpoint`, as Kafka's `LeaderEpochFileCache.assign` writes it, KAFKA-16541).
+    /// A caller on a thread that must not block appends elsewhere when this holds; another
+    /// append may still change the answer before its own, which then blocks briefly.
+    public func appendMayBlock(bytes: Int, leaderEpoch: Int32, now: Int64) -> Bool {
+        state.withLock { s in
+            leaderEpoch > s.epochs.latestEpoch ?? -1
+                || Self.rollDue(s, incomingBytes: Int64(bytes), lastOffset: s.logEndOffset + Int64(bytes), now: now)
+        }
     }
 
     func roll(_ s: inout State, now: Int64) throws(StorageError) {
         // Kafka flushes up to the new segment's base on roll, moving the recovery point, so an
         // unclean start only revalidates the active segment.
-        try Self.flush(&s)
+        try Self.flushOrDefer(&s)
         let segment = try Segment.create(directory: directory, baseOffset: s.logEndOffset, config: s.config, cache: cache, now: now)
         s.segments.append(segment)
         try takeSnapshot(&s)

@@ -12,6 +12,8 @@ public final class PartitionLog: Sendable {
     let cache: FileCache
     let logger: Logger
     let state: Mutex<State>
+    /// fsyncs shared by the appends waiting on them (`makeDurable`).
+    let groupCommit = GroupCommit()
 
     struct State {
         var config: LogConfig
@@ -21,6 +23,10 @@ public final class PartitionLog: Sendable {
         var recoveryPoint: Int64
         var unflushedMessages: Int64 = 0
         var firstUnflushedAt: Int64?
+        /// While set, an fsync the append would make (flush.messages, roll) is left to the
+        /// caller's group commit (`makeDurable`) and only noted in `flushRequested`.
+        var deferringFlush = false
+        var flushRequested = false
         var closed = false
         /// Who moves the high watermark: every append, or replication.
         var highWatermarkMode = HighWatermarkMode.logEnd
@@ -80,6 +86,11 @@ public final class PartitionLog: Sendable {
     /// fsyncs every segment with unflushed data and moves the recovery point to the log end.
     public func flush() throws(StorageError) {
         try state.withLock { (s: inout State) throws(StorageError) in try Self.flush(&s) }
+    }
+
+    /// Flushes now, or notes the flush for the caller's group commit while `deferringFlush`.
+    static func flushOrDefer(_ s: inout State) throws(StorageError) {
+        if s.deferringFlush { s.flushRequested = true } else { try flush(&s) }
     }
 
     static func flush(_ s: inout State) throws(StorageError) {

@@ -193,8 +193,13 @@ final class Segment {
 
 
     /// Appends validated batches whose offsets are already assigned.
-    func append(_ batches: ByteBuffer, headers: [BatchHeader]) throws(StorageError) {
-        try log.open().write(batches, at: size)
+    /// `patched`: a replacement for each batch's header (see `OpenFile.write(_:at:replacingHeaders:sizes:)`).
+    func append(_ batches: ByteBuffer, headers: [BatchHeader], patched: ByteBuffer? = nil) throws(StorageError) {
+        if let patched {
+            try log.open().write(batches, at: size, replacingHeaders: patched, sizes: headers.map(\.size))
+        } else {
+            try log.open().write(batches, at: size)
+        }
         var position = size
         for h in headers {
             indexBatch(h, at: position)
@@ -211,6 +216,13 @@ final class Segment {
         try offsetIndex.sync()
         try timeIndex.sync()
         try txnIndex.sync()
+    }
+
+    /// The files `flush` would fsync, open, to be synced outside the partition's lock.
+    func filesToSync() throws(StorageError) -> [OpenFile] {
+        var files = [try log.open(), try offsetIndex.file.open(), try timeIndex.file.open()]
+        if let txn = try txnIndex.takeUnsynced() { files.append(txn) }
+        return files
     }
 
     func close() {

@@ -93,6 +93,14 @@ final class TransactionIndex {
         dirty = false
     }
 
+    /// The open file if it has unsynced writes, counted as synced: the caller fsyncs it
+    /// outside the partition's lock (group commit).
+    func takeUnsynced() throws(StorageError) -> OpenFile? {
+        guard dirty else { return nil }
+        dirty = false
+        return try file.open()
+    }
+
     func close() { file.close() }
 
     func delete() throws(StorageError) {

@@ -69,9 +69,10 @@ extension Broker {
 
     /// Auto-creation (Metadata, Produce, the coordinators' internal topics): in a cluster the
     /// controller's placement decides the replicas and etcd keeps the result; alone, the local
-    /// store does.
+    /// store does, on the I/O threads (creating files and fsyncing blocks; Metadata and Produce
+    /// call this from an event loop).
     func createTopics(_ topics: [NewTopic], replicationFactor: Int16) async throws -> [Result<TopicMetadata, any Error>] {
-        guard let cluster else { return try createTopics(topics) }
+        guard let cluster else { return try await withTaskExecutorPreference(io) { try createTopics(topics) } }
         var results: [Result<TopicMetadata, any Error>] = []
         for t in topics {
             let request = NewTopicRequest(

@@ -18,6 +18,7 @@ import KafkaProtocol
 
 enum ApiVersionsHandler: APIHandler {
     static let versions: ClosedRange<Int16> = 0...4
+    static let runsOnEventLoop = true
 
     static func handle(_ request: ApiVersionsRequest, _ context: RequestContext) async throws -> ApiVersionsResponse? {
         var response = ApiVersionsResponse(errorCode: ErrorCode.none.rawValue, apiKeys: list(context.broker.supported))

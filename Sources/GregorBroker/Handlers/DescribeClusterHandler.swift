@@ -10,6 +10,7 @@ import KafkaProtocol
 
 enum DescribeClusterHandler: APIHandler {
     static let versions: ClosedRange<Int16> = 0...2
+    static let runsOnEventLoop = true
 
     static func handle(_ request: DescribeClusterRequest, _ context: RequestContext) async throws -> DescribeClusterResponse? {
         let broker = context.broker

@@ -19,6 +19,7 @@ enum ListOffsetsHandler: APIHandler {
     static let specialTimestampVersions: [Int64: Int16] = [-1: 0, -2: 0, -3: 7, -4: 8, -5: 9, -6: 11]
 
     static let versions: ClosedRange<Int16> = 0...11
+    static let runsOnEventLoop = true
 
     static func handle(_ request: ListOffsetsRequest, _ context: RequestContext) async throws -> ListOffsetsResponse? {
         let broker = context.broker

@@ -10,6 +10,7 @@ import KafkaProtocol
 
 enum MetadataHandler: APIHandler {
     static let versions: ClosedRange<Int16> = 0...13
+    static let runsOnEventLoop = true
 
     static func handle(_ request: MetadataRequest, _ context: RequestContext) async throws -> MetadataResponse? {
         let broker = context.broker

@@ -14,6 +14,7 @@ import KafkaProtocol
 
 enum OffsetForLeaderEpochHandler: APIHandler {
     static let versions: ClosedRange<Int16> = 0...4
+    static let runsOnEventLoop = true
 
     /// The leader epoch of every partition of a broker alone.
     static let leaderEpoch: Int32 = 0

@@ -26,12 +26,18 @@
 // Quotas (KIP-13): the request's size counts against producer_byte_rate; over it, the response
 // says for how long the client is throttled (v1+) and the connection is muted for that long
 // once it is sent (KIP-219). An acks=0 produce is throttled by the mute alone.
+// Threads (issue 13): the handler runs on the connection's event loop and appends there (a
+// write into the page cache); an append that rolls a segment or starts a leader epoch runs on
+// the I/O threads, and an fsync that `flush.messages` or a roll makes due runs there as a group
+// commit shared by every producer of the partition, the partition answered once it is done, as
+// Kafka answers after its in-append flush.
 import GregorStorage
 import KafkaProtocol
 import NIOCore
 
 enum ProduceHandler: APIHandler {
     static let versions: ClosedRange<Int16> = 0...13
+    static let runsOnEventLoop = true
 
     static func handle(_ request: ProduceRequest, _ context: RequestContext) async throws -> ProduceResponse? {
         let broker = context.broker
@@ -39,6 +45,7 @@ enum ProduceHandler: APIHandler {
         let now = broker.clock()
         var response = ProduceResponse()
         var pendingAcks: [PendingAck] = []
+        var pendingFlushes: [PendingFlush] = []
         var leaderEndpoints: [Int32: ProduceResponse.NodeEndpoint] = [:]
         if hasTransactionalRecords(request), !(request.transactionalId.map { context.authorized(.write, .transactionalId, $0) } ?? false) {
             return request.acks == 0 ? nil : everyPartition(request, .transactionalIdAuthorizationFailed)
@@ -120,7 +127,19 @@ enum ProduceHandler: APIHandler {
                     continue
                 }
                 do {
-                    let appended = try log.appendFromClient(batches, now: now, leaderEpoch: broker.leaderEpoch(tp), verification: verification)
+                    let epoch = broker.leaderEpoch(tp)
+                    let append = { () throws(ClientAppendError) -> AppendResult in
+                        try log.appendFromClient(batches, now: now, leaderEpoch: epoch, verification: verification, deferFlush: true)
+                    }
+                    // A roll or a new epoch's checkpoint blocks: that append runs on the I/O threads.
+                    let appended = log.appendMayBlock(bytes: batches.readableBytes, leaderEpoch: epoch, now: now)
+                        ? try await withTaskExecutorPreference(broker.io) { Result(catching: append) }.get()
+                        : try append()
+                    if appended.flushRequested {
+                        pendingFlushes.append(PendingFlush(
+                            topicIndex: response.responses.count, partitionIndex: result.partitionResponses.count, log: log,
+                            offset: appended.lastOffset + 1))
+                    }
                     p.baseOffset = appended.firstOffset
                     p.logAppendTimeMs = appended.logAppendTime
                     p.logStartOffset = appended.logStartOffset
@@ -162,6 +181,7 @@ enum ProduceHandler: APIHandler {
             }
             response.responses.append(result)
         }
+        await Self.awaitFlushes(pendingFlushes, context, &response)
         await Self.awaitAcks(pendingAcks, timeoutMs: request.timeoutMs, context, &response)
         response.nodeEndpoints = leaderEndpoints.values.sorted { $0.nodeId < $1.nodeId }
         context.throttle(context.recordQuota(.produce, Double(context.requestSize)))
@@ -200,6 +220,32 @@ enum ProduceHandler: APIHandler {
     }
 
     struct Refused: Error { var code: ErrorCode }
+
+    /// A partition whose append left an fsync due: answered once `makeDurable` returns.
+    struct PendingFlush {
+        var topicIndex: Int
+        var partitionIndex: Int
+        var log: PartitionLog
+        var offset: Int64
+    }
+
+    /// Runs the due fsyncs on the I/O threads (never the event loop); a failed one answers its
+    /// partition with the storage error, as Kafka's failed in-append flush fails the append.
+    static func awaitFlushes(_ pending: [PendingFlush], _ context: RequestContext, _ response: inout ProduceResponse) async {
+        guard !pending.isEmpty else { return }
+        let failures: [(Int, Int, StorageError)] = await withTaskExecutorPreference(context.broker.io) {
+            var failures: [(Int, Int, StorageError)] = []
+            for f in pending {
+                do throws(StorageError) { try await f.log.makeDurable(upTo: f.offset) } catch { failures.append((f.topicIndex, f.partitionIndex, error)) }
+            }
+            return failures
+        }
+        for (t, p, error) in failures {
+            context.logger.error("fsync of \(pending.first { $0.topicIndex == t && $0.partitionIndex == p }?.log.topicPartition.description ?? "?") failed: \(error)")
+            response.responses[t].partitionResponses[p].errorCode = error.errorCode.rawValue
+            response.responses[t].partitionResponses[p].baseOffset = -1
+        }
+    }
 
     /// `ProduceRequest.hasTransactionalRecords`: some partition's batch is transactional.
     static func hasTransactionalRecords(_ request: ProduceRequest) -> Bool {

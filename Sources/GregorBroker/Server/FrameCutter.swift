@@ -32,6 +32,13 @@ struct FrameCutter {
             unframed = bytes
         } else {
             var bytes = bytes
+            // Room for the rest of the frame at once: a 1 MiB produce arriving in 64 KiB reads
+            // is copied once, not again on every doubling of the buffer.
+            if let size = unframed!.getInteger(at: unframed!.readerIndex, as: Int32.self), size > 0,
+               Int(size) <= decoder.maxFrameSize {
+                let missing = 4 + Int(size) - unframed!.readableBytes
+                if missing > unframed!.writableBytes { unframed!.reserveCapacity(minimumWritableBytes: missing) }
+            }
             unframed!.writeBuffer(&bytes)
         }
     }

@@ -36,6 +36,8 @@ final class KafkaChannelHandler: ChannelInboundHandler {
     let stats: ConnectionStats
     /// The last request handed to a handler: the next one starts when it is done.
     private var lastRequest: EventLoopFuture<Void>?
+    /// Where this connection's non-blocking handlers run (made on first use).
+    private var eventLoopExecutor: EventLoopTaskExecutor?
 
     /// Bytes read but not yet cut into frames. Frames are cut only while reading is not paused:
     /// a paused connection holds at most one socket read beyond its queued requests.
@@ -183,10 +185,12 @@ final class KafkaChannelHandler: ChannelInboundHandler {
         // The next request starts once this one is answered and its quota throttle is known.
         let done = context.eventLoop.makePromise(of: Void.self)
         lastRequest = done.futureResult
+        let executor: any TaskExecutor = entry.runsOnEventLoop ? loopExecutor(context) : broker.io
         previous.whenComplete { _ in
             let start: @Sendable () -> Void = {
-                promise.completeWithTask {
-                    try await withTaskExecutorPreference(requestContext.broker.io) {
+                // The task starts on its executor: no stop on Swift's global pool on the way.
+                Task(executorPreference: executor) {
+                    do {
                         var body = body
                         requestContext.throttle.started(at: .now)
                         let response = try await entry.handle(requestContext, &body)
@@ -194,11 +198,13 @@ final class KafkaChannelHandler: ChannelInboundHandler {
                         // (KafkaApis.sendResponseMaybeThrottle), and records even a response it
                         // does not send (acks=0).
                         let throttleMs = requestContext.responseThrottleMs(exempt: exempt)
-                        return try response.map {
+                        promise.succeed(try response.map {
                             try ResponseFrame.make(
                                 $0.reportingThrottle(throttleMs, version: header.requestApiVersion), correlationId: header.correlationId,
                                 apiKey: apiKey, version: header.requestApiVersion, zeroCopy: zeroCopy)
-                        }
+                        })
+                    } catch {
+                        promise.fail(error)
                     }
                 }
             }
@@ -233,6 +239,13 @@ final class KafkaChannelHandler: ChannelInboundHandler {
             }
         }
         updateReading(context)
+    }
+
+    private func loopExecutor(_ context: ChannelHandlerContext) -> EventLoopTaskExecutor {
+        if let eventLoopExecutor { return eventLoopExecutor }
+        let made = EventLoopTaskExecutor(context.eventLoop)
+        eventLoopExecutor = made
+        return made
     }
 
     func finish(_ context: ChannelHandlerContext, _ sequence: Int, _ frame: ResponseFrame?) {

@@ -24,6 +24,7 @@ import Synchronization
 
 enum FetchHandler: APIHandler {
     static let versions: ClosedRange<Int16> = 0...18
+    static let runsOnEventLoop = true
 
     static func handle(_ request: FetchRequest, _ context: RequestContext) async throws -> FetchResponse? {
         guard case .fetch(let response, let regions) = try await reply(request, context) else { return nil }

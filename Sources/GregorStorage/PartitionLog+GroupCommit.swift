@@ -1,0 +1,102 @@
+import Synchronization
+
+/// Group commit of fsyncs for appends made with `deferFlush` (issue 13).
+///
+/// With `flush.messages=1` Kafka fsyncs inside every append, under the log's lock, so producers
+/// of one partition wait for each other's fsyncs one by one. Here the append only writes; the
+/// first caller that needs the data durable runs the fsync outside the lock, and every caller
+/// that asks while it runs is covered by the next one: one fsync for all the batches that
+/// arrived during the previous. The files are synced while appends go on, so the fsync makes
+/// durable at least what was written when it started, which is what it reports.
+final class GroupCommit: Sendable {
+    private struct Waiter {
+        var offset: Int64
+        var continuation: CheckedContinuation<Void, any Error>
+    }
+    private struct State {
+        var running = false
+        var waiters: [Waiter] = []
+    }
+    private let state = Mutex(State())
+
+    /// Waits until a flush reaching `offset` completes, running flushes on the calling thread
+    /// when none is running (so call it where blocking is allowed).
+    func wait(upTo offset: Int64, flush: () throws -> Int64) async throws {
+        try await withCheckedThrowingContinuation { (continuation: CheckedContinuation<Void, any Error>) in
+            let lead = state.withLock { s -> Bool in
+                s.waiters.append(Waiter(offset: offset, continuation: continuation))
+                if s.running { return false }
+                s.running = true
+                return true
+            }
+            guard lead else { return }
+            var previous = Int64.min
+            while true {
+                let outcome = Result { try flush() }
+                let (ready, more) = state.withLock { s -> ([Waiter], Bool) in
+                    let ready: [Waiter]
+                    switch outcome {
+                    case .success(let durable) where durable > previous:
+                        ready = s.waiters.filter { $0.offset <= durable }
+                        s.waiters.removeAll { $0.offset <= durable }
+                    default:
+                        // An error answers everyone; a flush that got no further than the last
+                        // one means the waiters' offsets were truncated away: nothing to wait for.
+                        ready = s.waiters
+                        s.waiters.removeAll()
+                    }
+                    s.running = !s.waiters.isEmpty
+                    return (ready, s.running)
+                }
+                for w in ready {
+                    switch outcome {
+                    case .success: w.continuation.resume()
+                    case .failure(let error): w.continuation.resume(throwing: error)
+                    }
+                }
+                guard more, case .success(let durable) = outcome else { return }
+                previous = durable
+            }
+        }
+    }
+}
+
+extension PartitionLog {
+    /// Returns once everything below `offset` has been fsynced: at once if the recovery point
+    /// is there, else through the partition's group commit. Blocks the calling thread while it
+    /// leads a flush: call it from the I/O threads, never an event loop.
+    public func makeDurable(upTo offset: Int64) async throws(StorageError) {
+        if state.withLock({ $0.recoveryPoint >= offset || $0.closed }) { return }
+        do {
+            try await groupCommit.wait(upTo: offset) { () throws -> Int64 in try self.flushOutsideLock() }
+        } catch let error as StorageError {
+            throw error
+        } catch {
+            throw StorageError(.io(errno: 0, operation: "\(error)"), path: directory)
+        }
+    }
+
+    /// fsyncs the segments not yet flushed without holding the lock while the disk works, and
+    /// moves the recovery point to the log end seen before the fsync. Returns the new recovery
+    /// point, or `Int64.max` for a closed log (nothing left to wait for).
+    func flushOutsideLock() throws(StorageError) -> Int64 {
+        let taken = try state.withLock { (s: inout State) throws(StorageError) -> (files: [OpenFile], upTo: Int64)? in
+            guard !s.closed else { return nil }
+            var files: [OpenFile] = []
+            for seg in s.segments where seg.nextOffset > s.recoveryPoint { files += try seg.filesToSync() }
+            return (files, s.logEndOffset)
+        }
+        guard let (files, upTo) = taken else { return Int64.max }
+        for file in files { try file.sync() }
+        return state.withLock { s in
+            // A truncation meanwhile may have taken the log end below what was synced.
+            let durable = min(upTo, s.logEndOffset)
+            if durable > s.recoveryPoint { s.recoveryPoint = durable }
+            if s.recoveryPoint >= s.logEndOffset {
+                s.unflushedMessages = 0
+                s.firstUnflushedAt = nil
+            }
+            return upTo
+        }
+    }
+}
