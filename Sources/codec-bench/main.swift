@@ -25,6 +25,7 @@ struct Result {
     var name: String
     var mbPerSecond: Double
     var allocationsPerOp: Double
+    var nanosecondsPerOp: Double
 }
 
 /// Runs `body` repeatedly for about `secondsPerCase`; `bytes` is what one run processes.
@@ -42,7 +43,8 @@ func measure(_ name: String, bytes: Int, _ body: () throws -> Void) rethrows -> 
     let elapsed = clock.now - start
     let allocations = Double(gregor_malloc_count() - allocationsBefore) / Double(iterations)
     let seconds = Double(elapsed.components.seconds) + Double(elapsed.components.attoseconds) / 1e18
-    return Result(name: name, mbPerSecond: Double(bytes * iterations) / seconds / 1e6, allocationsPerOp: allocations)
+    return Result(name: name, mbPerSecond: Double(bytes * iterations) / seconds / 1e6, allocationsPerOp: allocations,
+                  nanosecondsPerOp: seconds * 1e9 / Double(iterations))
 }
 
 @inline(never) func blackHole<T>(_ value: T) { withExtendedLifetime(value) {} }
@@ -97,6 +99,42 @@ results.append(try measure("FetchResponse v12 decode+encode", bytes: fetchFrame.
     scratch.clear()
     try response.write(to: &scratch, version: 12)
 })
+// Many small parts: the per-field and per-struct code the generator emits, not the bytes.
+let smallRecords = try makeBatch(recordSize: 100, total: 1024)
+let wideFetch = FetchResponse(responses: [
+    .init(topicId: KafkaUUID(high: 1, low: 2), partitions: (0..<100).map {
+        .init(partitionIndex: Int32($0), highWatermark: 1000, lastStableOffset: 1000, logStartOffset: 0, records: smallRecords)
+    }),
+])
+let metadata = MetadataResponse(
+    brokers: (0..<3).map { .init(nodeId: Int32($0), host: "broker-\($0).example.com", port: 9092, rack: "rack-\($0)") },
+    clusterId: "bench-cluster", controllerId: 0,
+    topics: (0..<10).map { t in
+        .init(name: "topic-\(t)", topicId: KafkaUUID(high: UInt64(t), low: 7), partitions: (0..<100).map {
+            .init(partitionIndex: Int32($0), leaderId: Int32($0 % 3), leaderEpoch: 5,
+                  replicaNodes: [0, 1, 2], isrNodes: [0, 1, 2], offlineReplicas: [])
+        })
+    })
+for (label, version) in [("FetchResponse v16 100 partitions decode+encode", Int16(16))] {
+    var frame = ByteBuffer()
+    try wideFetch.write(to: &frame, version: version)
+    results.append(try measure(label, bytes: frame.readableBytes) {
+        var input = frame
+        let response = try FetchResponse(from: &input, version: version)
+        scratch.clear()
+        try response.write(to: &scratch, version: version)
+    })
+}
+for (label, version) in [("MetadataResponse v12 1000 partitions dec+enc", Int16(12))] {
+    var frame = ByteBuffer()
+    try metadata.write(to: &frame, version: version)
+    results.append(try measure(label, bytes: frame.readableBytes) {
+        var input = frame
+        let response = try MetadataResponse(from: &input, version: version)
+        scratch.clear()
+        try response.write(to: &scratch, version: version)
+    })
+}
 results.append(source.withUnsafeBytes { raw in
     measure("CRC32C (\(CRC32C.isHardwareAccelerated ? "SSE4.2" : "table"))", bytes: mib) { blackHole(CRC32C.checksum(raw)) }
 })
@@ -106,9 +144,9 @@ results.append(source.withUnsafeBytes { raw in
 
 let baseline = results[0].mbPerSecond
 print("codec-bench: \(Int(secondsPerCase * 1000)) ms per case, \(ProcessInfo.processInfo.activeProcessorCount) cores")
-print("case".padding(toLength: 46, withPad: " ", startingAt: 0) + "      MB/s   x memcpy   allocs/op")
+print("case".padding(toLength: 46, withPad: " ", startingAt: 0) + "      MB/s   x memcpy   allocs/op       ns/op")
 for r in results {
     let line = r.name.padding(toLength: 46, withPad: " ", startingAt: 0)
-        + String(format: "%10.0f %10.3f %11.1f", r.mbPerSecond, r.mbPerSecond / baseline, r.allocationsPerOp)
+        + String(format: "%10.0f %10.3f %11.1f %11.0f", r.mbPerSecond, r.mbPerSecond / baseline, r.allocationsPerOp, r.nanosecondsPerOp)
     print(line)
 }
