@@ -82,31 +82,27 @@ struct SparseIndex {
 
     /// The last entry whose key is at most `key`, or nil when every entry's key is larger.
     func floor(_ key: Int64) throws(StorageError) -> (key: Int64, value: Int64)? {
-        guard let l = last else { return nil }
-        if l.key <= key { return l }
-        var lo = 0
-        var hi = count - 1
-        var found: (key: Int64, value: Int64)?
-        while lo <= hi {
-            let mid = (lo + hi) / 2
-            let e = try entry(mid)
-            if e.key <= key { found = e; lo = mid + 1 } else { hi = mid - 1 }
-        }
-        return found
+        try lastEntry { $0.key <= key }
     }
 
     /// The last entry whose value is at most `value` (for `.offset`: the last indexed batch
     /// starting at or before a file position), or nil when every entry's value is larger.
     func floor(value: Int64) throws(StorageError) -> (key: Int64, value: Int64)? {
+        try lastEntry { $0.value <= value }
+    }
+
+    /// The last entry for which `holds` is true, by binary search (entries are monotonic in key
+    /// and value, so `holds` is true up to some entry and false after it).
+    private func lastEntry(_ holds: ((key: Int64, value: Int64)) -> Bool) throws(StorageError) -> (key: Int64, value: Int64)? {
         guard let l = last else { return nil }
-        if l.value <= value { return l }
+        if holds(l) { return l }
         var lo = 0
         var hi = count - 1
         var found: (key: Int64, value: Int64)?
         while lo <= hi {
             let mid = (lo + hi) / 2
             let e = try entry(mid)
-            if e.value <= value { found = e; lo = mid + 1 } else { hi = mid - 1 }
+            if holds(e) { found = e; lo = mid + 1 } else { hi = mid - 1 }
         }
         return found
     }
