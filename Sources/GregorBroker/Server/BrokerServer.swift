@@ -51,9 +51,6 @@ public final class BrokerServer: Sendable {
             .childChannelOption(ChannelOptions.socketOption(.tcp_nodelay), value: 1)
             // Unsent response bytes above this stop the connection being read (a slow consumer).
             .childChannelOption(ChannelOptions.writeBufferWaterMark, value: .init(low: 1 << 20, high: 4 << 20))
-            // NIO reads at most 64 KiB at a time by default; producers send batches of up to
-            // 1 MiB (batch.size, message.max.bytes), so reads may grow to that size.
-            .childChannelOption(ChannelOptions.recvAllocator, value: AdaptiveRecvByteBufferAllocator(minimum: 1024, initial: 16 << 10, maximum: 1 << 20))
             .childChannelInitializer { channel in
                 channel.eventLoop.makeCompletedFuture {
                     let idle = TimeAmount.milliseconds(broker.config.connectionsMaxIdleMs)
