@@ -447,8 +447,21 @@ def churn(ctx, client, create_topic, committed, member_conf, session_timeout_s, 
                         if p in crashed:
                             resumed[p] = min(resumed.get(p, o), o)
         left = [p for p in crashed if at_kill.get(p, 0) < ends[p]]  # partitions with records left to process
-        expect_eq({p: resumed.get(p) for p in left}, {p: at_kill.get(p, 0) for p in left},
-                  "first offsets of m3's partitions after the crash (the offsets committed when it was killed)")
+        # An OffsetCommit m3 sent just before the kill, but had not yet reported, may still reach
+        # the broker, which applies it as Kafka does: the new owner may then start at that later
+        # offset, but never past what m3 had processed (nothing is skipped).
+        m3_next = {}
+        for e in m3.events:
+            if e["e"] == "recs":
+                for p, o, _ in e["r"]:
+                    if p in crashed:
+                        m3_next[p] = max(m3_next.get(p, 0), o + 1)
+        for p in left:
+            lo = at_kill.get(p, 0)
+            hi = max(lo, m3_next.get(p, 0))
+            expect(resumed.get(p) is not None and lo <= resumed[p] <= hi,
+                   f"partition {p}'s new owner to start between m3's last reported commit ({lo}) and the end of "
+                   f"what m3 processed ({hi}) after the crash, not at {resumed.get(p)}")
         redone = sum(1 for e in m3.events if e["e"] == "recs" for p, o, _ in e["r"] if o >= at_kill.get(p, 0))
         ctx.step(f"m3 had processed {redone} records past its last commit: processed again by their new owners")
         ctx.step("every record processed; m1 and m4 close")
