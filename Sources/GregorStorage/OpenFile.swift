@@ -148,17 +148,24 @@ enum FS {
     }
 
     /// Writes `contents` to `path` atomically: a temporary file, fsync, rename, fsync the directory.
-    static func writeAtomically(_ contents: ByteBuffer, to path: String) throws(StorageError) {
+    /// Without `sync` nothing is fsynced: a crash may leave the file empty or torn, so only
+    /// files whose reader checks them (a CRC) and can do without them are written so.
+    static func writeAtomically(_ contents: ByteBuffer, to path: String, sync: Bool = true) throws(StorageError) {
         let tmp = path + ".tmp"
         do {
             let file = try OpenFile(path: tmp, create: true)
             try file.truncate(to: 0)
             try file.write(contents, at: 0)
-            try file.sync()
+            if sync { try file.sync() }
         }
         try rename(tmp, path)
+        if sync { try syncDirectory(directory(of: path)) }
+    }
+
+    /// The directory holding `path` ("." for a bare name).
+    static func directory(of path: String) -> String {
         let dir = path.split(separator: "/", omittingEmptySubsequences: false).dropLast().joined(separator: "/")
-        try syncDirectory(dir.isEmpty ? "." : dir)
+        return dir.isEmpty ? "." : dir
     }
 
     static func mtimeMs(_ path: String) -> Int64? {

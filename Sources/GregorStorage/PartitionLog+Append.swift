@@ -9,9 +9,13 @@ public struct AppendResult: Hashable, Sendable {
     public var logAppendTime: Int64
     public var logStartOffset: Int64
     public var recordCount: Int64
-    /// The append left an fsync due (`flush.messages`, a roll) to the caller: see
+    /// `flush.messages` left an fsync due that the caller must wait for before it answers: see
     /// `appendFromClient(deferFlush:)` and `makeDurable(upTo:)`.
     public var flushRequested = false
+    /// A roll left the segments below this offset to fsync; the caller runs
+    /// `flushOutsideLock(upTo:)` on a thread that may block and answers without waiting for it
+    /// (KAFKA-15046).
+    public var backgroundFlush: Int64?
 }
 
 extension PartitionLog {
@@ -23,7 +27,7 @@ extension PartitionLog {
     public func append(_ records: ByteBuffer, now: Int64, leaderEpoch: Int32 = 0, allowControl: Bool = false)
         throws(StorageError) -> AppendResult
     {
-        try state.withLock { (s: inout State) throws(StorageError) -> AppendResult in
+        let (result, due) = try withLockTakingFlush { (s: inout State) throws(StorageError) -> AppendResult in
             guard !s.closed else { throw StorageError(.closed, path: directory) }
             let result = try appendLocked(&s, records, now: now, leaderEpoch: leaderEpoch, allowControl: allowControl)
             // Coordinator records (transactional offset commits) and markers move producer
@@ -37,6 +41,8 @@ extension PartitionLog {
             }
             return result
         }
+        try flush(due)
+        return result
     }
 
     /// Appends a client's produce records after the leader's validation (Kafka's `LogValidator`):
@@ -52,10 +58,8 @@ extension PartitionLog {
     public func appendFromClient(
         _ records: ByteBuffer, now: Int64, leaderEpoch: Int32 = 0, verification: VerificationGuard? = nil, deferFlush: Bool = false
     ) throws(ClientAppendError) -> AppendResult {
-        try state.withLock { (s: inout State) throws(ClientAppendError) -> AppendResult in
+        var (result, due) = try withLockTakingFlush { (s: inout State) throws(ClientAppendError) -> AppendResult in
             guard !s.closed else { throw .storage(StorageError(.closed, path: directory)) }
-            s.deferringFlush = deferFlush
-            defer { s.deferringFlush = false }
             let validator = ClientRecordValidator(partition: topicPartition, config: s.config, now: now)
             let validated = try validator.validate(records)
             let rebuilt = validated.rebuilt
@@ -101,8 +105,6 @@ extension PartitionLog {
             } catch {
                 throw .storage(error)
             }
-            result.flushRequested = s.flushRequested
-            s.flushRequested = false
             if let incoming, var entry {
                 if s.config.logAppendTime, let last = entry.batches.indices.last {
                     entry.batches[last].maxTimestamp = now
@@ -112,6 +114,13 @@ extension PartitionLog {
             }
             return result
         }
+        if deferFlush {
+            result.flushRequested = due.requested
+            result.backgroundFlush = due.requested ? nil : due.roll
+        } else {
+            do throws(StorageError) { try flush(due) } catch { throw .storage(error) }
+        }
+        return result
     }
 
     func appendLocked(
@@ -175,7 +184,7 @@ extension PartitionLog {
         try s.active.append(buffer, headers: headers, patched: patched)
         s.unflushedMessages += messages
         if s.firstUnflushedAt == nil { s.firstUnflushedAt = now }
-        if s.unflushedMessages >= s.config.flushMessages { try Self.flushOrDefer(&s) }
+        if s.unflushedMessages >= s.config.flushMessages { s.flushRequested = true }
     }
 
     /// Appends to `out` the header of the batch at `index` of `records` as the leader stores it:
@@ -230,20 +239,22 @@ extension PartitionLog {
     }
 
     func roll(_ s: inout State, now: Int64) throws(StorageError) {
-        // Kafka flushes up to the new segment's base on roll, moving the recovery point, so an
-        // unclean start only revalidates the active segment.
-        try Self.flushOrDefer(&s)
         let segment = try Segment.create(directory: directory, baseOffset: s.logEndOffset, config: s.config, cache: cache, now: now)
         s.segments.append(segment)
-        try takeSnapshot(&s)
+        // Kafka flushes up to the new segment's base on roll, moving the recovery point, so an
+        // unclean start only revalidates the active segment; since KAFKA-15046 it writes the
+        // producer snapshot unsynced and fsyncs both after the append, outside the log's lock.
+        try takeSnapshot(&s, sync: false)
+        s.rollFlushDue = segment.baseOffset
     }
 
     /// Forces a roll (tests, retention of an expired active segment).
     public func roll(now: Int64) throws(StorageError) {
-        try state.withLock { (s: inout State) throws(StorageError) in
+        let (_, due) = try withLockTakingFlush { (s: inout State) throws(StorageError) in
             guard !s.closed else { throw StorageError(.closed, path: directory) }
             guard s.active.size > 0 else { return }
             try roll(&s, now: now)
         }
+        try flush(due)
     }
 }

@@ -76,18 +76,27 @@ extension PartitionLog {
         }
     }
 
-    /// fsyncs the segments not yet flushed without holding the lock while the disk works, and
-    /// moves the recovery point to the log end seen before the fsync. Returns the new recovery
-    /// point, or `Int64.max` for a closed log (nothing left to wait for).
-    func flushOutsideLock() throws(StorageError) -> Int64 {
-        let taken = try state.withLock { (s: inout State) throws(StorageError) -> (files: [OpenFile], upTo: Int64)? in
+    /// fsyncs the segments not yet flushed (those below `limit`: a roll's base, as Kafka's
+    /// `flushUptoOffsetExclusive`) without holding the lock while the disk works, and moves the
+    /// recovery point to the log end seen before the fsync, or to `limit`. Returns the new
+    /// recovery point, or `Int64.max` for a closed log (nothing left to wait for).
+    @discardableResult
+    public func flushOutsideLock(upTo limit: Int64 = Int64.max) throws(StorageError) -> Int64 {
+        let taken = try state.withLock { (s: inout State) throws(StorageError) -> (files: [OpenFile], snapshot: String?, upTo: Int64)? in
             guard !s.closed else { return nil }
             var files: [OpenFile] = []
-            for seg in s.segments where seg.nextOffset > s.recoveryPoint { files += try seg.filesToSync() }
-            return (files, s.logEndOffset)
+            for seg in s.segments where seg.nextOffset > s.recoveryPoint && seg.baseOffset < limit { files += try seg.filesToSync() }
+            return (files, s.unsyncedSnapshot.take(), min(limit, s.logEndOffset))
         }
-        guard let (files, upTo) = taken else { return Int64.max }
-        for file in files { try file.sync() }
+        guard let (files, snapshot, upTo) = taken else { return Int64.max }
+        do {
+            for file in files { try file.sync() }
+            if let snapshot { try ProducerStateSnapshot.sync(snapshot) }
+        } catch {
+            // Left for the next flush to retry, unless a newer roll's snapshot replaced it.
+            if let snapshot { state.withLock { s in if s.unsyncedSnapshot == nil { s.unsyncedSnapshot = snapshot } } }
+            throw error
+        }
         return state.withLock { s in
             // A truncation meanwhile may have taken the log end below what was synced.
             let durable = min(upTo, s.logEndOffset)
@@ -97,6 +106,36 @@ extension PartitionLog {
                 s.firstUnflushedAt = nil
             }
             return upTo
+        }
+    }
+}
+
+/// The fsyncs an operation under a log's lock made due, run once the lock is released so that
+/// fetches and appends to the partition do not wait on the disk.
+struct DueFlush {
+    /// `flush.messages` was reached: the operation answers only after the fsync.
+    var requested: Bool
+    /// A roll: the segments below this offset and the producer snapshot (KAFKA-15046).
+    var roll: Int64?
+}
+
+extension PartitionLog {
+    /// Runs `body` under the log's lock and takes the fsyncs it made due, for `flush(_:)` (or a
+    /// client append's group commit) to run after the lock is released.
+    func withLockTakingFlush<T: Sendable, E: Error>(_ body: (inout State) throws(E) -> T) throws(E) -> (T, DueFlush) {
+        try state.withLock { (s: inout State) throws(E) -> (T, DueFlush) in
+            let value = try body(&s)
+            defer { (s.flushRequested, s.rollFlushDue) = (false, nil) }
+            return (value, DueFlush(requested: s.flushRequested, roll: s.rollFlushDue))
+        }
+    }
+
+    /// Runs the fsyncs `due` names on the calling thread, outside the lock.
+    func flush(_ due: DueFlush) throws(StorageError) {
+        if due.requested {
+            try flushOutsideLock()
+        } else if let upTo = due.roll {
+            try flushOutsideLock(upTo: upTo)
         }
     }
 }

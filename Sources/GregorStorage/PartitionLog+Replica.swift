@@ -14,7 +14,7 @@ extension PartitionLog {
     /// watermark does not move. Returns nil when `records` holds no whole batch.
     @discardableResult
     public func appendAsFollower(_ records: ByteBuffer, now: Int64) throws(StorageError) -> AppendResult? {
-        try state.withLock { (s: inout State) throws(StorageError) -> AppendResult? in
+        let (result, due) = try withLockTakingFlush { (s: inout State) throws(StorageError) -> AppendResult? in
             guard !s.closed else { throw StorageError(.closed, path: directory) }
             let (batches, headers, bytes) = try Self.followerBatches(records, directory: directory)
             guard let first = headers.first, let last = headers.last else { return nil }
@@ -39,6 +39,8 @@ extension PartitionLog {
                 firstOffset: first.baseOffset, lastOffset: last.lastOffset, logAppendTime: -1, logStartOffset: s.logStartOffset,
                 recordCount: offsets)
         }
+        try flush(due)
+        return result
     }
 
     /// The whole batches of a follower's fetch, checked as `UnifiedLog.analyzeAndValidateRecords`

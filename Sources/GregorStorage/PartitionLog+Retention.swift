@@ -7,7 +7,7 @@ extension PartitionLog {
     /// number of segments deleted.
     @discardableResult
     public func applyRetention(now: Int64) throws(StorageError) -> Int {
-        try state.withLock { (s: inout State) throws(StorageError) -> Int in
+        let (deleted, due) = try withLockTakingFlush { (s: inout State) throws(StorageError) -> Int in
             guard !s.closed else { return 0 }
             var deleted = 0
             func expired(_ seg: Segment) -> Bool {
@@ -38,6 +38,8 @@ extension PartitionLog {
             }
             return deleted
         }
+        try flush(due)
+        return deleted
     }
 
     /// DeleteRecords: moves the log start offset forward (not past the high watermark); the

@@ -33,7 +33,7 @@ extension PartitionLog {
     public func appendTransactional(
         _ records: ByteBuffer, producerId: Int64, epoch: Int16, verification: VerificationGuard?, now: Int64, leaderEpoch: Int32 = 0
     ) throws(StorageError) -> AppendResult {
-        try state.withLock { (s: inout State) throws(StorageError) -> AppendResult in
+        let (result, due) = try withLockTakingFlush { (s: inout State) throws(StorageError) -> AppendResult in
             guard !s.closed else { throw StorageError(.closed, path: directory) }
             do throws(ProducerStateError) {
                 if let current = s.producers.entries[producerId]?.epoch, epoch < current {
@@ -55,6 +55,8 @@ extension PartitionLog {
             }
             return result
         }
+        try flush(due)
+        return result
     }
 
     /// Writes a transaction's commit or abort marker, as the partition leader does for
@@ -67,7 +69,7 @@ extension PartitionLog {
         producerId: Int64, producerEpoch: Int16, committed: Bool, coordinatorEpoch: Int32, now: Int64, leaderEpoch: Int32 = 0,
         transactionVersion: Int8 = 0
     ) throws(ClientAppendError) -> Int64 {
-        try state.withLock { (s: inout State) throws(ClientAppendError) -> Int64 in
+        let (offset, due) = try withLockTakingFlush { (s: inout State) throws(ClientAppendError) -> Int64 in
             guard !s.closed else { throw .storage(StorageError(.closed, path: directory)) }
             do throws(ProducerStateError) {
                 try s.producers.checkMarker(
@@ -86,6 +88,8 @@ extension PartitionLog {
                 throw .storage(error)
             }
         }
+        do throws(StorageError) { try flush(due) } catch { throw .storage(error) }
+        return offset
     }
 
     /// Ends the producer's transaction at a marker written (or read back) at `offset`.
@@ -182,8 +186,10 @@ extension PartitionLog {
 
     /// Writes the producer state as of the log end to a `.snapshot` file (Kafka takes one at
     /// every roll and at a clean shutdown), keeping the newest two.
-    func takeSnapshot(_ s: inout State) throws(StorageError) {
-        try ProducerStateSnapshot.write(s.producers, directory: directory, offset: s.logEndOffset)
+    /// Without `sync` the snapshot is fsynced by the next flush (a roll's, KAFKA-15046).
+    func takeSnapshot(_ s: inout State, sync: Bool = true) throws(StorageError) {
+        let written = try ProducerStateSnapshot.write(s.producers, directory: directory, offset: s.logEndOffset, sync: sync)
+        s.unsyncedSnapshot = sync ? nil : written
         try ProducerStateSnapshot.clean(directory: directory, logStartOffset: s.logStartOffset)
     }
 

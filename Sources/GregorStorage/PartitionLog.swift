@@ -23,10 +23,15 @@ public final class PartitionLog: Sendable {
         var recoveryPoint: Int64
         var unflushedMessages: Int64 = 0
         var firstUnflushedAt: Int64?
-        /// While set, an fsync the append would make (flush.messages, roll) is left to the
-        /// caller's group commit (`makeDurable`) and only noted in `flushRequested`.
-        var deferringFlush = false
+        /// `flush.messages` was reached: the operation's caller fsyncs once the lock is released
+        /// and answers after (`withLockTakingFlush`, or a client append's group commit).
         var flushRequested = false
+        /// A roll left the segments below this offset (the new one's base) to fsync. As Kafka's
+        /// `UnifiedLog.roll` since KAFKA-15046, that flush runs after the append, which does
+        /// not wait for it.
+        var rollFlushDue: Int64?
+        /// The producer snapshot a roll wrote without fsync, synced by the next flush.
+        var unsyncedSnapshot: String?
         var closed = false
         /// Who moves the high watermark: every append, or replication.
         var highWatermarkMode = HighWatermarkMode.logEnd
@@ -88,26 +93,24 @@ public final class PartitionLog: Sendable {
         try state.withLock { (s: inout State) throws(StorageError) in try Self.flush(&s) }
     }
 
-    /// Flushes now, or notes the flush for the caller's group commit while `deferringFlush`.
-    static func flushOrDefer(_ s: inout State) throws(StorageError) {
-        if s.deferringFlush { s.flushRequested = true } else { try flush(&s) }
-    }
-
     static func flush(_ s: inout State) throws(StorageError) {
         // A closed log's files may have been renamed away (deletion); never reopen them.
-        guard !s.closed, s.recoveryPoint < s.logEndOffset || s.unflushedMessages > 0 else { return }
+        guard !s.closed, s.recoveryPoint < s.logEndOffset || s.unflushedMessages > 0 || s.unsyncedSnapshot != nil else { return }
         for seg in s.segments where seg.nextOffset > s.recoveryPoint { try seg.flush() }
+        if let snapshot = s.unsyncedSnapshot.take() { try ProducerStateSnapshot.sync(snapshot) }
         s.recoveryPoint = s.logEndOffset
         s.unflushedMessages = 0
         s.firstUnflushedAt = nil
     }
 
     /// Flushes when `flush.ms` has passed since the oldest unflushed append.
+    /// The fsync runs outside the lock, as the group commit's does, so appends go on meanwhile.
     public func flushIfDue(now: Int64) throws(StorageError) {
-        try state.withLock { (s: inout State) throws(StorageError) in
-            guard let first = s.firstUnflushedAt, s.config.flushMs != Int64.max, now - first >= s.config.flushMs else { return }
-            try Self.flush(&s)
+        let due = state.withLock { s in
+            guard let first = s.firstUnflushedAt, s.config.flushMs != Int64.max else { return false }
+            return now - first >= s.config.flushMs
         }
+        if due { try flushOutsideLock() }
     }
 
     /// Closes the files, flushing first when `flush` is set (clean shutdown).

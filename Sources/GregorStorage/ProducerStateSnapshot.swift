@@ -83,8 +83,23 @@ enum ProducerStateSnapshot {
         }.sorted()
     }
 
-    static func write(_ states: ProducerStates, directory: String, offset: Int64) throws(StorageError) {
-        try FS.writeAtomically(encode(states), to: path(directory, offset))
+    /// Writes the snapshot at `offset` and returns its path. Without `sync` it is not fsynced
+    /// (a roll's, synced later by `sync(_:)`, as Kafka's `takeSnapshot(false)`, KAFKA-15046):
+    /// a torn one fails its CRC at load and is deleted, and the state is rebuilt from the log.
+    @discardableResult
+    static func write(_ states: ProducerStates, directory: String, offset: Int64, sync: Bool = true) throws(StorageError) -> String {
+        let p = path(directory, offset)
+        try FS.writeAtomically(encode(states), to: p, sync: sync)
+        return p
+    }
+
+    /// fsyncs a snapshot written without sync, and its directory; one cleaned away meanwhile is
+    /// nothing to sync.
+    static func sync(_ path: String) throws(StorageError) {
+        let file: OpenFile
+        do { file = try OpenFile(path: path, create: false) } catch { return }
+        try file.sync()
+        try FS.syncDirectory(FS.directory(of: path))
     }
 
     /// The newest readable snapshot at or below `logEndOffset`; newer ones (a truncated tail)

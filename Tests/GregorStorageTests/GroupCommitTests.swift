@@ -1,3 +1,4 @@
+import Foundation
 import KafkaProtocol
 import Testing
 @testable import GregorStorage
@@ -37,24 +38,52 @@ import Testing
         #expect(log.recoveryPoint == 0)
     }
 
-    @Test func aRollUnderDeferFlushIsReportedNotSynced() async throws {
+    /// KAFKA-15046: a roll's fsync is the caller's to run in the background, not to wait for.
+    @Test func aRollUnderDeferFlushIsLeftToABackgroundFlush() throws {
         let dir = TempDir()
-        var config = flushEveryMessage()
-        config.flushMessages = Int64.max
+        var config = LogConfig()
         config.segmentBytes = 300
         let (log, _) = try openLog(dir, config: config)
         var requested = false
+        var background: Int64?
         var last: Int64 = 0
         for i in 0..<6 {
             let r = try log.appendFromClient(makeBatch(count: 1, firstValue: i, valueSize: 120), now: now + Int64(i), deferFlush: true)
             requested = requested || r.flushRequested
+            background = r.backgroundFlush ?? background
             last = r.lastOffset
         }
         #expect(log.segmentCount > 1)
-        #expect(requested)
+        #expect(!requested)
+        let rolledAt = try #require(background)
+        #expect(rolledAt == log.segmentBaseOffsets.last)
         #expect(log.recoveryPoint == 0)
-        try await log.makeDurable(upTo: last + 1)
-        #expect(log.recoveryPoint == 6)
+        // The roll's producer snapshot is written but left for that flush to fsync.
+        let snapshot = try #require(log.state.withLock { $0.unsyncedSnapshot })
+        #expect(FileManager.default.fileExists(atPath: snapshot))
+        // As Kafka's flushUptoOffsetExclusive: the segments below the roll, not the new one.
+        try log.flushOutsideLock(upTo: rolledAt)
+        #expect(log.recoveryPoint == rolledAt)
+        try log.flushOutsideLock()
+        #expect(log.recoveryPoint == last + 1)
+        #expect(log.state.withLock { $0.unsyncedSnapshot } == nil)
+    }
+
+    /// Without deferFlush the roll's fsync runs before the append returns, after the lock.
+    @Test func aPlainAppendThatRollsFlushesBeforeItReturns() throws {
+        let dir = TempDir()
+        var config = LogConfig()
+        config.segmentBytes = 300
+        let (log, _) = try openLog(dir, config: config)
+        var rolledAt: Int64?
+        for i in 0..<6 {
+            let before = log.segmentCount
+            let r = try log.appendFromClient(makeBatch(count: 1, firstValue: i, valueSize: 120), now: now + Int64(i))
+            #expect(!r.flushRequested && r.backgroundFlush == nil)
+            if log.segmentCount > before, rolledAt == nil { rolledAt = r.firstOffset }
+        }
+        let rolled = try #require(rolledAt)
+        #expect(log.recoveryPoint >= rolled)
     }
 
     @Test func concurrentWaitersAreAllAnsweredAndTheRecoveryPointCoversThem() async throws {

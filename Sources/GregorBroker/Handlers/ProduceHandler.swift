@@ -135,6 +135,7 @@ enum ProduceHandler: APIHandler {
                     let appended = log.appendMayBlock(bytes: batches.readableBytes, leaderEpoch: epoch, now: now)
                         ? try await withTaskExecutorPreference(broker.io) { Result(catching: append) }.get()
                         : try append()
+                    if let upTo = appended.backgroundFlush { flushInBackground(log, upTo: upTo, context) }
                     if appended.flushRequested {
                         pendingFlushes.append(PendingFlush(
                             topicIndex: response.responses.count, partitionIndex: result.partitionResponses.count, log: log,
@@ -229,21 +230,40 @@ enum ProduceHandler: APIHandler {
         var offset: Int64
     }
 
-    /// Runs the due fsyncs on the I/O threads (never the event loop); a failed one answers its
-    /// partition with the storage error, as Kafka's failed in-append flush fails the append.
+    /// Runs the due fsyncs on the I/O threads (never the event loop), the partitions' at once; a
+    /// failed one answers its partition with the storage error, as Kafka's failed in-append
+    /// flush fails the append.
     static func awaitFlushes(_ pending: [PendingFlush], _ context: RequestContext, _ response: inout ProduceResponse) async {
         guard !pending.isEmpty else { return }
         let failures: [(Int, Int, StorageError)] = await withTaskExecutorPreference(context.broker.io) {
-            var failures: [(Int, Int, StorageError)] = []
-            for f in pending {
-                do throws(StorageError) { try await f.log.makeDurable(upTo: f.offset) } catch { failures.append((f.topicIndex, f.partitionIndex, error)) }
+            await withTaskGroup(of: (Int, Int, StorageError)?.self) { group in
+                for f in pending {
+                    group.addTask {
+                        do throws(StorageError) { try await f.log.makeDurable(upTo: f.offset) } catch { return (f.topicIndex, f.partitionIndex, error) }
+                        return nil
+                    }
+                }
+                var failures: [(Int, Int, StorageError)] = []
+                for await failure in group { if let failure { failures.append(failure) } }
+                return failures
             }
-            return failures
         }
         for (t, p, error) in failures {
             context.logger.error("fsync of \(pending.first { $0.topicIndex == t && $0.partitionIndex == p }?.log.topicPartition.description ?? "?") failed: \(error)")
             response.responses[t].partitionResponses[p].errorCode = error.errorCode.rawValue
             response.responses[t].partitionResponses[p].baseOffset = -1
+        }
+    }
+
+    /// A roll's fsync of the previous segments, on the I/O threads; the produce does not wait
+    /// for it, as Kafka's roll schedules it (KAFKA-15046). A failure is logged, and the next
+    /// flush retries what it left.
+    static func flushInBackground(_ log: PartitionLog, upTo offset: Int64, _ context: RequestContext) {
+        let logger = context.logger
+        Task(executorPreference: context.broker.io) {
+            do throws(StorageError) { try log.flushOutsideLock(upTo: offset) } catch {
+                logger.error("fsync of \(log.topicPartition) after a roll failed: \(error)")
+            }
         }
     }
 
