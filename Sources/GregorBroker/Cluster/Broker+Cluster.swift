@@ -28,7 +28,7 @@ extension Broker {
         case .none:
             break
         }
-        FetchWaiters.shared.notify()
+        FetchWaiters.shared.notify(tp)
     }
 
     /// GroupCoordinator.onElection / TransactionCoordinator.onElection: the leader of an

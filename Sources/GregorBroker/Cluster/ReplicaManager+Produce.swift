@@ -24,7 +24,7 @@ extension ReplicaManager {
                 return leader.maximalIsr.count < Int(minInsyncReplicas) ? .notEnoughReplicasAfterAppend : .none
             }
             if ContinuousClock.now >= deadline { return .requestTimedOut }
-            await FetchWaiters.shared.wait(since: generation, until: deadline)
+            await FetchWaiters.shared.wait(since: generation, until: deadline, watching: [tp])
         }
     }
 }

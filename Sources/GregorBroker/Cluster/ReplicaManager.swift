@@ -176,7 +176,7 @@ final class ReplicaManager: Sendable {
     }
 
     private func advance(_ log: PartitionLog, to hw: Int64) {
-        if (try? log.maybeIncrementHighWatermark(min(hw, log.logEndOffset))) ?? nil != nil { FetchWaiters.shared.notify() }
+        if (try? log.maybeIncrementHighWatermark(min(hw, log.logEndOffset))) ?? nil != nil { FetchWaiters.shared.notify(log.topicPartition) }
     }
 }
 

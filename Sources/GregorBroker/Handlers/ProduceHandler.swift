@@ -152,7 +152,7 @@ enum ProduceHandler: APIHandler {
                                 requiredOffset: appended.lastOffset + 1))
                         }
                     }
-                    FetchWaiters.shared.notify()
+                    FetchWaiters.shared.notify(tp)
                 } catch .rejected(let rejection) {
                     // ReplicaManager: only a RecordValidationException (per-record errors) carries
                     // its message to the client; a refused batch answers with the code alone.

@@ -1,3 +1,5 @@
+import GregorStorage
+import NIOPosix
 import Testing
 
 @testable import GregorBroker
@@ -58,5 +60,58 @@ import Testing
                 await waiters.wait(since: generation, until: .now + .milliseconds(5))
             }
         }
+    }
+
+    /// As Kafka's purgatory keys a delayed fetch by its partitions: a move elsewhere lets it sleep.
+    @Test func aMoveOfAnotherPartitionDoesNotWakeTheWait() async {
+        let waiters = FetchWaiters()
+        let a = TopicPartition("a", 0), b = TopicPartition("b", 0)
+        let start = ContinuousClock.now
+        await withTaskGroup(of: Void.self) { group in
+            group.addTask { await waiters.wait(since: waiters.generation, until: start + .milliseconds(400), watching: [a]) }
+            group.addTask {
+                try? await Task.sleep(for: .milliseconds(100))
+                waiters.notify(b)
+            }
+        }
+        #expect(ContinuousClock.now - start >= .milliseconds(390))
+    }
+
+    @Test func aMoveOfAWatchedPartitionWakesTheWait() async {
+        let waiters = FetchWaiters()
+        let a = TopicPartition("a", 0), b = TopicPartition("b", 1)
+        let start = ContinuousClock.now
+        await withTaskGroup(of: Void.self) { group in
+            group.addTask { await waiters.wait(since: waiters.generation, until: start + .seconds(60), watching: [a, b]) }
+            group.addTask { await waiters.wait(since: waiters.generation, until: start + .seconds(60)) }
+            group.addTask {
+                try? await Task.sleep(for: .milliseconds(100))
+                waiters.notify(b)
+            }
+        }
+        #expect(ContinuousClock.now - start < .seconds(30))
+    }
+
+    /// On an event loop the deadline is the loop's timer; woken early, the wait is gone at once.
+    @Test func onAnEventLoopTheDeadlineIsTheLoopsTimer() async throws {
+        let group = MultiThreadedEventLoopGroup(numberOfThreads: 1)
+        let executor = EventLoopTaskExecutor(group.next())
+        let waiters = FetchWaiters()
+        let a = TopicPartition("a", 0)
+        let timedOut = await Task(executorPreference: executor) { () -> Duration in
+            let start = ContinuousClock.now
+            await waiters.wait(since: waiters.generation, until: start + .milliseconds(200), watching: [a])
+            return ContinuousClock.now - start
+        }.value
+        #expect(timedOut >= .milliseconds(190) && timedOut < .seconds(30))
+        let start = ContinuousClock.now
+        let woken = Task(executorPreference: executor) {
+            await waiters.wait(since: waiters.generation, until: .now + .seconds(60), watching: [a])
+        }
+        try await Task.sleep(for: .milliseconds(100))
+        waiters.notify(a)
+        await woken.value
+        #expect(ContinuousClock.now - start < .seconds(30))
+        try await group.shutdownGracefully()
     }
 }

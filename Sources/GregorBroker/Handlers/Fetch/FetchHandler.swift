@@ -51,6 +51,7 @@ enum FetchHandler: APIHandler {
         // FetchIsolation.of: a consumer in READ_COMMITTED (v4+) reads up to the last stable
         // offset; a follower reads the whole log whatever it asks.
         let readCommitted = !fromFollower && context.apiVersion >= 4 && request.isolationLevel == 1
+        let watched = session.partitions.compactMap { p in p.topicName.map { TopicPartition($0, p.partition) } }
         while true {
             let generation = FetchWaiters.shared.generation
             let results = read(session.partitions, maxBytes: request.maxBytes, version: context.apiVersion, readable: readable,
@@ -83,9 +84,9 @@ enum FetchHandler: APIHandler {
                 }
                 return .fetch(response, regions: answer.regions)
             }
-            // Long poll: sleep until an append somewhere or the deadline.
+            // Long poll: sleep until one of the session's partitions moves, or the deadline.
             let parked = ContinuousClock.now
-            await FetchWaiters.shared.wait(since: generation, until: deadline)
+            await FetchWaiters.shared.wait(since: generation, until: deadline, watching: watched)
             context.throttle.waited(ContinuousClock.now - parked)
         }
     }
@@ -212,70 +213,5 @@ extension FetchHandler {
         if configs["compression.type"] == "zstd" { return .unsupportedCompressionType }
         if configs["message.downconversion.enable"] == "false" { return .unsupportedVersion }
         return nil
-    }
-}
-
-/// Wakes long-polling fetches when any append happens.
-final class FetchWaiters: Sendable {
-    static let shared = FetchWaiters()
-
-    private struct State {
-        var generation: UInt64 = 0
-        var nextId: UInt64 = 0
-        var waiters: [UInt64: CheckedContinuation<Void, Never>] = [:]
-        /// Waits whose continuation is not registered yet.
-        var pending: Set<UInt64> = []
-        /// Waits that timed out before their continuation was registered.
-        var cancelled: Set<UInt64> = []
-    }
-    private let state = Mutex(State())
-
-    var generation: UInt64 { state.withLock { $0.generation } }
-
-    func notify() {
-        let waiters = state.withLock { s in
-            s.generation &+= 1
-            defer { s.waiters = [:] }
-            return Array(s.waiters.values)
-        }
-        for w in waiters { w.resume() }
-    }
-
-    /// Returns after the next append (at once if one happened since `generation`) or at `deadline`.
-    func wait(since generation: UInt64, until deadline: ContinuousClock.Instant) async {
-        guard deadline > ContinuousClock.now else { return }
-        let id = state.withLock { s in
-            s.nextId &+= 1
-            s.pending.insert(s.nextId)
-            return s.nextId
-        }
-        await withTaskGroup(of: Void.self) { group in
-            group.addTask {
-                await withCheckedContinuation { (c: CheckedContinuation<Void, Never>) in
-                    let resumeNow = self.state.withLock { s -> Bool in
-                        s.pending.remove(id)
-                        if s.cancelled.remove(id) != nil || s.generation != generation { return true }
-                        s.waiters[id] = c
-                        return false
-                    }
-                    if resumeNow { c.resume() }
-                }
-            }
-            group.addTask { try? await Task.sleep(until: deadline, clock: .continuous) }
-            await group.next()
-            group.cancelAll()
-            self.cancel(id)
-        }
-    }
-
-    /// Frees one wait (its deadline passed) without waking the others.
-    private func cancel(_ id: UInt64) {
-        let waiter = state.withLock { s -> CheckedContinuation<Void, Never>? in
-            if let w = s.waiters.removeValue(forKey: id) { return w }
-            // Only a wait that has not registered yet is remembered; one already woken is done.
-            if s.pending.contains(id) { s.cancelled.insert(id) }
-            return nil
-        }
-        waiter?.resume()
     }
 }

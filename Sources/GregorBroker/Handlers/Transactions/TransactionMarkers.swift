@@ -56,7 +56,7 @@ enum TransactionMarkers {
                 producerId: producer.id, producerEpoch: producer.epoch, committed: committed, coordinatorEpoch: coordinatorEpoch,
                 now: broker.clock(), leaderEpoch: broker.leaderEpoch(tp), transactionVersion: transactionVersion)
             broker.cluster?.replicas.leaderAppended(tp, log: log, minInsyncReplicas: broker.minInsyncReplicas(tp.topic), now: broker.clock())
-            FetchWaiters.shared.notify()
+            FetchWaiters.shared.notify(tp)
             return .none
         } catch .producerState(let error) {
             return error.errorCode
