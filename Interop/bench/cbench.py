@@ -1,6 +1,7 @@
 """The benchmark of issue 13: Interop/bench/loadgen.c (librdkafka's C client, so the client is not
 the bottleneck) against Gregor and librdkafka's in-memory mock broker (../shared/tools), case by
-case in one run, beside loopback TCP and raw disk write baselines measured in the same run.
+case in one run, beside loopback TCP and raw disk write baselines measured in the same run (the
+disk one three times: at the start, after the produce cases and at the end).
 
     python3 Interop/bench/cbench.py [--quick | --full] [--scale X] [--reps N] [--work DIR] [--out FILE]
                                     [--profile [fp|dwarf]]
@@ -20,9 +21,10 @@ Modes (the record counts are multiplied by --scale; each case runs --reps times 
            latency cases. Hours on 2 cores.
 
 Each case runs against both brokers back to back (the order flips from run to run), so machine
-noise hits both. Around each case the broker's CPU seconds (utime+stime from /proc/PID/stat) and
-resident memory (VmRSS) are sampled. Writes a results file (machine, date, commit, table and raw
-loadgen lines) to Interop/bench/results/<date>-<commit>.txt, except in --quick mode.
+noise hits both. Around each case the broker's CPU seconds (utime and stime from /proc/PID/stat,
+user and kernel apart) and resident memory (VmRSS) are sampled. Writes a results file (machine,
+date, commit, table and raw loadgen lines) to Interop/bench/results/<date>-<commit>.txt, except in
+--quick mode.
 
 --profile samples Gregor with `perf record -F 999 -g -p <gregor pid>` (--profile dwarf: --call-graph
 dwarf, which also unwinds through code built without frame pointers, in bigger files) during the
@@ -42,6 +44,7 @@ import re
 import shutil
 import signal
 import socket
+import statistics
 import subprocess
 import sys
 import tempfile
@@ -64,12 +67,18 @@ def free_port():
     return port
 
 
-def cpu_seconds(pid):
+def cpu_times(pid):
+    """(user, system) CPU seconds. The system share is where copies into the page cache show up,
+    and what a VM's lazily backed memory makes slow (see NOTES)."""
     # Fields after the command name (which is in parentheses and may hold spaces): utime, stime
     # are the 12th and 13th.
     with open(f"/proc/{pid}/stat") as f:
         rest = f.read().rsplit(")", 1)[1].split()
-    return (int(rest[11]) + int(rest[12])) / TICK
+    return int(rest[11]) / TICK, int(rest[12]) / TICK
+
+
+def cpu_seconds(pid):
+    return sum(cpu_times(pid))
 
 
 def rss_mib(pid):
@@ -267,10 +276,12 @@ def run_case(broker, kind, c):
         args = ("consume", "-b", b, "-t", c["topic"])
     else:
         args = ("latency", "-b", b, "-t", c["topic"], "-r", c["rate"], "-T", c["secs"], "-s", 100)
-    cpu0 = cpu_seconds(broker.pid)
+    user0, sys0 = cpu_times(broker.pid)
     res, out = loadgen(*args)
     if res is not None:
-        res["cpu"] = cpu_seconds(broker.pid) - cpu0
+        user, sys_ = cpu_times(broker.pid)
+        res["cpu"] = (user - user0) + (sys_ - sys0)
+        res["sys_share"] = (sys_ - sys0) / res["cpu"] if res["cpu"] > 0 else float("nan")
         res["rss"] = rss_mib(broker.pid)
         gb = float(res.get("bytes", int(res.get("records", 0)) * int(res.get("size", 0)))) / 1e9
         res["cpu_per_gb"] = res["cpu"] / gb if gb > 0 else float("nan")
@@ -358,22 +369,40 @@ def main():
             if why:
                 print(f"--profile: skipped, {why}", file=sys.stderr, flush=True)
                 profiler = None
-        start_cpu = cpu_seconds(gb.pid)
+        start_cpu = cpu_times(gb.pid)
 
         secs = 1 if mode == "quick" else 3
         loop, out = loadgen("loopback", "-T", secs)
         raw.append(out)
-        subprocess.run(["sync", "-f", data], check=True)
-        disk, out = loadgen("disk", data, "-m", 64 if mode == "quick" else 1024)
-        raw.append(out)
-        if loop is None or disk is None:
+        # The disk baseline three times (at the start, after the produce cases, at the end; in
+        # --quick too, 64 MiB each), each from no dirty pages: on a VM whose balloon hands freed
+        # guest memory back to the host, one run finds the page cache's memory backed and the next
+        # pays a host fault per page (1 GiB runs on a Firecracker VM: 222 to 1,280 MB/s from one
+        # run to the next). One figure would be a coin toss; the spread is the information, and
+        # G/disk uses the median.
+        disk_mib = 64 if mode == "quick" else 1024
+        disks = []                                       # (when, MB/s)
+
+        def disk_baseline(when):
+            subprocess.run(["sync", "-f", data], check=True)
+            res, out = loadgen("disk", data, "-m", disk_mib)
+            raw.append(out)
+            if res is not None:
+                disks.append((when, float(res["mbps"])))
+            return res is not None
+
+        if loop is None or not disk_baseline("start"):
             raise SystemExit("baselines failed")
-        loop_mbps, disk_mbps = float(loop["mbps"]), float(disk["mbps"])
+        loop_mbps = float(loop["mbps"])
+        after_produce = next((i for i, (kind, _) in enumerate(todo) if kind != "produce"), len(todo))
 
         rows = []
+        print("(G/disk stays blank until the last disk baseline: the table at the end has it)", flush=True)
         print(HEADER, flush=True)
         flip = 0
-        for kind, c in todo:
+        for i, (kind, c) in enumerate(todo):
+            if i == after_produce:
+                failed += not disk_baseline("after produce")
             runs = {br.name: [] for br in brokers}
             profile = profiler is not None and profiled(mode, kind, c)
             for _ in range(reps):
@@ -398,22 +427,30 @@ def main():
                 flip += 1
             res = {name: median(rs, kind) for name, rs in runs.items()}
             rows.append((kind, c, res))
-            print(fmt_row(kind, c, res, loop_mbps, disk_mbps), flush=True)
+            print(fmt_row(kind, c, res, loop_mbps, None), flush=True)
         end_rss = rss_mib(gb.pid)
-        total_cpu = cpu_seconds(gb.pid) - start_cpu
+        total_user, total_sys = (now - start for now, start in zip(cpu_times(gb.pid), start_cpu))
+        total_cpu = total_user + total_sys
+        if after_produce == len(todo):
+            failed += not disk_baseline("after produce")
+        failed += not disk_baseline("end")
     finally:
         for br in brokers:
             br.stop()
 
+    disk_mbps = statistics.median(d for _, d in disks)
     commit = sh("git", "rev-parse", "--short", "HEAD")
     dirty = " (with uncommitted changes)" if sh("git", "status", "--porcelain", "--untracked-files=no") else ""
     head = [f"cbench.py {mode} mode, scale {a.scale}, median of {reps} run(s) a case on each broker: "
             f"{time.strftime('%Y-%m-%d %H:%M:%S %Z')}",
             f"commit {commit}{dirty}", f"gregor {gregor}", sh("uname", "-a"), f"nproc {os.cpu_count()}",
             f"load average at the end {open('/proc/loadavg').read().split()[:3]}",
-            f"baselines: loopback TCP {loop_mbps:.0f} MB/s, disk write+fsync {disk_mbps:.0f} MB/s ({data})",
+            f"baselines: loopback TCP {loop_mbps:.0f} MB/s; disk write+fsync of {disk_mib} MiB min/median/max "
+            f"{min(d for _, d in disks):.0f}/{disk_mbps:.0f}/{max(d for _, d in disks):.0f} MB/s "
+            f"({', '.join(f'{w} {d:.0f}' for w, d in disks)}; G/disk uses the median) ({data})",
             f"Gregor RSS: idle {idle_rss:.1f} MiB, with the {len(topics)} topics ({sum(topics.values())} partitions) "
-            f"{topics_rss:.1f} MiB, at the end {end_rss:.1f} MiB; CPU {total_cpu:.1f} s over all cases"]
+            f"{topics_rss:.1f} MiB, at the end {end_rss:.1f} MiB; CPU {total_cpu:.1f} s over all cases, "
+            f"{100 * total_sys / total_cpu if total_cpu > 0 else 0:.0f}% of it in the kernel"]
     if profiler:
         head.append(f"profiled (perf record {' '.join(profiler.args[:-2])} on the first Gregor run of each, which "
                     f"perf slows): {', '.join(label(k, c) for k, c, _ in profiler.recorded)}")
@@ -437,20 +474,25 @@ def main():
 
 
 HEADER = (f"{'case':38} {'gregor':>20} {'mock':>20} {'G/mock':>7} {'G/loop':>7} {'G/disk':>7} "
-          f"{'G cpu s/GB':>10} {'G RSS MiB':>9} {'cores G/cl':>10}")
-NOTES = """Figures: produce and consume in records/s and MB/s of payload; latency as delivery p50/p99/p99.9
-in ms (acks=1 report), with end-to-end (consumer) p50/p99/p99.9 on the line below. G/mock is
-Gregor's over the mock's records/s (for latency, the mock's p99 over Gregor's, so above 1 is
-better too). G/loop and G/disk: Gregor's MB/s over loopback TCP and raw disk write+fsync bandwidth
-from the same run. Consume against the mock reads only what it kept (5 MiB a partition): compare
+          f"{'G cpu s/GB':>10} {'G sys%':>6} {'G RSS MiB':>9} {'cores G/cl':>10}")
+NOTES = """Figures: produce and consume in records/s and MB/s of payload; latency as delivery
+p50/p99/p99.9 in ms (acks=1 report), with end-to-end (consumer) p50/p99/p99.9 on the line below.
+G/mock is Gregor's over the mock's records/s (for latency, the mock's p99 over Gregor's, so above 1
+is better too). G/loop and G/disk: Gregor's MB/s over loopback TCP and raw disk write+fsync
+bandwidth from the same run (disk: the median of three runs, at the start, after the produce cases
+and at the end). Consume against the mock reads only what it kept (5 MiB a partition): compare
 consume with loopback, not the mock. G cpu s/GB: Gregor's CPU seconds per GB of payload (for
-latency, the cores it used on average); G RSS: its resident memory after the case; cores G/cl: the
-cores Gregor and the client (loadgen, every librdkafka thread) used during the case, which tell
-which side was the limit on this machine. End-to-end latency also includes how a broker answers a
-consumer's fetch waiting at the log end (* marks a consumer that had not read every record 10 s
-after the last was sent: figures over what it read). "fsync" cases: Gregor's topic has
-flush.messages=1, every batch fsynced before it is acknowledged; the mock ignores topic configs
-and keeps records in memory, so their G/mock is not like for like."""
+latency, the cores it used on average); G sys%: the share of that CPU spent in the kernel; G RSS:
+its resident memory after the case; cores G/cl: the cores Gregor and the client (loadgen, every
+librdkafka thread) used during the case, which tell which side was the limit on this machine.
+End-to-end latency also includes how a broker answers a consumer's fetch waiting at the log end
+(* marks a consumer that had not read every record 10 s after the last was sent: figures over
+what it read). "fsync" cases: Gregor's topic has flush.messages=1, every batch fsynced before it is
+acknowledged; the mock ignores topic configs and keeps records in memory, so their G/mock is not
+like for like. On a VM whose balloon reclaims the memory the guest frees, writing new data into the
+page cache pays a host fault per page, which shows as kernel time in the copy into the page cache
+(G sys%); the spread of the disk baseline shows how much it costs in that run. The mock keeps its
+data in memory and does not pay it."""
 
 
 def fmt_row(kind, c, res, loop_mbps, disk_mbps):
@@ -462,7 +504,7 @@ def fmt_row(kind, c, res, loop_mbps, disk_mbps):
                                              f"{float(r['e2e_p999']):.2f}" + ("*" if r["consumed"] != r["sent"] else ""))
         ratio = f"{float(m['p99']) / float(g['p99']):7.2f}" if g and m and float(g["p99"]) > 0 else f"{'':7}"
         cores = f"{g['cores']:6.2f} core" if g else ""
-        line = f"{name:38} {f(g):>20} {f(m) if 'mock' in res else '':>20} {ratio} {'':15} {cores:>11}"
+        line = f"{name:38} {f(g):>20} {f(m) if 'mock' in res else '':>20} {ratio} {'':15} {cores:>11} {sys_pct(g):>5}"
         return line + f"\n{'  end-to-end':38} {e(g):>20} {e(m):>20}"
     f = lambda r: "failed" if r is None else f"{float(r['rps']) / 1e3:,.0f}k {float(r['mbps']):,.0f}MB/s"
     cols = [f(g), f(m) if "mock" in res else ""]
@@ -470,12 +512,17 @@ def fmt_row(kind, c, res, loop_mbps, disk_mbps):
     ratio = (f"{float(g['rps']) / float(m['rps']):7.2f}" if ok and m and kind == "produce"
              else f"{'n/a':>7}" if kind == "consume" else f"{'':7}")
     rl = f"{float(g['mbps']) / loop_mbps:7.2f}" if ok else f"{'':7}"
-    rd = f"{float(g['mbps']) / disk_mbps:7.2f}" if ok else f"{'':7}"
+    rd = f"{float(g['mbps']) / disk_mbps:7.2f}" if ok and disk_mbps else f"{'':7}"
     cpu = f"{g['cpu_per_gb']:10.2f}" if ok else f"{'':10}"
     rss = f"{g['rss']:9.0f}" if ok else f"{'':9}"
     secs = max(float(g["secs"]), 1e-6) if ok else 1
     cores = f"{g['cpu'] / secs:.2f}/{float(g['client_cpu']) / secs:.2f}" if ok and "client_cpu" in g else ""
-    return f"{name:38} {cols[0]:>20} {cols[1]:>20} {ratio} {rl} {rd} {cpu} {rss} {cores:>10}"
+    return f"{name:38} {cols[0]:>20} {cols[1]:>20} {ratio} {rl} {rd} {cpu} {sys_pct(g):>6} {rss} {cores:>10}"
+
+
+def sys_pct(r):
+    # Blank when the case took no whole clock tick of Gregor's CPU: no share to show.
+    return "" if r is None or r["sys_share"] != r["sys_share"] else f"{100 * r['sys_share']:.0f}"
 
 
 if __name__ == "__main__":
