@@ -96,14 +96,9 @@ struct ClientRecordValidator {
         // the producer's own codec) the batch is stored as sent.
         let target = config.targetCompression(source: batch.compression)
         let rebuild = target.codec != batch.compression
-        let validated = try validateRecords(batch, keepRecords: rebuild)
+        try validateRecords(batch)
         guard rebuild else { return Validated(rebuilt: nil, crcVerified: true) }
-        let records: [Record]
-        if let validated {
-            records = validated
-        } else {
-            records = try readRecords(batch)
-        }
+        let records = try readRecords(batch)
         return Validated(rebuilt: try self.rebuild(batch, records: records, codec: target.codec, level: target.level), crcVerified: true)
     }
 
@@ -159,29 +154,25 @@ struct ClientRecordValidator {
 
     /// LogValidator.validateRecord for magic 2: keys on compacted topics, then timestamps. Kafka
     /// reads every record; Gregor reads (and decompresses) them only when some record could fail.
-    /// Returns the records read when `keepRecords` asks for them and they had to be read anyway.
-    private func validateRecords(_ batch: RecordBatch, keepRecords: Bool) throws(ClientAppendError) -> [Record]? {
+    /// The records are scanned, not built (`scanRecords`).
+    private func validateRecords(_ batch: RecordBatch) throws(ClientAppendError) {
         let compacted = config.cleanupPolicy.contains(.compact)
         let createTime = !config.logAppendTime
         let before = config.messageTimestampBeforeMaxMs
         let after = config.messageTimestampAfterMaxMs
         let boundedTimestamps = createTime && (before != Int64.max || after != Int64.max)
-        guard compacted || boundedTimestamps || batch.timestampType == .logAppendTime else { return nil }
+        guard compacted || boundedTimestamps || batch.timestampType == .logAppendTime else { return }
 
         var errors: [RecordValidationError.RecordError] = []
         var anyTimestampError = false
-        var kept: [Record] = []
-        if keepRecords { kept.reserveCapacity(Int(batch.recordCount)) }
+        var index: Int32 = 0
         do {
-            var iterator = try batch.makeRecordIterator()
-            var index: Int32 = 0
-            while let record = try iterator.next() {
+            try batch.scanRecords { record in
                 defer { index += 1 }
-                if keepRecords { kept.append(record) }
-                if compacted && record.key == nil {
+                if compacted && record.keyLength < 0 {
                     errors.append(.init(
                         batchIndex: index, message: "Compacted topic cannot accept message without key in topic partition \(partition)"))
-                    continue
+                    return
                 }
                 if createTime && record.timestamp != -1 {
                     // Java's long arithmetic, overflow included.
@@ -196,7 +187,7 @@ struct ClientRecordValidator {
                 } else if batch.timestampType == .logAppendTime {
                     anyTimestampError = true
                     let description = "DefaultRecord(offset=\(record.offset), timestamp=\(record.timestamp), "
-                        + "key=\(record.key?.readableBytes ?? 0) bytes, value=\(record.value?.readableBytes ?? 0) bytes)"
+                        + "key=\(max(record.keyLength, 0)) bytes, value=\(max(record.valueLength, 0)) bytes)"
                     errors.append(.init(
                         batchIndex: index,
                         message: "Invalid timestamp type in message \(description). Producer should not set timestamp type to LogAppendTime."))
@@ -205,7 +196,7 @@ struct ClientRecordValidator {
         } catch {
             throw .rejected(RecordValidationError(.invalidRecord, "Invalid record in topic partition \(partition): \(error)"))
         }
-        guard !errors.isEmpty else { return keepRecords ? kept : nil }
+        guard !errors.isEmpty else { return }
         // LogValidator.processRecordErrors.
         if anyTimestampError {
             throw .rejected(RecordValidationError(

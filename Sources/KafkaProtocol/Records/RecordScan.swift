@@ -1,0 +1,124 @@
+import NIOCore
+
+/// What validating a record needs of it, read from its framing without slicing its key, value
+/// and headers out of the batch. Appends check every record, as Kafka's `LogValidator` does;
+/// at 100-byte records, building each `Record` (slices that retain the buffer, a headers
+/// array) cost more than the rest of the append (issue 13).
+public struct RecordSummary: Sendable {
+    public var offset: Int64
+    /// The record's timestamp, or the batch's append time under LogAppendTime.
+    public var timestamp: Int64
+    /// The key's size, -1 for a null key.
+    public var keyLength: Int
+    /// The value's size, -1 for a null value.
+    public var valueLength: Int
+}
+
+extension RecordBatch {
+    /// Calls `visit` with each record's summary, in order. Accepts and refuses exactly what
+    /// `makeRecordIterator` and its iterator do: a count the bytes cannot hold, a malformed
+    /// record, bytes left after the last record.
+    public func scanRecords(
+        decompressionLimit: Int = Compression.defaultDecompressionLimit, allocator: ByteBufferAllocator = ByteBufferAllocator(),
+        _ visit: (RecordSummary) -> Void
+    ) throws(RecordsError) {
+        let count = recordCount
+        guard count >= 0 else { throw .invalidRecordCount(count) }
+        var body = recordsSection
+        if count > 0 && compression != .none {
+            body = try Compression.decompress(body, codec: compression, limit: decompressionLimit, allocator: allocator)
+        }
+        guard Int(count) <= body.readableBytes / RecordIterator.minimumRecordSize || count == 0 else {
+            throw .invalidRecordCount(count)
+        }
+        let logAppendTime = timestampType == .logAppendTime ? maxTimestamp : nil
+        let baseOffset = self.baseOffset, baseTimestamp = self.baseTimestamp
+        let failure = body.withUnsafeReadableBytes { raw -> RecordsError? in
+            var r = RawRecordReader(raw)
+            do throws(RecordsError) {
+                for _ in 0..<count {
+                    let (offsetDelta, timestampDelta, key, value) = try r.record()
+                    visit(RecordSummary(
+                        offset: baseOffset &+ Int64(offsetDelta), timestamp: logAppendTime ?? (baseTimestamp &+ timestampDelta),
+                        keyLength: key, valueLength: value))
+                }
+            } catch {
+                return error
+            }
+            // As the iterator: checked after the last record, so an empty batch's body is not.
+            guard count == 0 || r.index == raw.count else {
+                return .invalidRecord("incorrect declared batch size, \(raw.count - r.index) bytes remain after the last record")
+            }
+            return nil
+        }
+        if let failure { throw failure }
+    }
+}
+
+/// The record framing of `RecordIterator.readRecord` over raw bytes, with its checks and errors.
+private struct RawRecordReader {
+    let bytes: UnsafeRawBufferPointer
+    var index = 0
+
+    init(_ bytes: UnsafeRawBufferPointer) { self.bytes = bytes }
+
+    /// One record: its offset and timestamp deltas and its key and value sizes (-1: null).
+    mutating func record() throws(RecordsError) -> (Int32, Int64, Int, Int) {
+        let length = Int(try int32("Record.length", limit: bytes.count))
+        guard length >= RecordIterator.minimumRecordSize - 1, length <= bytes.count - index else {
+            throw .invalidRecord("record length \(length) with \(bytes.count - index) bytes left")
+        }
+        let end = index + length
+        index += 1  // attributes: unused by Kafka so far
+        let timestampDelta = try int64("Record.timestampDelta", limit: end)
+        let offsetDelta = try int32("Record.offsetDelta", limit: end)
+        let key = try nullableBytes("Record.key", limit: end)
+        let value = try nullableBytes("Record.value", limit: end)
+        let headerCount = Int(try int32("Record.headers", limit: end))
+        // Each header takes at least two bytes (two length varints).
+        guard headerCount >= 0, headerCount <= (end - index) / 2 else { throw .invalidRecord("invalid header count \(headerCount)") }
+        for _ in 0..<headerCount {
+            let keyLength = Int(try int32("Record.headers.key", limit: end))
+            guard keyLength >= 0, keyLength <= end - index else { throw .invalidRecord("invalid header key length \(keyLength)") }
+            index += keyLength
+            _ = try nullableBytes("Record.headers.value", limit: end)
+        }
+        guard index == end else { throw .invalidRecord("record length \(length) leaves \(end - index) bytes unread") }
+        return (offsetDelta, timestampDelta, key, value)
+    }
+
+    /// A varint length then that many bytes, skipped; any negative length is null, as in Kafka.
+    mutating func nullableBytes(_ field: StaticString, limit: Int) throws(RecordsError) -> Int {
+        let length = Int(try int32(field, limit: limit))
+        if length < 0 { return -1 }
+        guard length <= limit - index else { throw .invalidRecord("\(field) length \(length) with \(limit - index) bytes left") }
+        index += length
+        return length
+    }
+
+    mutating func int32(_ field: StaticString, limit: Int) throws(RecordsError) -> Int32 {
+        let raw = try varint(maxBytes: 5, field, limit: limit)
+        guard raw <= UInt64(UInt32.max) else { throw .decoding(KafkaDecodingError(.invalidVarint, field: field)) }
+        let u = UInt32(truncatingIfNeeded: raw)
+        return Int32(bitPattern: (u >> 1) ^ (0 &- (u & 1)))
+    }
+
+    mutating func int64(_ field: StaticString, limit: Int) throws(RecordsError) -> Int64 {
+        let u = try varint(maxBytes: 10, field, limit: limit)
+        return Int64(bitPattern: (u >> 1) ^ (0 &- (u & 1)))
+    }
+
+    private mutating func varint(maxBytes: Int, _ field: StaticString, limit: Int) throws(RecordsError) -> UInt64 {
+        var value: UInt64 = 0
+        var shift: UInt64 = 0
+        for _ in 0..<maxBytes {
+            guard index < limit else { throw .decoding(KafkaDecodingError(.truncated, field: field)) }
+            let byte = bytes[index]
+            index += 1
+            value |= UInt64(byte & 0x7F) << shift
+            if byte & 0x80 == 0 { return value }
+            shift += 7
+        }
+        throw .decoding(KafkaDecodingError(.invalidVarint, field: field))
+    }
+}
