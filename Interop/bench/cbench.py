@@ -1,35 +1,40 @@
 """The benchmark of issue 13: Interop/bench/loadgen.c (librdkafka's C client, so the client is not
 the bottleneck) against Gregor and librdkafka's in-memory mock broker (../shared/tools), case by
 case in one run, beside loopback TCP and raw disk write baselines measured in the same run (the
-disk one three times: at the start, after the produce cases and at the end).
+disk one three times: at the start, after the produce cases and at the end). After each consume
+case, Interop/bench/rawfetch.c (Fetch requests on a bare socket, one in flight, 1 MiB a partition,
+only batch headers walked) reads the same topic from Gregor: librdkafka's consumer thread is the
+limit in the consume rows, so the raw fetch row is the broker's serving rate.
 
     python3 Interop/bench/cbench.py [--quick | --full] [--scale X] [--reps N] [--work DIR] [--out FILE]
                                     [--profile [fp|dwarf]]
 
 GREGOR=path uses that binary (e.g. .build/debug/gregor for a quick look); by default Gregor is
 built in release mode first. Needs cc and librdkafka-dev (Debian's); python3's standard library only.
+loadgen and rawfetch are compiled into the work dir.
 
 Modes (the record counts are multiplied by --scale; each case runs --reps times on each broker,
 3 by default, 1 in --quick and --full, and the table shows the median run):
-  --quick  CI's: 5 tiny cases, seconds each, to keep the benchmark building and running.
+  --quick  CI's: 6 tiny cases, seconds each, to keep the benchmark building and running.
   default  produce 100 B / 1 KiB / 16 KiB at acks=1, no codec, 1 partition, 1 connection; at 100 B
            and 1 KiB also acks=0 and acks=all; 1 KiB with lz4, with 100 and 1,000 partitions and
            with 8 connections; consume from the log start of the 100 B and 1 KiB acks=1 topics
-           and of the 100-partition one; latency at 1,000 and 10,000 records/s for 5 s.
+           and of the 100-partition one, each followed by a raw fetch of the same topic (Gregor
+           only); latency at 1,000 and 10,000 records/s for 5 s.
   --full   every combination of 100 B / 1 KiB / 16 KiB, acks 0/1/all, none/lz4, 1/100/1,000
-           partitions and 1/8 connections (108 produce cases), plus the default's consume and
-           latency cases. Hours on 2 cores.
+           partitions and 1/8 connections (108 produce cases), plus the default's consume, raw
+           fetch and latency cases. Hours on 2 cores.
 
 Each case runs against both brokers back to back (the order flips from run to run), so machine
 noise hits both. Around each case the broker's CPU seconds (utime and stime from /proc/PID/stat,
 user and kernel apart) and resident memory (VmRSS) are sampled. Writes a results file (machine,
-date, commit, table and raw loadgen lines) to Interop/bench/results/<date>-<commit>.txt, except in
+date, commit, table and raw loadgen and rawfetch lines) to Interop/bench/results/<date>-<commit>.txt, except in
 --quick mode.
 
 --profile samples Gregor with `perf record -F 999 -g -p <gregor pid>` (--profile dwarf: --call-graph
 dwarf, which also unwinds through code built without frame pointers, in bigger files) during the
-first Gregor run of four cases: produce 1 KiB acks=1 on 1 partition with 1 and with 8 connections,
-consume 1 KiB and latency at 10,000 records/s (every case in --quick). After the run,
+first Gregor run of five cases: produce 1 KiB acks=1 on 1 partition with 1 and with 8 connections,
+consume and raw fetch 1 KiB and latency at 10,000 records/s (every case in --quick). After the run,
 Interop/bench/flamegraph.py turns each recording into a flame graph,
 Interop/bench/results/<date>-<commit>-<case>.svg, and prints the case's 15 hottest functions by
 self and by inclusive samples. The perf.data files stay in the work dir (kept with --work, for
@@ -97,7 +102,7 @@ def records_for(size, scale, quick):
 
 
 def cases(mode, scale):
-    """[(kind, dict)]: produce cases, then consume and latency cases."""
+    """[(kind, dict)]: produce cases, then consume (each followed by a raw fetch) and latency cases."""
     quick = mode == "quick"
     P = lambda size, acks="1", codec="none", parts=1, conns=1, fsync=False: ("produce", dict(
         size=size, acks=acks, codec=codec, parts=parts, conns=conns, fsync=fsync,
@@ -122,6 +127,10 @@ def cases(mode, scale):
         src = next(c for k, c in out if c["size"] == size and c["parts"] == parts and c["acks"] == "1"
                    and c["codec"] == "none" and c["conns"] == 1 and not c.get("fsync"))
         out.append(("consume", dict(topic=src["topic"], size=size, parts=parts, n=src["n"])))
+        # The same topic read by rawfetch, Gregor only: the broker's serving rate, where the
+        # consume row is bound by librdkafka's consumer thread. 1 MiB a partition is Kafka's and
+        # librdkafka's default max.partition.fetch.bytes.
+        out.append(("fetch", dict(topic=src["topic"], size=size, parts=parts, n=src["n"], maxbytes=1 << 20)))
     for rate, secs in ([(200, 1)] if quick else [(1000, 5), (10000, 5)]):
         out.append(("latency", dict(topic=f"lat-{rate}", rate=rate, secs=secs, parts=1)))
     return out
@@ -133,6 +142,8 @@ def label(kind, c):
         return f"produce {size} acks={c['acks']} {c['codec']} {c['parts']}p {c['conns']}c" + (" fsync" if c.get("fsync") else "")
     if kind == "consume":
         return f"consume {c['topic']}"
+    if kind == "fetch":
+        return f"fetch {c['topic']} (raw)"
     return f"latency {c['rate']}/s {c['secs']}s"
 
 
@@ -143,7 +154,7 @@ def profiled(mode, kind, c):
     if kind == "produce":
         return (c["size"], c["acks"], c["codec"], c["parts"], c["conns"]) in ((KiB, "1", "none", 1, 1),
                                                                              (KiB, "1", "none", 1, 8))
-    if kind == "consume":
+    if kind in ("consume", "fetch"):
         return c["size"] == KiB and c["parts"] == 1
     return c["rate"] == 10000
 
@@ -154,6 +165,8 @@ def slug(kind, c):
         return f"produce-{size}-acks{c['acks']}-{c['codec']}-{c['parts']}p-{c['conns']}c" + ("-fsync" if c.get("fsync") else "")
     if kind == "consume":
         return f"consume-{c['topic']}"
+    if kind == "fetch":
+        return f"fetch-raw-{c['topic']}"
     return f"latency-{c['rate']}ps"
 
 
@@ -249,13 +262,14 @@ class Broker:
                 self.proc.wait()
 
 
-def loadgen(*args):
-    """Runs one loadgen case; returns (result dict or None, raw output)."""
-    p = subprocess.run([LOADGEN, *map(str, args)], text=True, stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
+def loadgen(*args, program=None):
+    """Runs one loadgen (or rawfetch) case; returns (result dict or None, raw output)."""
+    program = program or LOADGEN
+    p = subprocess.run([program, *map(str, args)], text=True, stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
     res = [parse(l) for l in p.stdout.splitlines() if l.startswith("result ")]
     ok = p.returncode == 0 and res
     if not ok:
-        print(f"FAILED: loadgen {' '.join(map(str, args))}\n{p.stdout}", file=sys.stderr)
+        print(f"FAILED: {os.path.basename(program)} {' '.join(map(str, args))}\n{p.stdout}", file=sys.stderr)
     return (res[0] if ok else None), p.stdout
 
 
@@ -274,10 +288,24 @@ def run_case(broker, kind, c):
                 "-z", c["codec"], "-c", c["conns"])
     elif kind == "consume":
         args = ("consume", "-b", b, "-t", c["topic"])
+    elif kind == "fetch":
+        args = ("-b", b, "-t", c["topic"], "-p", c["parts"], "-M", c["maxbytes"])
     else:
         args = ("latency", "-b", b, "-t", c["topic"], "-r", c["rate"], "-T", c["secs"], "-s", 100)
     user0, sys0 = cpu_times(broker.pid)
-    res, out = loadgen(*args)
+    res, out = loadgen(*args, program=RAWFETCH if kind == "fetch" else LOADGEN)
+    if res is not None and kind == "fetch":
+        # rawfetch counts batch bytes (headers and record framing too); the table's MB/s is of
+        # payload, as for consume, so the two rows compare directly. It must read every record
+        # the consume case before it found (the high watermarks it started from).
+        want = c.get("want")
+        if want is not None and int(res["records"]) != want:
+            print(f"FAILED: rawfetch {' '.join(map(str, args))}: {res['records']} records, "
+                  f"the consume case read {want}\n{out}", file=sys.stderr)
+            return None, out
+        res["batch_bytes"] = res["bytes"]
+        res["bytes"] = str(int(res["records"]) * c["size"])
+        res["mbps"] = str(int(res["bytes"]) / max(float(res["secs"]), 1e-6) / 1e6)
     if res is not None:
         user, sys_ = cpu_times(broker.pid)
         res["cpu"] = (user - user0) + (sys_ - sys0)
@@ -291,7 +319,7 @@ def run_case(broker, kind, c):
 
 
 def main():
-    global WORK, LOADGEN
+    global WORK, LOADGEN, RAWFETCH
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     g = ap.add_mutually_exclusive_group()
     g.add_argument("--quick", action="store_true")
@@ -312,6 +340,8 @@ def main():
 
     LOADGEN = os.path.join(WORK, "loadgen")
     sh("cc", "-O2", "-Wall", "-pthread", "Interop/bench/loadgen.c", "-lrdkafka", "-o", LOADGEN)
+    RAWFETCH = os.path.join(WORK, "rawfetch")
+    sh("cc", "-O2", "-Wall", "Interop/bench/rawfetch.c", "-o", RAWFETCH)
     mock_src = os.environ.get("PEER_MOCK_SRC", os.path.join(ROOT, "..", "shared", "tools", "peer-mock-broker.c"))
     have_mock = os.path.exists(mock_src) and os.path.exists("/usr/include/librdkafka/rdkafka_mock.h")
     if have_mock:
@@ -328,7 +358,7 @@ def main():
     todo = cases(mode, a.scale)
     topics = {}
     for kind, c in todo:
-        if kind != "consume":
+        if kind not in ("consume", "fetch"):
             topics[c["topic"]] = c["parts"]
 
     brokers = []
@@ -403,10 +433,12 @@ def main():
         for i, (kind, c) in enumerate(todo):
             if i == after_produce:
                 failed += not disk_baseline("after produce")
-            runs = {br.name: [] for br in brokers}
+            # The raw fetch runs against Gregor only: the mock keeps 5 MiB a partition.
+            targets = [gb] if kind == "fetch" else brokers
+            runs = {br.name: [] for br in targets}
             profile = profiler is not None and profiled(mode, kind, c)
             for _ in range(reps):
-                for br in (brokers if flip % 2 == 0 else brokers[::-1]):
+                for br in (targets if flip % 2 == 0 else targets[::-1]):
                     # Every run starts with no dirty pages on the data's filesystem: otherwise
                     # writeback of earlier cases (GBs by the end) throttles Gregor's writes and
                     # takes CPU from whichever broker runs next. Sustained writes beyond the page
@@ -426,6 +458,11 @@ def main():
                         runs[br.name].append(r)
                 flip += 1
             res = {name: median(rs, kind) for name, rs in runs.items()}
+            if kind == "consume" and res.get("gregor"):
+                # What the raw fetch of this topic must read too.
+                nxt = todo[i + 1] if i + 1 < len(todo) else (None, None)
+                if nxt[0] == "fetch" and nxt[1]["topic"] == c["topic"]:
+                    nxt[1]["want"] = int(res["gregor"]["expected"])
             rows.append((kind, c, res))
             print(fmt_row(kind, c, res, loop_mbps, None), flush=True)
         end_rss = rss_mib(gb.pid)
@@ -462,7 +499,7 @@ def main():
     if out:
         os.makedirs(os.path.dirname(os.path.abspath(out)), exist_ok=True)
         with open(out, "w") as f:
-            f.write(report + "\n\nraw loadgen output:\n" + "".join(raw))
+            f.write(report + "\n\nraw loadgen and rawfetch output:\n" + "".join(raw))
         print(f"\nwritten to {out}")
     if profiler:
         profiler.flamegraphs(os.path.join(ROOT, "Interop", "bench", "results",
@@ -485,6 +522,11 @@ consume with loopback, not the mock. G cpu s/GB: Gregor's CPU seconds per GB of 
 latency, the cores it used on average); G sys%: the share of that CPU spent in the kernel; G RSS:
 its resident memory after the case; cores G/cl: the cores Gregor and the client (loadgen, every
 librdkafka thread) used during the case, which tell which side was the limit on this machine.
+"fetch ... (raw)" rows: rawfetch.c reads the consume case's topic from Gregor only (the mock keeps
+5 MiB a partition), one Fetch in flight on one connection, 1 MiB a partition (Kafka's default),
+walking only batch headers, and must read as many records as consume did; in consume librdkafka's
+consumer thread (a full core parsing records) is the limit, so this row is the broker's serving
+rate, to judge by G/loop (MB/s of payload too; rawfetch's own line counts batch bytes).
 End-to-end latency also includes how a broker answers a consumer's fetch waiting at the log end
 (* marks a consumer that had not read every record 10 s after the last was sent: figures over
 what it read). "fsync" cases: Gregor's topic has flush.messages=1, every batch fsynced before it is
@@ -507,10 +549,10 @@ def fmt_row(kind, c, res, loop_mbps, disk_mbps):
         line = f"{name:38} {f(g):>20} {f(m) if 'mock' in res else '':>20} {ratio} {'':15} {cores:>11} {sys_pct(g):>5}"
         return line + f"\n{'  end-to-end':38} {e(g):>20} {e(m):>20}"
     f = lambda r: "failed" if r is None else f"{float(r['rps']) / 1e3:,.0f}k {float(r['mbps']):,.0f}MB/s"
-    cols = [f(g), f(m) if "mock" in res else ""]
+    cols = [f(g), "n/a" if kind == "fetch" else f(m) if "mock" in res else ""]
     ok = g is not None
     ratio = (f"{float(g['rps']) / float(m['rps']):7.2f}" if ok and m and kind == "produce"
-             else f"{'n/a':>7}" if kind == "consume" else f"{'':7}")
+             else f"{'n/a':>7}" if kind in ("consume", "fetch") else f"{'':7}")
     rl = f"{float(g['mbps']) / loop_mbps:7.2f}" if ok else f"{'':7}"
     rd = f"{float(g['mbps']) / disk_mbps:7.2f}" if ok and disk_mbps else f"{'':7}"
     cpu = f"{g['cpu_per_gb']:10.2f}" if ok else f"{'':10}"
