@@ -12,12 +12,22 @@ public struct RecordSummary: Sendable {
     public var keyLength: Int
     /// The value's size, -1 for a null value.
     public var valueLength: Int
+
+    @usableFromInline
+    init(offset: Int64, timestamp: Int64, keyLength: Int, valueLength: Int) {
+        self.offset = offset
+        self.timestamp = timestamp
+        self.keyLength = keyLength
+        self.valueLength = valueLength
+    }
 }
 
 extension RecordBatch {
     /// Calls `visit` with each record's summary, in order. Accepts and refuses exactly what
     /// `makeRecordIterator` and its iterator do: a count the bytes cannot hold, a malformed
-    /// record, bytes left after the last record.
+    /// record, bytes left after the last record. Inlinable, so that `visit` is inlined into the
+    /// loop of the caller's module.
+    @inlinable
     public func scanRecords(
         decompressionLimit: Int = Compression.defaultDecompressionLimit, allocator: ByteBufferAllocator = ByteBufferAllocator(),
         _ visit: (RecordSummary) -> Void
@@ -28,7 +38,7 @@ extension RecordBatch {
         if count > 0 && compression != .none {
             body = try Compression.decompress(body, codec: compression, limit: decompressionLimit, allocator: allocator)
         }
-        guard Int(count) <= body.readableBytes / RecordIterator.minimumRecordSize || count == 0 else {
+        guard Int(count) <= body.readableBytes / RawRecordReader.minimumRecordSize || count == 0 else {
             throw .invalidRecordCount(count)
         }
         let logAppendTime = timestampType == .logAppendTime ? maxTimestamp : nil
@@ -56,16 +66,21 @@ extension RecordBatch {
 }
 
 /// The record framing of `RecordIterator.readRecord` over raw bytes, with its checks and errors.
-private struct RawRecordReader {
-    let bytes: UnsafeRawBufferPointer
-    var index = 0
+@usableFromInline
+struct RawRecordReader {
+    /// As `RecordIterator.minimumRecordSize`.
+    @usableFromInline static let minimumRecordSize = 7
+    @usableFromInline let bytes: UnsafeRawBufferPointer
+    @usableFromInline var index = 0
 
+    @inlinable
     init(_ bytes: UnsafeRawBufferPointer) { self.bytes = bytes }
 
     /// One record: its offset and timestamp deltas and its key and value sizes (-1: null).
+    @inlinable
     mutating func record() throws(RecordsError) -> (Int32, Int64, Int, Int) {
         let length = Int(try int32("Record.length", limit: bytes.count))
-        guard length >= RecordIterator.minimumRecordSize - 1, length <= bytes.count - index else {
+        guard length >= Self.minimumRecordSize - 1, length <= bytes.count - index else {
             throw .invalidRecord("record length \(length) with \(bytes.count - index) bytes left")
         }
         let end = index + length
@@ -88,6 +103,7 @@ private struct RawRecordReader {
     }
 
     /// A varint length then that many bytes, skipped; any negative length is null, as in Kafka.
+    @inlinable
     mutating func nullableBytes(_ field: StaticString, limit: Int) throws(RecordsError) -> Int {
         let length = Int(try int32(field, limit: limit))
         if length < 0 { return -1 }
@@ -96,6 +112,7 @@ private struct RawRecordReader {
         return length
     }
 
+    @inlinable
     mutating func int32(_ field: StaticString, limit: Int) throws(RecordsError) -> Int32 {
         let raw = try varint(maxBytes: 5, field, limit: limit)
         guard raw <= UInt64(UInt32.max) else { throw .decoding(KafkaDecodingError(.invalidVarint, field: field)) }
@@ -103,12 +120,19 @@ private struct RawRecordReader {
         return Int32(bitPattern: (u >> 1) ^ (0 &- (u & 1)))
     }
 
+    @inlinable
     mutating func int64(_ field: StaticString, limit: Int) throws(RecordsError) -> Int64 {
         let u = try varint(maxBytes: 10, field, limit: limit)
         return Int64(bitPattern: (u >> 1) ^ (0 &- (u & 1)))
     }
 
-    private mutating func varint(maxBytes: Int, _ field: StaticString, limit: Int) throws(RecordsError) -> UInt64 {
+    @inlinable
+    mutating func varint(maxBytes: Int, _ field: StaticString, limit: Int) throws(RecordsError) -> UInt64 {
+        // Most varints of a record (attributes aside, every field) fit in one byte.
+        if index < limit, bytes[index] < 0x80 {
+            defer { index += 1 }
+            return UInt64(bytes[index])
+        }
         var value: UInt64 = 0
         var shift: UInt64 = 0
         for _ in 0..<maxBytes {
