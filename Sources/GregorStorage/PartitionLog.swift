@@ -11,7 +11,7 @@ public final class PartitionLog: Sendable {
     public let directory: String
     let cache: FileCache
     let logger: Logger
-    let state: Mutex<State>
+    let state: BlockingLock<State>
     /// fsyncs shared by the appends waiting on them (`makeDurable`).
     let groupCommit = GroupCommit()
 
@@ -66,7 +66,7 @@ public final class PartitionLog: Sendable {
         self.directory = directory
         self.cache = cache
         self.logger = logger
-        self.state = Mutex(state)
+        self.state = BlockingLock(state)
     }
 
     /// One past the last offset in the log.
