@@ -60,6 +60,16 @@ extension RecordBatch {
         decompressionLimit: Int = Compression.defaultDecompressionLimit,
         allocator: ByteBufferAllocator = ByteBufferAllocator()
     ) throws(RecordsError) -> RecordIterator {
+        RecordIterator(
+            body: try recordsBody(decompressionLimit: decompressionLimit, allocator: allocator), count: recordCount,
+            baseOffset: baseOffset, baseTimestamp: baseTimestamp,
+            logAppendTime: timestampType == .logAppendTime ? maxTimestamp : nil, baseSequence: baseSequence)
+    }
+
+    /// The records section, decompressed when the batch is, once its record count is checked
+    /// against it: what both `makeRecordIterator` and `scanRecords` read.
+    @usableFromInline
+    func recordsBody(decompressionLimit: Int, allocator: ByteBufferAllocator) throws(RecordsError) -> ByteBuffer {
         let count = recordCount
         guard count >= 0 else { throw .invalidRecordCount(count) }
         var body = recordsSection
@@ -72,9 +82,7 @@ extension RecordBatch {
         guard Int(count) <= body.readableBytes / RecordIterator.minimumRecordSize || count == 0 else {
             throw .invalidRecordCount(count)
         }
-        return RecordIterator(
-            body: body, count: count, baseOffset: baseOffset, baseTimestamp: baseTimestamp,
-            logAppendTime: timestampType == .logAppendTime ? maxTimestamp : nil, baseSequence: baseSequence)
+        return body
     }
 
     /// All records of the batch.
@@ -95,7 +103,7 @@ extension RecordBatch {
 public struct RecordIterator: Sendable {
     /// attributes(1) + timestampDelta(1) + offsetDelta(1) + key(1) + value(1) + headers(1), plus
     /// the length varint.
-    static let minimumRecordSize = 7
+    @usableFromInline static let minimumRecordSize = 7
 
     private var body: ByteBuffer
     private var remaining: Int32

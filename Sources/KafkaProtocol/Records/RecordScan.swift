@@ -33,14 +33,7 @@ extension RecordBatch {
         _ visit: (RecordSummary) -> Void
     ) throws(RecordsError) {
         let count = recordCount
-        guard count >= 0 else { throw .invalidRecordCount(count) }
-        var body = recordsSection
-        if count > 0 && compression != .none {
-            body = try Compression.decompress(body, codec: compression, limit: decompressionLimit, allocator: allocator)
-        }
-        guard Int(count) <= body.readableBytes / RawRecordReader.minimumRecordSize || count == 0 else {
-            throw .invalidRecordCount(count)
-        }
+        let body = try recordsBody(decompressionLimit: decompressionLimit, allocator: allocator)
         let logAppendTime = timestampType == .logAppendTime ? maxTimestamp : nil
         let baseOffset = self.baseOffset, baseTimestamp = self.baseTimestamp
         let failure = body.withUnsafeReadableBytes { raw -> RecordsError? in
@@ -68,8 +61,6 @@ extension RecordBatch {
 /// The record framing of `RecordIterator.readRecord` over raw bytes, with its checks and errors.
 @usableFromInline
 struct RawRecordReader {
-    /// As `RecordIterator.minimumRecordSize`.
-    @usableFromInline static let minimumRecordSize = 7
     @usableFromInline let bytes: UnsafeRawBufferPointer
     @usableFromInline var index = 0
 
@@ -80,7 +71,7 @@ struct RawRecordReader {
     @inlinable
     mutating func record() throws(RecordsError) -> (Int32, Int64, Int, Int) {
         let length = Int(try int32("Record.length", limit: bytes.count))
-        guard length >= Self.minimumRecordSize - 1, length <= bytes.count - index else {
+        guard length >= RecordIterator.minimumRecordSize - 1, length <= bytes.count - index else {
             throw .invalidRecord("record length \(length) with \(bytes.count - index) bytes left")
         }
         let end = index + length
