@@ -68,7 +68,7 @@ struct RawRecordReader {
     init(_ bytes: UnsafeRawBufferPointer) { self.bytes = bytes }
 
     /// One record: its offset and timestamp deltas and its key and value sizes (-1: null).
-    @inlinable
+    @inlinable @inline(__always)
     mutating func record() throws(RecordsError) -> (Int32, Int64, Int, Int) {
         let length = Int(try int32("Record.length", limit: bytes.count))
         guard length >= RecordIterator.minimumRecordSize - 1, length <= bytes.count - index else {
@@ -94,7 +94,7 @@ struct RawRecordReader {
     }
 
     /// A varint length then that many bytes, skipped; any negative length is null, as in Kafka.
-    @inlinable
+    @inlinable @inline(__always)
     mutating func nullableBytes(_ field: StaticString, limit: Int) throws(RecordsError) -> Int {
         let length = Int(try int32(field, limit: limit))
         if length < 0 { return -1 }
@@ -103,7 +103,7 @@ struct RawRecordReader {
         return length
     }
 
-    @inlinable
+    @inlinable @inline(__always)
     mutating func int32(_ field: StaticString, limit: Int) throws(RecordsError) -> Int32 {
         let raw = try varint(maxBytes: 5, field, limit: limit)
         guard raw <= UInt64(UInt32.max) else { throw .decoding(KafkaDecodingError(.invalidVarint, field: field)) }
@@ -111,19 +111,36 @@ struct RawRecordReader {
         return Int32(bitPattern: (u >> 1) ^ (0 &- (u & 1)))
     }
 
-    @inlinable
+    @inlinable @inline(__always)
     mutating func int64(_ field: StaticString, limit: Int) throws(RecordsError) -> Int64 {
         let u = try varint(maxBytes: 10, field, limit: limit)
         return Int64(bitPattern: (u >> 1) ^ (0 &- (u & 1)))
     }
 
-    @inlinable
+    /// One- and two-byte varints inline: at 100-byte records every field but the record's
+    /// length (two bytes) fits in one, and the profile showed the outlined call per field as
+    /// the validator's largest cost (issue 13).
+    @inlinable @inline(__always)
     mutating func varint(maxBytes: Int, _ field: StaticString, limit: Int) throws(RecordsError) -> UInt64 {
-        // Most varints of a record (attributes aside, every field) fit in one byte.
-        if index < limit, bytes[index] < 0x80 {
-            defer { index += 1 }
-            return UInt64(bytes[index])
+        if index < limit {
+            let b0 = bytes[index]
+            if b0 < 0x80 {
+                index += 1
+                return UInt64(b0)
+            }
+            if index + 1 < limit {
+                let b1 = bytes[index + 1]
+                if b1 < 0x80 {
+                    index += 2
+                    return UInt64(b0 & 0x7F) | UInt64(b1) << 7
+                }
+            }
         }
+        return try longVarint(maxBytes: maxBytes, field, limit: limit)
+    }
+
+    @inlinable @inline(never)
+    mutating func longVarint(maxBytes: Int, _ field: StaticString, limit: Int) throws(RecordsError) -> UInt64 {
         var value: UInt64 = 0
         var shift: UInt64 = 0
         for _ in 0..<maxBytes {
