@@ -96,9 +96,10 @@ struct ClientRecordValidator {
         // the producer's own codec) the batch is stored as sent.
         let target = config.targetCompression(source: batch.compression)
         let rebuild = target.codec != batch.compression
-        try validateRecords(batch)
-        guard rebuild else { return Validated(rebuilt: nil, crcVerified: true) }
-        let records = try readRecords(batch)
+        // A rebuild reads the records anyway: they are checked from that one decompression.
+        let records = rebuild ? try readRecords(batch) : nil
+        try validateRecords(batch, built: records)
+        guard let records else { return Validated(rebuilt: nil, crcVerified: true) }
         return Validated(rebuilt: try self.rebuild(batch, records: records, codec: target.codec, level: target.level), crcVerified: true)
     }
 
@@ -154,8 +155,9 @@ struct ClientRecordValidator {
 
     /// LogValidator.validateRecord for magic 2: keys on compacted topics, then timestamps. Kafka
     /// reads every record; Gregor reads (and decompresses) them only when some record could fail.
-    /// The records are scanned, not built (`scanRecords`).
-    private func validateRecords(_ batch: RecordBatch) throws(ClientAppendError) {
+    /// The records are scanned, not built (`scanRecords`), unless a rebuild has already read
+    /// them (`built`).
+    private func validateRecords(_ batch: RecordBatch, built: [Record]?) throws(ClientAppendError) {
         let compacted = config.cleanupPolicy.contains(.compact)
         let createTime = !config.logAppendTime
         let before = config.messageTimestampBeforeMaxMs
@@ -166,35 +168,42 @@ struct ClientRecordValidator {
         var errors: [RecordValidationError.RecordError] = []
         var anyTimestampError = false
         var index: Int32 = 0
-        do {
-            try batch.scanRecords { record in
-                defer { index += 1 }
-                if compacted && record.keyLength < 0 {
-                    errors.append(.init(
-                        batchIndex: index, message: "Compacted topic cannot accept message without key in topic partition \(partition)"))
-                    return
-                }
-                if createTime && record.timestamp != -1 {
-                    // Java's long arithmetic, overflow included.
-                    let diff = now &- record.timestamp
-                    if diff > before || (0 &- diff) > after {
-                        anyTimestampError = true
-                        errors.append(.init(
-                            batchIndex: index,
-                            message: "Timestamp \(record.timestamp) of message with offset \(record.offset) is out of range. "
-                                + "The timestamp should be within [\(now &- before), \(now &+ after)]"))
-                    }
-                } else if batch.timestampType == .logAppendTime {
+        func check(offset: Int64, timestamp: Int64, keyLength: Int, valueLength: Int) {
+            defer { index += 1 }
+            if compacted && keyLength < 0 {
+                errors.append(.init(
+                    batchIndex: index, message: "Compacted topic cannot accept message without key in topic partition \(partition)"))
+                return
+            }
+            if createTime && timestamp != -1 {
+                // Java's long arithmetic, overflow included.
+                let diff = now &- timestamp
+                if diff > before || (0 &- diff) > after {
                     anyTimestampError = true
-                    let description = "DefaultRecord(offset=\(record.offset), timestamp=\(record.timestamp), "
-                        + "key=\(max(record.keyLength, 0)) bytes, value=\(max(record.valueLength, 0)) bytes)"
                     errors.append(.init(
                         batchIndex: index,
-                        message: "Invalid timestamp type in message \(description). Producer should not set timestamp type to LogAppendTime."))
+                        message: "Timestamp \(timestamp) of message with offset \(offset) is out of range. "
+                            + "The timestamp should be within [\(now &- before), \(now &+ after)]"))
                 }
+            } else if batch.timestampType == .logAppendTime {
+                anyTimestampError = true
+                let description = "DefaultRecord(offset=\(offset), timestamp=\(timestamp), "
+                    + "key=\(max(keyLength, 0)) bytes, value=\(max(valueLength, 0)) bytes)"
+                errors.append(.init(
+                    batchIndex: index,
+                    message: "Invalid timestamp type in message \(description). Producer should not set timestamp type to LogAppendTime."))
             }
-        } catch {
-            throw .rejected(RecordValidationError(.invalidRecord, "Invalid record in topic partition \(partition): \(error)"))
+        }
+        if let built {
+            for r in built {
+                check(offset: r.offset, timestamp: r.timestamp, keyLength: r.key?.readableBytes ?? -1, valueLength: r.value?.readableBytes ?? -1)
+            }
+        } else {
+            do {
+                try batch.scanRecords { check(offset: $0.offset, timestamp: $0.timestamp, keyLength: $0.keyLength, valueLength: $0.valueLength) }
+            } catch {
+                throw .rejected(RecordValidationError(.invalidRecord, "Invalid record in topic partition \(partition): \(error)"))
+            }
         }
         guard !errors.isEmpty else { return }
         // LogValidator.processRecordErrors.

@@ -219,4 +219,30 @@ private func stored(_ log: PartitionLog, from offset: Int64 = 0) throws -> [Reco
         }
         #expect(log.logEndOffset == 0)
     }
+
+    /// The checks run on the records the rebuild reads (one decompression) and answer as the
+    /// scan does when the batch is stored as sent.
+    @Test func aRebuildRefusesTimestampsAsTheStoredAsSentPathDoes() throws {
+        var answers: [String] = []
+        for topicCodec in [CompressionCodec.gzip, .zstd] {
+            let dir = TempDir()
+            var c = config(.codec(topicCodec))
+            c.messageTimestampAfterMaxMs = 5  // record 1 is 10 ms ahead of the broker
+            let (log, _) = try openLog(dir, config: c, now: now)
+            let sent = try producerBatch(.gzip)
+            do {
+                _ = try log.appendFromClient(sent, now: now)
+                Issue.record("a record 10 ms ahead was appended (topic codec \(topicCodec))")
+            } catch {
+                guard case .rejected(let r) = error else {
+                    Issue.record("expected a rejection, got \(error)")
+                    continue
+                }
+                #expect(r.code == .invalidTimestamp && r.recordErrors.map(\.batchIndex) == [1])
+                answers.append(r.recordErrors.map(\.message).joined(separator: "|"))
+            }
+            #expect(log.logEndOffset == 0)
+        }
+        #expect(answers.count == 2 && answers[0] == answers[1] && answers[0].contains("of message with offset 1 is out of range"))
+    }
 }
