@@ -29,29 +29,13 @@
 #include <unistd.h>
 #include <librdkafka/rdkafka.h>
 
+#define PROGRAM "loadgen"
+#include "bench.h"
+
 static const char *boot = "127.0.0.1:9092", *topic = "bench", *acks = "1", *codec = "none";
 static const char *topic_config = NULL; /* create: one key=value topic config (-F) */
 static long records = 100000, size = 100, conns = 1, partitions = 1, rate = 1000, mib = 1024;
 static double seconds = 3;
-
-static double now(void) {
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return ts.tv_sec + ts.tv_nsec / 1e9;
-}
-
-/* CPU seconds (user+system) of this process, every thread of librdkafka's included: with the
- * broker's, printed by the driver, it tells which side of the connection was the limit. */
-static double cpu(void) {
-    struct rusage u;
-    getrusage(RUSAGE_SELF, &u);
-    return u.ru_utime.tv_sec + u.ru_utime.tv_usec / 1e6 + u.ru_stime.tv_sec + u.ru_stime.tv_usec / 1e6;
-}
-
-static void die(const char *what, const char *why) {
-    fprintf(stderr, "loadgen: %s: %s\n", what, why);
-    exit(1);
-}
 
 static void set(rd_kafka_conf_t *conf, const char *k, const char *v) {
     char err[512];

@@ -27,22 +27,8 @@
 #include <time.h>
 #include <unistd.h>
 
-static void die(const char *what, const char *why) {
-    fprintf(stderr, "rawfetch: %s: %s\n", what, why);
-    exit(1);
-}
-
-static double now(void) {
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return ts.tv_sec + ts.tv_nsec / 1e9;
-}
-
-static double cpu(void) {
-    struct rusage u;
-    getrusage(RUSAGE_SELF, &u);
-    return u.ru_utime.tv_sec + u.ru_utime.tv_usec / 1e6 + u.ru_stime.tv_sec + u.ru_stime.tv_usec / 1e6;
-}
+#define PROGRAM "rawfetch"
+#include "bench.h"
 
 /* Big-endian writers into a request being built, and readers with bounds checks. */
 static unsigned char req[1 << 16];

@@ -36,8 +36,7 @@ final class FetchWaiters: Sendable {
     func notify(_ partition: TopicPartition? = nil) {
         let woken = state.withLock { s -> [Waiter] in
             s.generation &+= 1
-            var ids = Array(s.watchingAll)
-            if let partition { ids += s.byPartition[partition] ?? [] } else { ids = Array(s.waiters.keys) }
+            let ids = partition.map { Array(s.watchingAll) + (s.byPartition[$0] ?? []) } ?? Array(s.waiters.keys)
             return ids.compactMap { Self.remove($0, &s) }
         }
         for w in woken {
