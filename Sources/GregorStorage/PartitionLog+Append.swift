@@ -58,16 +58,21 @@ extension PartitionLog {
     public func appendFromClient(
         _ records: ByteBuffer, now: Int64, leaderEpoch: Int32 = 0, verification: VerificationGuard? = nil, deferFlush: Bool = false
     ) throws(ClientAppendError) -> AppendResult {
+        // The CRC and record checks need only the records and the topic's config, so they run
+        // before the lock is taken, as Kafka's `analyzeAndValidateRecords` checks CRCs before
+        // `UnifiedLog.append` locks: producers to one partition validate in parallel and queue
+        // only for the write. A config changed meanwhile applies from the next append.
+        let (config, closed) = state.withLock { ($0.config, $0.closed) }
+        guard !closed else { throw .storage(StorageError(.closed, path: directory)) }
+        let validated = try ClientRecordValidator(partition: topicPartition, config: config, now: now).validate(records)
+        let rebuilt = validated.rebuilt
+        // UnifiedLog.append re-checks a rebuilt batch against max.message.bytes: recompression
+        // can make it larger (RecordTooLargeException, MESSAGE_TOO_LARGE).
+        if let rebuilt, rebuilt.readableBytes > config.maxMessageBytes {
+            throw .storage(StorageError(.recordTooLarge(size: rebuilt.readableBytes, limit: config.maxMessageBytes)))
+        }
         var (result, due) = try withLockTakingFlush { (s: inout State) throws(ClientAppendError) -> AppendResult in
             guard !s.closed else { throw .storage(StorageError(.closed, path: directory)) }
-            let validator = ClientRecordValidator(partition: topicPartition, config: s.config, now: now)
-            let validated = try validator.validate(records)
-            let rebuilt = validated.rebuilt
-            // UnifiedLog.append re-checks a rebuilt batch against max.message.bytes: recompression
-            // can make it larger (RecordTooLargeException, MESSAGE_TOO_LARGE).
-            if let rebuilt, rebuilt.readableBytes > s.config.maxMessageBytes {
-                throw .storage(StorageError(.recordTooLarge(size: rebuilt.readableBytes, limit: s.config.maxMessageBytes)))
-            }
             let toAppend = rebuilt ?? records
             // KIP-98: an idempotent producer's batch is checked against what the partition has
             // seen of it; a retry of one of its last five batches is answered with the offsets
