@@ -188,8 +188,10 @@ extension PartitionLog {
         try maybeRoll(&s, incomingBytes: Int64(buffer.readableBytes), lastOffset: headers[headers.count - 1].lastOffset, now: now)
         try s.active.append(buffer, headers: headers, patched: patched)
         s.unflushedMessages += messages
-        if s.firstUnflushedAt == nil { s.firstUnflushedAt = now }
-        if s.unflushedMessages >= s.config.flushMessages { s.flushRequested = true }
+        if s.unflushedMessages >= s.config.flushMessages {
+            s.flushRequested = true
+            s.lastFlushAt = now
+        }
     }
 
     /// Appends to `out` the header of the batch at `index` of `records` as the leader stores it:
@@ -251,6 +253,7 @@ extension PartitionLog {
         // producer snapshot unsynced and fsyncs both after the append, outside the log's lock.
         try takeSnapshot(&s, sync: false)
         s.rollFlushDue = segment.baseOffset
+        s.lastFlushAt = now
     }
 
     /// Forces a roll (tests, retention of an expired active segment).

@@ -101,10 +101,7 @@ extension PartitionLog {
             // A truncation meanwhile may have taken the log end below what was synced.
             let durable = min(upTo, s.logEndOffset)
             if durable > s.recoveryPoint { s.recoveryPoint = durable }
-            if s.recoveryPoint >= s.logEndOffset {
-                s.unflushedMessages = 0
-                s.firstUnflushedAt = nil
-            }
+            if s.recoveryPoint >= s.logEndOffset { s.unflushedMessages = 0 }
             return upTo
         }
     }

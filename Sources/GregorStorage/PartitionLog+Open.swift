@@ -94,7 +94,7 @@ extension PartitionLog {
         let recoveryPoint = cleanShutdown ? end : min(checkpoint, end)
         let highWatermark = highWatermarkMode == .logEnd ? end : min(max(highWatermark ?? start, start), end)
         var state = State(config: config, segments: segments, logStartOffset: start, highWatermark: highWatermark,
-                          recoveryPoint: recoveryPoint, highWatermarkMode: highWatermarkMode)
+                          recoveryPoint: recoveryPoint, lastFlushAt: now, highWatermarkMode: highWatermarkMode)
         try loadLeaderEpochs(&state, directory: directory, recovered: recovered, logger: logger)
         report.producerBatchesReplayed = try loadProducerState(&state, directory: directory)
         return (PartitionLog(topicPartition: tp, directory: directory, cache: cache, logger: logger, state: state), report)

@@ -66,7 +66,6 @@ extension PartitionLog {
         s.logStartOffset = offset
         s.recoveryPoint = offset
         s.unflushedMessages = 0
-        s.firstUnflushedAt = nil
         Self.setHighWatermark(&s, offset)
     }
 }

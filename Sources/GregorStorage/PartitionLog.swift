@@ -22,7 +22,10 @@ public final class PartitionLog: Sendable {
         var highWatermark: Int64
         var recoveryPoint: Int64
         var unflushedMessages: Int64 = 0
-        var firstUnflushedAt: Int64?
+        /// When the log was last flushed (or opened): Kafka's `LocalLog.lastFlushedTime`, which
+        /// `flush.ms` counts from. Set when a flush is made due (a roll, `flush.messages`) or run
+        /// by `flushIfDue`; the due fsync follows at once, outside the lock.
+        var lastFlushAt: Int64 = 0
         /// `flush.messages` was reached: the operation's caller fsyncs once the lock is released
         /// and answers after (`withLockTakingFlush`, or a client append's group commit).
         var flushRequested = false
@@ -100,15 +103,19 @@ public final class PartitionLog: Sendable {
         if let snapshot = s.unsyncedSnapshot.take() { try ProducerStateSnapshot.sync(snapshot) }
         s.recoveryPoint = s.logEndOffset
         s.unflushedMessages = 0
-        s.firstUnflushedAt = nil
     }
 
-    /// Flushes when `flush.ms` has passed since the oldest unflushed append.
+    /// Flushes when something is unflushed and `flush.ms` has passed since the last flush, as
+    /// Kafka's `LogManager.flushDirtyLogs` compares `lastFlushTime`: a log idle for longer than
+    /// flush.ms is flushed at the first pass after its next append.
     /// The fsync runs outside the lock, as the group commit's does, so appends go on meanwhile.
     public func flushIfDue(now: Int64) throws(StorageError) {
         let due = state.withLock { s in
-            guard let first = s.firstUnflushedAt, s.config.flushMs != Int64.max else { return false }
-            return now - first >= s.config.flushMs
+            guard s.config.flushMs != Int64.max, s.recoveryPoint < s.logEndOffset || s.unflushedMessages > 0,
+                  now - s.lastFlushAt >= s.config.flushMs
+            else { return false }
+            s.lastFlushAt = now
+            return true
         }
         if due { try flushOutsideLock() }
     }

@@ -185,6 +185,33 @@ private func entries(_ path: String) -> [String] { (try? FileManager.default.con
         #expect(dirs.filter { entries($0).contains("spread-9") }.count == 1)
     }
 
+    /// flush.ms counts from the last flush (Kafka's `lastFlushTime`), not from the oldest
+    /// unflushed append: a log idle past flush.ms is flushed at the first pass after an append.
+    @Test func flushMsCountsFromTheLastFlush() throws {
+        let root = TempDir()
+        let clock = ManualClock(1_000_000)
+        var config = LogConfig()
+        config.flushMs = 1000
+        let manager = makeManager([root.path], clock: clock)
+        try manager.startup { _ in config }
+        let log = try manager.getOrCreate(TopicPartition("f", 0), config: config)
+        try manager.maintenance()
+        #expect(log.recoveryPoint == 0)  // nothing to flush, however long ago the last flush
+        clock.advance(by: 5000)
+        _ = try log.append(makeBatch(count: 2, timestamp: clock.now), now: clock.now)
+        #expect(log.recoveryPoint == 0)
+        try manager.maintenance()
+        #expect(log.recoveryPoint == 2)
+        clock.advance(by: 10)
+        _ = try log.append(makeBatch(count: 1, timestamp: clock.now), now: clock.now)
+        clock.advance(by: 500)
+        try manager.maintenance()  // 510 ms after the last flush
+        #expect(log.recoveryPoint == 2)
+        clock.advance(by: 490)
+        try manager.maintenance()  // 1,000 ms after it
+        #expect(log.recoveryPoint == 3)
+    }
+
     @Test func maintenanceFlushesPerFlushMsAndAppliesRetention() throws {
         let root = TempDir()
         let clock = ManualClock(1_000_000)
@@ -206,7 +233,7 @@ private func entries(_ path: String) -> [String] { (try? FileManager.default.con
         clock.advance(by: 300)  // 900 ms after the first append
         try manager.maintenance()
         #expect(log.recoveryPoint == rolledAt)
-        clock.advance(by: 600)  // 1,000 ms after the last append: flush.ms is due whichever rolled last
+        clock.advance(by: 600)  // 1,000 ms after the last append, so after the last roll's flush too: flush.ms is due
         try manager.maintenance()
         #expect(log.recoveryPoint == 12)
         #expect(OffsetCheckpoint.read(root.path + "/" + LogManager.recoveryPointFile) == [tp: 12])
