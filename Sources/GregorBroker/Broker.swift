@@ -87,7 +87,10 @@ public final class Broker: Sendable {
             self.acls = try config.authorizer.map { try AclStore(directory: config.logDirs[0], settings: $0) }
         }
         self.telemetry = Mutex(ClientTelemetry(subscriptions: ClientMetricsSubscriptions(stored: metadata.clientMetricsSubscriptions)))
-        self.logs = LogManager(logDirs: config.logDirs, highWatermarkMode: config.cluster == nil ? .logEnd : .replicated, logger: logger, clock: clock)
+        let io = IOExecutor(threads: config.numIoThreads)
+        self.logs = LogManager(
+            logDirs: config.logDirs, highWatermarkMode: config.cluster == nil ? .logEnd : .replicated, logger: logger,
+            rollFlusher: RollFlusher { work in Task(executorPreference: io) { work() } }, clock: clock)
         self.producerIds = config.cluster == nil ? try ProducerIdBlocks(directory: config.logDirs[0]) : ProducerIdBlocks(granted: ())
         let metadata = self.metadata
         let defaults = config.logDefaults
@@ -103,7 +106,6 @@ public final class Broker: Sendable {
         if let existing = metadata.topic(OffsetStoreConfig.topic) { offsetsConfig.numPartitions = existing.partitionCount }
         // Groups and their committed offsets share the coordinator runtime's shards, one per
         // partition of `__consumer_offsets`, as Kafka 4's group coordinator does.
-        let io = IOExecutor(threads: config.numIoThreads)
         self.groupCoordinator = GroupCoordinator(
             config: config.classicGroupConfig, clock: SystemCoordinatorClock(now: clock), consumerConfig: config.consumerGroupConfig,
             offsets: offsetsConfig,

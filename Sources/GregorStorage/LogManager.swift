@@ -17,6 +17,7 @@ public final class LogManager: Sendable {
     public let highWatermarkMode: HighWatermarkMode
     let logger: Logger
     let clock: @Sendable () -> Int64
+    let rollFlusher: RollFlusher?
     /// Compacts logs whose `cleanup.policy` includes `compact`, during `maintenance()`.
     public let cleaner: LogCleaner
     private let logs = Mutex<[TopicPartition: (log: PartitionLog, dir: String)]>([:])
@@ -33,11 +34,14 @@ public final class LogManager: Sendable {
     ///   - highWatermarkMode: `.replicated` in a cluster, where a restart takes each high
     ///     watermark from `replication-offset-checkpoint`.
     ///   - clock: milliseconds since the epoch; injected so tests control time.
+    ///   - rollFlusher: where every log's roll fsyncs run (the broker's I/O threads); nil runs
+    ///     them on the appending thread after its lock.
     public init(
         logDirs: [String], fileCacheCapacity: Int = 4096, highWatermarkMode: HighWatermarkMode = .logEnd, logger: Logger,
-        clock: @escaping @Sendable () -> Int64
+        rollFlusher: RollFlusher? = nil, clock: @escaping @Sendable () -> Int64
     ) {
         self.logDirs = logDirs
+        self.rollFlusher = rollFlusher
         self.highWatermarkMode = highWatermarkMode
         self.cache = FileCache(capacity: fileCacheCapacity)
         self.logger = logger
@@ -66,7 +70,7 @@ public final class LogManager: Sendable {
                 let (log, report) = try PartitionLog.open(
                     tp, directory: dir + "/" + name, config: config(tp), cache: cache, logger: logger,
                     recoveryPoint: recovery[tp], logStartOffset: starts[tp], cleanShutdown: clean,
-                    highWatermarkMode: highWatermarkMode, highWatermark: highWatermarks[tp], now: clock())
+                    highWatermarkMode: highWatermarkMode, highWatermark: highWatermarks[tp], rollFlusher: rollFlusher, now: clock())
                 logs.withLock { $0[tp] = (log, dir) }
                 creationOrDeletion.withLock { $0[dir, default: 0] += 1 }
                 reports.append(report)
@@ -88,7 +92,8 @@ public final class LogManager: Sendable {
             if let existing = log(tp) { return existing }
             let dir = logDirs.min { (counts[$0] ?? 0) < (counts[$1] ?? 0) }!
             let (log, _) = try PartitionLog.open(tp, directory: dir + "/" + tp.directoryName, config: config, cache: cache,
-                                                 logger: logger, highWatermarkMode: highWatermarkMode, now: clock())
+                                                 logger: logger, highWatermarkMode: highWatermarkMode, rollFlusher: rollFlusher,
+                                                 now: clock())
             logs.withLock { $0[tp] = (log, dir) }
             counts[dir, default: 0] += 1
             return log

@@ -12,10 +12,6 @@ public struct AppendResult: Hashable, Sendable {
     /// `flush.messages` left an fsync due that the caller must wait for before it answers: see
     /// `appendFromClient(deferFlush:)` and `makeDurable(upTo:)`.
     public var flushRequested = false
-    /// A roll left the segments below this offset to fsync; the caller runs
-    /// `flushOutsideLock(upTo:)` on a thread that may block and answers without waiting for it
-    /// (KAFKA-15046).
-    public var backgroundFlush: Int64?
 }
 
 extension PartitionLog {
@@ -52,9 +48,10 @@ extension PartitionLog {
     /// Any refusal leaves the log untouched.
     /// A transactional batch brings the `verification` its check with the coordinator gave
     /// (KIP-890); nil when partitions do not verify.
-    /// With `deferFlush` the append never fsyncs: a flush it makes due is reported in
+    /// With `deferFlush` the append never fsyncs `flush.messages`' flush: it is reported in
     /// `flushRequested`, and the caller answers only after `makeDurable(upTo:)`, so a thread
-    /// that must not block can append and one fsync can cover many appends (group commit).
+    /// that must not block can append and one fsync can cover many appends (group commit). A
+    /// roll's fsync goes to the log's `RollFlusher` either way (KAFKA-15046).
     public func appendFromClient(
         _ records: ByteBuffer, now: Int64, leaderEpoch: Int32 = 0, verification: VerificationGuard? = nil, deferFlush: Bool = false
     ) throws(ClientAppendError) -> AppendResult {
@@ -121,7 +118,10 @@ extension PartitionLog {
         }
         if deferFlush {
             result.flushRequested = due.requested
-            result.backgroundFlush = due.requested ? nil : due.roll
+            // A flush.messages fsync covers the roll's too.
+            if !due.requested, due.roll != nil {
+                do throws(StorageError) { try flush(due) } catch { throw .storage(error) }
+            }
         } else {
             do throws(StorageError) { try flush(due) } catch { throw .storage(error) }
         }

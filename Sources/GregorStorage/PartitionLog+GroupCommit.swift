@@ -127,12 +127,39 @@ extension PartitionLog {
         }
     }
 
-    /// Runs the fsyncs `due` names on the calling thread, outside the lock.
+    /// Runs the fsyncs `due` names outside the lock: `flush.messages`' on the calling thread, a
+    /// roll's through the `rollFlusher` when there is one.
     func flush(_ due: DueFlush) throws(StorageError) {
         if due.requested {
             try flushOutsideLock()
         } else if let upTo = due.roll {
-            try flushOutsideLock(upTo: upTo)
+            if let rollFlusher {
+                rollFlusher.flush(self, upTo: upTo)
+            } else {
+                try flushOutsideLock(upTo: upTo)
+            }
+        }
+    }
+}
+
+/// Runs the fsync a roll leaves due (the segments below the new one, and the producer snapshot)
+/// after the append that rolled, on a thread that may block. Kafka's roll hands it to the
+/// broker's scheduler (`scheduleOnce("flush-log")`, KAFKA-15046) whichever path appended, so no
+/// append waits for it. The `LogManager` owns one and gives it to every log it opens.
+public struct RollFlusher: Sendable {
+    let schedule: @Sendable (@escaping @Sendable () -> Void) -> Void
+
+    /// `schedule` runs the work it is given soon, on a thread that may block.
+    public init(_ schedule: @escaping @Sendable (@escaping @Sendable () -> Void) -> Void) {
+        self.schedule = schedule
+    }
+
+    /// A failure is logged; the next flush retries what it left (the recovery point stays).
+    func flush(_ log: PartitionLog, upTo offset: Int64) {
+        schedule {
+            do throws(StorageError) { try log.flushOutsideLock(upTo: offset) } catch {
+                log.logger.error("fsync of \(log.topicPartition) after a roll failed: \(error)")
+            }
         }
     }
 }

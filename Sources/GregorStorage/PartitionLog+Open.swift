@@ -26,7 +26,7 @@ extension PartitionLog {
     public static func open(
         _ tp: TopicPartition, directory: String, config: LogConfig, cache: FileCache, logger: Logger,
         recoveryPoint: Int64? = nil, logStartOffset: Int64? = nil, cleanShutdown: Bool = false,
-        highWatermarkMode: HighWatermarkMode = .logEnd, highWatermark: Int64? = nil, now: Int64
+        highWatermarkMode: HighWatermarkMode = .logEnd, highWatermark: Int64? = nil, rollFlusher: RollFlusher? = nil, now: Int64
     ) throws(StorageError) -> (PartitionLog, RecoveryReport) {
         try FS.mkdirs(directory)
         // Segments swapped in by a compaction a crash interrupted; their indexes are rebuilt.
@@ -97,6 +97,9 @@ extension PartitionLog {
                           recoveryPoint: recoveryPoint, lastFlushAt: now, highWatermarkMode: highWatermarkMode)
         try loadLeaderEpochs(&state, directory: directory, recovered: recovered, logger: logger)
         report.producerBatchesReplayed = try loadProducerState(&state, directory: directory)
-        return (PartitionLog(topicPartition: tp, directory: directory, cache: cache, logger: logger, state: state), report)
+        return (
+            PartitionLog(topicPartition: tp, directory: directory, cache: cache, logger: logger, rollFlusher: rollFlusher, state: state),
+            report
+        )
     }
 }

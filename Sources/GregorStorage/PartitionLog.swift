@@ -14,6 +14,9 @@ public final class PartitionLog: Sendable {
     let state: BlockingLock<State>
     /// fsyncs shared by the appends waiting on them (`makeDurable`).
     let groupCommit = GroupCommit()
+    /// Where a roll's fsync runs after the append that rolled; nil runs it on the appending
+    /// thread once the lock is released (tests, tools).
+    let rollFlusher: RollFlusher?
 
     struct State {
         var config: LogConfig
@@ -64,11 +67,14 @@ public final class PartitionLog: Sendable {
         }
     }
 
-    init(topicPartition: TopicPartition, directory: String, cache: FileCache, logger: Logger, state: sending State) {
+    init(
+        topicPartition: TopicPartition, directory: String, cache: FileCache, logger: Logger, rollFlusher: RollFlusher?, state: sending State
+    ) {
         self.topicPartition = topicPartition
         self.directory = directory
         self.cache = cache
         self.logger = logger
+        self.rollFlusher = rollFlusher
         self.state = BlockingLock(state)
     }
 

@@ -1,3 +1,4 @@
+import Synchronization
 import Foundation
 import KafkaProtocol
 import Testing
@@ -38,35 +39,37 @@ import Testing
         #expect(log.recoveryPoint == 0)
     }
 
-    /// KAFKA-15046: a roll's fsync is the caller's to run in the background, not to wait for.
-    @Test func aRollUnderDeferFlushIsLeftToABackgroundFlush() throws {
+    /// KAFKA-15046: a roll's fsync goes to the log's `RollFlusher`, and the append does not wait
+    /// for it, whichever path appended.
+    @Test(arguments: [true, false]) func aRollIsLeftToTheRollFlusher(deferFlush: Bool) throws {
         let dir = TempDir()
         var config = LogConfig()
         config.segmentBytes = 300
-        let (log, _) = try openLog(dir, config: config)
+        let scheduled = Scheduled()
+        let (log, _) = try PartitionLog.open(
+            TopicPartition("t", 0), directory: dir.path + "/t-0", config: config, cache: FileCache(capacity: 64), logger: testLogger,
+            rollFlusher: RollFlusher { work in scheduled.works.withLock { $0.append(work) } }, now: now)
         var requested = false
-        var background: Int64?
         var last: Int64 = 0
         for i in 0..<6 {
-            let r = try log.appendFromClient(makeBatch(count: 1, firstValue: i, valueSize: 120), now: now + Int64(i), deferFlush: true)
+            let r = try log.appendFromClient(makeBatch(count: 1, firstValue: i, valueSize: 120), now: now + Int64(i), deferFlush: deferFlush)
             requested = requested || r.flushRequested
-            background = r.backgroundFlush ?? background
             last = r.lastOffset
         }
-        #expect(log.segmentCount > 1)
+        #expect(log.segmentCount > 2)
         #expect(!requested)
-        let rolledAt = try #require(background)
-        #expect(rolledAt == log.segmentBaseOffsets.last)
         #expect(log.recoveryPoint == 0)
+        let rolls = scheduled.works.withLock { $0 }
+        #expect(rolls.count == log.segmentCount - 1)
         // The roll's producer snapshot is written but left for that flush to fsync.
         let snapshot = try #require(log.state.withLock { $0.unsyncedSnapshot })
         #expect(FileManager.default.fileExists(atPath: snapshot))
         // As Kafka's flushUptoOffsetExclusive: the segments below the roll, not the new one.
-        try log.flushOutsideLock(upTo: rolledAt)
-        #expect(log.recoveryPoint == rolledAt)
+        for work in rolls { work() }
+        #expect(log.recoveryPoint == log.segmentBaseOffsets.last)
+        #expect(log.state.withLock { $0.unsyncedSnapshot } == nil)
         try log.flushOutsideLock()
         #expect(log.recoveryPoint == last + 1)
-        #expect(log.state.withLock { $0.unsyncedSnapshot } == nil)
     }
 
     /// Without deferFlush the roll's fsync runs before the append returns, after the lock.
@@ -79,7 +82,7 @@ import Testing
         for i in 0..<6 {
             let before = log.segmentCount
             let r = try log.appendFromClient(makeBatch(count: 1, firstValue: i, valueSize: 120), now: now + Int64(i))
-            #expect(!r.flushRequested && r.backgroundFlush == nil)
+            #expect(!r.flushRequested)
             if log.segmentCount > before, rolledAt == nil { rolledAt = r.firstOffset }
         }
         let rolled = try #require(rolledAt)
@@ -113,4 +116,9 @@ import Testing
         try log.close(flush: false)
         try await log.makeDurable(upTo: r.lastOffset + 1)
     }
+}
+
+/// What a test's `RollFlusher` was given, to run when the test says.
+private final class Scheduled: Sendable {
+    let works = Mutex<[@Sendable () -> Void]>([])
 }

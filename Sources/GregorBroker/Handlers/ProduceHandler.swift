@@ -28,9 +28,10 @@
 // once it is sent (KIP-219). An acks=0 produce is throttled by the mute alone.
 // Threads (issue 13): the handler runs on the connection's event loop and appends there (a
 // write into the page cache); an append that rolls a segment or starts a leader epoch runs on
-// the I/O threads, and an fsync that `flush.messages` or a roll makes due runs there as a group
-// commit shared by every producer of the partition, the partition answered once it is done, as
-// Kafka answers after its in-append flush.
+// the I/O threads, and an fsync that `flush.messages` makes due runs there as a group commit
+// shared by every producer of the partition, the partition answered once it is done, as Kafka
+// answers after its in-append flush. A roll's fsync is the log manager's `RollFlusher`'s, on
+// the I/O threads, and no produce waits for it (KAFKA-15046).
 import GregorStorage
 import KafkaProtocol
 import NIOCore
@@ -135,7 +136,6 @@ enum ProduceHandler: APIHandler {
                     let appended = log.appendMayBlock(bytes: batches.readableBytes, leaderEpoch: epoch, now: now)
                         ? try await withTaskExecutorPreference(broker.io) { Result(catching: append) }.get()
                         : try append()
-                    if let upTo = appended.backgroundFlush { flushInBackground(log, upTo: upTo, context) }
                     if appended.flushRequested {
                         pendingFlushes.append(PendingFlush(
                             topicIndex: response.responses.count, partitionIndex: result.partitionResponses.count, log: log,
@@ -252,18 +252,6 @@ enum ProduceHandler: APIHandler {
             context.logger.error("fsync of \(pending.first { $0.topicIndex == t && $0.partitionIndex == p }?.log.topicPartition.description ?? "?") failed: \(error)")
             response.responses[t].partitionResponses[p].errorCode = error.errorCode.rawValue
             response.responses[t].partitionResponses[p].baseOffset = -1
-        }
-    }
-
-    /// A roll's fsync of the previous segments, on the I/O threads; the produce does not wait
-    /// for it, as Kafka's roll schedules it (KAFKA-15046). A failure is logged, and the next
-    /// flush retries what it left.
-    static func flushInBackground(_ log: PartitionLog, upTo offset: Int64, _ context: RequestContext) {
-        let logger = context.logger
-        Task(executorPreference: context.broker.io) {
-            do throws(StorageError) { try log.flushOutsideLock(upTo: offset) } catch {
-                logger.error("fsync of \(log.topicPartition) after a roll failed: \(error)")
-            }
         }
     }
 
