@@ -116,12 +116,9 @@ extension PartitionLog {
             }
             return result
         }
-        if deferFlush {
-            result.flushRequested = due.requested
-            // A flush.messages fsync covers the roll's too.
-            if !due.requested, due.roll != nil {
-                do throws(StorageError) { try flush(due) } catch { throw .storage(error) }
-            }
+        if deferFlush && due.requested {
+            // The caller's group commit fsyncs everything, the roll's segments included.
+            result.flushRequested = true
         } else {
             do throws(StorageError) { try flush(due) } catch { throw .storage(error) }
         }

@@ -68,6 +68,21 @@ private func stored(_ log: PartitionLog, from offset: Int64 = 0) throws -> [Reco
         return c
     }
 
+    /// How `log` refused `batch`; nil (recorded as an issue when it was not a validation
+    /// refusal) if it did not refuse it that way.
+    func refusal(of batch: ByteBuffer, by log: PartitionLog) -> RecordValidationError? {
+        do {
+            _ = try log.appendFromClient(batch, now: now)
+            return nil
+        } catch {
+            guard case .rejected(let r) = error else {
+                Issue.record("expected a rejection, got \(error)")
+                return nil
+            }
+            return r
+        }
+    }
+
     /// The batch's records as the log would number them from `base`.
     private func kept(_ bytes: ByteBuffer, base: Int64) throws -> [Kept] {
         var batch = try RecordBatch(bytes)
@@ -206,17 +221,8 @@ private func stored(_ log: PartitionLog, from offset: Int64 = 0) throws -> [Reco
         c.cleanupPolicy = [.compact]
         let (log, _) = try openLog(dir, config: c, now: now)
         // Record 1 has no key.
-        let keyless = try producerBatch(.gzip)
-        do {
-            _ = try log.appendFromClient(keyless, now: now)
-            Issue.record("a keyless record was appended to a compacted topic")
-        } catch {
-            guard case .rejected(let r) = error else {
-                Issue.record("expected a rejection, got \(error)")
-                return
-            }
-            #expect(r.code == .invalidRecord && r.recordErrors.map(\.batchIndex) == [1])
-        }
+        let r = try #require(refusal(of: try producerBatch(.gzip), by: log), "a keyless record was appended to a compacted topic")
+        #expect(r.code == .invalidRecord && r.recordErrors.map(\.batchIndex) == [1])
         #expect(log.logEndOffset == 0)
     }
 
@@ -229,18 +235,9 @@ private func stored(_ log: PartitionLog, from offset: Int64 = 0) throws -> [Reco
             var c = config(.codec(topicCodec))
             c.messageTimestampAfterMaxMs = 5  // record 1 is 10 ms ahead of the broker
             let (log, _) = try openLog(dir, config: c, now: now)
-            let sent = try producerBatch(.gzip)
-            do {
-                _ = try log.appendFromClient(sent, now: now)
-                Issue.record("a record 10 ms ahead was appended (topic codec \(topicCodec))")
-            } catch {
-                guard case .rejected(let r) = error else {
-                    Issue.record("expected a rejection, got \(error)")
-                    continue
-                }
-                #expect(r.code == .invalidTimestamp && r.recordErrors.map(\.batchIndex) == [1])
-                answers.append(r.recordErrors.map(\.message).joined(separator: "|"))
-            }
+            let r = try #require(refusal(of: try producerBatch(.gzip), by: log), "a record 10 ms ahead was appended (topic codec \(topicCodec))")
+            #expect(r.code == .invalidTimestamp && r.recordErrors.map(\.batchIndex) == [1])
+            answers.append(r.recordErrors.map(\.message).joined(separator: "|"))
             #expect(log.logEndOffset == 0)
         }
         #expect(answers.count == 2 && answers[0] == answers[1] && answers[0].contains("of message with offset 1 is out of range"))
