@@ -36,6 +36,12 @@ let package = Package(
                 "CKafkaCRC32C",
             ]
         ),
+        // The generated messages of the APIs Gregor does not serve (ProtocolSpecs/served-apis.txt):
+        // built for the codec's tests, not for the broker.
+        .target(
+            name: "KafkaProtocolUnserved",
+            dependencies: ["KafkaProtocol", .product(name: "NIOCore", package: "swift-nio")]
+        ),
         // Partition logs in Kafka's on-disk layout; speaks in domain types, never generated messages.
         .target(
             name: "GregorStorage",
@@ -139,7 +145,7 @@ let package = Package(
         ),
         .testTarget(
             name: "KafkaProtocolTests",
-            dependencies: ["KafkaProtocol", .product(name: "NIOCore", package: "swift-nio")],
+            dependencies: ["KafkaProtocol", "KafkaProtocolUnserved", .product(name: "NIOCore", package: "swift-nio")],
             resources: [.copy("Fixtures")]
         ),
         .testTarget(

@@ -42,12 +42,6 @@ struct ApiKeyEmitter {
                 "public var deprecatedVersions: ClosedRange<Int16>?", default: "nil") { MessageEmitter.swiftRange($0.deprecatedVersions) }
             emitSwitch(w, "/// Whether the spec marks its newest version as unstable (not to be advertised).",
                 "public var latestVersionUnstable: Bool", default: "false") { $0.latestVersionUnstable ? "true" : "false" }
-            emitSwitch(w, "/// The generated request type.", "public var requestType: (any KafkaAPIMessage.Type)?", default: "nil") {
-                "\($0.name).self"
-            }
-            emitSwitch(w, "/// The generated response type.", "public var responseType: (any KafkaAPIMessage.Type)?", default: "nil") {
-                responses[$0.apiKey!].map { "\($0.name).self" } ?? "nil"
-            }
             w.line()
             w.line("/// The request header version for `apiVersion`: 2 when flexible, else 1; ControlledShutdown v0")
             w.line("/// alone uses header v0.")
@@ -68,8 +62,29 @@ struct ApiKeyEmitter {
         return w.text
     }
 
-    func emitSwitch(_ w: CodeWriter, _ doc: String, _ decl: String, default def: String, _ value: (MessageSpec) -> String) {
+    /// Test support: each key's generated request and response types. The library leaves them
+    /// out so that it need not link the messages of APIs Gregor does not serve.
+    func messageTypesSource(unserved: Bool) -> String {
+        let w = CodeWriter()
+        for l in MessageEmitter.header("every *Request.json and *Response.json") { w.line(l) }
         w.line()
+        w.line("@testable import KafkaProtocol")
+        if unserved { w.line("@testable import KafkaProtocolUnserved") }
+        w.line()
+        w.block("extension ApiKey {") {
+            emitSwitch(w, "/// The generated request type.", "var requestType: (any KafkaAPIMessage.Type)?", default: "nil", first: true) {
+                "\($0.name).self"
+            }
+            emitSwitch(w, "/// The generated response type.", "var responseType: (any KafkaAPIMessage.Type)?", default: "nil") {
+                responses[$0.apiKey!].map { "\($0.name).self" } ?? "nil"
+            }
+        }
+        return w.text
+    }
+
+    func emitSwitch(_ w: CodeWriter, _ doc: String, _ decl: String, default def: String, first: Bool = false,
+                    _ value: (MessageSpec) -> String) {
+        if !first { w.line() }
         w.line(doc)
         w.block("\(decl) {") {
             w.block("switch rawValue {", close: "}") {

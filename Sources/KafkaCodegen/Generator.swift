@@ -54,33 +54,66 @@ public struct Generator {
         }
     }
 
+    /// Checks `served` against the specs: every key it lists is an API of theirs, by the same name.
+    public func validate(_ served: ServedApis) throws {
+        for (key, name) in served.names.sorted(by: { $0.key < $1.key }) {
+            guard let req = requests.first(where: { $0.apiKey == key }) else {
+                throw SpecError(file: served.file, field: nil, reason: "API key \(key) (\(name)) is in no spec")
+            }
+            guard req.apiName == name else {
+                throw SpecError(file: served.file, field: nil, reason: "API key \(key) is \(req.apiName) in the specs, not \(name)")
+            }
+        }
+    }
+
     var requests: [MessageSpec] { specs.filter { $0.kind == .request }.sorted { $0.apiKey! < $1.apiKey! } }
     var responses: [Int: MessageSpec] {
         Dictionary(specs.filter { $0.kind == .response }.map { ($0.apiKey!, $0) }, uniquingKeysWith: { a, _ in a })
     }
 
-    /// Library files, relative to the generated folder.
-    public func libraryFiles(extraImport: String? = nil) -> [(String, String)] {
-        var files = specs.map { ("Messages/\($0.name).swift", MessageEmitter(spec: $0).source(extraImport: extraImport)) }
+    /// Library files, relative to the generated folder: with `served`, the API keys whose messages
+    /// the broker and client speak, only those APIs' messages (and every header and data message);
+    /// without, every message.
+    public func libraryFiles(extraImport: String? = nil, served: ServedApis? = nil) -> [(String, String)] {
+        var files = specs.filter { served?.includes($0) ?? true }
+            .map { ("Messages/\($0.name).swift", MessageEmitter(spec: $0).source(extraImport: extraImport)) }
         if !requests.isEmpty {
             files.append(("ApiKey.swift", ApiKeyEmitter(requests: requests, responses: responses).source()))
         }
         return files.sorted { $0.0 < $1.0 }
     }
 
-    /// Test-support files, relative to the tests' generated folder.
-    public func sampleFiles(listName: String = "allGeneratedMessages") -> [(String, String)] {
-        var files = specs.map { ("Samples/\($0.name)+Sample.swift", MessageEmitter(spec: $0).sampleSource()) }
+    /// The messages of the APIs `served` does not list, for the module only the codec's tests build
+    /// (`KafkaProtocolUnserved`); relative to its generated folder.
+    public func unservedLibraryFiles(_ served: ServedApis) -> [(String, String)] {
+        specs.filter { !served.includes($0) }
+            .map { ("Messages/\($0.name).swift", MessageEmitter(spec: $0).source(extraImport: "KafkaProtocol")) }
+            .sorted { $0.0 < $1.0 }
+    }
+
+    /// Test-support files, relative to the tests' generated folder: a sample builder per message,
+    /// the list of them all and, with API specs, each key's request and response types (across
+    /// both modules when `served` splits them).
+    public func sampleFiles(listName: String = "allGeneratedMessages", served: ServedApis? = nil) -> [(String, String)] {
+        var files = specs.map { spec in
+            ("Samples/\(spec.name)+Sample.swift",
+             MessageEmitter(spec: spec).sampleSource(unserved: served.map { !$0.includes(spec) } ?? false))
+        }
         let w = CodeWriter()
         for l in MessageEmitter.header("the spec directory") { w.line(l) }
         w.line()
         w.line("@testable import KafkaProtocol")
+        if served != nil { w.line("@testable import KafkaProtocolUnserved") }
         w.line()
         w.line("/// Every generated message, for tests that walk all of them.")
         w.line("let \(listName): [any SampledMessage.Type] = [")
         for s in specs.sorted(by: { $0.name < $1.name }) { w.line("    \(s.name).self,") }
         w.line("]")
         files.append(("Samples/\(listName.prefix(1).uppercased() + listName.dropFirst()).swift", w.text))
+        if !requests.isEmpty {
+            files.append(("Samples/ApiKey+MessageTypes.swift",
+                          ApiKeyEmitter(requests: requests, responses: responses).messageTypesSource(unserved: served != nil)))
+        }
         return files.sorted { $0.0 < $1.0 }
     }
 

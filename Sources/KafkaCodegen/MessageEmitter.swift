@@ -74,12 +74,13 @@ public struct MessageEmitter {
     }
 
     /// The test-only source that builds a sample of every struct of the spec.
-    public func sampleSource() -> String {
+    public func sampleSource(unserved: Bool = false) -> String {
         let w = CodeWriter()
         for l in Self.header(spec.fileName) { w.line(l) }
         w.line()
         w.line("import NIOCore")
         w.line("@testable import KafkaProtocol")
+        if unserved { w.line("@testable import KafkaProtocolUnserved") }
         for s in [topLevel] + nested {
             w.line()
             w.block("extension \(s.qualifiedName)\(s.isTopLevel ? ": SampledMessage" : "") {") {

@@ -27,6 +27,12 @@ struct KafkaCodegenCommand: ParsableCommand {
     @Option(help: "Where the codec's generated Swift goes.")
     var output: String = "Sources/KafkaProtocol/Generated"
 
+    @Option(help: "The APIs whose messages the broker and client are built with (the rest go to --unserved-output).")
+    var servedApis: String = "ProtocolSpecs/served-apis.txt"
+
+    @Option(help: "Where the generated messages of the other APIs go (a module only the codec's tests build).")
+    var unservedOutput: String = "Sources/KafkaProtocolUnserved/Generated"
+
     @Option(help: "Where the tests' generated sample builders go.")
     var testOutput: String = "Tests/KafkaProtocolTests/Generated"
 
@@ -40,13 +46,16 @@ struct KafkaCodegenCommand: ParsableCommand {
         try verify(specs, against: checksums)
         try verify(olderSpecs, against: olderChecksums)
         let generator = try Generator(directory: URL(fileURLWithPath: specs), older: URL(fileURLWithPath: olderSpecs))
-        try Generator.write(generator.libraryFiles(), into: URL(fileURLWithPath: output))
-        var testFiles = generator.sampleFiles()
+        let served = try ServedApis(parsing: String(contentsOfFile: servedApis, encoding: .utf8), file: servedApis)
+        try generator.validate(served)
+        try Generator.write(generator.libraryFiles(served: served), into: URL(fileURLWithPath: output))
+        try Generator.write(generator.unservedLibraryFiles(served), into: URL(fileURLWithPath: unservedOutput))
+        var testFiles = generator.sampleFiles(served: served)
         let fixture = try Generator(directory: URL(fileURLWithPath: fixtureSpecs))
         testFiles += fixture.libraryFiles(extraImport: "KafkaProtocol").map { ("Fixture/" + $0.0, $0.1) }
         testFiles += fixture.sampleFiles(listName: "allFixtureMessages").map { ("Fixture/" + $0.0, $0.1) }
         try Generator.write(testFiles, into: URL(fileURLWithPath: testOutput))
-        print("kafka-codegen: \(generator.specs.count) specs -> \(output), samples and fixture -> \(testOutput)")
+        print("kafka-codegen: \(generator.specs.count) specs -> \(output) and \(unservedOutput), samples and fixture -> \(testOutput)")
     }
 
     func verify(_ dir: String, against list: String) throws {

@@ -43,6 +43,48 @@ import Testing
         #expect(apiKey.contains("case 18: return 0...4"))
     }
 
+    @Test func theServedListSplitsApiMessagesBetweenTheTwoModules() throws {
+        func api(_ key: Int, _ name: String, _ kind: String) -> String {
+            #"{"apiKey":\#(key),"type":"\#(kind)","name":"\#(name)\#(kind.capitalized)","validVersions":"0-1","fields":[]}"#
+        }
+        let header = #"{"type":"header","name":"RequestHeader","validVersions":"0-2","flexibleVersions":"2+","fields":[]}"#
+        let g = try Generator(specs: try [api(18, "ApiVersions", "request"), api(18, "ApiVersions", "response"),
+                                          api(52, "Vote", "request"), api(52, "Vote", "response"), header]
+            .enumerated().map { try SpecParser(file: "\($0.offset).json").parse($0.element) })
+        let served = try ServedApis(parsing: "# comment\n\n18 ApiVersions  # the one we serve\n", file: "served.txt")
+        try g.validate(served)
+        #expect(g.libraryFiles(served: served).map(\.0) == [
+            "ApiKey.swift", "Messages/ApiVersionsRequest.swift", "Messages/ApiVersionsResponse.swift", "Messages/RequestHeader.swift",
+        ])
+        let unserved = g.unservedLibraryFiles(served)
+        #expect(unserved.map(\.0) == ["Messages/VoteRequest.swift", "Messages/VoteResponse.swift"])
+        #expect(unserved.allSatisfy { $0.1.contains("import KafkaProtocol\n") })
+        // ApiKey knows every key; the key-to-type switch lives with the tests, which import both.
+        let apiKey = try #require(g.libraryFiles(served: served).first { $0.0 == "ApiKey.swift" }?.1)
+        #expect(apiKey.contains("public static let vote: ApiKey = ApiKey(rawValue: 52)") && !apiKey.contains("VoteRequest.self"))
+        let samples = g.sampleFiles(served: served)
+        let types = try #require(samples.first { $0.0 == "Samples/ApiKey+MessageTypes.swift" }?.1)
+        #expect(types.contains("case 52: return VoteRequest.self") && types.contains("@testable import KafkaProtocolUnserved"))
+        #expect(samples.first { $0.0 == "Samples/VoteRequest+Sample.swift" }?.1.contains("import KafkaProtocolUnserved") == true)
+        #expect(samples.first { $0.0 == "Samples/ApiVersionsRequest+Sample.swift" }?.1.contains("KafkaProtocolUnserved") == false)
+    }
+
+    @Test func theServedListIsCheckedAgainstTheSpecs() throws {
+        let req = #"{"apiKey":18,"type":"request","name":"ApiVersionsRequest","validVersions":"0-4","fields":[]}"#
+        let resp = #"{"apiKey":18,"type":"response","name":"ApiVersionsResponse","validVersions":"0-4","fields":[]}"#
+        let g = try Generator(specs: [try SpecParser(file: "a.json").parse(req), try SpecParser(file: "b.json").parse(resp)])
+        #expect(throws: SpecError(file: "s.txt", field: nil, reason: "API key 18 is ApiVersions in the specs, not Versions")) {
+            try g.validate(try ServedApis(parsing: "18 Versions\n", file: "s.txt"))
+        }
+        #expect(throws: SpecError(file: "s.txt", field: nil, reason: "API key 19 (CreateTopics) is in no spec")) {
+            try g.validate(try ServedApis(parsing: "18 ApiVersions\n19 CreateTopics\n", file: "s.txt"))
+        }
+        #expect(throws: SpecError(file: "s.txt", field: nil, reason: "line 2: API key 18 listed twice")) {
+            _ = try ServedApis(parsing: "18 ApiVersions\n18 ApiVersions\n", file: "s.txt")
+        }
+        #expect(throws: SpecError.self) { _ = try ServedApis(parsing: "ApiVersions 18\n", file: "s.txt") }
+    }
+
     @Test func mismatchedRequestAndResponseVersionsAreRefused() throws {
         let req = #"{"apiKey":1,"type":"request","name":"FooRequest","validVersions":"0-4","fields":[]}"#
         let resp = #"{"apiKey":1,"type":"response","name":"FooResponse","validVersions":"0-3","fields":[]}"#

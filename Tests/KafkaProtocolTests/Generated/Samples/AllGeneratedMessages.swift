@@ -2,6 +2,7 @@
 // Regenerate with `swift run kafka-codegen` (see ProtocolSpecs/README.md).
 
 @testable import KafkaProtocol
+@testable import KafkaProtocolUnserved
 
 /// Every generated message, for tests that walk all of them.
 let allGeneratedMessages: [any SampledMessage.Type] = [

@@ -3,6 +3,7 @@
 
 import NIOCore
 @testable import KafkaProtocol
+@testable import KafkaProtocolUnserved
 
 extension AllocateProducerIdsRequest: SampledMessage {
     static func sample(version: Int16) -> AllocateProducerIdsRequest {

@@ -3,6 +3,7 @@
 
 import NIOCore
 @testable import KafkaProtocol
+@testable import KafkaProtocolUnserved
 
 extension AlterPartitionResponse: SampledMessage {
     static func sample(version: Int16) -> AlterPartitionResponse {

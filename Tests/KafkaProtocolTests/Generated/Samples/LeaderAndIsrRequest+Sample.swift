@@ -3,6 +3,7 @@
 
 import NIOCore
 @testable import KafkaProtocol
+@testable import KafkaProtocolUnserved
 
 extension LeaderAndIsrRequest: SampledMessage {
     static func sample(version: Int16) -> LeaderAndIsrRequest {

@@ -3,6 +3,7 @@
 
 import NIOCore
 @testable import KafkaProtocol
+@testable import KafkaProtocolUnserved
 
 extension UpdateFeaturesRequest: SampledMessage {
     static func sample(version: Int16) -> UpdateFeaturesRequest {
