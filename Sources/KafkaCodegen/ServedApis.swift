@@ -27,7 +27,8 @@ public struct ServedApis: Sendable {
     }
 
     /// Whether `spec` belongs in `KafkaProtocol`: a request or response of a listed API, or any
-    /// header or data message (they are small, and the broker reads several).
+    /// message of another kind (headers, data messages such as the group and transaction records,
+    /// and KRaft's metadata records): they are small, and the broker reads several.
     public func includes(_ spec: MessageSpec) -> Bool {
         guard spec.kind == .request || spec.kind == .response, let key = spec.apiKey else { return true }
         return names[key] != nil
