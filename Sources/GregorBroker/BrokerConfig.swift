@@ -53,6 +53,17 @@ public struct BrokerConfig: Sendable {
     public var messageMaxBytes: Int = 1_048_588
     /// `socket.request.max.bytes`: the largest request frame.
     public var socketRequestMaxBytes: Int = 104_857_600
+    /// `socket.send.buffer.bytes`: SO_SNDBUF of each accepted connection, -1 for the OS's own
+    /// (autotuned) size.
+    public var socketSendBufferBytes: Int = 102_400
+    /// `socket.receive.buffer.bytes`: SO_RCVBUF of each listening socket, set before it binds so
+    /// that accepted connections inherit it (and the window scale it implies), -1 (Gregor's
+    /// default, not Kafka's 102400) for the OS's autotuned size.
+    public var socketReceiveBufferBytes: Int = -1
+    /// `socket.listen.backlog.size` (KIP-764): pending connections a listener queues.
+    public var socketListenBacklogSize: Int = 50
+    /// `num.network.threads`: the event loops, shared by every listener (Kafka's are per listener).
+    public var numNetworkThreads: Int = 3
     /// `connections.max.idle.ms`.
     public var connectionsMaxIdleMs: Int64 = 600_000
     /// Broker-level defaults of topic configs (`log.retention.ms`, `log.segment.bytes`…).

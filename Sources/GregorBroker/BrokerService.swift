@@ -23,7 +23,7 @@ public struct BrokerService: Service {
             config.clusterId = try await ClusterMember.clusterId(cluster, proposed: config.clusterId, logger: logger)
         }
         let broker = try Broker(config: config, logger: logger)
-        let server = BrokerServer(broker: broker, logger: logger)
+        let server = BrokerServer(broker: broker, logger: logger, threads: config.numNetworkThreads)
         let channels = try await server.start()
         if let cluster = broker.cluster {
             try await cluster.start(broker: broker, endpoints: broker.registeredEndpoints)

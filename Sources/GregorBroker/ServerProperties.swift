@@ -57,6 +57,10 @@ public struct ServerProperties {
         if let v = try bool("auto.create.topics.enable") { c.autoCreateTopics = v }
         if let v = try int32("message.max.bytes") { c.messageMaxBytes = Int(v); l.maxMessageBytes = c.messageMaxBytes }
         if let v = try int32("socket.request.max.bytes") { c.socketRequestMaxBytes = Int(v) }
+        if let v = try int32("socket.send.buffer.bytes") { c.socketSendBufferBytes = try Self.bufferSize("socket.send.buffer.bytes", v) }
+        if let v = try int32("socket.receive.buffer.bytes") { c.socketReceiveBufferBytes = try Self.bufferSize("socket.receive.buffer.bytes", v) }
+        if let v = try int32("socket.listen.backlog.size") { c.socketListenBacklogSize = Int(v) }
+        if let v = try int32("num.network.threads") { c.numNetworkThreads = Int(v) }
         if let v = try int64("connections.max.idle.ms") { c.connectionsMaxIdleMs = v }
         // Kafka's precedence: ms, then minutes, then hours.
         if let v = try int64("log.retention.hours") { l.retentionMs = v * 3_600_000 }
@@ -142,6 +146,12 @@ public struct ServerProperties {
     func int32(_ name: String) throws(InvalidValue) -> Int32? {
         guard let v = raw(name) else { return nil }
         return try int32(name, v, min: Self.minimum(name))
+    }
+
+    /// A socket buffer size: -1 (the OS's) or at least 1.
+    static func bufferSize(_ key: String, _ v: Int32) throws(InvalidValue) -> Int {
+        guard v == -1 || v >= 1 else { throw InvalidValue(key: key, value: "\(v)", reason: "must be -1 (the OS default) or at least 1") }
+        return Int(v)
     }
 
     func bool(_ name: String) throws(InvalidValue) -> Bool? {

@@ -238,6 +238,10 @@ import Testing
         ("log.cleanup.policy", "shred"),
         ("log.message.timestamp.type", "Now"),
         ("log.segment.bytes", "1"),
+        ("socket.send.buffer.bytes", "0"),
+        ("socket.receive.buffer.bytes", "-2"),
+        ("socket.listen.backlog.size", "0"),
+        ("num.network.threads", "0"),
     ])
     func invalidValueThrowsNamingTheKey(key: String, value: String) throws {
         var p = ServerProperties()
@@ -246,6 +250,18 @@ import Testing
         #expect(error?.key == key)
         #expect(error?.value == value)
         #expect(error?.description.contains(key) == true)
+    }
+
+    /// Kafka's stock server.properties sets these; -1 leaves a buffer to the OS.
+    @Test func socketServerKeys() throws {
+        let (d, _) = try Self.config()
+        #expect(d.socketSendBufferBytes == 102_400 && d.socketReceiveBufferBytes == -1)
+        #expect(d.socketListenBacklogSize == 50 && d.numNetworkThreads == 3)
+        let (c, p) = try Self.config(
+            "socket.send.buffer.bytes=-1\nsocket.receive.buffer.bytes=102400\nsocket.listen.backlog.size=200\nnum.network.threads=4\n")
+        #expect(p.unknownKeys.isEmpty)
+        #expect(c.socketSendBufferBytes == -1 && c.socketReceiveBufferBytes == 102_400)
+        #expect(c.socketListenBacklogSize == 200 && c.numNetworkThreads == 4)
     }
 
     @Test func overrideReplacesAnInvalidFileValue() throws {

@@ -45,12 +45,24 @@ public final class BrokerServer: Sendable {
         let broker = self.broker
         let logger = self.logger
         let stats = self.stats
-        let bootstrap = ServerBootstrap(group: group)
-            .serverChannelOption(ChannelOptions.backlog, value: 1024)
+        let config = broker.config
+        var bootstrap = ServerBootstrap(group: group)
+            .serverChannelOption(ChannelOptions.backlog, value: Int32(clamping: config.socketListenBacklogSize))
             .serverChannelOption(ChannelOptions.socketOption(.so_reuseaddr), value: 1)
+            // Kafka's Acceptor.configureAcceptedSocketChannel: no delay, keep-alive, SO_SNDBUF.
             .childChannelOption(ChannelOptions.socketOption(.tcp_nodelay), value: 1)
+            .childChannelOption(ChannelOptions.socketOption(.so_keepalive), value: 1)
             // Unsent response bytes above this stop the connection being read (a slow consumer).
             .childChannelOption(ChannelOptions.writeBufferWaterMark, value: .init(low: 1 << 20, high: 4 << 20))
+        // SO_RCVBUF on the listening socket before it binds (SocketServer.openServerSocket): the
+        // window scale is agreed in the handshake, so accepted sockets inherit the size.
+        if config.socketReceiveBufferBytes != -1 {
+            bootstrap = bootstrap.serverChannelOption(ChannelOptions.socketOption(.so_rcvbuf), value: SocketOptionValue(clamping: config.socketReceiveBufferBytes))
+        }
+        if config.socketSendBufferBytes != -1 {
+            bootstrap = bootstrap.childChannelOption(ChannelOptions.socketOption(.so_sndbuf), value: SocketOptionValue(clamping: config.socketSendBufferBytes))
+        }
+        bootstrap = bootstrap
             .childChannelInitializer { channel in
                 channel.eventLoop.makeCompletedFuture {
                     let idle = TimeAmount.milliseconds(broker.config.connectionsMaxIdleMs)

@@ -36,6 +36,47 @@ struct ListenerTests {
         }
     }
 
+    /// Kafka's socket settings reach the sockets: SO_RCVBUF on the listener, which accepted
+    /// connections inherit, SO_SNDBUF and keep-alive on each accepted connection (Linux reports
+    /// twice the buffer size set).
+    @Test func socketBuffersReachTheListenerAndItsConnections() async throws {
+        try await TestBroker.with({ c in
+            c.socketReceiveBufferBytes = 50_000
+            c.socketSendBufferBytes = 60_000
+        }) { broker, client in
+            _ = try await client.request(Requests.metadata([]), version: 12)
+            let listening = Self.sockets(port: broker.port, listening: true)
+            #expect(listening.count == 1)
+            #expect(listening.map { Self.option($0, SO_RCVBUF) } == [100_000])
+            let accepted = Self.sockets(port: broker.port, listening: false)
+            #expect(!accepted.isEmpty)
+            #expect(accepted.allSatisfy { Self.option($0, SO_SNDBUF) == 120_000 && Self.option($0, SO_RCVBUF) == 100_000 })
+            #expect(accepted.allSatisfy { Self.option($0, SO_KEEPALIVE) == 1 })
+        }
+    }
+
+    /// This process's TCP sockets bound to `port`: the listening one, or those it accepted.
+    static func sockets(port: Int, listening: Bool) -> [Int32] {
+        let fds = ((try? FileManager.default.contentsOfDirectory(atPath: "/proc/self/fd")) ?? []).compactMap(Int32.init)
+        return fds.filter { fd in
+            var address = sockaddr_in6()
+            var length = socklen_t(MemoryLayout<sockaddr_in6>.size)
+            let named = withUnsafeMutablePointer(to: &address) {
+                $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { getsockname(fd, $0, &length) }
+            }
+            // sin_port and sin6_port sit at the same offset, in network byte order.
+            guard named == 0, address.sin6_family == sa_family_t(AF_INET) || address.sin6_family == sa_family_t(AF_INET6),
+                  Int(UInt16(bigEndian: address.sin6_port)) == port else { return false }
+            return (option(fd, SO_ACCEPTCONN) == 1) == listening
+        }
+    }
+
+    static func option(_ fd: Int32, _ name: Int32) -> Int32 {
+        var value: Int32 = -1
+        var length = socklen_t(MemoryLayout<Int32>.size)
+        return getsockopt(fd, SOL_SOCKET, name, &value, &length) == 0 ? value : -1
+    }
+
     /// Starts a broker configured by `configure` (given a data directory to use) and expects the
     /// server's start to throw an error whose text contains each of `fragments`.
     static func expectStartupFails(containing fragments: [String], _ configure: (inout BrokerConfig, String) throws -> Void) async throws {
