@@ -273,6 +273,24 @@ def loadgen(*args, program=None):
     return (res[0] if ok else None), p.stdout
 
 
+def resident(data, topic):
+    """The share of a topic's log bytes in the page cache (util-linux's fincore), None if unknown.
+    A consume or raw fetch of a topic the VM has paged out reads the disk, not memory."""
+    pattern = re.compile(re.escape(topic) + r"-\d+$")
+    files = [os.path.join(data, d, f) for d in sorted(os.listdir(data)) if pattern.match(d)
+             for f in sorted(os.listdir(os.path.join(data, d))) if f.endswith(".log")]
+    if not files or not shutil.which("fincore"):
+        return None
+    p = subprocess.run(["fincore", "--bytes", "--noheadings", "--output", "RES,SIZE", *files],
+                       text=True, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL)
+    try:
+        pairs = [tuple(map(int, l.split())) for l in p.stdout.splitlines() if l.strip()]
+    except ValueError:
+        return None
+    size = sum(sz for _, sz in pairs)
+    return sum(res for res, _ in pairs) / size if p.returncode == 0 and size > 0 else None
+
+
 def median(runs, kind):
     """The median run (by records/s, or by delivery p99 for latency); None if every run failed."""
     if not runs:
@@ -444,6 +462,7 @@ def main():
                     # takes CPU from whichever broker runs next. Sustained writes beyond the page
                     # cache's dirty limit go at the disk's speed: see G/disk.
                     subprocess.run(["sync", "-f", data], check=True)
+                    cached = resident(data, c["topic"]) if br is gb and kind in ("consume", "fetch") else None
                     if profile and br is gb:
                         profiler.start(kind, c)
                     try:
@@ -455,6 +474,7 @@ def main():
                     raw.append(f"[{br.name}] {out}")
                     failed += r is None
                     if r is not None:
+                        r["cached"] = cached
                         runs[br.name].append(r)
                 flip += 1
             res = {name: median(rs, kind) for name, rs in runs.items()}
@@ -521,7 +541,9 @@ and at the end). Consume against the mock reads only what it kept (5 MiB a parti
 consume with loopback, not the mock. G cpu s/GB: Gregor's CPU seconds per GB of payload (for
 latency, the cores it used on average); G sys%: the share of that CPU spent in the kernel; G RSS:
 its resident memory after the case; cores G/cl: the cores Gregor and the client (loadgen, every
-librdkafka thread) used during the case, which tell which side was the limit on this machine.
+librdkafka thread) used during the case, which tell which side was the limit on this machine;
+after them, on consume and raw fetch rows, the share of the topic's log that was in the page
+cache when the median run started (fincore): below 100% the run read part of it from the disk.
 "fetch ... (raw)" rows: rawfetch.c reads the consume case's topic from Gregor only (the mock keeps
 5 MiB a partition), one Fetch in flight on one connection, 1 MiB a partition (Kafka's default),
 walking only batch headers, and must read as many records as consume did; in consume librdkafka's
@@ -559,7 +581,8 @@ def fmt_row(kind, c, res, loop_mbps, disk_mbps):
     rss = f"{g['rss']:9.0f}" if ok else f"{'':9}"
     secs = max(float(g["secs"]), 1e-6) if ok else 1
     cores = f"{g['cpu'] / secs:.2f}/{float(g['client_cpu']) / secs:.2f}" if ok and "client_cpu" in g else ""
-    return f"{name:38} {cols[0]:>20} {cols[1]:>20} {ratio} {rl} {rd} {cpu} {sys_pct(g):>6} {rss} {cores:>10}"
+    cached = f" {100 * g['cached']:.0f}%" if ok and g.get("cached") is not None else ""
+    return f"{name:38} {cols[0]:>20} {cols[1]:>20} {ratio} {rl} {rd} {cpu} {sys_pct(g):>6} {rss} {cores:>10}{cached}"
 
 
 def sys_pct(r):
