@@ -72,8 +72,8 @@ public struct Generator {
     }
 
     /// Library files, relative to the generated folder: with `served`, the API keys whose messages
-    /// the broker and client speak, only those APIs' messages (and every header and data message);
-    /// without, every message.
+    /// the broker and client speak, only the messages `served.includes` keeps (those APIs' requests
+    /// and responses, and every message of another kind); without, every message.
     public func libraryFiles(extraImport: String? = nil, served: ServedApis? = nil) -> [(String, String)] {
         var files = specs.filter { served?.includes($0) ?? true }
             .map { ("Messages/\($0.name).swift", MessageEmitter(spec: $0).source(extraImport: extraImport)) }
