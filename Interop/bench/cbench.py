@@ -4,26 +4,32 @@ case in one run, beside loopback TCP and raw disk write baselines measured in th
 disk one three times: at the start, after the produce cases and at the end). After each consume
 case, Interop/bench/rawfetch.c (Fetch requests on a bare socket, one in flight, 1 MiB a partition,
 only batch headers walked) reads the same topic from Gregor: librdkafka's consumer thread is the
-limit in the consume rows, so the raw fetch row is the broker's serving rate.
+limit in the consume rows, so the raw fetch row is the broker's serving rate. After the produce
+cases, Interop/bench/rawproduce.c (Produce requests on a bare socket, one prebuilt batch of 16 1 KiB
+records a partition in turn, 5 requests in flight) writes to 1 and to 1,000 partitions of both
+brokers: with the batch held, what changes is only how many logs the broker appends to, which is
+issue 13's "flat with partitions", hidden in the loadgen rows by how librdkafka batches (at 1,000
+partitions it sends a record or two a batch, and the mock slows as much as Gregor).
 
     python3 Interop/bench/cbench.py [--quick | --full] [--scale X] [--reps N] [--work DIR] [--out FILE]
                                     [--profile [fp|dwarf]]
 
 GREGOR=path uses that binary (e.g. .build/debug/gregor for a quick look); by default Gregor is
 built in release mode first. Needs cc and librdkafka-dev (Debian's); python3's standard library only.
-loadgen and rawfetch are compiled into the work dir.
+loadgen, rawfetch and rawproduce are compiled into the work dir.
 
 Modes (the record counts are multiplied by --scale; each case runs --reps times on each broker,
 3 by default, 1 in --quick and --full, and the table shows the median run):
   --quick  CI's: 6 tiny cases, seconds each, to keep the benchmark building and running.
   default  produce 100 B / 1 KiB / 16 KiB at acks=1, no codec, 1 partition, 1 connection; at 100 B
            and 1 KiB also acks=0 and acks=all; 1 KiB with lz4, with 100 and 1,000 partitions and
-           with 8 connections; consume from the log start of the 100 B and 1 KiB acks=1 topics
+           with 8 connections; raw produce of 1 KiB records to 1 and to 1,000 partitions; consume
+           from the log start of the 100 B and 1 KiB acks=1 topics
            and of the 100-partition one, each followed by a raw fetch of the same topic (Gregor
            only); latency at 1,000 and 10,000 records/s for 5 s.
   --full   every combination of 100 B / 1 KiB / 16 KiB, acks 0/1/all, none/lz4, 1/100/1,000
-           partitions and 1/8 connections (108 produce cases), plus the default's consume, raw
-           fetch and latency cases. Hours on 2 cores.
+           partitions and 1/8 connections (108 produce cases), plus the default's raw produce,
+           consume, raw fetch and latency cases. Hours on 2 cores.
 
 Each case runs against both brokers back to back (the order flips from run to run), so machine
 noise hits both. Around each case the broker's CPU seconds (utime and stime from /proc/PID/stat,
@@ -121,6 +127,11 @@ def cases(mode, scale):
             (100, KiB, 16 * KiB), ("0", "1", "all"), ("none", "lz4"), (1, 100, 1000), (1, 8))]
     for kind, c in out:
         c["topic"] = f"p{c['size']}-a{c['acks']}-{c['codec']}-{c['parts']}p-{c['conns']}c" + ("-fsync" if c.get("fsync") else "")
+    # Raw produce: the same batches (16 records of 1 KiB) to 1 and to 1,000 partitions, one batch
+    # a request, 5 requests in flight (librdkafka's max.in.flight); 300 MB a case by default.
+    for parts in (1, 1000):
+        n = 5_000 if quick else max(16, int(300_000 * scale))
+        out.append(("rawproduce", dict(topic=f"raw-p1024-{parts}p", size=KiB, parts=parts, n=n, batch=16)))
     # Consume reads what a produce case wrote (from the log start to the high watermark).
     reads = [(100, 1), (KiB, 1), (KiB, 100)] if not quick else [(100, 1)]
     for size, parts in reads:
@@ -140,6 +151,8 @@ def label(kind, c):
     if kind == "produce":
         size = {100: "100 B", KiB: "1 KiB", 16 * KiB: "16 KiB"}[c["size"]]
         return f"produce {size} acks={c['acks']} {c['codec']} {c['parts']}p {c['conns']}c" + (" fsync" if c.get("fsync") else "")
+    if kind == "rawproduce":
+        return f"produce 1 KiB x{c['batch']} {c['parts']}p (raw)"
     if kind == "consume":
         return f"consume {c['topic']}"
     if kind == "fetch":
@@ -156,6 +169,8 @@ def profiled(mode, kind, c):
                                                                              (KiB, "1", "none", 1, 8))
     if kind in ("consume", "fetch"):
         return c["size"] == KiB and c["parts"] == 1
+    if kind == "rawproduce":
+        return c["parts"] == 1000
     return c["rate"] == 10000
 
 
@@ -163,6 +178,8 @@ def slug(kind, c):
     if kind == "produce":
         size = {100: "100B", KiB: "1KiB", 16 * KiB: "16KiB"}[c["size"]]
         return f"produce-{size}-acks{c['acks']}-{c['codec']}-{c['parts']}p-{c['conns']}c" + ("-fsync" if c.get("fsync") else "")
+    if kind == "rawproduce":
+        return f"produce-raw-1KiB-{c['parts']}p"
     if kind == "consume":
         return f"consume-{c['topic']}"
     if kind == "fetch":
@@ -291,6 +308,30 @@ def resident(data, topic):
     return sum(res for res, _ in pairs) / size if p.returncode == 0 and size > 0 else None
 
 
+def warm_page_cache(data, nbytes):
+    """Writes and deletes 1.3x `nbytes` in the data dir right before a raw produce run, so that its
+    writes land in page-cache memory the host still backs (pages the guest freed within the last
+    seconds, not yet reported to the balloon): otherwise the first touch of each page is a host
+    fault, the run measures the VM, and 1 and 1,000 partitions compare machine states."""
+    path = os.path.join(data, "warm-page-cache")
+    chunk = b"\0" * (1 << 20)
+    with open(path, "wb") as f:
+        for _ in range(int(nbytes * 1.3) // len(chunk) + 1):
+            f.write(chunk)
+    os.unlink(path)
+
+
+def flatness(rows):
+    """Raw produce at 1,000 partitions over 1 partition (records/s), per broker: issue 13's target is
+    Gregor within 20% (0.8 or more)."""
+    raw = {c["parts"]: res for kind, c, res in rows if kind == "rawproduce"}
+    if 1 not in raw or 1000 not in raw:
+        return None
+    ratio = lambda name: (f"{float(raw[1000][name]['rps']) / float(raw[1][name]['rps']):.2f}"
+                          if raw[1].get(name) and raw[1000].get(name) else "n/a")
+    return f"raw produce, 1,000 partitions over 1 (records/s): gregor {ratio('gregor')}, mock {ratio('mock')}"
+
+
 def median(runs, kind):
     """The median run (by records/s, or by delivery p99 for latency); None if every run failed."""
     if not runs:
@@ -308,10 +349,13 @@ def run_case(broker, kind, c):
         args = ("consume", "-b", b, "-t", c["topic"])
     elif kind == "fetch":
         args = ("-b", b, "-t", c["topic"], "-p", c["parts"], "-M", c["maxbytes"])
+    elif kind == "rawproduce":
+        args = ("-b", b, "-t", c["topic"], "-p", c["parts"], "-n", c["n"], "-s", c["size"], "-r", c["batch"],
+                "-B", 1, "-i", 5, "-a", "1")
     else:
         args = ("latency", "-b", b, "-t", c["topic"], "-r", c["rate"], "-T", c["secs"], "-s", 100)
     user0, sys0 = cpu_times(broker.pid)
-    res, out = loadgen(*args, program=RAWFETCH if kind == "fetch" else LOADGEN)
+    res, out = loadgen(*args, program={"fetch": RAWFETCH, "rawproduce": RAWPRODUCE}.get(kind, LOADGEN))
     if res is not None and kind == "fetch":
         # rawfetch counts batch bytes (headers and record framing too); the table's MB/s is of
         # payload, as for consume, so the two rows compare directly. It must read every record
@@ -337,7 +381,7 @@ def run_case(broker, kind, c):
 
 
 def main():
-    global WORK, LOADGEN, RAWFETCH
+    global WORK, LOADGEN, RAWFETCH, RAWPRODUCE
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     g = ap.add_mutually_exclusive_group()
     g.add_argument("--quick", action="store_true")
@@ -360,6 +404,8 @@ def main():
     sh("cc", "-O2", "-Wall", "-pthread", "Interop/bench/loadgen.c", "-lrdkafka", "-o", LOADGEN)
     RAWFETCH = os.path.join(WORK, "rawfetch")
     sh("cc", "-O2", "-Wall", "Interop/bench/rawfetch.c", "-o", RAWFETCH)
+    RAWPRODUCE = os.path.join(WORK, "rawproduce")
+    sh("cc", "-O2", "-Wall", "Interop/bench/rawproduce.c", "-o", RAWPRODUCE)
     mock_src = os.environ.get("PEER_MOCK_SRC", os.path.join(ROOT, "..", "shared", "tools", "peer-mock-broker.c"))
     have_mock = os.path.exists(mock_src) and os.path.exists("/usr/include/librdkafka/rdkafka_mock.h")
     if have_mock:
@@ -442,7 +488,7 @@ def main():
         if loop is None or not disk_baseline("start"):
             raise SystemExit("baselines failed")
         loop_mbps = float(loop["mbps"])
-        after_produce = next((i for i, (kind, _) in enumerate(todo) if kind != "produce"), len(todo))
+        after_produce = next((i for i, (kind, _) in enumerate(todo) if kind not in ("produce", "rawproduce")), len(todo))
 
         rows = []
         print("(G/disk stays blank until the last disk baseline: the table at the end has it)", flush=True)
@@ -463,6 +509,8 @@ def main():
                     # cache's dirty limit go at the disk's speed: see G/disk.
                     subprocess.run(["sync", "-f", data], check=True)
                     cached = resident(data, c["topic"]) if br is gb and kind in ("consume", "fetch") else None
+                    if kind == "rawproduce":
+                        warm_page_cache(data, c["n"] * c["size"])
                     if profile and br is gb:
                         profiler.start(kind, c)
                     try:
@@ -511,6 +559,8 @@ def main():
     if profiler:
         head.append(f"profiled (perf record {' '.join(profiler.args[:-2])} on the first Gregor run of each, which "
                     f"perf slows): {', '.join(label(k, c) for k, c, _ in profiler.recorded)}")
+    if flatness(rows):
+        head.append(flatness(rows))
     head += ["", HEADER] + [fmt_row(k, c, r, loop_mbps, disk_mbps) for k, c, r in rows] + ["", NOTES]
     report = "\n".join(head)
     print("\n" + report)
@@ -519,7 +569,7 @@ def main():
     if out:
         os.makedirs(os.path.dirname(os.path.abspath(out)), exist_ok=True)
         with open(out, "w") as f:
-            f.write(report + "\n\nraw loadgen and rawfetch output:\n" + "".join(raw))
+            f.write(report + "\n\nraw loadgen, rawproduce and rawfetch output:\n" + "".join(raw))
         print(f"\nwritten to {out}")
     if profiler:
         profiler.flamegraphs(os.path.join(ROOT, "Interop", "bench", "results",
@@ -549,6 +599,12 @@ cache when the median run started (fincore): below 100% the run read part of it 
 walking only batch headers, and must read as many records as consume did; in consume librdkafka's
 consumer thread (a full core parsing records) is the limit, so this row is the broker's serving
 rate, to judge by G/loop (MB/s of payload too; rawfetch's own line counts batch bytes).
+"produce ... (raw)" rows: rawproduce.c sends one prebuilt batch of 16 1 KiB records (CRC32C valid)
+a Produce request to each partition in turn, 5 requests in flight on one connection, to both
+brokers: the batch size is held, so 1p against 1000p is how the broker alone scales with
+partitions (the header's "1,000 partitions over 1"), and G/mock is per request without a client's
+batching. Before each of these runs the benchmark writes and deletes 1.3x the case's bytes in
+Gregor's data dir, so that its writes reuse page-cache memory the host still backs (see below).
 End-to-end latency also includes how a broker answers a consumer's fetch waiting at the log end
 (* marks a consumer that had not read every record 10 s after the last was sent: figures over
 what it read). "fsync" cases: Gregor's topic has flush.messages=1, every batch fsynced before it is
@@ -573,7 +629,7 @@ def fmt_row(kind, c, res, loop_mbps, disk_mbps):
     f = lambda r: "failed" if r is None else f"{float(r['rps']) / 1e3:,.0f}k {float(r['mbps']):,.0f}MB/s"
     cols = [f(g), "n/a" if kind == "fetch" else f(m) if "mock" in res else ""]
     ok = g is not None
-    ratio = (f"{float(g['rps']) / float(m['rps']):7.2f}" if ok and m and kind == "produce"
+    ratio = (f"{float(g['rps']) / float(m['rps']):7.2f}" if ok and m and kind in ("produce", "rawproduce")
              else f"{'n/a':>7}" if kind in ("consume", "fetch") else f"{'':7}")
     rl = f"{float(g['mbps']) / loop_mbps:7.2f}" if ok else f"{'':7}"
     rd = f"{float(g['mbps']) / disk_mbps:7.2f}" if ok and disk_mbps else f"{'':7}"

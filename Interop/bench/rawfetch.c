@@ -13,69 +13,15 @@
  * "result mode=rawfetch ..." then a "#" line; errors go to stderr with a non-zero exit.
  * Build: cc -O2 -Wall rawfetch.c -o rawfetch */
 #define _GNU_SOURCE
-#include <arpa/inet.h>
-#include <errno.h>
-#include <netdb.h>
-#include <netinet/in.h>
-#include <netinet/tcp.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/resource.h>
-#include <sys/socket.h>
-#include <time.h>
 #include <unistd.h>
 
 #define PROGRAM "rawfetch"
 #include "bench.h"
-
-/* Big-endian writers into a request being built, and readers with bounds checks. */
-static unsigned char req[1 << 16];
-static size_t rl;
-static void put(const void *p, size_t n) {
-    if (rl + n > sizeof req) die("request", "too large");
-    memcpy(req + rl, p, n);
-    rl += n;
-}
-static void put16(int16_t v) { uint16_t b = htons((uint16_t)v); put(&b, 2); }
-static void put32(int32_t v) { uint32_t b = htonl((uint32_t)v); put(&b, 4); }
-static void put64(int64_t v) { put32((int32_t)((uint64_t)v >> 32)); put32((int32_t)(uint32_t)v); }
-static void putstr(const char *s) { put16((int16_t)strlen(s)); put(s, strlen(s)); }
-
-static const unsigned char *rp, *rend;
-static void need(size_t n) { if ((size_t)(rend - rp) < n) die("response", "truncated"); }
-static int16_t get16(void) { need(2); int16_t v = (int16_t)((rp[0] << 8) | rp[1]); rp += 2; return v; }
-static int32_t get32(void) { need(4); uint32_t v = ((uint32_t)rp[0] << 24) | (rp[1] << 16) | (rp[2] << 8) | rp[3]; rp += 4; return (int32_t)v; }
-static int64_t get64(void) { uint64_t hi = (uint32_t)get32(); return (int64_t)((hi << 32) | (uint32_t)get32()); }
-static int64_t be64(const unsigned char *p) { int64_t v = 0; for (int i = 0; i < 8; i++) v = (v << 8) | p[i]; return v; }
-static int32_t be32(const unsigned char *p) { return (int32_t)(((uint32_t)p[0] << 24) | (p[1] << 16) | (p[2] << 8) | p[3]); }
-
-static void readall(int fd, void *buf, size_t n) {
-    size_t done = 0;
-    while (done < n) {
-        ssize_t k = read(fd, (char *)buf + done, n - done);
-        if (k < 0 && errno == EINTR) continue;
-        if (k <= 0) die("read", k ? strerror(errno) : "connection closed");
-        done += k;
-    }
-}
-
-static int dial(const char *hostport) {
-    char host[256];
-    const char *colon = strrchr(hostport, ':');
-    if (!colon || colon - hostport >= (long)sizeof host) die("-b wants host:port", hostport);
-    memcpy(host, hostport, colon - hostport);
-    host[colon - hostport] = 0;
-    struct addrinfo hints = { .ai_socktype = SOCK_STREAM }, *ai;
-    if (getaddrinfo(host, colon + 1, &hints, &ai)) die("resolve", hostport);
-    int fd = socket(ai->ai_family, SOCK_STREAM, 0);
-    if (fd < 0 || connect(fd, ai->ai_addr, ai->ai_addrlen)) die("connect", strerror(errno));
-    freeaddrinfo(ai);
-    int one = 1;
-    setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
-    return fd;
-}
+#include "rawwire.h"
 
 int main(int argc, char **argv) {
     const char *boot = "127.0.0.1:9092", *topic = "bench";
@@ -99,9 +45,8 @@ int main(int argc, char **argv) {
     double t0 = now(), c0 = cpu();
     for (int32_t corr = 1; left > 0; corr++) {
         if (now() - t0 > 300) die("timeout", "300 s");
-        rl = 4;
-        put16(1); put16(4); put32(corr); putstr("rawfetch");   /* Fetch v4, request header v1 */
-        put32(-1); put32(500); put32(1); put32(50 << 20); req[rl++] = 0;   /* replica, wait, min, max, isolation */
+        header(1, 4, corr, "rawfetch");                              /* Fetch v4 */
+        put32(-1); put32(500); put32(1); put32(50 << 20); put8(0);   /* replica, wait, min, max, isolation */
         put32(1); putstr(topic);
         int32_t asked = 0;
         for (long p = 0; p < parts; p++) if (target[p] < 0 || offset[p] < target[p]) asked++;
@@ -110,25 +55,15 @@ int main(int argc, char **argv) {
             if (target[p] >= 0 && offset[p] >= target[p]) continue;
             put32((int32_t)p); put64(offset[p]); put32((int32_t)partmax);
         }
-        uint32_t size = htonl((uint32_t)(rl - 4));
-        memcpy(req, &size, 4);
-        for (size_t done = 0; done < rl;) {
-            ssize_t k = write(fd, req + done, rl - done);
-            if (k < 0 && errno == EINTR) continue;
-            if (k <= 0) die("write", strerror(errno));
-            done += k;
-        }
-        uint32_t n;
-        readall(fd, &n, 4);
-        n = ntohl(n);
-        if (n > cap) { cap = n; buf = realloc(buf, cap); if (!buf) die("realloc", "no memory"); }
-        readall(fd, buf, n);
+        endrequest(0);
+        writeall(fd, req, rl);
+        size_t n = readframe(fd, &buf, &cap);
         fetches++;
         rp = buf; rend = buf + n;
         if (get32() != corr) die("response", "correlation id");
         get32();                                                     /* throttle */
         for (int32_t t = get32(); t > 0; t--) {
-            int16_t len = get16(); need(len); rp += len;
+            skipstr();
             for (int32_t np = get32(); np > 0; np--) {
                 int32_t p = get32();
                 int16_t err = get16();
