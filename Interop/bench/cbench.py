@@ -34,13 +34,13 @@ Modes (the record counts are multiplied by --scale; each case runs --reps times 
 Each case runs against both brokers back to back (the order flips from run to run), so machine
 noise hits both. Around each case the broker's CPU seconds (utime and stime from /proc/PID/stat,
 user and kernel apart) and resident memory (VmRSS) are sampled. Writes a results file (machine,
-date, commit, table and raw loadgen and rawfetch lines) to Interop/bench/results/<date>-<commit>.txt, except in
+date, commit, table and raw loadgen, rawproduce and rawfetch lines) to Interop/bench/results/<date>-<commit>.txt, except in
 --quick mode.
 
 --profile samples Gregor with `perf record -F 999 -g -p <gregor pid>` (--profile dwarf: --call-graph
 dwarf, which also unwinds through code built without frame pointers, in bigger files) during the
-first Gregor run of five cases: produce 1 KiB acks=1 on 1 partition with 1 and with 8 connections,
-consume and raw fetch 1 KiB and latency at 10,000 records/s (every case in --quick). After the run,
+first Gregor run of six cases: produce 1 KiB acks=1 on 1 partition with 1 and with 8 connections,
+raw produce to 1,000 partitions, consume and raw fetch 1 KiB and latency at 10,000 records/s (every case in --quick). After the run,
 Interop/bench/flamegraph.py turns each recording into a flame graph,
 Interop/bench/results/<date>-<commit>-<case>.svg, and prints the case's 15 hottest functions by
 self and by inclusive samples. The perf.data files stay in the work dir (kept with --work, for

@@ -23,14 +23,16 @@ final class KafkaChannelHandler: ChannelInboundHandler {
     let broker: Broker
     var logger: Logger
     var machine: ConnectionStateMachine
-    private var nextSequence = 0
-    private var nextToWrite = 0
+    private(set) var nextSequence = 0
+    private(set) var nextToWrite = 0
     /// Finished responses waiting for the ones before them; nil for a request with no response.
     private var finished: [Int: ResponseFrame?] = [:]
     /// Sizes of the requests not answered yet, by sequence.
     private var queuedSizes: [Int: Int] = [:]
     private var queuedBytes = 0
     private var readingPaused = false
+    /// A `flushSoon` is queued on the event loop.
+    var flushPending = false
     /// File regions go out with sendfile; false once the connection is wrapped in TLS.
     var zeroCopy = true
     let stats: ConnectionStats
@@ -221,9 +223,12 @@ final class KafkaChannelHandler: ChannelInboundHandler {
             let (handler, context) = bound.value
             switch result {
             case .success(let bytes):
-                handler.finish(context, sequence, bytes)
+                // Logging in flushes at once: a refused handshake closes straight after its answer.
+                let batched = handler.machine.isAuthenticated && apiKey != .saslHandshake && apiKey != .saslAuthenticate
+                let wrote = handler.finish(context, sequence, bytes, flush: !batched)
                 handler.throttleAfter(context, apiKey, requestContext)
                 done.succeed()
+                if wrote && batched { handler.flushSoon(context) }
                 if apiKey == .saslHandshake || apiKey == .saslAuthenticate {
                     handler.saslAnswered(context)
                 } else if handler.authenticationInFlight {
@@ -248,7 +253,9 @@ final class KafkaChannelHandler: ChannelInboundHandler {
         return made
     }
 
-    func finish(_ context: ChannelHandlerContext, _ sequence: Int, _ frame: ResponseFrame?) {
+    /// Writes the responses now in order and, with `flush`, sends them; returns whether it wrote any.
+    @discardableResult
+    func finish(_ context: ChannelHandlerContext, _ sequence: Int, _ frame: ResponseFrame?, flush: Bool = true) -> Bool {
         finished[sequence] = .some(frame)
         var wrote = false
         while let next = finished.removeValue(forKey: nextToWrite) {
@@ -260,8 +267,9 @@ final class KafkaChannelHandler: ChannelInboundHandler {
             stats.requestsQueued(-1)
             nextToWrite += 1
         }
-        if wrote { context.flush() }
+        if wrote && flush { context.flush() }
         updateReading(context)
+        return wrote
     }
 
     private func write(_ context: ChannelHandlerContext, _ frame: ResponseFrame) {

@@ -205,6 +205,31 @@ extension BrokerEndToEndTests {
         }
     }
 
+    @Test func aResponseIsNotHeldBackByALongPollPipelinedBehindIt() async throws {
+        // Responses of pipelined requests leave together when they can (KafkaChannelHandler.
+        // flushSoon); one whose successor waits at the log end must still leave at once.
+        try await TestBroker.with { _, client in
+            try await client.createTopic("held")
+            var bytes = ByteBuffer()
+            let produceId = client.takeCorrelationId()
+            var produce = try client.frame(try Requests.produce("held", ["first"]), version: 9, correlationId: produceId)
+            bytes.writeBuffer(&produce)
+            let fetchId = client.takeCorrelationId()
+            var fetch = try client.frame(Requests.fetch("held", offset: 1, maxWaitMs: 5000, minBytes: 1), version: 12, correlationId: fetchId)
+            bytes.writeBuffer(&fetch)
+            let start = ContinuousClock.now
+            try await client.write(bytes)
+
+            let produced = try await client.receive(ProduceResponse.self, version: 9, correlationId: produceId)
+            let answered = ContinuousClock.now - start
+            #expect(try #require(produced.responses.first?.partitionResponses.first).errorCode == 0)
+            #expect(answered < .milliseconds(2500), "the produce waited for the fetch behind it: \(answered)")
+            let fetched = try await client.receive(FetchResponse.self, version: 12, correlationId: fetchId, timeout: .seconds(20))
+            #expect(ContinuousClock.now - start >= .milliseconds(4900))
+            #expect(try FetchedRecord.all(in: try #require(fetched.responses.first?.partitions.first).records).isEmpty)
+        }
+    }
+
     @Test func fetchWithMinBytesAlreadyAvailableDoesNotWait() async throws {
         try await TestBroker.with { _, client in
             try await client.createTopic("ready")
