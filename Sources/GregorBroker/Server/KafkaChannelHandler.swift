@@ -331,6 +331,9 @@ final class KafkaChannelHandler: ChannelInboundHandler {
 
     func close(_ context: ChannelHandlerContext, _ action: ConnectionStateMachine.Action) {
         closing = true
+        // The answers already written (a `flushSoon` may be pending) go out first, as Kafka sends
+        // a request's response before it reads the next one.
+        context.flush()
         if case .close(let reason) = action {
             logger.info("closing connection: \(reason)")
         }

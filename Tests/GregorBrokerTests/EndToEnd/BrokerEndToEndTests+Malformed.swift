@@ -104,6 +104,24 @@ extension BrokerEndToEndTests {
         }
     }
 
+    @Test func aProduceBeforeAMalformedRequestIsAnsweredBeforeTheClose() async throws {
+        // Kafka answers a request before it reads the next; Gregor, reading ahead, must still send
+        // the answers it has written (KafkaChannelHandler.flushSoon may hold them) before closing.
+        try await TestBroker.with { broker, client in
+            try await client.createTopic("t")
+            let victim = try await broker.connect()
+            var bytes = try victim.frame(try Requests.produce("t", ["kept"]), version: 9, correlationId: 1)
+            var cut = try victim.frame(try Requests.produce("t", ["cut"]), version: 9, correlationId: 2)
+            cut.moveReaderIndex(forwardBy: 4)
+            var truncated = KafkaTestClient.sizePrefixed(cut.getSlice(at: cut.readerIndex, length: cut.readableBytes - 10)!)
+            bytes.writeBuffer(&truncated)
+            try await victim.write(bytes)
+            #expect(try await victim.waitForClose(timeout: .seconds(5)) == 1)
+            await victim.close()
+            #expect(try await client.fetchAll("t").map(\.value) == ["kept"])
+        }
+    }
+
     @Test func malformedFrameAfterAValidRequestStillCloses() async throws {
         try await TestBroker.with { broker, client in
             let victim = try await broker.connect()
