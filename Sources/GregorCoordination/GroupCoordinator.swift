@@ -128,6 +128,8 @@ public final class GroupCoordinator: Sendable {
                 do throws(CoordinatorError) {
                     if let answer = try runtime.writeNow(partition, { shard, now in operation(&shard, token, now) }) {
                         waiters.resume(token, answer)
+                    } else {
+                        waiters.ran(token)
                     }
                 } catch {
                     waiters.resume(token, failed(Self.errorCode(error)))
@@ -155,31 +157,40 @@ public final class GroupCoordinator: Sendable {
         }
     }
 
-    /// Requests parked now (tests: nothing may leak).
+    /// Requests parked now whose operation has run (tests: nothing may leak, and a test that
+    /// waits for a request to park must not go on before the request has reached its group).
     public var parkedRequestCount: Int { waiters.count }
 }
 
 /// Requests waiting for their group's answer, by token.
 final class GroupWaiters: Sendable {
-    private let parked = Mutex<[RequestToken: CheckedContinuation<GroupAnswer, Never>]>([:])
+    /// Each parked request, and whether its operation has run: `submit` parks before the task
+    /// that runs it starts, which on a concurrent executor may be after a later request's.
+    private let parked = Mutex<[RequestToken: (continuation: CheckedContinuation<GroupAnswer, Never>, ran: Bool)]>([:])
     private let lastToken = Atomic<UInt64>(0)
 
     func nextToken() -> RequestToken { RequestToken(lastToken.add(1, ordering: .relaxed).newValue) }
 
     func park(_ token: RequestToken, _ continuation: CheckedContinuation<GroupAnswer, Never>) {
-        parked.withLock { $0[token] = continuation }
+        parked.withLock { $0[token] = (continuation, false) }
+    }
+
+    /// The parked request's operation ran and left it waiting for a later event.
+    func ran(_ token: RequestToken) {
+        parked.withLock { $0[token]?.ran = true }
     }
 
     /// Answers a parked request; nothing if it was answered already.
     func resume(_ token: RequestToken, _ answer: GroupAnswer) {
-        parked.withLock { $0.removeValue(forKey: token) }?.resume(returning: answer)
+        parked.withLock { $0.removeValue(forKey: token) }?.continuation.resume(returning: answer)
     }
 
     func resume(_ events: [GroupShard.Event]) {
         for case .answer(let token, let answer) in events { resume(token, answer) }
     }
 
-    var count: Int { parked.withLock { $0.count } }
+    /// The parked requests whose operation has run.
+    var count: Int { parked.withLock { $0.values.count(where: \.ran) } }
 }
 
 extension CoordinatorResult {
