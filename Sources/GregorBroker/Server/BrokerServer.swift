@@ -66,7 +66,15 @@ public final class BrokerServer: Sendable {
             .childChannelInitializer { channel in
                 channel.eventLoop.makeCompletedFuture {
                     let idle = TimeAmount.milliseconds(broker.config.connectionsMaxIdleMs)
-                    let kafka = KafkaChannelHandler(broker: broker, listener: listener, logger: logger, stats: stats)
+                    var readTarget: FrameReadTarget?
+                    if tls == nil, let options = channel.syncOptions {
+                        // Large requests read into place (FrameReadAllocator); not under TLS.
+                        let target = FrameReadTarget()
+                        try options.setOption(ChannelOptions.maxMessagesPerRead, value: UInt(FrameReadAllocator.pooled))
+                        try options.setOption(ChannelOptions.recvAllocator, value: FrameReadAllocator(target: target))
+                        readTarget = target
+                    }
+                    let kafka = KafkaChannelHandler(broker: broker, listener: listener, logger: logger, stats: stats, readTarget: readTarget)
                     if let tls {
                         // Record bytes are read through memory on TLS: sendfile would bypass the encryption.
                         kafka.zeroCopy = false

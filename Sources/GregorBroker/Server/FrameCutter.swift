@@ -11,10 +11,19 @@ struct FrameCutter {
     private var decoder: FrameDecoder
     /// Consumed bytes kept at the front of the buffer before they are discarded.
     private let compactAfter: Int
+    /// Where a large frame's rest can be read into place (plaintext connections).
+    private let readTarget: FrameReadTarget?
+    /// A buffer was offered for the frame being read: one offer a frame, so a slow sender's
+    /// dribble is appended as it comes rather than offered again (which would copy the prefix).
+    private var offered = false
 
-    init(maxFrameSize: Int, compactAfter: Int = 1 << 20) {
+    /// The smallest frame whose rest is offered a buffer of its own (``FrameReadTarget``).
+    static let offerAbove = 64 << 10
+
+    init(maxFrameSize: Int, compactAfter: Int = 1 << 20, readTarget: FrameReadTarget? = nil) {
         self.decoder = FrameDecoder(maxFrameSize: maxFrameSize)
         self.compactAfter = compactAfter
+        self.readTarget = readTarget
     }
 
     /// The largest frame size accepted from now on (smaller before authentication).
@@ -28,7 +37,10 @@ struct FrameCutter {
 
     /// Adds a socket read.
     mutating func append(_ bytes: ByteBuffer) {
-        if unframed == nil {
+        if let readTarget, readTarget.take() {
+            // The read landed in the buffer offered for it, after a copy of `unframed`.
+            unframed = bytes
+        } else if unframed == nil {
             unframed = bytes
         } else {
             var bytes = bytes
@@ -54,11 +66,29 @@ struct FrameCutter {
                 unframed = buffer
             }
         }
-        return try decoder.decode(buffer: &buffer)
+        let frame = try decoder.decode(buffer: &buffer)
+        if frame != nil {
+            offered = false
+        } else if !offered, let readTarget {
+            offer(buffer, readTarget)
+        }
+        return frame
+    }
+
+    /// Offers a buffer with room for the whole frame `partial` starts, holding a copy of it.
+    private mutating func offer(_ partial: ByteBuffer, _ readTarget: FrameReadTarget) {
+        guard let size = partial.getInteger(at: partial.readerIndex, as: Int32.self) else { return }
+        let whole = 4 + Int(size)
+        guard whole >= Self.offerAbove, whole - partial.readableBytes >= Self.offerAbove / 2, readTarget.accepting else { return }
+        var room = ByteBufferAllocator().buffer(capacity: whole)
+        room.writeImmutableBuffer(partial)
+        readTarget.offer(room)
+        offered = true
     }
 
     /// Drops whatever is buffered (the connection is gone).
     mutating func reset() {
         unframed = nil
+        _ = readTarget?.take()
     }
 }

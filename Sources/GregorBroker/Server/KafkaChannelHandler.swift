@@ -67,10 +67,10 @@ final class KafkaChannelHandler: ChannelInboundHandler {
     /// Muted by a client quota until then (KIP-219): nothing more is read.
     var mutedUntil: NIODeadline?
 
-    init(broker: Broker, listener: Listener, logger: Logger, stats: ConnectionStats = ConnectionStats()) {
+    init(broker: Broker, listener: Listener, logger: Logger, stats: ConnectionStats = ConnectionStats(), readTarget: FrameReadTarget? = nil) {
         self.broker = broker
         self.listener = listener
-        self.frames = FrameCutter(maxFrameSize: broker.config.socketRequestMaxBytes)
+        self.frames = FrameCutter(maxFrameSize: broker.config.socketRequestMaxBytes, readTarget: readTarget)
         self.logger = logger
         self.stats = stats
         let sasl = listener.securityProtocol.usesSASL

@@ -30,4 +30,41 @@ extension BrokerEndToEndTests {
             #expect(try await client.fetchAll("bytes").map(\.value) == ["one", "two"])
         }
     }
+
+    /// Large requests are read into a buffer of their own once their size is known
+    /// (`FrameReadAllocator`): whether a request arrives whole, with its size alone first, or in
+    /// pieces with pauses between (reads that stop short of the offered buffer), the log gets
+    /// exactly what was sent.
+    @Test func largePipelinedRequestsArriveWholeHoweverTheyAreSplit() async throws {
+        try await TestBroker.with { _, client in
+            _ = try await client.createTopic("large")
+            let values = (0..<4).map { request in
+                (0..<300).map { i in String(repeating: "\(request)-\(i)-", count: 1000 / "\(request)-\(i)-".count + 1) }
+            }
+            let ids = values.map { _ in client.takeCorrelationId() }
+            var frames = try zip(values, ids).map { try client.frame(Requests.produce("large", $0), version: 9, correlationId: $1) }
+            #expect(frames.allSatisfy { $0.readableBytes > 250_000 })
+            // Whole; its first 10 bytes alone; in 64 KiB pieces 20 ms apart; its size's first 3 bytes alone.
+            try await client.write(frames[0])
+            try await client.write(frames[1].readSlice(length: 10)!)
+            try await Task.sleep(for: .milliseconds(20))
+            try await client.write(frames[1])
+            while frames[2].readableBytes > 0 {
+                try await client.write(frames[2].readSlice(length: min(65_536, frames[2].readableBytes))!)
+                try await Task.sleep(for: .milliseconds(20))
+            }
+            try await client.write(frames[3].readSlice(length: 3)!)
+            try await Task.sleep(for: .milliseconds(20))
+            try await client.write(frames[3].readSlice(length: 100_000)!)
+            try await client.write(frames[3])
+            for (n, id) in ids.enumerated() {
+                guard var frame = try await client.nextFrame() else { throw ClientError.closed }
+                let response = try KafkaTestClient.decode(ProduceResponse.self, from: &frame, version: 9, correlationId: id)
+                let partition = response.responses.first?.partitionResponses.first
+                #expect(partition?.errorCode == 0)
+                #expect(partition?.baseOffset == Int64(300 * n))
+            }
+            #expect(try await client.fetchAll("large").map(\.value) == values.flatMap { $0 })
+        }
+    }
 }
