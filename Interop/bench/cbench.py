@@ -39,8 +39,8 @@ date, commit, table and raw loadgen, rawproduce and rawfetch lines) to Interop/b
 
 --profile samples Gregor with `perf record -F 999 -g -p <gregor pid>` (--profile dwarf: --call-graph
 dwarf, which also unwinds through code built without frame pointers, in bigger files) during the
-first Gregor run of six cases: produce 1 KiB acks=1 on 1 partition with 1 and with 8 connections,
-raw produce to 1,000 partitions, consume and raw fetch 1 KiB and latency at 10,000 records/s (every case in --quick). After the run,
+first Gregor run of eight cases: produce 1 KiB acks=1 on 1 partition with 1 and with 8 connections,
+each with and without flush.messages=1, raw produce to 1,000 partitions, consume and raw fetch 1 KiB and latency at 10,000 records/s (every case in --quick). After the run,
 Interop/bench/flamegraph.py turns each recording into a flame graph,
 Interop/bench/results/<date>-<commit>-<case>.svg, and prints the case's 15 hottest functions by
 self and by inclusive samples. The perf.data files stay in the work dir (kept with --work, for
@@ -398,7 +398,7 @@ def main():
     ap.add_argument("--work", help="directory for the brokers' data and the disk baseline (default: a temp dir)")
     ap.add_argument("--out", help="results file (default Interop/bench/results/<date>-<commit>.txt; none in --quick)")
     ap.add_argument("--profile", nargs="?", const="fp", choices=("fp", "dwarf"),
-                    help="perf record Gregor in 4 cases (all in --quick) and write flame graphs "
+                    help="perf record Gregor in 8 cases (all in --quick) and write flame graphs "
                          "results/<date>-<commit>-<case>.svg; dwarf: --call-graph dwarf instead of -g")
     ap.add_argument("--warm", action="store_true",
                     help="warm the page cache before every produce run, not only the raw ones")

@@ -26,7 +26,7 @@ final class FrameReadTarget: @unchecked Sendable {
         case filled
     }
 
-    private(set) var state = State.none
+    private var state = State.none
     /// Buffers the allocator handed out; NIO's pool keeps the first for the channel's life
     /// (``FrameReadAllocator/pooled``), so nothing large is offered before it is taken.
     private var allocations = 0
