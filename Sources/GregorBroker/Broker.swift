@@ -306,33 +306,57 @@ public final class Broker: Sendable {
 }
 
 /// What a handler knows about the request it is answering.
-struct RequestContext: Sendable {
+/// A class: the dispatch path hands it to the task and to the response's completion, and a
+/// struct of a dozen references cost a retain and a release of each at every copy (issue 13).
+final class RequestContext: Sendable {
     let broker: Broker
     let apiVersion: Int16
     let correlationId: Int32
     let clientId: String?
     let logger: Logger
     /// The peer's address as Kafka prints it (`InetAddress.toString`: "/127.0.0.1").
-    var clientHost: String = ""
+    let clientHost: String
     /// The peer's port (KIP-714's client_source_port).
-    var clientPort: Int? = nil
+    let clientPort: Int?
     /// The client software the connection's ApiVersions v3+ request named (KIP-511).
-    var clientSoftware: (name: String, version: String)? = nil
+    let clientSoftware: (name: String, version: String)?
     /// The listener the request came in on.
-    var listenerName: String = "PLAINTEXT"
+    let listenerName: String
     /// The connection's SASL exchange, on a SASL listener.
-    var sasl: SaslSession? = nil
+    let sasl: SaslSession?
     /// Who sent the request: `User:<name>` after SASL, `User:ANONYMOUS` otherwise (Kafka's
     /// KafkaPrincipal.ANONYMOUS).
-    var principal: String = "User:ANONYMOUS"
+    let principal: String
     /// The protocol of the request's listener.
-    var securityProtocol: SecurityProtocol = .plaintext
+    let securityProtocol: SecurityProtocol
     /// The client logged in with a delegation token (KIP-48): it may not manage tokens.
-    var tokenAuthenticated = false
+    let tokenAuthenticated: Bool
     /// The request frame's size, which a produce quota counts.
-    var requestSize = 0
+    let requestSize: Int
     /// What the handler decided about throttling the connection (client quotas).
     let throttle = RequestThrottle()
+
+    init(
+        broker: Broker, apiVersion: Int16, correlationId: Int32, clientId: String?, logger: Logger, clientHost: String = "",
+        clientPort: Int? = nil, clientSoftware: (name: String, version: String)? = nil, listenerName: String = "PLAINTEXT",
+        sasl: SaslSession? = nil, principal: String = "User:ANONYMOUS", securityProtocol: SecurityProtocol = .plaintext,
+        tokenAuthenticated: Bool = false, requestSize: Int = 0
+    ) {
+        self.broker = broker
+        self.apiVersion = apiVersion
+        self.correlationId = correlationId
+        self.clientId = clientId
+        self.logger = logger
+        self.clientHost = clientHost
+        self.clientPort = clientPort
+        self.clientSoftware = clientSoftware
+        self.listenerName = listenerName
+        self.sasl = sasl
+        self.principal = principal
+        self.securityProtocol = securityProtocol
+        self.tokenAuthenticated = tokenAuthenticated
+        self.requestSize = requestSize
+    }
 
     /// This broker as a client that came in on this request's listener must reach it.
     var advertised: ListenerEndpoint { broker.advertised(for: listenerName) }

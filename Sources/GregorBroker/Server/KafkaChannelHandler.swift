@@ -36,8 +36,10 @@ final class KafkaChannelHandler: ChannelInboundHandler {
     /// File regions go out with sendfile; false once the connection is wrapped in TLS.
     var zeroCopy = true
     let stats: ConnectionStats
-    /// The last request handed to a handler: the next one starts when it is done.
-    private var lastRequest: EventLoopFuture<Void>?
+    /// A request is with its handler: the next one waits in `waitingRequests` until it is done.
+    var requestRunning = false
+    /// The starts of the requests read but not yet handed to a handler, in order.
+    var waitingRequests = CircularBuffer<@Sendable () -> Void>()
     /// Where this connection's non-blocking handlers run (made on first use).
     private var eventLoopExecutor: EventLoopTaskExecutor?
 
@@ -169,79 +171,57 @@ final class KafkaChannelHandler: ChannelInboundHandler {
                 clientSoftware = (request.clientSoftwareName, request.clientSoftwareVersion)
             }
         }
-        var built = RequestContext(
+        let requestContext = RequestContext(
             broker: broker, apiVersion: header.requestApiVersion, correlationId: header.correlationId,
-            clientId: header.clientId, logger: logger, clientHost: clientHost, listenerName: listener.name, sasl: sasl, principal: principal,
-            securityProtocol: listener.securityProtocol, tokenAuthenticated: sasl?.tokenAuthenticated ?? false, requestSize: size)
-        built.clientPort = clientPort
-        built.clientSoftware = clientSoftware
-        let requestContext = built
+            clientId: header.clientId, logger: logger, clientHost: clientHost, clientPort: clientPort, clientSoftware: clientSoftware,
+            listenerName: listener.name, sasl: sasl, principal: principal, securityProtocol: listener.securityProtocol,
+            tokenAuthenticated: sasl?.tokenAuthenticated ?? false, requestSize: size)
         if !machine.isAuthenticated || apiKey == .saslHandshake || apiKey == .saslAuthenticate { authenticationInFlight = true }
         let zeroCopy = self.zeroCopy
         let exempt = quotaExempt(apiKey)
-        let promise = context.eventLoop.makePromise(of: ResponseFrame?.self)
-        let bound = NIOLoopBound((self, context), eventLoop: context.eventLoop)
-        // Kafka handles a connection's requests one at a time, in order: a pipelined Produce
-        // must not overtake the one before it.
-        let previous = lastRequest ?? context.eventLoop.makeSucceededVoidFuture()
-        // The next request starts once this one is answered and its quota throttle is known.
-        let done = context.eventLoop.makePromise(of: Void.self)
-        lastRequest = done.futureResult
+        let loop = context.eventLoop
+        let bound = NIOLoopBound((self, context), eventLoop: loop)
         let executor: any TaskExecutor = entry.runsOnEventLoop ? loopExecutor(context) : broker.io
-        previous.whenComplete { _ in
-            let start: @Sendable () -> Void = {
-                // The task starts on its executor: no stop on Swift's global pool on the way.
-                Task(executorPreference: executor) {
-                    do {
-                        var body = body
-                        requestContext.throttle.started(at: .now)
-                        let response = try await entry.handle(requestContext, &body)
-                        // Kafka reports the throttle in every response that has the field
-                        // (KafkaApis.sendResponseMaybeThrottle), and records even a response it
-                        // does not send (acks=0).
-                        let throttleMs = requestContext.responseThrottleMs(exempt: exempt)
-                        promise.succeed(try response.map {
-                            try ResponseFrame.make(
-                                $0.reportingThrottle(throttleMs, version: header.requestApiVersion), correlationId: header.correlationId,
-                                apiKey: apiKey, version: header.requestApiVersion, zeroCopy: zeroCopy)
-                        })
-                    } catch {
-                        promise.fail(error)
+        let version = header.requestApiVersion, correlationId = header.correlationId
+        // The task starts on its executor (no stop on Swift's global pool on the way) and, on
+        // the connection's event loop, answers without a hop back.
+        let start: @Sendable () -> Void = {
+            Task(executorPreference: executor) {
+                let result: Result<ResponseFrame?, any Error>
+                do {
+                    var body = body
+                    requestContext.throttle.started(at: .now)
+                    let response = try await entry.handle(requestContext, &body)
+                    // Kafka reports the throttle in every response that has the field
+                    // (KafkaApis.sendResponseMaybeThrottle), and records even a response it
+                    // does not send (acks=0).
+                    let throttleMs = requestContext.responseThrottleMs(exempt: exempt)
+                    result = .success(try response.map {
+                        try ResponseFrame.make(
+                            $0.reportingThrottle(throttleMs, version: version), correlationId: correlationId,
+                            apiKey: apiKey, version: version, zeroCopy: zeroCopy)
+                    })
+                } catch {
+                    result = .failure(error)
+                }
+                if loop.inEventLoop {
+                    let (handler, context) = bound.value
+                    handler.answered(context, result, sequence: sequence, apiKey: apiKey, version: version, requestContext)
+                } else {
+                    loop.execute {
+                        let (handler, context) = bound.value
+                        handler.answered(context, result, sequence: sequence, apiKey: apiKey, version: version, requestContext)
                     }
                 }
             }
-            // A quota throttle holds back the requests already read, as Kafka's muted channel
-            // would not have read them (ThrottledChannel).
-            let (handler, context) = bound.value
-            if let until = handler.mutedUntil, until > .now() {
-                context.eventLoop.scheduleTask(deadline: until, start)
-            } else {
-                start()
-            }
         }
-        promise.futureResult.whenComplete { result in
-            let (handler, context) = bound.value
-            switch result {
-            case .success(let bytes):
-                // Logging in flushes at once: a refused handshake closes straight after its answer.
-                let batched = handler.machine.isAuthenticated && apiKey != .saslHandshake && apiKey != .saslAuthenticate
-                let wrote = handler.finish(context, sequence, bytes, flush: !batched)
-                handler.throttleAfter(context, apiKey, requestContext)
-                done.succeed()
-                if wrote && batched { handler.flushSoon(context) }
-                if apiKey == .saslHandshake || apiKey == .saslAuthenticate {
-                    handler.saslAnswered(context)
-                } else if handler.authenticationInFlight {
-                    // ApiVersions before the handshake.
-                    handler.authenticationInFlight = false
-                    handler.handleFrames(context)
-                }
-            case .failure(let error):
-                let what = "\(apiKey.name) v\(header.requestApiVersion): \(error)"
-                handler.close(context, error is KafkaDecodingError ? handler.machine.malformedRequest(what) : handler.machine.requestAbandoned(what))
-                handler.finish(context, sequence, nil)
-                done.succeed()
-            }
+        // Kafka handles a connection's requests one at a time, in order: a pipelined Produce
+        // must not overtake the one before it.
+        if requestRunning {
+            waitingRequests.append(start)
+        } else {
+            requestRunning = true
+            startWhenUnmuted(context, start)
         }
         updateReading(context)
     }

@@ -31,6 +31,31 @@ extension BrokerEndToEndTests {
         }
     }
 
+    /// Kafka mutes a connection from the moment a request is read until its response is sent
+    /// (SocketServer's Processor), so a pipelined request is not handled before the one ahead of
+    /// it is answered: a Produce behind a Fetch waiting at the log end does not wake that Fetch,
+    /// which answers empty after its wait, and the Produce is appended after it.
+    @Test func aPipelinedRequestWaitsForTheOneBeforeIt() async throws {
+        try await TestBroker.with { _, client in
+            _ = try await client.createTopic("muted")
+            let ids = (0..<2).map { _ in client.takeCorrelationId() }
+            var stream = try client.frame(Requests.fetch("muted", offset: 0, maxWaitMs: 300, minBytes: 1), version: 12, correlationId: ids[0])
+            var produce = try client.frame(Requests.produce("muted", ["late"]), version: 9, correlationId: ids[1])
+            stream.writeBuffer(&produce)
+            let sent = ContinuousClock.now
+            try await client.write(stream)
+            guard var first = try await client.nextFrame(), var second = try await client.nextFrame() else { throw ClientError.closed }
+            let fetched = try KafkaTestClient.decode(FetchResponse.self, from: &first, version: 12, correlationId: ids[0])
+            let partition = fetched.responses.first?.partitions.first
+            #expect(partition?.errorCode == 0)
+            #expect(try FetchedRecord.all(in: partition?.records).isEmpty)
+            #expect(ContinuousClock.now - sent >= .milliseconds(250))
+            let produced = try KafkaTestClient.decode(ProduceResponse.self, from: &second, version: 9, correlationId: ids[1])
+            #expect(produced.responses.first?.partitionResponses.first?.baseOffset == 0)
+            #expect(try await client.fetchAll("muted").map(\.value) == ["late"])
+        }
+    }
+
     /// Large requests are read into a buffer of their own once their size is known
     /// (`FrameReadAllocator`): whether a request arrives whole, with its size alone first, or in
     /// pieces with pauses between (reads that stop short of the offered buffer), the log gets

@@ -73,6 +73,29 @@ struct ClientQuotaApiTests {
         }
     }
 
+    /// A request the broker read before the mute began waits it out too, as Kafka's muted
+    /// channel would not have read it (ThrottledChannel).
+    @Test func aRequestPipelinedBehindAThrottledProduceWaitsOutTheMute() async throws {
+        try await TestBroker.with({ $0.quotaWindowNum = 2; $0.quotaWindowSizeSeconds = 1 }) { _, client in
+            _ = try await client.createTopic("metered")
+            let set = try await client.request(Self.alter([.init(entityType: "user", entityName: nil)],
+                                                          [.init(key: "producer_byte_rate", value: 1500, remove: false)]), version: 1)
+            #expect(set.entries.map(\.errorCode) == [0])
+            let ids = (0..<2).map { _ in client.takeCorrelationId() }
+            var stream = try client.frame(Requests.produce("metered", [String(repeating: "x", count: 2000)]), version: 9, correlationId: ids[0])
+            var versions = try client.frame(ApiVersionsRequest(), version: 3, correlationId: ids[1])
+            stream.writeBuffer(&versions)
+            let sent = ContinuousClock.now
+            try await client.write(stream)
+            guard var first = try await client.nextFrame(), var second = try await client.nextFrame() else { throw ClientError.closed }
+            let produced = try KafkaTestClient.decode(ProduceResponse.self, from: &first, version: 9, correlationId: ids[0])
+            #expect(produced.throttleTimeMs > 100 && produced.throttleTimeMs < 2000, "\(produced.throttleTimeMs)")
+            #expect(try KafkaTestClient.decode(ApiVersionsResponse.self, from: &second, version: 3, correlationId: ids[1]).errorCode == 0)
+            let waited = ContinuousClock.now - sent
+            #expect(waited >= .milliseconds(Int64(produced.throttleTimeMs)), "\(waited)")
+        }
+    }
+
     @Test func aProduceOverItsByteRateIsThrottledAndTheConnectionMuted() async throws {
         try await TestBroker.with({ $0.quotaWindowNum = 2; $0.quotaWindowSizeSeconds = 1 }) { _, client in
             _ = try await client.createTopic("metered")

@@ -72,7 +72,7 @@ extension RequestContext {
     /// requests count against no request quota.
     func responseThrottleMs(exempt: Bool) -> Int64 {
         throttle.settle(requestMs: exempt ? nil : { busyNanos in
-            recordQuota(.request, Double(busyNanos) * 100 / 1_000_000_000)
+            self.recordQuota(.request, Double(busyNanos) * 100 / 1_000_000_000)
         })
     }
 }

@@ -1,0 +1,54 @@
+import KafkaProtocol
+import NIOCore
+
+// A connection's requests go to their handlers one at a time, in the order they were read, as
+// Kafka's processor mutes a channel until its request is answered; the answer of each is
+// written in its place (`finish`) and the next request starts once its quota throttle is known.
+extension KafkaChannelHandler {
+    /// Writes a handler's answer in its place, then starts the next request.
+    func answered(
+        _ context: ChannelHandlerContext, _ result: Result<ResponseFrame?, any Error>, sequence: Int, apiKey: ApiKey, version: Int16,
+        _ request: RequestContext
+    ) {
+        switch result {
+        case .success(let bytes):
+            // Logging in flushes at once: a refused handshake closes straight after its answer.
+            let batched = machine.isAuthenticated && apiKey != .saslHandshake && apiKey != .saslAuthenticate
+            let wrote = finish(context, sequence, bytes, flush: !batched)
+            // The next request starts once this one is answered and its quota throttle is known.
+            throttleAfter(context, apiKey, request)
+            startNextRequest(context)
+            if wrote && batched { flushSoon(context) }
+            if apiKey == .saslHandshake || apiKey == .saslAuthenticate {
+                saslAnswered(context)
+            } else if authenticationInFlight {
+                // ApiVersions before the handshake.
+                authenticationInFlight = false
+                handleFrames(context)
+            }
+        case .failure(let error):
+            let what = "\(apiKey.name) v\(version): \(error)"
+            close(context, error is KafkaDecodingError ? machine.malformedRequest(what) : machine.requestAbandoned(what))
+            finish(context, sequence, nil)
+            startNextRequest(context)
+        }
+    }
+
+    func startNextRequest(_ context: ChannelHandlerContext) {
+        guard let next = waitingRequests.popFirst() else {
+            requestRunning = false
+            return
+        }
+        startWhenUnmuted(context, next)
+    }
+
+    /// A quota throttle holds back the requests already read, as Kafka's muted channel would
+    /// not have read them (ThrottledChannel).
+    func startWhenUnmuted(_ context: ChannelHandlerContext, _ start: @escaping @Sendable () -> Void) {
+        if let until = mutedUntil, until > .now() {
+            context.eventLoop.scheduleTask(deadline: until, start)
+        } else {
+            start()
+        }
+    }
+}
