@@ -68,8 +68,14 @@ extension ByteBuffer {
     @inlinable
     public mutating func readKafkaNullableString(_ field: StaticString, flexible: Bool) throws(KafkaDecodingError) -> String? {
         guard let length = try readKafkaLength(field, flexible: flexible, wide: false) else { return nil }
-        let view = self.readableBytesView.prefix(length)
-        guard let string = String(validating: view, as: UTF8.self) else {
+        let decoded = self.withUnsafeReadableBytes { raw -> String? in
+            let bytes = UnsafeRawBufferPointer(rebasing: raw.prefix(length))
+            // ASCII, as client ids and topic names nearly always are, decodes as it is, without
+            // the generic validation (a runtime type-metadata lookup a string, issue 13).
+            if !bytes.contains(where: { $0 >= 0x80 }) { return String(decoding: bytes, as: UTF8.self) }
+            return String(validating: bytes, as: UTF8.self)
+        }
+        guard let string = decoded else {
             throw KafkaDecodingError(.invalidUTF8, field: field)
         }
         self.moveReaderIndex(forwardBy: length)

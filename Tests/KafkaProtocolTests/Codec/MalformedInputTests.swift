@@ -58,6 +58,23 @@ import Testing
         }
     }
 
+    /// Strings decode through an ASCII shortcut or UTF-8 validation: both give the string, and
+    /// only the bytes of the field are taken.
+    @Test func stringsDecodeWhetherASCIIOrNot() throws {
+        for name in ["orders", "zürich-€", "", "a\u{0}b"] {
+            let utf8 = Array(name.utf8)
+            var b = bytes([0x00, 0x00, 0x00, 0x01, 0x00, UInt8(utf8.count)] + utf8)
+            let request = try MetadataRequest(from: &b, version: 1)
+            #expect(request.topics?.map(\.name) == [name])
+            #expect(b.readableBytes == 0)
+        }
+        // A valid prefix does not make the string valid: the bad byte is inside the field.
+        var b = bytes([0x00, 0x00, 0x00, 0x01, 0x00, 0x03, 0x61, 0x62, 0xFF])
+        #expect(throws: KafkaDecodingError(.invalidUTF8, field: "MetadataRequestTopic.Name", message: "MetadataRequest", version: 1)) {
+            _ = try MetadataRequest(from: &b, version: 1)
+        }
+    }
+
     @Test func everyTruncationOfEveryMessageFails() throws {
         var failures = 0
         for type in allGeneratedMessages { failures += try truncations(type) }

@@ -100,9 +100,16 @@ final class ClientQuotas: Sendable {
     /// long it must be throttled (ClientQuotaManager.recordAndGetThrottleTimeMs). Byte rates are unbounded, as
     /// in Kafka: a connection pipelines many requests before its first throttle takes effect,
     /// and a bound of one window would let each window start with a fresh burst.
-    func record(_ type: ClientQuotaType, user: String, clientId: String, value: Double, now: Int64) -> Int64 {
+    /// The caller's names and the time are taken only once some quota exists: every request
+    /// records its handler time, and a broker without quotas should not pay for a principal's
+    /// split and a clock read on each (issue 13).
+    func record(
+        _ type: ClientQuotaType, user: @autoclosure () -> String, clientId: @autoclosure () -> String, value: Double,
+        now: @autoclosure () -> Int64
+    ) -> Int64 {
         state.withLock { state in
             guard !state.quotas.isEmpty else { return 0 }
+            let user = user(), clientId = clientId(), now = now()
             for (entity, sensorUser, sensorClient) in QuotaEntity.candidates(user: user, clientId: clientId) {
                 guard let bound = state.quotas[entity]?[type.rawValue] else { continue }
                 let key = QuotaSensorKey(type: type, user: sensorUser, clientId: sensorClient)
