@@ -8,6 +8,9 @@
  *   loadgen loopback [-T SECONDS]                               raw TCP bandwidth over 127.0.0.1
  *   loadgen disk DIR [-m MIB]                                   raw sequential write bandwidth
  *
+ * -X key=value (repeatable) sets a librdkafka property on every client a mode makes, as kcat's -X
+ * does: e.g. -X security.protocol=SSL -X ssl.ca.location=ca.pem to measure a TLS listener.
+ *
  * Each case prints one machine-readable line, "result mode=... key=value ...", then a human line
  * starting with "#". Errors go to stderr and give a non-zero exit.
  *
@@ -34,6 +37,8 @@
 
 static const char *boot = "127.0.0.1:9092", *topic = "bench", *acks = "1", *codec = "none";
 static const char *topic_config = NULL; /* create: one key=value topic config (-F) */
+static const char *properties[16];      /* -X key=value, on every client */
+static int property_count = 0;
 static long records = 100000, size = 100, conns = 1, partitions = 1, rate = 1000, mib = 1024;
 static double seconds = 3;
 
@@ -46,6 +51,14 @@ static rd_kafka_conf_t *base_conf(void) {
     rd_kafka_conf_t *conf = rd_kafka_conf_new();
     set(conf, "bootstrap.servers", boot);
     set(conf, "log_level", "3");
+    for (int i = 0; i < property_count; i++) {
+        char key[256];
+        const char *eq = strchr(properties[i], '=');
+        if (!eq || eq == properties[i] || (size_t)(eq - properties[i]) >= sizeof key) die("-X needs key=value", properties[i]);
+        memcpy(key, properties[i], (size_t)(eq - properties[i]));
+        key[eq - properties[i]] = 0;
+        set(conf, key, eq + 1);
+    }
     return conf;
 }
 
@@ -463,7 +476,8 @@ int main(int argc, char **argv) {
     if (argc < 2) {
         fprintf(stderr, "usage: loadgen create|produce|consume|latency|loopback|disk DIR [-b host:port] [-t topic]\n"
                         "  [-n records] [-s bytes] [-a 0|1|all] [-z none|lz4] [-c connections] [-p partitions]\n"
-                        "  [-r records/s] [-T seconds] [-m MiB] [-F key=value (create: a topic config)]\n");
+                        "  [-r records/s] [-T seconds] [-m MiB] [-F key=value (create: a topic config)]\n"
+                        "  [-X key=value (a librdkafka property, repeatable)]\n");
         return 2;
     }
     const char *mode = argv[1], *dir = ".";
@@ -483,6 +497,10 @@ int main(int argc, char **argv) {
         else if (!strcmp(k, "-T")) seconds = atof(v);
         else if (!strcmp(k, "-m")) mib = atol(v);
         else if (!strcmp(k, "-F")) topic_config = v;
+        else if (!strcmp(k, "-X")) {
+            if (property_count == (int)(sizeof properties / sizeof *properties)) die("-X", "at most 16 properties");
+            properties[property_count++] = v;
+        }
         else die("unknown option", k);
     }
     if (i != argc) die("option without a value", argv[i]);
