@@ -65,7 +65,6 @@ public final class BrokerServer: Sendable {
         bootstrap = bootstrap
             .childChannelInitializer { channel in
                 channel.eventLoop.makeCompletedFuture {
-                    let idle = TimeAmount.milliseconds(broker.config.connectionsMaxIdleMs)
                     var readTarget: FrameReadTarget?
                     if tls == nil, let options = channel.syncOptions {
                         // Large requests read into place (FrameReadAllocator); not under TLS.
@@ -80,7 +79,7 @@ public final class BrokerServer: Sendable {
                         kafka.zeroCopy = false
                         try channel.pipeline.syncOperations.addHandler(NIOSSLServerHandler(context: tls.current()))
                     }
-                    try channel.pipeline.syncOperations.addHandlers([IdleStateHandler(allTimeout: idle), kafka])
+                    try channel.pipeline.syncOperations.addHandler(kafka)
                 }
             }
         do {

@@ -68,6 +68,11 @@ final class KafkaChannelHandler: ChannelInboundHandler {
     private var tlsEstablished = false
     /// Muted by a client quota until then (KIP-219): nothing more is read.
     var mutedUntil: NIODeadline?
+    /// When the connection last read a request's bytes or wrote a response (`connections.max.idle.ms`).
+    var lastActive = NIODeadline.now()
+    var idleCheck: Scheduled<Void>?
+    /// `connections.max.idle.ms`, capped at a century so that a deadline cannot overflow.
+    let idleTimeout: TimeAmount
 
     init(broker: Broker, listener: Listener, logger: Logger, stats: ConnectionStats = ConnectionStats(), readTarget: FrameReadTarget? = nil) {
         self.broker = broker
@@ -75,6 +80,7 @@ final class KafkaChannelHandler: ChannelInboundHandler {
         self.frames = FrameCutter(maxFrameSize: broker.config.socketRequestMaxBytes, readTarget: readTarget)
         self.logger = logger
         self.stats = stats
+        self.idleTimeout = .milliseconds(min(broker.config.connectionsMaxIdleMs, 100 * 365 * 86_400_000))
         let sasl = listener.securityProtocol.usesSASL
             ? SaslSession(settings: broker.config.sasl[listener.name] ?? SaslSettings(enabledMechanisms: []), credentials: broker.scramCredentials,
                           tokens: broker.delegationTokens.enabled ? broker.delegationTokens : nil,
@@ -91,10 +97,13 @@ final class KafkaChannelHandler: ChannelInboundHandler {
         clientHost = context.remoteAddress.map(ClientHost.kafkaString) ?? ""
         clientPort = context.remoteAddress?.port
         stats.connectionOpened()
+        lastActive = .now()
+        scheduleIdleCheck(context, at: lastActive + idleTimeout)
         context.fireChannelActive()
     }
 
     func channelRead(context: ChannelHandlerContext, data: NIOAny) {
+        lastActive = .now()
         frames.append(unwrapInboundIn(data))
         handleFrames(context)
     }
@@ -253,6 +262,7 @@ final class KafkaChannelHandler: ChannelInboundHandler {
     }
 
     private func write(_ context: ChannelHandlerContext, _ frame: ResponseFrame) {
+        lastActive = .now()
         for part in frame.parts {
             switch part {
             case .bytes(let bytes):
@@ -347,15 +357,13 @@ final class KafkaChannelHandler: ChannelInboundHandler {
                 principal = mapped
             }
         }
-        if event is IdleStateHandler.IdleStateEvent {
-            logger.debug("closing idle connection (connections.max.idle.ms)")
-            context.close(promise: nil)
-        }
         context.fireUserInboundEventTriggered(event)
     }
 
     func channelInactive(context: ChannelHandlerContext) {
         closing = true
+        idleCheck?.cancel()
+        idleCheck = nil
         frames.reset()
         machine.channelClosed()
         stats.connectionClosed(paused: readingPaused)
