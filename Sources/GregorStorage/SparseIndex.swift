@@ -2,8 +2,10 @@ import NIOCore
 
 /// A sparse index beside a segment, in Kafka's on-disk format: `.index` entries are
 /// (relative offset int32, position int32) and `.timeindex` entries (timestamp int64, relative
-/// offset int32). Entries are appended in order and searched by binary search with pread, so the
-/// index lives in the page cache, not in the broker's memory.
+/// offset int32). Entries are appended in order and searched by binary search, so the index
+/// lives in the page cache, not in the broker's memory: the offset index, which every fetch
+/// searches twice, through a read-only mapping (`IndexMapping`), the time index (ListOffsets by
+/// timestamp, rarely) with pread.
 struct SparseIndex {
     enum Kind {
         /// `.index`: key = offset, value = file position.
@@ -21,6 +23,17 @@ struct SparseIndex {
     private(set) var count: Int
     /// The last entry, kept in memory: appends and the common lookups near the end need no I/O.
     private(set) var last: (key: Int64, value: Int64)?
+    /// The offset index's file mapped, up to the most entries it can hold.
+    private let mapping: IndexMapping?
+
+    private init(kind: Kind, file: LogFile, baseOffset: Int64, maxEntries: Int, count: Int) throws(StorageError) {
+        self.kind = kind
+        self.file = file
+        self.baseOffset = baseOffset
+        self.maxEntries = maxEntries
+        self.count = count
+        self.mapping = kind == .offset ? IndexMapping(try file.open(), length: max(maxEntries, count) * kind.entrySize) : nil
+    }
 
     var isFull: Bool { count >= maxEntries }
 
@@ -28,9 +41,8 @@ struct SparseIndex {
     /// `logSize` bytes (then the caller rebuilds it).
     static func load(_ kind: Kind, file: LogFile, baseOffset: Int64, maxEntries: Int, logSize: Int64) throws(StorageError) -> SparseIndex? {
         let size = try file.open().size()
-        var index = SparseIndex(kind: kind, file: file, baseOffset: baseOffset, maxEntries: maxEntries, count: 0, last: nil)
         guard size % Int64(kind.entrySize) == 0 else { return nil }
-        index.count = Int(size) / kind.entrySize
+        var index = try SparseIndex(kind: kind, file: file, baseOffset: baseOffset, maxEntries: maxEntries, count: Int(size) / kind.entrySize)
         guard index.count > 0 else { return index }
         var previous: (key: Int64, value: Int64)?
         // Check the ends and the monotony of a sample, cheaply: a torn or stale index is rebuilt.
@@ -46,10 +58,13 @@ struct SparseIndex {
 
     static func empty(_ kind: Kind, file: LogFile, baseOffset: Int64, maxEntries: Int) throws(StorageError) -> SparseIndex {
         try file.open().truncate(to: 0)
-        return SparseIndex(kind: kind, file: file, baseOffset: baseOffset, maxEntries: maxEntries, count: 0, last: nil)
+        return try SparseIndex(kind: kind, file: file, baseOffset: baseOffset, maxEntries: maxEntries, count: 0)
     }
 
     func entry(_ i: Int) throws(StorageError) -> (key: Int64, value: Int64) {
+        if let mapping, let rel = mapping.uint32(at: i * 8), let pos = mapping.uint32(at: i * 8 + 4) {
+            return (baseOffset + Int64(Int32(bitPattern: rel)), Int64(pos))
+        }
         var b = try file.open().read(at: Int64(i * kind.entrySize), length: kind.entrySize)
         switch kind {
         case .offset:
