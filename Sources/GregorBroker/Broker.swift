@@ -38,6 +38,8 @@ public final class Broker: Sendable {
     let clientQuotas: ClientQuotas
     /// Client metrics subscriptions and the client instances asking for them (KIP-714).
     let telemetry: Mutex<ClientTelemetry>
+    /// The `.lock` of every log dir, taken before anything there is read and held until `shutdown`.
+    let dirLocks: LogDirLocks
     /// This broker's membership of a cluster kept in etcd (`metadata.store`); nil for a
     /// broker that is its own cluster.
     let cluster: ClusterMember?
@@ -53,6 +55,7 @@ public final class Broker: Sendable {
                 throw GssapiUnavailable(reason: "GSSAPI on listener \(listener): \(error.reason)")
             }
         }
+        self.dirLocks = try LogDirLocks(config.logDirs)
         self.metadata = try ClusterMetadataStore(directory: config.logDirs[0], logDirs: config.logDirs, nodeId: config.nodeId,
                                                  clusterId: config.clusterId)
         let cluster = try config.cluster.map {
@@ -295,6 +298,7 @@ public final class Broker: Sendable {
 
     /// Flushes and closes every log (SIGTERM).
     public func shutdown() throws {
+        defer { dirLocks.release() }
         transactions.runtime.unloadAll()
         try logs.shutdown()
     }
