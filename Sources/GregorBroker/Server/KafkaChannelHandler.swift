@@ -25,10 +25,9 @@ final class KafkaChannelHandler: ChannelInboundHandler {
     var machine: ConnectionStateMachine
     private(set) var nextSequence = 0
     private(set) var nextToWrite = 0
-    /// Finished responses waiting for the ones before them; nil for a request with no response.
-    private var finished: [Int: ResponseFrame?] = [:]
-    /// Sizes of the requests not answered yet, by sequence.
-    private var queuedSizes: [Int: Int] = [:]
+    /// The requests not answered yet, from `nextToWrite` on: each one's size and, once its
+    /// handler is done, its response (nil for none) waiting for the ones before it.
+    private var unanswered = CircularBuffer<(size: Int, done: Bool, response: ResponseFrame?)>()
     private var queuedBytes = 0
     private var readingPaused = false
     /// A `flushSoon` is queued on the event loop.
@@ -165,7 +164,7 @@ final class KafkaChannelHandler: ChannelInboundHandler {
 
     func take(_ size: Int) -> Int {
         defer { nextSequence += 1 }
-        queuedSizes[nextSequence] = size
+        unanswered.append((size, false, nil))
         queuedBytes += size
         stats.requestsQueued(1)
         return nextSequence
@@ -213,15 +212,11 @@ final class KafkaChannelHandler: ChannelInboundHandler {
                 } catch {
                     result = .failure(error)
                 }
-                if loop.inEventLoop {
+                @Sendable func answer() {
                     let (handler, context) = bound.value
                     handler.answered(context, result, sequence: sequence, apiKey: apiKey, version: version, requestContext)
-                } else {
-                    loop.execute {
-                        let (handler, context) = bound.value
-                        handler.answered(context, result, sequence: sequence, apiKey: apiKey, version: version, requestContext)
-                    }
                 }
+                if loop.inEventLoop { answer() } else { loop.execute(answer) }
             }
         }
         // Kafka handles a connection's requests one at a time, in order: a pipelined Produce
@@ -245,14 +240,21 @@ final class KafkaChannelHandler: ChannelInboundHandler {
     /// Writes the responses now in order and, with `flush`, sends them; returns whether it wrote any.
     @discardableResult
     func finish(_ context: ChannelHandlerContext, _ sequence: Int, _ frame: ResponseFrame?, flush: Bool = true) -> Bool {
-        finished[sequence] = .some(frame)
+        guard sequence >= nextToWrite, sequence < nextSequence else {
+            assertionFailure("request \(sequence) answered twice or never taken")
+            return false
+        }
+        let slot = unanswered.index(unanswered.startIndex, offsetBy: sequence - nextToWrite)
+        unanswered[slot].done = true
+        unanswered[slot].response = frame
         var wrote = false
-        while let next = finished.removeValue(forKey: nextToWrite) {
-            if let next {
-                write(context, next)
+        while let next = unanswered.first, next.done {
+            unanswered.removeFirst()
+            if let response = next.response {
+                write(context, response)
                 wrote = true
             }
-            queuedBytes -= queuedSizes.removeValue(forKey: nextToWrite) ?? 0
+            queuedBytes -= next.size
             stats.requestsQueued(-1)
             nextToWrite += 1
         }
