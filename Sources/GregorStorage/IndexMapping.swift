@@ -3,6 +3,7 @@ import Glibc
 #elseif canImport(Darwin)
 import Darwin
 #endif
+import Synchronization
 
 /// An index file mapped read-only, as Kafka's `AbstractIndex` maps its indexes: a fetch finds
 /// where it starts and how far it may read with two binary searches of the offset index, about
@@ -10,7 +11,10 @@ import Darwin
 /// 1 MiB). The mapping spans the most entries the index can hold, so appends (written with
 /// pwrite, to the same page cache) are seen without remapping; only entries below the index's
 /// count are read, which lie inside the file, so no read touches a page past its end.
-final class IndexMapping {
+///
+/// `@unchecked Sendable`: the mapping is PROT_READ, never written through, and its pointer and
+/// length are fixed at init; it is unmapped only in deinit, when no thread holds it any more.
+final class IndexMapping: @unchecked Sendable {
     private let base: UnsafeRawPointer
     private let length: Int
 
@@ -31,10 +35,30 @@ final class IndexMapping {
         guard position >= 0, position + 4 <= length else { return nil }
         return UInt32(bigEndian: base.loadUnaligned(fromByteOffset: position, as: UInt32.self))
     }
+}
 
-    /// The big-endian 64-bit word at `position`, nil past the mapping.
-    func uint64(at position: Int) -> UInt64? {
-        guard position >= 0, position + 8 <= length else { return nil }
-        return UInt64(bigEndian: base.loadUnaligned(fromByteOffset: position, as: UInt64.self))
+/// An index's mapping, made on its first lookup, as Kafka's `LazyIndex` defers its indexes: a
+/// broker holding many old segments maps only those it is fetched from (one mmap and one VMA
+/// each), not every segment's index at start-up.
+final class LazyIndexMapping: Sendable {
+    private let file: LogFile
+    private let length: Int
+    /// nil until the first lookup; then the mapping, or nil inside when mmap failed (pread then).
+    private let state = Mutex<IndexMapping??>(nil)
+
+    init(file: LogFile, length: Int) {
+        self.file = file
+        self.length = length
+    }
+
+    /// The mapping, made now if this is the first lookup; nil when it cannot be made.
+    func get() throws(StorageError) -> IndexMapping? {
+        if let made = state.withLock({ $0 }) { return made }
+        let mapping = IndexMapping(try file.open(), length: length)
+        return state.withLock { current in
+            if let made = current { return made }
+            current = .some(mapping)
+            return mapping
+        }
     }
 }

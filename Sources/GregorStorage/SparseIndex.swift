@@ -23,8 +23,8 @@ struct SparseIndex {
     private(set) var count: Int
     /// The last entry, kept in memory: appends and the common lookups near the end need no I/O.
     private(set) var last: (key: Int64, value: Int64)?
-    /// The offset index's file mapped, up to the most entries it can hold.
-    private let mapping: IndexMapping?
+    /// The offset index's file mapped on its first lookup, up to the most entries it can hold.
+    private let mapping: LazyIndexMapping?
 
     private init(kind: Kind, file: LogFile, baseOffset: Int64, maxEntries: Int, count: Int) throws(StorageError) {
         self.kind = kind
@@ -32,7 +32,7 @@ struct SparseIndex {
         self.baseOffset = baseOffset
         self.maxEntries = maxEntries
         self.count = count
-        self.mapping = kind == .offset ? IndexMapping(try file.open(), length: max(maxEntries, count) * kind.entrySize) : nil
+        self.mapping = kind == .offset ? LazyIndexMapping(file: file, length: max(maxEntries, count) * kind.entrySize) : nil
     }
 
     var isFull: Bool { count >= maxEntries }
@@ -61,8 +61,10 @@ struct SparseIndex {
         return try SparseIndex(kind: kind, file: file, baseOffset: baseOffset, maxEntries: maxEntries, count: 0)
     }
 
-    func entry(_ i: Int) throws(StorageError) -> (key: Int64, value: Int64) {
-        if let mapping, let rel = mapping.uint32(at: i * 8), let pos = mapping.uint32(at: i * 8 + 4) {
+    /// Entry `i`, from `mapped` when given (lookups), else with pread (loading, truncation:
+    /// a segment's start-up checks do not map its index).
+    func entry(_ i: Int, mapped: IndexMapping? = nil) throws(StorageError) -> (key: Int64, value: Int64) {
+        if kind == .offset, let mapped, let rel = mapped.uint32(at: i * kind.entrySize), let pos = mapped.uint32(at: i * kind.entrySize + 4) {
             return (baseOffset + Int64(Int32(bitPattern: rel)), Int64(pos))
         }
         var b = try file.open().read(at: Int64(i * kind.entrySize), length: kind.entrySize)
@@ -111,12 +113,13 @@ struct SparseIndex {
     private func lastEntry(_ holds: ((key: Int64, value: Int64)) -> Bool) throws(StorageError) -> (key: Int64, value: Int64)? {
         guard let l = last else { return nil }
         if holds(l) { return l }
+        let mapped = try mapping?.get()
         var lo = 0
         var hi = count - 1
         var found: (key: Int64, value: Int64)?
         while lo <= hi {
             let mid = (lo + hi) / 2
-            let e = try entry(mid)
+            let e = try entry(mid, mapped: mapped)
             if holds(e) { found = e; lo = mid + 1 } else { hi = mid - 1 }
         }
         return found

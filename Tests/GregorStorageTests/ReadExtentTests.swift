@@ -41,4 +41,35 @@ import Testing
             }
         }
     }
+
+    /// The offset index is mapped on the first lookup that searches it, as Kafka's `LazyIndex`:
+    /// opening a log of many segments maps none of them, and a read maps only the segment it
+    /// searches (the mappings are in this process's /proc/self/maps, by file path).
+    @Test func offsetIndexesAreMappedOnTheirFirstSearchOnly() throws {
+        let dir = TempDir()
+        var config = LogConfig()
+        config.indexIntervalBytes = 100
+        config.segmentBytes = 4_000
+        do {
+            let (log, _) = try openLog(dir, config: config)
+            for i in 0..<60 { try log.append(makeBatch(count: 2, firstValue: i, valueSize: 200), now: 0) }
+            try log.close(flush: true)
+        }
+        let (log, _) = try openLog(dir, config: config, clean: true)
+        func mappedIndexes() throws -> Set<String> {
+            let maps = try String(contentsOfFile: "/proc/self/maps", encoding: .utf8)
+            return Set(maps.split(separator: "\n").compactMap { line in
+                guard let slash = line.firstIndex(of: "/") else { return nil }
+                let path = String(line[slash...])
+                return path.hasPrefix(dir.path) && path.hasSuffix(".index") ? path : nil
+            })
+        }
+        #expect(log.segmentCount > 3)
+        #expect(try mappedIndexes().isEmpty)
+        // Offset 5 lies in the first segment, past its first index entries: a binary search.
+        let read = try log.read(from: 5, maxBytes: 300, maxOffset: log.logEndOffset)
+        #expect(read.region != nil)
+        let mapped = try mappedIndexes()
+        #expect(mapped == [dir.path + "/t-0/00000000000000000000.index"])
+    }
 }
