@@ -340,6 +340,42 @@ def flatness(rows):
     return f"raw produce, 1,000 partitions over 1 (records/s): gregor {ratio('gregor')}, mock {ratio('mock')}"
 
 
+def cpu_budget(rows, loop_mbps):
+    """What the CPU each side spent says of a row's ratio (issue 13's targets), one line a loadgen
+    produce or consume row. Produce: on 2 cores both runs keep both cores busy (cores G/cl sums
+    near 2), so records/s go as 1 / (the client's + the broker's CPU s per GB), and G/mock should
+    be (client + mock) / (client + Gregor) of the CPU per GB; 1.0x needs Gregor at or below
+    client-with-mock + mock - client-with-Gregor. Consume: librdkafka keeps one Fetch in flight
+    per broker and parses the response before it sends the next, so client and broker take turns
+    (their busy shares sum near 1), and with a broker that cost nothing the client's own CPU per
+    GB would still cap MB/s at 1,000 / that. Runs of less than half a CPU second in all (--quick) give
+    no line: CPU times come in 10 ms clock ticks."""
+    lines = []
+    per_gb = lambda r, key: float(r[key]) / r["gb"]
+    measured = lambda r: r is not None and r.get("gb") and "client_cpu" in r and r["cpu"] + float(r["client_cpu"]) >= 0.5
+    for kind, c, res in rows:
+        g, m = res.get("gregor"), res.get("mock")
+        if not measured(g):
+            continue
+        cl_g, g_cpu = per_gb(g, "client_cpu"), g["cpu_per_gb"]
+        if kind == "produce" and measured(m):
+            cl_m, m_cpu = per_gb(m, "client_cpu"), m["cpu_per_gb"]
+            busy = lambda r: (r["cpu"] + float(r["client_cpu"])) / max(float(r["secs"]), 1e-6)
+            need = cl_m + m_cpu - cl_g
+            lines.append(
+                f"{label(kind, c):38} client {cl_g:.2f} + Gregor {g_cpu:.2f} against client {cl_m:.2f} + mock "
+                f"{m_cpu:.2f} CPU s/GB, cores busy {busy(g):.2f} and {busy(m):.2f}: predicts G/mock "
+                f"{(cl_m + m_cpu) / (cl_g + g_cpu):.2f} (measured {float(g['rps']) / float(m['rps']):.2f}); 1.0x "
+                + (f"needs Gregor at {need:.2f}" if need > 0 else "out of reach: the client alone uses more with Gregor"))
+        elif kind == "consume":
+            turns = (cl_g + g_cpu) * float(g["mbps"]) / 1e3
+            cap = 1e3 / cl_g if cl_g > 0 else float("inf")
+            lines.append(
+                f"{label(kind, c):38} client {cl_g:.2f} + Gregor {g_cpu:.2f} CPU s/GB, busy shares summing "
+                f"to {turns:.2f}: with a broker at no cost {cap:,.0f} MB/s, G/loop {cap / loop_mbps:.2f}")
+    return lines
+
+
 def median(runs, kind):
     """The median run (by records/s, or by delivery p99 for latency); None if every run failed."""
     if not runs:
@@ -382,6 +418,7 @@ def run_case(broker, kind, c):
         res["sys_share"] = (sys_ - sys0) / res["cpu"] if res["cpu"] > 0 else float("nan")
         res["rss"] = rss_mib(broker.pid)
         gb = float(res.get("bytes", int(res.get("records", 0)) * int(res.get("size", 0)))) / 1e9
+        res["gb"] = gb
         res["cpu_per_gb"] = res["cpu"] / gb if gb > 0 else float("nan")
         if kind == "latency":
             res["cores"] = res["cpu"] / max(float(res["secs"]), 1e-6)
@@ -575,7 +612,11 @@ def main():
     flat = flatness(rows)
     if flat:
         head.append(flat)
-    head += ["", HEADER] + [fmt_row(k, c, r, loop_mbps, disk_mbps) for k, c, r in rows] + ["", NOTES]
+    head += ["", HEADER] + [fmt_row(k, c, r, loop_mbps, disk_mbps) for k, c, r in rows]
+    budget = cpu_budget(rows, loop_mbps)
+    if budget:
+        head += ["", "CPU budget (what each side's CPU per GB of payload predicts; see cpu_budget):"] + budget
+    head += ["", NOTES]
     report = "\n".join(head)
     print("\n" + report)
     stem = f"{time.strftime('%Y-%m-%d')}-{commit}" + ("-warm" if a.warm else "")
