@@ -21,7 +21,7 @@ class CpuBudgetTests(unittest.TestCase):
         # the mock 0.49 s and its client 1.82 s in 1.25 s.
         g = run(1_262_000, 1292.8, 1.55, 0.95, 1.99, 2.0)
         m = run(1_559_000, 1596.5, 1.25, 0.49, 1.82, 2.0)
-        [line] = cbench.cpu_budget([("produce", PRODUCE, {"gregor": g, "mock": m})], 3500)
+        [line] = cbench.cpu_budget([("produce", PRODUCE, {"gregor": g, "mock": m})], 3500, cores=2)
         self.assertIn("client 0.99 + Gregor 0.47 against client 0.91 + mock 0.24", line)
         self.assertIn("predicts G/mock 0.79 (measured 0.81)", line)
         self.assertIn("needs Gregor at 0.16", line)
@@ -29,9 +29,17 @@ class CpuBudgetTests(unittest.TestCase):
 
     def test_produce_out_of_reach_when_the_client_alone_costs_more(self):
         g = run(1000, 1.0, 1.0, 0.1, 2.0, 1.0)
-        m = run(1000, 1.0, 1.0, 0.1, 1.0, 1.0)
-        [line] = cbench.cpu_budget([("produce", PRODUCE, {"gregor": g, "mock": m})], 3500)
+        m = run(1000, 1.0, 1.0, 0.1, 1.9, 1.0)
+        [line] = cbench.cpu_budget([("produce", PRODUCE, {"gregor": g, "mock": m})], 3500, cores=2)
         self.assertIn("out of reach", line)
+
+    def test_produce_makes_no_prediction_when_a_run_left_a_core_idle(self):
+        # The 1 KiB row of a run here: the mock's run kept 1.47 of the 2 cores busy.
+        g = run(1_336_000, 1368.0, 0.75, 0.49 * 1.0, 0.94 * 1.0, 1.0)
+        m = run(1_437_000, 1471.0, 0.68, 0.16, 0.84, 1.0)
+        [line] = cbench.cpu_budget([("produce", PRODUCE, {"gregor": g, "mock": m})], 3500, cores=2)
+        self.assertIn("cores busy 1.91 and 1.47: the mock's run left a core partly idle", line)
+        self.assertNotIn("predicts", line)
 
     def test_consume_caps_at_the_clients_own_cost(self):
         # cons.sh figures: 1 GB at 1,300 MB/s, the client 0.60 s, Gregor 0.18 s.
