@@ -339,13 +339,16 @@ final class RequestContext: Sendable {
     let requestSize: Int
     /// What the handler decided about throttling the connection (client quotas).
     let throttle = RequestThrottle()
+    /// The connection's hook behind ``letNextRequestStart()``; nil outside a connection.
+    private let nextMayStart: (@Sendable (RequestContext) -> Void)?
 
     init(
         broker: Broker, apiVersion: Int16, correlationId: Int32, clientId: String?, logger: Logger, clientHost: String = "",
         clientPort: Int? = nil, clientSoftware: (name: String, version: String)? = nil, listenerName: String = "PLAINTEXT",
         sasl: SaslSession? = nil, principal: String = "User:ANONYMOUS", securityProtocol: SecurityProtocol = .plaintext,
-        tokenAuthenticated: Bool = false, requestSize: Int = 0
+        tokenAuthenticated: Bool = false, requestSize: Int = 0, nextMayStart: (@Sendable (RequestContext) -> Void)? = nil
     ) {
+        self.nextMayStart = nextMayStart
         self.broker = broker
         self.apiVersion = apiVersion
         self.correlationId = correlationId
@@ -364,6 +367,12 @@ final class RequestContext: Sendable {
 
     /// This broker as a client that came in on this request's listener must reach it.
     var advertised: ListenerEndpoint { broker.advertised(for: listenerName) }
+
+    /// Tells the connection that this request's effects are done and only waits remain (a
+    /// produce's fsync, its followers' acks): the connection's next request may start, and this
+    /// one is still answered in its place. Its quota throttle is settled now; a throttled
+    /// request keeps the connection until it is answered, as Kafka's muted channel does.
+    func letNextRequestStart() { nextMayStart?(self) }
 }
 
 #if canImport(Glibc)

@@ -182,10 +182,13 @@ enum ProduceHandler: APIHandler {
             }
             response.responses.append(result)
         }
+        context.throttle(context.recordQuota(.produce, Double(context.requestSize)))
+        // Every append is done: while this request waits for its fsync or its followers, the
+        // connection's next produce may append and join the same fsync or replication round.
+        if !pendingFlushes.isEmpty || !pendingAcks.isEmpty { context.letNextRequestStart() }
         await Self.awaitFlushes(pendingFlushes, context, &response)
         await Self.awaitAcks(pendingAcks, timeoutMs: request.timeoutMs, context, &response)
         response.nodeEndpoints = leaderEndpoints.values.sorted { $0.nodeId < $1.nodeId }
-        context.throttle(context.recordQuota(.produce, Double(context.requestSize)))
         return request.acks == 0 ? nil : response
     }
 

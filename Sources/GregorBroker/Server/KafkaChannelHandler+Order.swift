@@ -4,12 +4,19 @@ import NIOCore
 // A connection's requests go to their handlers one at a time, in the order they were read, as
 // Kafka's processor mutes a channel until its request is answered; the answer of each is
 // written in its place (`finish`) and the next request starts once its quota throttle is known.
+// One exception: a request whose effects are all done and that only waits (a produce's fsync
+// under `flush.messages`, its followers' acks under acks=all) lets the next start before it is
+// answered (`RequestContext.letNextRequestStart`). Kafka keeps the channel muted through such a
+// wait, so a producer's pipelined requests each wait their own fsync or replication round in
+// turn; here the next append joins the pending fsync (one group commit) or replication round.
+// The order of appends and of answers is Kafka's; only when the next request starts differs.
 extension KafkaChannelHandler {
     /// Writes a handler's answer in its place, then starts the next request.
     func answered(
         _ context: ChannelHandlerContext, _ result: Result<ResponseFrame?, any Error>, sequence: Int, apiKey: ApiKey, version: Int16,
         _ request: RequestContext
     ) {
+        let released = wasReleased(sequence)
         switch result {
         case .success(let bytes):
             // Logging in flushes at once: a refused handshake closes straight after its answer.
@@ -17,7 +24,7 @@ extension KafkaChannelHandler {
             let wrote = finish(context, sequence, bytes, flush: !batched)
             // The next request starts once this one is answered and its quota throttle is known.
             throttleAfter(context, apiKey, request)
-            startNextRequest(context)
+            if !released { startNextRequest(context) }
             if wrote && batched { flushSoon(context) }
             if apiKey == .saslHandshake || apiKey == .saslAuthenticate {
                 saslAnswered(context)
@@ -30,8 +37,16 @@ extension KafkaChannelHandler {
             let what = "\(apiKey.name) v\(version): \(error)"
             close(context, error is KafkaDecodingError ? machine.malformedRequest(what) : machine.requestAbandoned(what))
             finish(context, sequence, nil)
-            startNextRequest(context)
+            if !released { startNextRequest(context) }
         }
+    }
+
+    /// Starts the next request before request `sequence` is answered, unless its quota throttle
+    /// (settled now) holds the connection or it was answered or released already.
+    func startNextEarly(_ context: ChannelHandlerContext, sequence: Int, _ request: RequestContext, exempt: Bool) {
+        guard !closing, !wasReleased(sequence), request.responseThrottleMs(exempt: exempt) == 0,
+              markReleased(sequence) else { return }
+        startNextRequest(context)
     }
 
     func startNextRequest(_ context: ChannelHandlerContext) {

@@ -25,9 +25,10 @@ final class KafkaChannelHandler: ChannelInboundHandler {
     var machine: ConnectionStateMachine
     private(set) var nextSequence = 0
     private(set) var nextToWrite = 0
-    /// The requests not answered yet, from `nextToWrite` on: each one's size and, once its
-    /// handler is done, its response (nil for none) waiting for the ones before it.
-    private var unanswered = CircularBuffer<(size: Int, done: Bool, response: ResponseFrame?)>()
+    /// The requests not answered yet, from `nextToWrite` on: each one's size, whether it let the
+    /// next request start before its answer (`startNextEarly`) and, once its handler is done,
+    /// its response (nil for none) waiting for the ones before it.
+    private var unanswered = CircularBuffer<(size: Int, released: Bool, done: Bool, response: ResponseFrame?)>()
     private var queuedBytes = 0
     private var readingPaused = false
     /// A `flushSoon` is queued on the event loop.
@@ -164,7 +165,7 @@ final class KafkaChannelHandler: ChannelInboundHandler {
 
     func take(_ size: Int) -> Int {
         defer { nextSequence += 1 }
-        unanswered.append((size, false, nil))
+        unanswered.append((size, false, false, nil))
         queuedBytes += size
         stats.requestsQueued(1)
         return nextSequence
@@ -179,16 +180,23 @@ final class KafkaChannelHandler: ChannelInboundHandler {
                 clientSoftware = (request.clientSoftwareName, request.clientSoftwareVersion)
             }
         }
+        let exempt = quotaExempt(apiKey)
+        let loop = context.eventLoop
+        let bound = NIOLoopBound((self, context), eventLoop: loop)
         let requestContext = RequestContext(
             broker: broker, apiVersion: header.requestApiVersion, correlationId: header.correlationId,
             clientId: header.clientId, logger: logger, clientHost: clientHost, clientPort: clientPort, clientSoftware: clientSoftware,
             listenerName: listener.name, sasl: sasl, principal: principal, securityProtocol: listener.securityProtocol,
-            tokenAuthenticated: sasl?.tokenAuthenticated ?? false, requestSize: size)
+            tokenAuthenticated: sasl?.tokenAuthenticated ?? false, requestSize: size,
+            nextMayStart: { request in
+                @Sendable func release() {
+                    let (handler, context) = bound.value
+                    handler.startNextEarly(context, sequence: sequence, request, exempt: exempt)
+                }
+                if loop.inEventLoop { release() } else { loop.execute(release) }
+            })
         if !machine.isAuthenticated || apiKey == .saslHandshake || apiKey == .saslAuthenticate { authenticationInFlight = true }
         let zeroCopy = self.zeroCopy
-        let exempt = quotaExempt(apiKey)
-        let loop = context.eventLoop
-        let bound = NIOLoopBound((self, context), eventLoop: loop)
         let executor: any TaskExecutor = entry.runsOnEventLoop ? loopExecutor(context) : broker.io
         let version = header.requestApiVersion, correlationId = header.correlationId
         // The task starts on its executor (no stop on Swift's global pool on the way) and, on
@@ -235,6 +243,22 @@ final class KafkaChannelHandler: ChannelInboundHandler {
         let made = EventLoopTaskExecutor(context.eventLoop)
         eventLoopExecutor = made
         return made
+    }
+
+    /// Marks request `sequence` as having let the next one start, if it is still unanswered and
+    /// has not already; returns whether it did.
+    func markReleased(_ sequence: Int) -> Bool {
+        guard sequence >= nextToWrite, sequence < nextSequence else { return false }
+        let slot = unanswered.index(unanswered.startIndex, offsetBy: sequence - nextToWrite)
+        guard !unanswered[slot].done, !unanswered[slot].released else { return false }
+        unanswered[slot].released = true
+        return true
+    }
+
+    /// Whether request `sequence`, unanswered, already let the next one start.
+    func wasReleased(_ sequence: Int) -> Bool {
+        guard sequence >= nextToWrite, sequence < nextSequence else { return false }
+        return unanswered[unanswered.index(unanswered.startIndex, offsetBy: sequence - nextToWrite)].released
     }
 
     /// Writes the responses now in order and, with `flush`, sends them; returns whether it wrote any.
