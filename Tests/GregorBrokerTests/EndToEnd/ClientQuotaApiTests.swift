@@ -96,6 +96,45 @@ struct ClientQuotaApiTests {
         }
     }
 
+    /// A produce waiting for its fsync lets the next request start (`letNextRequestStart`),
+    /// unless it is throttled: then it keeps the connection until it is answered and the mute
+    /// has passed, as Kafka's muted channel would.
+    @Test func aThrottledProduceWaitingForItsFsyncKeepsTheConnection() async throws {
+        try await TestBroker.with({ $0.quotaWindowNum = 2; $0.quotaWindowSizeSeconds = 1; $0.numIoThreads = 1 }) { broker, client in
+            _ = try await client.createTopic("durable", configs: ["flush.messages": "1"])
+            _ = try await client.createTopic("plain")
+            // First appends (a new leader epoch) run on the I/O thread: make them before it is held.
+            #expect(try await client.produce(Requests.produce("durable", ["d0"])).errorCode == 0)
+            #expect(try await client.produce(Requests.produce("plain", ["p0"])).errorCode == 0)
+            let set = try await client.request(Self.alter([.init(entityType: "user", entityName: nil)],
+                                                          [.init(key: "producer_byte_rate", value: 1500, remove: false)]), version: 1)
+            #expect(set.entries.map(\.errorCode) == [0])
+
+            let gate = DispatchSemaphore(value: 0)
+            broker.broker.io.pool.submit { _ in gate.wait() }
+            defer { gate.signal() }
+            let ids = (0..<2).map { _ in client.takeCorrelationId() }
+            var stream = try client.frame(Requests.produce("durable", [String(repeating: "x", count: 2000)]), version: 9, correlationId: ids[0])
+            var next = try client.frame(Requests.produce("plain", ["p1"]), version: 9, correlationId: ids[1])
+            stream.writeBuffer(&next)
+            try await client.write(stream)
+
+            // Over its byte rate, the first holds the connection through its fsync: no append of
+            // the second meanwhile.
+            let observer = try await broker.connect()
+            try await Task.sleep(for: .milliseconds(300))
+            #expect(try await observer.listOffset("durable", timestamp: -1).offset == 2)
+            #expect(try await observer.listOffset("plain", timestamp: -1).offset == 1)
+            await observer.close()
+            gate.signal()
+            guard var first = try await client.nextFrame(), var second = try await client.nextFrame() else { throw ClientError.closed }
+            let produced = try KafkaTestClient.decode(ProduceResponse.self, from: &first, version: 9, correlationId: ids[0])
+            #expect(produced.throttleTimeMs > 100, "\(produced.throttleTimeMs)")
+            let then = try KafkaTestClient.decode(ProduceResponse.self, from: &second, version: 9, correlationId: ids[1])
+            #expect(then.responses.first?.partitionResponses.first?.baseOffset == 1)
+        }
+    }
+
     @Test func aProduceOverItsByteRateIsThrottledAndTheConnectionMuted() async throws {
         try await TestBroker.with({ $0.quotaWindowNum = 2; $0.quotaWindowSizeSeconds = 1 }) { _, client in
             _ = try await client.createTopic("metered")
