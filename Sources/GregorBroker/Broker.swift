@@ -339,16 +339,18 @@ final class RequestContext: Sendable {
     let requestSize: Int
     /// What the handler decided about throttling the connection (client quotas).
     let throttle = RequestThrottle()
-    /// The connection's hook behind ``letNextRequestStart()``; nil outside a connection.
-    private let nextMayStart: (@Sendable (RequestContext) -> Void)?
+    /// The connection behind ``letNextRequestStart()``, with the request's place in it and its
+    /// quota exemption; nil outside a connection.
+    private let connection: (hook: ConnectionHook, sequence: Int, quotaExempt: Bool)?
 
     init(
         broker: Broker, apiVersion: Int16, correlationId: Int32, clientId: String?, logger: Logger, clientHost: String = "",
         clientPort: Int? = nil, clientSoftware: (name: String, version: String)? = nil, listenerName: String = "PLAINTEXT",
         sasl: SaslSession? = nil, principal: String = "User:ANONYMOUS", securityProtocol: SecurityProtocol = .plaintext,
-        tokenAuthenticated: Bool = false, requestSize: Int = 0, nextMayStart: (@Sendable (RequestContext) -> Void)? = nil
+        tokenAuthenticated: Bool = false, requestSize: Int = 0,
+        connection: (hook: ConnectionHook, sequence: Int, quotaExempt: Bool)? = nil
     ) {
-        self.nextMayStart = nextMayStart
+        self.connection = connection
         self.broker = broker
         self.apiVersion = apiVersion
         self.correlationId = correlationId
@@ -372,7 +374,10 @@ final class RequestContext: Sendable {
     /// produce's fsync, its followers' acks): the connection's next request may start, and this
     /// one is still answered in its place. Its quota throttle is settled now; a throttled
     /// request keeps the connection until it is answered, as Kafka's muted channel does.
-    func letNextRequestStart() { nextMayStart?(self) }
+    func letNextRequestStart() {
+        guard let connection else { return }
+        connection.hook.release(self, sequence: connection.sequence, exempt: connection.quotaExempt)
+    }
 }
 
 #if canImport(Glibc)

@@ -44,8 +44,7 @@ extension KafkaChannelHandler {
     /// Starts the next request before request `sequence` is answered, unless its quota throttle
     /// (settled now) holds the connection or it was answered or released already.
     func startNextEarly(_ context: ChannelHandlerContext, sequence: Int, _ request: RequestContext, exempt: Bool) {
-        guard !closing, !wasReleased(sequence), request.responseThrottleMs(exempt: exempt) == 0,
-              markReleased(sequence) else { return }
+        guard !closing, request.responseThrottleMs(exempt: exempt) == 0, markReleased(sequence) else { return }
         startNextRequest(context)
     }
 
@@ -65,5 +64,38 @@ extension KafkaChannelHandler {
         } else {
             start()
         }
+    }
+}
+
+/// The connection as its requests see it, made on its first request: a request carries its
+/// sequence and this, not callbacks of its own, to be answered or to let the next one start
+/// (``RequestContext/letNextRequestStart()``).
+final class ConnectionHook: Sendable {
+    private let bound: NIOLoopBound<(KafkaChannelHandler, ChannelHandlerContext)>
+
+    init(_ handler: KafkaChannelHandler, _ context: ChannelHandlerContext) {
+        bound = NIOLoopBound((handler, context), eventLoop: context.eventLoop)
+    }
+
+    /// Hands request `sequence`'s result to the connection, on its event loop.
+    func answer(
+        _ result: Result<ResponseFrame?, any Error>, sequence: Int, apiKey: ApiKey, version: Int16, _ request: RequestContext
+    ) {
+        let bound = self.bound
+        @Sendable func answer() {
+            let (handler, context) = bound.value
+            handler.answered(context, result, sequence: sequence, apiKey: apiKey, version: version, request)
+        }
+        if bound.eventLoop.inEventLoop { answer() } else { bound.eventLoop.execute(answer) }
+    }
+
+    /// Lets the request after `sequence` start, on the connection's event loop.
+    func release(_ request: RequestContext, sequence: Int, exempt: Bool) {
+        let bound = self.bound
+        @Sendable func release() {
+            let (handler, context) = bound.value
+            handler.startNextEarly(context, sequence: sequence, request, exempt: exempt)
+        }
+        if bound.eventLoop.inEventLoop { release() } else { bound.eventLoop.execute(release) }
     }
 }

@@ -42,6 +42,7 @@ final class KafkaChannelHandler: ChannelInboundHandler {
     var waitingRequests = CircularBuffer<@Sendable () -> Void>()
     /// Where this connection's non-blocking handlers run (made on first use).
     private var eventLoopExecutor: EventLoopTaskExecutor?
+    private var connectionHook: ConnectionHook?
 
     /// Bytes read but not yet cut into frames. Frames are cut only while reading is not paused:
     /// a paused connection holds at most one socket read beyond its queued requests.
@@ -180,21 +181,13 @@ final class KafkaChannelHandler: ChannelInboundHandler {
                 clientSoftware = (request.clientSoftwareName, request.clientSoftwareVersion)
             }
         }
-        let exempt = quotaExempt(apiKey)
-        let loop = context.eventLoop
-        let bound = NIOLoopBound((self, context), eventLoop: loop)
+        let exempt = quotaExempt(apiKey), hook = hook(context)
         let requestContext = RequestContext(
             broker: broker, apiVersion: header.requestApiVersion, correlationId: header.correlationId,
             clientId: header.clientId, logger: logger, clientHost: clientHost, clientPort: clientPort, clientSoftware: clientSoftware,
             listenerName: listener.name, sasl: sasl, principal: principal, securityProtocol: listener.securityProtocol,
             tokenAuthenticated: sasl?.tokenAuthenticated ?? false, requestSize: size,
-            nextMayStart: { request in
-                @Sendable func release() {
-                    let (handler, context) = bound.value
-                    handler.startNextEarly(context, sequence: sequence, request, exempt: exempt)
-                }
-                if loop.inEventLoop { release() } else { loop.execute(release) }
-            })
+            connection: (hook, sequence, exempt))
         if !machine.isAuthenticated || apiKey == .saslHandshake || apiKey == .saslAuthenticate { authenticationInFlight = true }
         let zeroCopy = self.zeroCopy
         let executor: any TaskExecutor = entry.runsOnEventLoop ? loopExecutor(context) : broker.io
@@ -220,11 +213,7 @@ final class KafkaChannelHandler: ChannelInboundHandler {
                 } catch {
                     result = .failure(error)
                 }
-                @Sendable func answer() {
-                    let (handler, context) = bound.value
-                    handler.answered(context, result, sequence: sequence, apiKey: apiKey, version: version, requestContext)
-                }
-                if loop.inEventLoop { answer() } else { loop.execute(answer) }
+                hook.answer(result, sequence: sequence, apiKey: apiKey, version: version, requestContext)
             }
         }
         // Kafka handles a connection's requests one at a time, in order: a pipelined Produce
@@ -242,6 +231,13 @@ final class KafkaChannelHandler: ChannelInboundHandler {
         if let eventLoopExecutor { return eventLoopExecutor }
         let made = EventLoopTaskExecutor(context.eventLoop)
         eventLoopExecutor = made
+        return made
+    }
+
+    private func hook(_ context: ChannelHandlerContext) -> ConnectionHook {
+        if let connectionHook { return connectionHook }
+        let made = ConnectionHook(self, context)
+        connectionHook = made
         return made
     }
 
