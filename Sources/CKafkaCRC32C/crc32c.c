@@ -1,13 +1,14 @@
 // CRC32C (Castagnoli, reflected polynomial 0x82F63B78), the checksum of record batch v2
 // (KIP-98). The SSE4.2 `crc32` instruction is used when the CPU has it (checked once at load
-// time); otherwise a slicing-by-8 table. ARMv8 CRC instructions are used when the compiler
-// targets them (always the case on Apple silicon).
+// time), and on long runs a carry-less multiply fold where the CPU has VPCLMULQDQ and AVX-512;
+// otherwise a slicing-by-8 table. ARMv8 CRC instructions are used when the compiler targets
+// them (always the case on Apple silicon).
 #include "CKafkaCRC32C.h"
 #include <string.h>
 
 #if defined(__x86_64__) && (defined(__GNUC__) || defined(__clang__))
 #define GREGOR_CRC32C_X86 1
-#include <nmmintrin.h>
+#include <immintrin.h>
 #elif defined(__aarch64__) && defined(__ARM_FEATURE_CRC32)
 #define GREGOR_CRC32C_ARM 1
 #include <arm_acle.h>
@@ -17,6 +18,7 @@
 
 static uint32_t table[8][256];
 static int use_hardware;
+static int use_fold;
 
 // Three interleaved streams (x86): the crc32 instruction takes 3 cycles but starts one every
 // cycle, so one dependent chain runs at a third of its throughput. A block of 3 * L bytes is
@@ -66,6 +68,71 @@ static inline uint32_t shift_by(uint32_t shift[4][256], uint32_t crc) {
     return shift[0][crc & 0xFF] ^ shift[1][(crc >> 8) & 0xFF] ^ shift[2][(crc >> 16) & 0xFF] ^ shift[3][crc >> 24];
 }
 
+#if GREGOR_CRC32C_X86
+// The fold (Intel, "Fast CRC Computation for Generic Polynomials Using PCLMULQDQ"): four
+// 64-byte accumulators, each moved 256 bytes on and XORed into the data there, then joined
+// into 16 bytes whose CRC the crc32 instruction finishes. A 16-byte chunk X moves F bits on as
+// X_hi * x^(F+64) + X_lo * x^F, each product reduced mod P to fewer than 96 bits. Bytes are
+// reflected: the register's low 64 bits hold X_hi, and the carry-less product of a 64-bit
+// half (x^a at bit 63-a) and a 32-bit multiplier (x^i at bit 31-i) puts x^(a+i) at bit
+// 94-(a+i), where the chunk's layout wants x^(a+i+33). So the multipliers are x^(F+31) and
+// x^(F-33) mod P, worked out here at load time rather than copied in as magic numbers.
+#define FOLD_MIN 1024
+enum { BY2048, BY1536, BY1024, BY512, BY384, BY256, BY128, FOLDS };
+static const int fold_bits[FOLDS] = {2048, 1536, 1024, 512, 384, 256, 128};
+static uint64_t fold_k[FOLDS][2];
+
+// x^n mod P as a reflected 32-bit register (x^j at bit 31-j).
+static uint32_t xpow_mod(int n) {
+    uint32_t v = 0x80000000u;
+    while (n-- > 0) v = (v & 1) ? (v >> 1) ^ POLY : v >> 1;
+    return v;
+}
+
+static void init_fold(void) {
+    for (int f = 0; f < FOLDS; f++) {
+        fold_k[f][0] = xpow_mod(fold_bits[f] + 31);
+        fold_k[f][1] = xpow_mod(fold_bits[f] - 33);
+    }
+}
+
+#define FOLD_TARGET __attribute__((target("sse4.2,pclmul,avx512f,avx512vl,vpclmulqdq")))
+
+FOLD_TARGET static inline __m512i fold512(__m512i x, __m512i k, __m512i into) {
+    return _mm512_ternarylogic_epi64(_mm512_clmulepi64_epi128(x, k, 0x00), _mm512_clmulepi64_epi128(x, k, 0x11), into, 0x96);
+}
+
+FOLD_TARGET static inline __m128i fold128(__m128i x, __m128i k, __m128i into) {
+    return _mm_xor_si128(_mm_xor_si128(_mm_clmulepi64_si128(x, k, 0x00), _mm_clmulepi64_si128(x, k, 0x11)), into);
+}
+
+FOLD_TARGET static inline __m128i k128(int f) { return _mm_set_epi64x((long long)fold_k[f][1], (long long)fold_k[f][0]); }
+
+// The raw register after `len` bytes, a multiple of 256 and at least 256.
+FOLD_TARGET static uint32_t crc32c_fold(uint32_t crc, const unsigned char *p, size_t len) {
+    __m512i x0 = _mm512_xor_si512(_mm512_loadu_si512(p), _mm512_zextsi128_si512(_mm_cvtsi32_si128((int)crc)));
+    __m512i x1 = _mm512_loadu_si512(p + 64), x2 = _mm512_loadu_si512(p + 128), x3 = _mm512_loadu_si512(p + 192);
+    const __m512i k = _mm512_broadcast_i32x4(k128(BY2048));
+    for (p += 256, len -= 256; len >= 256; p += 256, len -= 256) {
+        x0 = fold512(x0, k, _mm512_loadu_si512(p));
+        x1 = fold512(x1, k, _mm512_loadu_si512(p + 64));
+        x2 = fold512(x2, k, _mm512_loadu_si512(p + 128));
+        x3 = fold512(x3, k, _mm512_loadu_si512(p + 192));
+    }
+    x3 = fold512(x2, _mm512_broadcast_i32x4(k128(BY512)), x3);
+    x3 = fold512(x1, _mm512_broadcast_i32x4(k128(BY1024)), x3);
+    x3 = fold512(x0, _mm512_broadcast_i32x4(k128(BY1536)), x3);
+    __m128i r = _mm512_extracti32x4_epi32(x3, 3);
+    r = fold128(_mm512_extracti32x4_epi32(x3, 2), k128(BY128), r);
+    r = fold128(_mm512_extracti32x4_epi32(x3, 1), k128(BY256), r);
+    r = fold128(_mm512_castsi512_si128(x3), k128(BY384), r);
+    uint64_t c = _mm_crc32_u64(0, (uint64_t)_mm_cvtsi128_si64(r));
+    return (uint32_t)_mm_crc32_u64(c, (uint64_t)_mm_extract_epi64(r, 1));
+}
+#else
+static void init_fold(void) {}
+#endif
+
 // Runs when the library is loaded, before any Swift code can call in, so the table and the
 // CPU flag are immutable afterwards and need no synchronisation.
 __attribute__((constructor)) static void gregor_crc32c_init(void) {
@@ -75,6 +142,9 @@ __attribute__((constructor)) static void gregor_crc32c_init(void) {
 #if GREGOR_CRC32C_X86
     __builtin_cpu_init();
     use_hardware = __builtin_cpu_supports("sse4.2") ? 1 : 0;
+    use_fold = use_hardware && __builtin_cpu_supports("pclmul") && __builtin_cpu_supports("avx512f")
+        && __builtin_cpu_supports("avx512vl") && __builtin_cpu_supports("vpclmulqdq");
+    init_fold();
 #elif GREGOR_CRC32C_ARM
     use_hardware = 1;
 #else
@@ -127,7 +197,13 @@ static inline uint32_t crc32c_hw3(uint32_t crc, const unsigned char *p, size_t b
 }
 
 __attribute__((target("sse4.2")))
-static uint32_t crc32c_hw(uint32_t crc, const unsigned char *p, size_t len) {
+static uint32_t crc32c_hw(uint32_t crc, const unsigned char *p, size_t len, int fold) {
+    if (fold && len >= FOLD_MIN) {
+        size_t folded = len & ~(size_t)255;
+        crc = crc32c_fold(crc, p, folded);
+        p += folded;
+        len -= folded;
+    }
     while (len > 0 && ((uintptr_t)p & 7) != 0) {
         crc = _mm_crc32_u8(crc, *p++);
         len--;
@@ -155,7 +231,8 @@ static uint32_t crc32c_hw(uint32_t crc, const unsigned char *p, size_t len) {
     return crc;
 }
 #elif GREGOR_CRC32C_ARM
-static uint32_t crc32c_hw(uint32_t crc, const unsigned char *p, size_t len) {
+static uint32_t crc32c_hw(uint32_t crc, const unsigned char *p, size_t len, int fold) {
+    (void)fold;
     while (len > 0 && ((uintptr_t)p & 7) != 0) {
         crc = __crc32cb(crc, *p++);
         len--;
@@ -175,7 +252,15 @@ static uint32_t crc32c_hw(uint32_t crc, const unsigned char *p, size_t len) {
 uint32_t gregor_crc32c(uint32_t crc, const void *data, size_t len) {
     if (len == 0) return crc;
 #if GREGOR_CRC32C_X86 || GREGOR_CRC32C_ARM
-    if (use_hardware) return ~crc32c_hw(~crc, (const unsigned char *)data, len);
+    if (use_hardware) return ~crc32c_hw(~crc, (const unsigned char *)data, len, use_fold);
+#endif
+    return ~crc32c_sw(~crc, (const unsigned char *)data, len);
+}
+
+uint32_t gregor_crc32c_without_fold(uint32_t crc, const void *data, size_t len) {
+    if (len == 0) return crc;
+#if GREGOR_CRC32C_X86 || GREGOR_CRC32C_ARM
+    if (use_hardware) return ~crc32c_hw(~crc, (const unsigned char *)data, len, 0);
 #endif
     return ~crc32c_sw(~crc, (const unsigned char *)data, len);
 }
@@ -185,4 +270,4 @@ uint32_t gregor_crc32c_table(uint32_t crc, const void *data, size_t len) {
     return ~crc32c_sw(~crc, (const unsigned char *)data, len);
 }
 
-int gregor_crc32c_hardware(void) { return use_hardware; }
+int gregor_crc32c_hardware(void) { return use_hardware + use_fold; }

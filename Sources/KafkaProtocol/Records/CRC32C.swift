@@ -8,6 +8,10 @@ public enum CRC32C {
     /// Whether the hardware instruction is in use (decided once, when the library loads).
     public static var isHardwareAccelerated: Bool { gregor_crc32c_hardware() != 0 }
 
+    /// Whether runs of 1 KiB or more are folded with VPCLMULQDQ (AVX-512) before the
+    /// instruction finishes them.
+    public static var isFoldAccelerated: Bool { gregor_crc32c_hardware() == 2 }
+
     /// The CRC of `bytes`, continuing from `crc` (0 to start).
     @inlinable
     public static func checksum(_ bytes: UnsafeRawBufferPointer, continuing crc: UInt32 = 0) -> UInt32 {
@@ -29,6 +33,11 @@ public enum CRC32C {
             precondition(start >= 0 && length >= 0 && start + length <= bytes.count, "CRC range outside buffer")
             return gregor_crc32c(0, bytes.baseAddress.map { $0 + start }, length)
         }
+    }
+
+    /// The CRC without the VPCLMULQDQ fold (to test and measure the paths apart).
+    public static func checksumWithoutFold(_ bytes: UnsafeRawBufferPointer, continuing crc: UInt32 = 0) -> UInt32 {
+        gregor_crc32c_without_fold(crc, bytes.baseAddress, bytes.count)
     }
 
     /// The CRC through the software table whatever the CPU (to test both paths).

@@ -29,11 +29,16 @@ import Testing
         let data = (0..<40_000).map { _ in UInt8(truncatingIfNeeded: generator.next()) }
         data.withUnsafeBytes { all in
             for start in 0..<16 {
-                // 768 and 12,288 bytes are where the three-stream blocks (3 x 256, 3 x 4,096) start.
-                for length in [0, 1, 3, 7, 8, 9, 15, 16, 17, 63, 64, 65, 767, 768, 769, 1000, 4000, 12_287, 12_288, 12_289, 39_000] {
+                // 768 and 12,288 bytes are where the three-stream blocks (3 x 256, 3 x 4,096)
+                // start, 1,024 where the fold does; it takes 256 bytes a round and leaves the rest.
+                for length in [
+                    0, 1, 3, 7, 8, 9, 15, 16, 17, 63, 64, 65, 767, 768, 769, 1000, 1023, 1024, 1025, 1279, 1280, 1281, 1535,
+                    4000, 12_287, 12_288, 12_289, 39_000,
+                ] {
                     let slice = UnsafeRawBufferPointer(rebasing: all[start..<(start + length)])
                     let table = CRC32C.tableChecksum(slice)
                     #expect(CRC32C.checksum(slice) == table)
+                    #expect(CRC32C.checksumWithoutFold(slice) == table)
                     // Continuing from a prefix gives the CRC of the whole.
                     let cut = length / 3
                     let prefix = CRC32C.checksum(UnsafeRawBufferPointer(rebasing: slice[..<cut]))
