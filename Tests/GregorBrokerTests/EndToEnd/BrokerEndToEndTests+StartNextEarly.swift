@@ -11,15 +11,7 @@ import Testing
 extension BrokerEndToEndTests {
     @Test func aProduceWaitingForItsFsyncLetsTheNextRequestAppend() async throws {
         try await TestBroker.with({ $0.numIoThreads = 1 }) { broker, client in
-            _ = try await client.createTopic("durable", configs: ["flush.messages": "1"])
-            _ = try await client.createTopic("plain")
-            // First appends (a new leader epoch) run on the I/O thread: make them before it is held.
-            #expect(try await client.produce(Requests.produce("durable", ["d0"])).errorCode == 0)
-            #expect(try await client.produce(Requests.produce("plain", ["p0"])).errorCode == 0)
-
-            // The only I/O thread, where the fsync would run, is held until the test lets go.
-            let gate = DispatchSemaphore(value: 0)
-            broker.broker.io.pool.submit { _ in gate.wait() }
+            let gate = try await broker.holdingTheIoThreadOverDurableAndPlain(client)
             defer { gate.signal() }
 
             let durableId = client.takeCorrelationId(), plainId = client.takeCorrelationId()

@@ -101,17 +101,11 @@ struct ClientQuotaApiTests {
     /// has passed, as Kafka's muted channel would.
     @Test func aThrottledProduceWaitingForItsFsyncKeepsTheConnection() async throws {
         try await TestBroker.with({ $0.quotaWindowNum = 2; $0.quotaWindowSizeSeconds = 1; $0.numIoThreads = 1 }) { broker, client in
-            _ = try await client.createTopic("durable", configs: ["flush.messages": "1"])
-            _ = try await client.createTopic("plain")
-            // First appends (a new leader epoch) run on the I/O thread: make them before it is held.
-            #expect(try await client.produce(Requests.produce("durable", ["d0"])).errorCode == 0)
-            #expect(try await client.produce(Requests.produce("plain", ["p0"])).errorCode == 0)
             let set = try await client.request(Self.alter([.init(entityType: "user", entityName: nil)],
                                                           [.init(key: "producer_byte_rate", value: 1500, remove: false)]), version: 1)
             #expect(set.entries.map(\.errorCode) == [0])
 
-            let gate = DispatchSemaphore(value: 0)
-            broker.broker.io.pool.submit { _ in gate.wait() }
+            let gate = try await broker.holdingTheIoThreadOverDurableAndPlain(client)
             defer { gate.signal() }
             let ids = (0..<2).map { _ in client.takeCorrelationId() }
             var stream = try client.frame(Requests.produce("durable", [String(repeating: "x", count: 2000)]), version: 9, correlationId: ids[0])

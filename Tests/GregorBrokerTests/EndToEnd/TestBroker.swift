@@ -53,4 +53,17 @@ struct TestBroker: Sendable {
     func connect(autoRead: Bool = true) async throws -> KafkaTestClient {
         try await KafkaTestClient.connect(port: port, autoRead: autoRead)
     }
+
+    /// Topics "durable" (`flush.messages=1`) and "plain", one record appended to each (a new
+    /// leader epoch's first append runs on the I/O threads), then the broker's only I/O thread
+    /// (`numIoThreads = 1`), where an fsync would run, held until the returned gate is signalled.
+    func holdingTheIoThreadOverDurableAndPlain(_ client: KafkaTestClient) async throws -> DispatchSemaphore {
+        _ = try await client.createTopic("durable", configs: ["flush.messages": "1"])
+        _ = try await client.createTopic("plain")
+        guard try await client.produce(Requests.produce("durable", ["d0"])).errorCode == 0,
+              try await client.produce(Requests.produce("plain", ["p0"])).errorCode == 0 else { throw ClientError.closed }
+        let gate = DispatchSemaphore(value: 0)
+        broker.io.pool.submit { _ in gate.wait() }
+        return gate
+    }
 }
