@@ -38,15 +38,15 @@ date, commit, table and raw loadgen, rawproduce and rawfetch lines) to Interop/b
 --quick mode.
 
 --profile samples Gregor with `perf record -F 999 -g -p <gregor pid>` (--profile dwarf: --call-graph
-dwarf, which also unwinds through code built without frame pointers, in bigger files) during the
-first Gregor run of eight cases: produce 1 KiB acks=1 on 1 partition with 1 and with 8 connections,
+dwarf, which also unwinds through code built without frame pointers, in bigger files) during
+an extra Gregor run of eight cases: produce 1 KiB acks=1 on 1 partition with 1 and with 8 connections,
 each with and without flush.messages=1, raw produce to 1,000 partitions, consume and raw fetch 1 KiB and latency at 10,000 records/s (every case in --quick). After the run,
 Interop/bench/flamegraph.py turns each recording into a flame graph,
 Interop/bench/results/<date>-<commit>-<case>.svg, and prints the case's 15 hottest functions by
 self and by inclusive samples. The perf.data files stay in the work dir (kept with --work, for
 `perf report -i`). Needs Debian's linux-perf and a perf_event_paranoid that lets this user record;
-without either it says so and runs unprofiled. A profiled run counts in the table like the others,
-though perf slows it (latency most, on 2 cores): the median of 3 runs usually leaves it out.
+without either it says so and runs unprofiled. The profiled run is one more Gregor run before the
+case's others, and it is not counted: perf slows it (latency most, on 2 cores).
 
 --warm writes and deletes 1.3x a case's bytes in the data dir before every produce run (as before
 the raw produce runs always), for both brokers. On a VM whose balloon takes back the memory the guest
@@ -554,30 +554,41 @@ def main():
             targets = [gb] if kind == "fetch" else brokers
             runs = {br.name: [] for br in targets}
             profile = profiler is not None and profiled(mode, kind, c)
+
+            def one_run(br, record):
+                # Every run starts with no dirty pages on the data's filesystem: otherwise
+                # writeback of earlier cases (GBs by the end) throttles Gregor's writes and
+                # takes CPU from whichever broker runs next. Sustained writes beyond the page
+                # cache's dirty limit go at the disk's speed: see G/disk.
+                subprocess.run(["sync", "-f", data], check=True)
+                cached = resident(data, c["topic"]) if br is gb and kind in ("consume", "fetch") else None
+                if kind == "rawproduce" or (a.warm and kind == "produce"):
+                    # Before the mock's run too: it mallocs what it keeps, and both brokers
+                    # should start from the same machine state.
+                    warm_page_cache(data, c["n"] * c["size"])
+                if record:
+                    profiler.start(kind, c)
+                try:
+                    r, out = run_case(br, kind, c)
+                finally:
+                    if record:
+                        profiler.stop()
+                if r is not None:
+                    r["cached"] = cached
+                return r, out
+
+            if profile:
+                # A run of its own, left out of the median: perf slows the run it records, and a
+                # slowed run among three still pulls the median down to the slower of the others.
+                r, out = one_run(gb, True)
+                raw.append(f"[gregor, profiled, not counted] {out}")
+                failed += r is None
             for _ in range(reps):
                 for br in (targets if flip % 2 == 0 else targets[::-1]):
-                    # Every run starts with no dirty pages on the data's filesystem: otherwise
-                    # writeback of earlier cases (GBs by the end) throttles Gregor's writes and
-                    # takes CPU from whichever broker runs next. Sustained writes beyond the page
-                    # cache's dirty limit go at the disk's speed: see G/disk.
-                    subprocess.run(["sync", "-f", data], check=True)
-                    cached = resident(data, c["topic"]) if br is gb and kind in ("consume", "fetch") else None
-                    if kind == "rawproduce" or (a.warm and kind == "produce"):
-                        # Before the mock's run too: it mallocs what it keeps, and both brokers
-                        # should start from the same machine state.
-                        warm_page_cache(data, c["n"] * c["size"])
-                    if profile and br is gb:
-                        profiler.start(kind, c)
-                    try:
-                        r, out = run_case(br, kind, c)
-                    finally:
-                        if profile and br is gb:
-                            profiler.stop()
-                            profile = False             # the first Gregor run only
+                    r, out = one_run(br, False)
                     raw.append(f"[{br.name}] {out}")
                     failed += r is None
                     if r is not None:
-                        r["cached"] = cached
                         runs[br.name].append(r)
                 flip += 1
             res = {name: median(rs, kind) for name, rs in runs.items()}
@@ -613,8 +624,8 @@ def main():
             f"{topics_rss:.1f} MiB, at the end {end_rss:.1f} MiB; CPU {total_cpu:.1f} s over all cases, "
             f"{100 * total_sys / total_cpu if total_cpu > 0 else 0:.0f}% of it in the kernel"]
     if profiler:
-        head.append(f"profiled (perf record {' '.join(profiler.args[:-2])} on the first Gregor run of each, which "
-                    f"perf slows): {', '.join(label(k, c) for k, c, _ in profiler.recorded)}")
+        head.append(f"profiled (perf record {' '.join(profiler.args[:-2])} on an extra Gregor run of each, which "
+                    f"perf slows and the table leaves out): {', '.join(label(k, c) for k, c, _ in profiler.recorded)}")
     flat = flatness(rows)
     if flat:
         head.append(flat)
