@@ -9,8 +9,9 @@ import Synchronization
 /// where it starts and how far it may read with two binary searches of the offset index, about
 /// twenty probes, each of which was a pread into a new buffer (issue 13: 23 preads a fetch of
 /// 1 MiB). The mapping spans the most entries the index can hold, so appends (written with
-/// pwrite, to the same page cache) are seen without remapping; only entries below the index's
-/// count are read, which lie inside the file, so no read touches a page past its end.
+/// pwrite, to the same page cache) are seen without remapping; only entries the index has
+/// written are read through it, which lie inside the file, so no read touches a page past its
+/// end (entries still held in memory are read from there).
 ///
 /// `@unchecked Sendable`: the mapping is PROT_READ, never written through, and its pointer and
 /// length are fixed at init; it is unmapped only in deinit, when no thread holds it any more.

@@ -170,6 +170,9 @@ final class Segment {
         }
         let truncated = fileSize - size
         if truncated > 0 { try file.truncate(to: size) }
+        // A rebuilt index is on disk when the segment opens, as it was before entries waited.
+        try offsetIndex.writePending()
+        try timeIndex.writePending()
         return truncated
     }
 
@@ -220,12 +223,17 @@ final class Segment {
 
     /// The files `flush` would fsync, open, to be synced outside the partition's lock.
     func filesToSync() throws(StorageError) -> [OpenFile] {
+        try offsetIndex.writePending()
+        try timeIndex.writePending()
         var files = [try log.open(), try offsetIndex.file.open(), try timeIndex.file.open()]
         if let txn = try txnIndex.takeUnsynced() { files.append(txn) }
         return files
     }
 
     func close() {
+        // A write that fails here leaves the index sparser, which it may be (SparseIndex).
+        try? offsetIndex.writePending()
+        try? timeIndex.writePending()
         log.close()
         offsetIndex.file.close()
         timeIndex.file.close()

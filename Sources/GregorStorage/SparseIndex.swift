@@ -6,6 +6,15 @@ import NIOCore
 /// lives in the page cache, not in the broker's memory: the offset index, which every fetch
 /// searches twice, through a read-only mapping (`IndexMapping`), the time index (ListOffsets by
 /// timestamp, rarely) with pread.
+///
+/// New entries wait in memory and reach the file `pendingLimit` at a time (and on sync,
+/// truncation, rebuild and close), much as Kafka's entries, stored into a mapped index, reach
+/// the file only at writeback. A pwrite an entry cost a syscall for most 16 KiB batches
+/// (`index.interval.bytes` is 4 KiB) and, across 1,000 partitions, a journalled mtime update
+/// too, each file's last write being a clock tick old: 7% of the broker's CPU there, 4% on one
+/// partition (issue 13). Entries a crash loses only make the index sparser, which lookups allow
+/// (they scan the log forward from the entry found); segments past the recovery point are
+/// rebuilt on an unclean start anyway.
 struct SparseIndex {
     enum Kind {
         /// `.index`: key = offset, value = file position.
@@ -21,6 +30,12 @@ struct SparseIndex {
     let baseOffset: Int64
     let maxEntries: Int
     private(set) var count: Int
+    /// Entries in the file; those from here to `count` are in `pending`.
+    private var written: Int
+    /// Entries not yet written, in the file's format.
+    private var pending = ByteBuffer()
+    /// Entries held in memory before they are written together.
+    static let pendingLimit = 64
     /// The last entry, kept in memory: appends and the common lookups near the end need no I/O.
     private(set) var last: (key: Int64, value: Int64)?
     /// The offset index's file mapped on its first lookup, up to the most entries it can hold.
@@ -32,6 +47,7 @@ struct SparseIndex {
         self.baseOffset = baseOffset
         self.maxEntries = maxEntries
         self.count = count
+        self.written = count
         self.mapping = kind == .offset ? LazyIndexMapping(file: file, length: max(maxEntries, count) * kind.entrySize) : nil
     }
 
@@ -62,12 +78,19 @@ struct SparseIndex {
     }
 
     /// Entry `i`, from `mapped` when given (lookups), else with pread (loading, truncation:
-    /// a segment's start-up checks do not map its index).
+    /// a segment's start-up checks do not map its index); an entry not yet written, from memory.
     func entry(_ i: Int, mapped: IndexMapping? = nil) throws(StorageError) -> (key: Int64, value: Int64) {
+        if i >= written {
+            return decode(pending.getSlice(at: pending.readerIndex + (i - written) * kind.entrySize, length: kind.entrySize)!)
+        }
         if kind == .offset, let mapped, let rel = mapped.uint32(at: i * kind.entrySize), let pos = mapped.uint32(at: i * kind.entrySize + 4) {
             return (baseOffset + Int64(Int32(bitPattern: rel)), Int64(pos))
         }
-        var b = try file.open().read(at: Int64(i * kind.entrySize), length: kind.entrySize)
+        return decode(try file.open().read(at: Int64(i * kind.entrySize), length: kind.entrySize))
+    }
+
+    private func decode(_ entry: ByteBuffer) -> (key: Int64, value: Int64) {
+        var b = entry
         switch kind {
         case .offset:
             let rel = b.readInteger(as: Int32.self)!
@@ -83,18 +106,25 @@ struct SparseIndex {
     mutating func append(key: Int64, value: Int64) throws(StorageError) {
         guard !isFull else { return }
         if let l = last, key <= l.key { return }
-        var b = ByteBuffer()
         switch kind {
         case .offset:
-            b.writeInteger(Int32(truncatingIfNeeded: key - baseOffset))
-            b.writeInteger(UInt32(truncatingIfNeeded: value))
+            pending.writeInteger(Int32(truncatingIfNeeded: key - baseOffset))
+            pending.writeInteger(UInt32(truncatingIfNeeded: value))
         case .time:
-            b.writeInteger(key)
-            b.writeInteger(Int32(truncatingIfNeeded: value - baseOffset))
+            pending.writeInteger(key)
+            pending.writeInteger(Int32(truncatingIfNeeded: value - baseOffset))
         }
-        try file.open().write(b, at: Int64(count * kind.entrySize))
         count += 1
         last = (key, value)
+        if count - written >= Self.pendingLimit { try writePending() }
+    }
+
+    /// Writes the entries held in memory to the file.
+    mutating func writePending() throws(StorageError) {
+        guard count > written else { return }
+        try file.open().write(pending, at: Int64(written * kind.entrySize))
+        written = count
+        pending.clear()
     }
 
     /// The last entry whose key is at most `key`, or nil when every entry's key is larger.
@@ -128,6 +158,7 @@ struct SparseIndex {
     /// Drops entries from the end while `drop` holds (truncation, recovery); entries are
     /// monotonic in key and value, so what is dropped is always a tail.
     mutating func truncate(while drop: (_ key: Int64, _ value: Int64) -> Bool) throws(StorageError) {
+        try writePending()
         var keep = count
         while keep > 0 {
             let e = try entry(keep - 1)
@@ -136,10 +167,12 @@ struct SparseIndex {
         }
         try file.open().truncate(to: Int64(keep * kind.entrySize))
         count = keep
+        written = keep
         last = keep > 0 ? try entry(keep - 1) : nil
     }
 
-    func sync() throws(StorageError) {
+    mutating func sync() throws(StorageError) {
+        try writePending()
         try file.open().sync()
     }
 }
