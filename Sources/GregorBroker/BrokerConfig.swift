@@ -53,9 +53,9 @@ public struct BrokerConfig: Sendable {
     public var messageMaxBytes: Int = 1_048_588
     /// `socket.request.max.bytes`: the largest request frame.
     public var socketRequestMaxBytes: Int = 104_857_600
-    /// `socket.send.buffer.bytes`: SO_SNDBUF of each accepted connection, -1 for the OS's own
-    /// (autotuned) size.
-    public var socketSendBufferBytes: Int = 102_400
+    /// `socket.send.buffer.bytes`: SO_SNDBUF of each accepted connection (192 KiB, Gregor's
+    /// default, not Kafka's 102400), -1 for the OS's own (autotuned) size.
+    public var socketSendBufferBytes: Int = 196_608
     /// `socket.receive.buffer.bytes`: SO_RCVBUF of each listening socket, set before it binds so
     /// that accepted connections inherit it (and the window scale it implies), -1 (Gregor's
     /// default, not Kafka's 102400) for the OS's autotuned size.

@@ -255,7 +255,7 @@ import Testing
     /// Kafka's stock server.properties sets these; -1 leaves a buffer to the OS.
     @Test func socketServerKeys() throws {
         let (d, _) = try Self.config()
-        #expect(d.socketSendBufferBytes == 102_400 && d.socketReceiveBufferBytes == -1)
+        #expect(d.socketSendBufferBytes == 196_608 && d.socketReceiveBufferBytes == -1)
         #expect(d.socketListenBacklogSize == 50 && d.numNetworkThreads == 3)
         let (c, p) = try Self.config(
             "socket.send.buffer.bytes=-1\nsocket.receive.buffer.bytes=102400\nsocket.listen.backlog.size=200\nnum.network.threads=4\n")
