@@ -38,8 +38,8 @@ extension ConfigKeys {
             .current { "\($0.socketRequestMaxBytes)" },
         // SocketServerConfigs. -1 is "the OS default"; any other value below 1 fails every accept
         // in Kafka (Java refuses the size), so it is refused at startup here.
-        // Not Kafka's 102400 either: with 192 KiB librdkafka's consumer read 1,468-1,649 MB/s
-        // from Gregor on loopback against 1,234-1,419 at 100 KiB (alternated, ahead in 7 of 7
+        // Not Kafka's 102400 either: with 192 KiB librdkafka's consumer read 1,468-1,668 MB/s
+        // from Gregor on loopback against 1,234-1,419 at 100 KiB (alternated, ahead in 11 of 11
         // rounds), Gregor spending less CPU per GB; the OS's autotuned size and 256 KiB-1 MiB
         // were slower or bimodal (issue 13). Kafka's stock server.properties still sets 102400.
         .broker("socket.send.buffer.bytes", .int, "196608", .atLeast(-1),
